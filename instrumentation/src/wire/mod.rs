@@ -1,0 +1,28 @@
+//! The line formats that instrumentation writes to stdout and the collector reads.
+//!
+//! This module is the one definition of the contract between the two sides
+//! (DESIGN.md, "Line formats"):
+//!
+//! - [`span_line`]: one OTLP JSON `TracesData` object per line (the OpenTelemetry
+//!   "OTLP File Exporter" format), or the `__otel_otlp_stdout` envelope that
+//!   carries base64 of gzipped OTLP protobuf or JSON;
+//! - [`log_line`]: one JSON object per log record with `timestamp`, `level`,
+//!   `message`, `trace_id`, `span_id`, `request_id`, `service` and fields;
+//! - [`ids`]: trace and span ids, and the conversion between X-Ray and W3C forms.
+//!
+//! ```
+//! use tracelake_instrumentation::wire::ids::TraceId;
+//!
+//! let id = TraceId::parse("1-5759e988-bd862e3fe1be46a994272793").unwrap();
+//! assert_eq!(id.to_string(), "5759e988bd862e3fe1be46a994272793");
+//! assert_eq!(id.to_xray(), "1-5759e988-bd862e3fe1be46a994272793");
+//! assert_eq!(id.xray_epoch_seconds(), Some(0x5759e988));
+//! ```
+
+pub mod ids;
+pub mod log_line;
+pub mod span_line;
+
+/// The largest CloudWatch Logs event, in bytes. Lambda cuts a longer stdout line
+/// into several events, so no line we write may be longer.
+pub const CLOUDWATCH_EVENT_LIMIT: usize = 256 * 1024;

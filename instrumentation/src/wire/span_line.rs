@@ -1,0 +1,166 @@
+//! Span lines: OTLP `TracesData`, one object per stdout line.
+//!
+//! Two encodings are read:
+//! - OTLP JSON (`{"resourceSpans":[…]}`), the OpenTelemetry OTLP File Exporter
+//!   format, written by default;
+//! - the `__otel_otlp_stdout` envelope used by other Lambda tracers and by our
+//!   compact format: `{"__otel_otlp_stdout":"0.1.0","source":…,"content-type":
+//!   "application/x-protobuf","content-encoding":"gzip","payload":"<base64>","base64":true}`.
+
+use std::io::Read;
+
+use base64::Engine as _;
+use prost::Message as _;
+use serde::Deserialize;
+
+pub use opentelemetry_proto::tonic::trace::v1::TracesData;
+
+/// The key that marks the envelope format.
+pub const ENVELOPE_KEY: &str = "__otel_otlp_stdout";
+
+/// The largest payload an envelope may expand to. A CloudWatch event is at most
+/// 256 KB, so anything near this is a decompression bomb, not spans.
+pub const MAX_ENVELOPE_PAYLOAD_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Why a span line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SpanLineError {
+    /// The line (or the envelope's JSON payload) is not OTLP JSON.
+    #[error("invalid otlp json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The envelope's payload is not valid base64.
+    #[error("invalid base64 payload in {ENVELOPE_KEY} envelope: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// The envelope's payload does not gunzip.
+    #[error("invalid gzip payload in {ENVELOPE_KEY} envelope: {0}")]
+    Gzip(std::io::Error),
+    /// The envelope's payload expands past [`MAX_ENVELOPE_PAYLOAD_BYTES`].
+    #[error("{ENVELOPE_KEY} payload expands past {MAX_ENVELOPE_PAYLOAD_BYTES} bytes")]
+    TooLarge,
+    /// The envelope's payload is not OTLP protobuf.
+    #[error("invalid otlp protobuf payload: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    /// The envelope names a content type other than protobuf or JSON.
+    #[error("unsupported {ENVELOPE_KEY} content-type {0:?}")]
+    UnsupportedContentType(String),
+}
+
+/// Whether a line looks like a span line (cheap test on the first bytes).
+pub fn is_span_line(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("{\"resourceSpans\"") || line.contains(ENVELOPE_KEY)
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "content-type", default)]
+    content_type: Option<String>,
+    #[serde(rename = "content-encoding", default)]
+    content_encoding: Option<String>,
+    #[serde(default)]
+    base64: Option<bool>,
+    payload: serde_json::Value,
+}
+
+/// Reads one span line in either encoding.
+pub fn decode_span_line(line: &str) -> Result<TracesData, SpanLineError> {
+    let line = line.trim();
+    if line.contains(ENVELOPE_KEY) {
+        let envelope: Envelope = serde_json::from_str(line)?;
+        return decode_envelope(envelope);
+    }
+    Ok(serde_json::from_str(line)?)
+}
+
+fn decode_envelope(envelope: Envelope) -> Result<TracesData, SpanLineError> {
+    let content_type = envelope
+        .content_type
+        .unwrap_or_else(|| "application/x-protobuf".to_owned());
+    // A JSON payload may be inlined as an object rather than a string.
+    if let serde_json::Value::Object(_) = envelope.payload {
+        return Ok(serde_json::from_value(envelope.payload)?);
+    }
+    let payload = envelope.payload.as_str().unwrap_or_default();
+    let mut bytes = if envelope.base64.unwrap_or(true) {
+        base64::engine::general_purpose::STANDARD.decode(payload)?
+    } else {
+        payload.as_bytes().to_vec()
+    };
+    if envelope.content_encoding.as_deref() == Some("gzip") {
+        bytes = gunzip_capped(&bytes)?;
+    }
+    match content_type.as_str() {
+        "application/x-protobuf" | "application/protobuf" => Ok(TracesData::decode(&bytes[..])?),
+        "application/json" => Ok(serde_json::from_slice(&bytes)?),
+        other => Err(SpanLineError::UnsupportedContentType(other.to_owned())),
+    }
+}
+
+fn gunzip_capped(bytes: &[u8]) -> Result<Vec<u8>, SpanLineError> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_ENVELOPE_PAYLOAD_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(SpanLineError::Gzip)?;
+    if out.len() as u64 > MAX_ENVELOPE_PAYLOAD_BYTES {
+        return Err(SpanLineError::TooLarge);
+    }
+    Ok(out)
+}
+
+/// Writes `data` as one OTLP JSON line, without the trailing newline.
+pub fn encode_json_line(data: &TracesData) -> String {
+    // Serialising prost types with string keys cannot fail.
+    serde_json::to_string(data).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OTLP_JSON: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeSpans":[{"scope":{"name":"tracelake"},"spans":[{"traceId":"5759e988bd862e3fe1be46a994272793","spanId":"53995c3f42cd8ad8","parentSpanId":"","name":"GET /cart","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000250000000","attributes":[{"key":"faas.coldstart","value":{"boolValue":true}},{"key":"http.status_code","value":{"intValue":"200"}}],"status":{"code":1}}]}]}]}"#;
+
+    #[test]
+    fn otlp_json_lines_decode() {
+        assert!(is_span_line(OTLP_JSON));
+        let data = decode_span_line(OTLP_JSON).unwrap();
+        let span = &data.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.name, "GET /cart");
+        assert_eq!(span.trace_id.len(), 16);
+        assert_eq!(
+            span.end_time_unix_nano - span.start_time_unix_nano,
+            250_000_000
+        );
+        let again = decode_span_line(&encode_json_line(&data)).unwrap();
+        assert_eq!(again, data);
+    }
+
+    #[test]
+    fn envelope_with_gzipped_protobuf_decodes() {
+        use std::io::Write as _;
+        let data = decode_span_line(OTLP_JSON).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&data.encode_to_vec()).unwrap();
+        let payload = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+        let line = format!(
+            r#"{{"__otel_otlp_stdout":"0.1.0","source":"checkout","endpoint":"http://localhost:4318/v1/traces","method":"POST","content-type":"application/x-protobuf","content-encoding":"gzip","headers":{{}},"payload":"{payload}","base64":true}}"#
+        );
+        assert!(is_span_line(&line));
+        assert_eq!(decode_span_line(&line).unwrap(), data);
+    }
+
+    #[test]
+    fn broken_envelopes_are_errors() {
+        let bad_base64 = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"!!!","base64":true}"#;
+        assert!(matches!(
+            decode_span_line(bad_base64),
+            Err(SpanLineError::Base64(_))
+        ));
+        let bad_gzip = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
+        assert!(matches!(
+            decode_span_line(bad_gzip),
+            Err(SpanLineError::Gzip(_))
+        ));
+        assert!(decode_span_line(r#"{"resourceSpans":[{"#).is_err());
+    }
+}
