@@ -1,1 +1,37 @@
-fn main() {}
+//! The `tracelake` command: argument parsing and wiring only. Each subcommand
+//! lives in its own module under `cli/` and calls library functions.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+/// Distributed tracing and log aggregation for fleets of AWS Lambda microservices.
+#[derive(Parser)]
+#[command(name = "tracelake", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest CloudWatch Logs subscription payloads (files, directories or `-` for stdin) into the index.
+    Ingest(cli::ingest::IngestArgs),
+    /// Print row counts per table and partition of the index.
+    Stats(cli::stats::StatsArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => cli::ingest::run(args),
+        Command::Stats(args) => cli::stats::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
