@@ -1,6 +1,64 @@
 //! tracelake instrumentation: OpenTelemetry spans and trace-correlated JSON logs
 //! for Rust AWS Lambdas, written to stdout with no network call.
 //!
-//! [`wire`] defines the line formats that the collector reads.
+//! - [`Telemetry`] is one service's tracing subscriber, OpenTelemetry tracer
+//!   provider and span exporter, writing to one [`Output`]. [`init`] builds it
+//!   from the Lambda environment and installs it globally; [`Telemetry::new`]
+//!   builds it from a [`TelemetryConfig`] without touching anything global.
+//! - [`Invocation`] describes one invocation; [`Telemetry::in_invocation`] runs a
+//!   handler inside its span and writes every span before returning.
+//! - [`propagation`] reads trace context from every trigger event and writes it
+//!   into outgoing carriers.
+//! - [`wire`] defines the line formats that the collector reads.
+//!
+//! ```
+//! use tracelake_instrumentation::{Invocation, LineBuffer, Output, Telemetry, TelemetryConfig};
+//!
+//! let buffer = LineBuffer::new();
+//! let telemetry = Telemetry::new(TelemetryConfig::new("orders"), Output::buffer(&buffer)).unwrap();
+//! let result: Result<(), String> = telemetry.in_invocation(&Invocation::new("req-1"), || {
+//!     tracing::info!("hello");
+//!     Ok(())
+//! });
+//! assert!(result.is_ok());
+//! assert_eq!(buffer.take_lines().len(), 2); // one log line, one span line
+//! ```
 
+pub mod clock;
+pub mod config;
+mod export;
+pub mod id_generator;
+pub mod invocation;
+mod logs;
+pub mod output;
+pub mod propagation;
+pub mod telemetry;
 pub mod wire;
+
+pub use clock::{Clock, ManualClock};
+pub use config::{InitializationType, TelemetryConfig};
+pub use id_generator::XrayIdGenerator;
+pub use invocation::{Invocation, InvocationKind, Trigger};
+pub use output::{LineBuffer, Output};
+pub use propagation::TraceContext;
+pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError};
+pub use wire::span_line::SpanFormat;
+
+/// The instrumentation scope name on every span.
+pub const SCOPE_NAME: &str = "tracelake-instrumentation";
+
+/// Builds a [`Telemetry`] from the Lambda environment
+/// ([`TelemetryConfig::from_env`]), writing to stdout, and installs it as the
+/// global tracing subscriber.
+pub fn init() -> Result<Telemetry, InitError> {
+    init_with(TelemetryConfig::from_env(), Output::stdout())
+}
+
+/// Builds a [`Telemetry`] from `config` and `output` and installs it as the
+/// global tracing subscriber.
+pub fn init_with(config: TelemetryConfig, output: Output) -> Result<Telemetry, InitError> {
+    let telemetry = Telemetry::new(config, output)?;
+    tracing::dispatcher::set_global_default(telemetry.dispatch().clone())
+        .map_err(|_| InitError::AlreadyInitialized)?;
+    Ok(telemetry)
+}

@@ -1,0 +1,392 @@
+//! The JSON log layer: every `tracing` event becomes one [`LogLine`](crate::wire::log_line::LogLine)
+//! on the output, linked to the span and invocation it happened in.
+//!
+//! The layer writes the JSON itself, into a reused buffer, rather than going
+//! through `serde`: a Lambda writes many lines per invocation, and the
+//! simulator writes hundreds of thousands per second.
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::trace::TraceContextExt as _;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::clock::{Clock, write_rfc3339_micros};
+use crate::output::Output;
+
+/// The span field that marks an invocation span and carries its request id.
+pub(crate) const INVOCATION_ID_FIELD: &str = "faas.invocation_id";
+/// The span field that carries the X-Ray header keys to pass on (`Lineage`, …).
+pub(crate) const XRAY_EXTRA_FIELD: &str = "tracelake.xray_extra";
+
+/// Keys our log format owns; an event field with one of these names is written
+/// as `field.<name>` instead of overwriting it.
+const RESERVED_KEYS: [&str; 9] = [
+    "timestamp",
+    "level",
+    "message",
+    "trace_id",
+    "span_id",
+    "request_id",
+    "service",
+    "xray_trace_id",
+    "function_request_id",
+];
+
+/// What an invocation span tells the lines written inside it.
+#[derive(Debug, Default)]
+pub(crate) struct InvocationFields {
+    /// The request id, already a JSON string (quoted and escaped).
+    pub(crate) request_id_json: Option<String>,
+    /// The request id as given.
+    pub(crate) request_id: Option<String>,
+    /// X-Ray header keys other than Root, Parent and Sampled.
+    pub(crate) xray_extra: Option<String>,
+}
+
+/// The ids of a span, in the hex forms a log line carries.
+#[derive(Debug, Clone, Copy)]
+struct SpanIds {
+    trace: u128,
+    span: u64,
+}
+
+/// Per-span data the log layer keeps in the registry.
+#[derive(Debug, Default)]
+pub(crate) struct LogSpanData {
+    pub(crate) invocation: Option<Arc<InvocationFields>>,
+    ids: OnceLock<Option<SpanIds>>,
+}
+
+pub(crate) struct JsonLogLayer {
+    service_json: String,
+    output: Output,
+    clock: Clock,
+    dispatch: OnceLock<tracing::dispatcher::WeakDispatch>,
+}
+
+impl JsonLogLayer {
+    pub(crate) fn new(service_name: &str, output: Output, clock: Clock) -> JsonLogLayer {
+        let mut service_json = String::with_capacity(service_name.len() + 2);
+        write_json_string(&mut service_json, service_name);
+        JsonLogLayer {
+            service_json,
+            output,
+            clock,
+            dispatch: OnceLock::new(),
+        }
+    }
+
+    fn dispatch(&self) -> Option<Dispatch> {
+        self.dispatch.get().and_then(|weak| weak.upgrade())
+    }
+
+    /// The OpenTelemetry ids of span `id`, started if need be, cached.
+    fn ids_of<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<SpanIds>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let span = ctx.span(id)?;
+        if let Some(cached) = span
+            .extensions()
+            .get::<LogSpanData>()
+            .and_then(|data| data.ids.get().copied())
+        {
+            return cached;
+        }
+        // No extension lock may be held here: starting the span takes them.
+        let dispatch = self.dispatch()?;
+        let ids = tracing_opentelemetry::get_otel_context(id, &dispatch).and_then(|cx| {
+            let span = cx.span();
+            let context = span.span_context();
+            context.is_valid().then(|| SpanIds {
+                trace: u128::from_be_bytes(context.trace_id().to_bytes()),
+                span: u64::from_be_bytes(context.span_id().to_bytes()),
+            })
+        });
+        if let Some(data) = span.extensions().get::<LogSpanData>() {
+            let _ = data.ids.set(ids);
+        }
+        ids
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for JsonLogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut visitor = InvocationVisitor::default();
+        attrs.record(&mut visitor);
+        let invocation = if visitor.request_id.is_some() {
+            let request_id_json = visitor.request_id.as_deref().map(|id| {
+                let mut json = String::with_capacity(id.len() + 2);
+                write_json_string(&mut json, id);
+                json
+            });
+            Some(Arc::new(InvocationFields {
+                request_id_json,
+                request_id: visitor.request_id,
+                xray_extra: visitor.xray_extra,
+            }))
+        } else {
+            span.parent().and_then(|parent| {
+                parent
+                    .extensions()
+                    .get::<LogSpanData>()
+                    .and_then(|data| data.invocation.clone())
+            })
+        };
+        span.extensions_mut().insert(LogSpanData {
+            invocation,
+            ids: OnceLock::new(),
+        });
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let span = ctx.event_span(event);
+        let mut ids = None;
+        let mut invocation = None;
+        if let Some(span) = &span {
+            invocation = span
+                .extensions()
+                .get::<LogSpanData>()
+                .and_then(|data| data.invocation.clone());
+            for ancestor in span.scope() {
+                ids = self.ids_of(&ancestor.id(), &ctx);
+                if ids.is_some() {
+                    break;
+                }
+            }
+        }
+        LINE.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let line = &mut *guard;
+            line.clear();
+            self.format(event, ids, invocation.as_deref(), line);
+            self.output.write_line(line.as_bytes());
+            if line.capacity() > 64 * 1024 {
+                *line = String::with_capacity(1024);
+            }
+        });
+    }
+}
+
+thread_local! {
+    static LINE: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(1024));
+}
+
+impl JsonLogLayer {
+    fn format(
+        &self,
+        event: &Event<'_>,
+        ids: Option<SpanIds>,
+        invocation: Option<&InvocationFields>,
+        line: &mut String,
+    ) {
+        line.push_str("{\"timestamp\":\"");
+        write_rfc3339_micros(line, self.clock.now_unix_nanos());
+        line.push_str("\",\"level\":\"");
+        line.push_str(level_name(event.metadata().level()));
+        line.push_str("\",\"message\":");
+        let mut visitor = JsonFieldVisitor::default();
+        event.record(&mut visitor);
+        write_json_string(line, &visitor.message);
+        if let Some(ids) = ids {
+            let _ = write!(
+                line,
+                ",\"trace_id\":\"{:032x}\",\"span_id\":\"{:016x}\"",
+                ids.trace, ids.span
+            );
+        }
+        let request_id = invocation.and_then(|fields| fields.request_id_json.as_deref());
+        if let Some(request_id) = request_id {
+            line.push_str(",\"request_id\":");
+            line.push_str(request_id);
+        }
+        line.push_str(",\"service\":");
+        line.push_str(&self.service_json);
+        if let Some(ids) = ids {
+            let hex = format!("{:032x}", ids.trace);
+            let _ = write!(line, ",\"xray_trace_id\":\"1-{}-{}\"", &hex[..8], &hex[8..]);
+        }
+        if let Some(request_id) = request_id {
+            line.push_str(",\"function_request_id\":");
+            line.push_str(request_id);
+        }
+        line.push_str(&visitor.fields);
+        line.push_str("}\n");
+    }
+}
+
+fn level_name(level: &Level) -> &'static str {
+    match *level {
+        Level::TRACE => "TRACE",
+        Level::DEBUG => "DEBUG",
+        Level::INFO => "INFO",
+        Level::WARN => "WARN",
+        Level::ERROR => "ERROR",
+    }
+}
+
+#[derive(Default)]
+struct InvocationVisitor {
+    request_id: Option<String>,
+    xray_extra: Option<String>,
+}
+
+impl Visit for InvocationVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            INVOCATION_ID_FIELD => self.request_id = Some(value.to_owned()),
+            XRAY_EXTRA_FIELD => self.xray_extra = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        match field.name() {
+            INVOCATION_ID_FIELD => self.request_id = Some(format!("{value:?}")),
+            XRAY_EXTRA_FIELD => self.xray_extra = Some(format!("{value:?}")),
+            _ => {}
+        }
+    }
+}
+
+/// Collects an event's message and its other fields as `,"key":value` JSON.
+#[derive(Default)]
+struct JsonFieldVisitor {
+    message: String,
+    fields: String,
+}
+
+impl JsonFieldVisitor {
+    fn key(&mut self, field: &Field) {
+        let name = field.name();
+        self.fields.push(',');
+        if RESERVED_KEYS.contains(&name) {
+            let mut prefixed = String::with_capacity(name.len() + 6);
+            prefixed.push_str("field.");
+            prefixed.push_str(name);
+            write_json_string(&mut self.fields, &prefixed);
+        } else {
+            write_json_string(&mut self.fields, name);
+        }
+        self.fields.push(':');
+    }
+}
+
+impl Visit for JsonFieldVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+            return;
+        }
+        self.key(field);
+        write_json_string(&mut self.fields, value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+            return;
+        }
+        self.key(field);
+        let text = format!("{value:?}");
+        write_json_string(&mut self.fields, &text);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        let _ = write!(self.fields, "{value}");
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        let _ = write!(self.fields, "{value}");
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.key(field);
+        let _ = write!(self.fields, "{value}");
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.key(field);
+        let _ = write!(self.fields, "{value}");
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.key(field);
+        if value.is_finite() {
+            let _ = write!(self.fields, "{value}");
+        } else {
+            // JSON has no NaN or infinity.
+            write_json_string(&mut self.fields, &value.to_string());
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.fields.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.key(field);
+        let text = value.to_string();
+        write_json_string(&mut self.fields, &text);
+    }
+}
+
+/// Appends `text` as a JSON string, quotes included.
+pub(crate) fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape: Option<&str> = match byte {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x00..=0x1f | 0x7f => None,
+            _ => continue,
+        };
+        out.push_str(&text[start..index]);
+        match escape {
+            Some(escaped) => out.push_str(escaped),
+            None => {
+                let _ = write!(out, "\\u{byte:04x}");
+            }
+        }
+        start = index + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_what_json_requires() {
+        let mut out = String::new();
+        write_json_string(&mut out, "a\"b\\c\nd\u{1}e\u{7f}é");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001e\u007fé""#);
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}e\u{7f}é");
+    }
+}

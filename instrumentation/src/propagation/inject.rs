@@ -1,0 +1,1 @@
+//! Writing trace context into outgoing carriers.
