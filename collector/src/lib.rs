@@ -1,1 +1,21 @@
-//! Placeholder
+//! tracelake collector: CloudWatch Logs subscription batches into a
+//! trace-correlated Parquet index.
+//!
+//! The stages follow the data, one module each:
+//! [`decode`] (payload bytes → batches of log events) → [`parse`] (each event's
+//! text → spans, log fields, platform records) → [`correlate`] (link every line
+//! to its trace, build rows) → [`index`] (rows → Parquet through `object_store`).
+//! [`pipeline`] runs them for one input and counts what happened in
+//! [`counters::IngestCounters`].
+
+pub mod correlate;
+pub mod counters;
+pub mod decode;
+pub mod index;
+pub mod lambda;
+pub mod parse;
+pub mod pipeline;
+
+pub use counters::IngestCounters;
+pub use index::{IndexStore, IndexWriter};
+pub use pipeline::Collector;

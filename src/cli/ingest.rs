@@ -1,10 +1,129 @@
-//! `tracelake ingest`: being built on the lead's branch; this placeholder keeps the CLI compiling.
+//! `tracelake ingest [--data URL] PATH...`
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use tracelake_collector::{Collector, IndexStore, IngestCounters};
 
 /// Arguments of `tracelake ingest`.
 #[derive(clap::Args)]
-pub struct IngestArgs {}
+pub struct IngestArgs {
+    /// Index root: a local directory or s3://bucket/prefix.
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    /// Files or directories of CloudWatch Logs payloads (Lambda events, decoded
+    /// DATA_MESSAGE JSON, Firehose requests, .gz files, JSON lines), or `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+}
 
 /// Runs the command.
-pub fn run(_args: IngestArgs) -> anyhow::Result<()> {
-    anyhow::bail!("ingest is not available in this build yet")
+pub fn run(args: IngestArgs) -> anyhow::Result<()> {
+    let inputs = collect_inputs(&args.paths)?;
+    let store = IndexStore::open(&args.data)
+        .with_context(|| format!("cannot open index at {}", args.data))?;
+    let collector = Collector::new(store);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let progress = indicatif::ProgressBar::new(inputs.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} inputs {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if inputs.len() < 20 {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut total = IngestCounters::default();
+    for input in &inputs {
+        let (bytes, source) = match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .context("cannot read stdin")?;
+                (bytes, "stdin".to_owned())
+            }
+            Input::File(path) => (
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+                path.display().to_string(),
+            ),
+        };
+        let counters = runtime
+            .block_on(collector.ingest(&bytes, &source))
+            .with_context(|| {
+                format!(
+                    "cannot write the index at {} while ingesting {source}",
+                    args.data
+                )
+            })?;
+        total += counters;
+        progress.set_message(format!("{} events", total.events_in));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    print_summary(&args.data, inputs.len(), &total);
+    Ok(())
+}
+
+enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = Path::new(path);
+        if !path.exists() {
+            bail!("no such file or directory: {}", path.display());
+        }
+        if path.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files).with_context(|| format!("cannot list {}", path.display()))?;
+            files.sort();
+            inputs.extend(files.into_iter().map(Input::File));
+        } else {
+            inputs.push(Input::File(path.to_owned()));
+        }
+    }
+    Ok(inputs)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(data: &str, inputs: usize, total: &IngestCounters) {
+    println!("ingested {inputs} input(s) into {data}");
+    println!("  payloads              {:>10}", total.payloads);
+    println!("  control messages      {:>10}", total.control_messages);
+    println!("  events in             {:>10}", total.events_in);
+    println!("  events indexed        {:>10}", total.events_indexed);
+    println!("  events quarantined    {:>10}", total.events_quarantined);
+    println!("  payloads quarantined  {:>10}", total.payloads_quarantined);
+    println!("  span rows             {:>10}", total.span_rows);
+    println!("  log rows              {:>10}", total.log_rows);
+    println!("  invocation rows       {:>10}", total.invocation_rows);
 }

@@ -1,10 +1,65 @@
-//! `tracelake stats`: being built on the lead's branch; this placeholder keeps the CLI compiling.
+//! `tracelake stats [--data URL]`
+
+use anyhow::Context as _;
+use tracelake_collector::IndexStore;
+use tracelake_collector::index::stats::index_stats;
 
 /// Arguments of `tracelake stats`.
 #[derive(clap::Args)]
-pub struct StatsArgs {}
+pub struct StatsArgs {
+    /// Index root: a local directory or s3://bucket/prefix.
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Runs the command.
-pub fn run(_args: StatsArgs) -> anyhow::Result<()> {
-    anyhow::bail!("stats is not available in this build yet")
+pub fn run(args: StatsArgs) -> anyhow::Result<()> {
+    let store = IndexStore::open_existing(&args.data)
+        .with_context(|| format!("cannot read index at {}", args.data))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stats = runtime
+        .block_on(index_stats(&store))
+        .with_context(|| format!("cannot read index at {}", args.data))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(());
+    }
+    if stats.is_empty() {
+        println!(
+            "{}: no rows yet (tracelake ingest PATH writes some)",
+            args.data
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<12} {:<24} {:>6} {:>10} {:>12}",
+        "table", "partition", "files", "rows", "bytes"
+    );
+    for entry in &stats {
+        println!(
+            "{:<12} {:<24} {:>6} {:>10} {:>12}",
+            entry.table, entry.partition, entry.files, entry.rows, entry.bytes
+        );
+    }
+    for table in ["spans", "logs", "invocations", "trace_index", "quarantine"] {
+        let rows: u64 = stats
+            .iter()
+            .filter(|s| s.table == table)
+            .map(|s| s.rows)
+            .sum();
+        println!(
+            "total {table:<12} {rows:>10} {}",
+            if table == "quarantine" {
+                "records"
+            } else {
+                "rows"
+            }
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,446 @@
+//! Correlate: link every log line of a batch to its trace, and build the rows.
+//!
+//! A line is linked, in order (DESIGN.md "Correlation"):
+//! 1. by its own trace id ([`Link::TraceId`]);
+//! 2. by its request id → the trace of that invocation ([`Link::RequestId`]), as
+//!    named by our invocation span (`faas.invocation_id`), our log lines, a
+//!    `REPORT … XRAY TraceId`, `platform.start`'s tracing header or Powertools'
+//!    `xray_trace_id`;
+//! 3. by its log stream and position → the invocation running on that stream
+//!    then ([`Link::Stream`]).
+//!
+//! A wrong link is worse than a missing one, so every rule stands down when the
+//! batch contradicts itself: a request id named with two traces by sources of
+//! equal weight links nothing, and a stream that shows two invocations running
+//! at once (concurrent runtimes) links nothing by position.
+//!
+//! Position means delivery order, not timestamps: within one log stream
+//! CloudWatch keeps the order lines were written in, while millisecond
+//! timestamps tie at invocation boundaries.
+
+use std::collections::HashMap;
+
+use tracelake_instrumentation::wire::ids::TraceId;
+
+use crate::decode::{DecodeLimits, LogBatch, LogEvent};
+use crate::index::rows::{InvocationRow, LogRow, SpanRow};
+use crate::parse::{self, InvocationStatus, ParsedEvent, ParsedLog, PlatformRecord};
+
+/// How a log line was linked to its trace: the `link` column of `logs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The line carries its trace id.
+    TraceId,
+    /// The line's request id names an invocation whose trace is known.
+    RequestId,
+    /// The line was written on the stream while one invocation was running.
+    Stream,
+}
+
+impl Link {
+    /// The value stored in the `link` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::TraceId => "trace_id",
+            Link::RequestId => "request_id",
+            Link::Stream => "stream",
+        }
+    }
+}
+
+/// An event that could not be indexed, with the reason; it goes to quarantine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedEvent {
+    pub event: LogEvent,
+    pub reason: String,
+}
+
+/// The rows one batch produces.
+#[derive(Debug, Default)]
+pub struct CorrelatedBatch {
+    pub spans: Vec<SpanRow>,
+    pub logs: Vec<LogRow>,
+    pub invocations: Vec<InvocationRow>,
+    pub quarantined: Vec<QuarantinedEvent>,
+    /// Events that became at least one row.
+    pub events_indexed: u64,
+}
+
+/// How much a source of a request → trace mapping is trusted. Our own spans and
+/// lines name the trace the invocation really ran in; the Lambda's X-Ray context
+/// is only linked to it when a W3C parent arrived (docs/instrumentation.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Weight {
+    Platform = 1,
+    Instrumented = 2,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RequestTrace {
+    Known(TraceId, Weight),
+    Conflict(Weight),
+}
+
+#[derive(Default)]
+struct RequestTraces(HashMap<String, RequestTrace>);
+
+impl RequestTraces {
+    fn add(&mut self, request_id: &str, trace_id: TraceId, weight: Weight) {
+        let entry = self.0.entry(request_id.to_owned());
+        let slot = entry.or_insert(RequestTrace::Known(trace_id, weight));
+        *slot = match *slot {
+            RequestTrace::Known(known, known_weight) => {
+                if weight > known_weight {
+                    RequestTrace::Known(trace_id, weight)
+                } else if weight < known_weight || known == trace_id {
+                    RequestTrace::Known(known, known_weight)
+                } else {
+                    RequestTrace::Conflict(weight)
+                }
+            }
+            RequestTrace::Conflict(conflict_weight) if weight > conflict_weight => {
+                RequestTrace::Known(trace_id, weight)
+            }
+            conflict @ RequestTrace::Conflict(_) => conflict,
+        };
+    }
+
+    fn get(&self, request_id: &str) -> Option<TraceId> {
+        match self.0.get(request_id)? {
+            RequestTrace::Known(trace_id, _) => Some(*trace_id),
+            RequestTrace::Conflict(_) => None,
+        }
+    }
+}
+
+/// The Lambda function a log group belongs to: `/aws/lambda/<name>` → `<name>`.
+pub fn function_of_log_group(log_group: &str) -> &str {
+    log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group)
+}
+
+/// The function version in a Lambda log stream name: `2026/11/29/[$LATEST]abc…` → `$LATEST`.
+pub fn version_of_log_stream(log_stream: &str) -> Option<&str> {
+    let start = log_stream.find('[')? + 1;
+    let end = start + log_stream[start..].find(']')?;
+    Some(&log_stream[start..end]).filter(|version| !version.is_empty())
+}
+
+/// Parses and links every event of a batch, and builds its rows.
+pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
+    let LogBatch {
+        log_group,
+        log_stream,
+        events,
+        ..
+    } = batch;
+    let mut out = CorrelatedBatch::default();
+    let mut parsed: Vec<(LogEvent, ParsedLog)> = Vec::with_capacity(events.len());
+    for event in events {
+        if event.message.len() > limits.max_event_bytes {
+            let reason = format!(
+                "event of {} bytes exceeds the {}-byte cloudwatch event limit",
+                event.message.len(),
+                limits.max_event_bytes
+            );
+            out.quarantined.push(QuarantinedEvent { event, reason });
+            continue;
+        }
+        match parse::parse_event(&event.message) {
+            ParsedEvent::Spans(spans) => {
+                out.events_indexed += 1;
+                out.spans.extend(spans);
+            }
+            ParsedEvent::Invalid(reason) => out.quarantined.push(QuarantinedEvent {
+                event,
+                reason: format!("unreadable span line: {reason}"),
+            }),
+            ParsedEvent::Log(log) => parsed.push((event, log)),
+        }
+    }
+
+    // Who ran in which trace, from every source in the batch.
+    let mut request_traces = RequestTraces::default();
+    let mut request_services: HashMap<String, String> = HashMap::new();
+    for span in &out.spans {
+        if let Some(request_id) = &span.request_id
+            && let Ok(trace_id) = TraceId::parse(&span.trace_id)
+        {
+            request_traces.add(request_id, trace_id, Weight::Instrumented);
+            request_services
+                .entry(request_id.clone())
+                .or_insert_with(|| span.service.clone());
+        }
+    }
+    for (_, log) in &parsed {
+        let Some(request_id) = &log.request_id else {
+            continue;
+        };
+        match (&log.platform, log.trace_id) {
+            (Some(PlatformRecord::Report(report)), _) => {
+                if let Some(trace_id) = report.trace_id {
+                    request_traces.add(request_id, trace_id, Weight::Platform);
+                }
+            }
+            (
+                Some(PlatformRecord::Start {
+                    trace_id: Some(trace_id),
+                    ..
+                }),
+                _,
+            ) => request_traces.add(request_id, *trace_id, Weight::Platform),
+            (None, Some(trace_id)) => {
+                let weight = match log.format {
+                    Some(parse::LineFormat::Tracelake) => Weight::Instrumented,
+                    _ => Weight::Platform,
+                };
+                request_traces.add(request_id, trace_id, weight);
+            }
+            _ => {}
+        }
+    }
+
+    let running = requests_running_by_position(&parsed);
+    let function = function_of_log_group(&log_group).to_owned();
+    let stream_version = version_of_log_stream(&log_stream).map(str::to_owned);
+
+    // Invocation facts gathered from START, timeouts and runtime exits.
+    let mut starts: HashMap<&str, (i64, Option<&str>)> = HashMap::new();
+    let mut failures: HashMap<&str, (InvocationStatus, Option<&str>)> = HashMap::new();
+    for (event, log) in &parsed {
+        match &log.platform {
+            Some(PlatformRecord::Start {
+                request_id,
+                version,
+                ..
+            }) => {
+                starts.insert(
+                    request_id,
+                    (event.timestamp_ms * 1_000_000, version.as_deref()),
+                );
+            }
+            Some(PlatformRecord::Timeout { request_id }) => {
+                failures.insert(request_id, (InvocationStatus::Timeout, None));
+            }
+            Some(PlatformRecord::RuntimeExit { request_id, error }) => {
+                failures
+                    .entry(request_id)
+                    .or_insert((InvocationStatus::Error, Some(error.as_str())));
+            }
+            Some(PlatformRecord::End {
+                request_id,
+                status: Some(status),
+            }) => {
+                failures.entry(request_id).or_insert((*status, None));
+            }
+            _ => {}
+        }
+    }
+
+    for (index, (event, log)) in parsed.iter().enumerate() {
+        if let Some(PlatformRecord::Report(report)) = &log.platform {
+            let (start_time_ns, start_version) = starts
+                .get(report.request_id.as_str())
+                .map_or((None, None), |(time, version)| (Some(*time), *version));
+            let mut status = report.status;
+            let mut error_type = report.error_type.clone();
+            if let Some((failure, failure_error)) = failures.get(report.request_id.as_str()) {
+                if status == InvocationStatus::Success || *failure == InvocationStatus::Timeout {
+                    status = *failure;
+                }
+                if error_type.is_none() {
+                    error_type = failure_error.map(str::to_owned);
+                }
+            }
+            out.invocations.push(InvocationRow {
+                request_id: report.request_id.clone(),
+                function: function.clone(),
+                function_version: start_version
+                    .map(str::to_owned)
+                    .or_else(|| stream_version.clone()),
+                log_group: log_group.clone(),
+                log_stream: log_stream.clone(),
+                start_time_ns,
+                end_time_ns: event.timestamp_ms * 1_000_000,
+                duration_ms: report.duration_ms,
+                billed_duration_ms: report.billed_duration_ms,
+                memory_size_mb: report.memory_size_mb,
+                max_memory_used_mb: report.max_memory_used_mb,
+                init_duration_ms: report.init_duration_ms,
+                cold_start: report.init_duration_ms.is_some(),
+                status: status.as_str(),
+                error_type,
+                trace_id: request_traces
+                    .get(&report.request_id)
+                    .or(report.trace_id)
+                    .map(|id| id.to_string()),
+                sampled: report.sampled,
+            });
+        }
+
+        let (trace_id, link) = if let Some(trace_id) = log.trace_id {
+            (Some(trace_id), Some(Link::TraceId))
+        } else if let Some(request_id) = &log.request_id {
+            match request_traces.get(request_id) {
+                Some(trace_id) => (Some(trace_id), Some(Link::RequestId)),
+                None => (None, None),
+            }
+        } else if let Some(request_id) = running[index] {
+            match request_traces.get(request_id) {
+                Some(trace_id) => (Some(trace_id), Some(Link::Stream)),
+                None => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        let service = log
+            .service
+            .clone()
+            .or_else(|| {
+                let request_id = log.request_id.as_deref().or(running[index])?;
+                request_services.get(request_id).cloned()
+            })
+            .unwrap_or_else(|| function.clone());
+        out.logs.push(LogRow {
+            timestamp_ns: log
+                .timestamp_ns
+                .unwrap_or(event.timestamp_ms.saturating_mul(1_000_000)),
+            trace_id: trace_id.map(|id| id.to_string()),
+            span_id: log.span_id.map(|id| id.to_string()),
+            request_id: log.request_id.clone(),
+            service: Some(service),
+            level: log.level,
+            message: log.message.clone(),
+            attributes: log.attributes.clone(),
+            log_group: log_group.clone(),
+            log_stream: log_stream.clone(),
+            event_id: event.id.clone(),
+            format: log.format.unwrap_or(parse::LineFormat::Plain).as_str(),
+            link: link.map(Link::as_str),
+        });
+        out.events_indexed += 1;
+    }
+
+    for span in &mut out.spans {
+        span.log_group.clone_from(&log_group);
+        span.log_stream.clone_from(&log_stream);
+    }
+    out
+}
+
+/// For each line without a request id or trace id of its own, the request that
+/// was running on the stream when it was written, if exactly one was.
+///
+/// A request runs from its START to its END or REPORT. Lines before the first
+/// platform line of the batch belong to the request that line ends, when it ends
+/// one whose START came in an earlier batch. Two requests running at once, or a
+/// line naming another request while one runs, mean a concurrent runtime: then
+/// no line of the batch is linked by position.
+fn requests_running_by_position(parsed: &[(LogEvent, ParsedLog)]) -> Vec<Option<&str>> {
+    let mut running: Vec<Option<&str>> = vec![None; parsed.len()];
+    let leading = parsed.iter().find_map(|(_, log)| match &log.platform {
+        Some(PlatformRecord::Start { .. }) => Some(None),
+        Some(PlatformRecord::End { request_id, .. }) => Some(Some(request_id.as_str())),
+        Some(PlatformRecord::Report(report)) => Some(Some(report.request_id.as_str())),
+        _ => None,
+    });
+    let mut current: Option<&str> = leading.flatten();
+    for (index, (_, log)) in parsed.iter().enumerate() {
+        match &log.platform {
+            Some(PlatformRecord::Start { request_id, .. }) => {
+                if current.is_some_and(|running| running != request_id) {
+                    return vec![None; parsed.len()];
+                }
+                current = Some(request_id);
+            }
+            Some(PlatformRecord::End { request_id, .. }) => {
+                if current.is_some_and(|running| running != request_id) {
+                    return vec![None; parsed.len()];
+                }
+                current = None;
+            }
+            Some(PlatformRecord::Report(_)) => current = None,
+            _ => {
+                if let (Some(own), Some(running)) = (log.request_id.as_deref(), current)
+                    && own != running
+                {
+                    return vec![None; parsed.len()];
+                }
+                if log.request_id.is_none() && log.trace_id.is_none() {
+                    running[index] = current;
+                }
+            }
+        }
+    }
+    running
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: u32, message: &str) -> LogEvent {
+        LogEvent {
+            id: id.to_string(),
+            timestamp_ms: 1_700_000_000_000 + i64::from(id),
+            message: message.to_owned(),
+        }
+    }
+
+    fn batch(messages: &[&str]) -> LogBatch {
+        LogBatch {
+            owner: "123456789012".into(),
+            log_group: "/aws/lambda/checkout".into(),
+            log_stream: "2026/11/29/[$LATEST]abc".into(),
+            events: messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| event(i as u32, m))
+                .collect(),
+        }
+    }
+
+    const R1: &str = "11111111-1111-4111-8111-111111111111";
+    const R2: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn stream_links_stand_down_under_concurrency() {
+        let lines = [
+            format!("START RequestId: {R1} Version: $LATEST"),
+            format!("START RequestId: {R2} Version: $LATEST"),
+            "plain line".to_owned(),
+            format!(
+                "REPORT RequestId: {R1}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t\nXRAY TraceId: 1-5e61292c-cc1229a4dfbeae1043928548\tSegmentId: 07a85e713f6302b2\tSampled: true"
+            ),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let out = correlate(batch(&refs), &DecodeLimits::default());
+        let plain = out.logs.iter().find(|l| l.message == "plain line").unwrap();
+        assert_eq!(plain.trace_id, None);
+    }
+
+    #[test]
+    fn conflicting_platform_traces_link_nothing() {
+        let mut traces = RequestTraces::default();
+        let a = TraceId::parse("5e61292ccc1229a4dfbeae1043928548").unwrap();
+        let b = TraceId::parse("5d83c0adb8eb33a0b1de97d804fac890").unwrap();
+        traces.add(R1, a, Weight::Platform);
+        traces.add(R1, b, Weight::Platform);
+        assert_eq!(traces.get(R1), None);
+        traces.add(R1, b, Weight::Instrumented);
+        assert_eq!(traces.get(R1), Some(b));
+        traces.add(R1, a, Weight::Platform);
+        assert_eq!(traces.get(R1), Some(b));
+    }
+
+    #[test]
+    fn names_come_from_group_and_stream() {
+        assert_eq!(function_of_log_group("/aws/lambda/checkout"), "checkout");
+        assert_eq!(function_of_log_group("custom"), "custom");
+        assert_eq!(
+            version_of_log_stream("2019/03/13/[$LATEST]94fa867e"),
+            Some("$LATEST")
+        );
+        assert_eq!(version_of_log_stream("2019/03/13/[7]94fa867e"), Some("7"));
+        assert_eq!(version_of_log_stream("logStream1"), None);
+    }
+}

@@ -1,0 +1,29 @@
+//! What happened to the events of one input: counted, never guessed.
+
+/// Counts for one payload, one input or a whole run (they add up).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestCounters {
+    pub payloads: u64,
+    pub control_messages: u64,
+    pub events_in: u64,
+    pub events_indexed: u64,
+    pub events_quarantined: u64,
+    pub payloads_quarantined: u64,
+    pub span_rows: u64,
+    pub log_rows: u64,
+    pub invocation_rows: u64,
+}
+
+impl std::ops::AddAssign for IngestCounters {
+    fn add_assign(&mut self, other: IngestCounters) {
+        self.payloads += other.payloads;
+        self.control_messages += other.control_messages;
+        self.events_in += other.events_in;
+        self.events_indexed += other.events_indexed;
+        self.events_quarantined += other.events_quarantined;
+        self.payloads_quarantined += other.payloads_quarantined;
+        self.span_rows += other.span_rows;
+        self.log_rows += other.log_rows;
+        self.invocation_rows += other.invocation_rows;
+    }
+}

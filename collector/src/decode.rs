@@ -1,0 +1,434 @@
+//! Decode: from the bytes CloudWatch Logs delivers to batches of log events.
+//!
+//! Accepted inputs, told apart by their first bytes and keys:
+//! - the Lambda subscription event `{"awslogs":{"data":"<base64 gzip>"}}`;
+//! - a decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE` JSON);
+//! - a Firehose HTTP endpoint request `{"requestId":…,"records":[{"data":…}]}`;
+//! - gzipped bytes of any of these (a `.gz` file, a Kinesis or Firehose record);
+//! - base64 text of gzipped bytes (as Firehose and Kinesis records are written);
+//! - JSON lines holding one of these per line.
+//!
+//! Unknown fields (`policyLevel`, `extractedFields`, …) are accepted. Every
+//! decompression is capped at [`DecodeLimits::max_decompressed_bytes`], so a gzip
+//! bomb becomes an error instead of filling memory.
+//!
+//! Why not `aws_lambda_events`' own deserializer for the Lambda event: its
+//! `AwsLogs` gunzips without a bound and rejects keys beside `data`, and moto
+//! writes event ids as numbers. The payload types below read the same JSON; a
+//! test checks that both read every fixture the same.
+
+use std::io::Read;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// The limits that keep hostile input from exhausting memory.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// The most bytes one gzip stream may expand to. CloudWatch caps a
+    /// subscription payload at 1 MB compressed (about 6 MB of JSON); 64 MiB leaves
+    /// room for honest input and none for a bomb.
+    pub max_decompressed_bytes: u64,
+    /// The largest log event message accepted; CloudWatch's own limit is 256 KB.
+    pub max_event_bytes: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_decompressed_bytes: 64 * 1024 * 1024,
+            max_event_bytes: tracelake_instrumentation::wire::CLOUDWATCH_EVENT_LIMIT,
+        }
+    }
+}
+
+/// Why an input could not be decoded. The input is quarantined with this reason.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Base64 text that does not decode.
+    #[error("invalid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// Bytes with a gzip header whose stream is corrupt or truncated.
+    #[error("invalid gzip stream: {0}")]
+    Gzip(std::io::Error),
+    /// A gzip stream that expands past the limit.
+    #[error("gzip stream expands past {limit} bytes")]
+    TooLarge {
+        /// The limit that was reached.
+        limit: u64,
+    },
+    /// Bytes that are not UTF-8 where JSON was expected.
+    #[error("input is not valid utf-8 at byte {0}")]
+    NotUtf8(usize),
+    /// JSON that does not parse, or has none of the accepted shapes.
+    #[error("invalid json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A JSON object of a shape we do not read.
+    #[error("unrecognised input: {0}")]
+    Unrecognised(String),
+    /// A subscription payload with a `messageType` other than DATA or CONTROL.
+    #[error("unknown messageType {0:?}")]
+    UnknownMessageType(String),
+}
+
+/// One CloudWatch log event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// CloudWatch's event id (a decimal string; moto writes a number).
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// The event text.
+    pub message: String,
+}
+
+/// A decoded `DATA_MESSAGE`: the events of one log stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogBatch {
+    /// The account that owns the log group.
+    pub owner: String,
+    /// e.g. `/aws/lambda/checkout`.
+    pub log_group: String,
+    /// e.g. `2026/11/29/[$LATEST]94fa867e5374431291a7fc14e2f56ae7`.
+    pub log_stream: String,
+    /// The events, in delivery order.
+    pub events: Vec<LogEvent>,
+}
+
+/// What one payload turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// Log events to index.
+    Data(LogBatch),
+    /// CloudWatch checking that the destination is reachable: counted, not indexed.
+    Control,
+}
+
+/// The result of decoding one payload: the payload, or why it failed with the
+/// raw bytes of that payload (so that quarantine keeps exactly what failed).
+pub type DecodedPayload = Result<Payload, (DecodeError, Vec<u8>)>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionMessage {
+    message_type: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    log_group: String,
+    #[serde(default)]
+    log_stream: String,
+    #[serde(default)]
+    log_events: Vec<SubscriptionEvent>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionEvent {
+    #[serde(deserialize_with = "string_or_number")]
+    id: String,
+    timestamp: i64,
+    message: String,
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(match Id::deserialize(deserializer)? {
+        Id::Text(text) => text,
+        Id::Number(number) => number.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct AwsLogsData {
+    data: String,
+}
+
+#[derive(Deserialize)]
+struct FirehoseRecord {
+    data: String,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Decodes any accepted input into its payloads. A file of JSON lines or a
+/// Firehose request holds several; each succeeds or fails on its own.
+pub fn decode_input(bytes: &[u8], limits: &DecodeLimits) -> Vec<DecodedPayload> {
+    let mut payloads = Vec::new();
+    decode_into(bytes, limits, &mut payloads, 0);
+    payloads
+}
+
+/// Decodes the `data` string of a Lambda subscription event (base64 of gzip).
+pub fn decode_lambda_event_data(data: &str, limits: &DecodeLimits) -> Vec<DecodedPayload> {
+    let mut payloads = Vec::new();
+    match base64_decode(data.as_bytes()) {
+        Ok(gzip) => decode_into(&gzip, limits, &mut payloads, 1),
+        Err(error) => payloads.push(Err((error, data.as_bytes().to_vec()))),
+    }
+    payloads
+}
+
+// Nesting: a Firehose record holds base64 gzip of a payload; a gzip file may hold
+// JSON lines. Three levels are more than any real input needs.
+const MAX_NESTING: u32 = 4;
+
+fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload>, depth: u32) {
+    if depth > MAX_NESTING {
+        out.push(Err((
+            DecodeError::Unrecognised("input nested too deeply".into()),
+            bytes.to_vec(),
+        )));
+        return;
+    }
+    if bytes.starts_with(&GZIP_MAGIC) {
+        match gunzip(bytes, limits.max_decompressed_bytes) {
+            Ok(inner) => decode_into(&inner, limits, out, depth + 1),
+            Err(error) => out.push(Err((error, bytes.to_vec()))),
+        }
+        return;
+    }
+    let trimmed = trim_ascii(bytes);
+    if trimmed.is_empty() {
+        return;
+    }
+    if trimmed[0] != b'{' {
+        // Base64 text of gzip (Firehose or Kinesis records written to a file).
+        match base64_decode(trimmed) {
+            Ok(decoded) if decoded.starts_with(&GZIP_MAGIC) => {
+                decode_into(&decoded, limits, out, depth + 1)
+            }
+            Ok(_) => out.push(Err((
+                DecodeError::Unrecognised("base64 text that is not gzip".into()),
+                bytes.to_vec(),
+            ))),
+            Err(error) => out.push(Err((error, bytes.to_vec()))),
+        }
+        return;
+    }
+    if let Err(error) = std::str::from_utf8(trimmed) {
+        out.push(Err((
+            DecodeError::NotUtf8(error.valid_up_to()),
+            bytes.to_vec(),
+        )));
+        return;
+    }
+    // One JSON document, or several (JSON lines). A document that fails stops the
+    // stream reader, so the rest is read line by line.
+    let mut stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<AnyInput>();
+    let mut document_start = 0;
+    while let Some(next) = stream.next() {
+        match next {
+            Ok(input) => {
+                let document = trim_ascii(&trimmed[document_start..stream.byte_offset()]);
+                document_start = stream.byte_offset();
+                decode_any_input(input, document, limits, out, depth);
+            }
+            Err(error) => {
+                let rest = trim_ascii(&trimmed[document_start..]);
+                let looks_like_json_lines = rest.split(|byte| *byte == b'\n').any(|line| {
+                    let line = trim_ascii(line);
+                    line.len() > 2 && line.starts_with(b"{") && line.ends_with(b"}")
+                });
+                if !looks_like_json_lines {
+                    out.push(Err((DecodeError::Json(error), rest.to_vec())));
+                    return;
+                }
+                for line in rest.split(|byte| *byte == b'\n') {
+                    let line = trim_ascii(line);
+                    if line.is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_slice::<AnyInput>(line) {
+                        Ok(input) => decode_any_input(input, line, limits, out, depth),
+                        Err(error) => out.push(Err((DecodeError::Json(error), line.to_vec()))),
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Every shape of JSON input, read in one pass; which keys are present tells
+/// what it is.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AnyInput {
+    awslogs: Option<AwsLogsData>,
+    message_type: Option<String>,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    log_group: String,
+    #[serde(default)]
+    log_stream: String,
+    #[serde(default)]
+    log_events: Vec<SubscriptionEvent>,
+    records: Option<Vec<FirehoseRecord>>,
+}
+
+fn decode_any_input(
+    input: AnyInput,
+    document: &[u8],
+    limits: &DecodeLimits,
+    out: &mut Vec<DecodedPayload>,
+    depth: u32,
+) {
+    if let Some(awslogs) = input.awslogs {
+        match base64_decode(awslogs.data.as_bytes()) {
+            Ok(gzip) => decode_into(&gzip, limits, out, depth + 1),
+            Err(error) => out.push(Err((error, document.to_vec()))),
+        }
+    } else if let Some(message_type) = input.message_type {
+        let message = SubscriptionMessage {
+            message_type,
+            owner: input.owner,
+            log_group: input.log_group,
+            log_stream: input.log_stream,
+            log_events: input.log_events,
+        };
+        out.push(payload_of(message).map_err(|error| (error, document.to_vec())));
+    } else if let Some(records) = input.records {
+        for record in records {
+            match base64_decode(record.data.as_bytes()) {
+                Ok(decoded) => decode_into(&decoded, limits, out, depth + 1),
+                Err(error) => out.push(Err((error, record.data.into_bytes()))),
+            }
+        }
+    } else {
+        out.push(Err((
+            DecodeError::Unrecognised(
+                "json without awslogs, messageType or records: not a cloudwatch logs payload"
+                    .into(),
+            ),
+            document.to_vec(),
+        )));
+    }
+}
+
+/// Reads a decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE`).
+pub fn decode_subscription_message(bytes: &[u8]) -> Result<Payload, DecodeError> {
+    payload_of(serde_json::from_slice(bytes)?)
+}
+
+fn payload_of(message: SubscriptionMessage) -> Result<Payload, DecodeError> {
+    match message.message_type.as_str() {
+        "CONTROL_MESSAGE" => Ok(Payload::Control),
+        "DATA_MESSAGE" => Ok(Payload::Data(LogBatch {
+            owner: message.owner,
+            log_group: message.log_group,
+            log_stream: message.log_stream,
+            events: message
+                .log_events
+                .into_iter()
+                .map(|event| LogEvent {
+                    id: event.id,
+                    timestamp_ms: event.timestamp,
+                    message: event.message,
+                })
+                .collect(),
+        })),
+        other => Err(DecodeError::UnknownMessageType(other.to_owned())),
+    }
+}
+
+/// Gunzips with a cap on the output size.
+pub fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(6).min(max_bytes as usize));
+    // Concatenated gzip members are valid gzip (and what Firehose may write).
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(max_bytes + 1)
+        .read_to_end(&mut out)
+        .map_err(DecodeError::Gzip)?;
+    if out.len() as u64 > max_bytes {
+        return Err(DecodeError::TooLarge { limit: max_bytes });
+    }
+    Ok(out)
+}
+
+fn base64_decode(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let text = trim_ascii(text);
+    let engine = &base64::engine::general_purpose::STANDARD;
+    match engine.decode(text) {
+        Ok(bytes) => Ok(bytes),
+        // Some writers drop the padding (aws_lambda_events serialises without it).
+        Err(error) => base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(text.strip_suffix(b"=").unwrap_or(text))
+            .map_err(|_| DecodeError::Base64(error)),
+    }
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    const DATA: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":5,"message":"hi"}]}"#;
+
+    #[test]
+    fn numeric_event_ids_are_read_as_text() {
+        let moto = DATA.replace(r#""id":"1""#, r#""id":123456789012345678"#);
+        let payloads = decode_input(moto.as_bytes(), &DecodeLimits::default());
+        let Ok(Payload::Data(batch)) = &payloads[0] else {
+            panic!("{payloads:?}")
+        };
+        assert_eq!(batch.events[0].id, "123456789012345678");
+    }
+
+    #[test]
+    fn gzip_bombs_stop_at_the_limit() {
+        let bomb = gzip(&vec![b' '; 2 * 1024 * 1024]);
+        let limits = DecodeLimits {
+            max_decompressed_bytes: 1024 * 1024,
+            ..DecodeLimits::default()
+        };
+        let payloads = decode_input(&bomb, &limits);
+        assert!(matches!(
+            payloads[0],
+            Err((DecodeError::TooLarge { .. }, _))
+        ));
+    }
+
+    #[test]
+    fn json_lines_decode_each_line_on_its_own() {
+        let lines = format!("{DATA}\n{{\"messageType\":\"CONTROL_MESSAGE\"}}\n{{broken\n");
+        let payloads = decode_input(lines.as_bytes(), &DecodeLimits::default());
+        assert_eq!(payloads.len(), 3);
+        assert!(matches!(payloads[0], Ok(Payload::Data(_))));
+        assert!(matches!(payloads[1], Ok(Payload::Control)));
+        assert!(matches!(payloads[2], Err((DecodeError::Json(_), _))));
+    }
+
+    #[test]
+    fn lambda_event_wrapping_gzip_decodes() {
+        let data = base64::engine::general_purpose::STANDARD.encode(gzip(DATA.as_bytes()));
+        let event = format!(r#"{{"awslogs":{{"data":"{data}"}},"extra":1}}"#);
+        let payloads = decode_input(event.as_bytes(), &DecodeLimits::default());
+        assert!(matches!(&payloads[..], [Ok(Payload::Data(batch))] if batch.log_group == "g"));
+    }
+
+    #[test]
+    fn unknown_message_types_are_errors() {
+        let odd = DATA.replace("DATA_MESSAGE", "MYSTERY");
+        let payloads = decode_input(odd.as_bytes(), &DecodeLimits::default());
+        assert!(matches!(
+            payloads[0],
+            Err((DecodeError::UnknownMessageType(_), _))
+        ));
+    }
+}

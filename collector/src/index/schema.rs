@@ -1,0 +1,316 @@
+//! The index format, version 1: tables, columns and layout (DESIGN.md "Index").
+//!
+//! Column names are part of the format: users query them from Athena and
+//! DuckDB. Add columns freely; rename none without a new format version.
+//!
+//! ```text
+//! <root>/v1/{spans,logs,invocations,trace_index}/dt=YYYY-MM-DD/hour=HH/<segment>.parquet
+//! <root>/v1/quarantine/dt=YYYY-MM-DD/<segment>.json
+//! ```
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+
+/// The directory under the root that holds this format version.
+pub const FORMAT_VERSION_DIR: &str = "v1";
+/// Span rows, one per OTLP span.
+pub const SPANS: &str = "spans";
+/// Log rows, one per log line (including Lambda platform lines).
+pub const LOGS: &str = "logs";
+/// Invocation rows, one per REPORT / platform.report.
+pub const INVOCATIONS: &str = "invocations";
+/// Per trace and hour: its time range, root and counts.
+pub const TRACE_INDEX: &str = "trace_index";
+/// Input that could not be decoded, kept with the reason.
+pub const QUARANTINE: &str = "quarantine";
+/// The tables that hold Parquet files, in the order they are written.
+pub const TABLES: [&str; 4] = [SPANS, LOGS, INVOCATIONS, TRACE_INDEX];
+/// The Hive partition columns, derived from the path, not stored in the files.
+pub const PARTITION_COLUMNS: [&str; 2] = ["dt", "hour"];
+
+/// UTC timestamps in nanoseconds.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+}
+
+/// `map<string, string>`, as written for `attributes` and `resource_attributes`.
+pub fn string_map_type() -> DataType {
+    DataType::Map(Arc::new(string_map_entries_field()), false)
+}
+
+/// The entries field of [`string_map_type`].
+pub fn string_map_entries_field() -> Field {
+    Field::new(
+        "key_value",
+        DataType::Struct(string_map_struct_fields()),
+        false,
+    )
+}
+
+/// The key and value fields inside a string map entry.
+pub fn string_map_struct_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, true),
+    ])
+}
+
+/// The fields of one element of `spans.events`.
+pub fn span_event_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("time", timestamp_type(), true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("attributes", string_map_type(), true),
+    ])
+}
+
+/// The fields of one element of `spans.links`.
+pub fn span_link_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("trace_id", DataType::Utf8, true),
+        Field::new("span_id", DataType::Utf8, true),
+        Field::new("attributes", string_map_type(), true),
+    ])
+}
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+fn timestamp(name: &str, nullable: bool) -> Field {
+    Field::new(name, timestamp_type(), nullable)
+}
+
+static SPANS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("trace_id", false),
+        utf8("span_id", false),
+        utf8("parent_span_id", true),
+        utf8("name", false),
+        utf8("kind", false),
+        utf8("service", false),
+        timestamp("start_time", false),
+        timestamp("end_time", false),
+        Field::new("duration_ns", DataType::Int64, false),
+        utf8("status_code", false),
+        utf8("status_message", true),
+        utf8("request_id", true),
+        utf8("faas_name", true),
+        utf8("faas_trigger", true),
+        Field::new("cold_start", DataType::Boolean, true),
+        utf8("cloud_region", true),
+        utf8("cloud_account_id", true),
+        Field::new("attributes", string_map_type(), true),
+        Field::new("resource_attributes", string_map_type(), true),
+        Field::new(
+            "events",
+            DataType::List(Arc::new(Field::new(
+                "element",
+                DataType::Struct(span_event_fields()),
+                true,
+            ))),
+            true,
+        ),
+        Field::new(
+            "links",
+            DataType::List(Arc::new(Field::new(
+                "element",
+                DataType::Struct(span_link_fields()),
+                true,
+            ))),
+            true,
+        ),
+        utf8("log_group", false),
+        utf8("log_stream", false),
+    ]))
+});
+
+static LOGS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        timestamp("timestamp", false),
+        utf8("trace_id", true),
+        utf8("span_id", true),
+        utf8("request_id", true),
+        utf8("service", true),
+        utf8("level", true),
+        utf8("message", false),
+        Field::new("attributes", string_map_type(), true),
+        utf8("log_group", false),
+        utf8("log_stream", false),
+        utf8("event_id", false),
+        utf8("format", false),
+        utf8("link", true),
+    ]))
+});
+
+static INVOCATIONS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("request_id", false),
+        utf8("function", false),
+        utf8("function_version", true),
+        utf8("log_group", false),
+        utf8("log_stream", false),
+        timestamp("start_time", true),
+        timestamp("end_time", false),
+        Field::new("duration_ms", DataType::Float64, false),
+        Field::new("billed_duration_ms", DataType::Int64, true),
+        Field::new("memory_size_mb", DataType::Int64, true),
+        Field::new("max_memory_used_mb", DataType::Int64, true),
+        Field::new("init_duration_ms", DataType::Float64, true),
+        Field::new("cold_start", DataType::Boolean, false),
+        utf8("status", false),
+        utf8("error_type", true),
+        utf8("trace_id", true),
+        Field::new("sampled", DataType::Boolean, true),
+    ]))
+});
+
+static TRACE_INDEX_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        utf8("trace_id", false),
+        timestamp("min_start", false),
+        timestamp("max_end", false),
+        utf8("root_service", true),
+        utf8("root_name", true),
+        Field::new("span_count", DataType::Int64, false),
+        Field::new("error_count", DataType::Int64, false),
+        Field::new(
+            "services",
+            DataType::List(Arc::new(Field::new("element", DataType::Utf8, true))),
+            false,
+        ),
+    ]))
+});
+
+/// The schema of the `spans` table.
+pub fn spans_schema() -> SchemaRef {
+    SPANS_SCHEMA.clone()
+}
+
+/// The schema of the `logs` table.
+pub fn logs_schema() -> SchemaRef {
+    LOGS_SCHEMA.clone()
+}
+
+/// The schema of the `invocations` table.
+pub fn invocations_schema() -> SchemaRef {
+    INVOCATIONS_SCHEMA.clone()
+}
+
+/// The schema of the `trace_index` table.
+pub fn trace_index_schema() -> SchemaRef {
+    TRACE_INDEX_SCHEMA.clone()
+}
+
+/// The schema of a table by name, or `None` for an unknown name.
+pub fn schema_of(table: &str) -> Option<SchemaRef> {
+    match table {
+        SPANS => Some(spans_schema()),
+        LOGS => Some(logs_schema()),
+        INVOCATIONS => Some(invocations_schema()),
+        TRACE_INDEX => Some(trace_index_schema()),
+        _ => None,
+    }
+}
+
+/// The columns that carry Parquet bloom filters, per table.
+pub fn bloom_filter_columns(table: &str) -> &'static [&'static str] {
+    match table {
+        SPANS | LOGS | INVOCATIONS => &["trace_id", "request_id"],
+        TRACE_INDEX => &["trace_id"],
+        _ => &[],
+    }
+}
+
+/// The object path of a partition directory: `v1/<table>/dt=YYYY-MM-DD/hour=HH`.
+pub fn partition_dir(table: &str, partition: &HourPartition) -> String {
+    format!(
+        "{FORMAT_VERSION_DIR}/{table}/dt={}/hour={:02}",
+        partition.date, partition.hour
+    )
+}
+
+/// One `dt=…/hour=…` partition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HourPartition {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// 0 to 23.
+    pub hour: u32,
+}
+
+impl HourPartition {
+    /// The partition holding a UTC time in nanoseconds since the epoch.
+    pub fn of_nanos(nanos: i64) -> HourPartition {
+        let seconds = nanos.div_euclid(1_000_000_000);
+        let days = seconds.div_euclid(86_400);
+        let hour = (seconds.rem_euclid(86_400) / 3_600) as u32;
+        let (year, month, day) = civil_from_days(days);
+        HourPartition {
+            date: format!("{year:04}-{month:02}-{day:02}"),
+            hour,
+        }
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_follow_utc_calendar() {
+        // 2019-03-13T23:05:48.220Z
+        let p = HourPartition::of_nanos(1_552_518_348_220_000_000);
+        assert_eq!(p.date, "2019-03-13");
+        assert_eq!(p.hour, 23);
+        assert_eq!(partition_dir(SPANS, &p), "v1/spans/dt=2019-03-13/hour=23");
+        let leap = HourPartition::of_nanos(951_782_400_000_000_000); // 2000-02-29T00:00Z
+        assert_eq!(leap.date, "2000-02-29");
+        assert_eq!(HourPartition::of_nanos(0).date, "1970-01-01");
+    }
+
+    #[test]
+    fn every_table_has_a_schema_with_design_columns() {
+        for table in TABLES {
+            assert!(schema_of(table).is_some(), "{table}");
+        }
+        let logs: Vec<String> = logs_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            logs,
+            [
+                "timestamp",
+                "trace_id",
+                "span_id",
+                "request_id",
+                "service",
+                "level",
+                "message",
+                "attributes",
+                "log_group",
+                "log_stream",
+                "event_id",
+                "format",
+                "link"
+            ]
+        );
+    }
+}

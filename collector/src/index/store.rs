@@ -1,0 +1,210 @@
+//! Where the index lives: a local directory by default, `s3://bucket/prefix` in
+//! AWS, anything `object_store` reads in tests (in-memory).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt as _;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutPayload, path::Path};
+
+/// Why the store could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no store we can open.
+    #[error("invalid index url {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// A local index directory that cannot be created or is not a directory.
+    #[error("cannot use {path:?} as an index directory")]
+    LocalDirectory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A read or write through `object_store` failed.
+    #[error("object store error at {location}")]
+    ObjectStore {
+        location: String,
+        #[source]
+        source: object_store::Error,
+    },
+}
+
+/// An index root: an object store and the path prefix inside it.
+#[derive(Clone, Debug)]
+pub struct IndexStore {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    url: String,
+}
+
+impl IndexStore {
+    /// Opens a local directory (created if missing) or an `s3://` URL. S3
+    /// credentials, region and endpoint come from the usual `AWS_*` variables.
+    pub fn open(url: &str) -> Result<IndexStore, StoreError> {
+        IndexStore::open_with_options(url, std::iter::empty::<(String, String)>())
+    }
+
+    /// Like [`IndexStore::open`], with `object_store` options for S3 (for
+    /// example `aws_endpoint` and `aws_allow_http` for a local endpoint).
+    pub fn open_with_options(
+        url: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<IndexStore, StoreError> {
+        let invalid = |reason: String| StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        if url.starts_with("s3://") || url.starts_with("s3a://") {
+            let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+            let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
+            for (key, value) in options {
+                let key = key
+                    .parse::<object_store::aws::AmazonS3ConfigKey>()
+                    .map_err(|e| invalid(e.to_string()))?;
+                builder = builder.with_config(key, value);
+            }
+            let store = builder.build().map_err(|e| invalid(e.to_string()))?;
+            let root = Path::from_url_path(parsed.path()).map_err(|e| invalid(e.to_string()))?;
+            return Ok(IndexStore {
+                store: Arc::new(store),
+                root,
+                url: url.to_owned(),
+            });
+        }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "file"
+        {
+            return Err(invalid(format!(
+                "unsupported scheme {scheme:?}: use a local path or s3://bucket/prefix"
+            )));
+        }
+        let local = url.strip_prefix("file://").unwrap_or(url);
+        let local_error = |source| StoreError::LocalDirectory {
+            path: local.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(local).map_err(local_error)?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(local)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(IndexStore {
+            store: Arc::new(store),
+            root: Path::default(),
+            url: url.to_owned(),
+        })
+    }
+
+    /// Opens an existing local directory or S3 URL for reading: a local path that
+    /// does not exist is an error rather than a new empty index.
+    pub fn open_existing(url: &str) -> Result<IndexStore, StoreError> {
+        let is_local = !url.contains("://") || url.starts_with("file://");
+        if is_local {
+            let local = url.strip_prefix("file://").unwrap_or(url);
+            match std::fs::metadata(local) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(StoreError::LocalDirectory {
+                        path: local.to_owned(),
+                        source: std::io::Error::other("not a directory"),
+                    });
+                }
+                Err(source) => {
+                    return Err(StoreError::LocalDirectory {
+                        path: local.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        IndexStore::open(url)
+    }
+
+    /// Wraps any object store (for example `InMemory` in tests).
+    pub fn from_object_store(store: Arc<dyn ObjectStore>, root: Path) -> IndexStore {
+        IndexStore {
+            url: format!("{store}/{root}"),
+            store,
+            root,
+        }
+    }
+
+    /// The URL or description the store was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The object store, for readers such as DataFusion.
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// The prefix of the index inside the object store.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The full object path of a path relative to the root.
+    pub fn path(&self, relative: &str) -> Path {
+        let mut path = self.root.clone();
+        for part in relative.split('/').filter(|p| !p.is_empty()) {
+            path = path.clone().join(part);
+        }
+        path
+    }
+
+    /// Writes one object in a single put: atomic on S3, and a temporary file
+    /// renamed into place on a local disk.
+    pub async fn put(&self, relative: &str, bytes: Bytes) -> Result<(), StoreError> {
+        let location = self.path(relative);
+        self.store
+            .put(&location, PutPayload::from(bytes))
+            .await
+            .map_err(|source| StoreError::ObjectStore {
+                location: location.to_string(),
+                source,
+            })?;
+        Ok(())
+    }
+
+    /// Reads one object.
+    pub async fn get(&self, relative: &str) -> Result<Bytes, StoreError> {
+        let location = self.path(relative);
+        let error = |source| StoreError::ObjectStore {
+            location: location.to_string(),
+            source,
+        };
+        self.store
+            .get(&location)
+            .await
+            .map_err(error)?
+            .bytes()
+            .await
+            .map_err(error)
+    }
+
+    /// Lists every object under a relative prefix, sorted by path.
+    pub async fn list(&self, relative_prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let prefix = self.path(relative_prefix);
+        let mut objects: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|source| StoreError::ObjectStore {
+                location: prefix.to_string(),
+                source,
+            })?;
+        objects.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(objects)
+    }
+
+    /// The path of an object relative to the root.
+    pub fn relative<'a>(&self, location: &'a Path) -> String {
+        match location.prefix_match(&self.root) {
+            Some(parts) => parts
+                .map(|p| p.as_ref().to_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            None => location.to_string(),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Writing rows as Parquet segments and bad input as quarantine records.
+//!
+//! A segment's name is derived from its input (log group, stream, first and last
+//! event id, event count), so a retried or duplicated delivery overwrites the
+//! same objects instead of adding rows twice.
+
+use std::collections::BTreeMap;
+
+use arrow::array::RecordBatch;
+use base64::Engine as _;
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use sha2::{Digest as _, Sha256};
+
+use super::columns;
+use super::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
+use super::schema::{self, HourPartition};
+use super::store::{IndexStore, StoreError};
+use crate::correlate::QuarantinedEvent;
+
+/// Row groups hold about this many rows (DESIGN.md "Index").
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Why rows could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The rows could not be encoded as Arrow or Parquet (a bug, not bad input).
+    #[error("cannot encode {table} rows: {reason}")]
+    Encode { table: &'static str, reason: String },
+    /// The store refused the write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Rows written per table by one segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WrittenRows {
+    pub spans: u64,
+    pub logs: u64,
+    pub invocations: u64,
+    pub trace_index: u64,
+    /// Parquet objects written.
+    pub files: u64,
+}
+
+/// A stable name for the segment that one batch of one stream becomes.
+pub fn segment_name(
+    log_group: &str,
+    log_stream: &str,
+    first_event_id: &str,
+    last_event_id: &str,
+    events: usize,
+) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        log_group,
+        log_stream,
+        first_event_id,
+        last_event_id,
+        &events.to_string(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    let function = crate::correlate::function_of_log_group(log_group);
+    let readable: String = function
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(48)
+        .collect();
+    let readable = readable.trim_matches('_');
+    if readable.is_empty() {
+        hash
+    } else {
+        format!("{readable}-{hash}")
+    }
+}
+
+/// A name for a quarantined payload, derived from its bytes.
+pub fn payload_segment_name(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    format!("payload-{hash}")
+}
+
+fn writer_properties(table: &'static str) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("tracelake {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "tracelake.format".to_owned(),
+            schema::FORMAT_VERSION_DIR.to_owned(),
+        )]));
+    for column in schema::bloom_filter_columns(table) {
+        builder = builder
+            .set_column_bloom_filter_enabled(ColumnPath::from(*column), true)
+            .set_column_bloom_filter_fpp(ColumnPath::from(*column), 0.01);
+    }
+    builder.build()
+}
+
+/// Encodes one record batch as a Parquet file with the table's properties.
+pub fn encode_parquet(table: &'static str, batch: &RecordBatch) -> Result<Vec<u8>, IndexError> {
+    let encode = |reason: String| IndexError::Encode { table, reason };
+    let mut buffer = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(table)))
+            .map_err(|e| encode(e.to_string()))?;
+    writer.write(batch).map_err(|e| encode(e.to_string()))?;
+    writer.close().map_err(|e| encode(e.to_string()))?;
+    Ok(buffer)
+}
+
+fn group_by_partition<T>(
+    rows: Vec<T>,
+    time_of: impl Fn(&T) -> i64,
+) -> BTreeMap<HourPartition, Vec<T>> {
+    let mut groups: BTreeMap<HourPartition, Vec<T>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry(HourPartition::of_nanos(time_of(&row)))
+            .or_default()
+            .push(row);
+    }
+    groups
+}
+
+/// What one trace looks like within some spans.
+pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
+    let mut traces: BTreeMap<&str, TraceIndexRow> = BTreeMap::new();
+    for span in spans {
+        let row = traces
+            .entry(&span.trace_id)
+            .or_insert_with(|| TraceIndexRow {
+                trace_id: span.trace_id.clone(),
+                min_start_ns: span.start_time_ns,
+                max_end_ns: span.end_time_ns,
+                ..TraceIndexRow::default()
+            });
+        row.min_start_ns = row.min_start_ns.min(span.start_time_ns);
+        row.max_end_ns = row.max_end_ns.max(span.end_time_ns);
+        row.span_count += 1;
+        row.error_count += i64::from(span.status_code == "error");
+        if span.parent_span_id.is_none() {
+            row.root_service = Some(span.service.clone());
+            row.root_name = Some(span.name.clone());
+        }
+        if !row.services.contains(&span.service) {
+            row.services.push(span.service.clone());
+        }
+    }
+    traces
+        .into_values()
+        .map(|mut row| {
+            row.services.sort();
+            row
+        })
+        .collect()
+}
+
+/// Writes rows and quarantine records into an [`IndexStore`].
+#[derive(Clone, Debug)]
+pub struct IndexWriter {
+    store: IndexStore,
+}
+
+impl IndexWriter {
+    /// A writer into `store`.
+    pub fn new(store: IndexStore) -> IndexWriter {
+        IndexWriter { store }
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &IndexStore {
+        &self.store
+    }
+
+    async fn write_table(
+        &self,
+        table: &'static str,
+        partition: &HourPartition,
+        segment: &str,
+        batch: RecordBatch,
+    ) -> Result<(), IndexError> {
+        let bytes = encode_parquet(table, &batch)?;
+        let relative = format!(
+            "{}/{segment}.parquet",
+            schema::partition_dir(table, partition)
+        );
+        self.store.put(&relative, Bytes::from(bytes)).await?;
+        Ok(())
+    }
+
+    /// Writes a batch's rows, one Parquet file per table and hour, sorted by
+    /// (service, time) within each file.
+    pub async fn write_rows(
+        &self,
+        segment: &str,
+        mut spans: Vec<SpanRow>,
+        mut logs: Vec<LogRow>,
+        mut invocations: Vec<InvocationRow>,
+    ) -> Result<WrittenRows, IndexError> {
+        let mut written = WrittenRows::default();
+        let encode_error = |table| {
+            move |e: arrow::error::ArrowError| IndexError::Encode {
+                table,
+                reason: e.to_string(),
+            }
+        };
+
+        spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
+        for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
+            let index_rows = trace_index_rows(&rows);
+            let batch = columns::spans_batch(&rows).map_err(encode_error(schema::SPANS))?;
+            self.write_table(schema::SPANS, &partition, segment, batch)
+                .await?;
+            let batch = columns::trace_index_batch(&index_rows)
+                .map_err(encode_error(schema::TRACE_INDEX))?;
+            self.write_table(schema::TRACE_INDEX, &partition, segment, batch)
+                .await?;
+            written.spans += rows.len() as u64;
+            written.trace_index += index_rows.len() as u64;
+            written.files += 2;
+        }
+        logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
+        for (partition, rows) in group_by_partition(logs, |r| r.timestamp_ns) {
+            let batch = columns::logs_batch(&rows).map_err(encode_error(schema::LOGS))?;
+            self.write_table(schema::LOGS, &partition, segment, batch)
+                .await?;
+            written.logs += rows.len() as u64;
+            written.files += 1;
+        }
+        invocations.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        for (partition, rows) in group_by_partition(invocations, |r| r.end_time_ns) {
+            let batch =
+                columns::invocations_batch(&rows).map_err(encode_error(schema::INVOCATIONS))?;
+            self.write_table(schema::INVOCATIONS, &partition, segment, batch)
+                .await?;
+            written.invocations += rows.len() as u64;
+            written.files += 1;
+        }
+        Ok(written)
+    }
+
+    /// Keeps a payload that could not be decoded, with the reason.
+    pub async fn quarantine_payload(
+        &self,
+        source: &str,
+        reason: &str,
+        bytes: &[u8],
+    ) -> Result<String, StoreError> {
+        let record = serde_json::json!({
+            "kind": "payload",
+            "reason": reason,
+            "source": source,
+            "received_at": now_rfc3339(),
+            "payload_bytes": bytes.len(),
+            "payload_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+        self.put_quarantine(&payload_segment_name(bytes), record)
+            .await
+    }
+
+    /// Keeps events of a decoded batch that could not be indexed, each with its reason.
+    pub async fn quarantine_events(
+        &self,
+        segment: &str,
+        source: &str,
+        log_group: &str,
+        log_stream: &str,
+        events: &[QuarantinedEvent],
+    ) -> Result<String, StoreError> {
+        let events: Vec<serde_json::Value> = events
+            .iter()
+            .map(|q| {
+                serde_json::json!({
+                    "id": q.event.id,
+                    "timestamp": q.event.timestamp_ms,
+                    "reason": q.reason,
+                    "message": q.event.message,
+                })
+            })
+            .collect();
+        let record = serde_json::json!({
+            "kind": "events",
+            "reason": events.first().and_then(|e| e.get("reason")).cloned().unwrap_or_default(),
+            "source": source,
+            "received_at": now_rfc3339(),
+            "log_group": log_group,
+            "log_stream": log_stream,
+            "events": events,
+        });
+        self.put_quarantine(&format!("{segment}-events"), record)
+            .await
+    }
+
+    async fn put_quarantine(
+        &self,
+        name: &str,
+        record: serde_json::Value,
+    ) -> Result<String, StoreError> {
+        let today = HourPartition::of_nanos(now_nanos()).date;
+        let relative = format!(
+            "{}/{}/dt={today}/{name}.json",
+            schema::FORMAT_VERSION_DIR,
+            schema::QUARANTINE
+        );
+        let text = serde_json::to_vec_pretty(&record).unwrap_or_default();
+        self.store.put(&relative, Bytes::from(text)).await?;
+        Ok(relative)
+    }
+}
+
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+fn now_rfc3339() -> String {
+    let nanos = now_nanos();
+    let partition = HourPartition::of_nanos(nanos);
+    let seconds_of_hour = (nanos / 1_000_000_000).rem_euclid(3_600);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        partition.date,
+        partition.hour,
+        seconds_of_hour / 60,
+        seconds_of_hour % 60
+    )
+}

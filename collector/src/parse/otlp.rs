@@ -1,0 +1,177 @@
+//! OTLP spans to `spans` rows.
+
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::{TracesData, span, status};
+use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
+
+use crate::index::rows::{SpanEventRow, SpanLinkRow, SpanRow};
+
+/// Why a span could not become a row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    /// A span whose trace id is not 16 non-zero bytes.
+    #[error("span {name:?} has an invalid trace id")]
+    InvalidTraceId { name: String },
+    /// A span whose span id is not 8 non-zero bytes.
+    #[error("span {name:?} has an invalid span id")]
+    InvalidSpanId { name: String },
+}
+
+/// Converts every span of `data` to a row. The log group and stream are filled
+/// in later by the pipeline. A span with invalid ids fails the whole line, so
+/// that the line is quarantined whole rather than half-indexed.
+pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
+    let mut rows = Vec::new();
+    for resource_spans in data.resource_spans {
+        let resource_attributes: Vec<(String, String)> = resource_spans
+            .resource
+            .map(|resource| flatten_attributes(&resource.attributes))
+            .unwrap_or_default();
+        let resource_value = |key: &str| {
+            resource_attributes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let service =
+            resource_value("service.name").unwrap_or_else(|| "unknown_service".to_owned());
+        let faas_name = resource_value("faas.name");
+        let cloud_region = resource_value("cloud.region");
+        let resource_account = resource_value("cloud.account.id");
+        for scope_spans in resource_spans.scope_spans {
+            for span in scope_spans.spans {
+                let trace_id = TraceId::from_bytes(&span.trace_id).ok_or_else(|| {
+                    SpanError::InvalidTraceId {
+                        name: span.name.clone(),
+                    }
+                })?;
+                let span_id =
+                    SpanId::from_bytes(&span.span_id).ok_or_else(|| SpanError::InvalidSpanId {
+                        name: span.name.clone(),
+                    })?;
+                let parent_span_id =
+                    SpanId::from_bytes(&span.parent_span_id).map(|id| id.to_string());
+                let attributes = flatten_attributes(&span.attributes);
+                let attribute = |key: &str| {
+                    attributes
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.clone())
+                };
+                let (status_code, status_message) = match &span.status {
+                    Some(status) => (
+                        match status::StatusCode::try_from(status.code) {
+                            Ok(status::StatusCode::Ok) => "ok",
+                            Ok(status::StatusCode::Error) => "error",
+                            _ => "unset",
+                        },
+                        Some(status.message.clone()).filter(|m| !m.is_empty()),
+                    ),
+                    None => ("unset", None),
+                };
+                let start = span.start_time_unix_nano.min(i64::MAX as u64) as i64;
+                let end = (span.end_time_unix_nano.min(i64::MAX as u64) as i64).max(start);
+                rows.push(SpanRow {
+                    trace_id: trace_id.to_string(),
+                    span_id: span_id.to_string(),
+                    parent_span_id,
+                    name: span.name.clone(),
+                    kind: match span::SpanKind::try_from(span.kind) {
+                        Ok(span::SpanKind::Server) => "server",
+                        Ok(span::SpanKind::Client) => "client",
+                        Ok(span::SpanKind::Producer) => "producer",
+                        Ok(span::SpanKind::Consumer) => "consumer",
+                        _ => "internal",
+                    },
+                    service: service.clone(),
+                    start_time_ns: start,
+                    end_time_ns: end,
+                    status_code,
+                    status_message,
+                    request_id: attribute("faas.invocation_id"),
+                    faas_name: faas_name.clone(),
+                    faas_trigger: attribute("faas.trigger"),
+                    cold_start: attribute("faas.coldstart").map(|v| v == "true"),
+                    cloud_region: cloud_region.clone(),
+                    cloud_account_id: attribute("cloud.account.id")
+                        .or_else(|| resource_account.clone()),
+                    events: span
+                        .events
+                        .iter()
+                        .map(|event| SpanEventRow {
+                            time_ns: event.time_unix_nano.min(i64::MAX as u64) as i64,
+                            name: event.name.clone(),
+                            attributes: flatten_attributes(&event.attributes),
+                        })
+                        .collect(),
+                    links: span
+                        .links
+                        .iter()
+                        .filter_map(|link| {
+                            Some(SpanLinkRow {
+                                trace_id: TraceId::from_bytes(&link.trace_id)?.to_string(),
+                                span_id: SpanId::from_bytes(&link.span_id)?.to_string(),
+                                attributes: flatten_attributes(&link.attributes),
+                            })
+                        })
+                        .collect(),
+                    attributes,
+                    resource_attributes: resource_attributes.clone(),
+                    log_group: String::new(),
+                    log_stream: String::new(),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// OTLP attributes as strings: scalars as their text, arrays and maps as JSON.
+pub fn flatten_attributes(attributes: &[KeyValue]) -> Vec<(String, String)> {
+    attributes
+        .iter()
+        .map(|kv| {
+            (
+                kv.key.clone(),
+                kv.value.as_ref().map(any_value_text).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn any_value_text(value: &AnyValue) -> String {
+    match &value.value {
+        Some(any_value::Value::StringValue(text)) => text.clone(),
+        Some(any_value::Value::BoolValue(flag)) => flag.to_string(),
+        Some(any_value::Value::IntValue(number)) => number.to_string(),
+        Some(any_value::Value::DoubleValue(number)) => number.to_string(),
+        Some(any_value::Value::BytesValue(bytes)) => {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+        Some(any_value::Value::ArrayValue(array)) => {
+            let items: Vec<serde_json::Value> = array
+                .values
+                .iter()
+                .map(|v| serde_json::Value::String(any_value_text(v)))
+                .collect();
+            serde_json::Value::Array(items).to_string()
+        }
+        Some(any_value::Value::KvlistValue(list)) => {
+            let map: serde_json::Map<String, serde_json::Value> = list
+                .values
+                .iter()
+                .map(|kv| {
+                    (
+                        kv.key.clone(),
+                        serde_json::Value::String(
+                            kv.value.as_ref().map(any_value_text).unwrap_or_default(),
+                        ),
+                    )
+                })
+                .collect();
+            serde_json::Value::Object(map).to_string()
+        }
+        Some(any_value::Value::StringValueStrindex(index)) => index.to_string(),
+        None => String::new(),
+    }
+}

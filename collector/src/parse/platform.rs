@@ -1,0 +1,360 @@
+//! Lambda platform lines, in the text log format (`START`, `END`, `REPORT`,
+//! `INIT_START`, `INIT_REPORT`, timeouts, runtime exits) and in the JSON log
+//! format (`platform.start`, `platform.report`, …).
+
+use serde_json::{Map, Value};
+use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
+
+/// What a platform line says about an invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlatformRecord {
+    /// `START RequestId: … Version: …` / `platform.start`.
+    Start {
+        request_id: String,
+        version: Option<String>,
+        /// The X-Ray context of `platform.start`'s `tracing` field.
+        trace_id: Option<TraceId>,
+    },
+    /// `END RequestId: …` / `platform.runtimeDone`.
+    End {
+        request_id: String,
+        /// `platform.runtimeDone`'s status, when not `success`.
+        status: Option<InvocationStatus>,
+    },
+    /// `REPORT RequestId: …` / `platform.report`.
+    Report(Report),
+    /// `… Task timed out after 3.00 seconds`.
+    Timeout { request_id: String },
+    /// `RequestId: … Error: Runtime exited …`.
+    RuntimeExit { request_id: String, error: String },
+    /// `INIT_START`, `INIT_REPORT`, `platform.initStart`, … : not tied to a request.
+    Init,
+}
+
+impl PlatformRecord {
+    /// The request the record belongs to.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            PlatformRecord::Start { request_id, .. }
+            | PlatformRecord::End { request_id, .. }
+            | PlatformRecord::Timeout { request_id }
+            | PlatformRecord::RuntimeExit { request_id, .. } => Some(request_id),
+            PlatformRecord::Report(report) => Some(&report.request_id),
+            PlatformRecord::Init => None,
+        }
+    }
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationStatus {
+    Success,
+    Error,
+    Timeout,
+}
+
+impl InvocationStatus {
+    /// The value of the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationStatus::Success => "success",
+            InvocationStatus::Error => "error",
+            InvocationStatus::Timeout => "timeout",
+        }
+    }
+
+    fn parse(text: &str) -> InvocationStatus {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "timeout" => InvocationStatus::Timeout,
+            "success" => InvocationStatus::Success,
+            _ => InvocationStatus::Error,
+        }
+    }
+}
+
+/// The figures of one REPORT line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub request_id: String,
+    pub duration_ms: f64,
+    pub billed_duration_ms: Option<i64>,
+    pub memory_size_mb: Option<i64>,
+    pub max_memory_used_mb: Option<i64>,
+    /// Present only on a cold start.
+    pub init_duration_ms: Option<f64>,
+    pub status: InvocationStatus,
+    pub error_type: Option<String>,
+    pub trace_id: Option<TraceId>,
+    pub segment_id: Option<SpanId>,
+    pub sampled: Option<bool>,
+}
+
+const REPORT_KEYS: [&str; 12] = [
+    "RequestId:",
+    "Duration:",
+    "Billed Duration:",
+    "Memory Size:",
+    "Max Memory Used:",
+    "Init Duration:",
+    "Restore Duration:",
+    "XRAY TraceId:",
+    "SegmentId:",
+    "Sampled:",
+    "Status:",
+    "Error Type:",
+];
+
+/// Reads a text platform line, or `None` if the line is not one.
+pub fn parse_text(line: &str) -> Option<PlatformRecord> {
+    if let Some(rest) = line.strip_prefix("START RequestId:") {
+        let rest = rest.trim();
+        let (request_id, version) = match rest.split_once("Version:") {
+            Some((id, version)) => (id.trim(), Some(version.trim().to_owned())),
+            None => (rest.split_whitespace().next().unwrap_or(""), None),
+        };
+        return non_empty(request_id).map(|request_id| PlatformRecord::Start {
+            request_id,
+            version,
+            trace_id: None,
+        });
+    }
+    if let Some(rest) = line.strip_prefix("END RequestId:") {
+        let request_id = rest.split_whitespace().next().unwrap_or("");
+        return non_empty(request_id).map(|request_id| PlatformRecord::End {
+            request_id,
+            status: None,
+        });
+    }
+    if line.starts_with("REPORT RequestId:") {
+        return parse_report_text(line).map(PlatformRecord::Report);
+    }
+    if line.starts_with("INIT_START")
+        || line.starts_with("INIT_REPORT")
+        || line.starts_with("RESTORE_")
+    {
+        return Some(PlatformRecord::Init);
+    }
+    if let Some(rest) = line.strip_prefix("RequestId:") {
+        // `RequestId: <id> Error: Runtime exited with error: signal: killed`
+        let rest = rest.trim_start();
+        let (request_id, error) = rest.split_once(char::is_whitespace)?;
+        let error = error.trim().strip_prefix("Error:")?.trim();
+        return Some(PlatformRecord::RuntimeExit {
+            request_id: request_id.to_owned(),
+            error: error.lines().next().unwrap_or("").trim().to_owned(),
+        });
+    }
+    if line.contains("Task timed out after") {
+        // `2020-06-09T15:02:26.150Z 7c9567b5-… Task timed out after 3.00 seconds`
+        let mut words = line.split_whitespace();
+        let _timestamp = words.next()?;
+        let request_id = words.next()?;
+        if words.next() == Some("Task") && looks_like_request_id(request_id) {
+            return Some(PlatformRecord::Timeout {
+                request_id: request_id.to_owned(),
+            });
+        }
+    }
+    None
+}
+
+fn parse_report_text(line: &str) -> Option<Report> {
+    // Find every key at a word boundary, then each value runs to the next key.
+    // Whitespace between fields varies (tabs, spaces, newlines), so no field is
+    // anchored to a separator or to the end of the line.
+    let mut found: Vec<(usize, &str)> = Vec::new();
+    for key in REPORT_KEYS {
+        let mut from = 0;
+        while let Some(offset) = line[from..].find(key) {
+            let at = from + offset;
+            from = at + key.len();
+            let boundary = at == 0 || line[..at].ends_with(char::is_whitespace);
+            // "Duration:" also ends "Billed Duration:", "Init Duration:", …
+            let inside_longer_key = key == "Duration:"
+                && ["Billed ", "Init ", "Restore "]
+                    .iter()
+                    .any(|prefix| line[..at].ends_with(prefix));
+            if boundary && !inside_longer_key {
+                found.push((at, key));
+            }
+        }
+    }
+    found.sort_unstable();
+    let value_of = |wanted: &str| -> Option<&str> {
+        let index = found.iter().position(|(_, key)| *key == wanted)?;
+        let start = found[index].0 + wanted.len();
+        let end = found.get(index + 1).map_or(line.len(), |(at, _)| *at);
+        Some(line[start..end].trim())
+    };
+    let request_id = value_of("RequestId:")?.to_owned();
+    let duration_ms = number(value_of("Duration:")?)?;
+    let status = value_of("Status:").map_or(InvocationStatus::Success, InvocationStatus::parse);
+    Some(Report {
+        request_id,
+        duration_ms,
+        billed_duration_ms: value_of("Billed Duration:")
+            .and_then(number)
+            .map(|v| v.round() as i64),
+        memory_size_mb: value_of("Memory Size:")
+            .and_then(number)
+            .map(|v| v.round() as i64),
+        max_memory_used_mb: value_of("Max Memory Used:")
+            .and_then(number)
+            .map(|v| v.round() as i64),
+        init_duration_ms: value_of("Init Duration:").and_then(number),
+        status,
+        error_type: value_of("Error Type:")
+            .and_then(|text| non_empty(text.lines().next().unwrap_or(""))),
+        trace_id: value_of("XRAY TraceId:").and_then(|text| TraceId::parse(text).ok()),
+        segment_id: value_of("SegmentId:").and_then(|text| SpanId::parse(text).ok()),
+        sampled: value_of("Sampled:").and_then(|text| match text {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }),
+    })
+}
+
+/// `26.73 ms` → 26.73; `75 MB` → 75.
+fn number(text: &str) -> Option<f64> {
+    let value: f64 = text.split_whitespace().next()?.parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A request id is a UUID (or, in AWS samples, something shaped like one).
+pub fn looks_like_request_id(text: &str) -> bool {
+    text.len() == 36 && text.bytes().filter(|b| *b == b'-').count() == 4
+}
+
+/// Reads a Lambda JSON-format platform record (`{"time":…,"type":"platform.…","record":{…}}`).
+pub fn parse_json(object: &Map<String, Value>) -> Option<PlatformRecord> {
+    let kind = object.get("type")?.as_str()?;
+    let kind = kind.strip_prefix("platform.")?;
+    let record = object.get("record")?.as_object();
+    let request_id = || {
+        record
+            .and_then(|r| r.get("requestId"))
+            .and_then(Value::as_str)
+            .and_then(non_empty)
+    };
+    let status = || {
+        record
+            .and_then(|r| r.get("status"))
+            .and_then(Value::as_str)
+            .map(InvocationStatus::parse)
+    };
+    match kind {
+        "start" => Some(PlatformRecord::Start {
+            request_id: request_id()?,
+            version: record
+                .and_then(|r| r.get("version"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            trace_id: record
+                .and_then(|r| r.get("tracing"))
+                .and_then(|t| t.get("value"))
+                .and_then(Value::as_str)
+                .and_then(|header| XrayHeader::parse(header).ok())
+                .map(|header| header.root),
+        }),
+        "runtimeDone" => Some(PlatformRecord::End {
+            request_id: request_id()?,
+            status: status().filter(|s| *s != InvocationStatus::Success),
+        }),
+        "report" => {
+            let metrics = record?.get("metrics")?.as_object()?;
+            let metric = |key: &str| metrics.get(key).and_then(Value::as_f64);
+            let tracing_header = record
+                .and_then(|r| r.get("tracing"))
+                .and_then(|t| t.get("value"))
+                .and_then(Value::as_str)
+                .and_then(|header| XrayHeader::parse(header).ok());
+            Some(PlatformRecord::Report(Report {
+                request_id: request_id()?,
+                duration_ms: metric("durationMs")?,
+                billed_duration_ms: metric("billedDurationMs").map(|v| v.round() as i64),
+                memory_size_mb: metric("memorySizeMB").map(|v| v.round() as i64),
+                max_memory_used_mb: metric("maxMemoryUsedMB").map(|v| v.round() as i64),
+                init_duration_ms: metric("initDurationMs"),
+                status: status().unwrap_or(InvocationStatus::Success),
+                error_type: record
+                    .and_then(|r| r.get("errorType"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                trace_id: tracing_header.as_ref().map(|h| h.root),
+                segment_id: tracing_header.as_ref().and_then(|h| h.parent),
+                sampled: tracing_header.and_then(|h| h.sampled),
+            }))
+        }
+        _ => Some(PlatformRecord::Init),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(line: &str) -> Report {
+        match parse_text(line) {
+            Some(PlatformRecord::Report(report)) => report,
+            other => panic!("not a report: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn report_fields_survive_every_whitespace_variant() {
+        let tabs = report(
+            "REPORT RequestId: 4ce9340a-b765-490f-ad8a-02ab3415e2bf\tDuration: 26.73 ms\tBilled Duration: 27 ms \tMemory Size: 128 MB\tMax Memory Used: 75 MB\t\n",
+        );
+        assert_eq!(tabs.request_id, "4ce9340a-b765-490f-ad8a-02ab3415e2bf");
+        assert_eq!(tabs.duration_ms, 26.73);
+        assert_eq!(tabs.billed_duration_ms, Some(27));
+        assert_eq!(tabs.memory_size_mb, Some(128));
+        assert_eq!(tabs.max_memory_used_mb, Some(75));
+        assert_eq!(tabs.init_duration_ms, None);
+        let spaces = report(
+            "REPORT RequestId: 5bc05270-6f3c-4ea8-85c2-a055f14a150e Duration: 31000.00 ms Billed Duration: 34440 ms Memory Size: 160 MB Max Memory Used: 150 MB Init Duration: 3439.00 ms Status: timeout",
+        );
+        assert_eq!(spaces.request_id, "5bc05270-6f3c-4ea8-85c2-a055f14a150e");
+        assert_eq!(spaces.duration_ms, 31000.0);
+        assert_eq!(spaces.billed_duration_ms, Some(34440));
+        assert_eq!(spaces.init_duration_ms, Some(3439.0));
+        assert_eq!(spaces.status, InvocationStatus::Timeout);
+    }
+
+    #[test]
+    fn start_end_timeout_and_exit_lines() {
+        assert_eq!(
+            parse_text("START RequestId: 4ce9340a-b765-490f-ad8a-02ab3415e2bf Version: $LATEST\n"),
+            Some(PlatformRecord::Start {
+                request_id: "4ce9340a-b765-490f-ad8a-02ab3415e2bf".into(),
+                version: Some("$LATEST".into()),
+                trace_id: None,
+            })
+        );
+        assert_eq!(
+            parse_text(
+                "2020-02-25T22:04:08.390Z 2ea49a23-ff39-4bf5-8761-439f99b7c5f6 Task timed out after 3.00 seconds"
+            ),
+            Some(PlatformRecord::Timeout {
+                request_id: "2ea49a23-ff39-4bf5-8761-439f99b7c5f6".into()
+            })
+        );
+        assert_eq!(
+            parse_text(
+                "RequestId: 2ea49a23-ff39-4bf5-8761-439f99b7c5f6 Error: Runtime exited with error: signal: killed\nRuntime.ExitError\n"
+            ),
+            Some(PlatformRecord::RuntimeExit {
+                request_id: "2ea49a23-ff39-4bf5-8761-439f99b7c5f6".into(),
+                error: "Runtime exited with error: signal: killed".into()
+            })
+        );
+        assert_eq!(parse_text("Task timed out after lunch"), None);
+        assert_eq!(parse_text("hello"), None);
+    }
+}

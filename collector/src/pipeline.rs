@@ -1,0 +1,146 @@
+//! The whole collector for one input: decode → parse → correlate → index, with
+//! counters and one structured log line per payload.
+
+use crate::correlate;
+use crate::counters::IngestCounters;
+use crate::decode::{self, DecodeLimits, DecodedPayload, Payload};
+use crate::index::IndexStore;
+use crate::index::writer::{IndexError, IndexWriter, segment_name};
+
+/// Ingests inputs into one index.
+#[derive(Clone, Debug)]
+pub struct Collector {
+    writer: IndexWriter,
+    limits: DecodeLimits,
+}
+
+impl Collector {
+    /// A collector writing into `store` with the default limits.
+    pub fn new(store: IndexStore) -> Collector {
+        Collector::with_limits(store, DecodeLimits::default())
+    }
+
+    /// A collector with explicit decode limits.
+    pub fn with_limits(store: IndexStore, limits: DecodeLimits) -> Collector {
+        Collector {
+            writer: IndexWriter::new(store),
+            limits,
+        }
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &IndexStore {
+        self.writer.store()
+    }
+
+    /// Ingests any accepted input (see [`decode`]); `source` names it in logs and
+    /// quarantine records. Fails only when the store cannot be written (or rows
+    /// cannot be encoded, a bug): bad input is quarantined and counted.
+    pub async fn ingest(&self, bytes: &[u8], source: &str) -> Result<IngestCounters, IndexError> {
+        let payloads = decode::decode_input(bytes, &self.limits);
+        self.ingest_payloads(payloads, source).await
+    }
+
+    /// Ingests the `awslogs.data` string of a Lambda subscription event.
+    pub async fn ingest_lambda_event_data(
+        &self,
+        data: &str,
+        source: &str,
+    ) -> Result<IngestCounters, IndexError> {
+        let payloads = decode::decode_lambda_event_data(data, &self.limits);
+        self.ingest_payloads(payloads, source).await
+    }
+
+    async fn ingest_payloads(
+        &self,
+        payloads: Vec<DecodedPayload>,
+        source: &str,
+    ) -> Result<IngestCounters, IndexError> {
+        let mut total = IngestCounters::default();
+        for payload in payloads {
+            total += self.ingest_payload(payload, source).await?;
+        }
+        Ok(total)
+    }
+
+    async fn ingest_payload(
+        &self,
+        payload: DecodedPayload,
+        source: &str,
+    ) -> Result<IngestCounters, IndexError> {
+        let mut counters = IngestCounters {
+            payloads: 1,
+            ..IngestCounters::default()
+        };
+        let batch = match payload {
+            Ok(Payload::Control) => {
+                counters.control_messages = 1;
+                tracing::info!(target: "tracelake::collector", source, control_messages = 1, "ControlMessageReceived");
+                return Ok(counters);
+            }
+            Err((error, bytes)) => {
+                let reason = error.to_string();
+                let location = self
+                    .writer
+                    .quarantine_payload(source, &reason, &bytes)
+                    .await?;
+                counters.payloads_quarantined = 1;
+                tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
+                return Ok(counters);
+            }
+            Ok(Payload::Data(batch)) => batch,
+        };
+        counters.events_in = batch.events.len() as u64;
+        let segment = match (batch.events.first(), batch.events.last()) {
+            (Some(first), Some(last)) => segment_name(
+                &batch.log_group,
+                &batch.log_stream,
+                &first.id,
+                &last.id,
+                batch.events.len(),
+            ),
+            _ => return Ok(counters),
+        };
+        let log_group = batch.log_group.clone();
+        let log_stream = batch.log_stream.clone();
+        let correlated = correlate::correlate(batch, &self.limits);
+        let quarantined = correlated.quarantined;
+        let result = self
+            .writer
+            .write_rows(
+                &segment,
+                correlated.spans,
+                correlated.logs,
+                correlated.invocations,
+            )
+            .await;
+        // An encode error is our own bug, not bad input: it fails the input so
+        // that Lambda retries and, failing that, keeps it in its failure destination.
+        let written = result?;
+        counters.span_rows = written.spans;
+        counters.log_rows = written.logs;
+        counters.invocation_rows = written.invocations;
+        if !quarantined.is_empty() {
+            self.writer
+                .quarantine_events(&segment, source, &log_group, &log_stream, &quarantined)
+                .await?;
+        }
+        counters.events_indexed = correlated.events_indexed;
+        counters.events_quarantined = quarantined.len() as u64;
+        tracing::info!(
+            target: "tracelake::collector",
+            source,
+            log_group = %log_group,
+            log_stream = %log_stream,
+            segment = %segment,
+            events_in = counters.events_in,
+            events_indexed = counters.events_indexed,
+            events_quarantined = counters.events_quarantined,
+            span_rows = counters.span_rows,
+            log_rows = counters.log_rows,
+            invocation_rows = counters.invocation_rows,
+            "BatchIndexed"
+        );
+        Ok(counters)
+    }
+}
