@@ -161,7 +161,8 @@ impl Telemetry {
                 && !UNEXPORTED_SPAN_TARGETS
                     .iter()
                     .any(|target| metadata.target().starts_with(target))
-        });
+        })
+        .with_max_level_hint(span_level);
         let otel = tracing_opentelemetry::layer()
             .with_tracer(tracer)
             .with_location(false)
@@ -445,6 +446,9 @@ impl<F: Future> Future for CatchUnwind<F> {
 }
 
 /// The filter of the log layer: a plain level, or `RUST_LOG` directives.
+///
+/// It filters events only: every span the OpenTelemetry layer records must
+/// also reach the log layer, which reads its ids and request id from it.
 enum LogFilter {
     Level(LevelFilter),
     Directives(EnvFilter),
@@ -459,6 +463,9 @@ where
         meta: &tracing::Metadata<'_>,
         cx: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
+        if meta.is_span() {
+            return true;
+        }
         match self {
             LogFilter::Level(level) => <LevelFilter as Filter<S>>::enabled(level, meta, cx),
             LogFilter::Directives(filter) => <EnvFilter as Filter<S>>::enabled(filter, meta, cx),
@@ -469,6 +476,9 @@ where
         &self,
         meta: &'static tracing::Metadata<'static>,
     ) -> tracing::subscriber::Interest {
+        if meta.is_span() {
+            return tracing::subscriber::Interest::always();
+        }
         match self {
             LogFilter::Level(level) => <LevelFilter as Filter<S>>::callsite_enabled(level, meta),
             LogFilter::Directives(filter) => {
@@ -478,10 +488,8 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        match self {
-            LogFilter::Level(level) => Some(*level),
-            LogFilter::Directives(filter) => <EnvFilter as Filter<S>>::max_level_hint(filter),
-        }
+        // Spans pass at every level; the OpenTelemetry layer's hint bounds them.
+        None
     }
 
     fn on_new_span(

@@ -1,0 +1,7 @@
+//! Behaviour of the instrumentation crate seen from outside: what a wrapped
+//! handler writes, and how context travels through every trigger.
+
+mod support;
+
+mod extraction;
+mod handler_output;
