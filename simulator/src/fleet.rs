@@ -148,6 +148,9 @@ pub struct Service {
     pub log_format: LogFormat,
     /// Whether X-Ray active tracing is on (`XRAY TraceId` in REPORT).
     pub xray_active: bool,
+    /// Whether a Rust service writes spans in the compact envelope
+    /// (`TRACELAKE_SPAN_FORMAT=compact`) instead of OTLP JSON.
+    pub compact_spans: bool,
     /// Configured memory.
     pub memory_mb: u32,
     /// Configured timeout.
@@ -179,6 +182,8 @@ pub struct FleetConfig {
     pub error_rate_scale: f64,
     /// Multiplies every service's timeout rate.
     pub timeout_rate_scale: f64,
+    /// Share of Rust services writing the compact span format.
+    pub compact_span_share: f64,
     /// AWS region of the fleet.
     pub region: String,
     /// AWS account id of the fleet.
@@ -191,6 +196,7 @@ impl Default for FleetConfig {
             services: 300,
             error_rate_scale: 1.0,
             timeout_rate_scale: 1.0,
+            compact_span_share: 0.15,
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
         }
@@ -431,6 +437,8 @@ fn new_service(
         Runtime::PlainText => rng.chance(0.5),
         _ => rng.chance(0.85),
     };
+    let compact_spans =
+        runtime == Runtime::RustInstrumented && rng.chance(config.compact_span_share);
     let memory_mb =
         [128, 256, 512, 1024, 1769, 3008][rng.weighted(&[3.0, 4.0, 4.0, 3.0, 1.0, 1.0])];
     let median_work_ms = match level {
@@ -449,6 +457,7 @@ fn new_service(
         runtime,
         log_format,
         xray_active,
+        compact_spans,
         memory_mb,
         timeout_ms,
         median_work_ms,

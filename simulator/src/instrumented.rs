@@ -1,266 +1,359 @@
-//! Rust services: the lines tracelake-instrumentation writes for one invocation.
+//! Rust services: real handlers run through tracelake-instrumentation.
 //!
-//! Log lines use [`tracelake_instrumentation::wire::log_line::LogLine`] and span
-//! lines use the OTLP JSON encoding of [`tracelake_instrumentation::wire::span_line`],
-//! so that they follow the one definition of the contract. Every span of the
-//! invocation is written in one span line when the handler returns, before
-//! `END`, as instrumentation flushes before the response. A timed-out or
-//! crashed invocation writes no span line: its process is stopped first.
+//! Each execution environment (log stream) of a Rust service gets its own
+//! [`Telemetry`], built from an explicit [`TelemetryConfig`] (service, function,
+//! log stream, memory, region, account) with a seeded id generator and the
+//! simulator's [`ManualClock`], writing to one shared [`LineBuffer`]. A handler
+//! logs through `tracing`, opens a client or producer span per call, and the
+//! telemetry writes every span before the invocation returns. The simulator
+//! moves the clock to each action's time and collects each line the moment it
+//! is written, so a line's CloudWatch timestamp is the time it was logged.
+//!
+//! A timed-out or crashed invocation never reaches the flush: Lambda stops the
+//! process first, so its spans are lost and its environment is discarded.
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
-use serde_json::{Map, Value};
-use tracelake_instrumentation::wire::log_line::LogLine;
-use tracelake_instrumentation::wire::span_line::{TracesData, encode_json_line};
+use std::time::{Duration, UNIX_EPOCH};
 
-use crate::clock;
+use opentelemetry::trace::TraceContextExt as _;
+use tracelake_instrumentation::wire::span_line::{decode_span_line, is_span_line};
+use tracelake_instrumentation::{
+    Invocation as InstrumentedInvocation, LineBuffer, ManualClock, Output, SpanFormat, Telemetry,
+    TelemetryConfig, Trigger as FaasTrigger,
+};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
 use crate::fleet::EdgeKind;
 use crate::render::{Carries, EventKind, EventSink, InvocationContext, TruthSpan, xray_text};
 use crate::traffic::{Outcome, Trigger};
 
-/// One invocation of an instrumented Rust service.
-pub struct RustInvocation<'a, 'b> {
-    /// The invocation being rendered.
-    pub context: &'a InvocationContext<'b>,
+/// Why a Rust service could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum InstrumentedError {
+    /// The telemetry rejected its configuration.
+    #[error("building the telemetry of {service}: {message}")]
+    Telemetry {
+        /// The service.
+        service: String,
+        /// What the telemetry said.
+        message: String,
+    },
 }
 
-fn string_attribute(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..Default::default()
+/// The Rust services of a run: one telemetry per live execution environment.
+pub struct RustServices {
+    clock: ManualClock,
+    buffer: LineBuffer,
+    telemetries: Vec<Option<Telemetry>>,
+    seed: u64,
+    scratch: Vec<u8>,
+}
+
+enum Action {
+    Log(usize),
+    CallStart(usize),
+    CallEnd(usize),
+}
+
+impl RustServices {
+    /// Prepares for a run over `stream_count` log streams.
+    pub fn new(stream_count: usize, seed: u64) -> RustServices {
+        RustServices {
+            clock: ManualClock::default(),
+            buffer: LineBuffer::new(),
+            telemetries: (0..stream_count).map(|_| None).collect(),
+            seed,
+            scratch: Vec::with_capacity(16 * 1024),
+        }
     }
-}
 
-fn bool_attribute(key: &str, value: bool) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::BoolValue(value)),
-        }),
-        ..Default::default()
+    fn set_clock(&self, at_ns: u64) {
+        self.clock.set(UNIX_EPOCH + Duration::from_nanos(at_ns));
     }
-}
 
-fn int_attribute(key: &str, value: i64) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(value)),
-        }),
-        ..Default::default()
+    fn telemetry(
+        &mut self,
+        context: &InvocationContext<'_>,
+    ) -> Result<Telemetry, InstrumentedError> {
+        let stream = context.invocation.stream;
+        if let Some(Some(telemetry)) = self.telemetries.get(stream) {
+            return Ok(telemetry.clone());
+        }
+        let service = context.service;
+        let config = TelemetryConfig::new(service.name.clone())
+            .with_function(service.function_name.clone(), "$LATEST")
+            .with_log_stream(context.stream.name.clone())
+            .with_log_group(service.log_group.clone())
+            .with_memory_mb(u64::from(service.memory_mb))
+            .with_region(context.fleet.region.clone())
+            .with_account_id(context.fleet.account_id.clone())
+            .with_span_format(if service.compact_spans {
+                SpanFormat::Compact
+            } else {
+                SpanFormat::OtlpJson
+            })
+            .with_level("debug")
+            .with_clock(tracelake_instrumentation::Clock::Manual(self.clock.clone()))
+            // The generator walks its seed in fixed steps: seeds must be far
+            // apart, or two environments would repeat each other's ids.
+            .with_id_seed(
+                crate::rng::SimRng::new(
+                    self.seed ^ (stream as u64).wrapping_mul(0xa076_1d64_78bd_642f),
+                )
+                .next_u64(),
+            );
+        let telemetry = Telemetry::new(config, Output::buffer(&self.buffer)).map_err(|error| {
+            InstrumentedError::Telemetry {
+                service: service.name.clone(),
+                message: error.to_string(),
+            }
+        })?;
+        if let Some(slot) = self.telemetries.get_mut(stream) {
+            *slot = Some(telemetry.clone());
+        }
+        Ok(telemetry)
     }
-}
 
-/// Writes the invocation's log lines and, when it completes, its span line.
-pub fn write_invocation(
-    rust: &RustInvocation<'_, '_>,
-    index: usize,
-    sink: &mut EventSink,
-    spans: &mut Vec<TruthSpan>,
-) {
-    let context = rust.context;
-    let invocation = context.invocation;
-    let service = context.service;
-    let trace_hex = format!("{:032x}", context.trace_id);
-    let xray = xray_text(context.trace_id);
-    let server_span = format!("{:016x}", context.span_id);
-    let line_carries = Carries {
-        own_trace: true,
-        request_id: true,
-        trace_evidence: false,
-    };
-    for line in &context.lines {
-        let span_id = line
-            .call
-            .and_then(|call| context.call_span_ids.get(call))
-            .map(|id| format!("{id:016x}"))
-            .unwrap_or_else(|| server_span.clone());
-        let mut timestamp = String::with_capacity(28);
-        clock::rfc3339_micros(&mut timestamp, line.at_ns);
-        let mut fields = Map::new();
-        if let Some(call) = line.call.and_then(|call| invocation.calls.get(call)) {
-            if let Some(edge) = service.edges.get(call.edge) {
-                fields.insert(
-                    "peer.service".to_owned(),
-                    Value::from(context.fleet.services[edge.target].name.as_str()),
+    /// Moves the lines written so far into `sink`, stamped `at_ns`.
+    fn collect(
+        &mut self,
+        at_ns: u64,
+        context: &InvocationContext<'_>,
+        index: usize,
+        sink: &mut EventSink,
+        spans: Option<&mut Vec<TruthSpan>>,
+    ) {
+        self.scratch.clear();
+        self.buffer.drain_into(&mut self.scratch);
+        if self.scratch.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.scratch).into_owned();
+        let mut spans = spans;
+        for line in text.lines() {
+            if is_span_line(line) {
+                if let Some(spans) = spans.as_deref_mut() {
+                    record_spans(line, &context.service.name, spans);
+                }
+                let carries = Carries {
+                    own_trace: true,
+                    request_id: true,
+                    trace_evidence: true,
+                };
+                sink.push(
+                    at_ns,
+                    context.invocation.stream,
+                    Some(index),
+                    EventKind::SpanLine,
+                    carries,
+                    line.to_owned(),
+                );
+            } else {
+                let carries = Carries {
+                    own_trace: true,
+                    request_id: true,
+                    trace_evidence: false,
+                };
+                sink.push(
+                    at_ns,
+                    context.invocation.stream,
+                    Some(index),
+                    EventKind::AppLog,
+                    carries,
+                    line.to_owned(),
                 );
             }
         }
-        let log_line = LogLine {
-            timestamp,
-            level: line.level.to_owned(),
-            message: line.message.clone(),
-            trace_id: Some(trace_hex.clone()),
-            span_id: Some(span_id),
-            request_id: Some(context.request_id.clone()),
-            service: service.name.clone(),
-            xray_trace_id: Some(xray.clone()),
-            function_request_id: Some(context.request_id.clone()),
-            fields,
-        };
-        // Serialising strings and a string-keyed map cannot fail.
-        let text = serde_json::to_string(&log_line).unwrap_or_default();
-        sink.push(
-            line.at_ns,
-            invocation.stream,
-            Some(index),
-            EventKind::AppLog,
-            line_carries,
-            text,
-        );
-    }
-    if matches!(invocation.outcome, Outcome::Timeout | Outcome::Crash) {
-        return;
     }
 
-    let trace_bytes = context.trace_id.to_be_bytes().to_vec();
-    let (server_kind, faas_trigger) = match invocation.trigger {
-        Trigger::ApiRoot => (span::SpanKind::Server, "http"),
-        Trigger::Hop(EdgeKind::Http) => (span::SpanKind::Server, "http"),
-        Trigger::Hop(EdgeKind::StepFunctions) => (span::SpanKind::Server, "other"),
-        Trigger::Hop(kind) => (span::SpanKind::Consumer, kind.faas_trigger()),
-    };
-    let error = invocation.outcome == Outcome::Error;
-    let mut server_attributes = vec![
-        string_attribute("faas.trigger", faas_trigger),
-        string_attribute("faas.invocation_id", &context.request_id),
-        string_attribute("cloud.account.id", &context.fleet.account_id),
-        string_attribute(
-            "aws.lambda.invoked_arn",
-            &context.fleet.function_arn(service),
-        ),
-    ];
-    if invocation.init_ns.is_some() {
-        server_attributes.push(bool_attribute("faas.coldstart", true));
-    }
-    let mut otlp_spans = Vec::with_capacity(1 + invocation.calls.len());
-    otlp_spans.push(Span {
-        trace_id: trace_bytes.clone(),
-        span_id: context.span_id.to_be_bytes().to_vec(),
-        parent_span_id: context
-            .parent_span_id
-            .map(|id| id.to_be_bytes().to_vec())
-            .unwrap_or_default(),
-        name: context.entry_name.clone(),
-        kind: server_kind as i32,
-        start_time_unix_nano: invocation.start_ns,
-        end_time_unix_nano: invocation.end_ns(),
-        attributes: server_attributes,
-        status: Some(Status {
-            code: if error { 2 } else { 0 },
-            message: if error {
-                "handler returned an error".to_owned()
-            } else {
-                String::new()
-            },
-        }),
-        ..Default::default()
-    });
-    spans.push(TruthSpan {
-        trace_id: context.trace_id,
-        span_id: context.span_id,
-        parent_span_id: context.parent_span_id,
-        service: service.name.clone(),
-        name: context.entry_name.clone(),
-        error,
-    });
-    for (call_index, call) in invocation.calls.iter().enumerate() {
-        let (Some(edge), Some(span_id)) = (
-            service.edges.get(call.edge),
-            context.call_span_ids.get(call_index),
-        ) else {
-            continue;
-        };
-        let target = &context.fleet.services[edge.target].name;
-        let (name, kind, attributes) = match edge.kind {
-            EdgeKind::Http => {
-                let method = edge.channel.split(' ').next().unwrap_or("GET");
-                (
-                    method.to_owned(),
-                    span::SpanKind::Client,
-                    vec![
-                        string_attribute("http.request.method", method),
-                        string_attribute("server.address", &format!("{target}.internal")),
-                        int_attribute("http.response.status_code", 200),
-                    ],
-                )
-            }
-            kind => (
-                format!("{} publish", edge.channel),
-                span::SpanKind::Producer,
-                vec![
-                    string_attribute("messaging.system", kind.label()),
-                    string_attribute("messaging.destination.name", &edge.channel),
-                ],
+    /// Runs one invocation's handler and returns the span id of each call's
+    /// client or producer span, which the callee receives as its parent.
+    pub fn run_invocation(
+        &mut self,
+        context: &InvocationContext<'_>,
+        index: usize,
+        sink: &mut EventSink,
+        spans: &mut Vec<TruthSpan>,
+    ) -> Result<Vec<u64>, InstrumentedError> {
+        let telemetry = self.telemetry(context)?;
+        let invocation = context.invocation;
+        let service = context.service;
+
+        let (trigger, kind_attributes): (FaasTrigger, Vec<(&str, String)>) =
+            match invocation.trigger {
+                Trigger::ApiRoot | Trigger::Hop(EdgeKind::Http) => (FaasTrigger::Http, Vec::new()),
+                Trigger::Hop(EdgeKind::Kinesis) => (
+                    FaasTrigger::PubSub,
+                    vec![("messaging.system", "aws_kinesis".to_owned())],
+                ),
+                Trigger::Hop(EdgeKind::StepFunctions) => (FaasTrigger::Other, Vec::new()),
+                Trigger::Hop(kind) => (
+                    FaasTrigger::PubSub,
+                    vec![("messaging.system", kind.label().to_owned())],
+                ),
+            };
+        let xray_header = match context.parent_span_id {
+            Some(parent) => format!(
+                "Root={};Parent={parent:016x};Sampled=1",
+                xray_text(context.trace_id)
             ),
+            None => format!("Root={};Sampled=1", xray_text(context.trace_id)),
         };
-        otlp_spans.push(Span {
-            trace_id: trace_bytes.clone(),
-            span_id: span_id.to_be_bytes().to_vec(),
-            parent_span_id: context.span_id.to_be_bytes().to_vec(),
-            name: name.clone(),
-            kind: kind as i32,
-            start_time_unix_nano: call.send_ns,
-            end_time_unix_nano: call.done_ns,
-            attributes,
-            status: Some(Status::default()),
-            ..Default::default()
-        });
-        spans.push(TruthSpan {
-            trace_id: context.trace_id,
-            span_id: *span_id,
-            parent_span_id: Some(context.span_id),
-            service: service.name.clone(),
-            name,
-            error: false,
-        });
+        let mut request = InstrumentedInvocation::new(context.request_id.clone())
+            .with_xray_header(xray_header)
+            .with_invoked_arn(context.fleet.function_arn(service))
+            .with_trigger(trigger)
+            .with_span_name(context.entry_name.clone());
+        for (key, value) in kind_attributes {
+            request = request.with_attribute(key, value);
+        }
+
+        self.set_clock(invocation.start_ns);
+        let started = telemetry.start_invocation(&request);
+
+        let mut actions: Vec<(u64, u8, Action)> =
+            Vec::with_capacity(context.lines.len() + 2 * invocation.calls.len());
+        for (line_index, line) in context.lines.iter().enumerate() {
+            actions.push((line.at_ns, 1, Action::Log(line_index)));
+        }
+        for (call_index, call) in invocation.calls.iter().enumerate() {
+            actions.push((call.send_ns, 0, Action::CallStart(call_index)));
+            actions.push((call.done_ns, 2, Action::CallEnd(call_index)));
+        }
+        actions.sort_by_key(|(at, order, _)| (*at, *order));
+
+        let mut call_spans: Vec<Option<tracing::Span>> =
+            (0..invocation.calls.len()).map(|_| None).collect();
+        let mut call_span_ids = vec![0u64; invocation.calls.len()];
+        let dispatch = telemetry.dispatch().clone();
+        for (at_ns, _, action) in actions {
+            self.set_clock(at_ns);
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _server = started.span().enter();
+                match action {
+                    Action::CallStart(call_index) => {
+                        let call = &invocation.calls[call_index];
+                        let Some(edge) = service.edges.get(call.edge) else {
+                            return;
+                        };
+                        let target = &context.fleet.services[edge.target].name;
+                        let span = match edge.kind {
+                            EdgeKind::Http => {
+                                let method = edge.channel.split(' ').next().unwrap_or("GET");
+                                tracing::info_span!(
+                                    "http_client",
+                                    otel.name = %method,
+                                    otel.kind = "client",
+                                    http.request.method = %method,
+                                    server.address = %format!("{target}.internal"),
+                                    peer.service = %target,
+                                )
+                            }
+                            kind => tracing::info_span!(
+                                "publish",
+                                otel.name = %format!("{} publish", edge.channel),
+                                otel.kind = "producer",
+                                messaging.system = kind.label(),
+                                messaging.destination.name = %edge.channel,
+                            ),
+                        };
+                        let span_context = span.context();
+                        let id = span_context.span().span_context().span_id();
+                        call_span_ids[call_index] = u64::from_be_bytes(id.to_bytes());
+                        call_spans[call_index] = Some(span);
+                    }
+                    Action::CallEnd(call_index) => {
+                        // Dropping the span ends it at the clock's time.
+                        call_spans[call_index] = None;
+                    }
+                    Action::Log(line_index) => {
+                        let line = &context.lines[line_index];
+                        let call_span = line
+                            .call
+                            .and_then(|call| call_spans.get(call))
+                            .and_then(Option::as_ref);
+                        let _call = call_span.map(|span| span.enter());
+                        let message = line.message.as_str();
+                        match line.level {
+                            "ERROR" => tracing::error!("{message}"),
+                            "WARN" => tracing::warn!("{message}"),
+                            "DEBUG" => tracing::debug!("{message}"),
+                            _ => tracing::info!("{message}"),
+                        }
+                    }
+                }
+            });
+            self.collect(at_ns, context, index, sink, None);
+        }
+        drop(call_spans);
+
+        let end = invocation.end_ns();
+        self.set_clock(end);
+        match invocation.outcome {
+            Outcome::Success | Outcome::Error => {
+                if invocation.outcome == Outcome::Error {
+                    started.record_error("handler returned an error", Some("NotFound"));
+                }
+                started.finish();
+                self.collect(end, context, index, sink, Some(spans));
+            }
+            Outcome::Timeout | Outcome::Crash => {
+                // The process is stopped before the flush: drop the environment and
+                // whatever it still held.
+                drop(started);
+                if let Some(slot) = self.telemetries.get_mut(invocation.stream) {
+                    *slot = None;
+                }
+                drop(telemetry);
+                self.buffer.take();
+            }
+        }
+        Ok(call_span_ids)
     }
-    let data = TracesData {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    string_attribute("service.name", &service.name),
-                    string_attribute("faas.name", &service.function_name),
-                    string_attribute("faas.version", "$LATEST"),
-                    string_attribute("faas.instance", &context.stream.name),
-                    int_attribute(
-                        "faas.max_memory",
-                        i64::from(service.memory_mb) * 1024 * 1024,
-                    ),
-                    string_attribute("cloud.provider", "aws"),
-                    string_attribute("cloud.platform", "aws_lambda"),
-                    string_attribute("cloud.region", &context.fleet.region),
-                    string_attribute("cloud.account.id", &context.fleet.account_id),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "tracelake-instrumentation".to_owned(),
-                    version: "0.1.0".to_owned(),
-                    ..Default::default()
-                }),
-                spans: otlp_spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
+
+    /// Drops the telemetry of environments that will not run again.
+    pub fn retire_stream(&mut self, stream: usize) {
+        if let Some(slot) = self.telemetries.get_mut(stream) {
+            *slot = None;
+        }
+        self.buffer.take();
+    }
+}
+
+fn record_spans(line: &str, service: &str, spans: &mut Vec<TruthSpan>) {
+    let Ok(data) = decode_span_line(line) else {
+        return;
     };
-    let flushed_at = invocation.end_ns();
-    sink.push(
-        flushed_at,
-        invocation.stream,
-        Some(index),
-        EventKind::SpanLine,
-        Carries {
-            own_trace: true,
-            request_id: true,
-            trace_evidence: true,
-        },
-        encode_json_line(&data),
-    );
+    for resource in &data.resource_spans {
+        for scope in &resource.scope_spans {
+            for span in &scope.spans {
+                let trace_id = span
+                    .trace_id
+                    .as_slice()
+                    .try_into()
+                    .map(u128::from_be_bytes)
+                    .unwrap_or(0);
+                let span_id = span
+                    .span_id
+                    .as_slice()
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                let parent_span_id = span
+                    .parent_span_id
+                    .as_slice()
+                    .try_into()
+                    .ok()
+                    .map(u64::from_be_bytes)
+                    .filter(|id| *id != 0);
+                spans.push(TruthSpan {
+                    trace_id,
+                    span_id,
+                    parent_span_id,
+                    service: service.to_owned(),
+                    name: span.name.clone(),
+                    error: span.status.as_ref().is_some_and(|status| status.code == 2),
+                });
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //! - [`traffic`]: root requests and the invocation tree each causes, on a simulated clock;
 //! - [`streams`]: execution environments, log streams and cold starts;
 //! - [`render`]: every invocation's lines in its runtime's format, and the platform lines;
-//!   [`instrumented`] writes the Rust services' lines through the `instrumentation::wire` contract;
+//!   [`instrumented`] runs the Rust services' handlers through tracelake-instrumentation;
 //! - [`delivery`]: batching into `DATA_MESSAGE`s, gzip + base64, arrival order,
 //!   duplicates and `CONTROL_MESSAGE`s;
 //! - [`truth`]: which trace each event belongs to, and scoring an index against it.
@@ -142,6 +142,9 @@ pub enum SimulationError {
     /// Building payloads failed.
     #[error(transparent)]
     Delivery(#[from] delivery::DeliveryError),
+    /// A Rust service's telemetry could not be built.
+    #[error(transparent)]
+    Instrumented(#[from] instrumented::InstrumentedError),
     /// Writing the output failed.
     #[error("writing {path}: {source}")]
     Write {
@@ -184,8 +187,9 @@ pub fn simulate(
         &traffic,
         &streams,
         &mut render_rng,
+        config.seed,
         &mut |done, total| progress(Phase::Rendering, done, total),
-    );
+    )?;
     let delivered = delivery::deliver(
         &fleet,
         &streams,
@@ -318,4 +322,312 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SimulationError> {
     let mut file = std::fs::File::create(path).map_err(error)?;
     file.write_all(bytes).map_err(error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use aws_lambda_events::cloudwatch_logs::LogsEvent;
+    use tracelake_instrumentation::wire::log_line::LogLine;
+    use tracelake_instrumentation::wire::span_line::decode_span_line;
+
+    use super::*;
+    use crate::render::EventKind;
+    use crate::truth::LinkScope;
+
+    fn small(seed: u64) -> SimulationConfig {
+        SimulationConfig {
+            seed,
+            services: 60,
+            minutes: 1.5,
+            rate: 12.0,
+            ..SimulationConfig::default()
+        }
+    }
+
+    fn run(config: &SimulationConfig) -> Simulation {
+        simulate(config, &mut |_, _, _| {}).expect("simulation runs")
+    }
+
+    fn decode(payload: &[u8]) -> LogsEvent {
+        serde_json::from_slice(payload).expect("payload is a CloudWatch Logs Lambda event")
+    }
+
+    #[test]
+    fn same_seed_gives_byte_identical_payloads_and_truth() {
+        let a = run(&small(3));
+        let b = run(&small(3));
+        let c = run(&small(4));
+        assert_eq!(a.delivered.deliveries.len(), b.delivered.deliveries.len());
+        assert!(
+            a.delivered
+                .deliveries
+                .iter()
+                .zip(&b.delivered.deliveries)
+                .all(|(x, y)| x.payload == y.payload)
+        );
+        assert_eq!(a.truth.log_events_csv(), b.truth.log_events_csv());
+        assert_eq!(a.truth.spans_csv(), b.truth.spans_csv());
+        assert_ne!(a.truth.log_events_csv(), c.truth.log_events_csv());
+    }
+
+    #[test]
+    fn payloads_are_real_subscription_events_within_cloudwatch_limits() {
+        let sim = run(&small(5));
+        let mut ids = BTreeSet::new();
+        let mut first_payload_of_batch: BTreeMap<usize, &[u8]> = BTreeMap::new();
+        let (mut data, mut control, mut duplicate) = (0, 0, 0);
+        for delivery in &sim.delivered.deliveries {
+            let event = decode(&delivery.payload);
+            let message = &event.aws_logs.data;
+            match delivery.kind {
+                DeliveryKind::Control => {
+                    control += 1;
+                    assert_eq!(message.message_type, "CONTROL_MESSAGE");
+                    continue;
+                }
+                DeliveryKind::Duplicate => duplicate += 1,
+                DeliveryKind::Data => data += 1,
+            }
+            assert_eq!(message.message_type, "DATA_MESSAGE");
+            assert!(message.log_group.starts_with("/aws/lambda/"));
+            assert!(message.log_stream.contains("[$LATEST]"));
+            assert!(!message.log_events.is_empty());
+            assert!(message.log_events.len() <= delivery::MAX_BATCH_EVENTS);
+            let bytes: usize = message
+                .log_events
+                .iter()
+                .map(|e| e.message.len() + delivery::EVENT_OVERHEAD_BYTES)
+                .sum();
+            assert!(bytes <= delivery::MAX_BATCH_BYTES);
+            let batch = delivery.batch.expect("data has a batch");
+            match delivery.kind {
+                DeliveryKind::Data => {
+                    first_payload_of_batch.insert(batch, &delivery.payload);
+                    for entry in &message.log_events {
+                        assert_eq!(entry.id.len(), 56, "{}", entry.id);
+                        assert!(entry.id.bytes().all(|b| b.is_ascii_digit()));
+                        assert!(ids.insert(entry.id.clone()), "id {} repeats", entry.id);
+                        assert!(entry.message.len() <= 256 * 1024);
+                    }
+                    // Within a batch, events are in time order.
+                    assert!(
+                        message
+                            .log_events
+                            .windows(2)
+                            .all(|w| w[0].timestamp <= w[1].timestamp)
+                    );
+                }
+                DeliveryKind::Duplicate | DeliveryKind::Control => {}
+            }
+        }
+        for delivery in &sim.delivered.deliveries {
+            if let (DeliveryKind::Duplicate, Some(batch)) = (delivery.kind, delivery.batch) {
+                assert_eq!(
+                    first_payload_of_batch.get(&batch),
+                    Some(&&delivery.payload[..])
+                );
+            }
+        }
+        assert!(control >= 1);
+        assert_eq!(data, sim.delivered.batches.len());
+        assert_eq!(ids.len(), sim.truth.events.len());
+        assert_eq!(duplicate, sim.summary.duplicates);
+        // Arrival interleaves log groups out of time order.
+        let mut previous_first: Option<i64> = None;
+        let mut out_of_order = false;
+        for delivery in &sim.delivered.deliveries {
+            if delivery.kind != DeliveryKind::Data {
+                continue;
+            }
+            let first = decode(&delivery.payload).aws_logs.data.log_events[0].timestamp;
+            out_of_order |= previous_first.is_some_and(|p| first < p);
+            previous_first = Some(first);
+        }
+        assert!(out_of_order);
+    }
+
+    #[test]
+    fn every_line_format_appears_and_lines_name_their_true_trace() {
+        let sim = run(&SimulationConfig {
+            services: 120,
+            minutes: 2.0,
+            rate: 15.0,
+            ..small(8)
+        });
+        let truth: BTreeMap<&str, (Option<u128>, EventKind)> = sim
+            .truth
+            .events
+            .iter()
+            .map(|e| (e.event_id.as_str(), (e.trace_id, e.kind)))
+            .collect();
+        let mut seen = BTreeSet::new();
+        let mut checked_log_lines = 0;
+        for delivery in &sim.delivered.deliveries {
+            if delivery.kind != DeliveryKind::Data {
+                continue;
+            }
+            for entry in decode(&delivery.payload).aws_logs.data.log_events {
+                let (trace, kind) = truth[entry.id.as_str()];
+                let text = entry.message.as_str();
+                let patterns = [
+                    ("text START", text.starts_with("START RequestId: ")),
+                    ("text END", text.starts_with("END RequestId: ")),
+                    ("text REPORT", text.starts_with("REPORT RequestId: ")),
+                    ("XRAY", text.contains("\nXRAY TraceId: 1-")),
+                    ("Init Duration", text.contains("\tInit Duration: ")),
+                    ("Status: timeout", text.contains("Status: timeout")),
+                    (
+                        "Status: error",
+                        text.contains("Status: error\tError Type: "),
+                    ),
+                    (
+                        "INIT_START",
+                        text.starts_with("INIT_START Runtime Version: "),
+                    ),
+                    ("timed out", text.contains(" Task timed out after ")),
+                    (
+                        "json platform.report",
+                        text.contains("\"type\":\"platform.report\""),
+                    ),
+                    (
+                        "json platform.start",
+                        text.contains("\"type\":\"platform.start\""),
+                    ),
+                    ("json tracing", text.contains("\"tracing\":{\"spanId\"")),
+                    (
+                        "node text",
+                        text.split('\t').nth(2).is_some_and(|l| l == "INFO")
+                            && text.as_bytes().get(4) == Some(&b'-'),
+                    ),
+                    ("node multi-line", text.contains("\r{\r")),
+                    ("python text", text.starts_with("[INFO]\t")),
+                    (
+                        "python empty request id",
+                        text.starts_with("[INFO]\t") && text.contains("Z\t\t"),
+                    ),
+                    ("python json", text.contains("\"logger\": \"root\"")),
+                    (
+                        "powertools",
+                        text.contains("\"function_request_id\"") && text.contains("\"location\""),
+                    ),
+                    (
+                        "otlp json span line",
+                        text.starts_with("{\"resourceSpans\""),
+                    ),
+                    ("compact span line", text.contains("__otel_otlp_stdout")),
+                ];
+                for (name, matched) in patterns {
+                    if matched {
+                        seen.insert(name);
+                    }
+                }
+                if kind == EventKind::SpanLine {
+                    let data = decode_span_line(text).expect("span lines decode");
+                    let span = &data.resource_spans[0].scope_spans[0].spans[0];
+                    let id: [u8; 16] = span.trace_id.as_slice().try_into().expect("16 bytes");
+                    assert_eq!(Some(u128::from_be_bytes(id)), trace);
+                }
+                if let Ok(line) = serde_json::from_str::<LogLine>(text) {
+                    if line.trace_id.is_some() && line.request_id.is_some() {
+                        let expected = trace.map(|t| format!("{t:032x}"));
+                        assert_eq!(line.trace_id, expected, "{text}");
+                        checked_log_lines += 1;
+                    }
+                }
+                if kind == EventKind::InitLog || kind == EventKind::PlatformInit {
+                    assert_eq!(trace, None);
+                }
+            }
+        }
+        assert!(checked_log_lines > 1000, "{checked_log_lines}");
+        let expected = [
+            "text START",
+            "text END",
+            "text REPORT",
+            "XRAY",
+            "Init Duration",
+            "Status: timeout",
+            "INIT_START",
+            "timed out",
+            "json platform.report",
+            "json platform.start",
+            "json tracing",
+            "node text",
+            "node multi-line",
+            "python text",
+            "python empty request id",
+            "python json",
+            "powertools",
+            "otlp json span line",
+            "compact span line",
+        ];
+        for name in expected {
+            assert!(seen.contains(name), "no {name} line in the run");
+        }
+    }
+
+    #[test]
+    fn spans_form_trees_across_services_and_scopes_are_all_present() {
+        let sim = run(&SimulationConfig {
+            services: 80,
+            ..small(13)
+        });
+        let spans = &sim.truth.spans;
+        assert!(spans.len() > 500);
+        let ids: BTreeSet<(u128, u64)> = spans.iter().map(|s| (s.trace_id, s.span_id)).collect();
+        assert_eq!(ids.len(), spans.len(), "span ids are unique");
+        let mut cross_service_children = 0;
+        for span in spans {
+            if let Some(parent) = span.parent_span_id {
+                if let Some(parent_span) = spans
+                    .iter()
+                    .find(|p| p.trace_id == span.trace_id && p.span_id == parent)
+                {
+                    if parent_span.service != span.service {
+                        cross_service_children += 1;
+                    }
+                }
+            }
+        }
+        assert!(cross_service_children > 50, "{cross_service_children}");
+        assert!(spans.iter().any(|s| s.error));
+        let scopes: BTreeSet<LinkScope> = sim.truth.events.iter().map(|e| e.scope).collect();
+        for scope in [
+            LinkScope::Line,
+            LinkScope::Batch,
+            LinkScope::CrossBatch,
+            LinkScope::NoTrace,
+        ] {
+            assert!(scopes.contains(&scope), "{scope:?}");
+        }
+        assert!(sim.summary.services_invoked * 10 >= sim.summary.services * 9);
+    }
+
+    #[test]
+    fn written_files_hold_payloads_and_truth() {
+        let sim = run(&SimulationConfig {
+            services: 20,
+            minutes: 0.5,
+            ..small(2)
+        });
+        let dir = std::env::temp_dir().join(format!("tracelake-sim-test-{}", std::process::id()));
+        let written = sim.write_to_dir(&dir).expect("writes");
+        let mut lines = 0;
+        for file in &written.payload_files {
+            let text = std::fs::read_to_string(file).expect("payload file");
+            for line in text.lines() {
+                decode(line.as_bytes());
+                lines += 1;
+            }
+        }
+        assert_eq!(lines, sim.delivered.deliveries.len());
+        let log_events = std::fs::read_to_string(dir.join("truth/log_events.csv")).expect("csv");
+        assert_eq!(log_events.lines().count(), sim.truth.events.len() + 1);
+        assert!(log_events.starts_with("event_id,trace_id\n"));
+        let spans = std::fs::read_to_string(dir.join("truth/spans.csv")).expect("csv");
+        assert!(spans.starts_with("trace_id,span_id,parent_span_id,service,name,error\n"));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
 }

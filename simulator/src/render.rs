@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use crate::clock::{self, NANOS_PER_MILLI};
 use crate::fleet::{EdgeKind, Fleet, LogFormat, Runtime, Service};
-use crate::instrumented::{self, RustInvocation};
+use crate::instrumented::{InstrumentedError, RustServices};
 use crate::rng::SimRng;
 use crate::streams::LogStream;
 use crate::traffic::{Invocation, Outcome, Traffic, Trigger};
@@ -204,14 +204,21 @@ impl EventSink {
     }
 }
 
-/// Renders every invocation of `traffic`, callers before callees.
+/// Renders every invocation of `traffic`, callers before callees. Rust
+/// services run through tracelake-instrumentation with ids seeded by `seed`.
 pub fn render(
     fleet: &Fleet,
     traffic: &Traffic,
     streams: &[LogStream],
     rng: &mut SimRng,
+    seed: u64,
     progress: &mut dyn FnMut(usize, usize),
-) -> Rendered {
+) -> Result<Rendered, InstrumentedError> {
+    let mut rust = RustServices::new(streams.len(), seed);
+    let mut last_use = vec![0usize; streams.len()];
+    for (index, invocation) in traffic.invocations.iter().enumerate() {
+        last_use[invocation.stream] = index;
+    }
     let mut sink = EventSink::new();
     let mut spans = Vec::new();
     let mut call_span_ids: Vec<Vec<u64>> = vec![Vec::new(); traffic.invocations.len()];
@@ -227,19 +234,12 @@ pub fn render(
             .parent
             .and_then(|(caller, call)| call_span_ids[caller].get(call).copied());
         let span_id = nonzero(rng.next_u64());
-        let own_calls: Vec<u64> = match service.runtime {
-            // Instrumented services open a client or producer span per call.
-            Runtime::RustInstrumented => invocation
-                .calls
-                .iter()
-                .map(|_| nonzero(rng.next_u64()))
-                .collect(),
-            // Others propagate their function's X-Ray segment.
-            _ => vec![span_id; invocation.calls.len()],
-        };
+        // Instrumented services propagate the client or producer span of each
+        // call (filled in when the handler runs); others their X-Ray segment.
+        let own_calls = vec![span_id; invocation.calls.len()];
         let entry_name = entry_name(fleet, traffic, invocation, service);
         let lines = plan_app_lines(fleet, service, invocation, &entry_name, rng);
-        let context = InvocationContext {
+        let mut context = InvocationContext {
             fleet,
             invocation,
             service,
@@ -252,14 +252,17 @@ pub fn render(
             lines,
             entry_name,
         };
-        render_invocation(&context, index, rng, &mut sink, &mut spans);
+        render_invocation(&mut context, index, rng, &mut rust, &mut sink, &mut spans)?;
         call_span_ids[index] = context.call_span_ids;
+        if last_use[invocation.stream] == index {
+            rust.retire_stream(invocation.stream);
+        }
     }
     progress(total, total);
-    Rendered {
+    Ok(Rendered {
         events: sink.events,
         spans,
-    }
+    })
 }
 
 fn nonzero(value: u64) -> u64 {
@@ -402,12 +405,13 @@ fn plan_app_lines(
 }
 
 fn render_invocation(
-    context: &InvocationContext<'_>,
+    context: &mut InvocationContext<'_>,
     index: usize,
     rng: &mut SimRng,
+    rust: &mut RustServices,
     sink: &mut EventSink,
     spans: &mut Vec<TruthSpan>,
-) {
+) -> Result<(), InstrumentedError> {
     let invocation = context.invocation;
     let service = context.service;
     let stream = invocation.stream;
@@ -448,8 +452,7 @@ fn render_invocation(
 
     match service.runtime {
         Runtime::RustInstrumented => {
-            let rust = RustInvocation { context };
-            instrumented::write_invocation(&rust, index, sink, spans);
+            context.call_span_ids = rust.run_invocation(context, index, sink, spans)?;
         }
         runtime => {
             for line in &context.lines {
@@ -524,6 +527,7 @@ fn render_invocation(
         report_carries,
         report,
     );
+    Ok(())
 }
 
 fn init_log_line(runtime: Runtime, at_ns: u64) -> Option<String> {
