@@ -5,6 +5,7 @@
 //! [`stats`] counts rows per table and partition.
 
 pub mod columns;
+pub mod read;
 pub mod rows;
 pub mod schema;
 pub mod stats;

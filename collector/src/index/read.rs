@@ -1,0 +1,74 @@
+//! Reading the index back without a query engine: for tests, the demo's
+//! correlation report and small tools. Dashboards query with DataFusion instead.
+
+use arrow::array::{Array, AsArray as _, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::schema;
+use super::stats::StatsError;
+use super::store::IndexStore;
+
+/// Every row of one table, as the record batches of its files in path order.
+pub async fn read_table(store: &IndexStore, table: &str) -> Result<Vec<RecordBatch>, StatsError> {
+    let prefix = format!("{}/{table}", schema::FORMAT_VERSION_DIR);
+    let mut batches = Vec::new();
+    for object in store.list(&prefix).await? {
+        let relative = store.relative(&object.location);
+        if !relative.ends_with(".parquet") {
+            continue;
+        }
+        let bytes = store.get(&relative).await?;
+        let parquet_error = |reason: String| StatsError::Parquet {
+            path: relative.clone(),
+            reason,
+        };
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .and_then(|builder| builder.build())
+            .map_err(|e| parquet_error(e.to_string()))?;
+        for batch in reader {
+            batches.push(batch.map_err(|e| parquet_error(e.to_string()))?);
+        }
+    }
+    Ok(batches)
+}
+
+/// How one log row was linked: what the demo and tests compare with ground truth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLink {
+    pub event_id: String,
+    pub trace_id: Option<String>,
+    pub link: Option<String>,
+    pub format: String,
+}
+
+/// The link of every row of `logs`.
+pub async fn read_log_links(store: &IndexStore) -> Result<Vec<LogLink>, StatsError> {
+    let mut links = Vec::new();
+    for batch in read_table(store, schema::LOGS).await? {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_string::<i32>().clone())
+        };
+        let (Some(event_ids), Some(trace_ids), Some(link), Some(format)) = (
+            column("event_id"),
+            column("trace_id"),
+            column("link"),
+            column("format"),
+        ) else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            let optional = |array: &arrow::array::StringArray| {
+                (!array.is_null(row)).then(|| array.value(row).to_owned())
+            };
+            links.push(LogLink {
+                event_id: event_ids.value(row).to_owned(),
+                trace_id: optional(&trace_ids),
+                link: optional(&link),
+                format: format.value(row).to_owned(),
+            });
+        }
+    }
+    Ok(links)
+}
