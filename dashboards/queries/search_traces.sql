@@ -1,0 +1,43 @@
+-- Trace search: the most recent traces with at least one span matching every
+-- given filter, each summarised over all its spans in the time range.
+-- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
+-- $time_from, $time_to             span start time range [from, to)
+-- $service, $operation, $kind      exact match, or NULL for any
+-- $min_duration_ns, $max_duration_ns   span duration bounds, or NULL
+-- $errors_only                     true: only spans with status 'error' match
+-- $attribute_key_1, $attribute_value_1, … _3   span attribute equality, NULL key for none
+-- $limit                           number of traces returned
+WITH window_spans AS (
+    SELECT trace_id, parent_span_id, name, kind, service, start_time, end_time,
+           duration_ns, status_code, attributes
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND start_time >= $time_from
+      AND start_time < $time_to
+),
+matching AS (
+    SELECT DISTINCT trace_id
+    FROM window_spans
+    WHERE ($service IS NULL OR service = $service)
+      AND ($operation IS NULL OR name = $operation)
+      AND ($kind IS NULL OR kind = $kind)
+      AND ($min_duration_ns IS NULL OR duration_ns >= $min_duration_ns)
+      AND ($max_duration_ns IS NULL OR duration_ns <= $max_duration_ns)
+      AND (NOT $errors_only OR status_code = 'error')
+      AND ($attribute_key_1 IS NULL OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1))
+      AND ($attribute_key_2 IS NULL OR array_has(map_extract(attributes, $attribute_key_2), $attribute_value_2))
+      AND ($attribute_key_3 IS NULL OR array_has(map_extract(attributes, $attribute_key_3), $attribute_value_3))
+)
+SELECT s.trace_id,
+       min(s.start_time) AS trace_start,
+       max(s.end_time) AS trace_end,
+       count(*) AS span_count,
+       sum(CASE WHEN s.status_code = 'error' THEN 1 ELSE 0 END) AS error_count,
+       array_agg(DISTINCT s.service ORDER BY s.service) AS services,
+       max(CASE WHEN s.parent_span_id IS NULL THEN s.service END) AS root_service,
+       max(CASE WHEN s.parent_span_id IS NULL THEN s.name END) AS root_name
+FROM window_spans s
+JOIN matching m ON s.trace_id = m.trace_id
+GROUP BY s.trace_id
+ORDER BY trace_start DESC, s.trace_id
+LIMIT $limit

@@ -1,0 +1,621 @@
+//! The HTTP API: tracelake's JSON API, Jaeger v1 and v3 field by field, auth,
+//! and hostile parameters.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+use tracelake_dashboards::api::{AppState, router};
+
+use crate::fixture::{self, indexed};
+use crate::queries::engine;
+
+async fn app(token: Option<&str>) -> axum::Router {
+    router(AppState {
+        engine: engine().await,
+        token: token.map(Arc::from),
+    })
+}
+
+async fn call(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
+    let mut request = Request::get(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    call(app, uri, None).await
+}
+
+/// µs since the epoch of the fixture's range.
+fn micros(ns: i64) -> i64 {
+    ns / 1_000
+}
+
+fn range_query() -> String {
+    let range = fixture::whole_range();
+    format!(
+        "from={}&to={}",
+        range.from_ns / 1_000_000,
+        range.to_ns / 1_000_000
+    )
+}
+
+#[tokio::test]
+async fn jaeger_v1_trace_field_by_field() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let trace_id = &fleet.request_traces[7];
+    let (status, body) = get(&app, &format!("/api/traces/{trace_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 0);
+    assert_eq!(body["limit"], 0);
+    assert_eq!(body["offset"], 0);
+    assert!(body["errors"].is_null());
+    let trace = &body["data"][0];
+    assert_eq!(trace["traceID"], trace_id.as_str());
+    assert!(trace["warnings"].is_null());
+    let spans = trace["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), fleet.spans_of(trace_id).len());
+
+    let root = spans
+        .iter()
+        .find(|s| s["operationName"] == "GET /orders")
+        .expect("root span");
+    let source = fleet
+        .spans_of(trace_id)
+        .into_iter()
+        .find(|s| s["name"] == "GET /orders")
+        .expect("source row");
+    assert_eq!(root["traceID"], trace_id.as_str());
+    assert_eq!(root["spanID"], source["span_id"]);
+    assert_eq!(root["references"], serde_json::json!([]));
+    assert_eq!(
+        root["startTime"],
+        micros(source["start_time"].as_i64().unwrap_or(0))
+    );
+    assert_eq!(
+        root["duration"],
+        source["duration_ns"].as_i64().unwrap_or(0) / 1_000
+    );
+    assert!(root["warnings"].is_null());
+    let tags = root["tags"].as_array().expect("tags");
+    let tag = |key: &str| tags.iter().find(|t| t["key"] == key).cloned();
+    assert_eq!(
+        tag("span.kind"),
+        Some(serde_json::json!({"key": "span.kind", "type": "string", "value": "server"}))
+    );
+    assert_eq!(
+        tag("error"),
+        Some(serde_json::json!({"key": "error", "type": "bool", "value": true}))
+    );
+    assert_eq!(
+        tag("otel.status_code").map(|t| t["value"].clone()),
+        Some("ERROR".into())
+    );
+    assert_eq!(
+        tag("otel.status_description").map(|t| t["value"].clone()),
+        Some("card declined".into())
+    );
+    assert_eq!(
+        tag("http.route").map(|t| t["type"].clone()),
+        Some("string".into())
+    );
+
+    // Process: serviceName and resource attributes as tags.
+    let process_id = root["processID"].as_str().expect("processID");
+    let process = &trace["processes"][process_id];
+    assert_eq!(process["serviceName"], "api-gateway");
+    assert!(
+        process["tags"]
+            .as_array()
+            .expect("process tags")
+            .iter()
+            .any(|t| t["key"] == "cloud.provider" && t["value"] == "aws")
+    );
+
+    // A child's first reference is CHILD_OF its parent; logs are span logs.
+    let payments = spans
+        .iter()
+        .find(|s| s["operationName"] == "charge")
+        .expect("payments span");
+    let parent = fleet
+        .spans_of(trace_id)
+        .into_iter()
+        .find(|s| s["name"] == "charge")
+        .expect("source row")["parent_span_id"]
+        .clone();
+    assert_eq!(payments["references"][0]["refType"], "CHILD_OF");
+    assert_eq!(payments["references"][0]["spanID"], parent);
+    assert_eq!(payments["references"][0]["traceID"], trace_id.as_str());
+    let logs = payments["logs"].as_array().expect("logs");
+    assert!(logs.iter().any(|log| {
+        log["fields"].as_array().is_some_and(|f| {
+            f.iter()
+                .any(|kv| kv["key"] == "message" && kv["value"] == "payment declined for order 7")
+        })
+    }));
+    assert!(logs.iter().any(|log| {
+        log["fields"][0]["value"] == "exception" && log["timestamp"].as_i64().is_some()
+    }));
+}
+
+#[tokio::test]
+async fn jaeger_v1_not_found_and_bad_ids() {
+    let app = app(None).await;
+    let (status, body) = get(&app, "/api/traces/6b1ddd005eed0000000000000000ffff").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["data"].is_null());
+    assert_eq!(body["total"], 0);
+    assert_eq!(body["errors"][0]["code"], 404);
+    assert_eq!(
+        body["errors"][0]["traceID"],
+        "6b1ddd005eed0000000000000000ffff"
+    );
+    assert!(
+        body["errors"][0]["msg"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+
+    let (status, body) = get(&app, "/api/traces/not-hex").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["code"], 400);
+}
+
+#[tokio::test]
+async fn jaeger_v1_accepts_micro_and_milliseconds() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let trace_id = &fleet.request_traces[30];
+    let start_ns = fixture::T0_NS + 30 * fixture::SPACING_SECONDS * 1_000_000_000;
+    let in_micros = format!(
+        "/api/traces/{trace_id}?start={}&end={}",
+        start_ns / 1_000 - 1_000_000,
+        start_ns / 1_000 + 10_000_000
+    );
+    let in_millis = format!(
+        "/api/traces/{trace_id}?start={}&end={}",
+        start_ns / 1_000_000 - 1_000,
+        start_ns / 1_000_000 + 10_000
+    );
+    for uri in [in_micros, in_millis] {
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert_eq!(body["data"][0]["traceID"], trace_id.as_str());
+    }
+    // A window a day earlier, in either unit, misses the trace.
+    let (status, _) = get(
+        &app,
+        &format!(
+            "/api/traces/{trace_id}?start={}&end={}",
+            start_ns / 1_000_000 - 86_400_000,
+            start_ns / 1_000_000 - 86_000_000
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get(&app, &format!("/api/traces/{trace_id}?start=abc&end=1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["code"], 400);
+}
+
+#[tokio::test]
+async fn jaeger_v1_search_services_operations_dependencies() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let range = fixture::whole_range();
+    let (start, end) = (range.from_ns / 1_000, range.to_ns / 1_000);
+
+    let (status, body) = get(&app, "/api/services").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"],
+        serde_json::json!(["api-gateway", "inventory", "notifier", "orders", "payments"])
+    );
+    assert_eq!(body["total"], 5);
+
+    let (_, body) = get(&app, "/api/services/orders/operations").await;
+    assert_eq!(
+        body["data"],
+        serde_json::json!([
+            "POST /orders",
+            "charge card",
+            "publish order",
+            "reserve stock"
+        ])
+    );
+    let (_, body) = get(&app, "/api/services/api%20gateway%2Fx/operations").await;
+    assert_eq!(body["data"], serde_json::json!([]));
+
+    let (status, body) = get(&app, "/api/operations?service=orders&spanKind=server").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"],
+        serde_json::json!([{"name": "POST /orders", "spanKind": "server"}])
+    );
+    let (status, body) = get(&app, "/api/operations").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["code"], 400);
+
+    // Search: tags as JSON, Go durations, limit; full traces come back.
+    let tags = urlencode(r#"{"error":"true"}"#);
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&tags={tags}&minDuration=50ms&maxDuration=1.5s&limit=100&start={start}&end={end}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found: Vec<&str> = body["data"]
+        .as_array()
+        .expect("traces")
+        .iter()
+        .filter_map(|t| t["traceID"].as_str())
+        .collect();
+    assert_eq!(found.len(), 6);
+    assert!(
+        body["data"][0]["spans"]
+            .as_array()
+            .is_some_and(|s| s.len() >= 5)
+    );
+    // The repeatable tag=k:v form.
+    let (_, body) = get(
+        &app,
+        &format!("/api/traces?service=notifier&tag=http.route:process%20order&limit=3&start={start}&end={end}"),
+    )
+    .await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(3));
+    // minDuration above every span: nothing.
+    let (_, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&minDuration=2s&start={start}&end={end}"),
+    )
+    .await;
+    assert_eq!(body["data"], serde_json::json!([]));
+    // By traceID, repeatable, no service needed.
+    let (_, body) = get(
+        &app,
+        &format!(
+            "/api/traces?traceID={}&traceID={}",
+            fleet.request_traces[0], fleet.request_traces[1]
+        ),
+    )
+    .await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(2));
+
+    for bad in [
+        "/api/traces".to_owned(),
+        format!("/api/traces?service=orders&minDuration=fast&start={start}&end={end}"),
+        format!("/api/traces?service=orders&tags=notjson&start={start}&end={end}"),
+        format!("/api/traces?service=orders&limit=ten&start={start}&end={end}"),
+    ] {
+        let (status, body) = get(&app, &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(body["errors"][0]["code"], 400, "{bad}");
+    }
+
+    let end_ms = range.to_ns / 1_000_000;
+    let lookback = (range.to_ns - range.from_ns) / 1_000_000;
+    let (status, body) = get(
+        &app,
+        &format!("/api/dependencies?endTs={end_ms}&lookback={lookback}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let deps = body["data"].as_array().expect("dependencies");
+    let find = |p: &str, c: &str| {
+        deps.iter()
+            .find(|d| d["parent"] == p && d["child"] == c)
+            .and_then(|d| d["callCount"].as_i64())
+    };
+    assert_eq!(find("api-gateway", "orders"), Some(40));
+    assert_eq!(find("orders", "payments"), Some(40));
+    assert_eq!(find("orders", "inventory"), Some(20));
+    assert_eq!(find("orders", "notifier"), Some(40));
+    assert_eq!(deps.len(), 4);
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn jaeger_v3_shapes() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let (status, body) = get(&app, "/api/v3/services").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["services"].as_array().map(Vec::len), Some(5));
+
+    let (_, body) = get(&app, "/api/v3/operations?service=payments").await;
+    assert_eq!(
+        body["operations"],
+        serde_json::json!([{"name": "charge", "spanKind": "server"}])
+    );
+
+    let trace_id = &fleet.request_traces[2];
+    let (status, body) = get(&app, &format!("/api/v3/traces/{trace_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let resources = body["result"]["resourceSpans"]
+        .as_array()
+        .expect("resourceSpans");
+    assert_eq!(resources.len(), 4, "one resource per service");
+    let spans: Vec<&Value> = resources
+        .iter()
+        .flat_map(|r| r["scopeSpans"][0]["spans"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(spans.len(), fleet.spans_of(trace_id).len());
+    let root = spans
+        .iter()
+        .find(|s| s["name"] == "GET /orders")
+        .expect("root");
+    assert_eq!(root["kind"], 2);
+    assert!(root.get("parentSpanId").is_none());
+    assert_eq!(root["traceId"], trace_id.as_str());
+    assert!(
+        root["startTimeUnixNano"]
+            .as_str()
+            .is_some_and(|t| t.parse::<i64>().is_ok())
+    );
+    let charge = spans
+        .iter()
+        .find(|s| s["name"] == "charge")
+        .expect("charge");
+    assert!(charge["parentSpanId"].as_str().is_some());
+    assert!(resources.iter().any(|r| {
+        r["resource"]["attributes"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|kv| kv["key"] == "service.name" && kv["value"]["stringValue"] == "payments")
+        })
+    }));
+
+    let (status, _) = get(&app, "/api/v3/traces/6b1ddd005eed0000000000000000ffff").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let range = fixture::whole_range();
+    let from = chrono::DateTime::from_timestamp_nanos(range.from_ns).to_rfc3339();
+    let to = chrono::DateTime::from_timestamp_nanos(range.to_ns).to_rfc3339();
+    let (status, body) = get(
+        &app,
+        &format!(
+            "/api/v3/traces?query.service_name=inventory&query.start_time_min={}&query.start_time_max={}&query.search_depth=4",
+            urlencode(&from),
+            urlencode(&to)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let trace_ids: std::collections::BTreeSet<&str> = body["result"]["resourceSpans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["scopeSpans"][0]["spans"].as_array().into_iter().flatten())
+        .filter_map(|s| s["traceId"].as_str())
+        .collect();
+    assert_eq!(trace_ids.len(), 4);
+    // camelCase names and a no-match 404.
+    let (status, _) = get(
+        &app,
+        &format!(
+            "/api/v3/traces?query.serviceName=inventory&query.startTimeMin={}&query.startTimeMax={}&query.durationMin=10s",
+            urlencode(&from),
+            urlencode(&to)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get(
+        &app,
+        "/api/v3/traces?query.service_name=x&query.start_time_min=yesterday",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn tracelake_json_api() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let q = range_query();
+
+    let (status, body) = get(
+        &app,
+        &format!("/api/tracelake/traces/{}", fleet.request_traces[0]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["span_count"],
+        fleet.spans_of(&fleet.request_traces[0]).len()
+    );
+    assert!(body["cost_usd"].as_f64().is_some_and(|c| c > 0.0));
+
+    let (_, body) = get(
+        &app,
+        &format!("/api/tracelake/traces?{q}&service=payments&errors=true&limit=100"),
+    )
+    .await;
+    assert_eq!(body.as_array().map(Vec::len), Some(6));
+    let (_, body) = get(&app, &format!("/api/tracelake/map?{q}")).await;
+    assert_eq!(body.as_array().map(Vec::len), Some(4));
+    let (_, body) = get(
+        &app,
+        &format!("/api/tracelake/red?{q}&service=payments&bucket=1h"),
+    )
+    .await;
+    assert_eq!(
+        body.as_array().map(|points| points
+            .iter()
+            .filter_map(|p| p["request_count"].as_i64())
+            .sum::<i64>()),
+        Some(40)
+    );
+    let (_, body) = get(
+        &app,
+        &format!("/api/tracelake/coldstarts?{q}&function=orders"),
+    )
+    .await;
+    assert_eq!(body[0]["function"], "orders");
+    let (_, body) = get(&app, &format!("/api/tracelake/cost?{q}&by=trace&limit=2")).await;
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+    let (_, body) = get(
+        &app,
+        &format!("/api/tracelake/logs?{q}&q=declined&level=error"),
+    )
+    .await;
+    assert_eq!(body.as_array().map(Vec::len), Some(6));
+    let (_, body) = get(&app, &format!("/api/tracelake/services?{q}")).await;
+    assert_eq!(body.as_array().map(Vec::len), Some(5));
+    let (_, body) = get(&app, "/api/tracelake/range").await;
+    assert_eq!(body["latest_hour_ns"], fixture::T0_NS + 3_600_000_000_000);
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/tracelake/sql")
+                .body(Body::from(
+                    r#"{"sql": "SELECT count(*) AS n FROM invocations"}"#,
+                ))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    for bad in [
+        format!("/api/tracelake/traces?{q}&limit=0"),
+        format!("/api/tracelake/traces?{q}&limit=100000"),
+        format!("/api/tracelake/red?{q}&bucket=7s"),
+        format!("/api/tracelake/red?{q}&bucket=1.5s"),
+        format!("/api/tracelake/cost?{q}&by=region"),
+        "/api/tracelake/traces?from=10&to=5".to_owned(),
+        "/api/tracelake/services?from=yesterday".to_owned(),
+        "/api/tracelake/logs?traceId=nope".to_owned(),
+        "/api/tracelake/operations".to_owned(),
+        "/api/tracelake/traces/zz".to_owned(),
+    ] {
+        let (status, body) = get(&app, &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{bad}"
+        );
+    }
+    let (status, body) = get(&app, "/api/nothing/here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].is_string());
+}
+
+#[tokio::test]
+async fn malicious_parameters_change_nothing() {
+    let fleet = &indexed().fleet;
+    let app = app(None).await;
+    let q = range_query();
+    for hostile in [
+        "orders' OR '1'='1",
+        "orders\"; DROP TABLE spans; --",
+        "'; DELETE FROM logs; --",
+        "${service}",
+        "$1",
+    ] {
+        let name = urlencode(hostile);
+        let (status, body) = get(&app, &format!("/api/tracelake/traces?{q}&service={name}")).await;
+        assert_eq!(status, StatusCode::OK, "{hostile}");
+        assert_eq!(body, serde_json::json!([]), "{hostile} matches nothing");
+        let (status, body) = get(&app, &format!("/api/traces?service={name}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"], serde_json::json!([]));
+        let (status, _) = get(&app, &format!("/api/tracelake/logs?{q}&q={name}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/tracelake/sql")
+                .body(Body::from(r#"{"sql": "DROP TABLE spans"}"#))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = get(&app, &format!("/api/tracelake/services?{q}&service=%00%01")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(&app, &format!("/api/tracelake/traces?{q}&service=%00")).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "control characters are refused"
+    );
+
+    // Everything is still there.
+    let (_, body) = get(&app, &format!("/api/tracelake/services?{q}")).await;
+    let spans: i64 = body
+        .as_array()
+        .expect("services")
+        .iter()
+        .filter_map(|s| s["span_count"].as_i64())
+        .sum();
+    assert_eq!(spans as usize, fleet.spans.len());
+
+    // Path traversal in asset paths.
+    for path in [
+        "/assets/../Cargo.toml",
+        "/assets/%2e%2e/%2e%2e/Cargo.toml",
+        "/assets/vendor/../../src/lib.rs",
+        "/assets/..%5c..%5cCargo.toml",
+    ] {
+        let (status, body) = get(&app, path).await;
+        assert!(status.is_client_error(), "{path}: {status}");
+        assert!(!body.to_string().contains("[package]"), "{path}");
+    }
+    let (status, _) = get(&app, "/assets/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(&app, "/assets/vendor/cytoscape/LICENSE").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bearer_token_on_and_off() {
+    let open = app(None).await;
+    let (status, _) = get(&open, "/api/services").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let locked = app(Some("s3cret-token")).await;
+    for uri in [
+        "/api/services",
+        "/api/v3/services",
+        "/api/tracelake/range",
+        "/api/tracelake/traces",
+        "/api/dependencies",
+    ] {
+        let (status, body) = call(&locked, uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(body["error"].is_string());
+        let (status, _) = call(&locked, uri, Some("wrong-token!")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        let (status, _) = call(&locked, uri, Some("s3cret-token")).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+    }
+    // Unknown API paths are not revealed without the token either.
+    let (status, _) = call(&locked, "/api/secret", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The UI shell itself loads, and asks for the token.
+    let (status, _) = call(&locked, "/", None).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary of tracelake-dashboards (each binary that
+//! links DataFusion costs a minute to link).
+
+mod api;
+mod browser;
+mod duckdb;
+mod fixture;
+mod queries;
