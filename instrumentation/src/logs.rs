@@ -42,8 +42,6 @@ const RESERVED_KEYS: [&str; 9] = [
 pub(crate) struct InvocationFields {
     /// The request id, already a JSON string (quoted and escaped).
     pub(crate) request_id_json: Option<String>,
-    /// The request id as given.
-    pub(crate) request_id: Option<String>,
     /// X-Ray header keys other than Root, Parent and Sampled.
     pub(crate) xray_extra: Option<String>,
 }
@@ -137,7 +135,6 @@ where
             });
             Some(Arc::new(InvocationFields {
                 request_id_json,
-                request_id: visitor.request_id,
                 xray_extra: visitor.xray_extra,
             }))
         } else {

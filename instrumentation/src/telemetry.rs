@@ -251,23 +251,11 @@ impl Telemetry {
                 otel.kind = kind.as_str(),
                 faas.trigger = invocation.trigger.as_str(),
                 faas.invocation_id = %invocation.request_id,
-                faas.coldstart = tracing::field::Empty,
-                cloud.account.id = tracing::field::Empty,
-                aws.lambda.invoked_arn = tracing::field::Empty,
-                tracelake.xray_extra = tracing::field::Empty,
+                faas.coldstart = cold_start,
+                cloud.account.id = account_id,
+                aws.lambda.invoked_arn = invocation.invoked_arn.as_deref(),
+                tracelake.xray_extra = xray_extra.as_deref(),
             );
-            if let Some(cold_start) = cold_start {
-                span.record("faas.coldstart", cold_start);
-            }
-            if let Some(account_id) = account_id {
-                span.record("cloud.account.id", account_id);
-            }
-            if let Some(arn) = &invocation.invoked_arn {
-                span.record("aws.lambda.invoked_arn", arn.as_str());
-            }
-            if let Some(extra) = &xray_extra {
-                span.record("tracelake.xray_extra", extra.as_str());
-            }
             for (key, value) in &invocation.attributes {
                 span.set_attribute(key.clone(), value.clone());
             }
@@ -451,7 +439,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 /// also reach the log layer, which reads its ids and request id from it.
 enum LogFilter {
     Level(LevelFilter),
-    Directives(EnvFilter),
+    Directives(Box<EnvFilter>),
 }
 
 impl<S> Filter<S> for LogFilter
@@ -557,7 +545,7 @@ fn log_filter(level: &str) -> Result<(LogFilter, LevelFilter), TelemetryError> {
     let span_level = <EnvFilter as Filter<Registry>>::max_level_hint(&filter)
         .unwrap_or(LevelFilter::INFO)
         .max(LevelFilter::INFO);
-    Ok((LogFilter::Directives(filter), span_level))
+    Ok((LogFilter::Directives(Box::new(filter)), span_level))
 }
 
 /// Under a manual clock, records each span's start and end on that clock, and

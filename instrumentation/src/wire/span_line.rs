@@ -130,10 +130,10 @@ pub fn encode_compact_line(data: &TracesData, source: &str) -> String {
         flate2::Compression::fast(),
     );
     // Writing into a Vec cannot fail.
-    let compressed = match gzip.write_all(&protobuf).and_then(|()| gzip.finish()) {
-        Ok(bytes) => bytes,
-        Err(_) => Vec::new(),
-    };
+    let compressed: Vec<u8> = gzip
+        .write_all(&protobuf)
+        .and_then(|()| gzip.finish())
+        .unwrap_or_default();
     let payload = base64::engine::general_purpose::STANDARD.encode(compressed);
     let source = serde_json::to_string(source).unwrap_or_else(|_| "\"\"".to_owned());
     let mut line = String::with_capacity(payload.len() + source.len() + 140);
