@@ -154,7 +154,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 event,
                 reason: format!("unreadable span line: {reason}"),
             }),
-            ParsedEvent::Log(log) => parsed.push((event, log)),
+            ParsedEvent::Log(log) => parsed.push((event, *log)),
         }
     }
 

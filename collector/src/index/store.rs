@@ -198,7 +198,7 @@ impl IndexStore {
     }
 
     /// The path of an object relative to the root.
-    pub fn relative<'a>(&self, location: &'a Path) -> String {
+    pub fn relative(&self, location: &Path) -> String {
         match location.prefix_match(&self.root) {
             Some(parts) => parts
                 .map(|p| p.as_ref().to_owned())

@@ -65,7 +65,7 @@ pub enum ParsedEvent {
     /// A span line: the spans it holds.
     Spans(Vec<SpanRow>),
     /// A log line (including platform lines).
-    Log(ParsedLog),
+    Log(Box<ParsedLog>),
     /// A span line that could not be read: quarantined with this reason.
     Invalid(String),
 }
@@ -124,12 +124,12 @@ pub fn parse_event(message: &str) -> ParsedEvent {
             };
         }
         if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(trimmed) {
-            return ParsedEvent::Log(parse_json_object(trimmed, object));
+            return ParsedEvent::Log(Box::new(parse_json_object(trimmed, object)));
         }
-        return ParsedEvent::Log(plain(trimmed));
+        return ParsedEvent::Log(Box::new(plain(trimmed)));
     }
     if let Some(record) = platform::parse_text(trimmed) {
-        return ParsedEvent::Log(ParsedLog {
+        return ParsedEvent::Log(Box::new(ParsedLog {
             format: Some(LineFormat::LambdaPlatformText),
             level: Some(match &record {
                 PlatformRecord::Timeout { .. } | PlatformRecord::RuntimeExit { .. } => "ERROR",
@@ -142,21 +142,21 @@ pub fn parse_event(message: &str) -> ParsedEvent {
             message: trimmed.to_owned(),
             platform: Some(record),
             ..ParsedLog::default()
-        });
+        }));
     }
     if first == Some(b'[') {
         if let Some(line) = runtime::parse_python(trimmed) {
-            return ParsedEvent::Log(runtime_log(LineFormat::PythonText, &line));
+            return ParsedEvent::Log(Box::new(runtime_log(LineFormat::PythonText, &line)));
         }
-    } else if first.is_some_and(|b| b.is_ascii_digit()) {
-        if let Some(line) = runtime::parse_node(trimmed) {
-            let mut log = runtime_log(LineFormat::NodeText, &line);
-            // The Node runtime writes a multi-line message with `\r` for `\n`.
-            log.message = log.message.replace('\r', "\n");
-            return ParsedEvent::Log(log);
-        }
+    } else if first.is_some_and(|b| b.is_ascii_digit())
+        && let Some(line) = runtime::parse_node(trimmed)
+    {
+        let mut log = runtime_log(LineFormat::NodeText, &line);
+        // The Node runtime writes a multi-line message with `\r` for `\n`.
+        log.message = log.message.replace('\r', "\n");
+        return ParsedEvent::Log(Box::new(log));
     }
-    ParsedEvent::Log(plain(trimmed))
+    ParsedEvent::Log(Box::new(plain(trimmed)))
 }
 
 fn plain(text: &str) -> ParsedLog {

@@ -23,9 +23,7 @@ pub fn parse_node(line: &str) -> Option<RuntimeLine<'_>> {
     let request_id = fields.next()?;
     let level = fields.next()?;
     let message = fields.next().unwrap_or("");
-    if super::normalise_level(level).is_none() {
-        return None;
-    }
+    super::normalise_level(level)?;
     Some(RuntimeLine {
         timestamp_ns,
         request_id: Some(request_id).filter(|id| !id.is_empty()),

@@ -119,7 +119,9 @@ pub struct XrayHeader {
     pub root: TraceId,
     /// The caller's segment, when the header names one.
     pub parent: Option<SpanId>,
-    /// `Some(true)` for `Sampled=1`, `Some(false)` for `0`, `None` for `?` or absent.
+    /// `Some(true)` for `Sampled=1`, `Some(false)` for `0`, `None` otherwise. A
+    /// deferred decision (`Sampled=?`) is kept in `other`, so that it is written
+    /// back as it came.
     pub sampled: Option<bool>,
     /// Every other `key=value` pair, in the order it came.
     pub other: Vec<(String, String)>,
@@ -146,13 +148,8 @@ impl XrayHeader {
             match key.to_ascii_lowercase().as_str() {
                 "root" => root = Some(TraceId::parse(value)?),
                 "parent" => parent = SpanId::parse(value).ok(),
-                "sampled" => {
-                    sampled = match value {
-                        "1" => Some(true),
-                        "0" => Some(false),
-                        _ => None,
-                    }
-                }
+                "sampled" if value == "1" => sampled = Some(true),
+                "sampled" if value == "0" => sampled = Some(false),
                 _ => other.push((key.to_owned(), value.to_owned())),
             }
         }
@@ -238,6 +235,10 @@ mod tests {
         let unknown =
             XrayHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?").unwrap();
         assert_eq!(unknown.sampled, None);
+        assert_eq!(
+            unknown.to_string(),
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"
+        );
     }
 
     proptest! {

@@ -1,0 +1,10 @@
+//! The collector's integration tests, in one binary.
+
+mod it {
+    pub mod correlation;
+    pub mod duckdb;
+    pub mod fixtures;
+    pub mod robustness;
+    pub mod s3;
+    pub mod support;
+}

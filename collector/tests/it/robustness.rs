@@ -1,0 +1,194 @@
+//! Bad input ends in quarantine with its reason; nothing panics, nothing is lost.
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use tracelake_collector::IngestCounters;
+use tracelake_collector::decode::DecodeLimits;
+use tracelake_collector::index::stats::index_stats;
+
+use super::support::*;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("gzip");
+    encoder.finish().expect("gzip")
+}
+
+fn lambda_event(data: &str) -> Vec<u8> {
+    format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#).into_bytes()
+}
+
+/// Ingests one input and returns its counters and the quarantine records.
+fn ingest_bad(input: &[u8]) -> (IngestCounters, Vec<serde_json::Value>) {
+    let collector = memory_collector();
+    let counters = runtime()
+        .block_on(collector.ingest(input, "test"))
+        .expect("bad input is not a store error");
+    (counters, quarantine_records(&collector))
+}
+
+fn assert_payload_quarantined(input: &[u8], reason_contains: &str) {
+    let (counters, records) = ingest_bad(input);
+    assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
+    assert_eq!(counters.log_rows, 0);
+    assert_eq!(records.len(), 1);
+    let reason = records[0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains(reason_contains),
+        "reason {reason:?} should mention {reason_contains:?}"
+    );
+    let kept = base64::engine::general_purpose::STANDARD
+        .decode(records[0]["payload_base64"].as_str().expect("payload kept"))
+        .expect("base64");
+    assert!(!kept.is_empty(), "the failing bytes are kept");
+}
+
+#[test]
+fn corrupt_base64_is_quarantined() {
+    assert_payload_quarantined(&lambda_event("H4sI!!!not base64!!!"), "invalid base64");
+}
+
+#[test]
+fn corrupt_gzip_is_quarantined() {
+    let mut broken = gzip(&data_message_json(&batch_of(
+        "g",
+        "s",
+        &["hello".to_owned()],
+    )));
+    let middle = broken.len() / 2;
+    broken.truncate(middle);
+    let data = base64::engine::general_purpose::STANDARD.encode(&broken);
+    assert_payload_quarantined(&lambda_event(&data), "invalid gzip");
+}
+
+#[test]
+fn truncated_json_is_quarantined() {
+    let json = data_message_json(&batch_of("g", "s", &["hello".to_owned()]));
+    assert_payload_quarantined(&json[..json.len() - 10], "invalid json");
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(&json[..json.len() / 2]));
+    assert_payload_quarantined(&lambda_event(&data), "invalid json");
+}
+
+#[test]
+fn non_utf8_bytes_are_quarantined() {
+    let mut json = data_message_json(&batch_of("g", "s", &["hello".to_owned()]));
+    let at = json
+        .windows(5)
+        .position(|w| w == b"hello")
+        .expect("message");
+    json[at] = 0xff;
+    json[at + 1] = 0xfe;
+    assert_payload_quarantined(&json, "not valid utf-8");
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(&json));
+    assert_payload_quarantined(&lambda_event(&data), "not valid utf-8");
+}
+
+#[test]
+fn an_oversized_gzip_expansion_is_quarantined_not_expanded() {
+    // 200 MB of spaces compress to about 200 KB: far past the 64 MiB cap.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..200 {
+        encoder.write_all(&chunk).expect("gzip");
+    }
+    let bomb = encoder.finish().expect("gzip");
+    assert!(
+        bomb.len() < 1 << 20,
+        "the bomb is small: {} bytes",
+        bomb.len()
+    );
+    let limit = DecodeLimits::default().max_decompressed_bytes;
+    assert_payload_quarantined(&bomb, &format!("expands past {limit} bytes"));
+    let data = base64::engine::general_purpose::STANDARD.encode(&bomb);
+    assert_payload_quarantined(&lambda_event(&data), "expands past");
+}
+
+#[test]
+fn a_300_kb_line_is_quarantined_with_its_batch_mates_indexed() {
+    let huge = "x".repeat(300 * 1024);
+    let batch = batch_of(
+        "/aws/lambda/g",
+        "s",
+        &["before".to_owned(), huge.clone(), "after".to_owned()],
+    );
+    let (counters, records) = ingest_bad(&data_message_json(&batch));
+    assert_eq!(counters.events_in, 3);
+    assert_eq!(counters.events_indexed, 2);
+    assert_eq!(counters.events_quarantined, 1);
+    assert_eq!(counters.log_rows, 2);
+    assert_eq!(records.len(), 1);
+    let event = &records[0]["events"][0];
+    assert!(
+        event["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("exceeds the 262144-byte cloudwatch event limit")
+    );
+    assert_eq!(
+        event["message"].as_str().map(str::len),
+        Some(huge.len()),
+        "the whole line is kept"
+    );
+}
+
+#[test]
+fn an_unreadable_span_line_is_quarantined() {
+    let broken = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
+    let batch = batch_of(
+        "/aws/lambda/g",
+        "s",
+        &[broken.to_owned(), "fine".to_owned()],
+    );
+    let (counters, records) = ingest_bad(&data_message_json(&batch));
+    assert_eq!(
+        (counters.events_indexed, counters.events_quarantined),
+        (1, 1)
+    );
+    assert!(
+        records[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("unreadable span line")
+    );
+}
+
+#[test]
+fn unknown_json_shapes_are_quarantined() {
+    assert_payload_quarantined(br#"{"hello":"world"}"#, "not a cloudwatch logs payload");
+    assert_payload_quarantined(b"plain text that is not base64 of gzip", "invalid base64");
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let collector = memory_collector();
+    let rt = runtime();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let valid = data_message_json(&batch_of(
+        "g",
+        "s",
+        &["START RequestId: x".to_owned(), "{\"a\":".to_owned()],
+    ));
+    for round in 0..300 {
+        let mut input = valid.clone();
+        for _ in 0..(round % 7 + 1) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed as usize) % input.len();
+            input[at] = (seed >> 32) as u8;
+        }
+        if round % 3 == 0 {
+            input = gzip(&input);
+        }
+        let counters = rt
+            .block_on(collector.ingest(&input, "fuzz"))
+            .expect("no store error");
+        assert_eq!(
+            counters.events_in,
+            counters.events_indexed + counters.events_quarantined
+        );
+    }
+    let stats = rt.block_on(index_stats(collector.store())).expect("stats");
+    assert!(stats.iter().any(|s| s.table == "quarantine"));
+}

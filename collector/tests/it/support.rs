@@ -1,0 +1,124 @@
+//! Shared helpers: fixture paths, batches built from event texts, in-memory stores.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use tracelake_collector::decode::{LogBatch, LogEvent};
+use tracelake_collector::{Collector, IndexStore};
+
+/// `shared/fixtures/cloudwatch` beside the repository (the nearest ancestor of
+/// this crate that has one). Panics, failing the test loudly, when there is none.
+pub fn fixture_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/fixtures/cloudwatch"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/fixtures/cloudwatch beside any ancestor of {}",
+                manifest.display()
+            )
+        })
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = fixture_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+pub fn fixture_text(name: &str) -> String {
+    String::from_utf8(fixture(name)).expect("fixture is utf-8")
+}
+
+/// The non-comment lines of a `.jsonl` or `.txt` fixture.
+pub fn fixture_lines(name: &str) -> Vec<String> {
+    fixture_text(name)
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The `message` of every line of a `.jsonl` fixture whose lines carry one.
+pub fn fixture_messages(name: &str) -> Vec<String> {
+    fixture_lines(name)
+        .iter()
+        .map(|line| {
+            let value: serde_json::Value =
+                serde_json::from_str(line).expect("fixture line is json");
+            value["message"]
+                .as_str()
+                .expect("fixture line has a message")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A batch of one stream holding `messages` in order, one millisecond apart.
+pub fn batch_of(log_group: &str, log_stream: &str, messages: &[String]) -> LogBatch {
+    LogBatch {
+        owner: "123456789012".into(),
+        log_group: log_group.into(),
+        log_stream: log_stream.into(),
+        events: messages
+            .iter()
+            .enumerate()
+            .map(|(i, message)| LogEvent {
+                id: format!("{}", 37_000_000_000_000_000u64 + i as u64),
+                timestamp_ms: 1_764_378_000_000 + i as i64,
+                message: message.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The DATA_MESSAGE JSON of a batch, as CloudWatch writes it.
+pub fn data_message_json(batch: &LogBatch) -> Vec<u8> {
+    let events: Vec<serde_json::Value> = batch
+        .events
+        .iter()
+        .map(|e| serde_json::json!({"id": e.id, "timestamp": e.timestamp_ms, "message": e.message}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": batch.owner,
+        "logGroup": batch.log_group,
+        "logStream": batch.log_stream,
+        "subscriptionFilters": ["tracelake"],
+        "logEvents": events,
+    }))
+    .expect("json")
+}
+
+pub fn memory_collector() -> Collector {
+    Collector::new(IndexStore::from_object_store(
+        Arc::new(InMemory::new()),
+        Path::from("index"),
+    ))
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Every quarantine record in the store, parsed.
+pub fn quarantine_records(collector: &Collector) -> Vec<serde_json::Value> {
+    let store = collector.store();
+    runtime().block_on(async {
+        let mut records = Vec::new();
+        for object in store.list("v1/quarantine").await.expect("list") {
+            let bytes = store
+                .get(&store.relative(&object.location))
+                .await
+                .expect("get");
+            records.push(serde_json::from_slice(&bytes).expect("quarantine record is json"));
+        }
+        records
+    })
+}
