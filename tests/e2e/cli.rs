@@ -1,0 +1,110 @@
+//! The `tracelake` binary: ingest the fixtures, then stats shows their rows.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/fixtures/cloudwatch"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no shared/fixtures/cloudwatch beside {}", manifest.display()))
+}
+
+fn tracelake(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tracelake"))
+        .args(args)
+        .output()
+        .expect("run tracelake")
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The number after `label` in a summary line such as `  log rows   11`.
+fn figure(text: &str, label: &str) -> u64 {
+    text.lines()
+        .find(|line| line.trim_start().starts_with(label))
+        .and_then(|line| line.split_whitespace().nth(label.split_whitespace().count()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+}
+
+#[test]
+fn ingest_accepts_the_fixture_payloads_and_stats_shows_their_rows() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().to_str().expect("utf-8");
+    let fixtures = fixture_dir();
+    let names = [
+        "01_lambda_event_awslogs_wrapper.json",
+        "02_cwl_decoded_data_message.json",
+        "03_cwl_decoded_lambda_report_awsdocs.json",
+        "04_cwl_control_message.json",
+        "04b_cwl_control_message_gzip.b64",
+        "05_cwl_account_level_policy.json",
+        "06_cwl_extracted_fields_system.json",
+        "14_firehose_http_endpoint_request.json",
+    ];
+    let paths: Vec<String> = names.iter().map(|n| fixtures.join(n).display().to_string()).collect();
+    let mut args = vec!["ingest", "--data", data];
+    args.extend(paths.iter().map(String::as_str));
+    let output = tracelake(&args);
+    assert!(output.status.success(), "ingest failed: {}", String::from_utf8_lossy(&output.stderr));
+    let summary = stdout(&output);
+    // 01 and 02 hold the same 2 events; 03: 1; 05: 3; 06: 1; 14: 2; 04 and 04b are control messages.
+    assert_eq!(figure(&summary, "events in"), 11);
+    assert_eq!(figure(&summary, "events indexed"), 11);
+    assert_eq!(figure(&summary, "events quarantined"), 0);
+    assert_eq!(figure(&summary, "control messages"), 2);
+    assert_eq!(figure(&summary, "payloads quarantined"), 0);
+    assert_eq!(figure(&summary, "invocation rows"), 1);
+
+    let output = tracelake(&["stats", "--data", data]);
+    assert!(output.status.success(), "stats failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stats = stdout(&output);
+    // 01 and 02 are one batch: the second write overwrote the first's segment.
+    assert_eq!(figure(&stats, "total logs"), 9, "{stats}");
+    assert_eq!(figure(&stats, "total invocations"), 1);
+    assert!(stats.contains("logs         dt=2019-03-13/hour=23"), "{stats}");
+    assert!(stats.contains("invocations  dt=2019-03-13/hour=23"), "{stats}");
+}
+
+#[test]
+fn ingest_reads_stdin() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().to_str().expect("utf-8");
+    let input = std::fs::read(fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json")).expect("fixture");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelake"))
+        .args(["ingest", "--data", data, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &input).expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success());
+    assert_eq!(figure(&stdout(&output), "invocation rows"), 1);
+}
+
+#[test]
+fn missing_paths_and_unreadable_stores_fail_clearly() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().to_str().expect("utf-8");
+    let output = tracelake(&["ingest", "--data", data, "/no/such/file.json"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no such file or directory: /no/such/file.json"));
+
+    let missing = format!("{data}/not-an-index");
+    let output = tracelake(&["stats", "--data", &missing]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read index at"));
+
+    let file = format!("{data}/a-file");
+    std::fs::write(&file, "x").expect("write");
+    let fixture = fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json").display().to_string();
+    let output = tracelake(&["ingest", "--data", &file, &fixture]);
+    assert!(!output.status.success(), "a file is not an index directory");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open index at"));
+}
