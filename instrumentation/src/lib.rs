@@ -29,6 +29,8 @@ pub mod config;
 mod export;
 pub mod id_generator;
 pub mod invocation;
+#[cfg(feature = "lambda-runtime")]
+pub mod lambda;
 mod logs;
 pub mod output;
 pub mod propagation;

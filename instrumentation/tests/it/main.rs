@@ -3,5 +3,8 @@
 
 mod support;
 
+mod dependencies;
 mod extraction;
 mod handler_output;
+#[cfg(feature = "lambda-runtime")]
+mod lambda_layer;

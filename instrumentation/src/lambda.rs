@@ -1,0 +1,190 @@
+//! The `lambda_runtime` layer: every invocation of a handler in its span.
+//!
+//! ```no_run
+//! use lambda_runtime::{LambdaEvent, service_fn, tower::Layer as _};
+//! use serde_json::Value;
+//! use tracelake_instrumentation::lambda::TracingLayer;
+//!
+//! async fn handler(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+//!     tracing::info!("handling");
+//!     Ok(event.payload)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), lambda_runtime::Error> {
+//!     let telemetry = tracelake_instrumentation::init()?;
+//!     let service = TracingLayer::new(telemetry).layer(service_fn(handler));
+//!     lambda_runtime::run(service).await
+//! }
+//! ```
+//!
+//! The layer wraps the handler's service, so it sees the typed event: any
+//! event type implementing [`ExtractContext`] (every `aws_lambda_events`
+//! trigger, and `serde_json::Value`, detected by shape).
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_runtime::tower::{Layer, Service};
+use lambda_runtime::{Context, LambdaEvent};
+use tracing::instrument::{Instrument as _, Instrumented, WithDispatch, WithSubscriber as _};
+
+use crate::propagation::extract::{ExtractContext, client_context_context};
+use crate::{Invocation, InvocationSpan, Telemetry};
+
+/// Builds the [`Invocation`] of a Lambda request: request id, X-Ray header and
+/// invoked ARN from the runtime's [`Context`] (never from `_X_AMZN_TRACE_ID`,
+/// which concurrent runtimes do not set), trigger and caller from the event,
+/// and `ClientContext.custom` for a direct invoke whose event carries nothing.
+pub fn invocation_for<T: ExtractContext>(payload: &T, context: &Context) -> Invocation {
+    let mut invocation =
+        Invocation::new(context.request_id.clone()).with_extracted(payload.extract_context());
+    invocation.xray_header = context.xray_trace_id.clone().filter(|id| !id.is_empty());
+    if !context.invoked_function_arn.is_empty() {
+        invocation.invoked_arn = Some(context.invoked_function_arn.clone());
+    }
+    if invocation.parent.is_none()
+        && let Some(client_context) = &context.client_context
+    {
+        invocation.parent = client_context_context(&client_context.custom);
+    }
+    invocation
+}
+
+/// A tower layer that runs each invocation of the inner service in its span,
+/// records errors and panics, and writes every span before the response returns.
+#[derive(Clone, Debug)]
+pub struct TracingLayer {
+    telemetry: Telemetry,
+}
+
+impl TracingLayer {
+    /// A layer writing through `telemetry`.
+    pub fn new(telemetry: Telemetry) -> TracingLayer {
+        TracingLayer { telemetry }
+    }
+}
+
+impl<S> Layer<S> for TracingLayer {
+    type Service = TracingService<S>;
+
+    fn layer(&self, inner: S) -> TracingService<S> {
+        TracingService {
+            inner,
+            telemetry: self.telemetry.clone(),
+        }
+    }
+}
+
+/// The service made by [`TracingLayer`].
+#[derive(Clone, Debug)]
+pub struct TracingService<S> {
+    inner: S,
+    telemetry: Telemetry,
+}
+
+impl<S, T> Service<LambdaEvent<T>> for TracingService<S>
+where
+    S: Service<LambdaEvent<T>>,
+    S::Error: fmt::Display,
+    T: ExtractContext,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TracingFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, event: LambdaEvent<T>) -> TracingFuture<S::Future> {
+        let invocation = invocation_for(&event.payload, &event.context);
+        let started = self.telemetry.start_invocation(&invocation);
+        let dispatch = self.telemetry.dispatch().clone();
+        let span = started.span().clone();
+        let inner = &mut self.inner;
+        let called = tracing::dispatcher::with_default(&dispatch, || {
+            let _entered = span.enter();
+            catch_unwind(AssertUnwindSafe(|| inner.call(event)))
+        });
+        match called {
+            Ok(future) => TracingFuture {
+                inner: Some(Box::pin(future.instrument(span).with_subscriber(dispatch))),
+                started: Some(started),
+            },
+            Err(panic) => {
+                started.record_panic(panic.as_ref());
+                started.finish();
+                resume_unwind(panic)
+            }
+        }
+    }
+}
+
+/// The future of one traced invocation.
+pub struct TracingFuture<F> {
+    inner: Option<Pin<Box<WithDispatch<Instrumented<F>>>>>,
+    started: Option<InvocationSpan>,
+}
+
+impl<F> fmt::Debug for TracingFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, R, E> Future for TracingFuture<F>
+where
+    F: Future<Output = Result<R, E>>,
+    E: fmt::Display,
+{
+    type Output = Result<R, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<R, E>> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Pending;
+        };
+        let polled = catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
+        let outcome = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(outcome)) => Ok(outcome),
+            Err(panic) => Err(panic),
+        };
+        self.inner = None;
+        let Some(started) = self.started.take() else {
+            return match outcome {
+                Ok(result) => Poll::Ready(result),
+                Err(panic) => resume_unwind(panic),
+            };
+        };
+        match outcome {
+            Ok(Ok(response)) => {
+                started.finish();
+                Poll::Ready(Ok(response))
+            }
+            Ok(Err(error)) => {
+                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
+                started.finish();
+                Poll::Ready(Err(error))
+            }
+            Err(panic) => {
+                started.record_panic(panic.as_ref());
+                started.finish();
+                resume_unwind(panic)
+            }
+        }
+    }
+}
+
+/// A runtime [`Context`] for tests and local runs: request id, X-Ray header
+/// and invoked ARN set, the rest default.
+pub fn test_context(request_id: &str, xray_header: Option<&str>, invoked_arn: &str) -> Context {
+    let mut context = Context::default();
+    context.request_id = request_id.to_owned();
+    context.xray_trace_id = xray_header.map(str::to_owned);
+    context.invoked_function_arn = invoked_arn.to_owned();
+    context
+}
