@@ -19,6 +19,10 @@ enum Command {
     Ingest(cli::ingest::IngestArgs),
     /// Print row counts per table and partition of the index.
     Stats(cli::stats::StatsArgs),
+    /// Simulate a fleet of Lambda services: write CloudWatch payloads and the ground truth.
+    Simulate(cli::simulate::SimulateArgs),
+    /// Simulate a fleet, ingest it, and report correlation precision and recall.
+    Demo(cli::demo::DemoArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -26,6 +30,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => cli::ingest::run(args),
         Command::Stats(args) => cli::stats::run(args),
+        Command::Simulate(args) => cli::simulate::run(args),
+        Command::Demo(args) => cli::demo::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -334,3 +334,12 @@ fn encode(message: &Message<'_>, level: u32) -> Result<Vec<u8>, DeliveryError> {
     payload.extend_from_slice(b"\"}}");
     Ok(payload)
 }
+
+/// The Lambda event type of a CloudWatch Logs subscription, from `aws_lambda_events`.
+pub use aws_lambda_events::cloudwatch_logs::LogsEvent;
+
+/// Reads a payload back with `aws_lambda_events`' own types, as a Lambda
+/// runtime would (it decodes and gunzips `awslogs.data`).
+pub fn decode_payload(payload: &[u8]) -> Result<LogsEvent, serde_json::Error> {
+    serde_json::from_slice(payload)
+}

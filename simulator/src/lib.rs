@@ -529,12 +529,13 @@ mod tests {
                     let id: [u8; 16] = span.trace_id.as_slice().try_into().expect("16 bytes");
                     assert_eq!(Some(u128::from_be_bytes(id)), trace);
                 }
-                if let Ok(line) = serde_json::from_str::<LogLine>(text) {
-                    if line.trace_id.is_some() && line.request_id.is_some() {
-                        let expected = trace.map(|t| format!("{t:032x}"));
-                        assert_eq!(line.trace_id, expected, "{text}");
-                        checked_log_lines += 1;
-                    }
+                if let Ok(line) = serde_json::from_str::<LogLine>(text)
+                    && line.trace_id.is_some()
+                    && line.request_id.is_some()
+                {
+                    let expected = trace.map(|t| format!("{t:032x}"));
+                    assert_eq!(line.trace_id, expected, "{text}");
+                    checked_log_lines += 1;
                 }
                 if kind == EventKind::InitLog || kind == EventKind::PlatformInit {
                     assert_eq!(trace, None);
@@ -580,15 +581,13 @@ mod tests {
         assert_eq!(ids.len(), spans.len(), "span ids are unique");
         let mut cross_service_children = 0;
         for span in spans {
-            if let Some(parent) = span.parent_span_id {
-                if let Some(parent_span) = spans
+            if let Some(parent) = span.parent_span_id
+                && let Some(parent_span) = spans
                     .iter()
                     .find(|p| p.trace_id == span.trace_id && p.span_id == parent)
-                {
-                    if parent_span.service != span.service {
-                        cross_service_children += 1;
-                    }
-                }
+                && parent_span.service != span.service
+            {
+                cross_service_children += 1;
             }
         }
         assert!(cross_service_children > 50, "{cross_service_children}");

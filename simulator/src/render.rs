@@ -706,9 +706,9 @@ fn platform_report(
             line.push('\n');
             if service.xray_active {
                 carries.trace_evidence = true;
-                let _ = write!(
+                let _ = writeln!(
                     line,
-                    "XRAY TraceId: {}\tSegmentId: {:016x}\tSampled: true\t\n",
+                    "XRAY TraceId: {}\tSegmentId: {:016x}\tSampled: true\t",
                     xray_text(context.trace_id),
                     context.span_id
                 );
@@ -769,21 +769,21 @@ fn format_app_line(
         Runtime::NodeText => {
             clock::rfc3339_millis(&mut out, line.at_ns);
             if line.level == "ERROR" {
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "\t{request_id}\tERROR\tInvoke Error \t{{\"errorType\":\"Error\",\"errorMessage\":{msg},\"stack\":[\"Error: {plain}\",\"    at Runtime.handler (/var/task/index.js:42:11)\"]}}\n",
+                    "\t{request_id}\tERROR\tInvoke Error \t{{\"errorType\":\"Error\",\"errorMessage\":{msg},\"stack\":[\"Error: {plain}\",\"    at Runtime.handler (/var/task/index.js:42:11)\"]}}",
                     msg = json_string(&line.message),
                     plain = line.message.replace('"', "'"),
                 );
             } else if line.message.starts_with("handling ") {
                 // console.log of an object: Node joins the lines with \r.
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "\t{request_id}\t{}\t{}\r{{\r  \"source\": \"{}\"\r}}\n",
+                    "\t{request_id}\t{}\t{}\r{{\r  \"source\": \"{}\"\r}}",
                     line.level, line.message, context.entry_name
                 );
             } else {
-                let _ = write!(out, "\t{request_id}\t{}\t{}\n", line.level, line.message);
+                let _ = writeln!(out, "\t{request_id}\t{}\t{}", line.level, line.message);
             }
         }
         Runtime::NodeJson => {
@@ -804,7 +804,7 @@ fn format_app_line(
             let level = python_level(line.level);
             let _ = write!(out, "[{level}]\t");
             clock::rfc3339_millis(&mut out, line.at_ns);
-            let _ = write!(out, "\t{request_id}\t{}\n", line.message);
+            let _ = writeln!(out, "\t{request_id}\t{}", line.message);
         }
         Runtime::PythonJson => {
             out.push_str("{\"timestamp\": \"");
@@ -848,9 +848,9 @@ fn format_app_line(
         Runtime::PlainText | Runtime::RustInstrumented => {
             carries.request_id = false;
             go_log_time(&mut out, line.at_ns);
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                " {}: {}\n",
+                " {}: {}",
                 line.level.to_ascii_lowercase(),
                 line.message
             );

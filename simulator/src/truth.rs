@@ -108,12 +108,10 @@ pub fn build(
                     let carries = raw_event.carries;
                     let scope = if carries.own_trace {
                         LinkScope::Line
-                    } else if carries.request_id && evidence_here {
-                        LinkScope::Batch
-                    } else if !carries.request_id
-                        && evidence_here
-                        && entry.start_batch == Some(event.batch)
-                        && entry.end_batch == Some(event.batch)
+                    } else if evidence_here
+                        && (carries.request_id
+                            || (entry.start_batch == Some(event.batch)
+                                && entry.end_batch == Some(event.batch)))
                     {
                         LinkScope::Batch
                     } else if evidence_anywhere {

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod ingest;
+pub mod simulate;
 pub mod stats;
 
 /// The index root used when `--data` is not given.

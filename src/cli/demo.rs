@@ -1,0 +1,181 @@
+//! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--no-serve]`:
+//! simulates a fleet, ingests its payloads through the collector, and scores the
+//! index's correlation against the simulator's ground truth.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tracelake_collector::index::read::read_log_links;
+use tracelake_collector::{Collector, IndexStore, IngestCounters};
+use tracelake_simulator::truth::{ScopeRecall, Score};
+
+use super::simulate::{FleetArgs, simulate_with_progress};
+
+/// Arguments of `tracelake demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Index root to write: a local directory or s3://bucket/prefix.
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Exit after the report instead of serving the dashboards.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// Runs the command.
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let simulation = simulate_with_progress(&args.fleet.config())?;
+    let simulated = started.elapsed();
+    let summary = simulation.summary;
+    println!(
+        "simulated {} services: {} traces, {} invocations, {} log events in {} deliveries ({:.1} s)",
+        summary.services,
+        summary.traces,
+        summary.invocations,
+        summary.events,
+        summary.deliveries,
+        simulated.as_secs_f64()
+    );
+
+    let store = IndexStore::open(&args.data)
+        .with_context(|| format!("cannot open index at {}", args.data))?;
+    let collector = Collector::new(store.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let ingest_started = Instant::now();
+    let bar = indicatif::ProgressBar::new(simulation.delivered.deliveries.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} ingesting             [{bar:40}] {pos}/{len} deliveries {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut total = IngestCounters::default();
+    for (number, delivery) in simulation.delivered.deliveries.iter().enumerate() {
+        let source = format!("simulated-delivery-{number:07}");
+        let counters = runtime
+            .block_on(collector.ingest(&delivery.payload, &source))
+            .with_context(|| format!("cannot write the index at {}", args.data))?;
+        total += counters;
+        if number % 256 == 0 {
+            bar.set_message(format!("{} events", total.events_in));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let ingested = ingest_started.elapsed();
+    println!(
+        "ingested into {} in {:.1} s: {} events in, {} indexed, {} quarantined, {} control messages",
+        args.data,
+        ingested.as_secs_f64(),
+        total.events_in,
+        total.events_indexed,
+        total.events_quarantined,
+        total.control_messages
+    );
+
+    let links = runtime
+        .block_on(read_log_links(&store))
+        .with_context(|| format!("cannot read the logs table at {}", args.data))?;
+    let traces_in_logs = links
+        .iter()
+        .filter_map(|link| link.trace_id.as_deref())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let score = simulation.truth.score(
+        links
+            .iter()
+            .map(|link| (link.event_id.as_str(), link.trace_id.as_deref())),
+    );
+    println!();
+    println!("what the index holds");
+    println!(
+        "  services              {:>10}  ({} invoked)",
+        summary.services, summary.services_invoked
+    );
+    println!(
+        "  traces                {:>10}  ({} seen in the logs table)",
+        summary.traces, traces_in_logs
+    );
+    println!(
+        "  spans                 {:>10}  ({} span rows written)",
+        summary.spans, total.span_rows
+    );
+    println!(
+        "  logs                  {:>10}  rows in the logs table",
+        links.len()
+    );
+    println!(
+        "  invocations           {:>10}  rows written",
+        total.invocation_rows
+    );
+    print_score(&score);
+    println!(
+        "total {:.1} s (simulate {:.1} s, ingest {:.1} s)",
+        started.elapsed().as_secs_f64(),
+        simulated.as_secs_f64(),
+        ingested.as_secs_f64()
+    );
+
+    if !args.no_serve {
+        println!();
+        println!(
+            "the dashboards UI is not available in this build yet; run `tracelake stats --data {}` to look at the index",
+            args.data
+        );
+    }
+    Ok(())
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.3}%", value * 100.0)
+}
+
+fn recall_line(name: &str, recall: &ScopeRecall) {
+    println!(
+        "  {name:<32} {:>10}  ({} of {})",
+        percent(recall.recall()),
+        recall.linked,
+        recall.expected
+    );
+}
+
+fn print_score(score: &Score) {
+    println!();
+    println!("correlation against the ground truth");
+    println!(
+        "  precision                        {:>10}  ({} of {} linked lines on their true trace, {} wrong)",
+        percent(score.precision()),
+        score.linked_correctly,
+        score.linked,
+        score.linked_wrongly
+    );
+    let in_batch = ScopeRecall {
+        expected: score.line.expected + score.batch.expected,
+        linked: score.line.linked + score.batch.linked,
+    };
+    recall_line("recall, linkable in own batch", &in_batch);
+    recall_line("  by their own trace id", &score.line);
+    recall_line("  by request id / stream", &score.batch);
+    recall_line("recall, needing another batch", &score.cross_batch);
+    println!(
+        "  lines with nothing to link by    {:>10}  ({} linked anyway)",
+        score.unlinkable.expected, score.unlinkable.linked
+    );
+    if score.unknown_rows > 0 || score.duplicate_rows > 0 || score.missing_app_lines > 0 {
+        println!(
+            "  rows not from this run: {}, duplicate rows: {}, app lines missing from the index: {}",
+            score.unknown_rows, score.duplicate_rows, score.missing_app_lines
+        );
+    }
+    if !score.wrong_examples.is_empty() {
+        println!(
+            "  wrongly linked event ids: {}",
+            score.wrong_examples.join(", ")
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the whole system: one test binary, one module per area
+//! under `tests/e2e/`.
+
+#[path = "e2e/cli.rs"]
+mod cli;
+#[path = "e2e/simulator.rs"]
+mod simulator;
+#[path = "e2e/roundtrip.rs"]
+mod roundtrip;
