@@ -1,4 +1,5 @@
-//! The web UI in headless Chromium, driven by Playwright (`playwright-core` from
+//! The web UI in headless Chromium, on demo data (a simulated fleet ingested by
+//! the collector), driven by Playwright (`playwright-core` from
 //! npm, with the system Chromium; no browser is downloaded). It searches, opens a
 //! trace, sees its spans and logs, opens the service map, and saves screenshots
 //! under `test-artifacts/dashboards/`. Missing node, Chromium or `npm ci` fail
@@ -9,7 +10,7 @@ use std::process::Command;
 
 use tracelake_dashboards::{ServeOptions, Server};
 
-use crate::fixture::indexed;
+use crate::simulated::simulated;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ui_searches_opens_a_trace_and_draws_the_map() {
@@ -25,7 +26,8 @@ async fn the_ui_searches_opens_a_trace_and_draws_the_map() {
         "Chromium is required at {chromium} (apt-get install -y chromium)"
     );
 
-    let mut options = ServeOptions::new(indexed().root());
+    let sim = simulated().await;
+    let mut options = ServeOptions::new(sim.dir.path().to_string_lossy());
     options.addr = "127.0.0.1:0".parse().expect("address");
     let server = Server::bind(options).await.expect("server binds");
     let addr = server.local_addr().expect("bound address");

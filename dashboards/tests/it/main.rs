@@ -6,3 +6,4 @@ mod browser;
 mod duckdb;
 mod fixture;
 mod queries;
+mod simulated;
