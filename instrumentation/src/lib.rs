@@ -32,6 +32,7 @@ pub mod invocation;
 #[cfg(feature = "lambda-runtime")]
 pub mod lambda;
 mod logs;
+pub mod messages;
 pub mod output;
 pub mod propagation;
 pub mod telemetry;

@@ -127,7 +127,7 @@ pub fn encode_compact_line(data: &TracesData, source: &str) -> String {
     let protobuf = data.encode_to_vec();
     let mut gzip = flate2::write::GzEncoder::new(
         Vec::with_capacity(protobuf.len() / 2 + 32),
-        flate2::Compression::fast(),
+        flate2::Compression::default(),
     );
     // Writing into a Vec cannot fail.
     let compressed: Vec<u8> = gzip
