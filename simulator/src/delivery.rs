@@ -314,10 +314,14 @@ fn control_delivery(at_ns: u64, config: &DeliveryConfig) -> Result<Delivery, Del
 
 fn encode(message: &Message<'_>, level: u32) -> Result<Vec<u8>, DeliveryError> {
     // GzEncoder writes a zero mtime and no file name: the bytes depend on the input only.
-    let mut gzip =
-        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level.min(9)));
-    serde_json::to_writer(&mut gzip, message)?;
-    gzip.flush()?;
+    // Serialising first and compressing in one call avoids running the
+    // compressor on each of serde's small writes.
+    let json = serde_json::to_vec(message)?;
+    let mut gzip = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 4 + 64),
+        flate2::Compression::new(level.min(9)),
+    );
+    gzip.write_all(&json)?;
     let compressed = gzip.finish()?;
     let engine = base64::engine::general_purpose::STANDARD;
     let mut payload = Vec::with_capacity(compressed.len() * 4 / 3 + 32);
