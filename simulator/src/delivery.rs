@@ -316,9 +316,16 @@ fn encode(message: &Message<'_>, level: u32) -> Result<Vec<u8>, DeliveryError> {
     // GzEncoder writes a zero mtime and no file name: the bytes depend on the input only.
     // Serialising first and compressing in one call avoids running the
     // compressor on each of serde's small writes.
-    let json = serde_json::to_vec(message)?;
+    let estimate: usize = message
+        .log_events
+        .iter()
+        .map(|event| event.message.len() + event.message.len() / 8 + 96)
+        .sum::<usize>()
+        + 512;
+    let mut json = Vec::with_capacity(estimate);
+    serde_json::to_writer(&mut json, message)?;
     let mut gzip = flate2::write::GzEncoder::new(
-        Vec::with_capacity(json.len() / 4 + 64),
+        Vec::with_capacity(json.len() / 3 + 64),
         flate2::Compression::new(level.min(9)),
     );
     gzip.write_all(&json)?;
