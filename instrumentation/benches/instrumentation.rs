@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracelake_instrumentation::{
     Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig, Trigger,
@@ -153,13 +153,36 @@ fn telemetry_invocation_ns(format: SpanFormat) -> f64 {
     })
 }
 
+/// A handler with `children` client spans and no log line.
+fn spans_only(children: usize) {
+    for index in 0..children {
+        let _span = tracing::info_span!(
+            "dynamodb",
+            otel.name = "GetItem",
+            otel.kind = "client",
+            db.system = "dynamodb",
+            db.operation.name = "GetItem",
+            aws.dynamodb.table_names = if index % 2 == 0 {
+                "orders"
+            } else {
+                "customers"
+            },
+        )
+        .entered();
+    }
+}
+
 /// Bytes of span lines per span, and of log lines per line, over 200 invocations.
 fn bytes_per_span(format: SpanFormat) -> (f64, f64) {
+    bytes_per_span_with(format, handler_body)
+}
+
+fn bytes_per_span_with(format: SpanFormat, body: impl Fn()) -> (f64, f64) {
     let buffer = LineBuffer::new();
     let telemetry = Telemetry::new(config(format), Output::buffer(&buffer)).expect("telemetry");
     for index in 0..200 {
         let _ = telemetry.in_invocation(&invocation(index), || -> Result<(), String> {
-            handler_body();
+            body();
             Ok(())
         });
     }
@@ -226,6 +249,8 @@ fn main() {
     let init = init_ns();
     let (json_span_bytes, log_bytes) = bytes_per_span(SpanFormat::OtlpJson);
     let (compact_span_bytes, _) = bytes_per_span(SpanFormat::Compact);
+    let (json_20, _) = bytes_per_span_with(SpanFormat::OtlpJson, || spans_only(19));
+    let (compact_20, _) = bytes_per_span_with(SpanFormat::Compact, || spans_only(19));
     let lines_per_second = log_lines_per_second();
 
     println!("per invocation (1 server span, 5 child spans, 10 log lines), median of 9 x 2000:");
@@ -249,8 +274,9 @@ fn main() {
     );
     println!("bytes per span on stdout, OTLP JSON:         {json_span_bytes:>9.0}");
     println!("bytes per span on stdout, compact:           {compact_span_bytes:>9.0}");
+    println!("  same, 20 spans per invocation, OTLP JSON:  {json_20:>9.0}");
+    println!("  same, 20 spans per invocation, compact:    {compact_20:>9.0}");
     println!("bytes per log line:                          {log_bytes:>9.0}");
     println!("log lines per second (one thread):           {lines_per_second:>9.0}");
-    let _ = Duration::ZERO;
     eprintln!("bench ran in {:.1} s", started.elapsed().as_secs_f64());
 }
