@@ -24,6 +24,8 @@
 //! assert_eq!(buffer.take_lines().len(), 2); // one log line, one span line
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod config;
 mod export;
