@@ -126,7 +126,11 @@ impl RustServices {
         if self.scratch.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(&self.scratch);
+        // The telemetry writes UTF-8; the lossy path is only a fallback.
+        let text = match std::str::from_utf8(&self.scratch) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&self.scratch),
+        };
         for line in text.lines() {
             if is_span_line(line) {
                 let carries = Carries {
