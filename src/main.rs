@@ -23,6 +23,10 @@ enum Command {
     Simulate(cli::simulate::SimulateArgs),
     /// Simulate a fleet, ingest it, and report correlation precision and recall.
     Demo(cli::demo::DemoArgs),
+    /// Serve the dashboards (web UI, JSON API, Jaeger API) over the index.
+    Serve(cli::serve::ServeArgs),
+    /// Query the index: trace, search, services, map, red, coldstarts, cost, logs, sql.
+    Query(cli::query::QueryArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +36,8 @@ fn main() -> std::process::ExitCode {
         Command::Stats(args) => cli::stats::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Query(args) => cli::query::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

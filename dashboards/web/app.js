@@ -310,7 +310,8 @@ async function servicePage(service) {
   const keys = [...buckets.keys()].sort((a, b) => a - b);
   const xs = keys.map((k) => k / 1e9);
   const at = (f) => keys.map((k) => f(buckets.get(k)));
-  const matches = (name) => name === service || (name || '').endsWith(service) || service.endsWith(name || '\u0000');
+  // Lambda function names usually carry the service name (`orders`, `orders-fn004`, `prod-orders`).
+  const matches = (name) => !!name && (name === service || name.startsWith(service + '-') || name.endsWith('-' + service));
   const charts = keys.length ? el('div', { class: 'charts', id: 'red-charts' },
     lineChart('Requests per second', xs, [{ label: 'rate', values: at((b) => b.requests / 60) }], (v) => v.toFixed(2)),
     lineChart('Error rate', xs, [{ label: 'errors', values: at((b) => b.requests ? b.errors / b.requests : 0) }], (v) => (v * 100).toFixed(1) + '%'),

@@ -69,7 +69,8 @@ pub struct TelemetryConfig {
     pub function_version: Option<String>,
     /// `faas.instance`: the CloudWatch log stream of this execution environment.
     pub log_stream: Option<String>,
-    /// The CloudWatch log group (`aws.log.group.names`).
+    /// The CloudWatch log group. Not written on span lines: the collector reads it
+    /// from the subscription payload, with the log stream.
     pub log_group: Option<String>,
     /// `faas.max_memory`, in MB (written in bytes, as the convention asks).
     pub memory_mb: Option<u64>,
@@ -294,14 +295,6 @@ impl TelemetryConfig {
                 ResourceValue::Int(i64::try_from(bytes).unwrap_or(i64::MAX)),
             );
         }
-        if let Some(group) = &self.log_group {
-            push("aws.log.group.names", ResourceValue::Text(group.clone()));
-        }
-        push(
-            "telemetry.sdk.name",
-            ResourceValue::Text("tracelake".into()),
-        );
-        push("telemetry.sdk.language", ResourceValue::Text("rust".into()));
         for (key, value) in &self.resource_attributes {
             push(key, ResourceValue::Text(value.clone()));
         }

@@ -24,6 +24,8 @@
 //! assert_eq!(buffer.take_lines().len(), 2); // one log line, one span line
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod config;
 mod export;
@@ -32,6 +34,7 @@ pub mod invocation;
 #[cfg(feature = "lambda-runtime")]
 pub mod lambda;
 mod logs;
+pub mod messages;
 pub mod output;
 pub mod propagation;
 pub mod telemetry;
@@ -52,8 +55,23 @@ pub const SCOPE_NAME: &str = "tracelake-instrumentation";
 /// Builds a [`Telemetry`] from the Lambda environment
 /// ([`TelemetryConfig::from_env`]), writing to stdout, and installs it as the
 /// global tracing subscriber.
+///
+/// A log level in the environment that cannot be read does not stop the
+/// function: INFO is used, and the first line written says why.
 pub fn init() -> Result<Telemetry, InitError> {
-    init_with(TelemetryConfig::from_env(), Output::stdout())
+    let config = TelemetryConfig::from_env();
+    match init_with(config.clone(), Output::stdout()) {
+        Err(InitError::Telemetry(TelemetryError::InvalidLevel { level, reason })) => {
+            let telemetry = init_with(config.with_level("info"), Output::stdout())?;
+            tracing::warn!(
+                level = level.as_str(),
+                reason = reason.as_str(),
+                "invalid log level, using INFO"
+            );
+            Ok(telemetry)
+        }
+        other => other,
+    }
 }
 
 /// Builds a [`Telemetry`] from `config` and `output` and installs it as the

@@ -17,6 +17,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::clock::{Clock, write_rfc3339_micros};
 use crate::output::Output;
+pub(crate) use crate::wire::write_json_string;
 
 /// The span field that marks an invocation span and carries its request id.
 pub(crate) const INVOCATION_ID_FIELD: &str = "faas.invocation_id";
@@ -344,34 +345,6 @@ impl Visit for JsonFieldVisitor {
         let text = value.to_string();
         write_json_string(&mut self.fields, &text);
     }
-}
-
-/// Appends `text` as a JSON string, quotes included.
-pub(crate) fn write_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        let escape: Option<&str> = match byte {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x00..=0x1f | 0x7f => None,
-            _ => continue,
-        };
-        out.push_str(&text[start..index]);
-        match escape {
-            Some(escaped) => out.push_str(escaped),
-            None => {
-                let _ = write!(out, "\\u{byte:04x}");
-            }
-        }
-        start = index + 1;
-    }
-    out.push_str(&text[start..]);
-    out.push('"');
 }
 
 #[cfg(test)]

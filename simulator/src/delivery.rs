@@ -221,6 +221,7 @@ pub fn deliver(
 
     // Encode each batch and schedule its deliveries.
     let mut schedule: Vec<(u64, u64, Delivery)> = Vec::with_capacity(delivered.batches.len() + 16);
+    let mut buffers = EncodeBuffers::default();
     let first_flush = delivered
         .batches
         .iter()
@@ -254,7 +255,7 @@ pub fn deliver(
             subscription_filters: vec![SUBSCRIPTION_FILTER],
             log_events,
         };
-        let payload = encode(&message, config.gzip_level)?;
+        let payload = encode(&message, config.gzip_level, &mut buffers)?;
         if rng.chance(config.duplicate_rate) {
             let retry = batch.flush_ns + rng.between(30, 180) * NANOS_PER_SECOND;
             schedule.push((
@@ -308,31 +309,41 @@ fn control_delivery(at_ns: u64, config: &DeliveryConfig) -> Result<Delivery, Del
     Ok(Delivery {
         kind: DeliveryKind::Control,
         batch: None,
-        payload: encode(&message, config.gzip_level)?,
+        payload: encode(&message, config.gzip_level, &mut EncodeBuffers::default())?,
     })
 }
 
-fn encode(message: &Message<'_>, level: u32) -> Result<Vec<u8>, DeliveryError> {
+/// Buffers reused from one batch to the next: a fresh megabyte-sized buffer per
+/// batch costs more in page faults and zeroing than the JSON encoding itself.
+#[derive(Default)]
+struct EncodeBuffers {
+    json: Vec<u8>,
+    compressed: Vec<u8>,
+}
+
+fn encode(
+    message: &Message<'_>,
+    level: u32,
+    buffers: &mut EncodeBuffers,
+) -> Result<Vec<u8>, DeliveryError> {
+    // Serialising first and compressing in one call avoids running the
+    // compressor on each of serde's small writes.
+    buffers.json.clear();
+    serde_json::to_writer(&mut buffers.json, message)?;
+    let mut output = std::mem::take(&mut buffers.compressed);
+    output.clear();
     // GzEncoder writes a zero mtime and no file name: the bytes depend on the input only.
-    let mut gzip =
-        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level.min(9)));
-    serde_json::to_writer(&mut gzip, message)?;
-    gzip.flush()?;
+    let mut gzip = flate2::write::GzEncoder::new(output, flate2::Compression::new(level.min(9)));
+    gzip.write_all(&buffers.json)?;
     let compressed = gzip.finish()?;
     let engine = base64::engine::general_purpose::STANDARD;
-    let mut payload = Vec::with_capacity(compressed.len() * 4 / 3 + 32);
-    payload.extend_from_slice(b"{\"awslogs\":{\"data\":\"");
-    let start = payload.len();
-    payload.resize(
-        start + base64::encoded_len(compressed.len(), true).unwrap_or(0),
-        0,
-    );
-    let written = engine
-        .encode_slice(&compressed, &mut payload[start..])
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
-    payload.truncate(start + written);
-    payload.extend_from_slice(b"\"}}");
-    Ok(payload)
+    let prefix = "{\"awslogs\":{\"data\":\"";
+    let mut payload = String::with_capacity(prefix.len() + compressed.len() * 4 / 3 + 8);
+    payload.push_str(prefix);
+    engine.encode_string(&compressed, &mut payload);
+    payload.push_str("\"}}");
+    buffers.compressed = compressed;
+    Ok(payload.into_bytes())
 }
 
 /// The Lambda event type of a CloudWatch Logs subscription, from `aws_lambda_events`.

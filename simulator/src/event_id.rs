@@ -20,31 +20,61 @@ pub struct EventId {
 impl EventId {
     /// Appends the id's decimal digits to `out`.
     pub fn write_decimal(&self, out: &mut String) {
-        // Little-endian 64-bit limbs of timestamp_ms << 144 | low (at most 208 bits).
+        // Little-endian 32-bit limbs of timestamp_ms << 144 | low. Dividing by 10^9
+        // keeps every intermediate value below 2^62, so the divisions are u64
+        // divisions by a constant, which compile to multiplications.
+        let shifted = u128::from(self.timestamp_ms) << 16;
         let mut limbs = [
-            self.low as u64,
-            (self.low >> 64) as u64,
-            self.timestamp_ms << 16,
-            self.timestamp_ms >> 48,
+            self.low as u32,
+            (self.low >> 32) as u32,
+            (self.low >> 64) as u32,
+            (self.low >> 96) as u32,
+            shifted as u32,
+            (shifted >> 32) as u32,
+            (shifted >> 64) as u32,
         ];
-        let mut chunks = Vec::with_capacity(4);
-        const CHUNK: u64 = 10_000_000_000_000_000_000; // 10^19
-        while limbs.iter().any(|limb| *limb != 0) {
-            let mut remainder: u128 = 0;
-            for limb in limbs.iter_mut().rev() {
-                let value = (remainder << 64) | u128::from(*limb);
-                *limb = (value / u128::from(CHUNK)) as u64;
-                remainder = value % u128::from(CHUNK);
+        const CHUNK: u64 = 1_000_000_000;
+        let mut chunks = [0u32; 8];
+        let mut count = 0;
+        let mut top = limbs.len();
+        while top > 0 {
+            while top > 0 && limbs[top - 1] == 0 {
+                top -= 1;
             }
-            chunks.push(remainder as u64);
+            if top == 0 {
+                break;
+            }
+            let mut remainder: u64 = 0;
+            for limb in limbs[..top].iter_mut().rev() {
+                let value = (remainder << 32) | u64::from(*limb);
+                *limb = (value / CHUNK) as u32;
+                remainder = value % CHUNK;
+            }
+            if count < chunks.len() {
+                chunks[count] = remainder as u32;
+                count += 1;
+            }
         }
-        match chunks.split_last() {
-            None => out.push('0'),
-            Some((most, rest)) => {
-                out.push_str(&most.to_string());
-                for chunk in rest.iter().rev() {
-                    out.push_str(&format!("{chunk:019}"));
-                }
+        if count == 0 {
+            out.push('0');
+            return;
+        }
+        let mut digits = [0u8; 9];
+        for (position, chunk) in chunks[..count].iter().rev().enumerate() {
+            let mut value = *chunk;
+            for digit in digits.iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+            let text = if position == 0 {
+                // The leading chunk has no leading zeros.
+                let first = digits.iter().position(|d| *d != b'0').unwrap_or(8);
+                &digits[first..]
+            } else {
+                &digits[..]
+            };
+            for digit in text {
+                out.push(char::from(*digit));
             }
         }
     }
@@ -71,6 +101,35 @@ mod tests {
         assert_eq!(
             fixture_06.to_decimal(),
             "38480917865042697267627490045603633139480491071049695232"
+        );
+    }
+
+    #[test]
+    fn decimal_matches_u128_arithmetic_where_it_fits() {
+        for low in [
+            0u128,
+            1,
+            9,
+            10,
+            999_999_999,
+            1_000_000_000,
+            u64::MAX as u128,
+            u128::MAX,
+        ] {
+            let id = EventId {
+                timestamp_ms: 0,
+                low,
+            };
+            assert_eq!(id.to_decimal(), low.to_string());
+        }
+        // timestamp_ms << 144 for a small timestamp: 3 * 2^144.
+        let id = EventId {
+            timestamp_ms: 3,
+            low: 0,
+        };
+        assert_eq!(
+            id.to_decimal(),
+            "66902235595591869424607154817945084517941248"
         );
     }
 

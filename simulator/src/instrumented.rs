@@ -15,7 +15,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::trace::TraceContextExt as _;
-use tracelake_instrumentation::wire::span_line::{decode_span_line, is_span_line};
+use tracelake_instrumentation::wire::span_line::is_span_line;
 use tracelake_instrumentation::{
     Invocation as InstrumentedInvocation, LineBuffer, ManualClock, Output, SpanFormat, Telemetry,
     TelemetryConfig, Trigger as FaasTrigger,
@@ -120,20 +120,19 @@ impl RustServices {
         context: &InvocationContext<'_>,
         index: usize,
         sink: &mut EventSink,
-        spans: Option<&mut Vec<TruthSpan>>,
     ) {
         self.scratch.clear();
         self.buffer.drain_into(&mut self.scratch);
         if self.scratch.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(&self.scratch).into_owned();
-        let mut spans = spans;
+        // The telemetry writes UTF-8; the lossy path is only a fallback.
+        let text = match std::str::from_utf8(&self.scratch) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&self.scratch),
+        };
         for line in text.lines() {
             if is_span_line(line) {
-                if let Some(spans) = spans.as_deref_mut() {
-                    record_spans(line, &context.service.name, spans);
-                }
                 let carries = Carries {
                     own_trace: true,
                     request_id: true,
@@ -209,6 +208,11 @@ impl RustServices {
 
         self.set_clock(invocation.start_ns);
         let started = telemetry.start_invocation(&request);
+        let server_span_id = tracing::dispatcher::with_default(telemetry.dispatch(), || {
+            let id = started.span().context().span().span_context().span_id();
+            u64::from_be_bytes(id.to_bytes())
+        });
+        let mut call_names = vec![String::new(); invocation.calls.len()];
 
         let mut actions: Vec<(u64, u8, Action)> =
             Vec::with_capacity(context.lines.len() + 2 * invocation.calls.len());
@@ -236,9 +240,15 @@ impl RustServices {
                             return;
                         };
                         let target = &context.fleet.services[edge.target].name;
+                        let name = match edge.kind {
+                            EdgeKind::Http => {
+                                edge.channel.split(' ').next().unwrap_or("GET").to_owned()
+                            }
+                            _ => format!("{} publish", edge.channel),
+                        };
                         let span = match edge.kind {
                             EdgeKind::Http => {
-                                let method = edge.channel.split(' ').next().unwrap_or("GET");
+                                let method = name.as_str();
                                 tracing::info_span!(
                                     "http_client",
                                     otel.name = %method,
@@ -250,7 +260,7 @@ impl RustServices {
                             }
                             kind => tracing::info_span!(
                                 "publish",
-                                otel.name = %format!("{} publish", edge.channel),
+                                otel.name = %name,
                                 otel.kind = "producer",
                                 messaging.system = kind.label(),
                                 messaging.destination.name = %edge.channel,
@@ -260,6 +270,7 @@ impl RustServices {
                         let id = span_context.span().span_context().span_id();
                         call_span_ids[call_index] = u64::from_be_bytes(id.to_bytes());
                         call_spans[call_index] = Some(span);
+                        call_names[call_index] = name;
                     }
                     Action::CallEnd(call_index) => {
                         // Dropping the span ends it at the clock's time.
@@ -282,7 +293,7 @@ impl RustServices {
                     }
                 }
             });
-            self.collect(at_ns, context, index, sink, None);
+            self.collect(at_ns, context, index, sink);
         }
         drop(call_spans);
 
@@ -294,7 +305,26 @@ impl RustServices {
                     started.record_error("handler returned an error", Some("NotFound"));
                 }
                 started.finish();
-                self.collect(end, context, index, sink, Some(spans));
+                self.collect(end, context, index, sink);
+                let error = invocation.outcome == Outcome::Error;
+                spans.push(TruthSpan {
+                    trace_id: context.trace_id,
+                    span_id: server_span_id,
+                    parent_span_id: context.parent_span_id,
+                    service: service.name.clone(),
+                    name: context.entry_name.clone(),
+                    error,
+                });
+                for (call_index, name) in call_names.iter().enumerate() {
+                    spans.push(TruthSpan {
+                        trace_id: context.trace_id,
+                        span_id: call_span_ids[call_index],
+                        parent_span_id: Some(server_span_id),
+                        service: service.name.clone(),
+                        name: name.clone(),
+                        error: false,
+                    });
+                }
             }
             Outcome::Timeout | Outcome::Crash => {
                 // The process is stopped before the flush: drop the environment and
@@ -316,44 +346,5 @@ impl RustServices {
             *slot = None;
         }
         self.buffer.take();
-    }
-}
-
-fn record_spans(line: &str, service: &str, spans: &mut Vec<TruthSpan>) {
-    let Ok(data) = decode_span_line(line) else {
-        return;
-    };
-    for resource in &data.resource_spans {
-        for scope in &resource.scope_spans {
-            for span in &scope.spans {
-                let trace_id = span
-                    .trace_id
-                    .as_slice()
-                    .try_into()
-                    .map(u128::from_be_bytes)
-                    .unwrap_or(0);
-                let span_id = span
-                    .span_id
-                    .as_slice()
-                    .try_into()
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                let parent_span_id = span
-                    .parent_span_id
-                    .as_slice()
-                    .try_into()
-                    .ok()
-                    .map(u64::from_be_bytes)
-                    .filter(|id| *id != 0);
-                spans.push(TruthSpan {
-                    trace_id,
-                    span_id,
-                    parent_span_id,
-                    service: service.to_owned(),
-                    name: span.name.clone(),
-                    error: span.status.as_ref().is_some_and(|status| status.code == 2),
-                });
-            }
-        }
     }
 }

@@ -220,6 +220,7 @@ pub fn render(
         last_use[invocation.stream] = index;
     }
     let mut sink = EventSink::new();
+    sink.events.reserve(traffic.invocations.len() * 10);
     let mut spans = Vec::new();
     let mut call_span_ids: Vec<Vec<u64>> = vec![Vec::new(); traffic.invocations.len()];
     let total = traffic.invocations.len();

@@ -19,7 +19,7 @@ pub struct DemoArgs {
     pub data: String,
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// Exit after the report instead of serving the dashboards.
+    /// Exit after the report instead of serving the dashboards at http://127.0.0.1:7070 until Ctrl-C.
     #[arg(long)]
     pub no_serve: bool,
 }
@@ -123,10 +123,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     if !args.no_serve {
         println!();
-        println!(
-            "the dashboards UI is not available in this build yet; run `tracelake stats --data {}` to look at the index",
-            args.data
-        );
+        let options = tracelake_dashboards::ServeOptions::new(args.data.clone());
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?
+            .block_on(tracelake_dashboards::serve(options))
+            .context("serving the dashboards failed")?;
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 
 pub mod demo;
 pub mod ingest;
+pub mod query;
+pub mod serve;
 pub mod simulate;
 pub mod stats;
 

@@ -234,7 +234,7 @@ async fn time_range(engine: &QueryEngine, query: &QueryString) -> Result<TimeRan
 fn name_param(query: &QueryString, names: &[&str]) -> Result<Option<String>, ApiError> {
     query
         .get(names)
-        .map(|text| parse_name(names[0], text))
+        .map(|text| parse_name(names.first().copied().unwrap_or("parameter"), text))
         .transpose()
         .map_err(ApiError::bad_request)
 }
@@ -688,7 +688,10 @@ fn rfc3339_param(query: &QueryString, names: &[&str]) -> Result<Option<i64>, Api
                 .ok()
                 .and_then(|time| time.timestamp_nanos_opt())
                 .ok_or_else(|| {
-                    ApiError::bad_request(format!("{} must be RFC 3339, got {text:?}", names[0]))
+                    ApiError::bad_request(format!(
+                        "{} must be RFC 3339, got {text:?}",
+                        names.first().copied().unwrap_or("parameter")
+                    ))
                 })
         })
         .transpose()

@@ -48,7 +48,7 @@ impl QueryString {
                 .trim()
                 .parse::<i64>()
                 .map(Some)
-                .map_err(|_| format!("{} must be an integer, got {text:?}", names[0])),
+                .map_err(|_| format!("{} must be an integer, got {text:?}", first(names))),
         }
     }
 
@@ -58,9 +58,16 @@ impl QueryString {
             None => Ok(false),
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
-            Some(text) => Err(format!("{} must be true or false, got {text:?}", names[0])),
+            Some(text) => Err(format!(
+                "{} must be true or false, got {text:?}",
+                first(names)
+            )),
         }
     }
+}
+
+fn first<'a>(names: &[&'a str]) -> &'a str {
+    names.first().copied().unwrap_or("parameter")
 }
 
 /// Parses a Go duration (`300ms`, `1.5s`, `2h45m`, `10us`, `10µs`) into nanoseconds.

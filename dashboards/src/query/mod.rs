@@ -472,6 +472,16 @@ impl QueryEngine {
             .text("partition_to", Some(&to))
     }
 
+    /// The parameters of the logs and invocations of a trace whose spans were
+    /// found: the hours from its first span's start to its last span's end,
+    /// with [`PARTITION_SLACK_NS`] on both sides. `None` when no span has times.
+    pub fn trace_detail_params(&self, trace_id: &TraceId, spans: &[Span]) -> Option<Params> {
+        let start = spans.iter().filter_map(|span| span.start_time).min()?;
+        let end = spans.iter().filter_map(|span| span.end_time).max()?;
+        let range = TimeRange::new(start, end.max(start).saturating_add(1))?;
+        Some(self.trace_params(trace_id, Some(range)))
+    }
+
     /// A trace by id (W3C or X-Ray form): spans as a tree, logs under their
     /// spans, invocations and cost. `None` when no span of it is found.
     pub async fn trace(
@@ -482,8 +492,14 @@ impl QueryEngine {
         let id = TraceId::parse(trace_id)
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
         let params = self.trace_params(&id, range);
-        let (spans, logs, invocations) = futures::try_join!(
-            self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
+        let spans: Vec<Span> = self.run_typed(&sql::TRACE_SPANS, &params).await?;
+        if spans.is_empty() {
+            return Ok(None);
+        }
+        // Logs and invocations are read only around the spans actually found,
+        // not over the whole lookup window.
+        let params = self.trace_detail_params(&id, &spans).unwrap_or(params);
+        let (logs, invocations) = futures::try_join!(
             self.run_typed::<LogLine>(&sql::TRACE_LOGS, &params),
             self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
         )?;

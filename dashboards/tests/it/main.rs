@@ -6,4 +6,5 @@ mod browser;
 mod duckdb;
 mod fixture;
 mod queries;
+mod shipped;
 mod simulated;

@@ -5,6 +5,7 @@ Output on stdout (JSON): {name: [row, ...]} with timestamps as integer nanosecon
 Exits non-zero, loudly, when DuckDB is missing: a test must never pass without it.
 """
 import datetime
+import glob
 import decimal
 import json
 import os
@@ -44,19 +45,23 @@ def plain(value):
     return value
 
 
-def main():
-    request = json.load(sys.stdin)
-    root = request["root"]
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
+def create_views(connection, root):
+    """One view per table over its Hive-partitioned Parquet files."""
     for table in ("spans", "logs", "invocations", "trace_index"):
         pattern = os.path.join(root, "v1", table, "*", "*", "*.parquet")
-        if not any(True for _ in __import__("glob").iglob(pattern)):
+        if not any(True for _ in glob.iglob(pattern)):
             continue
         connection.execute(
             f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
             "hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}, union_by_name = true)"
         )
+
+
+def main():
+    request = json.load(sys.stdin)
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    create_views(connection, request["root"])
     results = {}
     for query in request["queries"]:
         used = set(re.findall(r"\$([A-Za-z_][A-Za-z_0-9]*)", query["sql"]))
@@ -67,4 +72,5 @@ def main():
     json.dump(results, sys.stdout)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -264,6 +264,36 @@ mod tests {
         assert_eq!(headers[TRACESTATE], "vendor=abc");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn traceparent_and_xray_headers_round_trip(
+            trace in 1u128..,
+            span in 1u64..,
+            sampled in proptest::bool::ANY,
+            lineage in "[0-9a-f]{8}:[0-9]",
+        ) {
+            let outgoing = OutgoingContext {
+                trace_id: TraceId(trace),
+                span_id: SpanId(span),
+                sampled,
+                trace_state: None,
+                xray_extra: vec![("Lineage".to_owned(), lineage)],
+            };
+            let w3c = TraceContext::from_traceparent(&outgoing.traceparent(), None).unwrap();
+            proptest::prop_assert_eq!(w3c.trace_id, outgoing.trace_id);
+            proptest::prop_assert_eq!(w3c.span_id, Some(outgoing.span_id));
+            proptest::prop_assert_eq!(w3c.sampled, Some(sampled));
+            let xray = TraceContext::from_xray(&outgoing.xray_header()).unwrap();
+            proptest::prop_assert_eq!(xray.trace_id, outgoing.trace_id);
+            proptest::prop_assert_eq!(xray.span_id, Some(outgoing.span_id));
+            proptest::prop_assert_eq!(&xray.xray_extra, &outgoing.xray_extra);
+            let mut headers = http::HeaderMap::new();
+            outgoing.inject_http_headers(&mut headers);
+            let extracted = crate::propagation::extract::context_from_headers(&headers).unwrap();
+            proptest::prop_assert_eq!(extracted.span_id, Some(outgoing.span_id));
+        }
+    }
+
     #[test]
     fn extra_keys_parse_back() {
         assert_eq!(

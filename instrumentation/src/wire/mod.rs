@@ -26,3 +26,33 @@ pub mod span_line;
 /// The largest CloudWatch Logs event, in bytes. Lambda cuts a longer stdout line
 /// into several events, so no line we write may be longer.
 pub const CLOUDWATCH_EVENT_LIMIT: usize = 256 * 1024;
+
+use std::fmt::Write as _;
+
+/// Appends `text` as a JSON string, quotes included.
+pub(crate) fn write_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape: Option<&str> = match byte {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x00..=0x1f | 0x7f => None,
+            _ => continue,
+        };
+        out.push_str(&text[start..index]);
+        match escape {
+            Some(escaped) => out.push_str(escaped),
+            None => {
+                let _ = write!(out, "\\u{byte:04x}");
+            }
+        }
+        start = index + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}

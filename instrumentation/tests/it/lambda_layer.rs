@@ -151,3 +151,56 @@ fn handler_errors_and_panics_keep_their_spans() {
     );
     assert_eq!(written.logs[0]["request_id"], "r-panic");
 }
+
+#[test]
+fn each_message_of_a_batch_gets_a_child_span_linked_to_its_sender() {
+    let (telemetry, buffer) = telemetry();
+    let senders: Vec<OutgoingContext> = (1..=3u64)
+        .map(|index| OutgoingContext {
+            trace_id: TraceId(0x6745_0000_0000_0000_0000_0000_0000_0000 | u128::from(index)),
+            span_id: SpanId(index),
+            sampled: true,
+            trace_state: None,
+            xray_extra: Vec::new(),
+        })
+        .collect();
+    let mut event = SqsEvent::default();
+    for sender in &senders {
+        event.records.extend(sqs_event_from(sender).records);
+    }
+    let invocation = tracelake_instrumentation::lambda::invocation_for(
+        &event,
+        &test_context("batch", Some(XRAY), ARN),
+    );
+    let _ = telemetry.in_invocation(&invocation, || -> Result<(), String> {
+        tracelake_instrumentation::messages::for_each_sqs_message(&event, |_| {
+            tracing::info!("one message");
+        });
+        Ok(())
+    });
+    let written = read(&buffer.take_lines());
+    let root = written.span_named("process orders");
+    // Three senders: no parent from the messages, so the X-Ray context is the parent.
+    assert_eq!(hex(&root.trace_id), "6745aaaa0123456789abcdef01234567");
+    assert_eq!(root.links.len(), 3);
+    let children: Vec<_> = written
+        .spans
+        .iter()
+        .filter(|span| span.name == "process message")
+        .collect();
+    assert_eq!(children.len(), 3);
+    for (child, sender) in children.iter().zip(&senders) {
+        assert_eq!(child.parent_span_id, root.span_id);
+        assert_eq!(child.kind, SpanKind::Consumer as i32);
+        assert_eq!(child.links.len(), 1);
+        assert_eq!(
+            child.links[0].span_id,
+            sender.span_id.0.to_be_bytes().to_vec()
+        );
+    }
+    let log_spans: Vec<&serde_json::Value> =
+        written.logs.iter().map(|line| &line["span_id"]).collect();
+    for child in children {
+        assert!(log_spans.contains(&&serde_json::Value::from(hex(&child.span_id))));
+    }
+}

@@ -1,0 +1,282 @@
+//! Cost of the instrumentation, as the issue asks for it:
+//!
+//! - per invocation (one server span, 5 child spans, 10 log lines) against the
+//!   same spans and lines through tracing-subscriber's own JSON formatter
+//!   without OpenTelemetry;
+//! - init (building a `Telemetry`: subscriber, tracer provider, exporter);
+//! - bytes per span on stdout, in both span formats;
+//! - log lines per second (what the simulator leans on).
+//!
+//! Run: `cargo bench -p tracelake-instrumentation --bench instrumentation`.
+//! No network, no files: every output goes to memory.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tracelake_instrumentation::{
+    Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig, Trigger,
+};
+
+const XRAY: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+
+/// The handler: 5 child spans with the usual attributes, 10 log lines.
+fn handler_body() {
+    tracing::info!(path = "/orders/o-42", "request received");
+    for (index, table) in ["orders", "customers", "inventory", "prices", "shipping"]
+        .iter()
+        .enumerate()
+    {
+        let _span = tracing::info_span!(
+            "dynamodb",
+            otel.name = "GetItem",
+            otel.kind = "client",
+            db.system = "dynamodb",
+            db.operation.name = "GetItem",
+            aws.dynamodb.table_names = *table,
+        )
+        .entered();
+        tracing::info!(table = *table, attempt = 1, "item loaded");
+        if index == 4 {
+            tracing::warn!(latency_ms = 87.5, "slow read");
+        }
+    }
+    for step in 0..3 {
+        tracing::debug!(step, "not written at INFO");
+        tracing::info!(step, "pricing step done");
+    }
+}
+
+fn config(format: SpanFormat) -> TelemetryConfig {
+    TelemetryConfig::new("checkout")
+        .with_function("checkout-prod", "42")
+        .with_log_stream("2026/11/29/[42]0123456789abcdef0123456789abcdef")
+        .with_log_group("/aws/lambda/checkout-prod")
+        .with_region("eu-west-1")
+        .with_account_id("123456789012")
+        .with_memory_mb(512)
+        .with_span_format(format)
+}
+
+fn invocation(index: u64) -> Invocation {
+    Invocation::new(format!("8476a536-e9f4-11e8-9739-{index:012x}"))
+        .with_xray_header(XRAY)
+        .with_invoked_arn("arn:aws:lambda:eu-west-1:123456789012:function:checkout-prod")
+        .with_trigger(Trigger::Http)
+        .with_span_name("POST /orders/{id}")
+        .with_attribute("http.request.method", "POST")
+        .with_attribute("http.route", "/orders/{id}")
+}
+
+/// Median nanoseconds per iteration over `rounds` rounds of `iterations`.
+fn measure(rounds: usize, iterations: u64, mut run: impl FnMut(u64)) -> f64 {
+    for index in 0..iterations {
+        run(index);
+    }
+    let mut per_iteration: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for index in 0..iterations {
+                run(index);
+            }
+            start.elapsed().as_nanos() as f64 / iterations as f64
+        })
+        .collect();
+    per_iteration.sort_by(f64::total_cmp);
+    per_iteration[rounds / 2]
+}
+
+#[derive(Clone, Default)]
+struct MemoryWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for MemoryWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// tracing-subscriber's JSON formatter, same spans and events, no OpenTelemetry.
+fn baseline_invocation_ns() -> (f64, usize) {
+    let sink = MemoryWriter::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let ns = tracing::dispatcher::with_default(&dispatch, || {
+        measure(9, 2_000, |index| {
+            let request_id = format!("8476a536-e9f4-11e8-9739-{index:012x}");
+            let span = tracing::info_span!(
+                "invocation",
+                otel.name = "POST /orders/{id}",
+                faas.trigger = "http",
+                faas.invocation_id = request_id.as_str(),
+            );
+            span.in_scope(handler_body);
+            drop(span);
+            sink.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
+        })
+    });
+    let bytes = {
+        let _guard = tracing::dispatcher::set_default(&dispatch);
+        tracing::info_span!("invocation", faas.invocation_id = "x").in_scope(handler_body);
+        sink.0.lock().map(|bytes| bytes.len()).unwrap_or_default()
+    };
+    (ns, bytes)
+}
+
+fn telemetry_invocation_ns(format: SpanFormat) -> f64 {
+    let buffer = LineBuffer::new();
+    let telemetry = Telemetry::new(config(format), Output::buffer(&buffer)).expect("telemetry");
+    measure(9, 2_000, |index| {
+        let result: Result<(), String> = telemetry.in_invocation(&invocation(index), || {
+            handler_body();
+            Ok(())
+        });
+        black_box(result).ok();
+        buffer.take();
+    })
+}
+
+/// A handler with `children` client spans and no log line.
+fn spans_only(children: usize) {
+    for index in 0..children {
+        let _span = tracing::info_span!(
+            "dynamodb",
+            otel.name = "GetItem",
+            otel.kind = "client",
+            db.system = "dynamodb",
+            db.operation.name = "GetItem",
+            aws.dynamodb.table_names = if index % 2 == 0 {
+                "orders"
+            } else {
+                "customers"
+            },
+        )
+        .entered();
+    }
+}
+
+/// Bytes of span lines per span, and of log lines per line, over 200 invocations.
+fn bytes_per_span(format: SpanFormat) -> (f64, f64) {
+    bytes_per_span_with(format, handler_body)
+}
+
+fn bytes_per_span_with(format: SpanFormat, body: impl Fn()) -> (f64, f64) {
+    let buffer = LineBuffer::new();
+    let telemetry = Telemetry::new(config(format), Output::buffer(&buffer)).expect("telemetry");
+    for index in 0..200 {
+        let _ = telemetry.in_invocation(&invocation(index), || -> Result<(), String> {
+            body();
+            Ok(())
+        });
+    }
+    let (mut span_bytes, mut spans, mut log_bytes, mut logs) = (0usize, 0usize, 0usize, 0usize);
+    for line in buffer.take_lines() {
+        if tracelake_instrumentation::wire::span_line::is_span_line(&line) {
+            let data = tracelake_instrumentation::wire::span_line::decode_span_line(&line)
+                .expect("span line");
+            spans += data
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len())
+                .sum::<usize>();
+            span_bytes += line.len() + 1;
+        } else {
+            logs += 1;
+            log_bytes += line.len() + 1;
+        }
+    }
+    (
+        span_bytes as f64 / spans as f64,
+        log_bytes as f64 / logs as f64,
+    )
+}
+
+fn init_ns() -> f64 {
+    measure(9, 200, |_| {
+        let telemetry = Telemetry::new(
+            config(SpanFormat::OtlpJson),
+            Output::buffer(&LineBuffer::new()),
+        )
+        .expect("telemetry");
+        black_box(telemetry);
+    })
+}
+
+/// Log lines per second inside one long invocation (spans are not the cost here).
+fn log_lines_per_second() -> f64 {
+    let buffer = LineBuffer::new();
+    let telemetry =
+        Telemetry::new(config(SpanFormat::Compact), Output::buffer(&buffer)).expect("telemetry");
+    let lines = 200_000u64;
+    let start = Instant::now();
+    let _ = telemetry.in_invocation(&invocation(0), || -> Result<(), String> {
+        let _span = tracing::info_span!("work").entered();
+        for index in 0..lines {
+            tracing::info!(index, user = "u-17", "line written");
+            if index % 10_000 == 0 {
+                buffer.take();
+            }
+        }
+        Ok(())
+    });
+    lines as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let started = Instant::now();
+    let (baseline, baseline_bytes) = baseline_invocation_ns();
+    let json = telemetry_invocation_ns(SpanFormat::OtlpJson);
+    let compact = telemetry_invocation_ns(SpanFormat::Compact);
+    let init = init_ns();
+    let (json_span_bytes, log_bytes) = bytes_per_span(SpanFormat::OtlpJson);
+    let (compact_span_bytes, _) = bytes_per_span(SpanFormat::Compact);
+    let (json_20, _) = bytes_per_span_with(SpanFormat::OtlpJson, || spans_only(19));
+    let (compact_20, _) = bytes_per_span_with(SpanFormat::Compact, || spans_only(19));
+    let lines_per_second = log_lines_per_second();
+
+    println!("per invocation (1 server span, 5 child spans, 10 log lines), median of 9 x 2000:");
+    println!(
+        "  tracing-subscriber JSON, no OpenTelemetry  {:>9.1} µs  ({baseline_bytes} bytes of log lines)",
+        baseline / 1000.0
+    );
+    println!(
+        "  tracelake, OTLP JSON spans                 {:>9.1} µs  ratio {:.2}",
+        json / 1000.0,
+        json / baseline
+    );
+    println!(
+        "  tracelake, compact spans                   {:>9.1} µs  ratio {:.2}",
+        compact / 1000.0,
+        compact / baseline
+    );
+    println!(
+        "init (Telemetry::new), median of 9 x 200:    {:>9.1} µs",
+        init / 1000.0
+    );
+    println!("bytes per span on stdout, OTLP JSON:         {json_span_bytes:>9.0}");
+    println!("bytes per span on stdout, compact:           {compact_span_bytes:>9.0}");
+    println!("  same, 20 spans per invocation, OTLP JSON:  {json_20:>9.0}");
+    println!("  same, 20 spans per invocation, compact:    {compact_20:>9.0}");
+    println!("bytes per log line:                          {log_bytes:>9.0}");
+    println!("log lines per second (one thread):           {lines_per_second:>9.0}");
+    eprintln!("bench ran in {:.1} s", started.elapsed().as_secs_f64());
+}

@@ -1,0 +1,567 @@
+//! `tracelake query …`: the dashboard queries from the terminal, as tables or JSON.
+
+use anyhow::Context;
+use serde_json::Value;
+use tracelake_dashboards::api::params::{parse_go_duration, parse_time};
+use tracelake_dashboards::query::params::format_timestamp;
+use tracelake_dashboards::query::{
+    DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, LogSearch, QueryEngine, TimeRange, TraceDetail,
+    TraceSearch, rows,
+};
+
+/// Arguments of `tracelake query`.
+#[derive(clap::Args)]
+pub struct QueryArgs {
+    /// The index: a directory, `file://…` or `s3://bucket/prefix`.
+    #[arg(long, global = true, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Start of the time range (RFC 3339 or epoch ms). Default: `--lookback` before `--to`.
+    #[arg(long, global = true)]
+    pub from: Option<String>,
+    /// End of the time range (RFC 3339 or epoch ms). Default: now, or the end of
+    /// the newest data when it lies in the future.
+    #[arg(long, global = true)]
+    pub to: Option<String>,
+    /// Length of the time range when `--from` is not given (Go duration).
+    #[arg(long, global = true, default_value = "1h")]
+    pub lookback: String,
+    /// Lambda price in USD per GB-second (default: us-east-1 x86).
+    #[arg(long, global = true, default_value_t = DEFAULT_PRICE_PER_GB_SECOND)]
+    pub price_per_gb_second: f64,
+    #[command(subcommand)]
+    pub query: QueryCommand,
+}
+
+/// One query.
+#[derive(clap::Subcommand)]
+pub enum QueryCommand {
+    /// A trace by id (W3C or X-Ray form): waterfall, logs, invocations, cost.
+    Trace {
+        /// The trace id.
+        trace_id: String,
+    },
+    /// Search traces.
+    Search {
+        /// Service that has a matching span.
+        #[arg(long)]
+        service: Option<String>,
+        /// Span name.
+        #[arg(long)]
+        operation: Option<String>,
+        /// Minimum span duration (Go duration, e.g. 250ms).
+        #[arg(long)]
+        min_duration: Option<String>,
+        /// Maximum span duration.
+        #[arg(long)]
+        max_duration: Option<String>,
+        /// Only spans with status error.
+        #[arg(long)]
+        errors: bool,
+        /// Span attribute equality `key=value` (repeatable, up to 3).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Most traces shown.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Services with span, trace and error counts.
+    Services,
+    /// Operations of a service.
+    Operations {
+        /// The service.
+        service: String,
+    },
+    /// The service map: edges with calls, errors and latency.
+    Map,
+    /// Rate, errors and duration per service and operation over time buckets.
+    Red {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only this operation.
+        #[arg(long)]
+        operation: Option<String>,
+        /// Bucket width (Go duration dividing a day).
+        #[arg(long, default_value = "1m")]
+        bucket: String,
+    },
+    /// Cold starts per function.
+    Coldstarts {
+        /// Only this function.
+        #[arg(long)]
+        function: Option<String>,
+    },
+    /// Lambda cost per function or per trace.
+    Cost {
+        /// `function` or `trace`.
+        #[arg(long, default_value = "function")]
+        by: String,
+        /// Most rows shown.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Search log lines.
+    Logs {
+        /// Case-insensitive text in the message.
+        #[arg(long, short = 'q')]
+        text: Option<String>,
+        /// Level (INFO, ERROR, …).
+        #[arg(long)]
+        level: Option<String>,
+        /// Service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Trace id.
+        #[arg(long)]
+        trace_id: Option<String>,
+        /// Most lines shown.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Read-only SQL over the tables spans, logs, invocations and trace_index.
+    Sql {
+        /// The statement.
+        sql: String,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: QueryArgs) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run_async(args))
+}
+
+async fn range(engine: &QueryEngine, args: &QueryArgs) -> anyhow::Result<TimeRange> {
+    let to = match &args.to {
+        Some(text) => parse_time("--to", text).map_err(anyhow::Error::msg)?,
+        None => engine.default_end().await?,
+    };
+    let from = match &args.from {
+        Some(text) => parse_time("--from", text).map_err(anyhow::Error::msg)?,
+        None => to.saturating_sub(parse_go_duration(&args.lookback).map_err(anyhow::Error::msg)?),
+    };
+    TimeRange::new(from, to).context("the time range is empty: --from must be before --to")
+}
+
+fn duration_ns(text: &Option<String>) -> anyhow::Result<Option<i64>> {
+    text.as_deref()
+        .map(parse_go_duration)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+}
+
+async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
+    let engine = QueryEngine::open(
+        &args.data,
+        EngineOptions {
+            price_per_gb_second: args.price_per_gb_second,
+            ..EngineOptions::default()
+        },
+    )
+    .await?;
+    let json = args.json;
+    match &args.query {
+        QueryCommand::Trace { trace_id } => {
+            let given = match (&args.from, &args.to) {
+                (Some(_), Some(_)) => Some(range(&engine, &args).await?),
+                _ => None,
+            };
+            let trace = engine
+                .trace(trace_id, given)
+                .await?
+                .with_context(|| format!("trace {trace_id} not found"))?;
+            if json {
+                print_json(&serde_json::to_value(&trace)?)
+            } else {
+                emit(&trace_text(&trace))
+            }
+        }
+        QueryCommand::Search {
+            service,
+            operation,
+            min_duration,
+            max_duration,
+            errors,
+            tags,
+            limit,
+        } => {
+            let mut search = TraceSearch::new(range(&engine, &args).await?);
+            search.service = service.clone();
+            search.operation = operation.clone();
+            search.min_duration_ns = duration_ns(min_duration)?;
+            search.max_duration_ns = duration_ns(max_duration)?;
+            search.errors_only = *errors;
+            search.limit = *limit;
+            for tag in tags {
+                let (key, value) = tag
+                    .split_once('=')
+                    .with_context(|| format!("--tag must be key=value, got {tag:?}"))?;
+                search.attributes.push((key.to_owned(), value.to_owned()));
+            }
+            let found = engine.search_traces(&search).await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("TRACE", "trace_id"),
+                    ("START", "trace_start"),
+                    ("DURATION", "duration_ns"),
+                    ("SPANS", "span_count"),
+                    ("ERRORS", "error_count"),
+                    ("ROOT SERVICE", "root_service"),
+                    ("ROOT", "root_name"),
+                ],
+            )
+        }
+        QueryCommand::Services => {
+            let found = engine.services(&range(&engine, &args).await?).await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("SERVICE", "service"),
+                    ("SPANS", "span_count"),
+                    ("TRACES", "trace_count"),
+                    ("ERRORS", "error_count"),
+                ],
+            )
+        }
+        QueryCommand::Operations { service } => {
+            let found = engine
+                .operations(&range(&engine, &args).await?, service, None)
+                .await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("OPERATION", "name"),
+                    ("KIND", "kind"),
+                    ("SPANS", "span_count"),
+                ],
+            )
+        }
+        QueryCommand::Map => {
+            let found = engine.service_map(&range(&engine, &args).await?).await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("PARENT", "parent"),
+                    ("CHILD", "child"),
+                    ("KIND", "kind"),
+                    ("CALLS", "call_count"),
+                    ("ERRORS", "error_count"),
+                    ("P50", "p50_ns"),
+                    ("P99", "p99_ns"),
+                ],
+            )
+        }
+        QueryCommand::Red {
+            service,
+            operation,
+            bucket,
+        } => {
+            let bucket_ns = parse_go_duration(bucket).map_err(anyhow::Error::msg)?;
+            let found = engine
+                .red(
+                    &range(&engine, &args).await?,
+                    service.as_deref(),
+                    operation.as_deref(),
+                    bucket_ns / 1_000_000_000,
+                )
+                .await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("SERVICE", "service"),
+                    ("OPERATION", "operation"),
+                    ("BUCKET", "bucket"),
+                    ("REQUESTS", "request_count"),
+                    ("RATE/S", "rate_per_second"),
+                    ("ERROR RATE", "error_rate"),
+                    ("P50", "p50_ns"),
+                    ("P90", "p90_ns"),
+                    ("P99", "p99_ns"),
+                ],
+            )
+        }
+        QueryCommand::Coldstarts { function } => {
+            let found = engine
+                .cold_starts(&range(&engine, &args).await?, function.as_deref())
+                .await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("FUNCTION", "function"),
+                    ("INVOCATIONS", "invocations"),
+                    ("COLD STARTS", "cold_starts"),
+                    ("RATE", "cold_start_rate"),
+                    ("INIT P50 MS", "init_p50_ms"),
+                    ("INIT P99 MS", "init_p99_ms"),
+                ],
+            )
+        }
+        QueryCommand::Cost { by, limit } => {
+            let range = range(&engine, &args).await?;
+            match by.as_str() {
+                "function" => output(
+                    json,
+                    serde_json::to_value(engine.cost_by_function(&range, *limit).await?)?,
+                    &[
+                        ("FUNCTION", "function"),
+                        ("INVOCATIONS", "invocations"),
+                        ("GB-SECONDS", "gb_seconds"),
+                        ("COST USD", "cost_usd"),
+                    ],
+                ),
+                "trace" => output(
+                    json,
+                    serde_json::to_value(engine.cost_by_trace(&range, *limit).await?)?,
+                    &[
+                        ("TRACE", "trace_id"),
+                        ("INVOCATIONS", "invocations"),
+                        ("FUNCTIONS", "functions"),
+                        ("COST USD", "cost_usd"),
+                    ],
+                ),
+                other => anyhow::bail!("--by must be function or trace, got {other:?}"),
+            }
+        }
+        QueryCommand::Logs {
+            text,
+            level,
+            service,
+            trace_id,
+            limit,
+        } => {
+            let mut search = LogSearch::new(range(&engine, &args).await?);
+            search.text = text.clone();
+            search.level = level.as_ref().map(|level| level.to_uppercase());
+            search.service = service.clone();
+            search.trace_id = trace_id.clone();
+            search.limit = *limit;
+            let found = engine.search_logs(&search).await?;
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("TIME", "timestamp"),
+                    ("LEVEL", "level"),
+                    ("SERVICE", "service"),
+                    ("TRACE", "trace_id"),
+                    ("MESSAGE", "message"),
+                ],
+            )
+        }
+        QueryCommand::Sql { sql } => {
+            let batches = engine.sql(sql).await?;
+            if json {
+                print_json(&Value::from(
+                    rows::batches_to_rows(&batches)
+                        .into_iter()
+                        .map(Value::Object)
+                        .collect::<Vec<_>>(),
+                ))
+            } else {
+                emit(&format!("{}\n", rows::pretty_table(&batches)?))
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("cannot write to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn print_json(value: &Value) -> anyhow::Result<()> {
+    emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
+fn format_time(ns: i64) -> String {
+    format_timestamp(ns)
+}
+
+fn format_duration(ns: f64) -> String {
+    if ns < 1e6 {
+        format!("{:.1}µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1}ms", ns / 1e6)
+    } else {
+        format!("{:.2}s", ns / 1e9)
+    }
+}
+
+/// One cell, formatted by what its column holds.
+fn cell(key: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_owned(),
+        Value::String(text) => text.replace(['\n', '\r'], " "),
+        Value::Number(number) => {
+            let as_float = number.as_f64().unwrap_or(0.0);
+            if key.ends_with("_ns") {
+                format_duration(as_float)
+            } else if key == "timestamp" || key == "bucket" || key.ends_with("_start") {
+                format_time(number.as_i64().unwrap_or(0))
+            } else if key == "error_rate" || key == "cold_start_rate" {
+                format!("{:.1}%", as_float * 100.0)
+            } else if key == "cost_usd" {
+                format!("{as_float:.6}")
+            } else if number.is_f64() {
+                format!("{as_float:.3}")
+            } else {
+                number.to_string()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Prints rows as JSON or as an aligned table of the given columns.
+fn output(json: bool, rows: Value, columns: &[(&str, &str)]) -> anyhow::Result<()> {
+    if json {
+        return print_json(&rows);
+    }
+    let values: Vec<Value> = match rows {
+        Value::Array(values) => values,
+        other => vec![other],
+    };
+    let cells: Vec<Vec<String>> = values
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|(_, key)| cell(key, &row[*key]))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, (title, _))| {
+            cells
+                .iter()
+                .map(|row| row[index].chars().count())
+                .chain([title.len()])
+                .max()
+                .unwrap_or(0)
+                .min(100)
+        })
+        .collect();
+    let line = |texts: Vec<String>| {
+        texts
+            .iter()
+            .zip(&widths)
+            .map(|(text, width)| {
+                let shown: String = text.chars().take(*width).collect();
+                format!("{shown:<width$}")
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let titles = columns
+        .iter()
+        .map(|(title, _)| (*title).to_owned())
+        .collect();
+    let mut text = line(titles);
+    text.push('\n');
+    for row in cells {
+        text.push_str(&line(row));
+        text.push('\n');
+    }
+    text.push_str(&format!("({} rows)\n", values.len()));
+    emit(&text)
+}
+
+/// The trace as an indented waterfall, logs under their spans, then invocations.
+fn trace_text(trace: &TraceDetail) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "trace {}  start {}  duration {}  spans {}  errors {}  services {}  cost ${:.8}",
+        trace.trace_id,
+        trace.start_time.map(format_time).unwrap_or_default(),
+        format_duration(trace.duration_ns as f64),
+        trace.span_count,
+        trace.error_count,
+        trace.services.len(),
+        trace.cost_usd
+    );
+    let start = trace.start_time.unwrap_or(0);
+    for node in &trace.spans {
+        let span = &node.span;
+        let _ = writeln!(
+            text,
+            "{:>9} {:>9}  {}{} {}{}",
+            format!(
+                "+{}",
+                format_duration(span.start_time.unwrap_or(start).saturating_sub(start) as f64)
+            ),
+            format_duration(span.duration_ns.unwrap_or(0) as f64),
+            "  ".repeat(node.depth),
+            span.service.as_deref().unwrap_or("?"),
+            span.name.as_deref().unwrap_or(""),
+            if span.is_error() { "  [error]" } else { "" }
+        );
+        for log in &node.logs {
+            let _ = writeln!(
+                text,
+                "{:>20}  {}  | {:<5} {}",
+                "",
+                "  ".repeat(node.depth),
+                log.level.as_deref().unwrap_or("-"),
+                log.message
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace(['\n', '\r'], " ")
+            );
+        }
+    }
+    for log in &trace.unattached_logs {
+        let _ = writeln!(
+            text,
+            "(no span) {:<5} {}",
+            log.level.as_deref().unwrap_or("-"),
+            log.message.as_deref().unwrap_or("")
+        );
+    }
+    text.push_str("\ninvocations:\n");
+    for invocation in &trace.invocations {
+        let _ = writeln!(
+            text,
+            "  {:<30} {:<38} billed {:>6} ms × {:>5} MB  {}  ${:.8}",
+            invocation.function.as_deref().unwrap_or("?"),
+            invocation.request_id.as_deref().unwrap_or("?"),
+            invocation.billed_duration_ms.unwrap_or(0),
+            invocation.memory_size_mb.unwrap_or(0),
+            if invocation.cold_start == Some(true) {
+                "cold"
+            } else {
+                "warm"
+            },
+            invocation.cost_usd
+        );
+    }
+    text
+}
