@@ -31,6 +31,15 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The pipeline's own telemetry (quarantined payloads, per-batch counters at
+    // `RUST_LOG=tracelake=info`) goes to stderr; warnings show by default.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let result = match cli.command {
         Command::Ingest(args) => cli::ingest::run(args),
         Command::Stats(args) => cli::stats::run(args),

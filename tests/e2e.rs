@@ -3,7 +3,7 @@
 
 #[path = "e2e/cli.rs"]
 mod cli;
-#[path = "e2e/simulator.rs"]
-mod simulator;
 #[path = "e2e/roundtrip.rs"]
 mod roundtrip;
+#[path = "e2e/simulator.rs"]
+mod simulator;

@@ -199,7 +199,10 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
         }
     }
 
-    let running = requests_running_by_position(&parsed);
+    let running: Vec<Option<String>> = requests_running_by_position(&parsed)
+        .into_iter()
+        .map(|request| request.map(str::to_owned))
+        .collect();
     let function = function_of_log_group(&log_group).to_owned();
     let stream_version = version_of_log_stream(&log_stream).map(str::to_owned);
 
@@ -236,7 +239,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
         }
     }
 
-    for (index, (event, log)) in parsed.iter().enumerate() {
+    for (event, log) in &parsed {
         if let Some(PlatformRecord::Report(report)) = &log.platform {
             let (start_time_ns, start_version) = starts
                 .get(report.request_id.as_str())
@@ -276,7 +279,10 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 sampled: report.sampled,
             });
         }
+    }
 
+    // Rows take the parsed lines by value: no message is copied twice.
+    for ((event, log), running) in parsed.into_iter().zip(running) {
         let (trace_id, link) = if let Some(trace_id) = log.trace_id {
             (Some(trace_id), Some(Link::TraceId))
         } else if let Some(request_id) = &log.request_id {
@@ -284,7 +290,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 Some(trace_id) => (Some(trace_id), Some(Link::RequestId)),
                 None => (None, None),
             }
-        } else if let Some(request_id) = running[index] {
+        } else if let Some(request_id) = running.as_deref() {
             match request_traces.get(request_id) {
                 Some(trace_id) => (Some(trace_id), Some(Link::Stream)),
                 None => (None, None),
@@ -294,9 +300,8 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
         };
         let service = log
             .service
-            .clone()
             .or_else(|| {
-                let request_id = log.request_id.as_deref().or(running[index])?;
+                let request_id = log.request_id.as_deref().or(running.as_deref())?;
                 request_services.get(request_id).cloned()
             })
             .unwrap_or_else(|| function.clone());
@@ -306,14 +311,14 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 .unwrap_or(event.timestamp_ms.saturating_mul(1_000_000)),
             trace_id: trace_id.map(|id| id.to_string()),
             span_id: log.span_id.map(|id| id.to_string()),
-            request_id: log.request_id.clone(),
+            request_id: log.request_id,
             service: Some(service),
             level: log.level,
-            message: log.message.clone(),
-            attributes: log.attributes.clone(),
+            message: log.message,
+            attributes: log.attributes,
             log_group: log_group.clone(),
             log_stream: log_stream.clone(),
-            event_id: event.id.clone(),
+            event_id: event.id,
             format: log.format.unwrap_or(parse::LineFormat::Plain).as_str(),
             link: link.map(Link::as_str),
         });

@@ -154,6 +154,7 @@ struct FirehoseRecord {
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Decodes any accepted input into its payloads. A file of JSON lines or a
 /// Firehose request holds several; each succeeds or fails on its own.
@@ -193,17 +194,21 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
         return;
     }
     let trimmed = trim_ascii(bytes);
+    let trimmed = trimmed.strip_prefix(UTF8_BOM).unwrap_or(trimmed);
     if trimmed.is_empty() {
         return;
     }
     if trimmed[0] != b'{' {
-        // Base64 text of gzip (Firehose or Kinesis records written to a file).
+        // Base64 text of gzip or JSON (Firehose or Kinesis records written to a file).
         match base64_decode(trimmed) {
-            Ok(decoded) if decoded.starts_with(&GZIP_MAGIC) => {
+            Ok(decoded)
+                if decoded.starts_with(&GZIP_MAGIC)
+                    || decoded.trim_ascii_start().starts_with(b"{") =>
+            {
                 decode_into(&decoded, limits, out, depth + 1)
             }
             Ok(_) => out.push(Err((
-                DecodeError::Unrecognised("base64 text that is not gzip".into()),
+                DecodeError::Unrecognised("base64 text of neither gzip nor json".into()),
                 bytes.to_vec(),
             ))),
             Err(error) => out.push(Err((error, bytes.to_vec()))),
@@ -420,6 +425,20 @@ mod tests {
         let event = format!(r#"{{"awslogs":{{"data":"{data}"}},"extra":1}}"#);
         let payloads = decode_input(event.as_bytes(), &DecodeLimits::default());
         assert!(matches!(&payloads[..], [Ok(Payload::Data(batch))] if batch.log_group == "g"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_base64_of_plain_json_are_read() {
+        let with_bom = [b"\xef\xbb\xbf".as_slice(), DATA.as_bytes()].concat();
+        assert!(matches!(
+            decode_input(&with_bom, &DecodeLimits::default())[..],
+            [Ok(Payload::Data(_))]
+        ));
+        let base64_json = base64::engine::general_purpose::STANDARD.encode(DATA);
+        assert!(matches!(
+            decode_input(base64_json.as_bytes(), &DecodeLimits::default())[..],
+            [Ok(Payload::Data(_))]
+        ));
     }
 
     #[test]

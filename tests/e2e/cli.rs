@@ -9,7 +9,12 @@ fn fixture_dir() -> PathBuf {
         .ancestors()
         .map(|dir| dir.join("shared/fixtures/cloudwatch"))
         .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| panic!("no shared/fixtures/cloudwatch beside {}", manifest.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/fixtures/cloudwatch beside {}",
+                manifest.display()
+            )
+        })
 }
 
 fn tracelake(args: &[&str]) -> std::process::Output {
@@ -27,7 +32,10 @@ fn stdout(output: &std::process::Output) -> String {
 fn figure(text: &str, label: &str) -> u64 {
     text.lines()
         .find(|line| line.trim_start().starts_with(label))
-        .and_then(|line| line.split_whitespace().nth(label.split_whitespace().count()))
+        .and_then(|line| {
+            line.split_whitespace()
+                .nth(label.split_whitespace().count())
+        })
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
 }
@@ -47,11 +55,18 @@ fn ingest_accepts_the_fixture_payloads_and_stats_shows_their_rows() {
         "06_cwl_extracted_fields_system.json",
         "14_firehose_http_endpoint_request.json",
     ];
-    let paths: Vec<String> = names.iter().map(|n| fixtures.join(n).display().to_string()).collect();
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| fixtures.join(n).display().to_string())
+        .collect();
     let mut args = vec!["ingest", "--data", data];
     args.extend(paths.iter().map(String::as_str));
     let output = tracelake(&args);
-    assert!(output.status.success(), "ingest failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "ingest failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary = stdout(&output);
     // 01 and 02 hold the same 2 events; 03: 1; 05: 3; 06: 1; 14: 2; 04 and 04b are control messages.
     assert_eq!(figure(&summary, "events in"), 11);
@@ -62,20 +77,31 @@ fn ingest_accepts_the_fixture_payloads_and_stats_shows_their_rows() {
     assert_eq!(figure(&summary, "invocation rows"), 1);
 
     let output = tracelake(&["stats", "--data", data]);
-    assert!(output.status.success(), "stats failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stats failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stats = stdout(&output);
     // 01 and 02 are one batch: the second write overwrote the first's segment.
     assert_eq!(figure(&stats, "total logs"), 9, "{stats}");
     assert_eq!(figure(&stats, "total invocations"), 1);
-    assert!(stats.contains("logs         dt=2019-03-13/hour=23"), "{stats}");
-    assert!(stats.contains("invocations  dt=2019-03-13/hour=23"), "{stats}");
+    assert!(
+        stats.contains("logs         dt=2019-03-13/hour=23"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("invocations  dt=2019-03-13/hour=23"),
+        "{stats}"
+    );
 }
 
 #[test]
 fn ingest_reads_stdin() {
     let data = tempfile::tempdir().expect("tempdir");
     let data = data.path().to_str().expect("utf-8");
-    let input = std::fs::read(fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json")).expect("fixture");
+    let input = std::fs::read(fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json"))
+        .expect("fixture");
     let mut child = Command::new(env!("CARGO_BIN_EXE_tracelake"))
         .args(["ingest", "--data", data, "-"])
         .stdin(std::process::Stdio::piped())
@@ -94,7 +120,10 @@ fn missing_paths_and_unreadable_stores_fail_clearly() {
     let data = data.path().to_str().expect("utf-8");
     let output = tracelake(&["ingest", "--data", data, "/no/such/file.json"]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no such file or directory: /no/such/file.json"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("no such file or directory: /no/such/file.json")
+    );
 
     let missing = format!("{data}/not-an-index");
     let output = tracelake(&["stats", "--data", &missing]);
@@ -103,7 +132,10 @@ fn missing_paths_and_unreadable_stores_fail_clearly() {
 
     let file = format!("{data}/a-file");
     std::fs::write(&file, "x").expect("write");
-    let fixture = fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json").display().to_string();
+    let fixture = fixture_dir()
+        .join("03_cwl_decoded_lambda_report_awsdocs.json")
+        .display()
+        .to_string();
     let output = tracelake(&["ingest", "--data", &file, &fixture]);
     assert!(!output.status.success(), "a file is not an index directory");
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open index at"));

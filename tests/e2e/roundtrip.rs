@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use arrow::array::{Array, AsArray as _};
 use tracelake_collector::index::read::read_table;
 use tracelake_collector::{Collector, IndexStore};
-use tracelake_instrumentation::{Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig, Trigger};
+use tracelake_instrumentation::{
+    Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig, Trigger,
+};
 
 const REQUEST_ID: &str = "8f5e4c1a-93b2-4f0e-a7d1-2c6b9e0f4a37";
 const XRAY: &str = "Root=1-6929e000-8c398be037738dc042009320;Parent=94ae789b969f1cc5;Sampled=1";
@@ -64,16 +66,24 @@ fn subscription_payload(events: &[String]) -> Vec<u8> {
 
 /// (column → value) per row of a table, strings only.
 fn rows(store: &IndexStore, table: &str, columns: &[&str]) -> Vec<HashMap<String, Option<String>>> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let batches = runtime.block_on(read_table(store, table)).expect("read");
     let mut out = Vec::new();
     for batch in batches {
         for row in 0..batch.num_rows() {
             let mut values = HashMap::new();
             for column in columns {
-                let array = batch.column_by_name(column).unwrap_or_else(|| panic!("{table}.{column}"));
+                let array = batch
+                    .column_by_name(column)
+                    .unwrap_or_else(|| panic!("{table}.{column}"));
                 let text = array.as_string::<i32>();
-                values.insert((*column).to_owned(), (!text.is_null(row)).then(|| text.value(row).to_owned()));
+                values.insert(
+                    (*column).to_owned(),
+                    (!text.is_null(row)).then(|| text.value(row).to_owned()),
+                );
             }
             out.push(values);
         }
@@ -84,31 +94,80 @@ fn rows(store: &IndexStore, table: &str, columns: &[&str]) -> Vec<HashMap<String
 fn round_trip(span_format: SpanFormat) {
     let events = invocation_events(span_format);
     let is_envelope = events.iter().any(|e| e.contains("__otel_otlp_stdout"));
-    assert_eq!(is_envelope, span_format == SpanFormat::Compact, "the span format shows on stdout");
+    assert_eq!(
+        is_envelope,
+        span_format == SpanFormat::Compact,
+        "the span format shows on stdout"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = IndexStore::open(dir.path().to_str().expect("path")).expect("store");
     let collector = Collector::new(store.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let counters = runtime.block_on(collector.ingest(&subscription_payload(&events), "roundtrip")).expect("ingest");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let counters = runtime
+        .block_on(collector.ingest(&subscription_payload(&events), "roundtrip"))
+        .expect("ingest");
     assert_eq!(counters.events_in as usize, events.len());
     assert_eq!(counters.events_quarantined, 0);
     assert_eq!(counters.invocation_rows, 1);
 
-    let spans = rows(&store, "spans", &["trace_id", "span_id", "parent_span_id", "name", "kind", "service", "request_id", "faas_trigger"]);
+    let spans = rows(
+        &store,
+        "spans",
+        &[
+            "trace_id",
+            "span_id",
+            "parent_span_id",
+            "name",
+            "kind",
+            "service",
+            "request_id",
+            "faas_trigger",
+        ],
+    );
     assert_eq!(spans.len(), 2, "{spans:?}");
     let get = |row: &HashMap<String, Option<String>>, key: &str| row[key].clone();
-    let server = spans.iter().find(|s| get(s, "request_id").as_deref() == Some(REQUEST_ID)).expect("invocation span");
-    let child = spans.iter().find(|s| get(s, "name").as_deref() == Some("charge card")).expect("child span");
-    assert_eq!(get(server, "trace_id").as_deref(), Some(TRACE_ID), "the trace comes from the invocation's X-Ray context");
+    let server = spans
+        .iter()
+        .find(|s| get(s, "request_id").as_deref() == Some(REQUEST_ID))
+        .expect("invocation span");
+    let child = spans
+        .iter()
+        .find(|s| get(s, "name").as_deref() == Some("charge card"))
+        .expect("child span");
+    assert_eq!(
+        get(server, "trace_id").as_deref(),
+        Some(TRACE_ID),
+        "the trace comes from the invocation's X-Ray context"
+    );
     assert_eq!(get(server, "kind").as_deref(), Some("server"));
     assert_eq!(get(server, "service").as_deref(), Some("checkout"));
     assert_eq!(get(server, "faas_trigger").as_deref(), Some("http"));
     assert_eq!(get(child, "trace_id").as_deref(), Some(TRACE_ID));
     assert_eq!(get(child, "parent_span_id"), get(server, "span_id"));
 
-    let logs = rows(&store, "logs", &["message", "trace_id", "span_id", "request_id", "service", "format", "link", "level"]);
-    let log = |needle: &str| logs.iter().find(|l| get(l, "message").is_some_and(|m| m.contains(needle))).unwrap_or_else(|| panic!("no log {needle}"));
+    let logs = rows(
+        &store,
+        "logs",
+        &[
+            "message",
+            "trace_id",
+            "span_id",
+            "request_id",
+            "service",
+            "format",
+            "link",
+            "level",
+        ],
+    );
+    let log = |needle: &str| {
+        logs.iter()
+            .find(|l| get(l, "message").is_some_and(|m| m.contains(needle)))
+            .unwrap_or_else(|| panic!("no log {needle}"))
+    };
     let received = log("received order");
     assert_eq!(get(received, "format").as_deref(), Some("tracelake"));
     assert_eq!(get(received, "trace_id").as_deref(), Some(TRACE_ID));
@@ -124,7 +183,11 @@ fn round_trip(span_format: SpanFormat) {
     assert_eq!(get(printed, "service").as_deref(), Some("checkout"));
     let report = log("REPORT RequestId");
     assert_eq!(get(report, "link").as_deref(), Some("request_id"));
-    assert!(logs.iter().all(|l| get(l, "trace_id").as_deref() == Some(TRACE_ID)), "every line of the invocation is linked");
+    assert!(
+        logs.iter()
+            .all(|l| get(l, "trace_id").as_deref() == Some(TRACE_ID)),
+        "every line of the invocation is linked"
+    );
 }
 
 #[test]

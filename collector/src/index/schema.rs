@@ -223,6 +223,40 @@ pub fn bloom_filter_columns(table: &str) -> &'static [&'static str] {
     }
 }
 
+/// Columns whose values are (nearly) all distinct: ids, times, messages.
+/// Dictionary encoding only costs time there, so it is kept for the
+/// low-cardinality columns (service, name, level, format, …).
+pub fn high_cardinality_columns(table: &str) -> &'static [&'static str] {
+    match table {
+        SPANS => &[
+            "trace_id",
+            "span_id",
+            "parent_span_id",
+            "start_time",
+            "end_time",
+            "duration_ns",
+            "request_id",
+        ],
+        LOGS => &[
+            "timestamp",
+            "trace_id",
+            "span_id",
+            "request_id",
+            "message",
+            "event_id",
+        ],
+        INVOCATIONS => &[
+            "request_id",
+            "trace_id",
+            "start_time",
+            "end_time",
+            "duration_ms",
+        ],
+        TRACE_INDEX => &["trace_id", "min_start", "max_end"],
+        _ => &[],
+    }
+}
+
 /// The object path of a partition directory: `v1/<table>/dt=YYYY-MM-DD/hour=HH`.
 pub fn partition_dir(table: &str, partition: &HourPartition) -> String {
     format!(

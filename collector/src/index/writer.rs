@@ -95,7 +95,10 @@ pub fn payload_segment_name(bytes: &[u8]) -> String {
     format!("payload-{hash}")
 }
 
-fn writer_properties(table: &'static str) -> WriterProperties {
+/// The properties of one file of `rows` rows. Bloom filters are sized for the
+/// file's rows: the default (a row group's worth, 128K) costs time and space in
+/// every small segment.
+fn writer_properties(table: &'static str, rows: usize) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -104,10 +107,17 @@ fn writer_properties(table: &'static str) -> WriterProperties {
             "tracelake.format".to_owned(),
             schema::FORMAT_VERSION_DIR.to_owned(),
         )]));
+    for column in schema::high_cardinality_columns(table) {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+    }
     for column in schema::bloom_filter_columns(table) {
         builder = builder
             .set_column_bloom_filter_enabled(ColumnPath::from(*column), true)
-            .set_column_bloom_filter_fpp(ColumnPath::from(*column), 0.01);
+            .set_column_bloom_filter_fpp(ColumnPath::from(*column), 0.01)
+            .set_column_bloom_filter_max_ndv(
+                ColumnPath::from(*column),
+                rows.clamp(1, ROW_GROUP_ROWS) as u64,
+            );
     }
     builder.build()
 }
@@ -116,9 +126,9 @@ fn writer_properties(table: &'static str) -> WriterProperties {
 pub fn encode_parquet(table: &'static str, batch: &RecordBatch) -> Result<Vec<u8>, IndexError> {
     let encode = |reason: String| IndexError::Encode { table, reason };
     let mut buffer = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(table)))
-            .map_err(|e| encode(e.to_string()))?;
+    let properties = writer_properties(table, batch.num_rows());
+    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(properties))
+        .map_err(|e| encode(e.to_string()))?;
     writer.write(batch).map_err(|e| encode(e.to_string()))?;
     writer.close().map_err(|e| encode(e.to_string()))?;
     Ok(buffer)

@@ -1,0 +1,441 @@
+//! Ingest benchmark: `cargo bench -p tracelake-collector --bench ingest`.
+//!
+//! Builds a deterministic corpus of mixed Lambda subscription events from the
+//! line formats of `../shared/fixtures/cloudwatch` (our span and log lines, Node,
+//! Python, Powertools and platform lines, plain text), then measures on one
+//! thread:
+//! - the floor: base64 decode + gunzip + a JSON parse of every payload;
+//! - decode → parse → correlate → write, into memory and into a local directory;
+//! - the peak heap while ingesting one maximum-size batch (1 MB compressed).
+//!
+//! Set `TRACELAKE_BENCH_EVENTS` to change the corpus size (default 400,000).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use base64::Engine as _;
+use object_store::memory::InMemory;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+use tracelake_collector::{Collector, IndexStore, IngestCounters};
+use tracelake_instrumentation::wire::{ids::TraceId, span_line};
+
+/// Counts live and peak heap bytes.
+struct CountingAllocator;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        pointer
+    }
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(pointer, layout, new_size) };
+        if !new.is_null() {
+            if new_size > layout.size() {
+                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
+                    - layout.size();
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn uuid(&mut self) -> String {
+        let a = self.next();
+        let b = self.next();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+fn kv(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.to_owned())),
+        }),
+        ..KeyValue::default()
+    }
+}
+
+fn iso(ms: i64) -> String {
+    let seconds = ms / 1000;
+    let (h, m, s) = ((seconds / 3600) % 24, (seconds / 60) % 60, seconds % 60);
+    format!("2025-11-29T{h:02}:{m:02}:{s:02}.{:03}Z", ms % 1000)
+}
+
+/// The events of one invocation on a stream, in the runtime's own formats.
+fn invocation(
+    rng: &mut Rng,
+    service: &str,
+    runtime: u64,
+    start_ms: i64,
+    events: &mut Vec<(i64, String)>,
+) {
+    let request_id = rng.uuid();
+    let trace =
+        TraceId(u128::from(rng.next()) << 64 | u128::from(rng.next()) | (0x6929_0000u128 << 96));
+    let trace_hex = trace.to_string();
+    let mut t = start_ms;
+    events.push((
+        t,
+        format!("START RequestId: {request_id} Version: $LATEST\n"),
+    ));
+    let lines = 3 + rng.below(8);
+    for i in 0..lines {
+        t += 1 + rng.below(20) as i64;
+        let amount = rng.below(100_000);
+        let line = match runtime {
+            0 => format!(
+                r#"{{"timestamp":"{}","level":"INFO","message":"charged card {i} of {amount} cents","trace_id":"{trace_hex}","span_id":"{:016x}","request_id":"{request_id}","service":"{service}","xray_trace_id":"{}","function_request_id":"{request_id}","order_id":"o-{amount}","attempt":{i}}}"#,
+                iso(t),
+                rng.next() | 1,
+                trace.to_xray()
+            ),
+            1 => format!(
+                "{}\t{request_id}\tINFO\tprocessed item {i} with total {amount}\n",
+                iso(t)
+            ),
+            2 => format!(
+                "[INFO]\t{}\t{request_id}\tNo data changes in the table address {amount}\n",
+                iso(t)
+            ),
+            3 => format!(
+                r#"{{"level":"INFO","location":"collect.handler:{i}","message":"Collecting payment {amount}","timestamp":"2025-11-29 01:00:00,{:03}+0000","service":"{service}","cold_start":false,"function_name":"{service}","function_memory_size":128,"function_arn":"arn:aws:lambda:eu-west-1:123456789012:function:{service}","function_request_id":"{request_id}","xray_trace_id":"{}"}}"#,
+                t % 1000,
+                trace.to_xray()
+            ),
+            _ => format!("uninstrumented output line {i}: value={amount}\n"),
+        };
+        events.push((t, line));
+    }
+    if runtime == 0 {
+        let spans = (0..6)
+            .map(|i| Span {
+                trace_id: trace.0.to_be_bytes().to_vec(),
+                span_id: (rng.next() | 1).to_be_bytes().to_vec(),
+                parent_span_id: if i == 0 {
+                    Vec::new()
+                } else {
+                    (rng.next() | 1).to_be_bytes().to_vec()
+                },
+                name: if i == 0 {
+                    format!("{service} invoke")
+                } else {
+                    format!("GET /items/{i}")
+                },
+                kind: if i == 0 { 2 } else { 3 },
+                start_time_unix_nano: (start_ms as u64) * 1_000_000 + i,
+                end_time_unix_nano: (t as u64) * 1_000_000,
+                attributes: if i == 0 {
+                    vec![
+                        kv("faas.invocation_id", &request_id),
+                        kv("faas.trigger", "http"),
+                        kv("cloud.account.id", "123456789012"),
+                    ]
+                } else {
+                    vec![
+                        kv("http.request.method", "GET"),
+                        kv("server.address", "api.internal"),
+                    ]
+                },
+                status: Some(Status {
+                    code: 1,
+                    ..Status::default()
+                }),
+                ..Span::default()
+            })
+            .collect();
+        let data = TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![
+                        kv("service.name", service),
+                        kv("faas.name", service),
+                        kv("cloud.region", "eu-west-1"),
+                    ],
+                    ..Resource::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..ScopeSpans::default()
+                }],
+                ..ResourceSpans::default()
+            }],
+        };
+        events.push((t, span_line::encode_json_line(&data)));
+    }
+    t += 1;
+    events.push((t, format!("END RequestId: {request_id}\n")));
+    events.push((
+        t,
+        format!(
+            "REPORT RequestId: {request_id}\tDuration: {}.{:02} ms\tBilled Duration: {} ms\tMemory Size: 128 MB\tMax Memory Used: {} MB\t\nXRAY TraceId: {}\tSegmentId: {:016x}\tSampled: true\t\n",
+            t - start_ms,
+            rng.below(100),
+            t - start_ms + 1,
+            60 + rng.below(60),
+            trace.to_xray(),
+            rng.next()
+        ),
+    ));
+}
+
+/// One Lambda subscription event holding `target_events` events of one stream.
+fn lambda_event(rng: &mut Rng, index: usize, target_events: usize) -> (Vec<u8>, usize) {
+    lambda_event_padded(rng, index, target_events, 0)
+}
+
+/// Like [`lambda_event`], with `padding` random hex digits appended to each
+/// plain or runtime line (stack traces, payload dumps: text that compresses
+/// about as badly as real logs do).
+fn lambda_event_padded(
+    rng: &mut Rng,
+    index: usize,
+    target_events: usize,
+    padding: usize,
+) -> (Vec<u8>, usize) {
+    let service = format!("svc-{:03}", index % 300);
+    let runtime = (index % 10).min(4) as u64; // half ours, the rest spread over formats
+    let mut events = Vec::new();
+    let mut t = 1_764_378_000_000 + index as i64 * 10;
+    while events.len() < target_events {
+        let line_format = if runtime == 0 { 0 } else { rng.below(5) };
+        invocation(rng, &service, line_format, t, &mut events);
+        t = events.last().map_or(t, |(time, _)| *time) + 5;
+    }
+    events.truncate(target_events);
+    if padding > 0 {
+        for (_, message) in events.iter_mut().filter(|(_, m)| !m.starts_with('{')) {
+            let hex: String = (0..padding / 16)
+                .map(|_| format!("{:016x}", rng.next()))
+                .collect();
+            message.insert_str(message.trim_end().len(), &format!(" detail={hex}"));
+        }
+    }
+    let log_events: Vec<serde_json::Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, (time, message))| {
+            serde_json::json!({"id": format!("{}", 37_000_000_000_000_000_000u128 + (index * 100_000 + i) as u128), "timestamp": time, "message": message})
+        })
+        .collect();
+    let json = serde_json::to_vec(&serde_json::json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": format!("/aws/lambda/{service}"),
+        "logStream": format!("2025/11/29/[$LATEST]{:032x}", rng.next()),
+        "subscriptionFilters": ["tracelake"],
+        "logEvents": log_events,
+    }))
+    .expect("json");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&json).expect("gzip");
+    let compressed = gzip.finish().expect("gzip");
+    let data = base64::engine::general_purpose::STANDARD.encode(compressed);
+    (
+        format!(r#"{{"awslogs":{{"data":"{data}"}}}}"#).into_bytes(),
+        json.len(),
+    )
+}
+
+fn floor(payloads: &[Vec<u8>]) -> u64 {
+    let mut events = 0u64;
+    for payload in payloads {
+        let wrapper: serde_json::Value = serde_json::from_slice(payload).expect("json");
+        let data = wrapper["awslogs"]["data"].as_str().expect("data");
+        let gzip = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64");
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut json)
+            .expect("gunzip");
+        let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
+        events += value["logEvents"].as_array().map_or(0, |a| a.len() as u64);
+    }
+    events
+}
+
+fn ingest_all(collector: &Collector, payloads: &[Vec<u8>]) -> IngestCounters {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut total = IngestCounters::default();
+    for payload in payloads {
+        total += runtime
+            .block_on(collector.ingest(payload, "bench"))
+            .expect("ingest");
+    }
+    total
+}
+
+fn main() {
+    let target: usize = std::env::var("TRACELAKE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400_000);
+    let mut rng = Rng(0x7472_6163_656c_616b);
+    let mut payloads = Vec::new();
+    let (mut events, mut json_bytes) = (0usize, 0usize);
+    let mut index = 0;
+    while events < target {
+        let size = [50, 200, 500, 1_000, 2_500, 5_000][index % 6];
+        let (payload, json_len) = lambda_event(&mut rng, index, size);
+        payloads.push(payload);
+        events += size;
+        json_bytes += json_len;
+        index += 1;
+    }
+    let input_bytes: usize = payloads.iter().map(Vec::len).sum();
+    println!(
+        "corpus: {} payloads, {events} events, {:.1} MB of Lambda events, {:.1} MB of DATA_MESSAGE JSON",
+        payloads.len(),
+        input_bytes as f64 / 1e6,
+        json_bytes as f64 / 1e6
+    );
+
+    let started = Instant::now();
+    let floor_events = floor(&payloads);
+    let floor_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(floor_events as usize, events);
+
+    let started = Instant::now();
+    let mut rows = 0usize;
+    let limits = tracelake_collector::decode::DecodeLimits::default();
+    for payload in &payloads {
+        for decoded in tracelake_collector::decode::decode_input(payload, &limits) {
+            if let Ok(tracelake_collector::decode::Payload::Data(batch)) = decoded {
+                let out = tracelake_collector::correlate::correlate(batch, &limits);
+                rows += out.logs.len() + out.spans.len();
+            }
+        }
+    }
+    let correlate_seconds = started.elapsed().as_secs_f64();
+    assert!(rows > 0);
+
+    let memory = Collector::new(IndexStore::from_object_store(
+        Arc::new(InMemory::new()),
+        Default::default(),
+    ));
+    let started = Instant::now();
+    let counters = ingest_all(&memory, &payloads);
+    let memory_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(counters.events_in as usize, events);
+    assert_eq!(counters.events_quarantined, 0, "the corpus is valid input");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("path")).expect("local"));
+    let started = Instant::now();
+    ingest_all(&local, &payloads);
+    let local_seconds = started.elapsed().as_secs_f64();
+
+    // One maximum-size batch: 10,000 events (CloudWatch's cap) padded until the
+    // gzip is just under 1 MB (the other cap).
+    let mut padding = 0;
+    let (big, big_json) = loop {
+        let candidate = lambda_event_padded(&mut Rng(42), 1, 10_000, padding + 16);
+        if candidate.0.len() * 3 / 4 > 1_000_000 {
+            break lambda_event_padded(&mut Rng(42), 1, 10_000, padding);
+        }
+        padding += 16;
+    };
+    let fresh = Collector::new(IndexStore::from_object_store(
+        Arc::new(InMemory::new()),
+        Default::default(),
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let big_counters = runtime
+        .block_on(fresh.ingest(&big, "max-batch"))
+        .expect("ingest");
+    let peak = PEAK.load(Ordering::Relaxed) - baseline;
+
+    let rate = |seconds: f64| events as f64 / seconds;
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| floor: base64 + gunzip + JSON parse | {:.0} events/s, {:.1} MB/s of JSON |",
+        rate(floor_seconds),
+        json_bytes as f64 / 1e6 / floor_seconds
+    );
+    println!(
+        "| decode → parse → correlate, no writing | {:.0} events/s, {:.1} MB/s of JSON |",
+        rate(correlate_seconds),
+        json_bytes as f64 / 1e6 / correlate_seconds
+    );
+    println!(
+        "| ingest into memory (decode → parse → correlate → Parquet) | {:.0} events/s, {:.1} MB/s of JSON |",
+        rate(memory_seconds),
+        json_bytes as f64 / 1e6 / memory_seconds
+    );
+    println!(
+        "| ingest into a local directory | {:.0} events/s, {:.1} MB/s of JSON |",
+        rate(local_seconds),
+        json_bytes as f64 / 1e6 / local_seconds
+    );
+    println!(
+        "| ratio ingest (memory) / floor time | {:.2}× |",
+        memory_seconds / floor_seconds
+    );
+    println!(
+        "| rows written | {} spans, {} logs, {} invocations |",
+        counters.span_rows, counters.log_rows, counters.invocation_rows
+    );
+    println!(
+        "| max batch | {} events, {:.2} MB gzip, {:.1} MB JSON |",
+        big_counters.events_in,
+        big.len() as f64 * 0.75 / 1e6,
+        big_json as f64 / 1e6
+    );
+    println!(
+        "| peak heap for the max batch (input excluded) | {:.1} MB |",
+        peak as f64 / 1e6
+    );
+}
