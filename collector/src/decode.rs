@@ -175,7 +175,7 @@ pub fn decode_lambda_event_data(data: &str, limits: &DecodeLimits) -> Vec<Decode
 }
 
 // Nesting: a Firehose record holds base64 gzip of a payload; a gzip file may hold
-// JSON lines. Three levels are more than any real input needs.
+// JSON lines of Lambda events. Four levels are more than any real input needs.
 const MAX_NESTING: u32 = 4;
 
 fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload>, depth: u32) {
