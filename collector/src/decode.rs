@@ -109,20 +109,6 @@ pub enum Payload {
 pub type DecodedPayload = Result<Payload, (DecodeError, Vec<u8>)>;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SubscriptionMessage {
-    message_type: String,
-    #[serde(default)]
-    owner: String,
-    #[serde(default)]
-    log_group: String,
-    #[serde(default)]
-    log_stream: String,
-    #[serde(default)]
-    log_events: Vec<SubscriptionEvent>,
-}
-
-#[derive(Deserialize)]
 struct SubscriptionEvent {
     #[serde(deserialize_with = "string_or_number")]
     id: String,
@@ -289,15 +275,8 @@ fn decode_any_input(
             Ok(gzip) => decode_into(&gzip, limits, out, depth + 1),
             Err(error) => out.push(Err((error, document.to_vec()))),
         }
-    } else if let Some(message_type) = input.message_type {
-        let message = SubscriptionMessage {
-            message_type,
-            owner: input.owner,
-            log_group: input.log_group,
-            log_stream: input.log_stream,
-            log_events: input.log_events,
-        };
-        out.push(payload_of(message).map_err(|error| (error, document.to_vec())));
+    } else if input.message_type.is_some() {
+        out.push(payload_of(input).map_err(|error| (error, document.to_vec())));
     } else if let Some(records) = input.records {
         for record in records {
             match base64_decode(record.data.as_bytes()) {
@@ -316,13 +295,9 @@ fn decode_any_input(
     }
 }
 
-/// Reads a decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE`).
-pub fn decode_subscription_message(bytes: &[u8]) -> Result<Payload, DecodeError> {
-    payload_of(serde_json::from_slice(bytes)?)
-}
-
-fn payload_of(message: SubscriptionMessage) -> Result<Payload, DecodeError> {
-    match message.message_type.as_str() {
+/// A decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE`).
+fn payload_of(message: AnyInput) -> Result<Payload, DecodeError> {
+    match message.message_type.as_deref().unwrap_or_default() {
         "CONTROL_MESSAGE" => Ok(Payload::Control),
         "DATA_MESSAGE" => Ok(Payload::Data(LogBatch {
             owner: message.owner,
