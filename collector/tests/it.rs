@@ -5,6 +5,7 @@ mod it {
     pub mod duckdb;
     pub mod field;
     pub mod fixtures;
+    pub mod properties;
     pub mod robustness;
     pub mod s3;
     pub mod support;
