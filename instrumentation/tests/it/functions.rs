@@ -50,6 +50,45 @@ async fn six_spans(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::E
     Ok(json!({ "ok": true, "request": event.context.request_id }))
 }
 
+#[derive(Debug)]
+struct LoadFailed {
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for LoadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not load the cart")
+    }
+}
+
+impl std::error::Error for LoadFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Fails, panics or answers with the context it would send on, as the event's
+/// `action` says.
+async fn fails_or_sends(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    match event.payload.get("action").and_then(Value::as_str) {
+        Some("fail") => Err(Box::new(LoadFailed {
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "cart.json missing"),
+        })),
+        Some("panic") => panic!("the cart exploded"),
+        _ => {
+            let outgoing =
+                tracelake_instrumentation::propagation::inject::OutgoingContext::current()
+                    .expect("inside the invocation span");
+            let mut headers = http::HeaderMap::new();
+            outgoing.inject_http_headers(&mut headers);
+            Ok(json!({
+                "x-amzn-trace-id": headers["x-amzn-trace-id"].to_str().unwrap(),
+                "traceparent": headers["traceparent"].to_str().unwrap(),
+            }))
+        }
+    }
+}
+
 /// Runs the function named `scenario` until the scripted API closes.
 pub fn run(scenario: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -61,6 +100,10 @@ pub fn run(scenario: &str) {
         match scenario {
             "six_spans" => {
                 lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(six_spans))).await
+            }
+            "fails_or_sends" => {
+                lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(fails_or_sends)))
+                    .await
             }
             other => panic!("unknown scenario {other}"),
         }

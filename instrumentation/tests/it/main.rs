@@ -6,6 +6,8 @@ mod support;
 mod dependencies;
 mod extraction;
 #[cfg(feature = "lambda-runtime")]
+mod failures;
+#[cfg(feature = "lambda-runtime")]
 mod functions;
 mod handler_output;
 #[cfg(feature = "lambda-runtime")]

@@ -259,11 +259,11 @@ pub fn run_child(scenario: &str, api: &ScriptedRuntimeApi, env: &[(&str, &str)])
     }
     let output = command.output().expect("child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    // libtest's own lines ("running 1 test", "test … ok") are not telemetry.
+    // libtest's own words ("running 1 test", "test … ", "ok") are not
+    // telemetry; "test runtime_api::child_entry ... " prefixes the first line.
     let stdout = stdout
         .lines()
-        .filter(|line| line.starts_with('{'))
-        .map(str::to_owned)
+        .filter_map(|line| line.find('{').map(|start| line[start..].to_owned()))
         .collect();
     ChildRun {
         stdout,
