@@ -33,7 +33,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use tracing::instrument::{Instrument as _, Instrumented, WithDispatch, WithSubscriber as _};
 
 use crate::propagation::extract::{ExtractContext, client_context_context};
-use crate::{Invocation, InvocationSpan, Telemetry};
+use crate::{ErrorReport, Invocation, InvocationSpan, Telemetry};
 
 /// Builds the [`Invocation`] of a Lambda request: request id, X-Ray header and
 /// invoked ARN from the runtime's [`Context`] (never from `_X_AMZN_TRACE_ID`,
@@ -89,7 +89,7 @@ pub struct TracingService<S> {
 impl<S, T> Service<LambdaEvent<T>> for TracingService<S>
 where
     S: Service<LambdaEvent<T>>,
-    S::Error: fmt::Display,
+    S::Error: fmt::Display + fmt::Debug + 'static,
     T: ExtractContext,
 {
     type Response = S::Response;
@@ -139,7 +139,7 @@ impl<F> fmt::Debug for TracingFuture<F> {
 impl<F, R, E> Future for TracingFuture<F>
 where
     F: Future<Output = Result<R, E>>,
-    E: fmt::Display,
+    E: fmt::Display + fmt::Debug + 'static,
 {
     type Output = Result<R, E>;
 
@@ -166,7 +166,7 @@ where
                 Poll::Ready(Ok(response))
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
+                started.record_report(&ErrorReport::of(&error));
                 started.finish();
                 Poll::Ready(Err(error))
             }

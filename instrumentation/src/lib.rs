@@ -28,6 +28,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod error_report;
 mod export;
 pub mod id_generator;
 pub mod invocation;
@@ -42,8 +43,9 @@ pub mod wire;
 
 pub use clock::{Clock, ManualClock};
 pub use config::{InitializationType, TelemetryConfig};
+pub use error_report::ErrorReport;
 pub use id_generator::XrayIdGenerator;
-pub use invocation::{Invocation, InvocationKind, Trigger};
+pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
 pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError};

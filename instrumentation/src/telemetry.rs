@@ -12,7 +12,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Status, TraceContextExt as _, TracerProvider as _};
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample};
+use opentelemetry_semantic_conventions::attribute as semconv;
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber as _;
 use tracing::level_filters::LevelFilter;
@@ -23,10 +24,11 @@ use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::clock::Clock;
 use crate::config::TelemetryConfig;
+use crate::error_report::ErrorReport;
 use crate::export::{LineSpanProcessor, SpanLines, set_ending_span_times};
 use crate::id_generator::{XrayIdGenerator, with_next_trace_id};
 use crate::invocation::Invocation;
-use crate::logs::JsonLogLayer;
+use crate::logs::{JsonLogLayer, RecentInvocations};
 use crate::output::Output;
 
 /// Span targets never exported: the runtime's own plumbing, which would
@@ -115,6 +117,8 @@ struct Inner {
     spans: Arc<SpanLines>,
     /// Whether the next invocation is the cold start of an on-demand init.
     cold_start_pending: AtomicBool,
+    /// The ids of the invocations that finished last.
+    recent: Arc<RecentInvocations>,
 }
 
 impl fmt::Debug for Telemetry {
@@ -146,7 +150,7 @@ impl Telemetry {
             .with_span_processor(LineSpanProcessor {
                 lines: spans.clone(),
             })
-            .with_sampler(Sampler::AlwaysOn)
+            .with_sampler(RecordAllKeepDecision)
             .with_id_generator(id_generator)
             .with_resource(opentelemetry_sdk::Resource::builder_empty().build())
             .build();
@@ -172,8 +176,14 @@ impl Telemetry {
             .with_tracked_inactivity(false)
             .with_context_activation(false)
             .with_filter(span_filter);
-        let logs = JsonLogLayer::new(&config.service_name, output, config.clock.clone())
-            .with_filter(log_filter);
+        let recent = Arc::new(RecentInvocations::default());
+        let logs = JsonLogLayer::new(
+            &config.service_name,
+            output,
+            config.clock.clone(),
+            recent.clone(),
+        )
+        .with_filter(log_filter);
         let subscriber = Registry::default().with(timing).with(otel).with(logs);
         let dispatch = Dispatch::new(subscriber);
         let cold_start_pending =
@@ -185,6 +195,7 @@ impl Telemetry {
                 provider,
                 spans,
                 cold_start_pending,
+                recent,
             }),
         })
     }
@@ -257,7 +268,7 @@ impl Telemetry {
                 tracelake.xray_extra = xray_extra.as_deref(),
             );
             for (key, value) in &invocation.attributes {
-                span.set_attribute(key.clone(), value.clone());
+                span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));
             }
             let mut forced_trace_id = None;
             if let Some(parent) = &parent {
@@ -285,6 +296,7 @@ impl Telemetry {
         InvocationSpan {
             span,
             telemetry: self.clone(),
+            request_id: invocation.request_id.clone(),
         }
     }
 
@@ -319,7 +331,7 @@ impl Telemetry {
                 Ok(value)
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), None);
+                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
                 started.finish();
                 Err(error)
             }
@@ -354,7 +366,7 @@ impl Telemetry {
                 Ok(value)
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), None);
+                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
                 started.finish();
                 Err(error)
             }
@@ -376,6 +388,7 @@ impl Telemetry {
 pub struct InvocationSpan {
     span: tracing::Span,
     telemetry: Telemetry,
+    request_id: String,
 }
 
 impl InvocationSpan {
@@ -386,10 +399,34 @@ impl InvocationSpan {
 
     /// Marks the invocation failed: error status plus an `exception` event.
     pub fn record_error(&self, message: &str, error_type: Option<&str>) {
+        self.record_exception(message, error_type, None);
+    }
+
+    /// Marks the invocation failed by `report`: error status plus an
+    /// `exception` event with `exception.type`, `exception.message` and, when
+    /// the error has sources, the cause chain as `exception.stacktrace`.
+    pub fn record_report(&self, report: &ErrorReport) {
+        self.record_exception(
+            &report.message,
+            Some(&report.error_type),
+            report.cause_chain(),
+        );
+    }
+
+    fn record_exception(&self, message: &str, error_type: Option<&str>, chain: Option<String>) {
         self.span.set_status(Status::error(message.to_owned()));
-        let mut attributes = vec![KeyValue::new("exception.message", message.to_owned())];
+        let mut attributes = vec![KeyValue::new(
+            semconv::EXCEPTION_MESSAGE,
+            message.to_owned(),
+        )];
         if let Some(error_type) = error_type {
-            attributes.push(KeyValue::new("exception.type", error_type.to_owned()));
+            attributes.push(KeyValue::new(
+                semconv::EXCEPTION_TYPE,
+                error_type.to_owned(),
+            ));
+        }
+        if let Some(chain) = chain {
+            attributes.push(KeyValue::new(semconv::EXCEPTION_STACKTRACE, chain));
         }
         let now = UNIX_EPOCH + Duration::from_nanos(self.telemetry.clock().now_unix_nanos());
         self.span
@@ -409,7 +446,20 @@ impl InvocationSpan {
     /// Ends the invocation span and writes every ended span to the output.
     /// Returns how many spans were written.
     pub fn finish(self) -> usize {
-        let InvocationSpan { span, telemetry } = self;
+        let InvocationSpan {
+            span,
+            telemetry,
+            request_id,
+        } = self;
+        let context = span.context();
+        let span_context = context.span().span_context().clone();
+        if span_context.is_valid() {
+            telemetry.inner.recent.push(
+                &request_id,
+                u128::from_be_bytes(span_context.trace_id().to_bytes()),
+                u64::from_be_bytes(span_context.span_id().to_bytes()),
+            );
+        }
         drop(span);
         telemetry.flush()
     }
@@ -580,6 +630,41 @@ where
             && let Some(times) = span.extensions().get::<ManualTimes>()
         {
             set_ending_span_times(times.start, self.clock.now_unix_nanos());
+        }
+    }
+}
+
+/// Every span is recorded and written (spans on stdout cost no per-trace
+/// fee), but the sampling decision a caller made is kept: a span whose parent
+/// is not sampled is recorded without the sampled flag, so that what it sends
+/// on (`traceparent` flags, X-Ray `Sampled`) says what the caller said.
+#[derive(Debug, Clone)]
+struct RecordAllKeepDecision;
+
+impl ShouldSample for RecordAllKeepDecision {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        _trace_id: opentelemetry::trace::TraceId,
+        _name: &str,
+        _span_kind: &opentelemetry::trace::SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
+        let parent = parent_context
+            .filter(|cx| cx.has_active_span())
+            .map(|cx| cx.span().span_context().clone());
+        let decision = match &parent {
+            Some(parent) if !parent.is_sampled() => SamplingDecision::RecordOnly,
+            _ => SamplingDecision::RecordAndSample,
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: parent
+                .map(|parent| parent.trace_state().clone())
+                .unwrap_or_default(),
         }
     }
 }

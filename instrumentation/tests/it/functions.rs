@@ -1,0 +1,113 @@
+//! The functions that child processes run against the scripted Runtime API
+//! (see [`super::runtime_api`]): the real `lambda_runtime` client, our layer,
+//! telemetry built by `init()` from the environment, writing to stdout.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lambda_runtime::tower::Layer as _;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::{Value, json};
+use tracelake_instrumentation::lambda::TracingLayer;
+
+/// Every this many invocations, the long-run function reports its memory.
+pub const MEMORY_SAMPLE_EVERY: usize = 250;
+
+static INVOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// The resident set size of this process, from /proc.
+pub fn rss_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kilobytes: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .expect("VmRSS line");
+    kilobytes * 1024
+}
+
+/// Five child spans and two log lines: six spans per invocation.
+async fn six_spans(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    tracing::info!(path = "/orders", "request received");
+    for table in ["orders", "customers", "inventory", "prices", "shipping"] {
+        let _span = tracing::info_span!(
+            "GetItem",
+            otel.kind = "client",
+            db.system = "dynamodb",
+            aws.dynamodb.table_names = table,
+        )
+        .entered();
+    }
+    tracing::info!("request handled");
+    let count = INVOCATIONS.fetch_add(1, Ordering::Relaxed) + 1;
+    if count.is_multiple_of(MEMORY_SAMPLE_EVERY) {
+        eprintln!(
+            "MEMORY invocations={count} heap={} rss={}",
+            super::ALLOCATOR.live_bytes(),
+            rss_bytes()
+        );
+    }
+    Ok(json!({ "ok": true, "request": event.context.request_id }))
+}
+
+#[derive(Debug)]
+struct LoadFailed {
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for LoadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not load the cart")
+    }
+}
+
+impl std::error::Error for LoadFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Fails, panics or answers with the context it would send on, as the event's
+/// `action` says.
+async fn fails_or_sends(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    match event.payload.get("action").and_then(Value::as_str) {
+        Some("fail") => Err(Box::new(LoadFailed {
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "cart.json missing"),
+        })),
+        Some("panic") => panic!("the cart exploded"),
+        _ => {
+            let outgoing =
+                tracelake_instrumentation::propagation::inject::OutgoingContext::current()
+                    .expect("inside the invocation span");
+            let mut headers = http::HeaderMap::new();
+            outgoing.inject_http_headers(&mut headers);
+            Ok(json!({
+                "x-amzn-trace-id": headers["x-amzn-trace-id"].to_str().unwrap(),
+                "traceparent": headers["traceparent"].to_str().unwrap(),
+            }))
+        }
+    }
+}
+
+/// Runs the function named `scenario` until the scripted API closes.
+pub fn run(scenario: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let telemetry = tracelake_instrumentation::init().expect("init");
+    let result = runtime.block_on(async move {
+        match scenario {
+            "six_spans" => {
+                lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(six_spans))).await
+            }
+            "fails_or_sends" => {
+                lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(fails_or_sends)))
+                    .await
+            }
+            other => panic!("unknown scenario {other}"),
+        }
+    });
+    // The script ends by closing the connection: that is the expected end.
+    eprintln!("RUNTIME ENDED {result:?}");
+}
