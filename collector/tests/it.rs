@@ -7,6 +7,7 @@ mod it {
     pub mod fixtures;
     pub mod properties;
     pub mod robustness;
+    pub mod runtimes;
     pub mod s3;
     pub mod support;
 }
