@@ -6,6 +6,7 @@ mod it {
     pub mod field;
     pub mod fixtures;
     pub mod properties;
+    pub mod real;
     pub mod robustness;
     pub mod runtimes;
     pub mod s3;
