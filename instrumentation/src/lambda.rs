@@ -103,7 +103,7 @@ where
     fn call(&mut self, event: LambdaEvent<T>) -> TracingFuture<S::Future> {
         let invocation = invocation_for(&event.payload, &event.context);
         let started = self.telemetry.start_invocation(&invocation);
-        let dispatch = self.telemetry.dispatch().clone();
+        let dispatch = self.telemetry.current_dispatch();
         let span = started.span().clone();
         let inner = &mut self.inner;
         let called = tracing::dispatcher::with_default(&dispatch, || {

@@ -48,7 +48,7 @@ pub use id_generator::XrayIdGenerator;
 pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
-pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError};
+pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError, TelemetryLayer};
 pub use wire::span_line::SpanFormat;
 
 /// The instrumentation scope name on every span.
@@ -60,6 +60,13 @@ pub const SCOPE_NAME: &str = "tracelake-instrumentation";
 ///
 /// A log level in the environment that cannot be read does not stop the
 /// function: INFO is used, and the first line written says why.
+///
+/// # Errors
+///
+/// [`InitError::AlreadyInitialized`] when a global tracing subscriber is
+/// already installed: its message names the usual culprit
+/// (`lambda_runtime::tracing::init_default_subscriber()`) and points to
+/// [`layers`], which adds tracelake to a subscriber of your own.
 pub fn init() -> Result<Telemetry, InitError> {
     let config = TelemetryConfig::from_env();
     match init_with(config.clone(), Output::stdout()) {
@@ -76,8 +83,51 @@ pub fn init() -> Result<Telemetry, InitError> {
     }
 }
 
+/// Builds a [`Telemetry`] from the Lambda environment, writing to stdout, for a
+/// subscriber of your own: add the layer to it, and install it yourself. Use
+/// this instead of [`init`] when another subscriber must stay (a `fmt` layer,
+/// a template that called `lambda_runtime::tracing::init_default_subscriber()`).
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+/// use tracing_subscriber::util::SubscriberInitExt as _;
+///
+/// let (telemetry, layer) = tracelake_instrumentation::layers().unwrap();
+/// tracing_subscriber::registry()
+///     .with(layer)
+///     .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+///     .init();
+/// # drop(telemetry);
+/// ```
+///
+/// A log level in the environment that cannot be read does not stop the
+/// function: INFO is used (and a warning is written at the first invocation).
+///
+/// # Errors
+///
+/// None in practice: the only configuration error, an invalid level, falls
+/// back to INFO. The `Result` leaves room for configuration checks.
+pub fn layers<S>() -> Result<(Telemetry, TelemetryLayer<S>), TelemetryError>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
+{
+    let config = TelemetryConfig::from_env();
+    match Telemetry::new_layered(config.clone(), Output::stdout()) {
+        Err(TelemetryError::InvalidLevel { .. }) => {
+            Telemetry::new_layered(config.with_level("info"), Output::stdout())
+        }
+        other => other,
+    }
+}
+
 /// Builds a [`Telemetry`] from `config` and `output` and installs it as the
 /// global tracing subscriber.
+///
+/// # Errors
+///
+/// [`InitError::Telemetry`] for an invalid configuration;
+/// [`InitError::AlreadyInitialized`] when a global subscriber exists (use
+/// [`layers`] then).
 pub fn init_with(config: TelemetryConfig, output: Output) -> Result<Telemetry, InitError> {
     let telemetry = Telemetry::new(config, output)?;
     tracing::dispatcher::set_global_default(telemetry.dispatch().clone())

@@ -89,19 +89,45 @@ async fn fails_or_sends(event: LambdaEvent<Value>) -> Result<Value, lambda_runti
     }
 }
 
+/// The standard template's setup: a subscriber of the user's own (a `fmt`
+/// layer writing to stderr), with tracelake's layer added to it.
+fn layered_setup() -> tracelake_instrumentation::Telemetry {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let (telemetry, layer) = tracelake_instrumentation::layers().expect("layers");
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .init();
+    // init() now meets the user's subscriber and says what to do.
+    match tracelake_instrumentation::init() {
+        Err(error) => eprintln!("INIT ERROR {error}"),
+        Ok(_) => panic!("init() succeeded over an existing subscriber"),
+    }
+    telemetry
+}
+
 /// Runs the function named `scenario` until the scripted API closes.
 pub fn run(scenario: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let telemetry = tracelake_instrumentation::init().expect("init");
+    let telemetry = if scenario == "layered" {
+        layered_setup()
+    } else {
+        tracelake_instrumentation::init().expect("init")
+    };
     let result = runtime.block_on(async move {
         match scenario {
             "six_spans" => {
                 lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(six_spans))).await
             }
-            "fails_or_sends" => {
+            "fails_or_sends" | "layered" => {
                 lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(fails_or_sends)))
                     .await
             }

@@ -13,6 +13,8 @@ mod handler_output;
 #[cfg(feature = "lambda-runtime")]
 mod lambda_layer;
 #[cfg(feature = "lambda-runtime")]
+mod layered;
+#[cfg(feature = "lambda-runtime")]
 mod memory;
 #[cfg(feature = "lambda-runtime")]
 mod runtime_api;
