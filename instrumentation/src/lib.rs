@@ -83,6 +83,27 @@ pub fn init() -> Result<Telemetry, InitError> {
     }
 }
 
+/// Sets a span attribute on the current span: in a handler, outside any span
+/// of its own, that is the invocation span.
+///
+/// ```
+/// use tracelake_instrumentation::{Invocation, LineBuffer, Output, Telemetry, TelemetryConfig};
+///
+/// let buffer = LineBuffer::new();
+/// let telemetry = Telemetry::new(TelemetryConfig::new("orders"), Output::buffer(&buffer)).unwrap();
+/// let _ = telemetry.in_invocation(&Invocation::new("req-1"), || -> Result<(), String> {
+///     tracelake_instrumentation::set_attribute("order.id", "o-42");
+///     tracelake_instrumentation::set_attribute("order.items", 3i64);
+///     Ok(())
+/// });
+/// let lines = buffer.take_lines();
+/// assert!(lines[0].contains(r#"{"key":"order.items","value":{"intValue":"3"}}"#));
+/// ```
+pub fn set_attribute(key: impl Into<String>, value: impl Into<AttributeValue>) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    tracing::Span::current().set_attribute(key.into(), opentelemetry::Value::from(value.into()));
+}
+
 /// Builds a [`Telemetry`] from the Lambda environment, writing to stdout, for a
 /// subscriber of your own: add the layer to it, and install it yourself. Use
 /// this instead of [`init`] when another subscriber must stay (a `fmt` layer,
