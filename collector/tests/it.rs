@@ -3,7 +3,9 @@
 mod it {
     pub mod correlation;
     pub mod duckdb;
+    pub mod field;
     pub mod fixtures;
+    pub mod properties;
     pub mod robustness;
     pub mod s3;
     pub mod support;
