@@ -30,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod error_report;
 mod export;
+pub mod http;
 pub mod id_generator;
 pub mod invocation;
 #[cfg(feature = "lambda-runtime")]

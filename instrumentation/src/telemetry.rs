@@ -528,6 +528,19 @@ impl InvocationSpan {
             .add_event_with_timestamp("exception", now, attributes);
     }
 
+    /// Records the HTTP response status as `http.response.status_code`; a 5xx
+    /// marks the span failed (a server span's error, by the HTTP semantic
+    /// conventions; a 4xx is the client's).
+    pub fn record_http_status(&self, status_code: i64) {
+        self.span
+            .set_attribute(semconv::HTTP_RESPONSE_STATUS_CODE, status_code);
+        if (500..600).contains(&status_code) {
+            self.span.set_status(Status::error(String::new()));
+            self.span
+                .set_attribute(semconv::ERROR_TYPE, status_code.to_string());
+        }
+    }
+
     /// Marks the invocation failed by a panic with this payload.
     pub fn record_panic(&self, payload: &(dyn std::any::Any + Send)) {
         let message = payload

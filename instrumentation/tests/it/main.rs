@@ -11,6 +11,8 @@ mod failures;
 mod functions;
 mod handler_output;
 #[cfg(feature = "lambda-runtime")]
+mod http_status;
+#[cfg(feature = "lambda-runtime")]
 mod lambda_layer;
 #[cfg(feature = "lambda-runtime")]
 mod layered;
