@@ -42,6 +42,10 @@ const UNEXPORTED_SPAN_TARGETS: [&str; 6] = [
     "rustls",
 ];
 
+/// The layers of a [`Telemetry`] (timing, OpenTelemetry spans, JSON log
+/// lines), boxed, for a subscriber over `S`.
+pub type TelemetryLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
+
 /// Why a telemetry could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
@@ -62,7 +66,12 @@ pub enum InitError {
     #[error(transparent)]
     Telemetry(#[from] TelemetryError),
     /// A global tracing subscriber was already installed.
-    #[error("a global tracing subscriber is already installed")]
+    #[error(
+        "a global tracing subscriber is already installed (for example by \
+         lambda_runtime::tracing::init_default_subscriber()): remove that call, or keep \
+         your own subscriber and add tracelake's layer to it with \
+         tracelake_instrumentation::layers() instead of init()"
+    )]
     AlreadyInitialized,
 }
 
@@ -112,9 +121,13 @@ pub struct Telemetry {
 
 struct Inner {
     config: TelemetryConfig,
-    dispatch: Dispatch,
+    /// The telemetry's own subscriber, or (layered) the default one at first use.
+    dispatch: std::sync::OnceLock<Dispatch>,
+    /// Whether `dispatch` is the telemetry's own.
+    own_dispatch: bool,
     provider: SdkTracerProvider,
     spans: Arc<SpanLines>,
+    output: Output,
     /// Whether the next invocation is the cold start of an on-demand init.
     cold_start_pending: AtomicBool,
     /// The ids of the invocations that finished last.
@@ -137,10 +150,9 @@ impl Drop for Inner {
 }
 
 impl Telemetry {
-    /// Builds the telemetry of one service. Nothing is installed globally and
-    /// the process environment is not read.
-    pub fn new(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
-        let (log_filter, span_level) = log_filter(&config.level)?;
+    fn build(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
+        // The level is checked once here; each layer set parses it again.
+        log_filter(&config.level)?;
         let spans = Arc::new(SpanLines::new(&config, output.clone()));
         let id_generator = match config.id_seed {
             Some(seed) => XrayIdGenerator::seeded(config.clock.clone(), seed),
@@ -154,8 +166,90 @@ impl Telemetry {
             .with_id_generator(id_generator)
             .with_resource(opentelemetry_sdk::Resource::builder_empty().build())
             .build();
-        let tracer = provider.tracer(crate::SCOPE_NAME);
+        let recent = Arc::new(RecentInvocations::default());
+        let cold_start_pending =
+            AtomicBool::new(config.initialization_type.first_invocation_is_cold());
+        let telemetry = Telemetry {
+            inner: Arc::new(Inner {
+                config,
+                dispatch: std::sync::OnceLock::new(),
+                own_dispatch: false,
+                provider,
+                spans,
+                output,
+                cold_start_pending,
+                recent,
+            }),
+        };
+        Ok(telemetry)
+    }
 
+    /// Builds the telemetry of one service with its own subscriber (a
+    /// [`Registry`] with the telemetry's layers). Nothing is installed globally
+    /// and the process environment is not read.
+    ///
+    /// # Errors
+    ///
+    /// [`TelemetryError::InvalidLevel`] when the configured level is neither a
+    /// level name nor `RUST_LOG` directives.
+    pub fn new(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
+        let mut telemetry = Telemetry::build(config, output)?;
+        let layer = telemetry.layer::<Registry>()?;
+        let dispatch = Dispatch::new(Registry::default().with(layer));
+        let inner = Arc::get_mut(&mut telemetry.inner).expect("not shared yet");
+        let _ = inner.dispatch.set(dispatch);
+        inner.own_dispatch = true;
+        Ok(telemetry)
+    }
+
+    /// Builds the telemetry of one service for a subscriber of the caller's:
+    /// returns it with the layer to add to that subscriber (when a global
+    /// subscriber is installed by other code, or to keep a `fmt` layer of
+    /// one's own). Invocations then run in whatever subscriber is the default
+    /// when they start.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt as _;
+    /// use tracelake_instrumentation::{Invocation, LineBuffer, Output, Telemetry, TelemetryConfig};
+    ///
+    /// let buffer = LineBuffer::new();
+    /// let (telemetry, layer) =
+    ///     Telemetry::new_layered(TelemetryConfig::new("orders"), Output::buffer(&buffer)).unwrap();
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _ = telemetry.in_invocation(&Invocation::new("req-1"), || -> Result<(), String> {
+    ///         tracing::info!("hello");
+    ///         Ok(())
+    ///     });
+    /// });
+    /// assert_eq!(buffer.take_lines().len(), 2); // one log line, one span line
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TelemetryError::InvalidLevel`] when the configured level is neither a
+    /// level name nor `RUST_LOG` directives.
+    pub fn new_layered<S>(
+        config: TelemetryConfig,
+        output: Output,
+    ) -> Result<(Telemetry, TelemetryLayer<S>), TelemetryError>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let telemetry = Telemetry::build(config, output)?;
+        let layer = telemetry.layer::<S>()?;
+        Ok((telemetry, layer))
+    }
+
+    /// The layers that record this telemetry's spans and log lines, for a
+    /// subscriber over `S`.
+    fn layer<S>(&self) -> Result<TelemetryLayer<S>, TelemetryError>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let config = &self.inner.config;
+        let (log_filter, span_level) = log_filter(&config.level)?;
+        let tracer = self.inner.provider.tracer(crate::SCOPE_NAME);
         let timing = (!config.clock.is_system()).then(|| TimingLayer {
             clock: config.clock.clone(),
         });
@@ -176,34 +270,35 @@ impl Telemetry {
             .with_tracked_inactivity(false)
             .with_context_activation(false)
             .with_filter(span_filter);
-        let recent = Arc::new(RecentInvocations::default());
         let logs = JsonLogLayer::new(
             &config.service_name,
-            output,
+            self.inner.output.clone(),
             config.clock.clone(),
-            recent.clone(),
+            self.inner.recent.clone(),
         )
         .with_filter(log_filter);
-        let subscriber = Registry::default().with(timing).with(otel).with(logs);
-        let dispatch = Dispatch::new(subscriber);
-        let cold_start_pending =
-            AtomicBool::new(config.initialization_type.first_invocation_is_cold());
-        Ok(Telemetry {
-            inner: Arc::new(Inner {
-                config,
-                dispatch,
-                provider,
-                spans,
-                cold_start_pending,
-                recent,
-            }),
-        })
+        Ok(Box::new(Layer::and_then(
+            Layer::and_then(timing, otel),
+            logs,
+        )))
+    }
+
+    /// The dispatch invocations run in: the telemetry's own, or the default
+    /// one now (for a telemetry built by [`Telemetry::new_layered`]).
+    pub(crate) fn current_dispatch(&self) -> Dispatch {
+        match self.inner.dispatch.get() {
+            Some(dispatch) if self.inner.own_dispatch => dispatch.clone(),
+            _ => tracing::dispatcher::get_default(Dispatch::clone),
+        }
     }
 
     /// The tracing dispatch: use it with `tracing::dispatcher::with_default`, or
-    /// `WithSubscriber::with_subscriber` for futures.
+    /// `WithSubscriber::with_subscriber` for futures. For a telemetry built by
+    /// [`Telemetry::new_layered`], the default dispatch at the first call.
     pub fn dispatch(&self) -> &Dispatch {
-        &self.inner.dispatch
+        self.inner
+            .dispatch
+            .get_or_init(|| tracing::dispatcher::get_default(Dispatch::clone))
     }
 
     /// The configuration it was built from.
@@ -253,7 +348,7 @@ impl Telemetry {
             .as_deref()
             .or_else(|| invocation.account_id_from_arn());
 
-        let span = tracing::dispatcher::with_default(&self.inner.dispatch, || {
+        let span = tracing::dispatcher::with_default(&self.current_dispatch(), || {
             let span = tracing::info_span!(
                 target: "tracelake",
                 parent: None,
@@ -321,7 +416,7 @@ impl Telemetry {
         handler: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         let started = self.start_invocation(invocation);
-        let outcome = tracing::dispatcher::with_default(&self.inner.dispatch, || {
+        let outcome = tracing::dispatcher::with_default(&self.current_dispatch(), || {
             let _entered = started.span.enter();
             catch_unwind(AssertUnwindSafe(handler))
         });
@@ -355,7 +450,7 @@ impl Telemetry {
     {
         let started = self.start_invocation(invocation);
         let future = tracing::Instrument::instrument(handler, started.span.clone())
-            .with_subscriber(self.inner.dispatch.clone());
+            .with_subscriber(self.current_dispatch());
         match (CatchUnwind {
             inner: Box::pin(future),
         })
@@ -431,6 +526,19 @@ impl InvocationSpan {
         let now = UNIX_EPOCH + Duration::from_nanos(self.telemetry.clock().now_unix_nanos());
         self.span
             .add_event_with_timestamp("exception", now, attributes);
+    }
+
+    /// Records the HTTP response status as `http.response.status_code`; a 5xx
+    /// marks the span failed (a server span's error, by the HTTP semantic
+    /// conventions; a 4xx is the client's).
+    pub fn record_http_status(&self, status_code: i64) {
+        self.span
+            .set_attribute(semconv::HTTP_RESPONSE_STATUS_CODE, status_code);
+        if (500..600).contains(&status_code) {
+            self.span.set_status(Status::error(String::new()));
+            self.span
+                .set_attribute(semconv::ERROR_TYPE, status_code.to_string());
+        }
     }
 
     /// Marks the invocation failed by a panic with this payload.

@@ -126,7 +126,7 @@ pub fn context_from_headers(headers: &http::HeaderMap) -> Option<TraceContext> {
     )
 }
 
-fn http_extracted(
+pub(crate) fn http_extracted(
     method: &str,
     route: Option<&str>,
     path: Option<&str>,

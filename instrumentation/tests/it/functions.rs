@@ -89,21 +89,91 @@ async fn fails_or_sends(event: LambdaEvent<Value>) -> Result<Value, lambda_runti
     }
 }
 
+/// The standard template's setup: a subscriber of the user's own (a `fmt`
+/// layer writing to stderr), with tracelake's layer added to it.
+fn layered_setup() -> tracelake_instrumentation::Telemetry {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let (telemetry, layer) = tracelake_instrumentation::layers().expect("layers");
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .init();
+    // init() now meets the user's subscriber and says what to do.
+    match tracelake_instrumentation::init() {
+        Err(error) => eprintln!("INIT ERROR {error}"),
+        Ok(_) => panic!("init() succeeded over an existing subscriber"),
+    }
+    telemetry
+}
+
+/// The status an HTTP test event asks for, in its `x-answer-status` header.
+fn asked_status(headers: Option<&Value>) -> u16 {
+    headers
+        .and_then(|headers| headers.get("x-answer-status"))
+        .and_then(Value::as_str)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or(200)
+}
+
+/// Any HTTP trigger, typed as JSON: answers `{"statusCode": …}`.
+async fn http_value(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let status = asked_status(event.payload.get("headers"));
+    tracing::info!(status, "answering");
+    Ok(json!({ "statusCode": status, "body": "" }))
+}
+
+/// A `lambda_http` handler: answers the status the request asks for.
+#[cfg(feature = "lambda-http")]
+async fn http_handler(
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let status = request
+        .headers()
+        .get("x-answer-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|status| status.parse().ok())
+        .unwrap_or(200u16);
+    tracing::info!(status, "answering");
+    Ok(lambda_http::Response::builder()
+        .status(status)
+        .body(lambda_http::Body::from("answer"))?)
+}
+
 /// Runs the function named `scenario` until the scripted API closes.
 pub fn run(scenario: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let telemetry = tracelake_instrumentation::init().expect("init");
+    let telemetry = if scenario == "layered" {
+        layered_setup()
+    } else {
+        tracelake_instrumentation::init().expect("init")
+    };
     let result = runtime.block_on(async move {
         match scenario {
             "six_spans" => {
                 lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(six_spans))).await
             }
-            "fails_or_sends" => {
+            "fails_or_sends" | "layered" => {
                 lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(fails_or_sends)))
                     .await
+            }
+            "http_value" => {
+                lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(http_value)))
+                    .await
+            }
+            #[cfg(feature = "lambda-http")]
+            "lambda_http" => {
+                lambda_http::run(
+                    TracingLayer::new(telemetry).layer(lambda_http::service_fn(http_handler)),
+                )
+                .await
             }
             other => panic!("unknown scenario {other}"),
         }

@@ -11,7 +11,11 @@ mod failures;
 mod functions;
 mod handler_output;
 #[cfg(feature = "lambda-runtime")]
+mod http_status;
+#[cfg(feature = "lambda-runtime")]
 mod lambda_layer;
+#[cfg(feature = "lambda-runtime")]
+mod layered;
 #[cfg(feature = "lambda-runtime")]
 mod memory;
 #[cfg(feature = "lambda-runtime")]
