@@ -6,5 +6,6 @@ mod it {
     pub mod fixtures;
     pub mod robustness;
     pub mod s3;
+    pub mod sources;
     pub mod support;
 }
