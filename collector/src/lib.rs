@@ -11,6 +11,8 @@
 //! files) into one set of segments per batch, and [`lambda`] tells the Lambda
 //! events apart by their shape.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod correlate;
 pub mod counters;
 pub mod decode;

@@ -1,6 +1,7 @@
 //! The collector's integration tests, in one binary.
 
 mod it {
+    pub mod aws;
     pub mod correlation;
     pub mod duckdb;
     pub mod fixtures;
