@@ -4,6 +4,7 @@ mod it {
     pub mod aws;
     pub mod correlation;
     pub mod duckdb;
+    pub mod field;
     pub mod fixtures;
     pub mod robustness;
     pub mod s3;

@@ -27,8 +27,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::correlate;
 use crate::counters::IngestCounters;
-use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload};
-use crate::index::writer::IndexError;
+use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
+use crate::index::writer::{IndexError, QuarantineEvent};
 use crate::pipeline::Collector;
 
 /// A stable segment name for a batch: `<kind>-<label>-<hash of parts>`.
@@ -70,6 +70,7 @@ pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
 struct StreamEvents {
     owner: String,
     events: Vec<LogEvent>,
+    rejected: Vec<QuarantinedEvent>,
     seen: HashSet<String>,
 }
 
@@ -172,7 +173,7 @@ impl<'a> Batch<'a> {
     }
 
     fn add_log_batch(&mut self, batch: LogBatch) {
-        self.counters.events_in += batch.events.len() as u64;
+        self.counters.events_in += batch.events_in() as u64;
         let stream = self
             .streams
             .entry((batch.log_group, batch.log_stream))
@@ -180,6 +181,7 @@ impl<'a> Batch<'a> {
         if stream.owner.is_empty() {
             stream.owner = batch.owner;
         }
+        stream.rejected.extend(batch.rejected);
         for event in batch.events {
             // CloudWatch's event id is unique within a log group; a retried
             // delivery in the same batch repeats it.
@@ -213,7 +215,7 @@ impl<'a> Batch<'a> {
         let stream_count = streams.len();
         let mut quarantined_batches = Vec::new();
         for (number, ((log_group, log_stream), mut stream)) in streams.into_iter().enumerate() {
-            if stream.events.is_empty() {
+            if stream.events.is_empty() && stream.rejected.is_empty() {
                 continue;
             }
             // Deliveries of one stream can arrive out of order (across shards or
@@ -225,6 +227,7 @@ impl<'a> Batch<'a> {
                 log_group: log_group.clone(),
                 log_stream: log_stream.clone(),
                 events: stream.events,
+                rejected: stream.rejected,
             };
             let correlated = correlate::correlate(batch, collector.limits());
             counters.events_indexed += correlated.events_indexed;
@@ -253,7 +256,12 @@ impl<'a> Batch<'a> {
                     &source,
                     &log_group,
                     &log_stream,
-                    &quarantined,
+                    quarantined.iter().map(|q| QuarantineEvent {
+                        id: &q.event.id,
+                        timestamp_ms: q.event.timestamp_ms,
+                        reason: &q.reason,
+                        message: &q.event.message,
+                    }),
                 )
                 .await?;
         }
