@@ -1,6 +1,7 @@
 //! The collector's integration tests, in one binary.
 
 mod it {
+    pub mod aws;
     pub mod correlation;
     pub mod duckdb;
     pub mod field;
@@ -10,5 +11,6 @@ mod it {
     pub mod robustness;
     pub mod runtimes;
     pub mod s3;
+    pub mod sources;
     pub mod support;
 }
