@@ -16,6 +16,9 @@ pub struct IngestArgs {
     /// DATA_MESSAGE JSON, Firehose requests, .gz files, JSON lines), or `-` for stdin.
     #[arg(required = true)]
     pub paths: Vec<String>,
+    /// Leave the written segments uncompacted (by default the hours written to are compacted).
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 /// Runs the command.
@@ -65,6 +68,21 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     }
     progress.finish_and_clear();
     print_summary(&args.data, inputs.len(), &total);
+    if !args.no_compact {
+        // The hours this run wrote are among those with uncovered segments.
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(
+                collector.store(),
+            ))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            collector.store(),
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            inputs.len() >= 20,
+        ))?;
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
     Ok(())
 }
 
