@@ -4,6 +4,7 @@ mod it {
     pub mod correlation;
     pub mod duckdb;
     pub mod fixtures;
+    pub mod links;
     pub mod robustness;
     pub mod s3;
     pub mod support;
