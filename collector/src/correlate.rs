@@ -23,30 +23,10 @@ use std::collections::HashMap;
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::{DecodeLimits, LogBatch, LogEvent};
-use crate::index::rows::{InvocationRow, LogRow, SpanRow};
+use crate::index::rows::{InvocationRow, LogLevel, LogRow, SpanRow};
 use crate::parse::{self, InvocationStatus, ParsedEvent, ParsedLog, PlatformRecord};
 
-/// How a log line was linked to its trace: the `link` column of `logs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// The line carries its trace id.
-    TraceId,
-    /// The line's request id names an invocation whose trace is known.
-    RequestId,
-    /// The line was written on the stream while one invocation was running.
-    Stream,
-}
-
-impl Link {
-    /// The value stored in the `link` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Link::TraceId => "trace_id",
-            Link::RequestId => "request_id",
-            Link::Stream => "stream",
-        }
-    }
-}
+pub use crate::index::rows::Link;
 
 /// An event that could not be indexed, with the reason; it goes to quarantine.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,7 +250,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 max_memory_used_mb: report.max_memory_used_mb,
                 init_duration_ms: report.init_duration_ms,
                 cold_start: report.init_duration_ms.is_some(),
-                status: status.as_str(),
+                status,
                 error_type,
                 trace_id: request_traces
                     .get(&report.request_id)
@@ -313,14 +293,18 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
             span_id: log.span_id.map(|id| id.to_string()),
             request_id: log.request_id,
             service: Some(service),
-            level: log.level,
+            level: log.level.and_then(LogLevel::parse),
             message: log.message,
             attributes: log.attributes,
             log_group: log_group.clone(),
             log_stream: log_stream.clone(),
             event_id: event.id,
-            format: log.format.unwrap_or(parse::LineFormat::Plain).as_str(),
-            link: link.map(Link::as_str),
+            format: log
+                .format
+                .unwrap_or(parse::LineFormat::Plain)
+                .as_str()
+                .into(),
+            link,
         });
         out.events_indexed += 1;
     }

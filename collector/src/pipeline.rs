@@ -5,7 +5,7 @@ use crate::correlate;
 use crate::counters::IngestCounters;
 use crate::decode::{self, DecodeLimits, DecodedPayload, Payload};
 use crate::index::IndexStore;
-use crate::index::writer::{IndexError, IndexWriter, segment_name};
+use crate::index::writer::{IndexError, IndexWriter, QuarantineEvent, segment_name};
 
 /// Ingests inputs into one index.
 #[derive(Clone, Debug)]
@@ -122,7 +122,18 @@ impl Collector {
         counters.invocation_rows = written.invocations;
         if !quarantined.is_empty() {
             self.writer
-                .quarantine_events(&segment, source, &log_group, &log_stream, &quarantined)
+                .quarantine_events(
+                    &segment,
+                    source,
+                    &log_group,
+                    &log_stream,
+                    quarantined.iter().map(|q| QuarantineEvent {
+                        id: &q.event.id,
+                        timestamp_ms: q.event.timestamp_ms,
+                        reason: &q.reason,
+                        message: &q.event.message,
+                    }),
+                )
                 .await?;
         }
         counters.events_indexed = correlated.events_indexed;

@@ -4,7 +4,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{TracesData, span, status};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
-use crate::index::rows::{SpanEventRow, SpanLinkRow, SpanRow};
+use crate::index::rows::{SpanEventRow, SpanKind, SpanLinkRow, SpanRow, StatusCode};
 
 /// Why a span could not become a row.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,13 +61,13 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                 let (status_code, status_message) = match &span.status {
                     Some(status) => (
                         match status::StatusCode::try_from(status.code) {
-                            Ok(status::StatusCode::Ok) => "ok",
-                            Ok(status::StatusCode::Error) => "error",
-                            _ => "unset",
+                            Ok(status::StatusCode::Ok) => StatusCode::Ok,
+                            Ok(status::StatusCode::Error) => StatusCode::Error,
+                            _ => StatusCode::Unset,
                         },
                         Some(status.message.clone()).filter(|m| !m.is_empty()),
                     ),
-                    None => ("unset", None),
+                    None => (StatusCode::Unset, None),
                 };
                 let start = span.start_time_unix_nano.min(i64::MAX as u64) as i64;
                 let end = (span.end_time_unix_nano.min(i64::MAX as u64) as i64).max(start);
@@ -77,11 +77,11 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     parent_span_id,
                     name: span.name.clone(),
                     kind: match span::SpanKind::try_from(span.kind) {
-                        Ok(span::SpanKind::Server) => "server",
-                        Ok(span::SpanKind::Client) => "client",
-                        Ok(span::SpanKind::Producer) => "producer",
-                        Ok(span::SpanKind::Consumer) => "consumer",
-                        _ => "internal",
+                        Ok(span::SpanKind::Server) => SpanKind::Server,
+                        Ok(span::SpanKind::Client) => SpanKind::Client,
+                        Ok(span::SpanKind::Producer) => SpanKind::Producer,
+                        Ok(span::SpanKind::Consumer) => SpanKind::Consumer,
+                        _ => SpanKind::Internal,
                     },
                     service: service.clone(),
                     start_time_ns: start,

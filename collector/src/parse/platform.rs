@@ -45,30 +45,16 @@ impl PlatformRecord {
     }
 }
 
-/// How an invocation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvocationStatus {
-    Success,
-    Error,
-    Timeout,
-}
+/// How an invocation ended: the `status` column of `invocations`.
+pub use crate::index::rows::InvocationStatus;
 
-impl InvocationStatus {
-    /// The value of the `status` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvocationStatus::Success => "success",
-            InvocationStatus::Error => "error",
-            InvocationStatus::Timeout => "timeout",
-        }
-    }
-
-    fn parse(text: &str) -> InvocationStatus {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "timeout" => InvocationStatus::Timeout,
-            "success" => InvocationStatus::Success,
-            _ => InvocationStatus::Error,
-        }
+/// The status a `Status:` field or `platform.report` names: anything but
+/// `success` and `timeout` is an error.
+fn parse_status(text: &str) -> InvocationStatus {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "timeout" => InvocationStatus::Timeout,
+        "success" => InvocationStatus::Success,
+        _ => InvocationStatus::Error,
     }
 }
 
@@ -188,7 +174,7 @@ fn parse_report_text(line: &str) -> Option<Report> {
     };
     let request_id = value_of("RequestId:")?.to_owned();
     let duration_ms = number(value_of("Duration:")?)?;
-    let status = value_of("Status:").map_or(InvocationStatus::Success, InvocationStatus::parse);
+    let status = value_of("Status:").map_or(InvocationStatus::Success, parse_status);
     Some(Report {
         request_id,
         duration_ms,
@@ -246,7 +232,7 @@ pub fn parse_json(object: &Map<String, Value>) -> Option<PlatformRecord> {
         record
             .and_then(|r| r.get("status"))
             .and_then(Value::as_str)
-            .map(InvocationStatus::parse)
+            .map(parse_status)
     };
     match kind {
         "start" => Some(PlatformRecord::Start {
