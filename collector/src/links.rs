@@ -38,16 +38,59 @@
 
 use std::collections::HashMap;
 
-use tracelake_instrumentation::wire::ids::{TraceId, XrayHeader};
+use crate::index::rows::{InvocationRow, Link, LogRow, SpanRow};
 
-use crate::index::rows::{InvocationRow, LogRow, SpanRow};
+const LINK_TRACE_ID: Link = Link::TraceId;
+const LINK_REQUEST_ID: Link = Link::RequestId;
+const LINK_STREAM: Link = Link::Stream;
 
-/// The `link` value of a line linked by its own trace id.
-const LINK_TRACE_ID: &str = "trace_id";
-/// The `link` value of a line linked through its request id.
-const LINK_REQUEST_ID: &str = "request_id";
-/// The `link` value of a line linked by its position on its stream.
-const LINK_STREAM: &str = "stream";
+/// A trace id as 128 bits; written as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TraceId(u128);
+
+impl TraceId {
+    /// A W3C id (32 hex digits) or an X-Ray id (`1-{8 hex}-{24 hex}`); the
+    /// all-zero id is invalid.
+    fn parse(text: &str) -> Option<TraceId> {
+        let text = text.trim();
+        let hex = match text.strip_prefix("1-") {
+            Some(rest) if text.len() == 35 => {
+                let (epoch, random) = rest.split_once('-')?;
+                if epoch.len() != 8 || random.len() != 24 {
+                    return None;
+                }
+                format!("{epoch}{random}")
+            }
+            _ if text.len() == 32 => text.to_owned(),
+            _ => return None,
+        };
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        match u128::from_str_radix(&hex, 16) {
+            Ok(0) | Err(_) => None,
+            Ok(value) => Some(TraceId(value)),
+        }
+    }
+
+    /// The `Root` of an X-Ray header (`Root=1-…;Parent=…;Sampled=1`).
+    fn from_xray_header(header: &str) -> Option<TraceId> {
+        header.split(';').find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            if key.trim().eq_ignore_ascii_case("root") {
+                TraceId::parse(value)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
 
 /// Formats whose lines never carry a service of their own: the collector
 /// gives their rows the service of their request's spans, else the function.
@@ -181,7 +224,7 @@ struct PlatformFacts {
 
 /// Reads what a platform row states, from its message (the line as it came).
 fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
-    match row.format {
+    match row.format.as_ref() {
         "lambda_platform_text" => {
             let message = row.message.as_str();
             if message.starts_with("START RequestId:") {
@@ -200,7 +243,7 @@ fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
                 let xray_trace = message
                     .split_once("XRAY TraceId:")
                     .and_then(|(_, rest)| rest.split_whitespace().next())
-                    .and_then(|id| TraceId::parse(id).ok());
+                    .and_then(TraceId::parse);
                 Some(PlatformFacts {
                     marker: Some(Marker::Stop),
                     xray_trace,
@@ -219,8 +262,7 @@ fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
                     .get("tracing")?
                     .get("value")?
                     .as_str()
-                    .and_then(|header| XrayHeader::parse(header).ok())
-                    .map(|header| header.root)
+                    .and_then(TraceId::from_xray_header)
             };
             match kind {
                 "platform.start" => Some(PlatformFacts {
@@ -312,7 +354,7 @@ impl LinkEvidence {
     /// Observes a span: its `request_id` (`faas.invocation_id`) ran in its trace.
     pub fn observe_span(&mut self, span: &SpanRow) {
         if let Some(request_id) = &span.request_id
-            && let Ok(trace_id) = TraceId::parse(&span.trace_id)
+            && let Some(trace_id) = TraceId::parse(&span.trace_id)
         {
             self.add_trace(request_id, trace_id, Weight::Instrumented);
             let request = self.intern(request_id);
@@ -363,10 +405,7 @@ impl LinkEvidence {
             return;
         };
         if log.link == Some(LINK_TRACE_ID)
-            && let Some(trace_id) = log
-                .trace_id
-                .as_deref()
-                .and_then(|id| TraceId::parse(id).ok())
+            && let Some(trace_id) = log.trace_id.as_deref().and_then(TraceId::parse)
         {
             let weight = if log.format == "tracelake" {
                 Weight::Instrumented
@@ -615,10 +654,11 @@ pub struct LinkResolver {
 }
 
 impl LinkResolver {
-    /// The trace a request ran in, when the evidence names exactly one.
-    pub fn trace_of_request(&self, request_id: &str) -> Option<TraceId> {
+    /// The trace a request ran in (32 hex digits), when the evidence names
+    /// exactly one.
+    pub fn trace_of_request(&self, request_id: &str) -> Option<String> {
         let request = self.request_names.get(request_id)?;
-        self.trace_of(*request)
+        self.trace_of(*request).map(|trace_id| trace_id.to_string())
     }
 
     fn trace_of(&self, request: u32) -> Option<TraceId> {
@@ -648,7 +688,7 @@ impl LinkResolver {
             None if log.link != Some(LINK_TRACE_ID) => self.running(log),
             None => None,
         };
-        if SERVICELESS_FORMATS.contains(&log.format) {
+        if SERVICELESS_FORMATS.contains(&log.format.as_ref()) {
             let service = request
                 .and_then(|request| self.request_services.get(&request))
                 .map_or_else(|| function_of_log_group(&log.log_group), String::as_str);
@@ -724,7 +764,7 @@ mod tests {
             log_group: GROUP.into(),
             log_stream: STREAM.into(),
             event_id: event_id.to_string(),
-            format,
+            format: format.into(),
             ..LogRow::default()
         }
     }
@@ -890,13 +930,7 @@ mod tests {
         assert_eq!(logs[3].link, Some(LINK_TRACE_ID));
         // Our span outweighs the platform: the request is then known.
         let resolver = resolve(&[span(T1, R1)], &logs);
-        assert_eq!(
-            resolver
-                .trace_of_request(R1)
-                .map(|t| t.to_string())
-                .as_deref(),
-            Some(T1)
-        );
+        assert_eq!(resolver.trace_of_request(R1).as_deref(), Some(T1));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::index::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
+use crate::index::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceIndexRow};
 
 #[derive(Debug, Default)]
 struct Summary {
@@ -60,7 +60,7 @@ impl TraceSummaries {
     pub fn add_span(&mut self, span: &SpanRow) {
         self.update(&span.trace_id, |summary| {
             summary.span_count += 1;
-            if span.status_code == "error" {
+            if span.status_code == StatusCode::Error {
                 summary.error_count += 1;
             }
             let end = span.end_time_ns.max(span.start_time_ns);
@@ -187,7 +187,11 @@ mod tests {
             service: service.into(),
             start_time_ns: start,
             end_time_ns: end,
-            status_code: if service == "db" { "error" } else { "ok" },
+            status_code: if service == "db" {
+                StatusCode::Error
+            } else {
+                StatusCode::Ok
+            },
             ..SpanRow::default()
         }
     }

@@ -265,7 +265,12 @@ fn compact(
     Compacted {
         logs: logs
             .into_iter()
-            .map(|log| (log.event_id, (log.trace_id, log.link.map(str::to_owned))))
+            .map(|log| {
+                (
+                    log.event_id,
+                    (log.trace_id, log.link.map(|link| link.as_str().to_owned())),
+                )
+            })
             .collect(),
         invocations: invocations
             .into_iter()
