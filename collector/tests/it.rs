@@ -3,6 +3,7 @@
 mod it {
     pub mod correlation;
     pub mod duckdb;
+    pub mod field;
     pub mod fixtures;
     pub mod links;
     pub mod robustness;

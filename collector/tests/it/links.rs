@@ -299,6 +299,7 @@ fn ingest_and_compact(
                     log_group: format!("/aws/lambda/fn-{}", stream % 2),
                     log_stream: format!("2025/11/29/[$LATEST]{stream:032x}"),
                     events: std::mem::take(&mut current),
+                    rejected: Vec::new(),
                 });
             }
         }
@@ -399,6 +400,7 @@ fn a_line_whose_start_came_in_the_previous_delivery_is_linked_after_compaction()
             log_group: "/aws/lambda/fn-0".to_owned(),
             log_stream: format!("2025/11/29/[$LATEST]{:032x}", 0),
             events: first,
+            rejected: Vec::new(),
         },
         &DecodeLimits::default(),
     );

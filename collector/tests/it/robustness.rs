@@ -105,8 +105,9 @@ fn an_oversized_gzip_expansion_is_quarantined_not_expanded() {
 }
 
 #[test]
-fn a_300_kb_line_is_quarantined_with_its_batch_mates_indexed() {
-    let huge = "x".repeat(300 * 1024);
+fn a_line_over_1_mb_is_quarantined_with_its_batch_mates_indexed() {
+    // CloudWatch's event limit is 1 MB (1,048,576 bytes) since 2025: one byte more.
+    let huge = "x".repeat(1_048_576 + 1);
     let batch = batch_of(
         "/aws/lambda/g",
         "s",
@@ -123,7 +124,7 @@ fn a_300_kb_line_is_quarantined_with_its_batch_mates_indexed() {
         event["reason"]
             .as_str()
             .expect("reason")
-            .contains("exceeds the 262144-byte cloudwatch event limit")
+            .contains("exceeds the 1048576-byte cloudwatch event limit")
     );
     assert_eq!(
         event["message"].as_str().map(str::len),

@@ -64,7 +64,7 @@ pub enum QueryError {
         /// The object store's error.
         source: object_store::Error,
     },
-    /// A trace id that is neither W3C nor X-Ray.
+    /// Text that is not a trace id in any form `TraceId::parse_any` reads.
     #[error("invalid trace id {0:?}")]
     InvalidTraceId(String),
     /// A parameter outside its domain.
@@ -232,7 +232,7 @@ impl LogSearch {
     pub fn params(&self) -> Result<Params, QueryError> {
         let trace_id = match &self.trace_id {
             Some(text) => Some(
-                TraceId::parse(text)
+                TraceId::parse_any(text)
                     .map_err(|_| QueryError::InvalidTraceId(text.clone()))?
                     .to_string(),
             ),
@@ -553,7 +553,8 @@ impl QueryEngine {
         trace_id: &str,
         range: Option<TimeRange>,
     ) -> Result<Option<TraceDetail>, QueryError> {
-        let id = parse_trace_id(trace_id)?;
+        let id = TraceId::parse_any(trace_id)
+            .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
         let params = match range {
             Some(range) => self.trace_params(&id, Some(range)),
             None => match self.trace_partitions(&id).await? {
@@ -761,20 +762,6 @@ fn partition_start_ns(key: &str) -> Option<i64> {
     let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
     let hour: u32 = key.get(10..)?.parse().ok()?;
     day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
-}
-
-/// Reads a trace id as W3C (32 hex), X-Ray, or shorter hex left-padded with
-/// zeros to 32 digits as Jaeger does (16-hex 64-bit ids, leading zeros dropped).
-fn parse_trace_id(text: &str) -> Result<TraceId, QueryError> {
-    let invalid = || QueryError::InvalidTraceId(text.to_owned());
-    TraceId::parse(text).or_else(|_| {
-        let hex = text.trim();
-        if (1..32).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            TraceId::parse(&format!("{hex:0>32}")).map_err(|_| invalid())
-        } else {
-            Err(invalid())
-        }
-    })
 }
 
 async fn list_partition_values(
