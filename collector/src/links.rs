@@ -5,7 +5,7 @@
 //! neighbour hours, and links again, in two passes so that rows can stream
 //! through (and spill) in between:
 //!
-//! 1. **observe** ([`LinkEvidence`]): every span, log and invocation row of the
+//! 1. **observe** ([`LinkEvidence::observe_log`] and friends): every span, log and invocation row of the
 //!    hour and its neighbours adds *primary* evidence, the facts a line states
 //!    itself, never a link some earlier step derived:
 //!    - request id → trace, weighted as at ingest: our invocation spans
@@ -15,7 +15,7 @@
 //!      (Powertools' `xray_trace_id`, …);
 //!    - the platform lines of every log stream (`START`, `END`/`platform.runtimeDone`,
 //!      `REPORT`) and where each request is named on it, in stream order.
-//! 2. **apply** ([`LinkResolver`]): every row of the hour that does not name its
+//! 2. **apply** ([`LinkEvidence::relink`], [`LinkEvidence::resolve_invocation`]): every row of the hour that does not name its
 //!    own trace gets its link again from scratch: by request id, else by its
 //!    position on its stream. Invocations get the trace of their request.
 //!
@@ -37,8 +37,10 @@
 //! nor used as a marker.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::index::rows::{InvocationRow, Link, LogRow, SpanRow};
+use crate::index::schema::HourPartition;
 
 const LINK_TRACE_ID: Link = Link::TraceId;
 const LINK_REQUEST_ID: Link = Link::RequestId;
@@ -313,7 +315,17 @@ struct StreamEvidence {
     named: HashMap<u32, (Position, Position)>,
 }
 
-/// Pass 1: the evidence of the hour being compacted and of its neighbours.
+/// Where an observed row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The hour being compacted.
+    ThisHour,
+    /// The hour before or after it (evidence only; never rewritten).
+    NeighbourHour,
+}
+
+/// The evidence of the hour being compacted and of its neighbours (pass 1),
+/// and the links it gives (pass 2). Observing a row twice changes nothing.
 #[derive(Debug, Default)]
 pub struct LinkEvidence {
     request_names: HashMap<String, u32>,
@@ -325,11 +337,20 @@ pub struct LinkEvidence {
     start_times: HashMap<u32, i64>,
     /// Log group → log stream → what was seen on it.
     streams: HashMap<String, HashMap<String, StreamEvidence>>,
+    /// Log group → log stream → its invocations, built at the first link
+    /// after the last observation.
+    intervals: OnceLock<HashMap<String, HashMap<String, StreamIntervals>>>,
 }
 
 impl LinkEvidence {
-    /// No evidence yet.
-    pub fn new() -> LinkEvidence {
+    /// Compaction reads the live rows of the hours before and after the one it
+    /// compacts into the evidence: an invocation and its lines can straddle an
+    /// hour boundary.
+    pub const READS_NEIGHBOUR_HOURS: bool = true;
+
+    /// No evidence yet, for compacting `hour`.
+    pub fn new(hour: &HourPartition) -> LinkEvidence {
+        let _ = hour;
         LinkEvidence::default()
     }
 
@@ -352,7 +373,9 @@ impl LinkEvidence {
     }
 
     /// Observes a span: its `request_id` (`faas.invocation_id`) ran in its trace.
-    pub fn observe_span(&mut self, span: &SpanRow) {
+    pub fn observe_span(&mut self, span: &SpanRow, origin: Origin) {
+        let _ = origin;
+        self.intervals.take();
         if let Some(request_id) = &span.request_id
             && let Some(trace_id) = TraceId::parse(&span.trace_id)
         {
@@ -370,7 +393,9 @@ impl LinkEvidence {
 
     /// Observes a log row: the trace it names with its request, the platform
     /// line it is, and where it names its request on its stream.
-    pub fn observe_log(&mut self, log: &LogRow) {
+    pub fn observe_log(&mut self, log: &LogRow, origin: Origin) {
+        let _ = origin;
+        self.intervals.take();
         if let Some(facts) = platform_facts(log) {
             let Some(request_id) = log.request_id.as_deref() else {
                 return;
@@ -451,38 +476,26 @@ impl LinkEvidence {
     /// Observes an invocation row. Its `trace_id` is derived (by ingest or an
     /// earlier compaction), so it is not evidence; the REPORT log row that
     /// produced it is.
-    pub fn observe_invocation(&mut self, invocation: &InvocationRow) {
-        let _ = invocation;
+    pub fn observe_invocation(&mut self, invocation: &InvocationRow, origin: Origin) {
+        let _ = (invocation, origin);
     }
 
-    /// Ends pass 1: decides every request's trace and every stream's intervals.
-    pub fn finish(self) -> LinkResolver {
-        let LinkEvidence {
-            request_names,
-            request_traces,
-            report_traces,
-            request_services,
-            start_times,
-            streams,
-        } = self;
-        let streams = streams
-            .into_iter()
-            .map(|(group, streams)| {
-                let streams = streams
-                    .into_iter()
-                    .map(|(stream, evidence)| (stream, StreamIntervals::build(evidence)))
-                    .collect();
-                (group, streams)
-            })
-            .collect();
-        LinkResolver {
-            request_names,
-            request_traces,
-            report_traces,
-            request_services,
-            start_times,
-            streams,
-        }
+    /// Every stream's invocations, from the markers observed so far.
+    fn intervals(&self) -> &HashMap<String, HashMap<String, StreamIntervals>> {
+        self.intervals.get_or_init(|| {
+            self.streams
+                .iter()
+                .map(|(group, streams)| {
+                    let streams = streams
+                        .iter()
+                        .map(|(stream, evidence)| {
+                            (stream.clone(), StreamIntervals::build(evidence))
+                        })
+                        .collect();
+                    (group.clone(), streams)
+                })
+                .collect()
+        })
     }
 }
 
@@ -502,8 +515,9 @@ struct StreamIntervals {
 }
 
 impl StreamIntervals {
-    fn build(evidence: StreamEvidence) -> StreamIntervals {
-        let StreamEvidence { mut markers, named } = evidence;
+    fn build(evidence: &StreamEvidence) -> StreamIntervals {
+        let named = &evidence.named;
+        let mut markers = evidence.markers.clone();
         markers.sort_unstable();
         markers.dedup();
 
@@ -626,7 +640,7 @@ impl StreamIntervals {
     }
 }
 
-/// What [`LinkResolver::link_log`] did to a row.
+/// What [`LinkEvidence::relink`] did to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relinked {
     /// The row names its own trace; left as it is.
@@ -641,19 +655,7 @@ pub enum Relinked {
     Changed,
 }
 
-/// Pass 2: links rows from the evidence of pass 1.
-#[derive(Debug)]
-pub struct LinkResolver {
-    request_names: HashMap<String, u32>,
-    request_traces: HashMap<u32, RequestTrace>,
-    report_traces: HashMap<u32, ReportTrace>,
-    request_services: HashMap<u32, String>,
-    start_times: HashMap<u32, i64>,
-    /// Log group → log stream → its invocations.
-    streams: HashMap<String, HashMap<String, StreamIntervals>>,
-}
-
-impl LinkResolver {
+impl LinkEvidence {
     /// The trace a request ran in (32 hex digits), when the evidence names
     /// exactly one.
     pub fn trace_of_request(&self, request_id: &str) -> Option<String> {
@@ -671,8 +673,14 @@ impl LinkResolver {
     /// The request running on the row's stream at the row's position.
     fn running(&self, log: &LogRow) -> Option<u32> {
         let position = Position::parse(&log.event_id)?;
-        let intervals = self.streams.get(&log.log_group)?.get(&log.log_stream)?;
+        let intervals = self.intervals().get(&log.log_group)?.get(&log.log_stream)?;
         intervals.running_at(position)
+    }
+
+    /// Links a log row of the hour again from the evidence ([`LinkEvidence::relink`]);
+    /// whether it is linked now and was not before.
+    pub fn resolve(&self, log: &mut LogRow) -> bool {
+        self.relink(log) == Relinked::Linked
     }
 
     /// Links a log row again from the evidence, unless it names its own trace:
@@ -681,7 +689,7 @@ impl LinkResolver {
     /// A row of a format that never names its service (plain text, runtime
     /// text, platform lines) also gets its service again, as at ingest: the
     /// service of its request's spans, else the function of its log group.
-    pub fn link_log(&self, log: &mut LogRow) -> Relinked {
+    pub fn relink(&self, log: &mut LogRow) -> Relinked {
         let request = match log.request_id.as_deref() {
             Some(request_id) => self.request_names.get(request_id).copied(),
             // A line naming its own trace is never linked by position.
@@ -727,7 +735,7 @@ impl LinkResolver {
     /// the row keeps the trace it has unless the evidence names one. Its
     /// `start_time` is its START's time, when the START came in another batch
     /// than the REPORT.
-    pub fn link_invocation(&self, invocation: &mut InvocationRow) {
+    pub fn resolve_invocation(&self, invocation: &mut InvocationRow) {
         let request = self.request_names.get(&invocation.request_id).copied();
         if let Some(&start) = request.and_then(|request| self.start_times.get(&request))
             && start <= invocation.end_time_ns
@@ -814,20 +822,21 @@ mod tests {
         }
     }
 
-    fn resolve(spans: &[SpanRow], logs: &[LogRow]) -> LinkResolver {
-        let mut evidence = LinkEvidence::new();
-        for span in spans {
-            evidence.observe_span(span);
+    fn resolve(spans: &[SpanRow], logs: &[LogRow]) -> LinkEvidence {
+        let mut evidence = LinkEvidence::new(&HourPartition::of_nanos(0));
+        // Each row twice: observing is idempotent.
+        for span in spans.iter().chain(spans) {
+            evidence.observe_span(span, Origin::ThisHour);
         }
-        for row in logs {
-            evidence.observe_log(row);
+        for row in logs.iter().chain(logs) {
+            evidence.observe_log(row, Origin::NeighbourHour);
         }
-        evidence.finish()
+        evidence
     }
 
-    fn relink(resolver: &LinkResolver, logs: &mut [LogRow]) {
+    fn relink(resolver: &LinkEvidence, logs: &mut [LogRow]) {
         for row in logs {
-            resolver.link_log(row);
+            resolver.relink(row);
         }
     }
 
@@ -940,7 +949,7 @@ mod tests {
         stale.link = Some(LINK_STREAM);
         let mut logs = vec![start(1, R1), stale, end(3, R1)];
         let resolver = resolve(&[span(T1, R1)], &logs);
-        assert_eq!(resolver.link_log(&mut logs[1]), Relinked::Changed);
+        assert_eq!(resolver.relink(&mut logs[1]), Relinked::Changed);
         assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
     }
 
@@ -951,9 +960,9 @@ mod tests {
             request_id: R1.into(),
             ..InvocationRow::default()
         };
-        resolve(&[], &logs).link_invocation(&mut invocation);
+        resolve(&[], &logs).resolve_invocation(&mut invocation);
         assert_eq!(invocation.trace_id.as_deref(), Some(T2));
-        resolve(&[span(T1, R1)], &logs).link_invocation(&mut invocation);
+        resolve(&[span(T1, R1)], &logs).resolve_invocation(&mut invocation);
         assert_eq!(invocation.trace_id.as_deref(), Some(T1));
     }
 

@@ -57,7 +57,7 @@ impl TraceSummaries {
     }
 
     /// Adds a span (after dedupe: each span once).
-    pub fn add_span(&mut self, span: &SpanRow) {
+    pub fn observe_span(&mut self, span: &SpanRow) {
         self.update(&span.trace_id, |summary| {
             summary.span_count += 1;
             if span.status_code == StatusCode::Error {
@@ -90,7 +90,7 @@ impl TraceSummaries {
     }
 
     /// Adds a log row; rows with no trace are ignored.
-    pub fn add_log(&mut self, log: &LogRow) {
+    pub fn observe_log(&mut self, log: &LogRow) {
         let Some(trace_id) = log.trace_id.as_deref() else {
             return;
         };
@@ -110,7 +110,7 @@ impl TraceSummaries {
     }
 
     /// Adds an invocation row; rows with no trace are ignored.
-    pub fn add_invocation(&mut self, invocation: &InvocationRow) {
+    pub fn observe_invocation(&mut self, invocation: &InvocationRow) {
         let Some(trace_id) = invocation.trace_id.as_deref() else {
             return;
         };
@@ -199,15 +199,15 @@ mod tests {
     #[test]
     fn a_trace_with_spans_is_summarised_from_them() {
         let mut summaries = TraceSummaries::new();
-        summaries.add_span(&span(
+        summaries.observe_span(&span(
             "00000000000000b2",
             Some("00000000000000a1"),
             "db",
             20,
             90,
         ));
-        summaries.add_span(&span("00000000000000a1", None, "api", 10, 100));
-        summaries.add_log(&LogRow {
+        summaries.observe_span(&span("00000000000000a1", None, "api", 10, 100));
+        summaries.observe_log(&LogRow {
             timestamp_ns: 5,
             trace_id: Some(T1.into()),
             service: Some("api".into()),
@@ -226,17 +226,17 @@ mod tests {
     #[test]
     fn a_trace_seen_only_in_logs_and_invocations_gets_a_row() {
         let mut summaries = TraceSummaries::new();
-        summaries.add_log(&LogRow {
+        summaries.observe_log(&LogRow {
             timestamp_ns: 1_500,
             trace_id: Some(T2.into()),
             service: Some("payments".into()),
             ..LogRow::default()
         });
-        summaries.add_log(&LogRow {
+        summaries.observe_log(&LogRow {
             timestamp_ns: 9,
             ..LogRow::default()
         });
-        summaries.add_invocation(&InvocationRow {
+        summaries.observe_invocation(&InvocationRow {
             request_id: "r".into(),
             function: "payments-fn".into(),
             start_time_ns: Some(1_000),

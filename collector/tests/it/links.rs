@@ -11,7 +11,8 @@ use proptest::prelude::*;
 use tracelake_collector::correlate::{CorrelatedBatch, correlate};
 use tracelake_collector::decode::{DecodeLimits, LogBatch, LogEvent};
 use tracelake_collector::index::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
-use tracelake_collector::links::LinkEvidence;
+use tracelake_collector::index::schema::HourPartition;
+use tracelake_collector::links::{LinkEvidence, Origin};
 use tracelake_collector::trace_summary::TraceSummaries;
 use tracelake_instrumentation::wire::ids::TraceId;
 use tracelake_instrumentation::wire::span_line;
@@ -239,28 +240,28 @@ fn compact(
     mut logs: Vec<LogRow>,
     mut invocations: Vec<InvocationRow>,
 ) -> Compacted {
-    let mut evidence = LinkEvidence::new();
+    let mut evidence = LinkEvidence::new(&HourPartition::of_nanos(BASE_MS * 1_000_000));
     for span in spans {
-        evidence.observe_span(span);
-    }
-    for log in &logs {
-        evidence.observe_log(log);
+        evidence.observe_span(span, Origin::ThisHour);
     }
     for invocation in &invocations {
-        evidence.observe_invocation(invocation);
+        evidence.observe_invocation(invocation, Origin::ThisHour);
     }
-    let resolver = evidence.finish();
+    for log in &logs {
+        evidence.observe_log(log, Origin::ThisHour);
+    }
+    let resolver = evidence;
     let mut summaries = TraceSummaries::new();
     for span in spans {
-        summaries.add_span(span);
+        summaries.observe_span(span);
     }
     for log in &mut logs {
-        resolver.link_log(log);
-        summaries.add_log(log);
+        resolver.resolve(log);
+        summaries.observe_log(log);
     }
     for invocation in &mut invocations {
-        resolver.link_invocation(invocation);
-        summaries.add_invocation(invocation);
+        resolver.resolve_invocation(invocation);
+        summaries.observe_invocation(invocation);
     }
     Compacted {
         logs: logs
