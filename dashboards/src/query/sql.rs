@@ -23,6 +23,7 @@ macro_rules! dashboard_query {
     };
 }
 
+dashboard_query!(TRACE_HOURS, "trace_hours");
 dashboard_query!(TRACE_SPANS, "trace_spans");
 dashboard_query!(TRACE_LOGS, "trace_logs");
 dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
@@ -37,7 +38,8 @@ dashboard_query!(COST_TRACES, "cost_traces");
 dashboard_query!(SEARCH_LOGS, "search_logs");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 12] = [
+pub const ALL: [DashboardQuery; 13] = [
+    TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
     TRACE_INVOCATIONS,

@@ -5,7 +5,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::model::{Invocation, LogLine, Span, SpanNode, TraceDetail};
 
-/// Builds the trace view; `None` when there are no spans.
+/// Builds the trace view; `None` when there are no spans, logs or invocations.
+/// A trace without spans (logs and invocations only) has no span nodes: its
+/// logs are unattached, and its times and services come from its invocations
+/// and logs.
 pub(super) fn assemble(
     trace_id: &str,
     spans: Vec<Span>,
@@ -19,7 +22,7 @@ pub(super) fn assemble(
         .into_iter()
         .filter(|span| seen.insert(span.span_id.clone()))
         .collect();
-    if spans.is_empty() {
+    if spans.is_empty() && logs.is_empty() && invocations.is_empty() {
         return None;
     }
 
@@ -103,12 +106,31 @@ pub(super) fn assemble(
         cost_usd += invocation.cost_usd;
     }
 
-    let start_time = spans.iter().filter_map(|span| span.start_time).min();
-    let end_time = spans.iter().filter_map(|span| span.end_time).max();
-    let services: BTreeSet<String> = spans
-        .iter()
-        .filter_map(|span| span.service.clone())
-        .collect();
+    let (start_time, end_time, services) = if spans.is_empty() {
+        let starts = invocations
+            .iter()
+            .filter_map(|invocation| invocation.start_time.or(invocation.end_time))
+            .chain(unattached_logs.iter().filter_map(|log| log.timestamp));
+        let ends = invocations
+            .iter()
+            .filter_map(|invocation| invocation.end_time)
+            .chain(unattached_logs.iter().filter_map(|log| log.timestamp));
+        let services: BTreeSet<String> = invocations
+            .iter()
+            .filter_map(|invocation| invocation.function.clone())
+            .chain(unattached_logs.iter().filter_map(|log| log.service.clone()))
+            .collect();
+        (starts.min(), ends.max(), services)
+    } else {
+        (
+            spans.iter().filter_map(|span| span.start_time).min(),
+            spans.iter().filter_map(|span| span.end_time).max(),
+            spans
+                .iter()
+                .filter_map(|span| span.service.clone())
+                .collect(),
+        )
+    };
     let error_count = spans.iter().filter(|span| span.is_error()).count();
     let span_count = spans.len();
 

@@ -8,3 +8,4 @@ mod fixture;
 mod queries;
 mod shipped;
 mod simulated;
+mod trace_lookup;
