@@ -194,8 +194,17 @@ fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, Quarant
             reason,
         }
     };
-    let event: SubscriptionEvent = serde_json::from_str(raw.get())
-        .map_err(|error| rejected(format!("unreadable log event: {error}")))?;
+    let event: SubscriptionEvent = serde_json::from_str(raw.get()).map_err(|error| {
+        let text = error.to_string();
+        if text.contains("escape") || text.contains("surrogate") {
+            // serde_json names the symptom; say what it usually is.
+            rejected(format!(
+                "unreadable log event: invalid \\u escape (an unpaired utf-16 surrogate?): {text}"
+            ))
+        } else {
+            rejected(format!("unreadable log event: {text}"))
+        }
+    })?;
     let timestamp_ms = event
         .timestamp
         .as_i64()

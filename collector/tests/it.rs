@@ -6,7 +6,10 @@ mod it {
     pub mod duckdb;
     pub mod field;
     pub mod fixtures;
+    pub mod properties;
+    pub mod real;
     pub mod robustness;
+    pub mod runtimes;
     pub mod s3;
     pub mod sources;
     pub mod support;
