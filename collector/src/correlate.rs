@@ -23,37 +23,12 @@ use std::collections::HashMap;
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::{DecodeLimits, LogBatch, LogEvent};
-use crate::index::rows::{InvocationRow, LogRow, SpanRow};
+use crate::index::rows::{InvocationRow, LogLevel, LogRow, SpanRow};
 use crate::parse::{self, InvocationStatus, ParsedEvent, ParsedLog, PlatformRecord};
 
-/// How a log line was linked to its trace: the `link` column of `logs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// The line carries its trace id.
-    TraceId,
-    /// The line's request id names an invocation whose trace is known.
-    RequestId,
-    /// The line was written on the stream while one invocation was running.
-    Stream,
-}
+pub use crate::index::rows::Link;
 
-impl Link {
-    /// The value stored in the `link` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Link::TraceId => "trace_id",
-            Link::RequestId => "request_id",
-            Link::Stream => "stream",
-        }
-    }
-}
-
-/// An event that could not be indexed, with the reason; it goes to quarantine.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuarantinedEvent {
-    pub event: LogEvent,
-    pub reason: String,
-}
+pub use crate::decode::QuarantinedEvent;
 
 /// The rows one batch produces.
 #[derive(Debug, Default)]
@@ -131,9 +106,13 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
         log_group,
         log_stream,
         events,
+        rejected,
         ..
     } = batch;
-    let mut out = CorrelatedBatch::default();
+    let mut out = CorrelatedBatch {
+        quarantined: rejected,
+        ..CorrelatedBatch::default()
+    };
     let mut parsed: Vec<(LogEvent, ParsedLog)> = Vec::with_capacity(events.len());
     for event in events {
         if event.message.len() > limits.max_event_bytes {
@@ -189,8 +168,11 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 _,
             ) => request_traces.add(request_id, *trace_id, Weight::Platform),
             (None, Some(trace_id)) => {
+                // Our lines and OpenTelemetry's log fields name the trace the code
+                // really ran in; an X-Ray field names Lambda's own context.
                 let weight = match log.format {
                     Some(parse::LineFormat::Tracelake) => Weight::Instrumented,
+                    _ if !log.trace_from_xray => Weight::Instrumented,
                     _ => Weight::Platform,
                 };
                 request_traces.add(request_id, trace_id, weight);
@@ -216,10 +198,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 version,
                 ..
             }) => {
-                starts.insert(
-                    request_id,
-                    (event.timestamp_ms * 1_000_000, version.as_deref()),
-                );
+                starts.insert(request_id, (event.timestamp_ns(), version.as_deref()));
             }
             Some(PlatformRecord::Timeout { request_id }) => {
                 failures.insert(request_id, (InvocationStatus::Timeout, None));
@@ -263,14 +242,14 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 log_group: log_group.clone(),
                 log_stream: log_stream.clone(),
                 start_time_ns,
-                end_time_ns: event.timestamp_ms * 1_000_000,
+                end_time_ns: event.timestamp_ns(),
                 duration_ms: report.duration_ms,
                 billed_duration_ms: report.billed_duration_ms,
                 memory_size_mb: report.memory_size_mb,
                 max_memory_used_mb: report.max_memory_used_mb,
                 init_duration_ms: report.init_duration_ms,
                 cold_start: report.init_duration_ms.is_some(),
-                status: status.as_str(),
+                status,
                 error_type,
                 trace_id: request_traces
                     .get(&report.request_id)
@@ -306,21 +285,23 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
             })
             .unwrap_or_else(|| function.clone());
         out.logs.push(LogRow {
-            timestamp_ns: log
-                .timestamp_ns
-                .unwrap_or(event.timestamp_ms.saturating_mul(1_000_000)),
+            timestamp_ns: parse::time::row_timestamp_ns(log.time, event.timestamp_ms),
             trace_id: trace_id.map(|id| id.to_string()),
             span_id: log.span_id.map(|id| id.to_string()),
             request_id: log.request_id,
             service: Some(service),
-            level: log.level,
+            level: log.level.and_then(LogLevel::parse),
             message: log.message,
             attributes: log.attributes,
             log_group: log_group.clone(),
             log_stream: log_stream.clone(),
             event_id: event.id,
-            format: log.format.unwrap_or(parse::LineFormat::Plain).as_str(),
-            link: link.map(Link::as_str),
+            format: log
+                .format
+                .unwrap_or(parse::LineFormat::Plain)
+                .as_str()
+                .into(),
+            link,
         });
         out.events_indexed += 1;
     }
@@ -401,6 +382,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, m)| event(i as u32, m))
                 .collect(),
+            ..LogBatch::default()
         }
     }
 

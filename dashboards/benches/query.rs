@@ -23,14 +23,14 @@ use std::time::Instant;
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, TimestampNanosecondArray};
 use arrow::datatypes::TimestampNanosecondType;
-use tracelake_collector::index::read::read_table;
-use tracelake_collector::index::schema;
-use tracelake_collector::index::writer::encode_parquet;
 use tracelake_collector::{Collector, IndexStore};
 use tracelake_dashboards::query::sql;
 use tracelake_dashboards::query::{
     EngineOptions, ParamValue, Params, QueryEngine, TimeRange, TraceSearch,
 };
+use tracelake_index::read::read_table;
+use tracelake_index::schema;
+use tracelake_index::writer::encode_parquet;
 use tracelake_simulator::{SimulationConfig, simulate};
 
 const DAY_NS: i64 = 86_400 * 1_000_000_000;

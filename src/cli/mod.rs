@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod aws;
 pub mod demo;
+pub mod firehose;
 pub mod ingest;
 pub mod query;
 pub mod serve;

@@ -4,7 +4,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{TracesData, span, status};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
-use crate::index::rows::{SpanEventRow, SpanLinkRow, SpanRow};
+use crate::index::rows::{SpanEventRow, SpanKind, SpanLinkRow, SpanRow, StatusCode};
 
 /// Why a span could not become a row.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +16,26 @@ pub enum SpanError {
     #[error("span {name:?} has an invalid span id")]
     InvalidSpanId { name: String },
 }
+
+/// Span attributes that hold the Lambda request id: the semantic convention
+/// (`faas.invocation_id`), its old name (`faas.execution`, still written by
+/// older AWS Distro for OpenTelemetry layers), and other tracers' keys.
+const REQUEST_ID_ATTRIBUTES: [&str; 5] = [
+    "faas.invocation_id",
+    "faas.execution",
+    "aws.lambda.request_id",
+    "aws.lambda.invocation_id",
+    "request_id",
+];
+
+/// Span attributes that say a span ran in a cold start: the semantic
+/// convention (`faas.coldstart`) and other tracers' spellings.
+const COLD_START_ATTRIBUTES: [&str; 4] = [
+    "faas.coldstart",
+    "faas.cold_start",
+    "aws.lambda.cold_start",
+    "cold_start",
+];
 
 /// Converts every span of `data` to a row. The log group and stream are filled
 /// in later by the pipeline. A span with invalid ids fails the whole line, so
@@ -61,13 +81,13 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                 let (status_code, status_message) = match &span.status {
                     Some(status) => (
                         match status::StatusCode::try_from(status.code) {
-                            Ok(status::StatusCode::Ok) => "ok",
-                            Ok(status::StatusCode::Error) => "error",
-                            _ => "unset",
+                            Ok(status::StatusCode::Ok) => StatusCode::Ok,
+                            Ok(status::StatusCode::Error) => StatusCode::Error,
+                            _ => StatusCode::Unset,
                         },
                         Some(status.message.clone()).filter(|m| !m.is_empty()),
                     ),
-                    None => ("unset", None),
+                    None => (StatusCode::Unset, None),
                 };
                 let start = span.start_time_unix_nano.min(i64::MAX as u64) as i64;
                 let end = (span.end_time_unix_nano.min(i64::MAX as u64) as i64).max(start);
@@ -77,21 +97,27 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     parent_span_id,
                     name: span.name.clone(),
                     kind: match span::SpanKind::try_from(span.kind) {
-                        Ok(span::SpanKind::Server) => "server",
-                        Ok(span::SpanKind::Client) => "client",
-                        Ok(span::SpanKind::Producer) => "producer",
-                        Ok(span::SpanKind::Consumer) => "consumer",
-                        _ => "internal",
+                        Ok(span::SpanKind::Server) => SpanKind::Server,
+                        Ok(span::SpanKind::Client) => SpanKind::Client,
+                        Ok(span::SpanKind::Producer) => SpanKind::Producer,
+                        Ok(span::SpanKind::Consumer) => SpanKind::Consumer,
+                        _ => SpanKind::Internal,
                     },
                     service: service.clone(),
                     start_time_ns: start,
                     end_time_ns: end,
                     status_code,
                     status_message,
-                    request_id: attribute("faas.invocation_id"),
+                    request_id: REQUEST_ID_ATTRIBUTES
+                        .iter()
+                        .find_map(|key| attribute(key))
+                        .filter(|id| !super::runtime::is_placeholder_request_id(id)),
                     faas_name: faas_name.clone(),
                     faas_trigger: attribute("faas.trigger"),
-                    cold_start: attribute("faas.coldstart").map(|v| v == "true"),
+                    cold_start: COLD_START_ATTRIBUTES
+                        .iter()
+                        .find_map(|key| attribute(key))
+                        .map(|v| v.eq_ignore_ascii_case("true") || v == "1"),
                     cloud_region: cloud_region.clone(),
                     cloud_account_id: attribute("cloud.account.id")
                         .or_else(|| resource_account.clone()),

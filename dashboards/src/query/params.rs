@@ -53,8 +53,8 @@ impl TimeRange {
 
 /// The `dt || hour` key (`YYYY-MM-DDHH`) of the hour partition holding `time_ns`.
 pub fn partition_key(time_ns: i64) -> String {
-    let time = DateTime::<Utc>::from_timestamp_nanos(time_ns);
-    time.format("%Y-%m-%d%H").to_string()
+    let partition = tracelake_index::schema::HourPartition::of_nanos(time_ns);
+    format!("{}{:02}", partition.date, partition.hour)
 }
 
 /// A timestamp in nanoseconds as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).

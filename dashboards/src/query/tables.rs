@@ -1,13 +1,13 @@
 //! The tables of the index (DESIGN.md "Index (format v1)") as DataFusion sees them.
 //!
-//! The schemas are the collector's (`tracelake_collector::index::schema`, the one
+//! The schemas are the index crate's (`tracelake_index::schema`, the one
 //! definition of the format): file schemas without the `dt` and `hour` partition
 //! columns that the Hive layout adds. They are declared rather than inferred so
 //! that an empty index still answers queries, and so that opening an index on
 //! S3 never reads every file footer.
 
 use arrow::datatypes::SchemaRef;
-use tracelake_collector::index::schema;
+use tracelake_index::schema;
 
 /// The index format version, the first path segment under the root.
 pub const FORMAT_VERSION: &str = schema::FORMAT_VERSION_DIR;

@@ -16,11 +16,10 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest as _, Sha256};
 
-use super::columns;
-use super::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
-use super::schema::{self, HourPartition};
-use super::store::{IndexStore, StoreError};
-use crate::correlate::QuarantinedEvent;
+use crate::columns;
+use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceIndexRow};
+use crate::schema::{self, HourPartition};
+use crate::store::{IndexStore, StoreError};
 
 /// Row groups hold about this many rows (DESIGN.md "Index").
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -68,7 +67,7 @@ pub fn segment_name(
     }
     let digest = hasher.finalize();
     let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    let function = crate::correlate::function_of_log_group(log_group);
+    let function = log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group);
     let readable: String = function
         .chars()
         .map(|c| {
@@ -163,7 +162,7 @@ pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
         row.min_start_ns = row.min_start_ns.min(span.start_time_ns);
         row.max_end_ns = row.max_end_ns.max(span.end_time_ns);
         row.span_count += 1;
-        row.error_count += i64::from(span.status_code == "error");
+        row.error_count += i64::from(span.status_code == StatusCode::Error);
         if span.parent_span_id.is_none() {
             row.root_service = Some(span.service.clone());
             row.root_name = Some(span.name.clone());
@@ -179,6 +178,19 @@ pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
             row
         })
         .collect()
+}
+
+/// One event of a decoded batch that could not be indexed, as quarantine keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantineEvent<'a> {
+    /// CloudWatch's event id.
+    pub id: &'a str,
+    /// CloudWatch's event time, in milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// Why it could not be indexed.
+    pub reason: &'a str,
+    /// The event's text.
+    pub message: &'a str,
 }
 
 /// Writes rows and quarantine records into an [`IndexStore`].
@@ -291,16 +303,16 @@ impl IndexWriter {
         source: &str,
         log_group: &str,
         log_stream: &str,
-        events: &[QuarantinedEvent],
+        events: impl IntoIterator<Item = QuarantineEvent<'_>>,
     ) -> Result<String, StoreError> {
         let events: Vec<serde_json::Value> = events
-            .iter()
+            .into_iter()
             .map(|q| {
                 serde_json::json!({
-                    "id": q.event.id,
-                    "timestamp": q.event.timestamp_ms,
+                    "id": q.id,
+                    "timestamp": q.timestamp_ms,
                     "reason": q.reason,
-                    "message": q.event.message,
+                    "message": q.message,
                 })
             })
             .collect();

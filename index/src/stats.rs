@@ -3,8 +3,8 @@
 use parquet::file::reader::FileReader as _;
 use parquet::file::serialized_reader::SerializedFileReader;
 
-use super::schema;
-use super::store::{IndexStore, StoreError};
+use crate::schema;
+use crate::store::{IndexStore, StoreError};
 
 /// Rows and files of one table partition.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

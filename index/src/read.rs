@@ -4,9 +4,9 @@
 use arrow::array::{Array, AsArray as _, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::schema;
-use super::stats::StatsError;
-use super::store::IndexStore;
+use crate::schema;
+use crate::stats::StatsError;
+use crate::store::IndexStore;
 
 /// Every row of one table, as the record batches of its files in path order.
 pub async fn read_table(store: &IndexStore, table: &str) -> Result<Vec<RecordBatch>, StatsError> {

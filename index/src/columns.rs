@@ -1,4 +1,4 @@
-//! Rows to Arrow record batches, one function per table, matching [`super::schema`].
+//! Rows to Arrow record batches, one function per table, matching [`crate::schema`].
 
 use std::sync::Arc;
 
@@ -10,8 +10,10 @@ use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field};
 use arrow::error::ArrowError;
 
-use super::rows::{InvocationRow, LogRow, SpanEventRow, SpanLinkRow, SpanRow, TraceIndexRow};
-use super::schema;
+use crate::rows::{
+    InvocationRow, Link, LogLevel, LogRow, SpanEventRow, SpanLinkRow, SpanRow, TraceIndexRow,
+};
+use crate::schema;
 
 fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values))
@@ -118,7 +120,7 @@ pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
         strings(rows.iter().map(|r| r.span_id.as_str())),
         optional_strings(rows.iter().map(|r| r.parent_span_id.as_deref())),
         strings(rows.iter().map(|r| r.name.as_str())),
-        strings(rows.iter().map(|r| r.kind)),
+        strings(rows.iter().map(|r| r.kind.as_str())),
         strings(rows.iter().map(|r| r.service.as_str())),
         timestamps(rows.iter().map(|r| r.start_time_ns)),
         timestamps(rows.iter().map(|r| r.end_time_ns)),
@@ -126,7 +128,7 @@ pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
             rows.iter()
                 .map(|r| r.end_time_ns.saturating_sub(r.start_time_ns)),
         )),
-        strings(rows.iter().map(|r| r.status_code)),
+        strings(rows.iter().map(|r| r.status_code.as_str())),
         optional_strings(rows.iter().map(|r| r.status_message.as_deref())),
         optional_strings(rows.iter().map(|r| r.request_id.as_deref())),
         optional_strings(rows.iter().map(|r| r.faas_name.as_deref())),
@@ -154,14 +156,14 @@ pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
         optional_strings(rows.iter().map(|r| r.span_id.as_deref())),
         optional_strings(rows.iter().map(|r| r.request_id.as_deref())),
         optional_strings(rows.iter().map(|r| r.service.as_deref())),
-        optional_strings(rows.iter().map(|r| r.level)),
+        optional_strings(rows.iter().map(|r| r.level.map(LogLevel::as_str))),
         strings(rows.iter().map(|r| r.message.as_str())),
         Arc::new(string_maps(rows.iter().map(|r| r.attributes.as_slice()))?),
         strings(rows.iter().map(|r| r.log_group.as_str())),
         strings(rows.iter().map(|r| r.log_stream.as_str())),
         strings(rows.iter().map(|r| r.event_id.as_str())),
-        strings(rows.iter().map(|r| r.format)),
-        optional_strings(rows.iter().map(|r| r.link)),
+        strings(rows.iter().map(|r| r.format.as_ref())),
+        optional_strings(rows.iter().map(|r| r.link.map(Link::as_str))),
     ];
     RecordBatch::try_new(schema::logs_schema(), columns)
 }
@@ -192,7 +194,7 @@ pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowErr
         Arc::new(BooleanArray::from_iter(
             rows.iter().map(|r| Some(r.cold_start)),
         )),
-        strings(rows.iter().map(|r| r.status)),
+        strings(rows.iter().map(|r| r.status.as_str())),
         optional_strings(rows.iter().map(|r| r.error_type.as_deref())),
         optional_strings(rows.iter().map(|r| r.trace_id.as_deref())),
         Arc::new(BooleanArray::from_iter(rows.iter().map(|r| r.sampled))),

@@ -1,0 +1,204 @@
+#![allow(missing_docs)] // Each field is the column of the same name; see schema.rs.
+//! Rows of the index tables, as the pipeline builds them before they become
+//! Arrow columns. Field names and meanings follow [`crate::schema`].
+//!
+//! Closed sets of values are enums with one string form each ([`SpanKind`],
+//! [`StatusCode`], [`LogLevel`], [`Link`], [`InvocationStatus`]): the form
+//! written to Parquet, read back, and matched in SQL.
+
+use std::borrow::Cow;
+
+/// Declares a closed set of column values: the enum, its one string form
+/// (`as_str`), and the inverse (`parse`), which is `None` for anything else.
+macro_rules! column_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as stored in the column.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The value a column string stands for, `None` for anything else.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+column_enum! {
+    /// `spans.kind`: the OpenTelemetry span kind.
+    #[derive(Default)]
+    SpanKind {
+        Server => "server",
+        Client => "client",
+        Producer => "producer",
+        Consumer => "consumer",
+        #[default]
+        Internal => "internal",
+    }
+}
+
+column_enum! {
+    /// `spans.status_code`: the OpenTelemetry span status.
+    #[derive(Default)]
+    StatusCode {
+        #[default]
+        Unset => "unset",
+        Ok => "ok",
+        Error => "error",
+    }
+}
+
+column_enum! {
+    /// `logs.level`: a log line's severity, normalised from the runtimes' spellings.
+    LogLevel {
+        Trace => "TRACE",
+        Debug => "DEBUG",
+        Info => "INFO",
+        Warn => "WARN",
+        Error => "ERROR",
+        Fatal => "FATAL",
+    }
+}
+
+column_enum! {
+    /// `logs.link`: how a log line was linked to its trace.
+    Link {
+        /// The line carries its trace id.
+        TraceId => "trace_id",
+        /// The line's request id names an invocation whose trace is known.
+        RequestId => "request_id",
+        /// The line was written on its stream while one invocation was running.
+        Stream => "stream",
+    }
+}
+
+column_enum! {
+    /// `invocations.status`: how an invocation ended.
+    #[derive(Default)]
+    InvocationStatus {
+        #[default]
+        Success => "success",
+        Error => "error",
+        Timeout => "timeout",
+    }
+}
+
+/// One row of `spans`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpanRow {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    pub kind: SpanKind,
+    pub service: String,
+    pub start_time_ns: i64,
+    pub end_time_ns: i64,
+    pub status_code: StatusCode,
+    pub status_message: Option<String>,
+    pub request_id: Option<String>,
+    pub faas_name: Option<String>,
+    pub faas_trigger: Option<String>,
+    pub cold_start: Option<bool>,
+    pub cloud_region: Option<String>,
+    pub cloud_account_id: Option<String>,
+    pub attributes: Vec<(String, String)>,
+    pub resource_attributes: Vec<(String, String)>,
+    pub events: Vec<SpanEventRow>,
+    pub links: Vec<SpanLinkRow>,
+    pub log_group: String,
+    pub log_stream: String,
+}
+
+/// One element of `spans.events`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpanEventRow {
+    pub time_ns: i64,
+    pub name: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// One element of `spans.links`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpanLinkRow {
+    pub trace_id: String,
+    pub span_id: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// One row of `logs`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogRow {
+    pub timestamp_ns: i64,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub request_id: Option<String>,
+    pub service: Option<String>,
+    pub level: Option<LogLevel>,
+    pub message: String,
+    pub attributes: Vec<(String, String)>,
+    pub log_group: String,
+    pub log_stream: String,
+    pub event_id: String,
+    /// Which line format the line was read as (the collector's `parse::LineFormat`).
+    pub format: Cow<'static, str>,
+    /// How the line was linked to its trace, if it was.
+    pub link: Option<Link>,
+}
+
+/// One row of `invocations`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InvocationRow {
+    pub request_id: String,
+    pub function: String,
+    pub function_version: Option<String>,
+    pub log_group: String,
+    pub log_stream: String,
+    pub start_time_ns: Option<i64>,
+    pub end_time_ns: i64,
+    pub duration_ms: f64,
+    pub billed_duration_ms: Option<i64>,
+    pub memory_size_mb: Option<i64>,
+    pub max_memory_used_mb: Option<i64>,
+    pub init_duration_ms: Option<f64>,
+    pub cold_start: bool,
+    pub status: InvocationStatus,
+    pub error_type: Option<String>,
+    pub trace_id: Option<String>,
+    pub sampled: Option<bool>,
+}
+
+/// One row of `trace_index`: what one segment saw of one trace in one hour.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceIndexRow {
+    pub trace_id: String,
+    pub min_start_ns: i64,
+    pub max_end_ns: i64,
+    pub root_service: Option<String>,
+    pub root_name: Option<String>,
+    pub span_count: i64,
+    pub error_count: i64,
+    pub services: Vec<String>,
+}
