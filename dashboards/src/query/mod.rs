@@ -8,6 +8,8 @@
 //! Each query method binds its parameters to one SQL file of `dashboards/queries/`
 //! (see [`sql`]) and reads the result into a type of [`model`].
 
+mod correlation;
+pub mod limits;
 pub mod model;
 pub mod params;
 pub mod rows;
@@ -19,13 +21,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use object_store::aws::AmazonS3Builder;
 use serde::de::DeserializeOwned;
 use tracelake_instrumentation::wire::ids::TraceId;
@@ -83,9 +86,29 @@ pub enum QueryError {
         /// DataFusion's error.
         source: Box<DataFusionError>,
     },
-    /// Ad-hoc SQL was rejected or failed.
+    /// Ad-hoc SQL was rejected: bad syntax, unknown table, a value that does
+    /// not cast (a client error).
     #[error("sql failed: {0}")]
     Sql(Box<DataFusionError>),
+    /// A query ran past the engine's timeout and was stopped.
+    #[error("query {query} stopped after the {seconds} s timeout")]
+    Timeout {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The timeout.
+        seconds: f64,
+    },
+    /// A query needed more memory than the engine's pool allows and could not
+    /// spill.
+    #[error("query {query} refused: it needs more memory than the {limit_mb} MB limit ({source})")]
+    ResourcesExhausted {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The pool size.
+        limit_mb: usize,
+        /// DataFusion's error.
+        source: Box<DataFusionError>,
+    },
     /// A result row did not have the expected shape.
     #[error("unexpected row from {query}: {source}")]
     Decode {
@@ -106,6 +129,15 @@ pub struct EngineOptions {
     /// How long after its X-Ray epoch a trace's spans are looked for. Async hops
     /// (queues, Step Functions) can continue a trace long after it began.
     pub trace_lookahead_ns: i64,
+    /// Size of the memory pool shared by all queries; operators that can
+    /// spill (sorts, aggregations) spill to disk past it, others fail.
+    pub memory_limit_bytes: usize,
+    /// How long one query may run before it is stopped.
+    pub query_timeout: std::time::Duration,
+    /// Most rows ad-hoc SQL returns; the answer says when it was cut.
+    pub sql_row_cap: usize,
+    /// Most spans one Jaeger search returns, over all its traces.
+    pub span_budget: usize,
 }
 
 impl Default for EngineOptions {
@@ -114,6 +146,10 @@ impl Default for EngineOptions {
             price_per_gb_second: DEFAULT_PRICE_PER_GB_SECOND,
             trace_lookback_ns: HOUR_NS,
             trace_lookahead_ns: 6 * HOUR_NS,
+            memory_limit_bytes: limits::DEFAULT_MEMORY_LIMIT_BYTES,
+            query_timeout: limits::DEFAULT_QUERY_TIMEOUT,
+            sql_row_cap: limits::DEFAULT_SQL_ROW_CAP,
+            span_budget: limits::DEFAULT_SPAN_BUDGET,
         }
     }
 }
@@ -211,7 +247,9 @@ pub struct LogSearch {
     pub service: Option<String>,
     /// Trace.
     pub trace_id: Option<String>,
-    /// Most lines returned.
+    /// Lambda request id (exact).
+    pub request_id: Option<String>,
+    /// Most lines returned; the answer says when more matched.
     pub limit: i64,
 }
 
@@ -224,12 +262,22 @@ impl LogSearch {
             level: None,
             service: None,
             trace_id: None,
+            request_id: None,
             limit: 100,
         }
     }
 
     /// The bound parameters of `search_logs.sql`.
     pub fn params(&self) -> Result<Params, QueryError> {
+        // One more than asked, to tell the caller whether it was cut.
+        Ok(self.filter_params()?.with(
+            "limit",
+            ParamValue::Int(Some(positive_limit(self.limit)?.saturating_add(1))),
+        ))
+    }
+
+    /// The filters alone (no limit), as `log_histogram.sql` takes them.
+    pub fn filter_params(&self) -> Result<Params, QueryError> {
         let trace_id = match &self.trace_id {
             Some(text) => Some(
                 TraceId::parse_any(text)
@@ -244,7 +292,7 @@ impl LogSearch {
             .text("level", self.level.as_deref())
             .text("service", self.service.as_deref())
             .text("trace_id", trace_id.as_deref())
-            .with("limit", ParamValue::Int(Some(positive_limit(self.limit)?))))
+            .text("request_id", self.request_id.as_deref()))
     }
 }
 
@@ -268,6 +316,7 @@ pub struct QueryEngine {
     context: SessionContext,
     root: Url,
     options: EngineOptions,
+    stats: Arc<limits::QueryStats>,
 }
 
 impl std::fmt::Debug for QueryEngine {
@@ -317,7 +366,20 @@ impl QueryEngine {
             .with_information_schema(true)
             .set_bool("datafusion.execution.parquet.pushdown_filters", true)
             .set_bool("datafusion.execution.parquet.reorder_filters", true);
-        let context = SessionContext::new_with_config(config);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(limits::memory_pool(options.memory_limit_bytes))
+            .build_arc()
+            .map_err(|error| QueryError::Query {
+                query: "runtime",
+                source: Box::new(error),
+            })?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(limits::YieldEveryOperator))
+            .build();
+        let context = SessionContext::new_with_state(state);
         if root.scheme() == "s3" {
             let store = AmazonS3Builder::from_env()
                 .with_url(root.as_str())
@@ -376,6 +438,7 @@ impl QueryEngine {
             context,
             root,
             options,
+            stats: Arc::default(),
         })
     }
 
@@ -394,25 +457,77 @@ impl QueryEngine {
         &self.context
     }
 
+    /// How many queries ran and are running.
+    pub fn stats(&self) -> &limits::QueryStats {
+        &self.stats
+    }
+
     /// Runs one dashboard SQL file with its parameters and returns the rows.
     pub async fn run(
         &self,
         query: &DashboardQuery,
         params: &Params,
     ) -> Result<Vec<Row>, QueryError> {
-        let failed = |source: DataFusionError| QueryError::Query {
-            query: query.name,
-            source: Box::new(source),
-        };
-        let frame = self
-            .context
-            .sql_with_options(query.sql, read_only())
-            .await
-            .map_err(failed)?
-            .with_param_values(params.to_param_values())
-            .map_err(failed)?;
-        let batches = frame.collect().await.map_err(failed)?;
-        Ok(rows::batches_to_rows(&batches))
+        let context = self.context.clone();
+        let text = query.sql;
+        let values = params.to_param_values();
+        let capped = self
+            .bounded(query.name, None, async move {
+                context
+                    .sql_with_options(text, read_only())
+                    .await?
+                    .with_param_values(values)
+            })
+            .await?;
+        Ok(rows::batches_to_rows(&capped.batches))
+    }
+
+    /// Plans and runs one query under the engine's limits: counted in
+    /// [`QueryEngine::stats`] until it really stops, answered with a timeout
+    /// error at [`EngineOptions::query_timeout`], cut at `row_cap` rows.
+    ///
+    /// The query runs in its own task, so that the caller (an HTTP handler)
+    /// stays responsive while DataFusion computes: when the caller is dropped
+    /// (the client went away) or the timeout passes, the task is aborted and
+    /// DataFusion's own tasks with it.
+    async fn bounded(
+        &self,
+        name: &'static str,
+        row_cap: Option<usize>,
+        plan: impl Future<Output = Result<datafusion::dataframe::DataFrame, DataFusionError>>
+        + Send
+        + 'static,
+    ) -> Result<limits::Capped, QueryError> {
+        let running = self.stats.begin();
+        let limit_bytes = self.options.memory_limit_bytes;
+        let task = tokio::spawn(async move {
+            let _running = running;
+            let frame = plan.await.map_err(|error| {
+                // Ad-hoc SQL that does not plan is the client's mistake.
+                if name == "sql"
+                    && limits::failure_kind(&error) != limits::FailureKind::ResourcesExhausted
+                {
+                    QueryError::Sql(Box::new(error))
+                } else {
+                    failure(name, limit_bytes, error)
+                }
+            })?;
+            limits::collect_capped(frame, row_cap)
+                .await
+                .map_err(|error| failure(name, limit_bytes, error))
+        });
+        let _abort = limits::AbortOnDrop(task.abort_handle());
+        match tokio::time::timeout(self.options.query_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join_error)) => Err(QueryError::Query {
+                query: name,
+                source: Box::new(DataFusionError::ExecutionJoin(Box::new(join_error))),
+            }),
+            Err(_elapsed) => Err(QueryError::Timeout {
+                query: name,
+                seconds: self.options.query_timeout.as_secs_f64(),
+            }),
+        }
     }
 
     async fn run_typed<T: DeserializeOwned>(
@@ -434,17 +549,15 @@ impl QueryEngine {
             .collect()
     }
 
-    /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`).
-    pub async fn sql(&self, text: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        let frame = self
-            .context
-            .sql_with_options(text, read_only())
-            .await
-            .map_err(|error| QueryError::Sql(Box::new(error)))?;
-        frame
-            .collect()
-            .await
-            .map_err(|error| QueryError::Sql(Box::new(error)))
+    /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`), cut
+    /// at [`EngineOptions::sql_row_cap`] rows.
+    pub async fn sql(&self, text: &str) -> Result<limits::Capped, QueryError> {
+        let context = self.context.clone();
+        let text = text.to_owned();
+        self.bounded("sql", Some(self.options.sql_row_cap), async move {
+            context.sql_with_options(&text, read_only()).await
+        })
+        .await
     }
 
     /// The time range a trace lookup scans: the given one, else around the
@@ -596,6 +709,58 @@ impl QueryEngine {
         Ok(found)
     }
 
+    /// Full traces for a Jaeger search in one query: the spans of the matching
+    /// traces (no logs or invocations), at most [`EngineOptions::span_budget`]
+    /// spans in all. The flag is true when the budget cut the answer (the last
+    /// trace may then miss spans, and older matches are left out).
+    pub async fn search_trace_spans(
+        &self,
+        search: &TraceSearch,
+    ) -> Result<(Vec<TraceDetail>, bool), QueryError> {
+        let budget = i64::try_from(self.options.span_budget).unwrap_or(i64::MAX);
+        let params = search
+            .params()?
+            .with("span_budget", ParamValue::Int(Some(budget)));
+        let spans: Vec<Span> = self.run_typed(&sql::SEARCH_TRACE_SPANS, &params).await?;
+        let truncated = spans.len() >= self.options.span_budget;
+        let mut by_trace: Vec<(String, Vec<Span>)> = Vec::new();
+        for span in spans {
+            match by_trace.last_mut() {
+                Some((trace_id, list)) if *trace_id == span.trace_id => list.push(span),
+                _ => by_trace.push((span.trace_id.clone(), vec![span])),
+            }
+        }
+        let traces = by_trace
+            .into_iter()
+            .filter_map(|(trace_id, spans)| {
+                trace::assemble(
+                    &trace_id,
+                    spans,
+                    Vec::new(),
+                    Vec::new(),
+                    self.options.price_per_gb_second,
+                )
+            })
+            .collect();
+        Ok((traces, truncated))
+    }
+
+    /// The correlation report over the range: per service, its log lines by
+    /// link kind, its invocations without a trace and the calls to it whose
+    /// context did not arrive, worst first (see `correlation.rs`).
+    pub async fn correlation(
+        &self,
+        range: &TimeRange,
+    ) -> Result<Vec<ServiceCorrelation>, QueryError> {
+        let params = Params::new().range(range, PARTITION_SLACK_NS);
+        let (logs, invocations, calls) = futures::try_join!(
+            self.run_typed::<CorrelationLogs>(&sql::CORRELATION_LOGS, &params),
+            self.run_typed::<CorrelationInvocations>(&sql::CORRELATION_INVOCATIONS, &params),
+            self.run_typed::<CorrelationCalls>(&sql::CORRELATION_CALLS, &params),
+        )?;
+        Ok(correlation::merge(logs, invocations, calls))
+    }
+
     /// Services with spans in the range.
     pub async fn services(&self, range: &TimeRange) -> Result<Vec<ServiceSummary>, QueryError> {
         self.run_typed(&sql::SERVICES, &Params::new().range(range, 0))
@@ -630,6 +795,30 @@ impl QueryEngine {
         operation: Option<&str>,
         bucket_seconds: i64,
     ) -> Result<Vec<RedPoint>, QueryError> {
+        self.red_series(range, service, operation, bucket_seconds, true)
+            .await
+    }
+
+    /// RED series per service (all its operations together: the percentiles
+    /// are over all its entry spans), in buckets of `bucket_seconds`.
+    pub async fn service_red(
+        &self,
+        range: &TimeRange,
+        service: Option<&str>,
+        bucket_seconds: i64,
+    ) -> Result<Vec<RedPoint>, QueryError> {
+        self.red_series(range, service, None, bucket_seconds, false)
+            .await
+    }
+
+    async fn red_series(
+        &self,
+        range: &TimeRange,
+        service: Option<&str>,
+        operation: Option<&str>,
+        bucket_seconds: i64,
+        by_operation: bool,
+    ) -> Result<Vec<RedPoint>, QueryError> {
         if !(1..=86_400).contains(&bucket_seconds) || 86_400 % bucket_seconds != 0 {
             return Err(QueryError::InvalidParameter {
                 name: "bucket",
@@ -640,7 +829,8 @@ impl QueryEngine {
             .range(range, 0)
             .text("service", service)
             .text("operation", operation)
-            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds));
+            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds))
+            .with("by_operation", ParamValue::Bool(by_operation));
         let mut points: Vec<RedPoint> = self.run_typed(&sql::RED, &params).await?;
         for point in &mut points {
             point.rate_per_second = point.request_count as f64 / bucket_seconds as f64;
@@ -695,9 +885,37 @@ impl QueryEngine {
             .await
     }
 
-    /// Log lines matching a search, most recent first.
-    pub async fn search_logs(&self, search: &LogSearch) -> Result<Vec<LogHit>, QueryError> {
-        self.run_typed(&sql::SEARCH_LOGS, &search.params()?).await
+    /// Log lines matching a search, most recent first, at most `limit` of
+    /// them; [`LogPage::truncated`] says when more matched.
+    pub async fn search_logs(&self, search: &LogSearch) -> Result<LogPage, QueryError> {
+        let mut lines: Vec<LogHit> = self.run_typed(&sql::SEARCH_LOGS, &search.params()?).await?;
+        let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
+        let truncated = lines.len() > limit;
+        lines.truncate(limit);
+        Ok(LogPage {
+            lines,
+            limit: search.limit,
+            truncated,
+        })
+    }
+
+    /// Lines matching a log search (its limit aside) per level and bucket of
+    /// `bucket_seconds`, for a volume histogram.
+    pub async fn log_histogram(
+        &self,
+        search: &LogSearch,
+        bucket_seconds: i64,
+    ) -> Result<Vec<LogVolume>, QueryError> {
+        if !(1..=86_400).contains(&bucket_seconds) || 86_400 % bucket_seconds != 0 {
+            return Err(QueryError::InvalidParameter {
+                name: "bucket",
+                reason: format!("{bucket_seconds} s does not divide a day evenly"),
+            });
+        }
+        let params = search
+            .filter_params()?
+            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds));
+        self.run_typed(&sql::LOG_HISTOGRAM, &params).await
     }
 
     /// The end of default time ranges: the end of the newest hour of spans, so
@@ -786,6 +1004,22 @@ async fn list_partition_values(
         .filter_map(|path| path.filename())
         .filter_map(|name| name.strip_prefix(&key).map(str::to_owned))
         .collect())
+}
+
+/// A DataFusion failure as the caller can act on it.
+fn failure(name: &'static str, limit_bytes: usize, error: DataFusionError) -> QueryError {
+    match limits::failure_kind(&error) {
+        limits::FailureKind::ResourcesExhausted => QueryError::ResourcesExhausted {
+            query: name,
+            limit_mb: limit_bytes >> 20,
+            source: Box::new(error),
+        },
+        limits::FailureKind::Rejected if name == "sql" => QueryError::Sql(Box::new(error)),
+        _ => QueryError::Query {
+            query: name,
+            source: Box::new(error),
+        },
+    }
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {

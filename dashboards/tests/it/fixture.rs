@@ -140,6 +140,17 @@ impl Builder {
     ) -> String {
         let span_id = self.span_id();
         let cold = kind == "server" || kind == "consumer";
+        let mut attributes = json!({"http.route": name, "tenant": if start_ns % 2 == 0 { "acme" } else { "globex" }});
+        // A client span names its callee, as OpenTelemetry HTTP clients do.
+        let callee = match name {
+            "call orders" => Some("orders"),
+            "charge card" => Some("payments"),
+            "reserve stock" => Some("inventory"),
+            _ => None,
+        };
+        if let (Some(callee), Some(map)) = (callee, attributes.as_object_mut()) {
+            map.insert("peer.service".to_owned(), json!(callee));
+        }
         self.fleet.spans.push(json!({
             "trace_id": trace,
             "span_id": span_id,
@@ -158,7 +169,7 @@ impl Builder {
             "cold_start": cold && self.invocations_seen.get(service).copied().unwrap_or(0) == 0,
             "cloud_region": "us-east-1",
             "cloud_account_id": "123456789012",
-            "attributes": {"http.route": name, "tenant": if start_ns % 2 == 0 { "acme" } else { "globex" }},
+            "attributes": attributes,
             "resource_attributes": {"service.name": service, "cloud.provider": "aws"},
             "events": if error { json!([{"time": start_ns + duration_ns, "name": "exception", "attributes": {"exception.type": "CardDeclined"}}]) } else { json!([]) },
             "links": links,
