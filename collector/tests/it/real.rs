@@ -202,6 +202,32 @@ fn node_pino_with_opentelemetry_instrumentation() {
     }
 }
 
+#[test]
+fn python_opentelemetry_logging_instrumentation_in_text_lines() {
+    let (out, expected, _) = case("python_otel_logging_instrumentation");
+    let xray = xray_as_w3c(&expected);
+    let rows = app_rows(&out);
+    let records = expected["records"].as_array().expect("records");
+    assert_eq!(rows.len(), records.len(), "{rows:#?}");
+    for (row, record) in rows.iter().zip(records) {
+        assert_eq!(level(row).as_deref(), record["level"].as_str(), "{row:?}");
+        assert!(row.message.contains(text(record, "message")));
+        match record["trace_id"].as_str() {
+            // Inside a span: the line names its trace and is linked by it.
+            Some(trace) => {
+                assert_eq!(row.trace_id.as_deref(), Some(trace), "{row:?}");
+                assert_eq!(row.span_id.as_deref(), record["span_id"].as_str());
+                assert_eq!(link(row).as_deref(), Some("trace_id"));
+            }
+            // Outside (trace_id=0): linked by its position in the invocation.
+            None => {
+                assert_eq!(row.trace_id.as_deref(), Some(xray.as_str()), "{row:?}");
+                assert_eq!(link(row).as_deref(), Some("stream"));
+            }
+        }
+    }
+}
+
 /// Every span the library's in-memory exporter saw is a `spans` row with the
 /// same ids, name and parent; the invocation is linked to the library's trace.
 fn assert_spans(name: &str) {
