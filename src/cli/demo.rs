@@ -29,6 +29,9 @@ pub struct DemoArgs {
     /// instead of in groups the size of a Kinesis invocation.
     #[arg(long)]
     pub no_batch: bool,
+    /// Leave the ingested segments uncompacted.
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 /// Runs the command.
@@ -99,6 +102,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.control_messages
     );
 
+    if !args.no_compact {
+        let compact_started = Instant::now();
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(&store))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            &store,
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            true,
+        ))?;
+        println!(
+            "compacted {} hour(s) in {:.1} s:",
+            reports.len(),
+            compact_started.elapsed().as_secs_f64()
+        );
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
+
     let links = runtime
         .block_on(read_log_links(&store))
         .with_context(|| format!("cannot read the logs table at {}", args.data))?;
@@ -135,6 +157,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.invocation_rows
     );
     print_score(&score);
+    if let Err(error) = runtime.block_on(print_worst_services(&args.data)) {
+        println!("  (the correlation report could not be computed: {error:#})");
+    }
     println!(
         "total {:.1} s (simulate {:.1} s, ingest {:.1} s)",
         started.elapsed().as_secs_f64(),
@@ -151,6 +176,32 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             .context("cannot start the async runtime")?
             .block_on(tracelake_dashboards::serve(options))
             .context("serving the dashboards failed")?;
+    }
+    Ok(())
+}
+
+/// The three services whose telemetry is least tied to traces: where to add
+/// instrumentation or X-Ray first (`tracelake query correlation` has them all).
+async fn print_worst_services(data: &str) -> anyhow::Result<()> {
+    use tracelake_dashboards::query::{EngineOptions, QueryEngine, TimeRange};
+    let engine = QueryEngine::open(data, EngineOptions::default()).await?;
+    let end = engine.default_end().await?;
+    let week_ns = 7 * 24 * 3_600 * 1_000_000_000_i64;
+    let range =
+        TimeRange::new(end.saturating_sub(week_ns), end).context("the index has no time range")?;
+    let report = engine.correlation(&range).await?;
+    println!();
+    println!("least linked services (tracelake query correlation)");
+    for row in report.iter().take(3) {
+        println!(
+            "  {:<28} {:>7} lines linked, {} of {} invocations without a trace, {} of {} inbound calls lost their context",
+            row.service,
+            percent(row.linked_share),
+            row.invocations_without_trace,
+            row.invocations,
+            row.inbound_without_context,
+            row.inbound_calls
+        );
     }
     Ok(())
 }
