@@ -73,6 +73,20 @@ fn checkpoint_path(options: &BackfillOptions) -> String {
     format!("v1/_backfill/{name}.json")
 }
 
+/// Rejects a window that is empty: `--from` at or after `--to` (or after now
+/// when `--to` is unset) would read nothing and still record the group as done.
+fn check_window(options: &BackfillOptions, now_ms: i64) -> Result<(), AwsError> {
+    let from = options.from_ms.unwrap_or(0);
+    let to = options.to_ms.unwrap_or(now_ms);
+    if from >= to {
+        return Err(AwsError::Invalid(format!(
+            "the window is empty: --from ({from} ms) is not before --to ({to} ms{})",
+            if options.to_ms.is_none() { ", now" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -97,6 +111,7 @@ pub async fn backfill(
             options.page_size
         )));
     }
+    check_window(options, now_ms())?;
     let store = collector.store();
     let location = checkpoint_path(options);
     let checkpoint_error = |reason: String| AwsError::Checkpoint {
@@ -231,4 +246,43 @@ async fn streams_of(client: &Client, log_group: &str) -> Result<(String, Vec<Str
     }
     names.sort();
     Ok((owner, names))
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    fn options(from_ms: Option<i64>, to_ms: Option<i64>) -> BackfillOptions {
+        BackfillOptions {
+            log_group: "/aws/lambda/checkout".to_owned(),
+            from_ms,
+            to_ms,
+            page_size: 10_000,
+        }
+    }
+
+    #[test]
+    fn an_empty_or_reversed_window_is_refused() {
+        let now = 1_795_968_799_546;
+        // --from 2026-11-30 --to 2026-11-29: reversed.
+        assert!(matches!(
+            check_window(
+                &options(Some(1_796_083_200_000), Some(1_795_996_800_000)),
+                now
+            ),
+            Err(AwsError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_window(&options(Some(5), Some(5)), now),
+            Err(AwsError::Invalid(_))
+        ));
+        // --from in the future without --to.
+        assert!(matches!(
+            check_window(&options(Some(now + 1), None), now),
+            Err(AwsError::Invalid(_))
+        ));
+        assert!(check_window(&options(None, None), now).is_ok());
+        assert!(check_window(&options(Some(0), Some(1)), now).is_ok());
+        assert!(check_window(&options(Some(now - 1), None), now).is_ok());
+    }
 }
