@@ -29,6 +29,11 @@ pub struct DemoArgs {
     /// instead of in groups the size of a Kinesis invocation.
     #[arg(long)]
     pub no_batch: bool,
+    /// Deliveries per group when batching. The default is the most a Kinesis
+    /// invocation may hold by record count (10,000); by bytes Lambda's 6 MB
+    /// invocation payload holds about 1,100 of the demo's records (docs/BENCHMARKS.md).
+    #[arg(long, default_value_t = FileBatchLimits::default().max_payloads, conflicts_with = "no_batch")]
+    pub batch_payloads: usize,
     /// Leave the ingested segments uncompacted.
     #[arg(long)]
     pub no_compact: bool,
@@ -65,8 +70,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut total = IngestCounters::default();
-    let mut batcher =
-        (!args.no_batch).then(|| FileBatcher::new(&collector, FileBatchLimits::default()));
+    let limits = FileBatchLimits {
+        max_payloads: args.batch_payloads.max(1),
+        ..FileBatchLimits::default()
+    };
+    let mut batcher = (!args.no_batch).then(|| FileBatcher::new(&collector, limits));
     for (number, delivery) in simulation.delivered.deliveries.iter().enumerate() {
         let source = format!("simulated-delivery-{number:07}");
         match batcher.as_mut() {
