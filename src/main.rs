@@ -17,6 +17,12 @@ struct Cli {
 enum Command {
     /// Ingest CloudWatch Logs subscription payloads (files, directories or `-` for stdin) into the index.
     Ingest(cli::ingest::IngestArgs),
+    /// Compact hour partitions: merge their segments into one file per table, dedupe, sort by trace.
+    Compact(cli::compact::CompactArgs),
+    /// Delete segments and files that no manifest references any more, after a grace period.
+    Gc(cli::compact::GcArgs),
+    /// Print DuckDB CREATE VIEW statements over the live files of a local index.
+    DuckdbView(cli::compact::DuckdbViewArgs),
     /// Print row counts per table and partition of the index.
     Stats(cli::stats::StatsArgs),
     /// Simulate a fleet of Lambda services: write CloudWatch payloads and the ground truth.
@@ -27,6 +33,10 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Query the index: trace, search, services, map, red, coldstarts, cost, logs, sql.
     Query(cli::query::QueryArgs),
+    /// Subscribe log groups, backfill history and show status in AWS (CloudWatch Logs).
+    Aws(cli::aws::AwsArgs),
+    /// Serve a Firehose HTTP endpoint destination that writes into the index.
+    Firehose(cli::firehose::FirehoseArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,10 +53,15 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => cli::ingest::run(args),
         Command::Stats(args) => cli::stats::run(args),
+        Command::Compact(args) => cli::compact::run(args),
+        Command::Gc(args) => cli::compact::run_gc(args),
+        Command::DuckdbView(args) => cli::compact::run_duckdb_view(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Query(args) => cli::query::run(args),
+        Command::Aws(args) => cli::aws::run(args),
+        Command::Firehose(args) => cli::firehose::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -33,6 +33,16 @@ impl Collector {
         self.writer.store()
     }
 
+    /// The decode limits in force.
+    pub fn limits(&self) -> &DecodeLimits {
+        &self.limits
+    }
+
+    /// The writer of segments and quarantine records.
+    pub fn writer(&self) -> &IndexWriter {
+        &self.writer
+    }
+
     /// Ingests any accepted input (see [`decode`]); `source` names it in logs and
     /// quarantine records. Fails only when the store cannot be written (or rows
     /// cannot be encoded, a bug): bad input is quarantined and counted.

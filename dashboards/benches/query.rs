@@ -102,7 +102,8 @@ async fn run(dir: &Path, spans_wanted: usize) -> BenchResult<()> {
         .clone()
         .text("service", None)
         .text("operation", None)
-        .with("bucket", ParamValue::IntervalSeconds(300));
+        .with("bucket", ParamValue::IntervalSeconds(300))
+        .with("by_operation", ParamValue::Bool(true));
 
     let cases: Vec<(&str, Vec<(sql::DashboardQuery, Params)>)> = vec![
         (
@@ -158,7 +159,7 @@ async fn run(dir: &Path, spans_wanted: usize) -> BenchResult<()> {
 }
 
 async fn count(engine: &QueryEngine, text: &str) -> BenchResult<i64> {
-    let rows = tracelake_dashboards::query::rows::batches_to_rows(&engine.sql(text).await?);
+    let rows = tracelake_dashboards::query::rows::batches_to_rows(&engine.sql(text).await?.batches);
     Ok(rows.first().and_then(|r| r["n"].as_i64()).unwrap_or(0))
 }
 

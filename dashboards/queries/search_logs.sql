@@ -3,7 +3,7 @@
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             log timestamp range [from, to)
 -- $text                            case-insensitive substring of the message, or NULL
--- $level, $service, $trace_id      exact match, or NULL for any
+-- $level, $service, $trace_id, $request_id   exact match, or NULL for any
 -- $limit                           number of lines returned
 WITH request_traces AS (
     SELECT request_id, max(trace_id) AS trace_id
@@ -25,5 +25,6 @@ WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to
   AND ($level IS NULL OR l.level = $level)
   AND ($service IS NULL OR l.service = $service)
   AND ($trace_id IS NULL OR coalesce(l.trace_id, r.trace_id) = $trace_id)
+  AND ($request_id IS NULL OR l.request_id = $request_id)
 ORDER BY l."timestamp" DESC, l.event_id
 LIMIT $limit

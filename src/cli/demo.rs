@@ -1,11 +1,14 @@
 //! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--no-serve]`:
 //! simulates a fleet, ingests its payloads through the collector, and scores the
-//! index's correlation against the simulator's ground truth.
+//! index's correlation against the simulator's ground truth. Deliveries are
+//! ingested in groups the size of a Kinesis invocation, as the Kinesis path
+//! does (`--no-batch`: one batch per delivery, as the direct subscription does).
 
 use std::time::Instant;
 
 use anyhow::Context as _;
 use tracelake_collector::index::read::read_log_links;
+use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
 use tracelake_simulator::truth::{ScopeRecall, Score};
 
@@ -22,6 +25,13 @@ pub struct DemoArgs {
     /// Exit after the report instead of serving the dashboards at http://127.0.0.1:7070 until Ctrl-C.
     #[arg(long)]
     pub no_serve: bool,
+    /// Ingest each delivery as its own batch (the direct Lambda subscription)
+    /// instead of in groups the size of a Kinesis invocation.
+    #[arg(long)]
+    pub no_batch: bool,
+    /// Leave the ingested segments uncompacted.
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 /// Runs the command.
@@ -55,16 +65,30 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut total = IngestCounters::default();
+    let mut batcher =
+        (!args.no_batch).then(|| FileBatcher::new(&collector, FileBatchLimits::default()));
     for (number, delivery) in simulation.delivered.deliveries.iter().enumerate() {
         let source = format!("simulated-delivery-{number:07}");
-        let counters = runtime
-            .block_on(collector.ingest(&delivery.payload, &source))
-            .with_context(|| format!("cannot write the index at {}", args.data))?;
-        total += counters;
+        match batcher.as_mut() {
+            Some(batcher) => runtime
+                .block_on(batcher.add_file(&source, &delivery.payload))
+                .with_context(|| format!("cannot write the index at {}", args.data))?,
+            None => {
+                total += runtime
+                    .block_on(collector.ingest(&delivery.payload, &source))
+                    .with_context(|| format!("cannot write the index at {}", args.data))?;
+            }
+        }
         if number % 256 == 0 {
             bar.set_message(format!("{} events", total.events_in));
         }
         bar.inc(1);
+    }
+    if let Some(batcher) = batcher {
+        let (counters, _groups) = runtime
+            .block_on(batcher.finish())
+            .with_context(|| format!("cannot write the index at {}", args.data))?;
+        total += counters;
     }
     bar.finish_and_clear();
     let ingested = ingest_started.elapsed();
@@ -77,6 +101,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.events_quarantined,
         total.control_messages
     );
+
+    if !args.no_compact {
+        let compact_started = Instant::now();
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(&store))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            &store,
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            true,
+        ))?;
+        println!(
+            "compacted {} hour(s) in {:.1} s:",
+            reports.len(),
+            compact_started.elapsed().as_secs_f64()
+        );
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
 
     let links = runtime
         .block_on(read_log_links(&store))
@@ -114,6 +157,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.invocation_rows
     );
     print_score(&score);
+    if let Err(error) = runtime.block_on(print_worst_services(&args.data)) {
+        println!("  (the correlation report could not be computed: {error:#})");
+    }
     println!(
         "total {:.1} s (simulate {:.1} s, ingest {:.1} s)",
         started.elapsed().as_secs_f64(),
@@ -130,6 +176,32 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             .context("cannot start the async runtime")?
             .block_on(tracelake_dashboards::serve(options))
             .context("serving the dashboards failed")?;
+    }
+    Ok(())
+}
+
+/// The three services whose telemetry is least tied to traces: where to add
+/// instrumentation or X-Ray first (`tracelake query correlation` has them all).
+async fn print_worst_services(data: &str) -> anyhow::Result<()> {
+    use tracelake_dashboards::query::{EngineOptions, QueryEngine, TimeRange};
+    let engine = QueryEngine::open(data, EngineOptions::default()).await?;
+    let end = engine.default_end().await?;
+    let week_ns = 7 * 24 * 3_600 * 1_000_000_000_i64;
+    let range =
+        TimeRange::new(end.saturating_sub(week_ns), end).context("the index has no time range")?;
+    let report = engine.correlation(&range).await?;
+    println!();
+    println!("least linked services (tracelake query correlation)");
+    for row in report.iter().take(3) {
+        println!(
+            "  {:<28} {:>7} lines linked, {} of {} invocations without a trace, {} of {} inbound calls lost their context",
+            row.service,
+            percent(row.linked_share),
+            row.invocations_without_trace,
+            row.invocations,
+            row.inbound_without_context,
+            row.inbound_calls
+        );
     }
     Ok(())
 }

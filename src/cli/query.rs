@@ -122,6 +122,14 @@ pub enum QueryCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Per service, how much of its telemetry is tied to traces, worst first:
+    /// log lines by link kind, invocations without a trace, inbound calls whose
+    /// trace context did not arrive.
+    Correlation {
+        /// Show only the worst N services (all when 0).
+        #[arg(long, default_value_t = 0)]
+        top: usize,
+    },
     /// Read-only SQL over the tables spans, logs, invocations and trace_index.
     Sql {
         /// The statement.
@@ -350,9 +358,15 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             search.trace_id = trace_id.clone();
             search.limit = *limit;
             let found = engine.search_logs(&search).await?;
+            if found.truncated {
+                eprintln!(
+                    "tracelake: more than {} lines match; showing the most recent (raise --limit or narrow the search)",
+                    found.limit
+                );
+            }
             output(
                 json,
-                serde_json::to_value(&found)?,
+                serde_json::to_value(&found.lines)?,
                 &[
                     ("TIME", "timestamp"),
                     ("LEVEL", "level"),
@@ -362,8 +376,39 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 ],
             )
         }
+        QueryCommand::Correlation { top } => {
+            let mut found = engine.correlation(&range(&engine, &args).await?).await?;
+            if *top > 0 {
+                found.truncate(*top);
+            }
+            output(
+                json,
+                serde_json::to_value(&found)?,
+                &[
+                    ("SERVICE", "service"),
+                    ("GAP", "gap"),
+                    ("LINES", "log_lines"),
+                    ("LINKED", "linked_share"),
+                    ("BY TRACE", "by_trace_id"),
+                    ("BY REQUEST", "by_request_id"),
+                    ("BY STREAM", "by_stream"),
+                    ("UNLINKED", "unlinked"),
+                    ("INVOCATIONS", "invocations"),
+                    ("NO TRACE", "invocations_without_trace"),
+                    ("INBOUND", "inbound_calls"),
+                    ("CONTEXT LOST", "inbound_without_context"),
+                ],
+            )
+        }
         QueryCommand::Sql { sql } => {
-            let batches = engine.sql(sql).await?;
+            let capped = engine.sql(sql).await?;
+            let batches = capped.batches;
+            if capped.truncated {
+                eprintln!(
+                    "tracelake: only the first {} rows are shown (the row cap); add a LIMIT or an aggregate",
+                    engine.options().sql_row_cap
+                );
+            }
             if json {
                 print_json(&Value::from(
                     rows::batches_to_rows(&batches)
@@ -422,7 +467,11 @@ fn cell(key: &str, value: &Value) -> String {
                 format_duration(as_float)
             } else if key == "timestamp" || key == "bucket" || key.ends_with("_start") {
                 format_time(number.as_i64().unwrap_or(0))
-            } else if key == "error_rate" || key == "cold_start_rate" {
+            } else if key == "error_rate"
+                || key == "cold_start_rate"
+                || key == "linked_share"
+                || key == "gap"
+            {
                 format!("{:.1}%", as_float * 100.0)
             } else if key == "cost_usd" {
                 format!("{as_float:.6}")

@@ -194,16 +194,71 @@ pub fn parse_event(message: &str) -> ParsedEvent {
             ..ParsedLog::default()
         }));
     }
-    if let Some(mut log) = runtime::parse_text(trimmed) {
-        if matches!(
-            log.format,
-            Some(LineFormat::NodeText | LineFormat::DotnetText | LineFormat::PythonText)
-        ) {
-            adopt_json_body(&mut log);
-        }
-        return ParsedEvent::Log(Box::new(log));
+    let mut log = runtime::parse_text(trimmed).unwrap_or_else(|| plain(trimmed));
+    if matches!(
+        log.format,
+        Some(LineFormat::NodeText | LineFormat::DotnetText | LineFormat::PythonText)
+    ) {
+        adopt_json_body(&mut log);
     }
-    ParsedEvent::Log(Box::new(plain(trimmed)))
+    if log.trace_id.is_none() {
+        adopt_text_trace_fields(&mut log);
+    }
+    keep_datadog_text_ids(&mut log);
+    ParsedEvent::Log(Box::new(log))
+}
+
+/// Datadog's log injection writes `[dd.trace_id=… dd.span_id=…]` into text lines:
+/// kept as attributes, never taken for the trace (they are decimal 64-bit ids).
+fn keep_datadog_text_ids(log: &mut ParsedLog) {
+    for key in ["dd.trace_id", "dd.span_id"] {
+        let pattern = format!("{key}=");
+        let Some(at) = log.message.find(&pattern) else {
+            continue;
+        };
+        let rest = &log.message[at + pattern.len()..];
+        let value: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !value.is_empty() && !log.attributes.iter().any(|(k, _)| k == key) {
+            log.attributes.push((key.to_owned(), value));
+        }
+    }
+}
+
+/// `trace_id=…`/`span_id=…` written into a text line (OpenTelemetry's Python
+/// logging format `[trace_id=… span_id=…]`, logfmt-like suffixes, `otelTraceID=…`):
+/// a text line that names its trace is linked by it, never by position. A key
+/// must start a word, so Datadog's `dd.trace_id=` (a decimal id) is not read.
+fn adopt_text_trace_fields(log: &mut ParsedLog) {
+    let value_after = |keys: &[&str]| -> Option<&str> {
+        keys.iter().find_map(|key| {
+            let mut from = 0;
+            while let Some(offset) = log.message[from..].find(key) {
+                let at = from + offset;
+                from = at + key.len();
+                let starts_word = log.message[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || matches!(c, '[' | '(' | ',' | ';' | '{'));
+                if starts_word {
+                    let rest = &log.message[from..];
+                    let end = rest
+                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                        .unwrap_or(rest.len());
+                    return Some(&rest[..end]);
+                }
+            }
+            None
+        })
+    };
+    let Some(trace) =
+        value_after(&["trace_id=", "otelTraceID=", "traceparent="]).and_then(trace_of)
+    else {
+        return;
+    };
+    let span = value_after(&["span_id=", "otelSpanID="]).and_then(|id| SpanId::parse(id).ok());
+    log.trace_id = Some(trace.0);
+    log.trace_from_xray = trace.1;
+    log.span_id = span.or(trace.2);
 }
 
 /// A runtime line whose message is a JSON record (`.NET`'s structured logging,
@@ -572,6 +627,39 @@ mod tests {
             Some("e3bb6f3d57a91383")
         );
         assert!(traceparent.trace_id.is_some());
+    }
+
+    #[test]
+    fn text_lines_that_name_their_trace_are_read() {
+        // opentelemetry-instrumentation-logging's default format.
+        let python = log_of(
+            "2026-11-29 10:00:05,123 INFO [root] [app.py:12] [trace_id=8ed12a364f9bfedd4a7edc321dcaaef9 span_id=e3bb6f3d57a91383 resource.service.name=cart trace_sampled=True] - priced",
+        );
+        assert_eq!(
+            python.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("8ed12a364f9bfedd4a7edc321dcaaef9")
+        );
+        assert_eq!(
+            python.span_id.map(|id| id.to_string()).as_deref(),
+            Some("e3bb6f3d57a91383")
+        );
+        assert_eq!(python.level, Some("INFO"));
+        let placeholder = log_of("[INFO]\t2026-11-29T10:00:05.123Z\t\tx [trace_id=0 span_id=0]");
+        assert_eq!(placeholder.trace_id, None);
+        let datadog = log_of(
+            "2020-03-05T16:30:36.113Z\tf08bb4c8-d6b2-4f05-ac17-af7e2ba005fb\tDEBUG\t[dd.trace_id=3172564172058669914 dd.span_id=14292093692483532556] x",
+        );
+        assert_eq!(datadog.trace_id, None);
+        assert!(
+            datadog
+                .attributes
+                .contains(&("dd.trace_id".to_owned(), "3172564172058669914".to_owned()))
+        );
+        assert!(
+            datadog
+                .attributes
+                .contains(&("dd.span_id".to_owned(), "14292093692483532556".to_owned()))
+        );
     }
 
     #[test]

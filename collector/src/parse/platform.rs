@@ -126,10 +126,11 @@ pub fn parse_text(line: &str) -> Option<PlatformRecord> {
     {
         return Some(PlatformRecord::Init);
     }
-    if ["EXTENSION ", "LOGS ", "TELEMETRY "]
-        .iter()
-        .any(|prefix| line.starts_with(prefix))
-        && (line.contains("Name:") || line.contains("Dropped"))
+    // `EXTENSION\tName: … State: Ready Events: [INVOKE, SHUTDOWN]`, `LOGS\tName: …`
+    if ["EXTENSION", "LOGS", "TELEMETRY"].iter().any(|prefix| {
+        line.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with([' ', '\t']))
+    }) && (line.contains("Name:") || line.contains("Dropped"))
     {
         return Some(PlatformRecord::Extension);
     }

@@ -114,7 +114,8 @@ fn log_fields(log: &LogLine) -> Vec<Value> {
     if let Some(level) = &log.level {
         fields.push(string_tag("level", level));
     }
-    fields.push(string_tag("message", log.message.as_deref().unwrap_or("")));
+    let message = log.text.as_deref().or(log.message.as_deref());
+    fields.push(string_tag("message", message.unwrap_or("")));
     if let Some(request) = &log.request_id {
         fields.push(string_tag("request_id", request));
     }

@@ -4,6 +4,11 @@
 //! Every `/api` route needs `Authorization: Bearer <token>` when the server has
 //! a token. Parameters are validated here and bound to the SQL as values; a bad
 //! one gets a 400 with a JSON body naming it.
+//!
+//! Every response carries an `X-Request-Id` (the caller's, or a new one). A
+//! server-side failure is a 5xx whose body and log line both name that id: 500
+//! for I/O and internal errors, 503 when a query needs more memory than the
+//! pool allows, 504 when it runs past the timeout. Client errors stay 4xx.
 
 pub mod jaeger;
 pub mod params;
@@ -83,11 +88,10 @@ impl From<QueryError> for ApiError {
             QueryError::InvalidTraceId(_)
             | QueryError::InvalidParameter { .. }
             | QueryError::Sql(_) => StatusCode::BAD_REQUEST,
+            QueryError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            QueryError::ResourcesExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() {
-            tracing::error!(error = %error, "QueryFailed");
-        }
         ApiError {
             status,
             message: error.to_string(),
@@ -103,21 +107,79 @@ impl From<String> for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request being answered, set by [`request_id`].
+    static REQUEST_ID: Arc<str>;
+}
+
+/// The current request's id, if called while answering one.
+fn current_request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        if self.status.is_server_error() {
+            tracing::error!(
+                request_id = request_id.as_deref().unwrap_or(""),
+                status = self.status.as_u16(),
+                error = %self.message,
+                "ApiRequestFailed"
+            );
+        }
         let body = if self.jaeger_v1 {
+            let message = match &request_id {
+                Some(id) if self.status.is_server_error() => {
+                    format!("{} (request id {id})", self.message)
+                }
+                _ => self.message,
+            };
             serde_json::to_value(Envelope::error(
                 self.status.as_u16(),
-                self.message,
+                message,
                 self.trace_id,
             ))
             .unwrap_or(Value::Null)
         } else {
-            json!({"error": self.message, "status": self.status.as_u16()})
+            json!({
+                "error": self.message,
+                "status": self.status.as_u16(),
+                "request_id": request_id.as_deref(),
+            })
         };
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+/// Names every request: the caller's `X-Request-Id` when it is short and
+/// printable, else a new one; answered in the `X-Request-Id` header and
+/// available to error responses and log lines.
+async fn request_id(request: Request, next: Next) -> Response {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let given = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned);
+    let id: Arc<str> = Arc::from(given.unwrap_or_else(|| {
+        let sequence = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:08x}-{sequence:06x}", std::process::id())
+    }));
+    let mut response = REQUEST_ID.scope(Arc::clone(&id), next.run(request)).await;
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+const REQUEST_ID_HEADER: &str = "x-request-id";
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -139,7 +201,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tracelake/coldstarts", get(cold_starts))
         .route("/api/tracelake/cost", get(cost))
         .route("/api/tracelake/logs", get(search_logs))
+        .route("/api/tracelake/logs/histogram", get(log_histogram))
         .route("/api/tracelake/sql", post(sql))
+        .route("/api/tracelake/correlation", get(correlation))
         // Jaeger v1
         .route("/api/services", get(v1_services))
         .route(
@@ -158,6 +222,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(api_not_found)
         // `layer`, not `route_layer`: unknown API paths need the token too.
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(middleware::from_fn(request_id))
         .with_state(state);
     api.merge(crate::web::router())
 }
@@ -375,17 +440,32 @@ async fn red(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResul
     }
     let service = name_param(&query, &["service"])?;
     let operation = name_param(&query, &["operation"])?;
-    ok_json(
-        state
-            .engine
-            .red(
-                &range,
-                service.as_deref(),
-                operation.as_deref(),
-                bucket_ns / 1_000_000_000,
-            )
-            .await?,
-    )
+    let bucket_seconds = bucket_ns / 1_000_000_000;
+    match query.get(&["by"]).unwrap_or("operation") {
+        "operation" => ok_json(
+            state
+                .engine
+                .red(
+                    &range,
+                    service.as_deref(),
+                    operation.as_deref(),
+                    bucket_seconds,
+                )
+                .await?,
+        ),
+        "service" if operation.is_none() => ok_json(
+            state
+                .engine
+                .service_red(&range, service.as_deref(), bucket_seconds)
+                .await?,
+        ),
+        "service" => Err(ApiError::bad_request(
+            "by=service sums all operations; drop the operation filter",
+        )),
+        other => Err(ApiError::bad_request(format!(
+            "by must be operation or service, got {other:?}"
+        ))),
+    }
 }
 
 async fn cold_starts(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
@@ -413,18 +493,57 @@ async fn cost(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResu
     }
 }
 
-async fn search_logs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
-    let query = QueryString::parse(raw.as_deref());
-    let mut search = LogSearch::new(time_range(&state.engine, &query).await?);
+fn log_search_from(query: &QueryString, range: TimeRange) -> Result<LogSearch, ApiError> {
+    let mut search = LogSearch::new(range);
     search.text = query
         .get(&["q", "text"])
         .map(|text| parse_name("q", text))
         .transpose()?;
-    search.level = name_param(&query, &["level"])?.map(|level| level.to_uppercase());
-    search.service = name_param(&query, &["service"])?;
+    search.level = name_param(query, &["level"])?.map(|level| level.to_uppercase());
+    search.service = name_param(query, &["service"])?;
     search.trace_id = query.get(&["traceId", "trace_id"]).map(str::to_owned);
-    search.limit = limit_param(&query, 100)?;
+    search.request_id = name_param(query, &["requestId", "request_id"])?;
+    search.limit = limit_param(query, 100)?;
+    Ok(search)
+}
+
+async fn search_logs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let search = log_search_from(&query, time_range(&state.engine, &query).await?)?;
     ok_json(state.engine.search_logs(&search).await?)
+}
+
+/// The log volume histogram: a bucket width chosen for about 60 bars over the
+/// range (a whole number of seconds dividing a day), unless `bucket` is given.
+async fn log_histogram(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let range = time_range(&state.engine, &query).await?;
+    let search = log_search_from(&query, range)?;
+    let bucket_seconds = match query.get(&["bucket"]) {
+        Some(text) => parse_go_duration(text)? / 1_000_000_000,
+        None => histogram_bucket_seconds(range.to_ns - range.from_ns),
+    };
+    let volumes = state.engine.log_histogram(&search, bucket_seconds).await?;
+    ok_json(json!({"bucket_seconds": bucket_seconds, "volumes": volumes}))
+}
+
+/// The smallest "round" bucket that gives at most 60 bars over `span_ns`.
+fn histogram_bucket_seconds(span_ns: i64) -> i64 {
+    const ROUND: [i64; 16] = [
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 21_600, 86_400,
+    ];
+    let span_seconds = span_ns / 1_000_000_000;
+    ROUND
+        .iter()
+        .copied()
+        .find(|bucket| span_seconds / bucket <= 60)
+        .unwrap_or(86_400)
+}
+
+async fn correlation(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let range = time_range(&state.engine, &query).await?;
+    ok_json(state.engine.correlation(&range).await?)
 }
 
 #[derive(Deserialize)]
@@ -436,8 +555,12 @@ async fn sql(State(state): State<AppState>, body: axum::body::Bytes) -> ApiResul
     let request: SqlRequest = serde_json::from_slice(&body).map_err(|error| {
         ApiError::bad_request(format!("body must be {{\"sql\": \"…\"}}: {error}"))
     })?;
-    let batches = state.engine.sql(&request.sql).await?;
-    ok_json(rows::batches_to_rows(&batches))
+    let capped = state.engine.sql(&request.sql).await?;
+    ok_json(json!({
+        "rows": rows::batches_to_rows(&capped.batches),
+        "truncated": capped.truncated,
+        "row_cap": state.engine.options().sql_row_cap,
+    }))
 }
 
 // ---- Jaeger v1 ----
@@ -553,12 +676,21 @@ async fn v1_trace(
     }
 }
 
-/// Full traces for summaries, four lookups at a time.
+/// Most trace ids one Jaeger `traceID=` lookup takes.
+const MAX_TRACE_IDS: usize = 20;
+
+/// Full traces by id (Jaeger's `traceID=` list), four lookups at a time.
 async fn full_traces(
     engine: &QueryEngine,
     ids: Vec<String>,
     range: Option<TimeRange>,
 ) -> Result<Vec<TraceDetail>, ApiError> {
+    if ids.len() > MAX_TRACE_IDS {
+        return Err(ApiError::bad_request(format!(
+            "{} trace ids given, at most {MAX_TRACE_IDS} are looked up at once",
+            ids.len()
+        )));
+    }
     let found: Vec<Result<Option<TraceDetail>, QueryError>> = futures::stream::iter(ids)
         .map(|id| async move { engine.trace(&id, range).await })
         .buffered(4)
@@ -569,6 +701,24 @@ async fn full_traces(
         if let Some(trace) = trace? {
             traces.push(trace);
         }
+    }
+    Ok(traces)
+}
+
+/// A Jaeger search as one query: the matching traces' spans, capped by the
+/// engine's span budget (a warning is logged when it cuts the answer).
+async fn bounded_search(
+    engine: &QueryEngine,
+    search: &TraceSearch,
+) -> Result<Vec<TraceDetail>, ApiError> {
+    let (traces, truncated) = engine.search_trace_spans(search).await?;
+    if truncated {
+        tracing::warn!(
+            request_id = current_request_id().as_deref().unwrap_or(""),
+            span_budget = engine.options().span_budget,
+            traces = traces.len(),
+            "JaegerSearchSpanBudgetReached"
+        );
     }
     Ok(traces)
 }
@@ -611,13 +761,7 @@ async fn v1_search_inner(state: &AppState, query: QueryString) -> ApiResult {
         .transpose()?;
     search.limit = limit;
     apply_tags(&mut search, tag_pairs(&query)?);
-    let summaries = engine.search_traces(&search).await?;
-    let traces = full_traces(
-        engine,
-        summaries.into_iter().map(|s| s.trace_id).collect(),
-        Some(range),
-    )
-    .await?;
+    let traces = bounded_search(engine, &search).await?;
     envelope(traces.iter().map(jaeger::v1_trace).collect(), 0)
 }
 
@@ -760,15 +904,9 @@ async fn v3_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Ap
         })?;
         apply_tags(&mut search, map.into_iter().collect());
     }
-    let summaries = engine.search_traces(&search).await?;
-    if summaries.is_empty() {
+    let traces = bounded_search(engine, &search).await?;
+    if traces.is_empty() {
         return Err(ApiError::not_found("no traces found"));
     }
-    let traces = full_traces(
-        engine,
-        summaries.into_iter().map(|s| s.trace_id).collect(),
-        Some(range),
-    )
-    .await?;
     ok_json(json!({"result": jaeger::v3_traces(&traces)}))
 }

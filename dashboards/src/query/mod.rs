@@ -8,6 +8,8 @@
 //! Each query method binds its parameters to one SQL file of `dashboards/queries/`
 //! (see [`sql`]) and reads the result into a type of [`model`].
 
+mod correlation;
+pub mod limits;
 pub mod model;
 pub mod params;
 pub mod rows;
@@ -15,16 +17,18 @@ pub mod sql;
 pub mod tables;
 mod trace;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use object_store::aws::AmazonS3Builder;
 use serde::de::DeserializeOwned;
 use tracelake_instrumentation::wire::ids::TraceId;
@@ -82,9 +86,29 @@ pub enum QueryError {
         /// DataFusion's error.
         source: Box<DataFusionError>,
     },
-    /// Ad-hoc SQL was rejected or failed.
+    /// Ad-hoc SQL was rejected: bad syntax, unknown table, a value that does
+    /// not cast (a client error).
     #[error("sql failed: {0}")]
     Sql(Box<DataFusionError>),
+    /// A query ran past the engine's timeout and was stopped.
+    #[error("query {query} stopped after the {seconds} s timeout")]
+    Timeout {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The timeout.
+        seconds: f64,
+    },
+    /// A query needed more memory than the engine's pool allows and could not
+    /// spill.
+    #[error("query {query} refused: it needs more memory than the {limit_mb} MB limit ({source})")]
+    ResourcesExhausted {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The pool size.
+        limit_mb: usize,
+        /// DataFusion's error.
+        source: Box<DataFusionError>,
+    },
     /// A result row did not have the expected shape.
     #[error("unexpected row from {query}: {source}")]
     Decode {
@@ -105,6 +129,15 @@ pub struct EngineOptions {
     /// How long after its X-Ray epoch a trace's spans are looked for. Async hops
     /// (queues, Step Functions) can continue a trace long after it began.
     pub trace_lookahead_ns: i64,
+    /// Size of the memory pool shared by all queries; operators that can
+    /// spill (sorts, aggregations) spill to disk past it, others fail.
+    pub memory_limit_bytes: usize,
+    /// How long one query may run before it is stopped.
+    pub query_timeout: std::time::Duration,
+    /// Most rows ad-hoc SQL returns; the answer says when it was cut.
+    pub sql_row_cap: usize,
+    /// Most spans one Jaeger search returns, over all its traces.
+    pub span_budget: usize,
 }
 
 impl Default for EngineOptions {
@@ -113,6 +146,10 @@ impl Default for EngineOptions {
             price_per_gb_second: DEFAULT_PRICE_PER_GB_SECOND,
             trace_lookback_ns: HOUR_NS,
             trace_lookahead_ns: 6 * HOUR_NS,
+            memory_limit_bytes: limits::DEFAULT_MEMORY_LIMIT_BYTES,
+            query_timeout: limits::DEFAULT_QUERY_TIMEOUT,
+            sql_row_cap: limits::DEFAULT_SQL_ROW_CAP,
+            span_budget: limits::DEFAULT_SPAN_BUDGET,
         }
     }
 }
@@ -210,7 +247,9 @@ pub struct LogSearch {
     pub service: Option<String>,
     /// Trace.
     pub trace_id: Option<String>,
-    /// Most lines returned.
+    /// Lambda request id (exact).
+    pub request_id: Option<String>,
+    /// Most lines returned; the answer says when more matched.
     pub limit: i64,
 }
 
@@ -223,12 +262,22 @@ impl LogSearch {
             level: None,
             service: None,
             trace_id: None,
+            request_id: None,
             limit: 100,
         }
     }
 
     /// The bound parameters of `search_logs.sql`.
     pub fn params(&self) -> Result<Params, QueryError> {
+        // One more than asked, to tell the caller whether it was cut.
+        Ok(self.filter_params()?.with(
+            "limit",
+            ParamValue::Int(Some(positive_limit(self.limit)?.saturating_add(1))),
+        ))
+    }
+
+    /// The filters alone (no limit), as `log_histogram.sql` takes them.
+    pub fn filter_params(&self) -> Result<Params, QueryError> {
         let trace_id = match &self.trace_id {
             Some(text) => Some(
                 TraceId::parse_any(text)
@@ -243,7 +292,7 @@ impl LogSearch {
             .text("level", self.level.as_deref())
             .text("service", self.service.as_deref())
             .text("trace_id", trace_id.as_deref())
-            .with("limit", ParamValue::Int(Some(positive_limit(self.limit)?))))
+            .text("request_id", self.request_id.as_deref()))
     }
 }
 
@@ -267,6 +316,7 @@ pub struct QueryEngine {
     context: SessionContext,
     root: Url,
     options: EngineOptions,
+    stats: Arc<limits::QueryStats>,
 }
 
 impl std::fmt::Debug for QueryEngine {
@@ -316,7 +366,20 @@ impl QueryEngine {
             .with_information_schema(true)
             .set_bool("datafusion.execution.parquet.pushdown_filters", true)
             .set_bool("datafusion.execution.parquet.reorder_filters", true);
-        let context = SessionContext::new_with_config(config);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(limits::memory_pool(options.memory_limit_bytes))
+            .build_arc()
+            .map_err(|error| QueryError::Query {
+                query: "runtime",
+                source: Box::new(error),
+            })?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(limits::YieldEveryOperator))
+            .build();
+        let context = SessionContext::new_with_state(state);
         if root.scheme() == "s3" {
             let store = AmazonS3Builder::from_env()
                 .with_url(root.as_str())
@@ -375,6 +438,7 @@ impl QueryEngine {
             context,
             root,
             options,
+            stats: Arc::default(),
         })
     }
 
@@ -393,25 +457,77 @@ impl QueryEngine {
         &self.context
     }
 
+    /// How many queries ran and are running.
+    pub fn stats(&self) -> &limits::QueryStats {
+        &self.stats
+    }
+
     /// Runs one dashboard SQL file with its parameters and returns the rows.
     pub async fn run(
         &self,
         query: &DashboardQuery,
         params: &Params,
     ) -> Result<Vec<Row>, QueryError> {
-        let failed = |source: DataFusionError| QueryError::Query {
-            query: query.name,
-            source: Box::new(source),
-        };
-        let frame = self
-            .context
-            .sql_with_options(query.sql, read_only())
-            .await
-            .map_err(failed)?
-            .with_param_values(params.to_param_values())
-            .map_err(failed)?;
-        let batches = frame.collect().await.map_err(failed)?;
-        Ok(rows::batches_to_rows(&batches))
+        let context = self.context.clone();
+        let text = query.sql;
+        let values = params.to_param_values();
+        let capped = self
+            .bounded(query.name, None, async move {
+                context
+                    .sql_with_options(text, read_only())
+                    .await?
+                    .with_param_values(values)
+            })
+            .await?;
+        Ok(rows::batches_to_rows(&capped.batches))
+    }
+
+    /// Plans and runs one query under the engine's limits: counted in
+    /// [`QueryEngine::stats`] until it really stops, answered with a timeout
+    /// error at [`EngineOptions::query_timeout`], cut at `row_cap` rows.
+    ///
+    /// The query runs in its own task, so that the caller (an HTTP handler)
+    /// stays responsive while DataFusion computes: when the caller is dropped
+    /// (the client went away) or the timeout passes, the task is aborted and
+    /// DataFusion's own tasks with it.
+    async fn bounded(
+        &self,
+        name: &'static str,
+        row_cap: Option<usize>,
+        plan: impl Future<Output = Result<datafusion::dataframe::DataFrame, DataFusionError>>
+        + Send
+        + 'static,
+    ) -> Result<limits::Capped, QueryError> {
+        let running = self.stats.begin();
+        let limit_bytes = self.options.memory_limit_bytes;
+        let task = tokio::spawn(async move {
+            let _running = running;
+            let frame = plan.await.map_err(|error| {
+                // Ad-hoc SQL that does not plan is the client's mistake.
+                if name == "sql"
+                    && limits::failure_kind(&error) != limits::FailureKind::ResourcesExhausted
+                {
+                    QueryError::Sql(Box::new(error))
+                } else {
+                    failure(name, limit_bytes, error)
+                }
+            })?;
+            limits::collect_capped(frame, row_cap)
+                .await
+                .map_err(|error| failure(name, limit_bytes, error))
+        });
+        let _abort = limits::AbortOnDrop(task.abort_handle());
+        match tokio::time::timeout(self.options.query_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join_error)) => Err(QueryError::Query {
+                query: name,
+                source: Box::new(DataFusionError::ExecutionJoin(Box::new(join_error))),
+            }),
+            Err(_elapsed) => Err(QueryError::Timeout {
+                query: name,
+                seconds: self.options.query_timeout.as_secs_f64(),
+            }),
+        }
     }
 
     async fn run_typed<T: DeserializeOwned>(
@@ -433,17 +549,15 @@ impl QueryEngine {
             .collect()
     }
 
-    /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`).
-    pub async fn sql(&self, text: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        let frame = self
-            .context
-            .sql_with_options(text, read_only())
-            .await
-            .map_err(|error| QueryError::Sql(Box::new(error)))?;
-        frame
-            .collect()
-            .await
-            .map_err(|error| QueryError::Sql(Box::new(error)))
+    /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`), cut
+    /// at [`EngineOptions::sql_row_cap`] rows.
+    pub async fn sql(&self, text: &str) -> Result<limits::Capped, QueryError> {
+        let context = self.context.clone();
+        let text = text.to_owned();
+        self.bounded("sql", Some(self.options.sql_row_cap), async move {
+            context.sql_with_options(&text, read_only()).await
+        })
+        .await
     }
 
     /// The time range a trace lookup scans: the given one, else around the
@@ -472,18 +586,81 @@ impl QueryEngine {
             .text("partition_to", Some(&to))
     }
 
-    /// The parameters of the logs and invocations of a trace whose spans were
-    /// found: the hours from its first span's start to its last span's end,
-    /// with [`PARTITION_SLACK_NS`] on both sides. `None` when no span has times.
-    pub fn trace_detail_params(&self, trace_id: &TraceId, spans: &[Span]) -> Option<Params> {
-        let start = spans.iter().filter_map(|span| span.start_time).min()?;
-        let end = spans.iter().filter_map(|span| span.end_time).max()?;
-        let range = TimeRange::new(start, end.max(start).saturating_add(1))?;
-        Some(self.trace_params(trace_id, Some(range)))
+    /// The hour partitions (`YYYY-MM-DDHH`) in which `trace_index` lists the
+    /// trace, sorted.
+    pub async fn trace_hours(&self, trace_id: &TraceId) -> Result<Vec<String>, QueryError> {
+        #[derive(serde::Deserialize)]
+        struct Hour {
+            partition: String,
+        }
+        let params = Params::new().text("trace_id", Some(&trace_id.to_string()));
+        let hours: Vec<Hour> = self.run_typed(&sql::TRACE_HOURS, &params).await?;
+        Ok(hours.into_iter().map(|hour| hour.partition).collect())
     }
 
-    /// A trace by id (any form `TraceId::parse_any` reads): spans as a tree, logs under their
-    /// spans, invocations and cost. `None` when no span of it is found.
+    /// The hour partitions (`YYYY-MM-DDHH`) that hold raw segments: hours whose
+    /// `trace_index` may not list every trace yet (a raw segment's
+    /// `trace_index` rows come from its spans only). Until an hour is
+    /// compacted, every hour with a file in `spans`, `logs` or `invocations` is one.
+    pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
+        let store = self.store()?;
+        let prefix = self.root_path()?.join(tables::FORMAT_VERSION);
+        let mut hours = BTreeSet::new();
+        for table in [Table::Spans, Table::Logs, Table::Invocations] {
+            let table_path = prefix.clone().join(table.name());
+            for day in list_partition_values(store.as_ref(), &table_path, "dt").await? {
+                let day_path = table_path.clone().join(format!("dt={day}"));
+                for hour in list_partition_values(store.as_ref(), &day_path, "hour").await? {
+                    hours.insert(format!("{day}{hour}"));
+                }
+            }
+        }
+        Ok(hours)
+    }
+
+    /// The hour partitions a trace lookup reads, as `(from, to)` bounds of
+    /// `dt || hour`, or `None` when the trace is in no hour.
+    ///
+    /// The hours `trace_index` lists, plus, from the hours with raw segments
+    /// (see [`QueryEngine::uncompacted_hours`]): the neighbours of those hours
+    /// (a raw hour's logs may follow its spans into the next hour), and when
+    /// `trace_index` knows nothing of the trace, the raw hours around its X-Ray
+    /// epoch, or every raw hour when the id has no plausible epoch.
+    pub async fn trace_partitions(
+        &self,
+        trace_id: &TraceId,
+    ) -> Result<Option<(String, String)>, QueryError> {
+        let (indexed, raw) =
+            futures::try_join!(self.trace_hours(trace_id), self.uncompacted_hours())?;
+        let mut hours: BTreeSet<String> = indexed.iter().cloned().collect();
+        for hour in &indexed {
+            if let Some(start) = partition_start_ns(hour) {
+                for neighbour in [start - HOUR_NS, start + HOUR_NS] {
+                    let key = partition_key(neighbour);
+                    if raw.contains(&key) {
+                        hours.insert(key);
+                    }
+                }
+            }
+        }
+        if indexed.is_empty() {
+            match self.trace_range(trace_id, None) {
+                Some(hint) => {
+                    let (from, to) = hint.partitions(PARTITION_SLACK_NS);
+                    hours.extend(raw.range(from..=to).cloned());
+                }
+                None => hours.extend(raw),
+            }
+        }
+        Ok(hours.first().cloned().zip(hours.last().cloned()))
+    }
+
+    /// A trace by id (W3C, X-Ray, 16 hex digits or hex with leading zeros
+    /// dropped): spans as a tree, logs under their spans, invocations and cost.
+    /// A trace with logs or invocations but no span is found too. `None` when
+    /// nothing of it is found.
+    ///
+    /// Without `range`, the hours are found with [`QueryEngine::trace_partitions`].
     pub async fn trace(
         &self,
         trace_id: &str,
@@ -491,15 +668,18 @@ impl QueryEngine {
     ) -> Result<Option<TraceDetail>, QueryError> {
         let id = TraceId::parse_any(trace_id)
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
-        let params = self.trace_params(&id, range);
-        let spans: Vec<Span> = self.run_typed(&sql::TRACE_SPANS, &params).await?;
-        if spans.is_empty() {
-            return Ok(None);
-        }
-        // Logs and invocations are read only around the spans actually found,
-        // not over the whole lookup window.
-        let params = self.trace_detail_params(&id, &spans).unwrap_or(params);
-        let (logs, invocations) = futures::try_join!(
+        let params = match range {
+            Some(range) => self.trace_params(&id, Some(range)),
+            None => match self.trace_partitions(&id).await? {
+                Some((from, to)) => Params::new()
+                    .text("trace_id", Some(&id.to_string()))
+                    .text("partition_from", Some(&from))
+                    .text("partition_to", Some(&to)),
+                None => return Ok(None),
+            },
+        };
+        let (spans, logs, invocations) = futures::try_join!(
+            self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
             self.run_typed::<LogLine>(&sql::TRACE_LOGS, &params),
             self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
         )?;
@@ -527,6 +707,58 @@ impl QueryEngine {
             };
         }
         Ok(found)
+    }
+
+    /// Full traces for a Jaeger search in one query: the spans of the matching
+    /// traces (no logs or invocations), at most [`EngineOptions::span_budget`]
+    /// spans in all. The flag is true when the budget cut the answer (the last
+    /// trace may then miss spans, and older matches are left out).
+    pub async fn search_trace_spans(
+        &self,
+        search: &TraceSearch,
+    ) -> Result<(Vec<TraceDetail>, bool), QueryError> {
+        let budget = i64::try_from(self.options.span_budget).unwrap_or(i64::MAX);
+        let params = search
+            .params()?
+            .with("span_budget", ParamValue::Int(Some(budget)));
+        let spans: Vec<Span> = self.run_typed(&sql::SEARCH_TRACE_SPANS, &params).await?;
+        let truncated = spans.len() >= self.options.span_budget;
+        let mut by_trace: Vec<(String, Vec<Span>)> = Vec::new();
+        for span in spans {
+            match by_trace.last_mut() {
+                Some((trace_id, list)) if *trace_id == span.trace_id => list.push(span),
+                _ => by_trace.push((span.trace_id.clone(), vec![span])),
+            }
+        }
+        let traces = by_trace
+            .into_iter()
+            .filter_map(|(trace_id, spans)| {
+                trace::assemble(
+                    &trace_id,
+                    spans,
+                    Vec::new(),
+                    Vec::new(),
+                    self.options.price_per_gb_second,
+                )
+            })
+            .collect();
+        Ok((traces, truncated))
+    }
+
+    /// The correlation report over the range: per service, its log lines by
+    /// link kind, its invocations without a trace and the calls to it whose
+    /// context did not arrive, worst first (see `correlation.rs`).
+    pub async fn correlation(
+        &self,
+        range: &TimeRange,
+    ) -> Result<Vec<ServiceCorrelation>, QueryError> {
+        let params = Params::new().range(range, PARTITION_SLACK_NS);
+        let (logs, invocations, calls) = futures::try_join!(
+            self.run_typed::<CorrelationLogs>(&sql::CORRELATION_LOGS, &params),
+            self.run_typed::<CorrelationInvocations>(&sql::CORRELATION_INVOCATIONS, &params),
+            self.run_typed::<CorrelationCalls>(&sql::CORRELATION_CALLS, &params),
+        )?;
+        Ok(correlation::merge(logs, invocations, calls))
     }
 
     /// Services with spans in the range.
@@ -563,6 +795,30 @@ impl QueryEngine {
         operation: Option<&str>,
         bucket_seconds: i64,
     ) -> Result<Vec<RedPoint>, QueryError> {
+        self.red_series(range, service, operation, bucket_seconds, true)
+            .await
+    }
+
+    /// RED series per service (all its operations together: the percentiles
+    /// are over all its entry spans), in buckets of `bucket_seconds`.
+    pub async fn service_red(
+        &self,
+        range: &TimeRange,
+        service: Option<&str>,
+        bucket_seconds: i64,
+    ) -> Result<Vec<RedPoint>, QueryError> {
+        self.red_series(range, service, None, bucket_seconds, false)
+            .await
+    }
+
+    async fn red_series(
+        &self,
+        range: &TimeRange,
+        service: Option<&str>,
+        operation: Option<&str>,
+        bucket_seconds: i64,
+        by_operation: bool,
+    ) -> Result<Vec<RedPoint>, QueryError> {
         if !(1..=86_400).contains(&bucket_seconds) || 86_400 % bucket_seconds != 0 {
             return Err(QueryError::InvalidParameter {
                 name: "bucket",
@@ -573,7 +829,8 @@ impl QueryEngine {
             .range(range, 0)
             .text("service", service)
             .text("operation", operation)
-            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds));
+            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds))
+            .with("by_operation", ParamValue::Bool(by_operation));
         let mut points: Vec<RedPoint> = self.run_typed(&sql::RED, &params).await?;
         for point in &mut points {
             point.rate_per_second = point.request_count as f64 / bucket_seconds as f64;
@@ -628,9 +885,37 @@ impl QueryEngine {
             .await
     }
 
-    /// Log lines matching a search, most recent first.
-    pub async fn search_logs(&self, search: &LogSearch) -> Result<Vec<LogHit>, QueryError> {
-        self.run_typed(&sql::SEARCH_LOGS, &search.params()?).await
+    /// Log lines matching a search, most recent first, at most `limit` of
+    /// them; [`LogPage::truncated`] says when more matched.
+    pub async fn search_logs(&self, search: &LogSearch) -> Result<LogPage, QueryError> {
+        let mut lines: Vec<LogHit> = self.run_typed(&sql::SEARCH_LOGS, &search.params()?).await?;
+        let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
+        let truncated = lines.len() > limit;
+        lines.truncate(limit);
+        Ok(LogPage {
+            lines,
+            limit: search.limit,
+            truncated,
+        })
+    }
+
+    /// Lines matching a log search (its limit aside) per level and bucket of
+    /// `bucket_seconds`, for a volume histogram.
+    pub async fn log_histogram(
+        &self,
+        search: &LogSearch,
+        bucket_seconds: i64,
+    ) -> Result<Vec<LogVolume>, QueryError> {
+        if !(1..=86_400).contains(&bucket_seconds) || 86_400 % bucket_seconds != 0 {
+            return Err(QueryError::InvalidParameter {
+                name: "bucket",
+                reason: format!("{bucket_seconds} s does not divide a day evenly"),
+            });
+        }
+        let params = search
+            .filter_params()?
+            .with("bucket", ParamValue::IntervalSeconds(bucket_seconds));
+        self.run_typed(&sql::LOG_HISTOGRAM, &params).await
     }
 
     /// The end of default time ranges: the end of the newest hour of spans, so
@@ -645,23 +930,8 @@ impl QueryEngine {
     /// The latest hour partition of `spans` (`YYYY-MM-DDHH` → its start in ns),
     /// found by listing directories only. `None` for an empty index.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
-        let store = self
-            .context
-            .runtime_env()
-            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?)
-            .map_err(|error| QueryError::Sql(Box::new(error)))?;
-        let prefix =
-            object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?;
+        let store = self.store()?;
+        let prefix = self.root_path()?;
         let mut latest: Option<String> = None;
         let spans = prefix.clone().join(tables::FORMAT_VERSION).join("spans");
         let days = list_partition_values(store.as_ref(), &spans, "dt").await?;
@@ -678,6 +948,38 @@ impl QueryEngine {
                 .and_then(|time| time.timestamp_nanos_opt())
         }))
     }
+}
+
+impl QueryEngine {
+    /// The object store the index lives in.
+    fn store(&self) -> Result<Arc<dyn object_store::ObjectStore>, QueryError> {
+        self.context
+            .runtime_env()
+            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
+                QueryError::InvalidLocation {
+                    location: self.root.to_string(),
+                    reason: error.to_string(),
+                }
+            })?)
+            .map_err(|error| QueryError::Sql(Box::new(error)))
+    }
+
+    /// The index root as a path in [`QueryEngine::store`].
+    fn root_path(&self) -> Result<object_store::path::Path, QueryError> {
+        object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
+            QueryError::InvalidLocation {
+                location: self.root.to_string(),
+                reason: error.to_string(),
+            }
+        })
+    }
+}
+
+/// The start of an hour partition `YYYY-MM-DDHH`, in ns.
+fn partition_start_ns(key: &str) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
+    let hour: u32 = key.get(10..)?.parse().ok()?;
+    day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
 }
 
 async fn list_partition_values(
@@ -702,6 +1004,22 @@ async fn list_partition_values(
         .filter_map(|path| path.filename())
         .filter_map(|name| name.strip_prefix(&key).map(str::to_owned))
         .collect())
+}
+
+/// A DataFusion failure as the caller can act on it.
+fn failure(name: &'static str, limit_bytes: usize, error: DataFusionError) -> QueryError {
+    match limits::failure_kind(&error) {
+        limits::FailureKind::ResourcesExhausted => QueryError::ResourcesExhausted {
+            query: name,
+            limit_mb: limit_bytes >> 20,
+            source: Box::new(error),
+        },
+        limits::FailureKind::Rejected if name == "sql" => QueryError::Sql(Box::new(error)),
+        _ => QueryError::Query {
+            query: name,
+            source: Box::new(error),
+        },
+    }
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {

@@ -23,10 +23,12 @@ macro_rules! dashboard_query {
     };
 }
 
+dashboard_query!(TRACE_HOURS, "trace_hours");
 dashboard_query!(TRACE_SPANS, "trace_spans");
 dashboard_query!(TRACE_LOGS, "trace_logs");
 dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
 dashboard_query!(SEARCH_TRACES, "search_traces");
+dashboard_query!(SEARCH_TRACE_SPANS, "search_trace_spans");
 dashboard_query!(SERVICES, "services");
 dashboard_query!(OPERATIONS, "operations");
 dashboard_query!(SERVICE_MAP, "service_map");
@@ -35,13 +37,19 @@ dashboard_query!(COLD_STARTS, "cold_starts");
 dashboard_query!(COST_FUNCTIONS, "cost_functions");
 dashboard_query!(COST_TRACES, "cost_traces");
 dashboard_query!(SEARCH_LOGS, "search_logs");
+dashboard_query!(LOG_HISTOGRAM, "log_histogram");
+dashboard_query!(CORRELATION_LOGS, "correlation_logs");
+dashboard_query!(CORRELATION_INVOCATIONS, "correlation_invocations");
+dashboard_query!(CORRELATION_CALLS, "correlation_calls");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 12] = [
+pub const ALL: [DashboardQuery; 18] = [
+    TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
     TRACE_INVOCATIONS,
     SEARCH_TRACES,
+    SEARCH_TRACE_SPANS,
     SERVICES,
     OPERATIONS,
     SERVICE_MAP,
@@ -50,4 +58,8 @@ pub const ALL: [DashboardQuery; 12] = [
     COST_FUNCTIONS,
     COST_TRACES,
     SEARCH_LOGS,
+    LOG_HISTOGRAM,
+    CORRELATION_LOGS,
+    CORRELATION_INVOCATIONS,
+    CORRELATION_CALLS,
 ];

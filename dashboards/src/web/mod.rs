@@ -40,6 +40,14 @@ const ASSETS: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("vendor/cytoscape/LICENSE", "text/plain; charset=utf-8"),
+    asset!(
+        "vendor/cytoscape-dagre/cytoscape-dagre.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "vendor/cytoscape-dagre/LICENSE",
+        "text/plain; charset=utf-8"
+    ),
 ];
 
 /// The routes of the UI.

@@ -55,22 +55,55 @@ try {
   const biggest = counts.map(Number).reduce((best, n, i, all) => (n > all[best] ? i : best), 0);
   await page.locator('#search-results tr.trace-row').nth(biggest).click();
   await page.waitForSelector('#waterfall .span-row');
-  const spans = await page.locator('#waterfall .span-row').count();
+  // Written spans, plus a bar for each invocation that wrote none.
+  const spans = await page.locator('#waterfall .span-row:not(.synthetic)').count();
   const expected = Number(await page.textContent('#trace-span-count'));
   check(spans === expected && spans >= 2, `waterfall shows ${spans} of ${expected} spans`);
+  const drawn = await page.locator('#waterfall .span-row.synthetic').count();
+  check(drawn === Number(await page.textContent('#trace-synthetic-count')), 'every drawn invocation is in the waterfall');
   const logs = await page.locator('.log-line').allTextContents();
   check(logs.length > 0, 'the trace shows its log lines');
   await page.locator('#waterfall .span-row').nth(1).click();
   await page.waitForSelector('#span-details');
   await page.screenshot({ path: join(shots, '02-trace.png'), fullPage: true });
 
-  // 3. The service map draws a graph.
+  // 2b. The search box takes the id as people paste it: X-Ray form, upper case.
+  const traceId = (await page.textContent('#trace-id')).trim();
+  const xrayForm = ('1-' + traceId.slice(0, 8) + '-' + traceId.slice(8)).toUpperCase();
+  await page.goto(base + '/#/search');
+  await page.waitForSelector('#trace-id-input');
+  await page.fill('#trace-id-input', xrayForm);
+  await page.click('#search-button');
+  await page.waitForSelector('#waterfall .span-row');
+  check((await page.textContent('#trace-id')).trim() === traceId, `the search box opens ${xrayForm} as ${traceId}`);
+
+  // 3. The service map draws a graph, then focuses on one service.
   await page.click('#nav-map');
   await page.waitForSelector('#map canvas');
   await page.waitForFunction(() => window.tracelakeGraph && window.tracelakeGraph.nodes().length > 0);
   const graph = await page.evaluate(() => ({ nodes: window.tracelakeGraph.nodes().length, edges: window.tracelakeGraph.edges().length }));
   check(graph.nodes >= 3 && graph.edges >= 2, `service map has ${graph.nodes} nodes and ${graph.edges} edges`);
   await page.screenshot({ path: join(shots, '03-service-map.png'), fullPage: true });
+  // The service with the most neighbours, typed into the search box.
+  const hub = await page.evaluate(() => {
+    const nodes = window.tracelakeGraph.nodes().filter((n) => n.data('service'));
+    let best = nodes[0];
+    nodes.forEach((n) => { if (n.degree() > best.degree()) best = n; });
+    return { service: best.data('service'), neighbours: best.neighborhood('node').length };
+  });
+  await page.fill('#map-focus', hub.service);
+  await page.selectOption('#map-hops', '1');
+  await page.click('#map-apply');
+  await page.waitForFunction((s) => location.hash.includes('focus=' + encodeURIComponent(s)), hub.service);
+  await page.waitForFunction((s) => window.tracelakeGraph && window.tracelakeGraph.$('node[focus = 1]').length === 1
+    && window.tracelakeGraph.$('node[focus = 1]').data('service') === s, hub.service);
+  const focused = await page.evaluate(() => ({ nodes: window.tracelakeGraph.nodes().length, edges: window.tracelakeGraph.edges().length }));
+  check(focused.nodes === hub.neighbours + 1, `the focused map shows ${hub.service} and its ${hub.neighbours} neighbours, got ${focused.nodes} nodes`);
+  await page.screenshot({ path: join(shots, '06-map-focused.png'), fullPage: true });
+  await page.selectOption('#map-view', 'table');
+  await page.click('#map-apply');
+  await page.waitForSelector('#map-table tr.map-edge');
+  check(await page.locator('#map-table tr.map-edge').count() === focused.edges, 'the table lists the same edges');
 
   // 4. The service page of that root service, with RED charts.
   await page.goto(base + '/#/service/' + encodeURIComponent(rootService));
@@ -81,6 +114,62 @@ try {
   await page.goto(base + '/#/logs?level=INFO');
   await page.waitForSelector('#logs-results tr.log-hit');
   await page.screenshot({ path: join(shots, '05-logs.png'), fullPage: true });
+
+  // 6. A trace with an invocation that wrote no span: its bar and its lines.
+  const withDrawn = await page.evaluate(async () => {
+    const end = Math.floor((await (await fetch('/api/tracelake/range')).json()).default_end_ns / 1e6);
+    const traces = await (await fetch(`/api/tracelake/traces?to=${end}&lookback=6h&limit=200`)).json();
+    for (const t of traces) {
+      const detail = await (await fetch('/api/tracelake/traces/' + t.trace_id)).json();
+      if (detail.synthetic_count > 0 && detail.spans.some((n) => n.synthetic && n.logs.length > 0)) return t.trace_id;
+    }
+    return null;
+  });
+  check(withDrawn, 'a trace with an uninstrumented invocation exists in the demo data');
+  await page.goto(base + '/#/trace/' + withDrawn);
+  await page.waitForSelector('#waterfall .span-row.synthetic');
+  const bar = page.locator('#waterfall .span-row.synthetic').first();
+  check(await bar.locator('.span-bar.synthetic').count() === 1, 'the drawn invocation has a bar');
+  check(await bar.locator('.mark-synthetic').count() === 1, 'the bar says it has no span of its own');
+  const linesUnder = await page.evaluate(() => {
+    let next = document.querySelector('#waterfall .span-row.synthetic').nextElementSibling;
+    while (next && next.classList.contains('span-note')) next = next.nextElementSibling;
+    return next && next.classList.contains('span-logs') ? next.querySelectorAll('.log-line').length : 0;
+  });
+  check(linesUnder > 0, 'its log lines are under it');
+  const raw = await page.locator('#waterfall .log-line').allTextContents();
+  check(!raw.some((line) => line.includes('"type":"platform.')), 'platform records read as text, not JSON');
+  await bar.click();
+  await page.waitForSelector('#span-details');
+  await page.screenshot({ path: join(shots, '07-trace-uninstrumented.png'), fullPage: true });
+
+  // 7. The correlation report.
+  await page.click('#nav-correlation');
+  await page.waitForSelector('#correlation-table tr.correlation-row');
+  const correlationRows = await page.locator('#correlation-table tr.correlation-row').count();
+  check(correlationRows >= 3, `the correlation report lists services (${correlationRows})`);
+  check(await page.locator('#correlation-table a.example-trace, #correlation-table a.example-lines').count() > 0, 'rows link to examples');
+  await page.screenshot({ path: join(shots, '08-correlation.png'), fullPage: true });
+
+  // 8. Log histogram: click the tallest bar to zoom into it.
+  await page.goto(base + '/#/logs');
+  await page.waitForSelector('#log-histogram .bar');
+  const before = await page.locator('#log-histogram .bar').count();
+  const tallest = await page.evaluate(() => {
+    const bars = [...document.querySelectorAll('#log-histogram .bar')];
+    const heights = bars.map((b) => [...b.children].reduce((a, c) => a + parseFloat(c.style.height || '0'), 0));
+    return heights.indexOf(Math.max(...heights));
+  });
+  await page.screenshot({ path: join(shots, '09-logs-histogram.png'), fullPage: true });
+  await page.locator('#log-histogram .bar').nth(tallest).click();
+  await page.waitForFunction(() => location.hash.includes('from='));
+  await page.waitForSelector('#logs-unzoom');
+  await page.waitForSelector('#log-histogram .bar');
+  await page.waitForSelector('#logs-results tr.log-hit');
+  const zoomedBars = await page.locator('#log-histogram .bar').count();
+  check(zoomedBars >= 1, `the zoomed histogram has bars (${before} before, ${zoomedBars} after)`);
+  check(await page.locator('#logs-results a.trace-link').count() > 0, 'lines link to their traces');
+  await page.screenshot({ path: join(shots, '10-logs-zoomed.png'), fullPage: true });
 
   check(errors.length === 0, 'no JavaScript errors: ' + errors.join(' | '));
   console.log(JSON.stringify({ traces_found: found, spans, logs: logs.length, graph }));

@@ -479,7 +479,15 @@ async fn tracelake_json_api() {
         &format!("/api/tracelake/logs?{q}&q=declined&level=error"),
     )
     .await;
-    assert_eq!(body.as_array().map(Vec::len), Some(6));
+    assert_eq!(body["lines"].as_array().map(Vec::len), Some(6));
+    assert_eq!(body["truncated"], false);
+    let (_, body) = get(
+        &app,
+        &format!("/api/tracelake/logs?{q}&q=declined&level=error&limit=4"),
+    )
+    .await;
+    assert_eq!(body["lines"].as_array().map(Vec::len), Some(4));
+    assert_eq!(body["truncated"], true);
     let (_, body) = get(&app, &format!("/api/tracelake/services?{q}")).await;
     assert_eq!(body.as_array().map(Vec::len), Some(5));
     let (_, body) = get(&app, "/api/tracelake/range").await;

@@ -29,6 +29,8 @@ async fn the_ui_searches_opens_a_trace_and_draws_the_map() {
     let sim = simulated().await;
     let mut options = ServeOptions::new(sim.dir.path().to_string_lossy());
     options.addr = "127.0.0.1:0".parse().expect("address");
+    // A debug build on a busy machine is slow; the guard rails have their own tests.
+    options.engine.query_timeout = std::time::Duration::from_secs(600);
     let server = Server::bind(options).await.expect("server binds");
     let addr = server.local_addr().expect("bound address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -34,10 +34,21 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
         .with("price_per_gb_second", ParamValue::Float(PRICE))
         .with("limit", ParamValue::Int(Some(100)));
     vec![
+        (
+            sql::TRACE_HOURS,
+            Params::new().text("trace_id", Some(&trace.to_string())),
+        ),
         (sql::TRACE_SPANS, trace_params.clone()),
         (sql::TRACE_LOGS, trace_params.clone()),
         (sql::TRACE_INVOCATIONS, trace_params),
         (sql::SEARCH_TRACES, search.params().expect("valid search")),
+        (
+            sql::SEARCH_TRACE_SPANS,
+            search
+                .params()
+                .expect("valid search")
+                .with("span_budget", ParamValue::Int(Some(40))),
+        ),
         (sql::SERVICES, base.clone()),
         (
             sql::OPERATIONS,
@@ -50,12 +61,22 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
             sql::RED,
             base.text("service", None)
                 .text("operation", None)
-                .with("bucket", ParamValue::IntervalSeconds(300)),
+                .with("bucket", ParamValue::IntervalSeconds(300))
+                .with("by_operation", ParamValue::Bool(true)),
         ),
         (sql::COLD_STARTS, slack.clone().text("function", None)),
         (sql::COST_FUNCTIONS, cost.clone()),
         (sql::COST_TRACES, cost),
         (sql::SEARCH_LOGS, logs.params().expect("valid search")),
+        (
+            sql::LOG_HISTOGRAM,
+            logs.filter_params()
+                .expect("valid search")
+                .with("bucket", ParamValue::IntervalSeconds(600)),
+        ),
+        (sql::CORRELATION_LOGS, slack.clone()),
+        (sql::CORRELATION_INVOCATIONS, slack.clone()),
+        (sql::CORRELATION_CALLS, slack.clone()),
     ]
 }
 

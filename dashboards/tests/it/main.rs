@@ -5,6 +5,8 @@ mod api;
 mod browser;
 mod duckdb;
 mod fixture;
+mod limits;
 mod queries;
 mod shipped;
 mod simulated;
+mod trace_lookup;

@@ -494,7 +494,9 @@ async fn log_search() {
     let engine = engine().await;
     let mut search = LogSearch::new(whole_range());
     search.text = Some("DECLINED".to_owned());
-    let hits = engine.search_logs(&search).await.expect("query runs");
+    let page = engine.search_logs(&search).await.expect("query runs");
+    assert!(!page.truncated);
+    let hits = page.lines;
     assert_eq!(hits.len(), 6);
     assert!(hits.iter().all(|h| h.level.as_deref() == Some("ERROR")));
     assert!(hits.iter().all(|h| h.trace_id.is_some()));
@@ -502,7 +504,7 @@ async fn log_search() {
     let mut late = LogSearch::new(whole_range());
     late.text = Some("late line".to_owned());
     late.level = Some("WARN".to_owned());
-    let hits = engine.search_logs(&late).await.expect("query runs");
+    let hits = engine.search_logs(&late).await.expect("query runs").lines;
     assert_eq!(hits.len(), 8);
     // Unlinked lines get the trace of their invocation when its REPORT names one;
     // the orders REPORT carries none, so they stay without one: never a guess.
@@ -510,8 +512,37 @@ async fn log_search() {
 
     let mut by_trace = LogSearch::new(whole_range());
     by_trace.trace_id = Some(fleet.request_traces[1].clone());
-    let hits = engine.search_logs(&by_trace).await.expect("query runs");
+    let hits = engine
+        .search_logs(&by_trace)
+        .await
+        .expect("query runs")
+        .lines;
     assert_eq!(hits.len(), 3, "gateway, orders, orders request-id line");
+
+    // The row cap: two of the six lines, and the answer says it was cut.
+    let mut capped = search.clone();
+    capped.limit = 2;
+    let page = engine.search_logs(&capped).await.expect("query runs");
+    assert_eq!((page.lines.len(), page.truncated), (2, true));
+
+    // The request-id filter: every line of that invocation, and only those.
+    let request = hits
+        .iter()
+        .find_map(|hit| hit.request_id.clone())
+        .expect("a line of the trace names its request");
+    let mut by_request = LogSearch::new(whole_range());
+    by_request.request_id = Some(request.clone());
+    let lines = engine
+        .search_logs(&by_request)
+        .await
+        .expect("query runs")
+        .lines;
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|h| h.request_id.as_deref() == Some(request.as_str()))
+    );
 
     let mut quoted = LogSearch::new(whole_range());
     quoted.text = Some("%' OR 1=1 --".to_owned());
@@ -520,6 +551,7 @@ async fn log_search() {
             .search_logs(&quoted)
             .await
             .expect("query runs")
+            .lines
             .is_empty()
     );
 
@@ -538,13 +570,15 @@ async fn ad_hoc_sql_is_read_only() {
     let batches = engine
         .sql("SELECT count(*) AS n FROM spans")
         .await
-        .expect("query runs");
+        .expect("query runs")
+        .batches;
     let rows = tracelake_dashboards::query::rows::batches_to_rows(&batches);
     assert_eq!(rows[0]["n"], fleet.spans.len());
     let partitions = engine
         .sql("SELECT DISTINCT dt, hour FROM spans ORDER BY dt, hour")
         .await
-        .expect("query runs");
+        .expect("query runs")
+        .batches;
     assert_eq!(
         tracelake_dashboards::query::rows::batches_to_rows(&partitions).len(),
         2
@@ -565,7 +599,8 @@ async fn ad_hoc_sql_is_read_only() {
     let batches = engine
         .sql("SELECT count(*) AS n FROM spans")
         .await
-        .expect("query runs");
+        .expect("query runs")
+        .batches;
     assert_eq!(
         tracelake_dashboards::query::rows::batches_to_rows(&batches)[0]["n"],
         fleet.spans.len()

@@ -93,7 +93,9 @@ async fn queries_match_the_simulators_ground_truth() {
             .expect("query runs")
             .unwrap_or_else(|| panic!("trace {trace_id} is found"));
         assert_eq!(trace.span_count, spans.len(), "span count of {trace_id}");
-        for node in &trace.spans {
+        // Invocations drawn for functions that wrote no span are checked in
+        // `uninstrumented_invocations_are_drawn`.
+        for node in trace.spans.iter().filter(|node| !node.synthetic) {
             let expected = spans
                 .get(&node.span.span_id)
                 .unwrap_or_else(|| panic!("span {} is in the truth", node.span.span_id));
@@ -108,6 +110,16 @@ async fn queries_match_the_simulators_ground_truth() {
                 Some(expected.service.as_str())
             );
             assert_eq!(node.span.name.as_deref(), Some(expected.name.as_str()));
+            if node.span.parent_span_id.is_some() {
+                // Its parent is either a written span or a drawn invocation.
+                assert!(
+                    trace
+                        .spans
+                        .iter()
+                        .any(|n| Some(&n.span.span_id) == node.span.parent_span_id.as_ref())
+                        || !spans.contains_key(node.span.parent_span_id.as_deref().unwrap_or(""))
+                );
+            }
             assert_eq!(node.span.is_error(), expected.error);
         }
         let services: BTreeSet<&str> = spans.values().map(|s| s.service.as_str()).collect();
@@ -208,4 +220,215 @@ async fn queries_match_the_simulators_ground_truth() {
     let expected_services: BTreeSet<String> =
         truth.spans.iter().map(|s| s.service.clone()).collect();
     assert_eq!(services, expected_services);
+}
+
+/// Every invocation of a trace is in its waterfall: those that wrote spans as
+/// their spans, the others (uninstrumented functions linked by X-Ray, request id
+/// or stream) as a drawn span of their function, with their lines under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uninstrumented_invocations_are_drawn() {
+    use tracelake_simulator::render::EventKind;
+    use tracelake_simulator::truth::LinkScope;
+
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    let truth = &sim.run.truth;
+    // Invocations per trace that can be tied to it: their REPORT line is.
+    let mut linked_reports: BTreeMap<String, usize> = BTreeMap::new();
+    for event in &truth.events {
+        if event.kind == EventKind::PlatformReport
+            && matches!(event.scope, LinkScope::Line | LinkScope::Batch)
+            && let Some(trace) = event.trace_id
+        {
+            *linked_reports.entry(hex_trace(trace)).or_default() += 1;
+        }
+    }
+    let traced: BTreeSet<String> = truth.spans.iter().map(|s| hex_trace(s.trace_id)).collect();
+    let mut drawn = 0;
+    let mut adopted = 0;
+    let mut checked = 0;
+    for (trace_id, reports) in linked_reports
+        .iter()
+        .filter(|(id, _)| traced.contains(*id))
+        .take(60)
+    {
+        let trace = engine
+            .trace(trace_id, None)
+            .await
+            .expect("query runs")
+            .unwrap_or_else(|| panic!("trace {trace_id} is found"));
+        let written_requests: BTreeSet<&str> = trace
+            .spans
+            .iter()
+            .filter(|n| !n.synthetic)
+            .filter_map(|n| n.span.request_id.as_deref())
+            .collect();
+        let synthetic: Vec<_> = trace.spans.iter().filter(|n| n.synthetic).collect();
+        // Never more invocations than the trace has; at least all whose REPORT
+        // line names the trace.
+        assert!(
+            written_requests.len() + synthetic.len() >= *reports,
+            "{trace_id}: {} with spans + {} drawn < {reports} linked REPORT lines",
+            written_requests.len(),
+            synthetic.len()
+        );
+        for node in &synthetic {
+            assert_eq!(node.span.kind.as_deref(), Some("server"));
+            assert!(node.span.start_time <= node.span.end_time);
+            assert!(!node.logs.is_empty(), "a drawn invocation shows its lines");
+            assert!(
+                node.logs
+                    .iter()
+                    .all(|l| l.request_id == node.span.request_id),
+                "only its own lines"
+            );
+            match &node.span.parent_span_id {
+                Some(parent) => assert!(
+                    trace.spans.iter().any(|n| &n.span.span_id == parent),
+                    "hangs under a span of the trace"
+                ),
+                None => assert!(node.note.is_some(), "a root invocation says why"),
+            }
+            // Lines of JSON platform records read as text.
+            for log in &node.logs {
+                if log.format.as_deref() == Some("lambda_platform_json") {
+                    assert!(log.text.as_deref().is_some_and(|t| !t.starts_with('{')));
+                }
+            }
+        }
+        adopted += trace
+            .spans
+            .iter()
+            .filter(|n| !n.synthetic)
+            .filter(|n| {
+                synthetic
+                    .iter()
+                    .any(|s| Some(&s.span.span_id) == n.span.parent_span_id.as_ref())
+            })
+            .count();
+        drawn += synthetic.len();
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} traces checked");
+    assert!(
+        drawn > 0,
+        "the run has uninstrumented invocations in traces"
+    );
+    assert!(
+        adopted > 0,
+        "spans called by an uninstrumented function hang under its drawn invocation"
+    );
+}
+
+/// The correlation report against the simulator's truth: the services that
+/// neither write spans nor run with X-Ray are the least linked, their lines
+/// and invocations tied to nothing; services with X-Ray have every invocation
+/// in a trace; a report never claims more linked lines than the truth allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlation_report_matches_the_truth() {
+    use tracelake_simulator::fleet::Runtime;
+
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");
+    let report = engine
+        .correlation(&whole_run(start))
+        .await
+        .expect("report runs");
+    let row_of = |service: &tracelake_simulator::fleet::Service| {
+        report
+            .iter()
+            .find(|row| row.service == service.name || row.service == service.function_name)
+    };
+    // Dark: no span lines and no X-Ray, so nothing ties their lines to a trace.
+    let (dark, lit): (Vec<_>, Vec<_>) = sim
+        .run
+        .fleet
+        .services
+        .iter()
+        .filter(|service| row_of(service).is_some_and(|row| row.log_lines > 0))
+        .partition(|service| service.runtime != Runtime::RustInstrumented && !service.xray_active);
+    assert!(
+        !dark.is_empty() && !lit.is_empty(),
+        "the fleet has both kinds"
+    );
+    let worst_lit = lit
+        .iter()
+        .filter_map(|service| row_of(service))
+        .map(|row| row.linked_share)
+        .fold(f64::INFINITY, f64::min);
+    for service in &dark {
+        let row = row_of(service).expect("row");
+        assert!(
+            row.linked_share < worst_lit,
+            "{}: {} linked, not below every traced service ({worst_lit})",
+            row.service,
+            row.linked_share
+        );
+        assert_eq!(
+            row.unlinked, row.log_lines,
+            "{}: no line is linked",
+            row.service
+        );
+        assert_eq!(
+            row.invocations_without_trace, row.invocations,
+            "{}: no invocation is in a trace",
+            row.service
+        );
+        assert!(row.invocations > 0);
+        assert!(!row.example_request_ids.is_empty(), "a line to look at");
+    }
+    // Worst first: the dark services lead the report (callee-only rows aside).
+    let leading: BTreeSet<&str> = report
+        .iter()
+        .filter(|row| !row.named_by_callers_only)
+        .take(dark.len())
+        .map(|row| row.service.as_str())
+        .collect();
+    let dark_rows: BTreeSet<&str> = dark
+        .iter()
+        .filter_map(|service| row_of(service))
+        .map(|row| row.service.as_str())
+        .collect();
+    assert_eq!(leading, dark_rows);
+    // With X-Ray, every invocation is in a trace.
+    for service in lit.iter().filter(|service| service.xray_active) {
+        let row = row_of(service).expect("row");
+        assert_eq!(row.invocations_without_trace, 0, "{}", row.service);
+    }
+    // Inbound calls to a dark service over HTTP never carry their context on.
+    let dark_called: Vec<_> = dark
+        .iter()
+        .filter_map(|service| {
+            report
+                .iter()
+                .find(|row| row.service == service.function_name)
+        })
+        .filter(|row| row.inbound_calls > 0)
+        .collect();
+    for row in &dark_called {
+        assert_eq!(
+            row.inbound_without_context, row.inbound_calls,
+            "{}",
+            row.service
+        );
+        assert!(!row.example_trace_ids.is_empty());
+    }
+    // Precision: linked lines per service never exceed what the truth links.
+    let linked_total: i64 = report.iter().map(|row| row.log_lines - row.unlinked).sum();
+    let linkable = sim
+        .run
+        .truth
+        .events
+        .iter()
+        .filter(|event| event.trace_id.is_some())
+        .count();
+    assert!(
+        usize::try_from(linked_total).unwrap_or(usize::MAX) <= linkable,
+        "{linked_total} linked lines, only {linkable} belong to a trace"
+    );
 }

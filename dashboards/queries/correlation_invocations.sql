@@ -1,0 +1,57 @@
+-- Correlation report, invocations: per service, Lambda invocations ending in
+-- the range and those tied to no trace (no trace id on the REPORT, no span
+-- and no linked log line of that request). The service of a function is the
+-- service of the spans that name it (faas_name), else of its log group's lines,
+-- else the function name.
+-- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
+-- $time_from, $time_to             invocation end time range [from, to)
+WITH traced_requests AS (
+    SELECT request_id
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND request_id IS NOT NULL
+    UNION
+    SELECT request_id
+    FROM logs
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND request_id IS NOT NULL
+      AND trace_id IS NOT NULL
+),
+function_services AS (
+    SELECT faas_name, max(service) AS service
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND faas_name IS NOT NULL
+      AND service IS NOT NULL
+    GROUP BY faas_name
+),
+-- A log group's service: the one its lines name themselves (a structured
+-- `service` field) rather than the function name the collector falls back to.
+group_services AS (
+    SELECT log_group,
+           coalesce(max(CASE WHEN service <> replace(log_group, '/aws/lambda/', '') THEN service END),
+                    max(service)) AS service
+    FROM logs
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND service IS NOT NULL
+    GROUP BY log_group
+),
+marked AS (
+    SELECT coalesce(f.service, g.service, i.function, 'unknown') AS service, i.function, i.request_id,
+           i.trace_id IS NULL AND t.request_id IS NULL AS untraced
+    FROM invocations i
+    LEFT JOIN traced_requests t ON i.request_id = t.request_id
+    LEFT JOIN function_services f ON i.function = f.faas_name
+    LEFT JOIN group_services g ON i.log_group = g.log_group
+    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
+      AND i.end_time >= $time_from
+      AND i.end_time < $time_to
+)
+SELECT service,
+       min(function) AS function,
+       count(DISTINCT request_id) AS invocations,
+       count(DISTINCT CASE WHEN untraced THEN request_id END) AS invocations_without_trace,
+       max(CASE WHEN untraced THEN request_id END) AS example_untraced_request_id
+FROM marked
+GROUP BY service
+ORDER BY service

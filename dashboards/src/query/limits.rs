@@ -1,0 +1,221 @@
+//! Guard rails around every query: a memory pool shared by all queries, a
+//! per-query timeout, row caps, and counters that say how many queries ran and
+//! how many are running.
+//!
+//! Cancellation: a query runs in its own task, which owns its DataFusion
+//! stream; DataFusion aborts the tasks it spawned when that stream is dropped.
+//! The caller aborts the query's task when it stops waiting: at the timeout, or
+//! when axum drops the handler because the client went away.
+//! [`QueryStats::active`] counts a query until its task has really ended, which
+//! is how a test or an operator sees that it happened.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::config::ConfigOptions;
+use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryPool, TrackConsumersPool};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coop::CooperativeExec;
+use futures::StreamExt;
+
+/// Default size of the memory pool shared by all queries of an engine.
+pub const DEFAULT_MEMORY_LIMIT_BYTES: usize = 2 << 30;
+
+/// Default time one query may run.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default most rows ad-hoc SQL returns.
+pub const DEFAULT_SQL_ROW_CAP: usize = 10_000;
+
+/// Default most spans one Jaeger search returns (Quickwit's `max_fetch_spans`
+/// is the same idea).
+pub const DEFAULT_SPAN_BUDGET: usize = 10_000;
+
+/// A memory pool of `bytes` that lets operators which can spill (sorts,
+/// aggregations) spill to disk, and names the largest consumers when a query
+/// is refused.
+pub fn memory_pool(bytes: usize) -> Arc<dyn MemoryPool> {
+    let top = std::num::NonZeroUsize::new(3).unwrap_or(std::num::NonZeroUsize::MIN);
+    Arc::new(TrackConsumersPool::new(FairSpillPool::new(bytes), top))
+}
+
+/// Counts of queries, shared by the clones of an engine.
+#[derive(Debug, Default)]
+pub struct QueryStats {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+impl QueryStats {
+    /// Queries started since the engine opened.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// Queries running now: started and neither finished, failed, timed out
+    /// nor dropped.
+    pub fn active(&self) -> u64 {
+        self.started() - self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Counts a query as running until the guard is dropped.
+    pub(super) fn begin(self: &Arc<Self>) -> RunningQuery {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        RunningQuery(Arc::clone(self))
+    }
+}
+
+/// One running query; dropping it (finished or cancelled) counts it as done.
+pub(super) struct RunningQuery(Arc<QueryStats>);
+
+impl Drop for RunningQuery {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Makes every operator of a plan give the tokio scheduler a turn now and
+/// then: each operator's output stream is wrapped in DataFusion's
+/// [`CooperativeExec`], which spends the task's tokio budget per batch.
+///
+/// DataFusion wraps only scans and exchanges by default, so an operator that
+/// makes many batches from few inputs (a cross join) could run for minutes
+/// without yielding, and neither the timeout nor an abort would reach it.
+#[derive(Debug, Default)]
+pub struct YieldEveryOperator;
+
+impl PhysicalOptimizerRule for YieldEveryOperator {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>, DataFusionError> {
+        plan.transform_up(|node| {
+            let already = node.is::<CooperativeExec>();
+            if already || node.children().is_empty() {
+                return Ok(Transformed::no(node));
+            }
+            Ok(Transformed::yes(
+                Arc::new(CooperativeExec::new(node)) as Arc<dyn ExecutionPlan>
+            ))
+        })
+        .map(|transformed| transformed.data)
+    }
+
+    fn name(&self) -> &str {
+        "YieldEveryOperator"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Aborts a spawned query when the caller stops waiting for it.
+pub(super) struct AbortOnDrop(pub(super) tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Result batches, cut at a row cap.
+#[derive(Debug, Default)]
+pub struct Capped {
+    /// The batches, with at most the cap's rows in all.
+    pub batches: Vec<RecordBatch>,
+    /// True when the query had more rows than the cap.
+    pub truncated: bool,
+}
+
+/// Runs a planned query to completion, or to `row_cap` rows: the stream is
+/// dropped (and its work stopped) as soon as one row more than the cap arrives.
+pub(super) async fn collect_capped(
+    frame: DataFrame,
+    row_cap: Option<usize>,
+) -> Result<Capped, DataFusionError> {
+    let mut stream = frame.execute_stream().await?;
+    let mut capped = Capped::default();
+    let mut rows = 0usize;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if let Some(cap) = row_cap
+            && rows + batch.num_rows() > cap
+        {
+            capped.batches.push(batch.slice(0, cap - rows));
+            capped.truncated = true;
+            break;
+        }
+        rows += batch.num_rows();
+        capped.batches.push(batch);
+    }
+    Ok(capped)
+}
+
+/// What kind of failure a DataFusion error is, for the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The query text or its values are wrong (a client error).
+    Rejected,
+    /// The query needed more memory than the pool has.
+    ResourcesExhausted,
+    /// Anything else: I/O, object store, Parquet, internal (a server error).
+    Failed,
+}
+
+/// Classifies an error by its root cause.
+pub fn failure_kind(error: &DataFusionError) -> FailureKind {
+    match error.find_root() {
+        DataFusionError::ResourcesExhausted(_) => FailureKind::ResourcesExhausted,
+        DataFusionError::SQL(..)
+        | DataFusionError::Plan(_)
+        | DataFusionError::SchemaError(..)
+        | DataFusionError::NotImplemented(_)
+        | DataFusionError::Configuration(_) => FailureKind::Rejected,
+        DataFusionError::ArrowError(arrow_error, _) => match arrow_error.as_ref() {
+            arrow::error::ArrowError::CastError(_)
+            | arrow::error::ArrowError::ComputeError(_)
+            | arrow::error::ArrowError::DivideByZero
+            | arrow::error::ArrowError::ArithmeticOverflow(_)
+            | arrow::error::ArrowError::InvalidArgumentError(_) => FailureKind::Rejected,
+            _ => FailureKind::Failed,
+        },
+        _ => FailureKind::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_cause_decides_the_kind() {
+        let wrapped = DataFusionError::Context(
+            "while joining".to_owned(),
+            Box::new(DataFusionError::ResourcesExhausted("pool".to_owned())),
+        );
+        assert_eq!(failure_kind(&wrapped), FailureKind::ResourcesExhausted);
+        assert_eq!(
+            failure_kind(&DataFusionError::Plan("no such table".to_owned())),
+            FailureKind::Rejected
+        );
+        let io = DataFusionError::IoError(std::io::Error::other("disk"));
+        assert_eq!(failure_kind(&io), FailureKind::Failed);
+    }
+
+    #[test]
+    fn a_dropped_guard_counts_as_finished() {
+        let stats = Arc::new(QueryStats::default());
+        let guard = stats.begin();
+        assert_eq!((stats.started(), stats.active()), (1, 1));
+        drop(guard);
+        assert_eq!((stats.started(), stats.active()), (1, 0));
+    }
+}
