@@ -63,14 +63,20 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
                 state.first_next.get_or_insert_with(Instant::now);
                 state.script.pop_front()
             };
-            let Some((request_id, body)) = next else { return };
+            let Some((request_id, body)) = next else {
+                return;
+            };
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {request_id}\r\nlambda-runtime-deadline-ms: 4102444800000\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:eu-west-1:123456789012:function:bench\r\nlambda-runtime-trace-id: Root=1-6745aaaa-0123456789abcdef01234567;Parent=1111111111111111;Sampled=1\r\n\r\n",
                 body.len()
             );
             let mut bytes = head.into_bytes();
             bytes.extend_from_slice(body.as_bytes());
-            state.lock().unwrap().sent.insert(request_id, Instant::now());
+            state
+                .lock()
+                .unwrap()
+                .sent
+                .insert(request_id, Instant::now());
             let _ = writer.write_all(&bytes);
         } else if let Some(rest) = path.strip_prefix("invocation/") {
             let request_id = rest.split('/').next().unwrap_or_default().to_owned();
@@ -189,7 +195,11 @@ fn main() {
             vec![("TRACELAKE_SPAN_FORMAT", "compact")],
         ),
         // lambda-otel-lite exports no span without RUST_LOG.
-        ("lambda-otel-lite 0.20", "otel_lite", vec![("RUST_LOG", "info")]),
+        (
+            "lambda-otel-lite 0.20",
+            "otel_lite",
+            vec![("RUST_LOG", "info")],
+        ),
     ];
     let mut per_round: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
     let mut inits: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
@@ -206,7 +216,9 @@ fn main() {
         }
     }
     println!("invocations per run: {invocations} (first {warm_up} left out), rounds: {rounds}");
-    println!("| function | per invocation (median) | added | telemetry init | spawn to first /next | binary | span bytes, 6 spans/inv |");
+    println!(
+        "| function | per invocation (median) | added | telemetry init | spawn to first /next | binary | span bytes, 6 spans/inv |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let plain = median(&mut per_round[0].clone());
     for (index, (name, bin, _)) in variants.iter().enumerate() {
@@ -216,7 +228,11 @@ fn main() {
             .unwrap_or(0);
         let (bytes, spans) = six[index];
         let per_span = if spans > 0 {
-            format!("{:.0} B/span ({:.1} spans/inv)", bytes as f64 / spans as f64, spans as f64 / invocations as f64)
+            format!(
+                "{:.0} B/span ({:.1} spans/inv)",
+                bytes as f64 / spans as f64,
+                spans as f64 / invocations as f64
+            )
         } else {
             "no spans".to_owned()
         };
