@@ -82,8 +82,18 @@ impl AwsError {
 /// calls with backoff.
 pub async fn client_from_env() -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .load()
         .await;
     Client::new(&config)
+}
+
+/// The HTTPS client every SDK call goes through: rustls with the ring crypto
+/// provider (see collector/Cargo.toml for why not the SDK's default client).
+pub fn https_client() -> aws_sdk_cloudwatchlogs::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }

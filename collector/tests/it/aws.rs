@@ -48,6 +48,7 @@ fn client(moto: &Moto) -> Client {
         .behavior_version(sdk::config::BehaviorVersion::latest())
         .region(sdk::config::Region::new("us-east-1"))
         .endpoint_url(moto.endpoint())
+        .http_client(tracelake_collector::aws::https_client())
         .credentials_provider(sdk::config::Credentials::new(
             "testing", "testing", None, None, "moto",
         ))
