@@ -458,25 +458,50 @@ fn inject_client_context(
 }
 
 fn record_lambda(span: &tracing::Span, uri: &str) {
-    // `https://lambda.REGION.amazonaws.com/2015-03-31/functions/NAME/invocations`
-    let mut parts = uri.split('/');
-    if let Some(name) = parts
-        .by_ref()
-        .skip_while(|part| *part != "functions")
-        .nth(1)
-    {
-        let name = name.rsplit(':').next().unwrap_or(name);
-        span.set_attribute(semconv::FAAS_INVOKED_NAME, name.to_owned());
+    let (name, region) = invoked_function(uri);
+    if let Some(name) = name {
+        span.set_attribute(semconv::FAAS_INVOKED_NAME, name);
         span.set_attribute(semconv::FAAS_INVOKED_PROVIDER, "aws");
     }
-    if let Some(region) = uri
+    if let Some(region) = region {
+        span.set_attribute(semconv::FAAS_INVOKED_REGION, region);
+    }
+}
+
+/// The function name and region of an `Invoke` URI,
+/// `https://lambda.REGION.amazonaws.com/2015-03-31/functions/NAME/invocations`.
+/// NAME is percent-encoded (the SDK encodes `:`) and may be a name, a
+/// `name:qualifier`, a partial ARN (`ACCOUNT:function:name`) or a full ARN
+/// (which also names the region).
+fn invoked_function(uri: &str) -> (Option<String>, Option<String>) {
+    let label = uri
+        .split('/')
+        .skip_while(|part| *part != "functions")
+        .nth(1)
+        .map(|label| percent_encoding::percent_decode_str(label).decode_utf8_lossy());
+    let mut name = None;
+    let mut arn_region = None;
+    if let Some(label) = &label {
+        let parts: Vec<&str> = label.split(':').collect();
+        name = match parts.as_slice() {
+            ["arn", _, "lambda", region, _, "function", name, ..] => {
+                arn_region = Some((*region).to_owned());
+                Some(*name)
+            }
+            [_, "function", name, ..] => Some(*name),
+            [name, ..] => Some(*name),
+            [] => None,
+        }
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned);
+    }
+    let host_region = uri
         .split("lambda.")
         .nth(1)
         .and_then(|rest| rest.split('.').next())
         .filter(|region| region.contains('-'))
-    {
-        span.set_attribute(semconv::FAAS_INVOKED_REGION, region.to_owned());
-    }
+        .map(str::to_owned);
+    (name, arn_region.filter(|r| !r.is_empty()).or(host_region))
 }
 
 fn record_dynamodb(span: &tracing::Span, body: &[u8]) {
@@ -566,6 +591,29 @@ mod tests {
         );
         assert_eq!(pairs["MessageAttributes.entry.1.Name"], "kind");
         assert_eq!(pairs["Message"], "hi");
+    }
+
+    #[test]
+    fn invoke_uris_name_the_function_without_qualifier_or_arn() {
+        // As aws-sdk-lambda writes them: the FunctionName label percent-encoded.
+        let uri = |label: &str| {
+            format!(
+                "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/{label}/invocations"
+            )
+        };
+        let name = |label: &str| invoked_function(&uri(label));
+        let expected = (Some("orders".to_owned()), Some("eu-west-1".to_owned()));
+        assert_eq!(name("orders"), expected);
+        assert_eq!(name("orders%3Aprod"), expected);
+        assert_eq!(name("123456789012%3Afunction%3Aorders"), expected);
+        assert_eq!(
+            name("arn%3Aaws%3Alambda%3Aus-east-2%3A123456789012%3Afunction%3Aorders%3A7"),
+            (Some("orders".to_owned()), Some("us-east-2".to_owned()))
+        );
+        assert_eq!(
+            invoked_function("http://127.0.0.1:4000/2015-03-31/functions/orders/invocations"),
+            (Some("orders".to_owned()), None)
+        );
     }
 
     #[test]
