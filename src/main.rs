@@ -33,6 +33,10 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Query the index: trace, search, services, map, red, coldstarts, cost, logs, sql.
     Query(cli::query::QueryArgs),
+    /// Subscribe log groups, backfill history and show status in AWS (CloudWatch Logs).
+    Aws(cli::aws::AwsArgs),
+    /// Serve a Firehose HTTP endpoint destination that writes into the index.
+    Firehose(cli::firehose::FirehoseArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +60,8 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => cli::demo::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Query(args) => cli::query::run(args),
+        Command::Aws(args) => cli::aws::run(args),
+        Command::Firehose(args) => cli::firehose::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

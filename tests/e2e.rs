@@ -3,6 +3,8 @@
 
 #[path = "e2e/cli.rs"]
 mod cli;
+#[path = "e2e/field_ids.rs"]
+mod field_ids;
 #[path = "e2e/roundtrip.rs"]
 mod roundtrip;
 #[path = "e2e/simulator.rs"]

@@ -21,6 +21,7 @@ use object_store::memory::InMemory;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
 use tracelake_instrumentation::wire::{ids::TraceId, span_line};
 
@@ -396,6 +397,34 @@ fn main() {
         .expect("ingest");
     let peak = PEAK.load(Ordering::Relaxed) - baseline;
 
+    // The buffered paths: the same payloads in groups the size of a Kinesis
+    // invocation (sources::files, as `tracelake ingest` and the Kinesis
+    // handler batch them), against one batch per payload (the direct path).
+    let batched = Collector::new(IndexStore::from_object_store(
+        Arc::new(InMemory::new()),
+        Default::default(),
+    ));
+    let started = Instant::now();
+    let (batched_counters, groups) = runtime.block_on(async {
+        let mut batcher = FileBatcher::new(&batched, FileBatchLimits::default());
+        for (number, payload) in payloads.iter().enumerate() {
+            batcher
+                .add_file(&format!("payload-{number}"), payload)
+                .await
+                .expect("ingest");
+        }
+        batcher.finish().await.expect("ingest")
+    });
+    let batched_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(batched_counters.events_in as usize, events);
+    let objects = |collector: &Collector| {
+        runtime
+            .block_on(collector.store().list("v1"))
+            .expect("list")
+            .len()
+    };
+    let (direct_objects, batched_objects) = (objects(&memory), objects(&batched));
+
     let rate = |seconds: f64| events as f64 / seconds;
     println!();
     println!("| measure | value |");
@@ -437,5 +466,15 @@ fn main() {
     println!(
         "| peak heap for the max batch (input excluded) | {:.1} MB |",
         peak as f64 / 1e6
+    );
+    println!(
+        "| batched as Kinesis invocations, into memory | {:.0} events/s, {:.1} MB/s of JSON; {groups} batches, {:.2} s per batch |",
+        rate(batched_seconds),
+        json_bytes as f64 / 1e6 / batched_seconds,
+        batched_seconds / groups.max(1) as f64
+    );
+    println!(
+        "| objects written: one batch per payload / batched | {direct_objects} / {batched_objects} ({:.0}× fewer) |",
+        direct_objects as f64 / batched_objects.max(1) as f64
     );
 }

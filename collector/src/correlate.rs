@@ -28,12 +28,7 @@ use crate::parse::{self, InvocationStatus, ParsedEvent, ParsedLog, PlatformRecor
 
 pub use crate::index::rows::Link;
 
-/// An event that could not be indexed, with the reason; it goes to quarantine.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuarantinedEvent {
-    pub event: LogEvent,
-    pub reason: String,
-}
+pub use crate::decode::QuarantinedEvent;
 
 /// The rows one batch produces.
 #[derive(Debug, Default)]
@@ -111,9 +106,13 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
         log_group,
         log_stream,
         events,
+        rejected,
         ..
     } = batch;
-    let mut out = CorrelatedBatch::default();
+    let mut out = CorrelatedBatch {
+        quarantined: rejected,
+        ..CorrelatedBatch::default()
+    };
     let mut parsed: Vec<(LogEvent, ParsedLog)> = Vec::with_capacity(events.len());
     for event in events {
         if event.message.len() > limits.max_event_bytes {
@@ -169,8 +168,11 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 _,
             ) => request_traces.add(request_id, *trace_id, Weight::Platform),
             (None, Some(trace_id)) => {
+                // Our lines and OpenTelemetry's log fields name the trace the code
+                // really ran in; an X-Ray field names Lambda's own context.
                 let weight = match log.format {
                     Some(parse::LineFormat::Tracelake) => Weight::Instrumented,
+                    _ if !log.trace_from_xray => Weight::Instrumented,
                     _ => Weight::Platform,
                 };
                 request_traces.add(request_id, trace_id, weight);
@@ -196,10 +198,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 version,
                 ..
             }) => {
-                starts.insert(
-                    request_id,
-                    (event.timestamp_ms * 1_000_000, version.as_deref()),
-                );
+                starts.insert(request_id, (event.timestamp_ns(), version.as_deref()));
             }
             Some(PlatformRecord::Timeout { request_id }) => {
                 failures.insert(request_id, (InvocationStatus::Timeout, None));
@@ -243,7 +242,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 log_group: log_group.clone(),
                 log_stream: log_stream.clone(),
                 start_time_ns,
-                end_time_ns: event.timestamp_ms * 1_000_000,
+                end_time_ns: event.timestamp_ns(),
                 duration_ms: report.duration_ms,
                 billed_duration_ms: report.billed_duration_ms,
                 memory_size_mb: report.memory_size_mb,
@@ -286,9 +285,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
             })
             .unwrap_or_else(|| function.clone());
         out.logs.push(LogRow {
-            timestamp_ns: log
-                .timestamp_ns
-                .unwrap_or(event.timestamp_ms.saturating_mul(1_000_000)),
+            timestamp_ns: parse::time::row_timestamp_ns(log.time, event.timestamp_ms),
             trace_id: trace_id.map(|id| id.to_string()),
             span_id: log.span_id.map(|id| id.to_string()),
             request_id: log.request_id,
@@ -385,6 +382,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, m)| event(i as u32, m))
                 .collect(),
+            ..LogBatch::default()
         }
     }
 

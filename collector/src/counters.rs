@@ -8,6 +8,9 @@ pub struct IngestCounters {
     pub events_in: u64,
     pub events_indexed: u64,
     pub events_quarantined: u64,
+    /// Events delivered more than once within one batch (a retried delivery in
+    /// the same Kinesis batch, S3 object or directory), indexed once.
+    pub events_duplicate: u64,
     pub payloads_quarantined: u64,
     pub span_rows: u64,
     pub log_rows: u64,
@@ -21,6 +24,7 @@ impl std::ops::AddAssign for IngestCounters {
         self.events_in += other.events_in;
         self.events_indexed += other.events_indexed;
         self.events_quarantined += other.events_quarantined;
+        self.events_duplicate += other.events_duplicate;
         self.payloads_quarantined += other.payloads_quarantined;
         self.span_rows += other.span_rows;
         self.log_rows += other.log_rows;

@@ -21,6 +21,14 @@ use std::io::Read;
 
 use base64::Engine as _;
 use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::parse::time::EVENT_TIME_RANGE_MS;
+
+/// CloudWatch Logs' largest event since April 2025: 1 MB (1,048,576 bytes).
+/// Lambda still cuts a stdout line at 256 KB, but other sources (ECS, agents,
+/// `PutLogEvents`) send events up to this size.
+pub const CLOUDWATCH_MAX_EVENT_BYTES: usize = 1_048_576;
 
 /// The limits that keep hostile input from exhausting memory.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +37,8 @@ pub struct DecodeLimits {
     /// subscription payload at 1 MB compressed (about 6 MB of JSON); 64 MiB leaves
     /// room for honest input and none for a bomb.
     pub max_decompressed_bytes: u64,
-    /// The largest log event message accepted; CloudWatch's own limit is 256 KB.
+    /// The largest log event message indexed; larger ones are quarantined whole.
+    /// CloudWatch's own limit, 1 MB, by default ([`CLOUDWATCH_MAX_EVENT_BYTES`]).
     pub max_event_bytes: usize,
 }
 
@@ -37,7 +46,7 @@ impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {
             max_decompressed_bytes: 64 * 1024 * 1024,
-            max_event_bytes: tracelake_instrumentation::wire::CLOUDWATCH_EVENT_LIMIT,
+            max_event_bytes: CLOUDWATCH_MAX_EVENT_BYTES,
         }
     }
 }
@@ -76,14 +85,31 @@ pub enum DecodeError {
 pub struct LogEvent {
     /// CloudWatch's event id (a decimal string; moto writes a number).
     pub id: String,
-    /// Milliseconds since the epoch.
+    /// Milliseconds since the epoch. Decode only lets through times from 1970 to
+    /// 2200, so that nanoseconds always fit an `i64`.
     pub timestamp_ms: i64,
     /// The event text.
     pub message: String,
 }
 
-/// A decoded `DATA_MESSAGE`: the events of one log stream.
+impl LogEvent {
+    /// The event time in nanoseconds (saturating, for events built by hand).
+    pub fn timestamp_ns(&self) -> i64 {
+        self.timestamp_ms.saturating_mul(1_000_000)
+    }
+}
+
+/// An event that could not be indexed, with the reason; it goes to quarantine.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedEvent {
+    /// The event; for one that did not decode, its JSON as it came.
+    pub event: LogEvent,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A decoded `DATA_MESSAGE`: the events of one log stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogBatch {
     /// The account that owns the log group.
     pub owner: String,
@@ -93,6 +119,16 @@ pub struct LogBatch {
     pub log_stream: String,
     /// The events, in delivery order.
     pub events: Vec<LogEvent>,
+    /// Events of the payload that could not be read, each with its reason: they
+    /// are quarantined while the others are indexed.
+    pub rejected: Vec<QuarantinedEvent>,
+}
+
+impl LogBatch {
+    /// Every event the payload held: read and rejected.
+    pub fn events_in(&self) -> usize {
+        self.events.len() + self.rejected.len()
+    }
 }
 
 /// What one payload turned out to be.
@@ -112,8 +148,17 @@ pub type DecodedPayload = Result<Payload, (DecodeError, Vec<u8>)>;
 struct SubscriptionEvent {
     #[serde(deserialize_with = "string_or_number")]
     id: String,
-    timestamp: i64,
+    timestamp: serde_json::Number,
     message: String,
+}
+
+/// Only the id and time of an event, to name one that failed to decode whole.
+#[derive(Deserialize, Default)]
+struct EventKeys {
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: String,
+    #[serde(default)]
+    timestamp: Option<serde_json::Number>,
 }
 
 fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -127,6 +172,68 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
         Id::Text(text) => text,
         Id::Number(number) => number.to_string(),
     })
+}
+
+/// Reads one event of a `logEvents` array on its own, so that one bad event
+/// (a message that is not a string, an unpaired UTF-16 surrogate escape, an
+/// absurd time, a message over the size limit) is quarantined alone.
+fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent> {
+    let rejected = |reason: String| {
+        let keys: EventKeys = serde_json::from_str(raw.get()).unwrap_or_default();
+        QuarantinedEvent {
+            event: LogEvent {
+                id: keys.id,
+                timestamp_ms: keys
+                    .timestamp
+                    .and_then(|number| number.as_i64())
+                    .filter(|ms| EVENT_TIME_RANGE_MS.contains(ms))
+                    .unwrap_or(0),
+                // The event as it came, so that nothing is lost.
+                message: raw.get().to_owned(),
+            },
+            reason,
+        }
+    };
+    let event: SubscriptionEvent = serde_json::from_str(raw.get()).map_err(|error| {
+        let text = error.to_string();
+        if text.contains("escape") || text.contains("surrogate") {
+            // serde_json names the symptom; say what it usually is.
+            rejected(format!(
+                "unreadable log event: invalid \\u escape (an unpaired utf-16 surrogate?): {text}"
+            ))
+        } else {
+            rejected(format!("unreadable log event: {text}"))
+        }
+    })?;
+    let timestamp_ms = event
+        .timestamp
+        .as_i64()
+        .or_else(|| {
+            // A whole number written as a float (`1.7e12`) is still milliseconds.
+            let float = event.timestamp.as_f64()?;
+            (float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
+        })
+        .filter(|ms| EVENT_TIME_RANGE_MS.contains(ms))
+        .ok_or_else(|| {
+            rejected(format!(
+                "log event timestamp {} is not milliseconds between 1970 and 2200",
+                event.timestamp
+            ))
+        })?;
+    let event = LogEvent {
+        id: event.id,
+        timestamp_ms,
+        message: event.message,
+    };
+    if event.message.len() > limits.max_event_bytes {
+        let reason = format!(
+            "event of {} bytes exceeds the {}-byte cloudwatch event limit",
+            event.message.len(),
+            limits.max_event_bytes
+        );
+        return Err(QuarantinedEvent { event, reason });
+    }
+    Ok(event)
 }
 
 #[derive(Deserialize)]
@@ -259,7 +366,7 @@ struct AnyInput {
     #[serde(default)]
     log_stream: String,
     #[serde(default)]
-    log_events: Vec<SubscriptionEvent>,
+    log_events: Vec<Box<RawValue>>,
     records: Option<Vec<FirehoseRecord>>,
 }
 
@@ -276,7 +383,7 @@ fn decode_any_input(
             Err(error) => out.push(Err((error, document.to_vec()))),
         }
     } else if input.message_type.is_some() {
-        out.push(payload_of(input).map_err(|error| (error, document.to_vec())));
+        out.push(payload_of(input, limits).map_err(|error| (error, document.to_vec())));
     } else if let Some(records) = input.records {
         for record in records {
             match base64_decode(record.data.as_bytes()) {
@@ -296,23 +403,26 @@ fn decode_any_input(
 }
 
 /// A decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE`).
-fn payload_of(message: AnyInput) -> Result<Payload, DecodeError> {
+fn payload_of(message: AnyInput, limits: &DecodeLimits) -> Result<Payload, DecodeError> {
     match message.message_type.as_deref().unwrap_or_default() {
         "CONTROL_MESSAGE" => Ok(Payload::Control),
-        "DATA_MESSAGE" => Ok(Payload::Data(LogBatch {
-            owner: message.owner,
-            log_group: message.log_group,
-            log_stream: message.log_stream,
-            events: message
-                .log_events
-                .into_iter()
-                .map(|event| LogEvent {
-                    id: event.id,
-                    timestamp_ms: event.timestamp,
-                    message: event.message,
-                })
-                .collect(),
-        })),
+        "DATA_MESSAGE" => {
+            let mut events = Vec::with_capacity(message.log_events.len());
+            let mut rejected = Vec::new();
+            for raw in &message.log_events {
+                match read_event(raw, limits) {
+                    Ok(event) => events.push(event),
+                    Err(quarantined) => rejected.push(quarantined),
+                }
+            }
+            Ok(Payload::Data(LogBatch {
+                owner: message.owner,
+                log_group: message.log_group,
+                log_stream: message.log_stream,
+                events,
+                rejected,
+            }))
+        }
         other => Err(DecodeError::UnknownMessageType(other.to_owned())),
     }
 }

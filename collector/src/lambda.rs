@@ -1,11 +1,26 @@
-//! The collector as a Lambda function: the handler behind a CloudWatch Logs
-//! subscription filter, kept a plain function so that tests call it directly.
+//! The collector as a Lambda function: one binary behind every source, told
+//! apart by the event's shape, each handler a plain function that tests call.
+//!
+//! | event | shape | handler |
+//! |---|---|---|
+//! | CloudWatch Logs subscription | `{"awslogs":{"data":…}}` | [`handle_subscription_event`] |
+//! | Kinesis Data Streams | `{"Records":[{"eventSource":"aws:kinesis",…}]}` | [`crate::sources::kinesis::handle_kinesis_event`] |
+//! | S3 object created (Firehose → S3) | `{"Records":[{"eventSource":"aws:s3",…}]}` | [`crate::sources::s3::handle_s3_event`] |
+//!
+//! An event of no known shape is quarantined and acknowledged: retrying it
+//! would not make it readable.
 
+use std::sync::Arc;
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::s3::S3Event;
 use serde::Deserialize;
 
 use crate::counters::IngestCounters;
+use crate::index::IndexStore;
 use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
+use crate::sources::s3::{ObjectLimits, S3SourceError, handle_s3_event};
 
 /// The environment variable naming the index root (`s3://bucket/prefix`).
 pub const INDEX_URL_VARIABLE: &str = "TRACELAKE_INDEX_URL";
@@ -27,6 +42,9 @@ pub struct SubscriptionData {
 
 /// Handles one subscription event. Bad input is quarantined and acknowledged;
 /// only a failed write to the store is an error, so that Lambda retries.
+///
+/// # Errors
+/// When the index cannot be written.
 pub async fn handle_subscription_event(
     collector: &Collector,
     event: SubscriptionEvent,
@@ -36,4 +54,148 @@ pub async fn handle_subscription_event(
     collector
         .ingest_lambda_event_data(&event.awslogs.data, &source)
         .await
+}
+
+/// Which source an event came from, read from its shape alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventShape {
+    /// `{"awslogs":…}`.
+    Subscription,
+    /// `Records` with `eventSource` `aws:kinesis`.
+    Kinesis,
+    /// `Records` with `eventSource` `aws:s3`.
+    S3,
+    /// Anything else.
+    Unknown,
+}
+
+#[derive(Deserialize)]
+struct ShapeProbe {
+    awslogs: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "Records")]
+    records: Option<Vec<RecordProbe>>,
+}
+
+#[derive(Deserialize)]
+struct RecordProbe {
+    #[serde(rename = "eventSource")]
+    event_source: Option<String>,
+}
+
+/// Tells an event's source from its shape.
+pub fn event_shape(event: &str) -> EventShape {
+    let Ok(probe) = serde_json::from_str::<ShapeProbe>(event) else {
+        return EventShape::Unknown;
+    };
+    if probe.awslogs.is_some() {
+        return EventShape::Subscription;
+    }
+    let source = probe
+        .records
+        .as_ref()
+        .and_then(|records| records.first())
+        .and_then(|record| record.event_source.as_deref());
+    match source {
+        Some("aws:kinesis") => EventShape::Kinesis,
+        Some("aws:s3") => EventShape::S3,
+        _ => EventShape::Unknown,
+    }
+}
+
+/// Why an invocation failed; Lambda then retries it.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The index could not be written.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// A delivered S3 object could not be read, or the index written.
+    #[error(transparent)]
+    S3(#[from] S3SourceError),
+}
+
+/// Handles any event the collector is subscribed to and returns the response
+/// for Lambda (the counters, or the partial batch response for Kinesis).
+///
+/// # Errors
+/// When the index cannot be written or a delivered object cannot be read.
+pub async fn handle_event(
+    collector: &Collector,
+    event: &str,
+    request_id: &str,
+) -> Result<serde_json::Value, HandlerError> {
+    let quarantine_unreadable = |reason: String| async move {
+        let location = collector
+            .writer()
+            .quarantine_payload(&format!("lambda:{request_id}"), &reason, event.as_bytes())
+            .await
+            .map_err(IndexError::from)?;
+        tracing::warn!(target: "tracelake::collector", request_id, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
+        let counters = IngestCounters {
+            payloads: 1,
+            payloads_quarantined: 1,
+            ..IngestCounters::default()
+        };
+        Ok::<_, HandlerError>(serde_json::to_value(counters).unwrap_or_default())
+    };
+    match event_shape(event) {
+        EventShape::Subscription => match serde_json::from_str::<SubscriptionEvent>(event) {
+            Ok(subscription) => {
+                let counters =
+                    handle_subscription_event(collector, subscription, request_id).await?;
+                Ok(serde_json::to_value(counters).unwrap_or_default())
+            }
+            Err(error) => {
+                quarantine_unreadable(format!("unreadable subscription event: {error}")).await
+            }
+        },
+        EventShape::Kinesis => match serde_json::from_str::<KinesisEvent>(event) {
+            Ok(kinesis) => {
+                let outcome =
+                    crate::sources::kinesis::handle_kinesis_event(collector, kinesis).await;
+                Ok(serde_json::to_value(outcome.response).unwrap_or_default())
+            }
+            Err(error) => quarantine_unreadable(format!("unreadable kinesis event: {error}")).await,
+        },
+        EventShape::S3 => match serde_json::from_str::<S3Event>(event) {
+            Ok(s3) => {
+                let counters =
+                    handle_s3_event(collector, &s3, &ObjectLimits::default(), open_bucket).await?;
+                Ok(serde_json::to_value(counters).unwrap_or_default())
+            }
+            Err(error) => quarantine_unreadable(format!("unreadable s3 event: {error}")).await,
+        },
+        EventShape::Unknown => {
+            quarantine_unreadable("an event of no shape the collector reads".to_owned()).await
+        }
+    }
+}
+
+/// Opens a delivery bucket with the Lambda's credentials and region.
+fn open_bucket(
+    bucket: &str,
+) -> Result<Arc<dyn object_store::ObjectStore>, crate::index::store::StoreError> {
+    Ok(IndexStore::open(&format!("s3://{bucket}"))?.object_store())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_told_apart() {
+        assert_eq!(
+            event_shape(r#"{"awslogs":{"data":"x"}}"#),
+            EventShape::Subscription
+        );
+        assert_eq!(
+            event_shape(r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":{}}]}"#),
+            EventShape::Kinesis
+        );
+        assert_eq!(
+            event_shape(r#"{"Records":[{"eventSource":"aws:s3","s3":{}}]}"#),
+            EventShape::S3
+        );
+        assert_eq!(event_shape(r#"{"Records":[]}"#), EventShape::Unknown);
+        assert_eq!(event_shape("not json"), EventShape::Unknown);
+    }
 }

@@ -33,6 +33,16 @@ impl Collector {
         self.writer.store()
     }
 
+    /// The decode limits in force.
+    pub fn limits(&self) -> &DecodeLimits {
+        &self.limits
+    }
+
+    /// The writer of segments and quarantine records.
+    pub fn writer(&self) -> &IndexWriter {
+        &self.writer
+    }
+
     /// Ingests any accepted input (see [`decode`]); `source` names it in logs and
     /// quarantine records. Fails only when the store cannot be written (or rows
     /// cannot be encoded, a bug): bad input is quarantined and counted.
@@ -90,16 +100,22 @@ impl Collector {
             }
             Ok(Payload::Data(batch)) => batch,
         };
-        counters.events_in = batch.events.len() as u64;
-        let segment = match (batch.events.first(), batch.events.last()) {
-            (Some(first), Some(last)) => segment_name(
+        counters.events_in = batch.events_in() as u64;
+        // Named by the events read, or, when every one was rejected, by those.
+        let ids = |events: &[decode::LogEvent]| {
+            Some((events.first()?.id.clone(), events.last()?.id.clone()))
+        };
+        let rejected: Vec<decode::LogEvent> =
+            batch.rejected.iter().map(|q| q.event.clone()).collect();
+        let segment = match ids(&batch.events).or_else(|| ids(&rejected)) {
+            Some((first, last)) => segment_name(
                 &batch.log_group,
                 &batch.log_stream,
-                &first.id,
-                &last.id,
-                batch.events.len(),
+                &first,
+                &last,
+                batch.events_in(),
             ),
-            _ => return Ok(counters),
+            None => return Ok(counters),
         };
         let log_group = batch.log_group.clone();
         let log_stream = batch.log_stream.clone();

@@ -23,7 +23,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
 use crate::config::{ResourceValue, TelemetryConfig};
 use crate::output::Output;
-use crate::wire::span_line::{SpanFormat, encode_lines};
+use crate::wire::span_line::SpanEncoder;
 
 /// Spans kept before a flush is forced, whatever the invocation is doing.
 const MAX_BUFFERED_SPANS: usize = 2048;
@@ -46,8 +46,8 @@ pub(crate) struct SpanLines {
     pending: Mutex<Vec<ProtoSpan>>,
     resource: ProtoResource,
     scope: InstrumentationScope,
-    format: SpanFormat,
-    source: String,
+    /// One encoder (one compressor, reused buffers) for every flush.
+    encoder: Mutex<SpanEncoder>,
     output: Output,
     line_limit: usize,
     manual_clock: bool,
@@ -80,8 +80,7 @@ impl SpanLines {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 ..Default::default()
             },
-            format: config.span_format,
-            source: config.service_name.clone(),
+            encoder: Mutex::new(SpanEncoder::new(config.span_format, &config.service_name)),
             output,
             line_limit: config.line_limit,
             manual_clock: !config.clock.is_system(),
@@ -119,12 +118,11 @@ impl SpanLines {
             }],
         };
         // The newline is part of the limit: Lambda splits on it.
-        let lines = encode_lines(
-            &data,
-            self.format,
-            &self.source,
-            self.line_limit.saturating_sub(1),
-        );
+        let lines = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .encode_lines(&data, self.line_limit.saturating_sub(1));
         let lines: Vec<Vec<u8>> = lines
             .into_iter()
             .map(|line| {

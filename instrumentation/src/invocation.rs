@@ -40,6 +40,58 @@ impl Trigger {
     }
 }
 
+/// The value of a span attribute set from the event: typed as the semantic
+/// conventions type it (`messaging.batch.message_count` is an int).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    /// A string.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<String> for AttributeValue {
+    fn from(text: String) -> AttributeValue {
+        AttributeValue::Text(text)
+    }
+}
+
+impl From<&str> for AttributeValue {
+    fn from(text: &str) -> AttributeValue {
+        AttributeValue::Text(text.to_owned())
+    }
+}
+
+impl From<&String> for AttributeValue {
+    fn from(text: &String) -> AttributeValue {
+        AttributeValue::Text(text.clone())
+    }
+}
+
+impl From<i64> for AttributeValue {
+    fn from(number: i64) -> AttributeValue {
+        AttributeValue::Int(number)
+    }
+}
+
+impl From<bool> for AttributeValue {
+    fn from(flag: bool) -> AttributeValue {
+        AttributeValue::Bool(flag)
+    }
+}
+
+impl From<AttributeValue> for opentelemetry::Value {
+    fn from(value: AttributeValue) -> opentelemetry::Value {
+        match value {
+            AttributeValue::Text(text) => text.into(),
+            AttributeValue::Int(number) => number.into(),
+            AttributeValue::Bool(flag) => flag.into(),
+        }
+    }
+}
+
 /// The kind of the invocation span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvocationKind {
@@ -90,7 +142,7 @@ pub struct Invocation {
     /// Contexts the invocation is linked to (one per message of a batch).
     pub links: Vec<TraceContext>,
     /// More span attributes (`http.request.method`, `messaging.system`, …).
-    pub attributes: Vec<(String, String)>,
+    pub attributes: Vec<(String, AttributeValue)>,
     /// Forces `faas.coldstart`; by default the first on-demand invocation of the
     /// telemetry is the cold start.
     pub cold_start: Option<bool>,
@@ -142,7 +194,11 @@ impl Invocation {
     }
 
     /// Adds a span attribute.
-    pub fn with_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_attribute(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<AttributeValue>,
+    ) -> Self {
         self.attributes.push((key.into(), value.into()));
         self
     }

@@ -22,6 +22,7 @@
 //! event type implementing [`ExtractContext`] (every `aws_lambda_events`
 //! trigger, and `serde_json::Value`, detected by shape).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -33,7 +34,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use tracing::instrument::{Instrument as _, Instrumented, WithDispatch, WithSubscriber as _};
 
 use crate::propagation::extract::{ExtractContext, client_context_context};
-use crate::{Invocation, InvocationSpan, Telemetry};
+use crate::{ErrorReport, Invocation, InvocationSpan, Telemetry};
 
 /// Builds the [`Invocation`] of a Lambda request: request id, X-Ray header and
 /// invoked ARN from the runtime's [`Context`] (never from `_X_AMZN_TRACE_ID`,
@@ -89,7 +90,8 @@ pub struct TracingService<S> {
 impl<S, T> Service<LambdaEvent<T>> for TracingService<S>
 where
     S: Service<LambdaEvent<T>>,
-    S::Error: fmt::Display,
+    S::Response: 'static,
+    S::Error: fmt::Display + fmt::Debug + 'static,
     T: ExtractContext,
 {
     type Response = S::Response;
@@ -102,18 +104,34 @@ where
 
     fn call(&mut self, event: LambdaEvent<T>) -> TracingFuture<S::Future> {
         let invocation = invocation_for(&event.payload, &event.context);
-        let started = self.telemetry.start_invocation(&invocation);
-        let dispatch = self.telemetry.dispatch().clone();
+        self.call_traced(&invocation, event, crate::http::response_status)
+    }
+}
+
+impl<S> TracingService<S> {
+    /// Calls the inner service with `request` inside the span of `invocation`.
+    fn call_traced<Request>(
+        &mut self,
+        invocation: &Invocation,
+        request: Request,
+        status_of: fn(&dyn Any) -> Option<i64>,
+    ) -> TracingFuture<S::Future>
+    where
+        S: Service<Request>,
+    {
+        let started = self.telemetry.start_invocation(invocation);
+        let dispatch = self.telemetry.current_dispatch();
         let span = started.span().clone();
         let inner = &mut self.inner;
         let called = tracing::dispatcher::with_default(&dispatch, || {
             let _entered = span.enter();
-            catch_unwind(AssertUnwindSafe(|| inner.call(event)))
+            catch_unwind(AssertUnwindSafe(|| inner.call(request)))
         });
         match called {
             Ok(future) => TracingFuture {
                 inner: Some(Box::pin(future.instrument(span).with_subscriber(dispatch))),
                 started: Some(started),
+                status_of,
             },
             Err(panic) => {
                 started.record_panic(panic.as_ref());
@@ -124,10 +142,47 @@ where
     }
 }
 
+/// `lambda_http`: the layer around the handler's `Service<Request>`, inside
+/// `lambda_http::run`. The request's headers, route and path and the Lambda
+/// context it carries make the invocation; the response's status is recorded.
+#[cfg(feature = "lambda-http")]
+impl<S, B> Service<lambda_http::Request> for TracingService<S>
+where
+    S: Service<lambda_http::Request, Response = http::Response<B>>,
+    S::Error: fmt::Display + fmt::Debug + 'static,
+    B: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TracingFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: lambda_http::Request) -> TracingFuture<S::Future> {
+        use lambda_http::RequestExt as _;
+        let invocation = match request.lambda_context_ref() {
+            Some(context) => invocation_for(&request, context),
+            None => Invocation::new("").with_extracted(request.extract_context()),
+        };
+        self.call_traced(&invocation, request, http_response_status::<B>)
+    }
+}
+
+#[cfg(feature = "lambda-http")]
+fn http_response_status<B: 'static>(response: &dyn Any) -> Option<i64> {
+    response
+        .downcast_ref::<http::Response<B>>()
+        .map(|response| i64::from(response.status().as_u16()))
+}
+
 /// The future of one traced invocation.
 pub struct TracingFuture<F> {
     inner: Option<Pin<Box<WithDispatch<Instrumented<F>>>>>,
     started: Option<InvocationSpan>,
+    /// Reads the HTTP status of a response, when it is an HTTP response.
+    status_of: fn(&dyn Any) -> Option<i64>,
 }
 
 impl<F> fmt::Debug for TracingFuture<F> {
@@ -139,7 +194,8 @@ impl<F> fmt::Debug for TracingFuture<F> {
 impl<F, R, E> Future for TracingFuture<F>
 where
     F: Future<Output = Result<R, E>>,
-    E: fmt::Display,
+    R: 'static,
+    E: fmt::Display + fmt::Debug + 'static,
 {
     type Output = Result<R, E>;
 
@@ -162,11 +218,14 @@ where
         };
         match outcome {
             Ok(Ok(response)) => {
+                if let Some(status_code) = (self.status_of)(&response) {
+                    started.record_http_status(status_code);
+                }
                 started.finish();
                 Poll::Ready(Ok(response))
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
+                started.record_report(&ErrorReport::of(&error));
                 started.finish();
                 Poll::Ready(Err(error))
             }

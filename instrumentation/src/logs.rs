@@ -38,9 +38,59 @@ const RESERVED_KEYS: [&str; 9] = [
     "function_request_id",
 ];
 
+/// The span field of `lambda_runtime`'s own span around each invocation.
+const RUNTIME_REQUEST_ID_FIELD: &str = "requestId";
+
+/// How many finished invocations [`RecentInvocations`] remembers.
+const RECENT_INVOCATIONS: usize = 32;
+
+/// The ids of the invocations that finished last, so that the lines
+/// `lambda_runtime` writes about an invocation after our span has ended (the
+/// handler's error, a panic) still carry its trace and request id.
+#[derive(Debug, Default)]
+pub(crate) struct RecentInvocations {
+    finished: std::sync::Mutex<std::collections::VecDeque<(String, SpanIds)>>,
+}
+
+impl RecentInvocations {
+    pub(crate) fn push(&self, request_id: &str, trace: u128, span: u64) {
+        let mut finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if finished.len() == RECENT_INVOCATIONS {
+            finished.pop_front();
+        }
+        finished.push_back((request_id.to_owned(), SpanIds { trace, span }));
+    }
+
+    fn find(&self, request_id: &str) -> Option<SpanIds> {
+        let finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        finished
+            .iter()
+            .rev()
+            .find(|(id, _)| id == request_id)
+            .map(|(_, ids)| *ids)
+    }
+
+    fn last(&self) -> Option<(String, SpanIds)> {
+        let finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        finished.back().cloned()
+    }
+}
+
 /// What an invocation span tells the lines written inside it.
 #[derive(Debug, Default)]
 pub(crate) struct InvocationFields {
+    /// The request id as it came, when the span is `lambda_runtime`'s own
+    /// (whose ids are found in [`RecentInvocations`]).
+    pub(crate) runtime_request_id: Option<String>,
     /// The request id, already a JSON string (quoted and escaped).
     pub(crate) request_id_json: Option<String>,
     /// X-Ray header keys other than Root, Parent and Sampled.
@@ -66,10 +116,16 @@ pub(crate) struct JsonLogLayer {
     output: Output,
     clock: Clock,
     dispatch: OnceLock<tracing::dispatcher::WeakDispatch>,
+    recent: Arc<RecentInvocations>,
 }
 
 impl JsonLogLayer {
-    pub(crate) fn new(service_name: &str, output: Output, clock: Clock) -> JsonLogLayer {
+    pub(crate) fn new(
+        service_name: &str,
+        output: Output,
+        clock: Clock,
+        recent: Arc<RecentInvocations>,
+    ) -> JsonLogLayer {
         let mut service_json = String::with_capacity(service_name.len() + 2);
         write_json_string(&mut service_json, service_name);
         JsonLogLayer {
@@ -77,6 +133,7 @@ impl JsonLogLayer {
             output,
             clock,
             dispatch: OnceLock::new(),
+            recent,
         }
     }
 
@@ -135,8 +192,20 @@ where
                 json
             });
             Some(Arc::new(InvocationFields {
+                runtime_request_id: None,
                 request_id_json,
                 xray_extra: visitor.xray_extra,
+            }))
+        } else if let Some(request_id) = visitor
+            .runtime_request_id
+            .filter(|_| attrs.metadata().target().starts_with("lambda_runtime"))
+        {
+            let mut json = String::with_capacity(request_id.len() + 2);
+            write_json_string(&mut json, &request_id);
+            Some(Arc::new(InvocationFields {
+                runtime_request_id: Some(request_id),
+                request_id_json: Some(json),
+                xray_extra: None,
             }))
         } else {
             span.parent().and_then(|parent| {
@@ -166,6 +235,30 @@ where
                 if ids.is_some() {
                     break;
                 }
+            }
+        }
+        // lambda_runtime reports a handler's error or panic after our span has
+        // ended: inside its own span (which names the request), or in no span
+        // at all when its tracing layer is not used (then the invocation that
+        // just finished is the one, as the runtime runs one at a time).
+        if ids.is_none() {
+            if let Some(request_id) = invocation
+                .as_ref()
+                .and_then(|fields| fields.runtime_request_id.as_deref())
+            {
+                ids = self.recent.find(request_id);
+            } else if span.is_none()
+                && event.metadata().target().starts_with("lambda_runtime")
+                && let Some((request_id, last)) = self.recent.last()
+            {
+                ids = Some(last);
+                let mut json = String::with_capacity(request_id.len() + 2);
+                write_json_string(&mut json, &request_id);
+                invocation = Some(Arc::new(InvocationFields {
+                    runtime_request_id: Some(request_id),
+                    request_id_json: Some(json),
+                    xray_extra: None,
+                }));
             }
         }
         LINE.with(|cell| {
@@ -242,6 +335,7 @@ fn level_name(level: &Level) -> &'static str {
 struct InvocationVisitor {
     request_id: Option<String>,
     xray_extra: Option<String>,
+    runtime_request_id: Option<String>,
 }
 
 impl Visit for InvocationVisitor {
@@ -249,6 +343,7 @@ impl Visit for InvocationVisitor {
         match field.name() {
             INVOCATION_ID_FIELD => self.request_id = Some(value.to_owned()),
             XRAY_EXTRA_FIELD => self.xray_extra = Some(value.to_owned()),
+            RUNTIME_REQUEST_ID_FIELD => self.runtime_request_id = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -257,6 +352,7 @@ impl Visit for InvocationVisitor {
         match field.name() {
             INVOCATION_ID_FIELD => self.request_id = Some(format!("{value:?}")),
             XRAY_EXTRA_FIELD => self.xray_extra = Some(format!("{value:?}")),
+            RUNTIME_REQUEST_ID_FIELD => self.runtime_request_id = Some(format!("{value:?}")),
             _ => {}
         }
     }

@@ -12,7 +12,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Status, TraceContextExt as _, TracerProvider as _};
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample};
+use opentelemetry_semantic_conventions::attribute as semconv;
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber as _;
 use tracing::level_filters::LevelFilter;
@@ -23,10 +24,11 @@ use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::clock::Clock;
 use crate::config::TelemetryConfig;
+use crate::error_report::ErrorReport;
 use crate::export::{LineSpanProcessor, SpanLines, set_ending_span_times};
 use crate::id_generator::{XrayIdGenerator, with_next_trace_id};
 use crate::invocation::Invocation;
-use crate::logs::JsonLogLayer;
+use crate::logs::{JsonLogLayer, RecentInvocations};
 use crate::output::Output;
 
 /// Span targets never exported: the runtime's own plumbing, which would
@@ -39,6 +41,10 @@ const UNEXPORTED_SPAN_TARGETS: [&str; 6] = [
     "tower",
     "rustls",
 ];
+
+/// The layers of a [`Telemetry`] (timing, OpenTelemetry spans, JSON log
+/// lines), boxed, for a subscriber over `S`.
+pub type TelemetryLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
 
 /// Why a telemetry could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +66,12 @@ pub enum InitError {
     #[error(transparent)]
     Telemetry(#[from] TelemetryError),
     /// A global tracing subscriber was already installed.
-    #[error("a global tracing subscriber is already installed")]
+    #[error(
+        "a global tracing subscriber is already installed (for example by \
+         lambda_runtime::tracing::init_default_subscriber()): remove that call, or keep \
+         your own subscriber and add tracelake's layer to it with \
+         tracelake_instrumentation::layers() instead of init()"
+    )]
     AlreadyInitialized,
 }
 
@@ -110,11 +121,17 @@ pub struct Telemetry {
 
 struct Inner {
     config: TelemetryConfig,
-    dispatch: Dispatch,
+    /// The telemetry's own subscriber, or (layered) the default one at first use.
+    dispatch: std::sync::OnceLock<Dispatch>,
+    /// Whether `dispatch` is the telemetry's own.
+    own_dispatch: bool,
     provider: SdkTracerProvider,
     spans: Arc<SpanLines>,
+    output: Output,
     /// Whether the next invocation is the cold start of an on-demand init.
     cold_start_pending: AtomicBool,
+    /// The ids of the invocations that finished last.
+    recent: Arc<RecentInvocations>,
 }
 
 impl fmt::Debug for Telemetry {
@@ -133,10 +150,9 @@ impl Drop for Inner {
 }
 
 impl Telemetry {
-    /// Builds the telemetry of one service. Nothing is installed globally and
-    /// the process environment is not read.
-    pub fn new(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
-        let (log_filter, span_level) = log_filter(&config.level)?;
+    fn build(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
+        // The level is checked once here; each layer set parses it again.
+        log_filter(&config.level)?;
         let spans = Arc::new(SpanLines::new(&config, output.clone()));
         let id_generator = match config.id_seed {
             Some(seed) => XrayIdGenerator::seeded(config.clock.clone(), seed),
@@ -146,12 +162,94 @@ impl Telemetry {
             .with_span_processor(LineSpanProcessor {
                 lines: spans.clone(),
             })
-            .with_sampler(Sampler::AlwaysOn)
+            .with_sampler(RecordAllKeepDecision)
             .with_id_generator(id_generator)
             .with_resource(opentelemetry_sdk::Resource::builder_empty().build())
             .build();
-        let tracer = provider.tracer(crate::SCOPE_NAME);
+        let recent = Arc::new(RecentInvocations::default());
+        let cold_start_pending =
+            AtomicBool::new(config.initialization_type.first_invocation_is_cold());
+        let telemetry = Telemetry {
+            inner: Arc::new(Inner {
+                config,
+                dispatch: std::sync::OnceLock::new(),
+                own_dispatch: false,
+                provider,
+                spans,
+                output,
+                cold_start_pending,
+                recent,
+            }),
+        };
+        Ok(telemetry)
+    }
 
+    /// Builds the telemetry of one service with its own subscriber (a
+    /// [`Registry`] with the telemetry's layers). Nothing is installed globally
+    /// and the process environment is not read.
+    ///
+    /// # Errors
+    ///
+    /// [`TelemetryError::InvalidLevel`] when the configured level is neither a
+    /// level name nor `RUST_LOG` directives.
+    pub fn new(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
+        let mut telemetry = Telemetry::build(config, output)?;
+        let layer = telemetry.layer::<Registry>()?;
+        let dispatch = Dispatch::new(Registry::default().with(layer));
+        let inner = Arc::get_mut(&mut telemetry.inner).expect("not shared yet");
+        let _ = inner.dispatch.set(dispatch);
+        inner.own_dispatch = true;
+        Ok(telemetry)
+    }
+
+    /// Builds the telemetry of one service for a subscriber of the caller's:
+    /// returns it with the layer to add to that subscriber (when a global
+    /// subscriber is installed by other code, or to keep a `fmt` layer of
+    /// one's own). Invocations then run in whatever subscriber is the default
+    /// when they start.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt as _;
+    /// use tracelake_instrumentation::{Invocation, LineBuffer, Output, Telemetry, TelemetryConfig};
+    ///
+    /// let buffer = LineBuffer::new();
+    /// let (telemetry, layer) =
+    ///     Telemetry::new_layered(TelemetryConfig::new("orders"), Output::buffer(&buffer)).unwrap();
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _ = telemetry.in_invocation(&Invocation::new("req-1"), || -> Result<(), String> {
+    ///         tracing::info!("hello");
+    ///         Ok(())
+    ///     });
+    /// });
+    /// assert_eq!(buffer.take_lines().len(), 2); // one log line, one span line
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TelemetryError::InvalidLevel`] when the configured level is neither a
+    /// level name nor `RUST_LOG` directives.
+    pub fn new_layered<S>(
+        config: TelemetryConfig,
+        output: Output,
+    ) -> Result<(Telemetry, TelemetryLayer<S>), TelemetryError>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let telemetry = Telemetry::build(config, output)?;
+        let layer = telemetry.layer::<S>()?;
+        Ok((telemetry, layer))
+    }
+
+    /// The layers that record this telemetry's spans and log lines, for a
+    /// subscriber over `S`.
+    fn layer<S>(&self) -> Result<TelemetryLayer<S>, TelemetryError>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let config = &self.inner.config;
+        let (log_filter, span_level) = log_filter(&config.level)?;
+        let tracer = self.inner.provider.tracer(crate::SCOPE_NAME);
         let timing = (!config.clock.is_system()).then(|| TimingLayer {
             clock: config.clock.clone(),
         });
@@ -172,27 +270,35 @@ impl Telemetry {
             .with_tracked_inactivity(false)
             .with_context_activation(false)
             .with_filter(span_filter);
-        let logs = JsonLogLayer::new(&config.service_name, output, config.clock.clone())
-            .with_filter(log_filter);
-        let subscriber = Registry::default().with(timing).with(otel).with(logs);
-        let dispatch = Dispatch::new(subscriber);
-        let cold_start_pending =
-            AtomicBool::new(config.initialization_type.first_invocation_is_cold());
-        Ok(Telemetry {
-            inner: Arc::new(Inner {
-                config,
-                dispatch,
-                provider,
-                spans,
-                cold_start_pending,
-            }),
-        })
+        let logs = JsonLogLayer::new(
+            &config.service_name,
+            self.inner.output.clone(),
+            config.clock.clone(),
+            self.inner.recent.clone(),
+        )
+        .with_filter(log_filter);
+        Ok(Box::new(Layer::and_then(
+            Layer::and_then(timing, otel),
+            logs,
+        )))
+    }
+
+    /// The dispatch invocations run in: the telemetry's own, or the default
+    /// one now (for a telemetry built by [`Telemetry::new_layered`]).
+    pub(crate) fn current_dispatch(&self) -> Dispatch {
+        match self.inner.dispatch.get() {
+            Some(dispatch) if self.inner.own_dispatch => dispatch.clone(),
+            _ => tracing::dispatcher::get_default(Dispatch::clone),
+        }
     }
 
     /// The tracing dispatch: use it with `tracing::dispatcher::with_default`, or
-    /// `WithSubscriber::with_subscriber` for futures.
+    /// `WithSubscriber::with_subscriber` for futures. For a telemetry built by
+    /// [`Telemetry::new_layered`], the default dispatch at the first call.
     pub fn dispatch(&self) -> &Dispatch {
-        &self.inner.dispatch
+        self.inner
+            .dispatch
+            .get_or_init(|| tracing::dispatcher::get_default(Dispatch::clone))
     }
 
     /// The configuration it was built from.
@@ -242,7 +348,7 @@ impl Telemetry {
             .as_deref()
             .or_else(|| invocation.account_id_from_arn());
 
-        let span = tracing::dispatcher::with_default(&self.inner.dispatch, || {
+        let span = tracing::dispatcher::with_default(&self.current_dispatch(), || {
             let span = tracing::info_span!(
                 target: "tracelake",
                 parent: None,
@@ -257,7 +363,7 @@ impl Telemetry {
                 tracelake.xray_extra = xray_extra.as_deref(),
             );
             for (key, value) in &invocation.attributes {
-                span.set_attribute(key.clone(), value.clone());
+                span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));
             }
             let mut forced_trace_id = None;
             if let Some(parent) = &parent {
@@ -285,6 +391,7 @@ impl Telemetry {
         InvocationSpan {
             span,
             telemetry: self.clone(),
+            request_id: invocation.request_id.clone(),
         }
     }
 
@@ -309,7 +416,7 @@ impl Telemetry {
         handler: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         let started = self.start_invocation(invocation);
-        let outcome = tracing::dispatcher::with_default(&self.inner.dispatch, || {
+        let outcome = tracing::dispatcher::with_default(&self.current_dispatch(), || {
             let _entered = started.span.enter();
             catch_unwind(AssertUnwindSafe(handler))
         });
@@ -319,7 +426,7 @@ impl Telemetry {
                 Ok(value)
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), None);
+                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
                 started.finish();
                 Err(error)
             }
@@ -343,7 +450,7 @@ impl Telemetry {
     {
         let started = self.start_invocation(invocation);
         let future = tracing::Instrument::instrument(handler, started.span.clone())
-            .with_subscriber(self.inner.dispatch.clone());
+            .with_subscriber(self.current_dispatch());
         match (CatchUnwind {
             inner: Box::pin(future),
         })
@@ -354,7 +461,7 @@ impl Telemetry {
                 Ok(value)
             }
             Ok(Err(error)) => {
-                started.record_error(&error.to_string(), None);
+                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
                 started.finish();
                 Err(error)
             }
@@ -376,6 +483,7 @@ impl Telemetry {
 pub struct InvocationSpan {
     span: tracing::Span,
     telemetry: Telemetry,
+    request_id: String,
 }
 
 impl InvocationSpan {
@@ -386,14 +494,51 @@ impl InvocationSpan {
 
     /// Marks the invocation failed: error status plus an `exception` event.
     pub fn record_error(&self, message: &str, error_type: Option<&str>) {
+        self.record_exception(message, error_type, None);
+    }
+
+    /// Marks the invocation failed by `report`: error status plus an
+    /// `exception` event with `exception.type`, `exception.message` and, when
+    /// the error has sources, the cause chain as `exception.stacktrace`.
+    pub fn record_report(&self, report: &ErrorReport) {
+        self.record_exception(
+            &report.message,
+            Some(&report.error_type),
+            report.cause_chain(),
+        );
+    }
+
+    fn record_exception(&self, message: &str, error_type: Option<&str>, chain: Option<String>) {
         self.span.set_status(Status::error(message.to_owned()));
-        let mut attributes = vec![KeyValue::new("exception.message", message.to_owned())];
+        let mut attributes = vec![KeyValue::new(
+            semconv::EXCEPTION_MESSAGE,
+            message.to_owned(),
+        )];
         if let Some(error_type) = error_type {
-            attributes.push(KeyValue::new("exception.type", error_type.to_owned()));
+            attributes.push(KeyValue::new(
+                semconv::EXCEPTION_TYPE,
+                error_type.to_owned(),
+            ));
+        }
+        if let Some(chain) = chain {
+            attributes.push(KeyValue::new(semconv::EXCEPTION_STACKTRACE, chain));
         }
         let now = UNIX_EPOCH + Duration::from_nanos(self.telemetry.clock().now_unix_nanos());
         self.span
             .add_event_with_timestamp("exception", now, attributes);
+    }
+
+    /// Records the HTTP response status as `http.response.status_code`; a 5xx
+    /// marks the span failed (a server span's error, by the HTTP semantic
+    /// conventions; a 4xx is the client's).
+    pub fn record_http_status(&self, status_code: i64) {
+        self.span
+            .set_attribute(semconv::HTTP_RESPONSE_STATUS_CODE, status_code);
+        if (500..600).contains(&status_code) {
+            self.span.set_status(Status::error(String::new()));
+            self.span
+                .set_attribute(semconv::ERROR_TYPE, status_code.to_string());
+        }
     }
 
     /// Marks the invocation failed by a panic with this payload.
@@ -409,7 +554,20 @@ impl InvocationSpan {
     /// Ends the invocation span and writes every ended span to the output.
     /// Returns how many spans were written.
     pub fn finish(self) -> usize {
-        let InvocationSpan { span, telemetry } = self;
+        let InvocationSpan {
+            span,
+            telemetry,
+            request_id,
+        } = self;
+        let context = span.context();
+        let span_context = context.span().span_context().clone();
+        if span_context.is_valid() {
+            telemetry.inner.recent.push(
+                &request_id,
+                u128::from_be_bytes(span_context.trace_id().to_bytes()),
+                u64::from_be_bytes(span_context.span_id().to_bytes()),
+            );
+        }
         drop(span);
         telemetry.flush()
     }
@@ -580,6 +738,41 @@ where
             && let Some(times) = span.extensions().get::<ManualTimes>()
         {
             set_ending_span_times(times.start, self.clock.now_unix_nanos());
+        }
+    }
+}
+
+/// Every span is recorded and written (spans on stdout cost no per-trace
+/// fee), but the sampling decision a caller made is kept: a span whose parent
+/// is not sampled is recorded without the sampled flag, so that what it sends
+/// on (`traceparent` flags, X-Ray `Sampled`) says what the caller said.
+#[derive(Debug, Clone)]
+struct RecordAllKeepDecision;
+
+impl ShouldSample for RecordAllKeepDecision {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        _trace_id: opentelemetry::trace::TraceId,
+        _name: &str,
+        _span_kind: &opentelemetry::trace::SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult};
+        let parent = parent_context
+            .filter(|cx| cx.has_active_span())
+            .map(|cx| cx.span().span_context().clone());
+        let decision = match &parent {
+            Some(parent) if !parent.is_sampled() => SamplingDecision::RecordOnly,
+            _ => SamplingDecision::RecordAndSample,
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: parent
+                .map(|parent| parent.trace_state().clone())
+                .unwrap_or_default(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--no-serve]`:
 //! simulates a fleet, ingests its payloads through the collector, and scores the
-//! index's correlation against the simulator's ground truth.
+//! index's correlation against the simulator's ground truth. Deliveries are
+//! ingested in groups the size of a Kinesis invocation, as the Kinesis path
+//! does (`--no-batch`: one batch per delivery, as the direct subscription does).
 
 use std::time::Instant;
 
 use anyhow::Context as _;
 use tracelake_collector::index::read::read_log_links;
+use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
 use tracelake_simulator::truth::{ScopeRecall, Score};
 
@@ -25,6 +28,10 @@ pub struct DemoArgs {
     /// Leave the ingested segments uncompacted.
     #[arg(long)]
     pub no_compact: bool,
+    /// Ingest each delivery as its own batch (the direct Lambda subscription)
+    /// instead of in groups the size of a Kinesis invocation.
+    #[arg(long)]
+    pub no_batch: bool,
 }
 
 /// Runs the command.
@@ -58,16 +65,30 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut total = IngestCounters::default();
+    let mut batcher =
+        (!args.no_batch).then(|| FileBatcher::new(&collector, FileBatchLimits::default()));
     for (number, delivery) in simulation.delivered.deliveries.iter().enumerate() {
         let source = format!("simulated-delivery-{number:07}");
-        let counters = runtime
-            .block_on(collector.ingest(&delivery.payload, &source))
-            .with_context(|| format!("cannot write the index at {}", args.data))?;
-        total += counters;
+        match batcher.as_mut() {
+            Some(batcher) => runtime
+                .block_on(batcher.add_file(&source, &delivery.payload))
+                .with_context(|| format!("cannot write the index at {}", args.data))?,
+            None => {
+                total += runtime
+                    .block_on(collector.ingest(&delivery.payload, &source))
+                    .with_context(|| format!("cannot write the index at {}", args.data))?;
+            }
+        }
         if number % 256 == 0 {
             bar.set_message(format!("{} events", total.events_in));
         }
         bar.inc(1);
+    }
+    if let Some(batcher) = batcher {
+        let (counters, _groups) = runtime
+            .block_on(batcher.finish())
+            .with_context(|| format!("cannot write the index at {}", args.data))?;
+        total += counters;
     }
     bar.finish_and_clear();
     let ingested = ingest_started.elapsed();

@@ -1,9 +1,16 @@
-//! `tracelake ingest [--data URL] PATH...`
+//! `tracelake ingest [--data URL] [--no-batch] PATH...`
+//!
+//! By default consecutive inputs are gathered into groups the size of one
+//! Kinesis invocation and each group becomes one set of segments
+//! (`tracelake_collector::sources::files`), as the Kinesis and Firehose paths
+//! write them. `--no-batch` writes one segment per payload, as the direct
+//! Lambda subscription does.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
 
 /// Arguments of `tracelake ingest`.
@@ -13,12 +20,23 @@ pub struct IngestArgs {
     #[arg(long, default_value = super::DEFAULT_DATA)]
     pub data: String,
     /// Files or directories of CloudWatch Logs payloads (Lambda events, decoded
-    /// DATA_MESSAGE JSON, Firehose requests, .gz files, JSON lines), or `-` for stdin.
+    /// DATA_MESSAGE JSON, Firehose requests, Kinesis events, objects Firehose
+    /// delivered to S3, .gz files, JSON lines), or `-` for stdin.
     #[arg(required = true)]
     pub paths: Vec<String>,
     /// Leave the written segments uncompacted (by default the hours written to are compacted).
     #[arg(long)]
     pub no_compact: bool,
+    /// Write one segment per payload (as the direct Lambda subscription does)
+    /// instead of one per group of inputs.
+    #[arg(long)]
+    pub no_batch: bool,
+    /// Payloads per group (a Kinesis invocation carries at most 10,000 records).
+    #[arg(long, default_value_t = FileBatchLimits::default().max_payloads)]
+    pub batch_payloads: usize,
+    /// Megabytes of log text per group.
+    #[arg(long, default_value_t = FileBatchLimits::default().max_log_bytes / (1024 * 1024))]
+    pub batch_megabytes: usize,
 }
 
 /// Runs the command.
@@ -40,6 +58,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let mut total = IngestCounters::default();
+    let limits = FileBatchLimits {
+        max_payloads: args.batch_payloads.max(1),
+        max_log_bytes: args.batch_megabytes.max(1) * 1024 * 1024,
+    };
+    let mut batcher = (!args.no_batch).then(|| FileBatcher::new(&collector, limits));
+    let write_error = || format!("cannot write the index at {}", args.data);
     for input in &inputs {
         let (bytes, source) = match input {
             Input::Stdin => {
@@ -54,20 +78,28 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
                 path.display().to_string(),
             ),
         };
-        let counters = runtime
-            .block_on(collector.ingest(&bytes, &source))
-            .with_context(|| {
-                format!(
-                    "cannot write the index at {} while ingesting {source}",
-                    args.data
-                )
-            })?;
-        total += counters;
-        progress.set_message(format!("{} events", total.events_in));
+        if let Some(batcher) = batcher.as_mut() {
+            runtime
+                .block_on(batcher.add_file(&source, &bytes))
+                .with_context(|| format!("{} while ingesting {source}", write_error()))?;
+        } else {
+            total += runtime
+                .block_on(collector.ingest(&bytes, &source))
+                .with_context(|| format!("{} while ingesting {source}", write_error()))?;
+            progress.set_message(format!("{} events", total.events_in));
+        }
         progress.inc(1);
     }
+    let mut groups = None;
+    if let Some(batcher) = batcher {
+        let (counters, written) = runtime
+            .block_on(batcher.finish())
+            .with_context(write_error)?;
+        total += counters;
+        groups = Some(written);
+    }
     progress.finish_and_clear();
-    print_summary(&args.data, inputs.len(), &total);
+    print_summary(&args.data, inputs.len(), groups, &total);
     if !args.no_compact {
         // The hours this run wrote are among those with uncovered segments.
         let hours = runtime
@@ -133,13 +165,17 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn print_summary(data: &str, inputs: usize, total: &IngestCounters) {
-    println!("ingested {inputs} input(s) into {data}");
+fn print_summary(data: &str, inputs: usize, groups: Option<u64>, total: &IngestCounters) {
+    match groups {
+        Some(groups) => println!("ingested {inputs} input(s) into {data} as {groups} batch(es)"),
+        None => println!("ingested {inputs} input(s) into {data}, one segment per payload"),
+    }
     println!("  payloads              {:>10}", total.payloads);
     println!("  control messages      {:>10}", total.control_messages);
     println!("  events in             {:>10}", total.events_in);
     println!("  events indexed        {:>10}", total.events_indexed);
     println!("  events quarantined    {:>10}", total.events_quarantined);
+    println!("  events duplicate      {:>10}", total.events_duplicate);
     println!("  payloads quarantined  {:>10}", total.payloads_quarantined);
     println!("  span rows             {:>10}", total.span_rows);
     println!("  log rows              {:>10}", total.log_rows);

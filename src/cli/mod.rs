@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod aws;
 pub mod compact;
 pub mod demo;
+pub mod firehose;
 pub mod ingest;
 pub mod query;
 pub mod serve;

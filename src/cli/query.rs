@@ -38,7 +38,8 @@ pub struct QueryArgs {
 /// One query.
 #[derive(clap::Subcommand)]
 pub enum QueryCommand {
-    /// A trace by id (W3C or X-Ray form): waterfall, logs, invocations, cost.
+    /// A trace by id (X-Ray, 32 hex, 16 hex or leading zeros dropped): waterfall,
+    /// logs, invocations, cost.
     Trace {
         /// The trace id.
         trace_id: String,

@@ -1,10 +1,10 @@
-//! The collector Lambda (`provided.al2023`): wiring only.
+//! The collector Lambda (`provided.al2023`): wiring only. The event's shape
+//! picks the handler (see `tracelake_collector::lambda`).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use tracelake_collector::lambda::{
-    INDEX_URL_VARIABLE, SubscriptionEvent, handle_subscription_event,
-};
-use tracelake_collector::{Collector, IndexStore, IngestCounters};
+use serde_json::value::RawValue;
+use tracelake_collector::lambda::{INDEX_URL_VARIABLE, handle_event};
+use tracelake_collector::{Collector, IndexStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -23,11 +23,10 @@ async fn main() -> Result<(), Error> {
     let collector = Collector::new(IndexStore::open(&url)?);
     let collector = &collector;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<SubscriptionEvent>| async move {
-            let counters: IngestCounters =
-                handle_subscription_event(collector, event.payload, &event.context.request_id)
-                    .await?;
-            Ok::<IngestCounters, Error>(counters)
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let response =
+                handle_event(collector, event.payload.get(), &event.context.request_id).await?;
+            Ok::<serde_json::Value, Error>(response)
         },
     ))
     .await

@@ -18,6 +18,7 @@ use tracelake_instrumentation::wire::{
 
 use crate::index::rows::SpanRow;
 pub use platform::{InvocationStatus, PlatformRecord, Report};
+pub use time::LineTime;
 
 /// The line format an event was read as: the `format` column of `logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,12 +29,23 @@ pub enum LineFormat {
     LambdaPlatformText,
     /// Lambda JSON log format, platform records (`platform.report`, …).
     LambdaPlatformJson,
-    /// Lambda JSON log format, application records (with `requestId`).
+    /// Lambda JSON log format, application records (with `requestId`), and the
+    /// runtimes' JSON crash records (`errorType`, `errorMessage`).
     LambdaJson,
     /// Node.js runtime text.
     NodeText,
+    /// .NET runtime text (`trce`/`dbug`/`info`/`warn`/`fail`/`crit`).
+    DotnetText,
     /// Python runtime text.
     PythonText,
+    /// Java, the Lambda log4j2 appender pattern.
+    JavaText,
+    /// Ruby's `Logger` format.
+    RubyText,
+    /// logfmt with a level and a message (Go `slog`, logrus).
+    Logfmt,
+    /// `<timestamp> <LEVEL> <message>` text of other loggers.
+    Text,
     /// Powertools for AWS Lambda Logger JSON.
     Powertools,
     /// Any other JSON object.
@@ -51,7 +63,12 @@ impl LineFormat {
             LineFormat::LambdaPlatformJson => "lambda_platform_json",
             LineFormat::LambdaJson => "lambda_json",
             LineFormat::NodeText => "node_text",
+            LineFormat::DotnetText => "dotnet_text",
             LineFormat::PythonText => "python_text",
+            LineFormat::JavaText => "java_text",
+            LineFormat::RubyText => "ruby_text",
+            LineFormat::Logfmt => "logfmt",
+            LineFormat::Text => "text",
             LineFormat::Powertools => "powertools",
             LineFormat::Json => "json",
             LineFormat::Plain => "plain",
@@ -74,12 +91,17 @@ pub enum ParsedEvent {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedLog {
     pub format: Option<LineFormat>,
-    /// The line's own time, when it carries one.
-    pub timestamp_ns: Option<i64>,
+    /// The line's own time, when it carries one, with its precision. The row
+    /// uses it only when it is believable ([`time::row_timestamp_ns`]).
+    pub time: Option<LineTime>,
     pub level: Option<&'static str>,
     pub message: String,
     /// The trace the line names itself.
     pub trace_id: Option<TraceId>,
+    /// Whether that trace came from an X-Ray field (`xray_trace_id`, an X-Ray
+    /// id or header): Lambda's own context, weaker than an OpenTelemetry or our
+    /// own trace id when they disagree about a request.
+    pub trace_from_xray: bool,
     pub span_id: Option<SpanId>,
     pub request_id: Option<String>,
     pub service: Option<String>,
@@ -88,24 +110,58 @@ pub struct ParsedLog {
     pub platform: Option<PlatformRecord>,
 }
 
-/// The level column's values, from the many spellings runtimes use.
+/// The level column's values, from the many spellings runtimes and loggers use:
+/// Python (`WARNING`, `CRITICAL`), .NET (`trce`, `dbug`, `fail`, `crit`,
+/// `Information`), Java (`SEVERE`, `FINE`), Serilog (`Verbose`), syslog words.
 pub fn normalise_level(level: &str) -> Option<&'static str> {
     let level = level.trim();
-    let upper = |s: &str| level.eq_ignore_ascii_case(s);
-    if upper("INFO") || upper("information") || upper("notice") {
+    let is = |names: &[&str]| names.iter().any(|name| level.eq_ignore_ascii_case(name));
+    if is(&["INFO", "information", "notice", "informational"]) {
         Some("INFO")
-    } else if upper("ERROR") || upper("err") {
+    } else if is(&["ERROR", "err", "fail", "severe"]) {
         Some("ERROR")
-    } else if upper("WARN") || upper("WARNING") {
+    } else if is(&["WARN", "WARNING"]) {
         Some("WARN")
-    } else if upper("DEBUG") {
+    } else if is(&["DEBUG", "dbug", "fine", "config"]) {
         Some("DEBUG")
-    } else if upper("TRACE") {
+    } else if is(&["TRACE", "trce", "verbose", "finer", "finest"]) {
         Some("TRACE")
-    } else if upper("FATAL") || upper("CRITICAL") {
+    } else if is(&[
+        "FATAL",
+        "CRITICAL",
+        "crit",
+        "panic",
+        "emerg",
+        "emergency",
+        "alert",
+    ]) {
         Some("FATAL")
     } else {
         None
+    }
+}
+
+/// A numeric level: pino/bunyan (10 … 60) or OpenTelemetry `severityNumber` (1 … 24).
+fn numeric_level(key: &str, value: i64) -> Option<&'static str> {
+    if key == "severityNumber" || key == "severity_number" {
+        return match value {
+            1..=4 => Some("TRACE"),
+            5..=8 => Some("DEBUG"),
+            9..=12 => Some("INFO"),
+            13..=16 => Some("WARN"),
+            17..=20 => Some("ERROR"),
+            21..=24 => Some("FATAL"),
+            _ => None,
+        };
+    }
+    match value {
+        10 => Some("TRACE"),
+        20 => Some("DEBUG"),
+        30 => Some("INFO"),
+        40 => Some("WARN"),
+        50 => Some("ERROR"),
+        60 => Some("FATAL"),
+        _ => None,
     }
 }
 
@@ -131,49 +187,98 @@ pub fn parse_event(message: &str) -> ParsedEvent {
     if let Some(record) = platform::parse_text(trimmed) {
         return ParsedEvent::Log(Box::new(ParsedLog {
             format: Some(LineFormat::LambdaPlatformText),
-            level: Some(match &record {
-                PlatformRecord::Timeout { .. } | PlatformRecord::RuntimeExit { .. } => "ERROR",
-                PlatformRecord::Report(report) if report.status != InvocationStatus::Success => {
-                    "ERROR"
-                }
-                _ => "INFO",
-            }),
+            level: Some(platform::level_of_text(trimmed, &record)),
             request_id: record.request_id().map(str::to_owned),
             message: trimmed.to_owned(),
             platform: Some(record),
             ..ParsedLog::default()
         }));
     }
-    if first == Some(b'[') {
-        if let Some(line) = runtime::parse_python(trimmed) {
-            return ParsedEvent::Log(Box::new(runtime_log(LineFormat::PythonText, &line)));
-        }
-    } else if first.is_some_and(|b| b.is_ascii_digit())
-        && let Some(line) = runtime::parse_node(trimmed)
-    {
-        let mut log = runtime_log(LineFormat::NodeText, &line);
-        // The Node runtime writes a multi-line message with `\r` for `\n`.
-        log.message = log.message.replace('\r', "\n");
-        return ParsedEvent::Log(Box::new(log));
+    let mut log = runtime::parse_text(trimmed).unwrap_or_else(|| plain(trimmed));
+    if matches!(
+        log.format,
+        Some(LineFormat::NodeText | LineFormat::DotnetText | LineFormat::PythonText)
+    ) {
+        adopt_json_body(&mut log);
     }
-    ParsedEvent::Log(Box::new(plain(trimmed)))
+    if log.trace_id.is_none() {
+        adopt_text_trace_fields(&mut log);
+    }
+    ParsedEvent::Log(Box::new(log))
+}
+
+/// `trace_id=…`/`span_id=…` written into a text line (OpenTelemetry's Python
+/// logging format `[trace_id=… span_id=…]`, logfmt-like suffixes, `otelTraceID=…`):
+/// a text line that names its trace is linked by it, never by position. A key
+/// must start a word, so Datadog's `dd.trace_id=` (a decimal id) is not read.
+fn adopt_text_trace_fields(log: &mut ParsedLog) {
+    let value_after = |keys: &[&str]| -> Option<&str> {
+        keys.iter().find_map(|key| {
+            let mut from = 0;
+            while let Some(offset) = log.message[from..].find(key) {
+                let at = from + offset;
+                from = at + key.len();
+                let starts_word = log.message[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || matches!(c, '[' | '(' | ',' | ';' | '{'));
+                if starts_word {
+                    let rest = &log.message[from..];
+                    let end = rest
+                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                        .unwrap_or(rest.len());
+                    return Some(&rest[..end]);
+                }
+            }
+            None
+        })
+    };
+    let Some(trace) =
+        value_after(&["trace_id=", "otelTraceID=", "traceparent="]).and_then(trace_of)
+    else {
+        return;
+    };
+    let span = value_after(&["span_id=", "otelSpanID="]).and_then(|id| SpanId::parse(id).ok());
+    log.trace_id = Some(trace.0);
+    log.trace_from_xray = trace.1;
+    log.span_id = span.or(trace.2);
+}
+
+/// A runtime line whose message is a JSON record (`.NET`'s structured logging,
+/// `console.log(JSON.stringify(…))`, Python's `print(json.dumps(…))`): what the
+/// record names itself (level, trace, span, service) wins over the prefix.
+fn adopt_json_body(log: &mut ParsedLog) {
+    let body = log.message.trim();
+    if !body.starts_with('{') {
+        return;
+    }
+    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
+        return;
+    };
+    let record = parse_fields(LineFormat::Json, body, &object);
+    if record.level.is_some() {
+        log.level = record.level;
+    }
+    if record.trace_id.is_some() {
+        log.trace_id = record.trace_id;
+        log.trace_from_xray = record.trace_from_xray;
+    }
+    if record.span_id.is_some() {
+        log.span_id = record.span_id;
+    }
+    if record.service.is_some() {
+        log.service = record.service;
+    }
+    if log.request_id.is_none() {
+        log.request_id = record.request_id;
+    }
+    log.attributes.extend(record.attributes);
 }
 
 fn plain(text: &str) -> ParsedLog {
     ParsedLog {
         format: Some(LineFormat::Plain),
         message: text.to_owned(),
-        ..ParsedLog::default()
-    }
-}
-
-fn runtime_log(format: LineFormat, line: &runtime::RuntimeLine<'_>) -> ParsedLog {
-    ParsedLog {
-        format: Some(format),
-        timestamp_ns: Some(line.timestamp_ns),
-        level: normalise_level(line.level),
-        message: line.message.trim_end().to_owned(),
-        request_id: line.request_id.map(str::to_owned),
         ..ParsedLog::default()
     }
 }
@@ -192,111 +297,415 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+/// Keys that name a line's trace, in the order they are trusted: our own and
+/// OpenTelemetry's log fields (`trace_id` from pino/winston instrumentation and
+/// the OTel spec, `otelTraceID` from Python's logging instrumentation, ECS
+/// `trace.id`, a `traceparent`), .NET's `traceId`, then Powertools'
+/// `xray_trace_id`. A value that is not a whole trace id (`otelTraceID="0"`, a
+/// Datadog decimal id) names nothing.
+const TRACE_KEYS: [&str; 7] = [
+    "trace_id",
+    "otelTraceID",
+    "trace.id",
+    "traceparent",
+    "traceId",
+    "xray_trace_id",
+    "AWS-XRAY-TRACE-ID",
+];
+
+const SPAN_KEYS: [&str; 4] = ["span_id", "otelSpanID", "span.id", "spanId"];
+
+/// Keys that hold the Lambda request id. Not `aws.request_id`: in OpenTelemetry
+/// that is the id of an AWS SDK call the function made, not of its invocation.
+const REQUEST_KEYS: [&str; 8] = [
+    "request_id",
+    "requestId",
+    "function_request_id",
+    "AWSRequestId",
+    "awsRequestId",
+    "aws_request_id",
+    "faas.invocation_id",
+    "lambda_request_id",
+];
+
+const LEVEL_KEYS: [&str; 9] = [
+    "level",
+    "log_level",
+    "levelname",
+    "severity",
+    "severityText",
+    "severity_text",
+    "log.level",
+    "lvl",
+    "@l",
+];
+
+const SERVICE_KEYS: [&str; 4] = ["service", "service.name", "otelServiceName", "serviceName"];
+
+const TIME_KEYS: [&str; 6] = ["timestamp", "time", "@timestamp", "ts", "@t", "timeMillis"];
+
+const MESSAGE_KEYS: [&str; 4] = ["message", "msg", "body", "@m"];
+
+/// Other tracers' ids, kept as attributes (never the indexed trace unless they
+/// are a whole trace id in one of [`TRACE_KEYS`]).
+const TRACER_ATTRIBUTE_KEYS: [&str; 6] = [
+    "dd.trace_id",
+    "dd.span_id",
+    "trace_flags",
+    "otelTraceSampled",
+    "dd",
+    "AWSTraceHeader",
+];
+
+/// A trace id as a log field writes it: 32 hex, X-Ray, an X-Ray header or a
+/// W3C `traceparent`. Returns whether it was an X-Ray form.
+fn trace_of(value: &str) -> Option<(TraceId, bool, Option<SpanId>)> {
+    let value = value.trim();
+    if let Some(rest) = value.strip_prefix("00-") {
+        let mut parts = rest.split('-');
+        let trace = TraceId::parse(parts.next()?).ok()?;
+        let span = parts.next().and_then(|span| SpanId::parse(span).ok());
+        return Some((trace, false, span));
+    }
+    if let Ok(id) = TraceId::parse(value) {
+        return Some((id, value.starts_with("1-"), None));
+    }
+    XrayHeader::parse(value)
+        .ok()
+        .map(|header| (header.root, true, None))
+}
+
 fn parse_json_object(text: &str, object: Map<String, Value>) -> ParsedLog {
     if let Some(record) = platform::parse_json(&object) {
         return ParsedLog {
             format: Some(LineFormat::LambdaPlatformJson),
-            timestamp_ns: string_field(&object, "time").and_then(time::parse_timestamp_ns),
-            level: Some(match &record {
-                PlatformRecord::Report(report) if report.status != InvocationStatus::Success => {
-                    "ERROR"
-                }
-                PlatformRecord::End {
-                    status: Some(_), ..
-                } => "ERROR",
-                _ => "INFO",
-            }),
+            time: string_field(&object, "time").and_then(time::parse_timestamp),
+            level: Some(platform::level_of_json(&object, &record)),
             request_id: record.request_id().map(str::to_owned),
             message: text.to_owned(),
             platform: Some(record),
             ..ParsedLog::default()
         };
     }
+    let has = |key: &str| object.contains_key(key);
+    let crash = has("errorType") && has("errorMessage");
     let format = if log_line::is_log_line(&object) {
         LineFormat::Tracelake
-    } else if object.contains_key("function_request_id")
-        || object.contains_key("xray_trace_id")
-        || (object.contains_key("service")
-            && object.contains_key("location")
-            && object.contains_key("level"))
+    } else if has("function_request_id")
+        || has("xray_trace_id")
+        || (has("service") && has("location") && has("level"))
     {
         LineFormat::Powertools
-    } else if object.contains_key("requestId") && object.contains_key("message") {
+    } else if crash
+        || (["requestId", "AWSRequestId"].iter().any(|key| has(key))
+            && (has("message") || has("msg")))
+    {
         LineFormat::LambdaJson
     } else {
         LineFormat::Json
     };
-    let (trace_key, span_key, request_keys): (&str, &str, &[&str]) = match format {
-        LineFormat::Tracelake => (
-            "trace_id",
-            "span_id",
-            &["request_id", "function_request_id"],
-        ),
-        LineFormat::Powertools => ("xray_trace_id", "", &["function_request_id"]),
-        _ => ("", "", &["requestId", "request_id", "AWSRequestId"]),
-    };
-    let trace_id = string_field(&object, trace_key).and_then(|id| {
-        TraceId::parse(id)
-            .ok()
-            .or_else(|| XrayHeader::parse(id).ok().map(|header| header.root))
-    });
-    let span_id = string_field(&object, span_key).and_then(|id| SpanId::parse(id).ok());
-    let request_id = request_keys
+    parse_fields(format, text, &object)
+}
+
+/// The fields of a JSON (or logfmt) record, wherever its logger put them.
+pub(crate) fn parse_fields(
+    format: LineFormat,
+    text: &str,
+    object: &Map<String, Value>,
+) -> ParsedLog {
+    let mut trace_id = None;
+    let mut trace_from_xray = false;
+    let mut span_id = None;
+    for key in TRACE_KEYS {
+        if let Some((id, xray, span)) = string_field(object, key).and_then(trace_of) {
+            trace_id = Some(id);
+            trace_from_xray = xray;
+            span_id = span;
+            break;
+        }
+    }
+    // Datadog's ids are decimal 64-bit: only a whole 128-bit hex id is one of ours.
+    if trace_id.is_none()
+        && let Some(id) = string_field(object, "dd.trace_id").and_then(|id| TraceId::parse(id).ok())
+        && !id.to_string().starts_with("0000000000000000")
+    {
+        trace_id = Some(id);
+    }
+    if let Some(span) = SPAN_KEYS
         .iter()
-        .find_map(|key| string_field(&object, key))
+        .find_map(|key| string_field(object, key).and_then(|id| SpanId::parse(id).ok()))
+    {
+        span_id = Some(span);
+    }
+    let request_id = REQUEST_KEYS
+        .iter()
+        .find_map(|key| string_field(object, key))
+        .filter(|id| !runtime::is_placeholder_request_id(id))
         .map(str::to_owned);
-    let timestamp_ns =
-        ["timestamp", "time", "@timestamp"]
-            .iter()
-            .find_map(|key| match object.get(*key)? {
-                Value::String(text) => time::parse_timestamp_ns(text),
-                Value::Number(number) => number.as_i64().and_then(|ms| ms.checked_mul(1_000_000)),
-                _ => None,
-            });
-    let level = ["level", "severity", "levelname"]
+    let time = TIME_KEYS
         .iter()
-        .find_map(|key| string_field(&object, key))
-        .and_then(normalise_level);
+        .find_map(|key| match object.get(*key)? {
+            Value::String(text) => time::parse_timestamp(text).or_else(|| time::parse_epoch(text)),
+            Value::Number(number) => time::parse_epoch(&number.to_string()),
+            _ => None,
+        })
+        .or_else(|| log4j_instant(object));
+    let level = LEVEL_KEYS
+        .iter()
+        .chain(["severityNumber", "severity_number"].iter())
+        .find_map(|key| match object.get(*key)? {
+            Value::String(text) => normalise_level(text),
+            Value::Number(number) => numeric_level(key, number.as_i64()?),
+            _ => None,
+        })
+        .or_else(|| {
+            // A runtime's crash record names no level: it is an error.
+            (object.contains_key("errorType") && object.contains_key("errorMessage"))
+                .then_some("ERROR")
+        });
+    let service = SERVICE_KEYS
+        .iter()
+        .find_map(|key| string_field(object, key))
+        .map(str::to_owned);
     let message = match format {
         LineFormat::Json => text.to_owned(),
-        _ => object.get("message").map(value_text).unwrap_or_default(),
+        _ => message_of(object).unwrap_or_default(),
     };
-    let service = string_field(&object, "service").map(str::to_owned);
-    let skip: &[&str] = match format {
-        LineFormat::Json => &[],
-        _ => &[
-            "timestamp",
-            "time",
-            "level",
-            "message",
-            "trace_id",
-            "span_id",
-            "request_id",
-            "service",
-            "requestId",
-            "xray_trace_id",
-            "function_request_id",
-        ],
-    };
-    let attributes = if format == LineFormat::Json {
-        Vec::new()
-    } else {
-        object
+    let attributes = match format {
+        // The whole JSON is the message; only other tracers' ids are repeated.
+        LineFormat::Json => object
             .iter()
-            .filter(|(key, _)| !skip.contains(&key.as_str()))
+            .filter(|(key, _)| {
+                TRACER_ATTRIBUTE_KEYS.contains(&key.as_str())
+                    || (key.as_str() != "trace_id" && TRACE_KEYS.contains(&key.as_str()))
+                    || SPAN_KEYS.contains(&key.as_str())
+            })
             .map(|(key, value)| (key.clone(), value_text(value)))
-            .collect()
+            .collect(),
+        _ => {
+            let skip = |key: &str| {
+                key == "trace_id"
+                    || key == "span_id"
+                    || (key != "xray_trace_id" && TRACE_KEYS.contains(&key) && trace_id.is_some())
+                    || REQUEST_KEYS.contains(&key)
+                    || LEVEL_KEYS.contains(&key)
+                    || TIME_KEYS.contains(&key)
+                    || MESSAGE_KEYS.contains(&key)
+                    || key == "service"
+                    || key == "xray_trace_id"
+            };
+            object
+                .iter()
+                .filter(|(key, _)| !skip(key))
+                .map(|(key, value)| (key.clone(), value_text(value)))
+                .collect()
+        }
     };
     ParsedLog {
         format: Some(format),
-        timestamp_ns,
+        time,
         level,
         message,
         trace_id,
+        trace_from_xray,
         span_id,
         request_id,
         service,
         attributes,
         platform: None,
+    }
+}
+
+/// The message of a record: `message`/`msg`/`body`, `fields.message` (Rust
+/// `tracing`'s JSON), or a crash record's `errorType: errorMessage`.
+fn message_of(object: &Map<String, Value>) -> Option<String> {
+    if let Some(value) = MESSAGE_KEYS.iter().find_map(|key| object.get(*key)) {
+        return Some(value_text(value));
+    }
+    if let Some(message) = object
+        .get("fields")
+        .and_then(|fields| fields.get("message"))
+    {
+        return Some(value_text(message));
+    }
+    let error_type = string_field(object, "errorType");
+    let error_message = object.get("errorMessage").map(value_text);
+    match (error_type, error_message) {
+        (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
+        (Some(kind), None) => Some(kind.to_owned()),
+        (None, Some(message)) => Some(message),
+        (None, None) => None,
+    }
+}
+
+/// log4j2's JSON layout: `"instant":{"epochSecond":…,"nanoOfSecond":…}`.
+fn log4j_instant(object: &Map<String, Value>) -> Option<LineTime> {
+    let instant = object.get("instant")?.as_object()?;
+    let seconds = instant.get("epochSecond")?.as_i64()?;
+    let nanos = instant
+        .get("nanoOfSecond")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let time = chrono::DateTime::from_timestamp(seconds, u32::try_from(nanos).ok()?)?;
+    Some(LineTime {
+        ns: time.timestamp_nanos_opt()?,
+        precision_ns: 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every recognisable prefix followed by anything: no panic, and the
+        /// message is never empty unless the line is.
+        #[test]
+        fn parsing_never_panics(
+            prefix in prop::sample::select(vec![
+                "", "[ERROR] ", "[INFO]\t", "2026-11-29T10:00:04.001Z\t", "2026-11-29 10:00:05 ",
+                "I, [2026-11-29T10:00:05.1 #8] ", "time=", "level=info msg=", "{\"level\":", "panic: ",
+                "START RequestId: ", "REPORT RequestId: ", "EXTENSION Name: ", "2026-11-29T10:00:0",
+            ]),
+            rest in "(\\PC|[\t\n\r\"{}=é])*",
+        ) {
+            let text = format!("{prefix}{rest}");
+            if let ParsedEvent::Log(log) = parse_event(&text) {
+                prop_assert!(text.trim_end_matches(['\n', '\r']).is_empty() || log.format.is_some());
+            }
+        }
+    }
+
+    fn log_of(text: &str) -> ParsedLog {
+        match parse_event(text) {
+            ParsedEvent::Log(log) => *log,
+            other => panic!("not a log line: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn otel_fields_name_the_trace_and_placeholders_do_not() {
+        let python = log_of(
+            r#"{"message":"m","otelTraceID":"8ed12a364f9bfedd4a7edc321dcaaef9","otelSpanID":"e3bb6f3d57a91383","otelServiceName":"cart","otelTraceSampled":true}"#,
+        );
+        assert_eq!(
+            python.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("8ed12a364f9bfedd4a7edc321dcaaef9")
+        );
+        assert_eq!(
+            python.span_id.map(|id| id.to_string()).as_deref(),
+            Some("e3bb6f3d57a91383")
+        );
+        assert_eq!(python.service.as_deref(), Some("cart"));
+        assert!(!python.trace_from_xray);
+        let placeholder = log_of(r#"{"message":"m","otelTraceID":"0","otelSpanID":"0"}"#);
+        assert_eq!(placeholder.trace_id, None);
+        assert_eq!(placeholder.span_id, None);
+        let traceparent = log_of(
+            r#"{"msg":"m","traceparent":"00-8ed12a364f9bfedd4a7edc321dcaaef9-e3bb6f3d57a91383-01"}"#,
+        );
+        assert_eq!(
+            traceparent.span_id.map(|id| id.to_string()).as_deref(),
+            Some("e3bb6f3d57a91383")
+        );
+        assert!(traceparent.trace_id.is_some());
+    }
+
+    #[test]
+    fn text_lines_that_name_their_trace_are_read() {
+        // opentelemetry-instrumentation-logging's default format.
+        let python = log_of(
+            "2026-11-29 10:00:05,123 INFO [root] [app.py:12] [trace_id=8ed12a364f9bfedd4a7edc321dcaaef9 span_id=e3bb6f3d57a91383 resource.service.name=cart trace_sampled=True] - priced",
+        );
+        assert_eq!(
+            python.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("8ed12a364f9bfedd4a7edc321dcaaef9")
+        );
+        assert_eq!(
+            python.span_id.map(|id| id.to_string()).as_deref(),
+            Some("e3bb6f3d57a91383")
+        );
+        assert_eq!(python.level, Some("INFO"));
+        let placeholder = log_of("[INFO]\t2026-11-29T10:00:05.123Z\t\tx [trace_id=0 span_id=0]");
+        assert_eq!(placeholder.trace_id, None);
+        let datadog = log_of(
+            "2020-03-05T16:30:36.113Z\tf08bb4c8-d6b2-4f05-ac17-af7e2ba005fb\tDEBUG\t[dd.trace_id=3172564172058669914 dd.span_id=14292093692483532556] x",
+        );
+        assert_eq!(datadog.trace_id, None);
+    }
+
+    #[test]
+    fn datadog_ids_are_kept_but_never_the_trace() {
+        let line = log_of(
+            r#"{"level":"info","message":"m","dd.trace_id":"3172564172058669914","dd.span_id":"14292093692483532556"}"#,
+        );
+        assert_eq!(line.trace_id, None);
+        assert!(
+            line.attributes
+                .contains(&("dd.trace_id".to_owned(), "3172564172058669914".to_owned()))
+        );
+        assert!(
+            line.attributes
+                .contains(&("dd.span_id".to_owned(), "14292093692483532556".to_owned()))
+        );
+    }
+
+    #[test]
+    fn crash_records_are_errors_with_their_type() {
+        let python = log_of(
+            r#"{"timestamp": "2026-11-29T10:00:03Z", "log_level": "ERROR", "errorMessage": "'S'", "errorType": "KeyError", "requestId": "0bfd1d7a-8a54-4f33-8628-4b67d110ed94", "stackTrace": ["  File \"h.py\", line 1\n"]}"#,
+        );
+        assert_eq!(python.format, Some(LineFormat::LambdaJson));
+        assert_eq!(python.level, Some("ERROR"));
+        assert_eq!(python.message, "KeyError: 'S'");
+        assert!(
+            python
+                .attributes
+                .iter()
+                .any(|(k, v)| k == "stackTrace" && v.contains("h.py"))
+        );
+        let java = log_of(
+            r#"{"errorMessage":"boom","errorType":"java.lang.RuntimeException","stackTrace":["example.Handler.handleRequest(Handler.java:12)"]}"#,
+        );
+        assert_eq!(java.level, Some("ERROR"));
+        assert_eq!(java.message, "java.lang.RuntimeException: boom");
+    }
+
+    #[test]
+    fn numeric_levels_and_level_spellings() {
+        assert_eq!(log_of(r#"{"level":50,"msg":"x"}"#).level, Some("ERROR"));
+        assert_eq!(
+            log_of(r#"{"severityNumber":13,"body":"x"}"#).level,
+            Some("WARN")
+        );
+        for (label, level) in [
+            ("trce", "TRACE"),
+            ("dbug", "DEBUG"),
+            ("info", "INFO"),
+            ("warn", "WARN"),
+            ("fail", "ERROR"),
+            ("crit", "FATAL"),
+            ("Information", "INFO"),
+            ("Critical", "FATAL"),
+            ("SEVERE", "ERROR"),
+        ] {
+            assert_eq!(normalise_level(label), Some(level), "{label}");
+        }
+        assert_eq!(normalise_level("chatty"), None);
+    }
+
+    #[test]
+    fn a_dotnet_json_body_names_its_own_level_and_trace() {
+        let line = log_of(
+            "2026-11-29T10:00:04.001Z\t25f50c18-9cfc-40db-ab68-8da3c1ea0e94\tinfo\t{\"level\":\"Warning\",\"traceId\":\"1-6b0bf7a0-c65c9908416851b646130ded\",\"message\":\"slow\"}",
+        );
+        assert_eq!(line.format, Some(LineFormat::DotnetText));
+        assert_eq!(line.level, Some("WARN"));
+        assert_eq!(
+            line.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("6b0bf7a0c65c9908416851b646130ded")
+        );
+        assert!(line.trace_from_xray);
     }
 }

@@ -17,6 +17,26 @@ pub enum SpanError {
     InvalidSpanId { name: String },
 }
 
+/// Span attributes that hold the Lambda request id: the semantic convention
+/// (`faas.invocation_id`), its old name (`faas.execution`, still written by
+/// older AWS Distro for OpenTelemetry layers), and other tracers' keys.
+const REQUEST_ID_ATTRIBUTES: [&str; 5] = [
+    "faas.invocation_id",
+    "faas.execution",
+    "aws.lambda.request_id",
+    "aws.lambda.invocation_id",
+    "request_id",
+];
+
+/// Span attributes that say a span ran in a cold start: the semantic
+/// convention (`faas.coldstart`) and other tracers' spellings.
+const COLD_START_ATTRIBUTES: [&str; 4] = [
+    "faas.coldstart",
+    "faas.cold_start",
+    "aws.lambda.cold_start",
+    "cold_start",
+];
+
 /// Converts every span of `data` to a row. The log group and stream are filled
 /// in later by the pipeline. A span with invalid ids fails the whole line, so
 /// that the line is quarantined whole rather than half-indexed.
@@ -88,10 +108,16 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     end_time_ns: end,
                     status_code,
                     status_message,
-                    request_id: attribute("faas.invocation_id"),
+                    request_id: REQUEST_ID_ATTRIBUTES
+                        .iter()
+                        .find_map(|key| attribute(key))
+                        .filter(|id| !super::runtime::is_placeholder_request_id(id)),
                     faas_name: faas_name.clone(),
                     faas_trigger: attribute("faas.trigger"),
-                    cold_start: attribute("faas.coldstart").map(|v| v == "true"),
+                    cold_start: COLD_START_ATTRIBUTES
+                        .iter()
+                        .find_map(|key| attribute(key))
+                        .map(|v| v.eq_ignore_ascii_case("true") || v == "1"),
                     cloud_region: cloud_region.clone(),
                     cloud_account_id: attribute("cloud.account.id")
                         .or_else(|| resource_account.clone()),

@@ -27,8 +27,13 @@ pub enum PlatformRecord {
     Timeout { request_id: String },
     /// `RequestId: … Error: Runtime exited …`.
     RuntimeExit { request_id: String, error: String },
-    /// `INIT_START`, `INIT_REPORT`, `platform.initStart`, … : not tied to a request.
+    /// `INIT_START`, `INIT_REPORT`, `RESTORE_*` (SnapStart), `platform.initStart`,
+    /// … : not tied to a request.
     Init,
+    /// `EXTENSION`, `LOGS`, `TELEMETRY` lines (extensions and their log and
+    /// telemetry subscriptions, `LOGS … Dropped`), `platform.extension`,
+    /// `platform.logsDropped`, `platform.fault`, … : not tied to a request.
+    Extension,
 }
 
 impl PlatformRecord {
@@ -40,7 +45,7 @@ impl PlatformRecord {
             | PlatformRecord::Timeout { request_id }
             | PlatformRecord::RuntimeExit { request_id, .. } => Some(request_id),
             PlatformRecord::Report(report) => Some(&report.request_id),
-            PlatformRecord::Init => None,
+            PlatformRecord::Init | PlatformRecord::Extension => None,
         }
     }
 }
@@ -116,9 +121,18 @@ pub fn parse_text(line: &str) -> Option<PlatformRecord> {
     }
     if line.starts_with("INIT_START")
         || line.starts_with("INIT_REPORT")
+        || line.starts_with("INIT_RUNTIME_DONE")
         || line.starts_with("RESTORE_")
     {
         return Some(PlatformRecord::Init);
+    }
+    // `EXTENSION\tName: … State: Ready Events: [INVOKE, SHUTDOWN]`, `LOGS\tName: …`
+    if ["EXTENSION", "LOGS", "TELEMETRY"].iter().any(|prefix| {
+        line.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with([' ', '\t']))
+    }) && (line.contains("Name:") || line.contains("Dropped"))
+    {
+        return Some(PlatformRecord::Extension);
     }
     if let Some(rest) = line.strip_prefix("RequestId:") {
         // `RequestId: <id> Error: Runtime exited with error: signal: killed`
@@ -277,7 +291,52 @@ pub fn parse_json(object: &Map<String, Value>) -> Option<PlatformRecord> {
                 sampled: tracing_header.and_then(|h| h.sampled),
             }))
         }
+        "extension" | "logsSubscription" | "telemetrySubscription" | "logsDropped" | "fault" => {
+            Some(PlatformRecord::Extension)
+        }
         _ => Some(PlatformRecord::Init),
+    }
+}
+
+/// The level of a text platform line: `ERROR` for a failed invocation, init or
+/// restore (`Status: error|timeout|failure`), a timeout or a runtime exit;
+/// `WARN` for `LOGS … Dropped`; else `INFO`.
+pub fn level_of_text(line: &str, record: &PlatformRecord) -> &'static str {
+    match record {
+        PlatformRecord::Timeout { .. } | PlatformRecord::RuntimeExit { .. } => "ERROR",
+        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => "ERROR",
+        PlatformRecord::Init if failed_status(line) => "ERROR",
+        PlatformRecord::Extension if line.contains("Dropped") => "WARN",
+        PlatformRecord::Extension if failed_status(line) || line.contains("State: Failed") => {
+            "ERROR"
+        }
+        _ => "INFO",
+    }
+}
+
+fn failed_status(line: &str) -> bool {
+    ["Status: error", "Status: timeout", "Status: failure"]
+        .iter()
+        .any(|status| line.contains(status))
+}
+
+/// The level of a JSON platform record: `ERROR` when its `status` is not
+/// `success` or it is a `platform.fault`; `WARN` for `platform.logsDropped`.
+pub fn level_of_json(object: &Map<String, Value>, record: &PlatformRecord) -> &'static str {
+    let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
+    let status = object
+        .get("record")
+        .and_then(|r| r.get("status"))
+        .and_then(Value::as_str);
+    match record {
+        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => "ERROR",
+        PlatformRecord::End {
+            status: Some(_), ..
+        } => "ERROR",
+        _ if kind == "platform.fault" => "ERROR",
+        _ if kind == "platform.logsDropped" => "WARN",
+        _ if status.is_some_and(|s| s != "success") => "ERROR",
+        _ => "INFO",
     }
 }
 

@@ -241,11 +241,14 @@ fn f07_timeout_line_marks_the_invocation_of_its_request() {
 #[test]
 fn f08_lambda_json_log_format() {
     let lines = fixture_lines("08_lambda_logformat_json_node.jsonl");
+    // CloudWatch stamps each event when Lambda captures it: from the first
+    // record's time on, as in the capture.
     let out = correlate(
-        batch_of(
+        batch_at(
             "/aws/lambda/ColdStartPerfStack",
             "2024/05/20/[$LATEST]x",
             &lines,
+            1_716_222_584_833,
         ),
         &DecodeLimits::default(),
     );
@@ -299,7 +302,7 @@ fn f08b_platform_report_variants() {
 fn f09_node_text_lines() {
     let messages = fixture_messages("09_node_text_app_logs.jsonl");
     let out = correlate(
-        batch_of("/aws/lambda/node", "s", &messages),
+        batch_at("/aws/lambda/node", "s", &messages, 1_583_425_836_113),
         &DecodeLimits::default(),
     );
     assert!(
@@ -348,7 +351,7 @@ fn f10_python_text_lines() {
 fn f11_python_json_app_record() {
     let lines = fixture_lines("11_python_json_app_log_CONSTRUCTED.json");
     let out = correlate(
-        batch_of("/aws/lambda/py", "s", &lines),
+        batch_at("/aws/lambda/py", "s", &lines, 1_749_041_182_643),
         &DecodeLimits::default(),
     );
     let row = &out.logs[0];
@@ -358,7 +361,11 @@ fn f11_python_json_app_record() {
         row.request_id.as_deref(),
         Some("b947edca-4eed-4d1f-867a-69675d275389")
     );
-    assert_eq!(row.timestamp_ns, 1_749_041_182_000_000_000);
+    // The Python runtime's JSON `timestamp` is whole seconds (2025-06-04T12:46:22Z),
+    // coarser than CloudWatch's milliseconds: the row takes CloudWatch's time,
+    // which is within that second.
+    assert_eq!(row.timestamp_ns, 1_749_041_182_643_000_000);
+    assert_eq!(row.timestamp_ns / 1_000_000_000, 1_749_041_182);
     assert!(
         row.attributes
             .contains(&("logger".to_owned(), "root".to_owned()))
@@ -376,7 +383,7 @@ fn f12_powertools_records() {
             .expect("object");
     lines.push(exception.to_string());
     let out = correlate(
-        batch_of("/aws/lambda/payment", "s", &lines),
+        batch_at("/aws/lambda/payment", "s", &lines, 1_620_042_432_494),
         &DecodeLimits::default(),
     );
     assert!(out.logs.iter().all(|l| l.format == "powertools"));

@@ -105,8 +105,9 @@ fn an_oversized_gzip_expansion_is_quarantined_not_expanded() {
 }
 
 #[test]
-fn a_300_kb_line_is_quarantined_with_its_batch_mates_indexed() {
-    let huge = "x".repeat(300 * 1024);
+fn a_line_over_1_mb_is_quarantined_with_its_batch_mates_indexed() {
+    // CloudWatch's event limit is 1 MB (1,048,576 bytes) since 2025: one byte more.
+    let huge = "x".repeat(1_048_576 + 1);
     let batch = batch_of(
         "/aws/lambda/g",
         "s",
@@ -123,7 +124,7 @@ fn a_300_kb_line_is_quarantined_with_its_batch_mates_indexed() {
         event["reason"]
             .as_str()
             .expect("reason")
-            .contains("exceeds the 262144-byte cloudwatch event limit")
+            .contains("exceeds the 1048576-byte cloudwatch event limit")
     );
     assert_eq!(
         event["message"].as_str().map(str::len),
@@ -191,4 +192,79 @@ fn arbitrary_bytes_never_panic() {
     }
     let stats = rt.block_on(index_stats(collector.store())).expect("stats");
     assert!(stats.iter().any(|s| s.table == "quarantine"));
+}
+
+/// A DATA_MESSAGE whose `logEvents` are the given raw JSON texts.
+fn payload_with_raw_events(events: &[&str]) -> Vec<u8> {
+    format!(
+        r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/g","logStream":"2026/11/29/[$LATEST]abc","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+        events.join(",")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn one_bad_event_is_quarantined_alone_and_the_others_are_indexed() {
+    let good = |id: u32, text: &str| {
+        format!(r#"{{"id":"{id}","timestamp":1795946400{id:03},"message":"{text}"}}"#)
+    };
+    let (first, last) = (good(1, "before"), good(5, "after"));
+    let cases: [(&str, &str); 4] = [
+        (
+            r#"{"id":"2","timestamp":1795946400002,"message":{"not":"a string"}}"#,
+            "unreadable log event",
+        ),
+        (
+            r#"{"id":"3","timestamp":1795946400003,"message":"half a pair \ud83d here"}"#,
+            "unpaired utf-16 surrogate",
+        ),
+        (
+            r#"{"id":"4","timestamp":99999999999999999,"message":"from the year 3 million"}"#,
+            "not milliseconds between 1970 and 2200",
+        ),
+        (
+            r#"{"id":"6","timestamp":-5,"message":"before 1970"}"#,
+            "not milliseconds between 1970 and 2200",
+        ),
+    ];
+    for (bad, reason) in cases {
+        let input = payload_with_raw_events(&[&first, bad, &last]);
+        for input in [input.clone(), gzip(&input)] {
+            let (counters, records) = ingest_bad(&input);
+            assert_eq!(counters.payloads_quarantined, 0, "{bad}");
+            assert_eq!(counters.events_in, 3, "{bad}");
+            assert_eq!(counters.events_indexed, 2, "{bad}");
+            assert_eq!(counters.events_quarantined, 1, "{bad}");
+            assert_eq!(counters.log_rows, 2, "{bad}");
+            assert_eq!(records.len(), 1);
+            let event = &records[0]["events"][0];
+            let got = event["reason"].as_str().expect("reason");
+            assert!(got.contains(reason), "{got:?} should mention {reason:?}");
+            // The event is kept as it came.
+            assert_eq!(event["message"].as_str(), Some(bad), "{bad}");
+        }
+    }
+}
+
+#[test]
+fn a_payload_of_only_bad_events_still_quarantines_each() {
+    let input = payload_with_raw_events(&[
+        r#"{"id":"1","timestamp":1795946400001,"message":42}"#,
+        r#"{"id":"2","timestamp":"soon","message":"x"}"#,
+    ]);
+    let (counters, records) = ingest_bad(&input);
+    assert_eq!(counters.events_in, 2);
+    assert_eq!(counters.events_quarantined, 2);
+    assert_eq!(counters.events_indexed, 0);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["events"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn an_event_of_exactly_1_mb_is_indexed() {
+    let batch = batch_of("/aws/lambda/g", "s", &["y".repeat(1_048_576)]);
+    let (counters, records) = ingest_bad(&data_message_json(&batch));
+    assert_eq!(counters.events_indexed, 1);
+    assert_eq!(counters.events_quarantined, 0);
+    assert!(records.is_empty());
 }

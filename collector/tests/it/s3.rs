@@ -14,13 +14,13 @@ use tracelake_collector::{Collector, IndexStore};
 use super::support::*;
 
 /// A moto_server on 127.0.0.1, stopped when dropped.
-struct Moto {
+pub struct Moto {
     child: Child,
     port: u16,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub fn start() -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -43,12 +43,12 @@ impl Moto {
         moto
     }
 
-    fn endpoint(&self) -> String {
+    pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// CreateBucket, as a plain S3 REST call.
-    fn create_bucket(&self, bucket: &str) {
+    pub fn create_bucket(&self, bucket: &str) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         write!(
             stream,
@@ -64,7 +64,7 @@ impl Moto {
         );
     }
 
-    fn store(&self, url: &str) -> IndexStore {
+    pub fn store(&self, url: &str) -> IndexStore {
         let options = [
             ("aws_endpoint", self.endpoint()),
             ("aws_allow_http", "true".to_owned()),

@@ -59,6 +59,13 @@ pub fn fixture_messages(name: &str) -> Vec<String> {
 
 /// A batch of one stream holding `messages` in order, one millisecond apart.
 pub fn batch_of(log_group: &str, log_stream: &str, messages: &[String]) -> LogBatch {
+    batch_at(log_group, log_stream, messages, 1_764_378_000_000)
+}
+
+/// A batch whose CloudWatch times start at `first_ms`, one millisecond apart: for
+/// lines whose own times must be near their CloudWatch times to be believed, as
+/// they are in real deliveries.
+pub fn batch_at(log_group: &str, log_stream: &str, messages: &[String], first_ms: i64) -> LogBatch {
     LogBatch {
         owner: "123456789012".into(),
         log_group: log_group.into(),
@@ -68,10 +75,11 @@ pub fn batch_of(log_group: &str, log_stream: &str, messages: &[String]) -> LogBa
             .enumerate()
             .map(|(i, message)| LogEvent {
                 id: format!("{}", 37_000_000_000_000_000u64 + i as u64),
-                timestamp_ms: 1_764_378_000_000 + i as i64,
+                timestamp_ms: first_ms + i as i64,
                 message: message.clone(),
             })
             .collect(),
+        ..LogBatch::default()
     }
 }
 

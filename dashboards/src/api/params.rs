@@ -147,9 +147,10 @@ pub fn parse_time(name: &str, text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{name} must be RFC 3339 or epoch milliseconds, got {text:?}"))
 }
 
-/// A trace id as given (W3C or X-Ray), checked and normalised to 32 hex digits.
+/// A trace id in any form a user or Jaeger/Grafana sends (X-Ray, 32 hex, 16 hex,
+/// leading zeros dropped; either case), normalised to 32 lowercase hex digits.
 pub fn parse_trace_id(text: &str) -> Result<String, String> {
-    tracelake_instrumentation::wire::ids::TraceId::parse(text)
+    tracelake_instrumentation::wire::ids::TraceId::parse_any(text)
         .map(|id| id.to_string())
         .map_err(|_| format!("invalid trace id {text:?}"))
 }

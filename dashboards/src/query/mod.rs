@@ -63,7 +63,7 @@ pub enum QueryError {
         /// The object store's error.
         source: object_store::Error,
     },
-    /// A trace id that is neither W3C nor X-Ray.
+    /// Text that is not a trace id in any form `TraceId::parse_any` reads.
     #[error("invalid trace id {0:?}")]
     InvalidTraceId(String),
     /// A parameter outside its domain.
@@ -231,7 +231,7 @@ impl LogSearch {
     pub fn params(&self) -> Result<Params, QueryError> {
         let trace_id = match &self.trace_id {
             Some(text) => Some(
-                TraceId::parse(text)
+                TraceId::parse_any(text)
                     .map_err(|_| QueryError::InvalidTraceId(text.clone()))?
                     .to_string(),
             ),
@@ -482,14 +482,14 @@ impl QueryEngine {
         Some(self.trace_params(trace_id, Some(range)))
     }
 
-    /// A trace by id (W3C or X-Ray form): spans as a tree, logs under their
+    /// A trace by id (any form `TraceId::parse_any` reads): spans as a tree, logs under their
     /// spans, invocations and cost. `None` when no span of it is found.
     pub async fn trace(
         &self,
         trace_id: &str,
         range: Option<TimeRange>,
     ) -> Result<Option<TraceDetail>, QueryError> {
-        let id = TraceId::parse(trace_id)
+        let id = TraceId::parse_any(trace_id)
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
         let params = self.trace_params(&id, range);
         let spans: Vec<Span> = self.run_typed(&sql::TRACE_SPANS, &params).await?;

@@ -31,7 +31,7 @@ use aws_lambda_events::event::sns::{SnsEvent, SnsMessage};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use serde_json::Value;
 
-use crate::invocation::{InvocationKind, Trigger};
+use crate::invocation::{AttributeValue, InvocationKind, Trigger};
 use crate::propagation::{
     SQS_XRAY_ATTRIBUTE, TRACEPARENT, TRACESTATE, TraceContext, XRAY_HEADER, context_from,
 };
@@ -51,7 +51,7 @@ pub struct Extracted {
     /// One link per message of a batch that carried a context.
     pub links: Vec<TraceContext>,
     /// Span attributes from the event.
-    pub attributes: Vec<(String, String)>,
+    pub attributes: Vec<(String, AttributeValue)>,
 }
 
 impl Extracted {
@@ -67,7 +67,7 @@ impl Extracted {
         }
     }
 
-    fn with_attribute(mut self, key: &str, value: impl Into<String>) -> Extracted {
+    fn with_attribute(mut self, key: &str, value: impl Into<AttributeValue>) -> Extracted {
         self.attributes.push((key.to_owned(), value.into()));
         self
     }
@@ -97,8 +97,10 @@ impl Extracted {
             attributes: Vec::new(),
         };
         if message_count > 1 {
-            extracted = extracted
-                .with_attribute("messaging.batch.message_count", message_count.to_string());
+            extracted = extracted.with_attribute(
+                "messaging.batch.message_count",
+                i64::try_from(message_count).unwrap_or(i64::MAX),
+            );
         }
         extracted
     }
@@ -124,7 +126,7 @@ pub fn context_from_headers(headers: &http::HeaderMap) -> Option<TraceContext> {
     )
 }
 
-fn http_extracted(
+pub(crate) fn http_extracted(
     method: &str,
     route: Option<&str>,
     path: Option<&str>,

@@ -123,10 +123,15 @@ impl OutgoingContext {
                 other.push((key.clone(), value.clone()));
             }
         }
+        // A deferred decision (`Sampled=?`) came in as an extra key: it goes
+        // out as it came, and is the only `Sampled` key.
+        let deferred = other
+            .iter()
+            .any(|(key, _)| key.eq_ignore_ascii_case("Sampled"));
         XrayHeader {
             root: self.trace_id,
             parent: Some(self.span_id),
-            sampled: Some(self.sampled),
+            sampled: (!deferred).then_some(self.sampled),
             other,
         }
         .to_string()

@@ -8,7 +8,8 @@ use std::fmt;
 /// Why a trace or span id could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    /// The text is neither a 32-hex W3C id nor an X-Ray `1-xxxxxxxx-xxx…` id.
+    /// The text is not a trace id in any accepted form (see [`TraceId::parse`]
+    /// and [`TraceId::parse_any`]).
     #[error("invalid trace id {0:?}")]
     InvalidTraceId(String),
     /// The text is not 16 hex digits.
@@ -41,6 +42,35 @@ impl TraceId {
             return Err(invalid());
         }
         match u128::from_str_radix(&hex, 16) {
+            Ok(0) | Err(_) => Err(invalid()),
+            Ok(value) => Ok(TraceId(value)),
+        }
+    }
+
+    /// Parses a trace id in every form people paste and tools send: X-Ray
+    /// (`1-5759e988-bd862e3fe1be46a994272793`), 32 hex digits, 16 hex digits (a
+    /// 64-bit id), or any 1 to 32 hex digits whose leading zeros were dropped;
+    /// either case, surrounding spaces ignored. The id is left-padded to 128 bits,
+    /// so `a7890b687652000e` and `0000000000000000a7890b687652000e` are the same.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::InvalidTraceId`] for anything else: empty text, more than 32
+    /// hex digits, a non-hex character, a malformed X-Ray id, or the all-zero id
+    /// (invalid in W3C).
+    pub fn parse_any(text: &str) -> Result<TraceId, IdError> {
+        let trimmed = text.trim();
+        if trimmed.starts_with("1-") && trimmed.len() == 35 {
+            return TraceId::parse(trimmed);
+        }
+        let invalid = || IdError::InvalidTraceId(trimmed.to_owned());
+        if trimmed.is_empty()
+            || trimmed.len() > 32
+            || !trimmed.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(invalid());
+        }
+        match u128::from_str_radix(trimmed, 16) {
             Ok(0) | Err(_) => Err(invalid()),
             Ok(value) => Ok(TraceId(value)),
         }
@@ -88,6 +118,28 @@ impl SpanId {
             return Err(invalid());
         }
         match u64::from_str_radix(text, 16) {
+            Ok(0) | Err(_) => Err(invalid()),
+            Ok(value) => Ok(SpanId(value)),
+        }
+    }
+
+    /// Parses a span id as a person pastes it: 1 to 16 hex digits, leading zeros
+    /// possibly dropped, either case; left-padded to 64 bits.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::InvalidSpanId`] for empty text, more than 16 hex digits, a
+    /// non-hex character or the all-zero id.
+    pub fn parse_any(text: &str) -> Result<SpanId, IdError> {
+        let trimmed = text.trim();
+        let invalid = || IdError::InvalidSpanId(trimmed.to_owned());
+        if trimmed.is_empty()
+            || trimmed.len() > 16
+            || !trimmed.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(invalid());
+        }
+        match u64::from_str_radix(trimmed, 16) {
             Ok(0) | Err(_) => Err(invalid()),
             Ok(value) => Ok(SpanId(value)),
         }
@@ -241,7 +293,96 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_pasted_form_names_the_same_id() {
+        let long = TraceId::parse_any("0000000000000000a7890b687652000e").unwrap();
+        assert_eq!(long.to_string(), "0000000000000000a7890b687652000e");
+        for form in [
+            "a7890b687652000e",
+            "A7890B687652000E",
+            " a7890b687652000e\n",
+            "000a7890b687652000e",
+        ] {
+            assert_eq!(TraceId::parse_any(form), Ok(long), "{form:?}");
+        }
+        let unpadded = TraceId::parse_any("ac9e59c5cd0b169a71419360b31161b").unwrap();
+        assert_eq!(unpadded.to_string(), "0ac9e59c5cd0b169a71419360b31161b");
+        let xray = TraceId::parse_any("1-6B0BF7A0-4139D1032089583EA665D5A9").unwrap();
+        assert_eq!(xray.to_string(), "6b0bf7a04139d1032089583ea665d5a9");
+        assert_eq!(
+            SpanId::parse_any("481fe53e11d53ba").unwrap().to_string(),
+            "0481fe53e11d53ba"
+        );
+    }
+
+    #[test]
+    fn what_is_really_not_an_id_is_refused_by_parse_any() {
+        for bad in [
+            "",
+            "   ",
+            "0",
+            "00000000000000000000000000000000",
+            "0a7890b687652000e0a7890b687652000e",
+            "a7890b68765200zz",
+            "0x1234",
+            "1-6b0bf7a0-4139d103",
+            "1-6b0bf7a0",
+            "trace-1234",
+            "12-34",
+        ] {
+            assert!(
+                TraceId::parse_any(bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        assert!(SpanId::parse_any("0").is_err());
+        assert!(SpanId::parse_any("10000000000000000").is_err());
+    }
+
+    #[test]
+    fn wire_parse_stays_strict_about_short_ids() {
+        // A 16-hex or decimal field in a log line is not taken for a trace id.
+        assert!(TraceId::parse("a7890b687652000e").is_err());
+        assert!(TraceId::parse("1234567890123456789").is_err());
+    }
+
     proptest! {
+        #[test]
+        fn parse_any_left_pads_every_unpadded_form(value in 1u128.., upper in any::<bool>()) {
+            let id = TraceId(value);
+            let unpadded = format!("{value:x}");
+            let text = if upper { unpadded.to_uppercase() } else { unpadded };
+            prop_assert_eq!(TraceId::parse_any(&text), Ok(id));
+            prop_assert_eq!(TraceId::parse_any(&id.to_string()), Ok(id));
+            prop_assert_eq!(TraceId::parse_any(&id.to_xray()), Ok(id));
+            prop_assert_eq!(TraceId::parse_any(&id.to_xray().to_uppercase()), Ok(id));
+            prop_assert_eq!(TraceId::parse_any(&id.to_string()).unwrap().to_string().len(), 32);
+        }
+
+        #[test]
+        fn parse_any_of_64_bit_ids(value in 1u64..) {
+            let text = format!("{value:016x}");
+            let id = TraceId::parse_any(&text).unwrap();
+            prop_assert_eq!(id, TraceId(u128::from(value)));
+            prop_assert_eq!(id.to_string(), format!("{:0>32}", text));
+            prop_assert_eq!(SpanId::parse_any(&text), Ok(SpanId(value)));
+        }
+
+        #[test]
+        fn parse_any_refuses_non_hex(text in "[0-9a-fA-F]{0,20}[g-zG-Z_ .:/-][0-9a-fA-F]{0,20}") {
+            prop_assume!(!text.trim().starts_with("1-"));
+            prop_assume!(text.trim().bytes().any(|b| !b.is_ascii_hexdigit()));
+            prop_assert!(TraceId::parse_any(&text).is_err());
+        }
+
+        #[test]
+        fn parse_any_is_at_least_as_lenient_as_parse(text in ".{0,40}") {
+            if let Ok(id) = TraceId::parse(&text) {
+                prop_assert_eq!(TraceId::parse_any(&text), Ok(id));
+            }
+            let _ = SpanId::parse_any(&text);
+        }
+
         #[test]
         fn xray_w3c_round_trip(value in 1u128..) {
             let id = TraceId(value);

@@ -424,31 +424,134 @@ pub const COMPACT_CONTENT_TYPE: &str = "application/x-protobuf";
 ///
 /// `source` names the writer (the service); readers ignore it. The envelope
 /// carries only the keys [`decode_span_line`] needs, to keep lines short.
+/// Each call builds a compressor; a writer of many lines keeps one
+/// [`SpanEncoder`] instead.
 pub fn encode_compact_line(data: &TracesData, source: &str) -> String {
-    use std::io::Write as _;
-    let protobuf = data.encode_to_vec();
-    let mut gzip = flate2::write::GzEncoder::new(
-        Vec::with_capacity(protobuf.len() / 2 + 32),
-        flate2::Compression::default(),
-    );
-    // Writing into a Vec cannot fail.
-    let compressed: Vec<u8> = gzip
-        .write_all(&protobuf)
-        .and_then(|()| gzip.finish())
-        .unwrap_or_default();
-    let payload = base64::engine::general_purpose::STANDARD.encode(compressed);
-    let source = serde_json::to_string(source).unwrap_or_else(|_| "\"\"".to_owned());
-    let mut line = String::with_capacity(payload.len() + source.len() + 140);
-    line.push_str("{\"");
-    line.push_str(ENVELOPE_KEY);
-    line.push_str("\":\"0.1.0\",\"source\":");
-    line.push_str(&source);
-    line.push_str(",\"content-type\":\"");
-    line.push_str(COMPACT_CONTENT_TYPE);
-    line.push_str("\",\"content-encoding\":\"gzip\",\"base64\":true,\"payload\":\"");
-    line.push_str(&payload);
-    line.push_str("\"}");
-    line
+    SpanEncoder::new(SpanFormat::Compact, source).encode(data)
+}
+
+/// Buffers larger than this are given back after a flush, so that one huge
+/// flush does not keep its memory for the life of the sandbox.
+const KEPT_BUFFER_BYTES: usize = 256 * 1024;
+
+/// The gzip member header (RFC 1952): deflate, no flags, no time, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// Encodes span lines in one format, reusing its buffers and (for the compact
+/// format) one deflate compressor from line to line.
+///
+/// A deflate state is a few hundred kilobytes: building one per flush costs
+/// time, and in a long-lived sandbox the freed states fragment the heap. One
+/// encoder per exporter keeps memory flat.
+pub struct SpanEncoder {
+    format: SpanFormat,
+    source_json: String,
+    compressor: Option<flate2::Compress>,
+    protobuf: Vec<u8>,
+    compressed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SpanEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpanEncoder")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpanEncoder {
+    /// An encoder of `format` lines written by `source` (the service name).
+    pub fn new(format: SpanFormat, source: &str) -> SpanEncoder {
+        let mut source_json = String::with_capacity(source.len() + 2);
+        super::write_json_string(&mut source_json, source);
+        SpanEncoder {
+            format,
+            source_json,
+            compressor: None,
+            protobuf: Vec::new(),
+            compressed: Vec::new(),
+        }
+    }
+
+    /// The format it writes.
+    pub fn format(&self) -> SpanFormat {
+        self.format
+    }
+
+    /// Encodes `data` as one line, without the trailing newline.
+    pub fn encode(&mut self, data: &TracesData) -> String {
+        match self.format {
+            SpanFormat::OtlpJson => encode_otlp_json_line(data),
+            SpanFormat::Compact => self.encode_compact(data),
+        }
+    }
+
+    /// Encodes `data` as lines of at most `limit` bytes each; see [`encode_lines`].
+    pub fn encode_lines(&mut self, data: &TracesData, limit: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        encode_lines_into(data, self, limit, &mut lines);
+        lines
+    }
+
+    fn encode_compact(&mut self, data: &TracesData) -> String {
+        self.protobuf.clear();
+        self.protobuf.reserve(data.encoded_len());
+        // Encoding into a Vec that has the room cannot fail.
+        let _ = data.encode(&mut self.protobuf);
+        self.gzip();
+        let payload_len = self.compressed.len().div_ceil(3) * 4;
+        let mut line = String::with_capacity(payload_len + self.source_json.len() + 140);
+        line.push_str("{\"");
+        line.push_str(ENVELOPE_KEY);
+        line.push_str("\":\"0.1.0\",\"source\":");
+        line.push_str(&self.source_json);
+        line.push_str(",\"content-type\":\"");
+        line.push_str(COMPACT_CONTENT_TYPE);
+        line.push_str("\",\"content-encoding\":\"gzip\",\"base64\":true,\"payload\":\"");
+        base64::engine::general_purpose::STANDARD.encode_string(&self.compressed, &mut line);
+        line.push_str("\"}");
+        for buffer in [&mut self.protobuf, &mut self.compressed] {
+            if buffer.capacity() > KEPT_BUFFER_BYTES {
+                *buffer = Vec::new();
+            }
+        }
+        line
+    }
+
+    /// Gzips `self.protobuf` into `self.compressed` with the reused compressor.
+    fn gzip(&mut self) {
+        let compressor = self
+            .compressor
+            .get_or_insert_with(|| flate2::Compress::new(flate2::Compression::default(), false));
+        compressor.reset();
+        self.compressed.clear();
+        self.compressed.reserve(self.protobuf.len() / 2 + 64);
+        self.compressed.extend_from_slice(&GZIP_HEADER);
+        loop {
+            let consumed = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
+            let input = self.protobuf.get(consumed..).unwrap_or_default();
+            if self.compressed.capacity() - self.compressed.len() < 64 {
+                self.compressed.reserve(self.compressed.capacity().max(256));
+            }
+            match compressor.compress_vec(
+                input,
+                &mut self.compressed,
+                flate2::FlushCompress::Finish,
+            ) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => {}
+                // Deflate into memory only fails on misuse; an empty payload
+                // would then fail to decode, which the reader reports.
+                Err(_) => break,
+            }
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(&self.protobuf);
+        self.compressed.extend_from_slice(&crc.sum().to_le_bytes());
+        // ISIZE is the input length modulo 2^32.
+        self.compressed
+            .extend_from_slice(&(self.protobuf.len() as u32).to_le_bytes());
+    }
 }
 
 /// How span lines are encoded on stdout.
@@ -473,11 +576,9 @@ impl SpanFormat {
     }
 
     /// Encodes `data` as one line in this format, without the trailing newline.
+    /// Builds a compressor per call: a writer of many lines keeps a [`SpanEncoder`].
     pub fn encode(self, data: &TracesData, source: &str) -> String {
-        match self {
-            SpanFormat::OtlpJson => encode_otlp_json_line(data),
-            SpanFormat::Compact => encode_compact_line(data, source),
-        }
+        SpanEncoder::new(self, source).encode(data)
     }
 }
 
@@ -497,34 +598,31 @@ pub fn encode_lines(
     source: &str,
     limit: usize,
 ) -> Vec<String> {
-    let mut lines = Vec::new();
-    encode_lines_into(data, format, source, limit, &mut lines);
-    lines
+    SpanEncoder::new(format, source).encode_lines(data, limit)
 }
 
 fn encode_lines_into(
     data: &TracesData,
-    format: SpanFormat,
-    source: &str,
+    encoder: &mut SpanEncoder,
     limit: usize,
     lines: &mut Vec<String>,
 ) {
-    let line = format.encode(data, source);
+    let line = encoder.encode(data);
     if line.len() <= limit {
         lines.push(line);
         return;
     }
     let span_count = count_spans(data);
     if span_count <= 1 {
-        let shrunk = shrink_single_span(data, format, source, limit);
+        let shrunk = shrink_single_span(data, encoder, limit);
         if let Some(line) = shrunk {
             lines.push(line);
         }
         return;
     }
     let (first, second) = split_spans(data, span_count / 2);
-    encode_lines_into(&first, format, source, limit, lines);
-    encode_lines_into(&second, format, source, limit, lines);
+    encode_lines_into(&first, encoder, limit, lines);
+    encode_lines_into(&second, encoder, limit, lines);
 }
 
 fn count_spans(data: &TracesData) -> usize {
@@ -576,8 +674,7 @@ fn split_spans(data: &TracesData, at: usize) -> (TracesData, TracesData) {
 
 fn shrink_single_span(
     data: &TracesData,
-    format: SpanFormat,
-    source: &str,
+    encoder: &mut SpanEncoder,
     limit: usize,
 ) -> Option<String> {
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -617,7 +714,7 @@ fn shrink_single_span(
                 }
             }
         }
-        let line = format.encode(&data, source);
+        let line = encoder.encode(&data);
         if line.len() <= limit {
             return Some(line);
         }
@@ -799,6 +896,19 @@ mod tests {
             decode_span_line(&lines[0]).unwrap().resource_spans[0].scope_spans[0].spans[0].name,
             "GET /cart"
         );
+    }
+
+    #[test]
+    fn one_encoder_writes_many_independent_lines() {
+        let mut encoder = SpanEncoder::new(SpanFormat::Compact, "checkout");
+        let first = sample_with_everything();
+        let second = decode_span_line(OTLP_JSON).unwrap();
+        for data in [&first, &second, &first] {
+            let line = encoder.encode(data);
+            // Each line is a whole gzip member: read back alone, CRC checked.
+            assert_eq!(&decode_span_line(&line).unwrap(), data);
+            assert_eq!(line, encode_compact_line(data, "checkout"));
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ fn sqs_batches_get_a_link_per_message_and_a_parent_only_when_shared() {
     assert!(
         extracted
             .attributes
-            .contains(&("messaging.batch.message_count".to_owned(), "2".to_owned()))
+            .contains(&("messaging.batch.message_count".to_owned(), 2i64.into()))
     );
 
     // Two senders: no parent, a link to each.

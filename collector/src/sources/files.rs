@@ -1,0 +1,166 @@
+//! Files of deliveries (`tracelake ingest`), batched the way the buffered
+//! sources batch them.
+//!
+//! A file may be anything [`crate::decode`] reads (Lambda events, decoded
+//! payloads, Firehose requests, JSON lines of these), an object that Firehose
+//! delivered to S3 (gzip members of concatenated payloads, read member by
+//! member), or a Kinesis event as Lambda receives it (each record's data a
+//! gzipped payload).
+//!
+//! Consecutive files are gathered into groups of at most
+//! [`FileBatchLimits::max_payloads`] payloads and
+//! [`FileBatchLimits::max_log_bytes`] of log text, the scale of one Kinesis
+//! invocation (10,000 records, 6 MB of base64 gzip). Each group becomes one set
+//! of segments named from the contents it holds (a hash of each file and the
+//! payload range taken from it), so ingesting the same files again with the
+//! same limits overwrites the same objects.
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use sha2::{Digest as _, Sha256};
+
+use super::{Batch, batch_segment_name};
+use crate::counters::IngestCounters;
+use crate::decode::{self, DecodedPayload};
+use crate::index::writer::IndexError;
+use crate::pipeline::Collector;
+
+/// How large a group of files may grow before it is written.
+#[derive(Debug, Clone, Copy)]
+pub struct FileBatchLimits {
+    /// Payloads per group (a Kinesis invocation carries at most 10,000 records).
+    pub max_payloads: usize,
+    /// Bytes of log text per group (6 MB of base64 gzip is about 30 MB of text
+    /// at the 6–7× ratio subscription payloads compress by).
+    pub max_log_bytes: usize,
+}
+
+impl Default for FileBatchLimits {
+    fn default() -> Self {
+        FileBatchLimits {
+            max_payloads: 10_000,
+            max_log_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Gathers files into groups and writes each group as one set of segments.
+#[derive(Debug)]
+pub struct FileBatcher<'a> {
+    collector: &'a Collector,
+    limits: FileBatchLimits,
+    batch: Option<Batch<'a>>,
+    /// What the current group holds: file hash and payload range, per file.
+    identity: Vec<String>,
+    payloads_in_group: usize,
+    total: IngestCounters,
+    groups: u64,
+}
+
+impl<'a> FileBatcher<'a> {
+    /// A batcher writing through `collector`.
+    pub fn new(collector: &'a Collector, limits: FileBatchLimits) -> FileBatcher<'a> {
+        FileBatcher {
+            collector,
+            limits,
+            batch: None,
+            identity: Vec::new(),
+            payloads_in_group: 0,
+            total: IngestCounters::default(),
+            groups: 0,
+        }
+    }
+
+    /// Adds one file's bytes; `name` names it in logs and quarantine records.
+    ///
+    /// # Errors
+    /// Only when the index cannot be written.
+    pub async fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), IndexError> {
+        let file_hash: String = Sha256::digest(bytes)[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut range_start = 0usize;
+        let mut position = 0usize;
+        for payloads in payload_chunks(bytes, self.collector) {
+            for payload in payloads {
+                if self.is_full() {
+                    self.identity
+                        .push(format!("{file_hash}:{range_start}-{position}"));
+                    self.flush().await?;
+                    range_start = position;
+                }
+                let batch = self.batch.get_or_insert_with(|| {
+                    Batch::new(self.collector, String::new(), format!("files:{name}"))
+                });
+                batch.add(vec![payload], name).await?;
+                self.payloads_in_group += 1;
+                position += 1;
+            }
+        }
+        self.identity
+            .push(format!("{file_hash}:{range_start}-{position}"));
+        Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        self.batch.as_ref().is_some_and(|batch| {
+            self.payloads_in_group >= self.limits.max_payloads
+                || batch.log_text_bytes() >= self.limits.max_log_bytes
+        })
+    }
+
+    async fn flush(&mut self) -> Result<(), IndexError> {
+        let identity = std::mem::take(&mut self.identity);
+        self.payloads_in_group = 0;
+        let Some(mut batch) = self.batch.take() else {
+            return Ok(());
+        };
+        let parts: Vec<&str> = identity.iter().map(String::as_str).collect();
+        batch.segment = batch_segment_name("files", "", &parts);
+        self.total += batch.finish().await?;
+        self.groups += 1;
+        Ok(())
+    }
+
+    /// Writes the last group and returns the counters of every file added and
+    /// the number of groups written.
+    ///
+    /// # Errors
+    /// Only when the index cannot be written.
+    pub async fn finish(mut self) -> Result<(IngestCounters, u64), IndexError> {
+        self.flush().await?;
+        Ok((self.total, self.groups))
+    }
+}
+
+/// A file's payloads, in chunks that bound memory: one chunk per gzip member of
+/// a delivered object, per record of a Kinesis event, or the whole file.
+fn payload_chunks<'b>(
+    bytes: &'b [u8],
+    collector: &'b Collector,
+) -> Box<dyn Iterator<Item = Vec<DecodedPayload>> + 'b> {
+    let limits = *collector.limits();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Box::new(super::s3::member_payloads(bytes, &limits));
+    }
+    if let Some(event) = as_kinesis_event(bytes) {
+        return Box::new(
+            event
+                .records
+                .into_iter()
+                .map(move |record| decode::decode_input(&record.kinesis.data.0, &limits)),
+        );
+    }
+    Box::new(std::iter::once(decode::decode_input(bytes, &limits)))
+}
+
+/// A Kinesis event as Lambda receives it: `{"Records":[{"eventSource":"aws:kinesis",…}]}`.
+fn as_kinesis_event(bytes: &[u8]) -> Option<KinesisEvent> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let looks_like = head.windows(9).any(|w| w == b"\"Records\"")
+        && head.windows(13).any(|w| w == b"\"aws:kinesis\"");
+    if !looks_like {
+        return None;
+    }
+    serde_json::from_slice::<KinesisEvent>(bytes).ok()
+}

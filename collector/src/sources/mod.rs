@@ -1,0 +1,311 @@
+//! Batched sources: many subscription payloads in, one set of segments out.
+//!
+//! A direct Lambda subscription delivers one small batch per invocation, and
+//! each becomes up to four Parquet objects. The buffered paths hand the
+//! collector many payloads at once (DESIGN.md "Sources: fewer, larger batches"):
+//! - [`kinesis`]: a Kinesis Data Streams event, up to 10,000 records of one shard;
+//! - [`s3`]: an object that Firehose delivered to S3 (concatenated gzip members,
+//!   each of concatenated payloads);
+//! - [`firehose`]: a Firehose HTTP endpoint request;
+//! - [`files`]: files and directories of deliveries (`tracelake ingest`).
+//!
+//! Each collects its payloads into a [`Batch`], which merges the events of each
+//! log stream across deliveries (in delivery order, without the duplicates a
+//! retried delivery brings), correlates each stream once, and writes all rows
+//! as one segment per table and hour. The segment's name comes from the input's
+//! identity (shard and sequence numbers; bucket, key and ETag; request id; file
+//! contents), so a retried batch overwrites the same objects.
+
+pub mod files;
+pub mod firehose;
+pub mod kinesis;
+pub mod s3;
+
+use std::collections::{BTreeMap, HashSet};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::correlate;
+use crate::counters::IngestCounters;
+use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
+use crate::index::writer::{IndexError, QuarantineEvent};
+use crate::pipeline::Collector;
+
+/// A stable segment name for a batch: `<kind>-<label>-<hash of parts>`.
+///
+/// `label` is made readable (ASCII letters, digits, `-`, `_`; at most 48
+/// characters); the hash covers every part, so two inputs share a name only if
+/// all their identifying parts are equal.
+pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(kind.as_bytes());
+    hasher.update([0]);
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    let readable: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(48)
+        .collect();
+    let readable = readable.trim_matches('_');
+    if readable.is_empty() {
+        format!("{kind}-{hash}")
+    } else {
+        format!("{kind}-{readable}-{hash}")
+    }
+}
+
+/// The events of one log stream gathered from every payload of a batch.
+#[derive(Debug, Default)]
+struct StreamEvents {
+    owner: String,
+    events: Vec<LogEvent>,
+    rejected: Vec<QuarantinedEvent>,
+    seen: HashSet<String>,
+}
+
+/// Payloads gathered from one batched input, written as one set of segments.
+///
+/// Undecodable payloads are quarantined as they are added (their bytes are in
+/// hand then); everything else waits for [`Batch::finish`].
+#[derive(Debug)]
+pub struct Batch<'a> {
+    collector: &'a Collector,
+    segment: String,
+    source: String,
+    streams: BTreeMap<(String, String), StreamEvents>,
+    counters: IngestCounters,
+    log_text_bytes: usize,
+}
+
+impl<'a> Batch<'a> {
+    /// An empty batch that will be written as `segment`; `source` names the
+    /// input in logs and quarantine records.
+    pub fn new(collector: &'a Collector, segment: String, source: String) -> Batch<'a> {
+        Batch {
+            collector,
+            segment,
+            source,
+            streams: BTreeMap::new(),
+            counters: IngestCounters::default(),
+            log_text_bytes: 0,
+        }
+    }
+
+    /// The segment name the batch will be written as.
+    pub fn segment(&self) -> &str {
+        &self.segment
+    }
+
+    /// Events gathered so far, duplicates left out.
+    pub fn events(&self) -> usize {
+        self.streams.values().map(|s| s.events.len()).sum()
+    }
+
+    /// Bytes of log text gathered so far (the batch's memory, roughly).
+    pub fn log_text_bytes(&self) -> usize {
+        self.log_text_bytes
+    }
+
+    /// Adds decoded payloads. A payload that failed to decode is quarantined now
+    /// with its reason; `source` names where it came from within the batch.
+    ///
+    /// # Errors
+    /// Only when the quarantine record cannot be written to the store.
+    pub async fn add(
+        &mut self,
+        payloads: Vec<DecodedPayload>,
+        source: &str,
+    ) -> Result<(), IndexError> {
+        for payload in payloads {
+            self.counters.payloads += 1;
+            match payload {
+                Ok(Payload::Control) => {
+                    self.counters.control_messages += 1;
+                    tracing::info!(target: "tracelake::collector", source, control_messages = 1, "ControlMessageReceived");
+                }
+                Ok(Payload::Data(batch)) => self.add_log_batch(batch),
+                Err((error, bytes)) => {
+                    let reason = error.to_string();
+                    let location = self
+                        .collector
+                        .writer()
+                        .quarantine_payload(source, &reason, &bytes)
+                        .await?;
+                    self.counters.payloads_quarantined += 1;
+                    tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Quarantines input that never became a payload (an object too large to
+    /// read, a corrupt tail after good gzip members), with its reason.
+    ///
+    /// # Errors
+    /// Only when the quarantine record cannot be written to the store.
+    pub async fn quarantine(
+        &mut self,
+        source: &str,
+        reason: &str,
+        bytes: &[u8],
+    ) -> Result<(), IndexError> {
+        let location = self
+            .collector
+            .writer()
+            .quarantine_payload(source, reason, bytes)
+            .await?;
+        self.counters.payloads += 1;
+        self.counters.payloads_quarantined += 1;
+        tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
+        Ok(())
+    }
+
+    fn add_log_batch(&mut self, batch: LogBatch) {
+        self.counters.events_in += batch.events_in() as u64;
+        let stream = self
+            .streams
+            .entry((batch.log_group, batch.log_stream))
+            .or_default();
+        if stream.owner.is_empty() {
+            stream.owner = batch.owner;
+        }
+        stream.rejected.extend(batch.rejected);
+        for event in batch.events {
+            // CloudWatch's event id is unique within a log group; a retried
+            // delivery in the same batch repeats it.
+            if !stream.seen.insert(event.id.clone()) {
+                self.counters.events_duplicate += 1;
+                continue;
+            }
+            self.log_text_bytes += event.message.len();
+            stream.events.push(event);
+        }
+    }
+
+    /// Correlates each log stream's events and writes all rows as one segment
+    /// per table and hour. Returns what happened to every event added.
+    ///
+    /// # Errors
+    /// When the store cannot be written (or rows cannot be encoded, a bug); the
+    /// whole input should then be retried, and its retry overwrites.
+    pub async fn finish(self) -> Result<IngestCounters, IndexError> {
+        let Batch {
+            collector,
+            segment,
+            source,
+            streams,
+            mut counters,
+            log_text_bytes: _,
+        } = self;
+        let mut spans = Vec::new();
+        let mut logs = Vec::new();
+        let mut invocations = Vec::new();
+        let stream_count = streams.len();
+        let mut quarantined_batches = Vec::new();
+        for (number, ((log_group, log_stream), mut stream)) in streams.into_iter().enumerate() {
+            if stream.events.is_empty() && stream.rejected.is_empty() {
+                continue;
+            }
+            // Deliveries of one stream can arrive out of order (across shards or
+            // retries); within a delivery CloudWatch keeps write order, which a
+            // stable sort on the timestamp preserves for ties.
+            stream.events.sort_by_key(|event| event.timestamp_ms);
+            let batch = LogBatch {
+                owner: stream.owner,
+                log_group: log_group.clone(),
+                log_stream: log_stream.clone(),
+                events: stream.events,
+                rejected: stream.rejected,
+            };
+            let correlated = correlate::correlate(batch, collector.limits());
+            counters.events_indexed += correlated.events_indexed;
+            counters.events_quarantined += correlated.quarantined.len() as u64;
+            spans.extend(correlated.spans);
+            logs.extend(correlated.logs);
+            invocations.extend(correlated.invocations);
+            if !correlated.quarantined.is_empty() {
+                quarantined_batches.push((number, log_group, log_stream, correlated.quarantined));
+            }
+        }
+        if !spans.is_empty() || !logs.is_empty() || !invocations.is_empty() {
+            let written = collector
+                .writer()
+                .write_rows(&segment, spans, logs, invocations)
+                .await?;
+            counters.span_rows = written.spans;
+            counters.log_rows = written.logs;
+            counters.invocation_rows = written.invocations;
+        }
+        for (number, log_group, log_stream, quarantined) in quarantined_batches {
+            collector
+                .writer()
+                .quarantine_events(
+                    &format!("{segment}-{number:05}"),
+                    &source,
+                    &log_group,
+                    &log_stream,
+                    quarantined.iter().map(|q| QuarantineEvent {
+                        id: &q.event.id,
+                        timestamp_ms: q.event.timestamp_ms,
+                        reason: &q.reason,
+                        message: &q.event.message,
+                    }),
+                )
+                .await?;
+        }
+        tracing::info!(
+            target: "tracelake::collector",
+            source,
+            segment = %segment,
+            log_streams = stream_count,
+            payloads = counters.payloads,
+            events_in = counters.events_in,
+            events_duplicate = counters.events_duplicate,
+            events_indexed = counters.events_indexed,
+            events_quarantined = counters.events_quarantined,
+            span_rows = counters.span_rows,
+            log_rows = counters.log_rows,
+            invocation_rows = counters.invocation_rows,
+            "BatchIndexed"
+        );
+        Ok(counters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_names_are_stable_readable_and_distinct() {
+        let a = batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"]);
+        assert_eq!(
+            a,
+            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"])
+        );
+        assert!(a.starts_with("kinesis-shardId-000000000001-"), "{a}");
+        assert_ne!(
+            a,
+            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "11"])
+        );
+        // Parts are delimited: moving a character between parts changes the name.
+        assert_ne!(
+            batch_segment_name("s3", "", &["ab", "c"]),
+            batch_segment_name("s3", "", &["a", "bc"])
+        );
+        assert!(batch_segment_name("s3", "../..", &["x"]).starts_with("s3-"));
+        assert!(!batch_segment_name("s3", "a/b c", &["x"]).contains('/'));
+    }
+}

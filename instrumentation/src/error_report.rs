@@ -1,0 +1,181 @@
+//! What a failed invocation records: the error's type, its message and the
+//! chain of its sources, as the `exception` event's attributes.
+
+use std::any::Any;
+use std::error::Error;
+use std::fmt;
+
+/// The fields of one error, ready for the `exception` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReport {
+    /// `exception.type`: the concrete type, or the error's own name when it is
+    /// behind a `Box<dyn Error>`.
+    pub error_type: String,
+    /// `exception.message`: the error's `Display`.
+    pub message: String,
+    /// The `Display` of each source, outermost first.
+    pub causes: Vec<String>,
+}
+
+impl ErrorReport {
+    /// The report of a handler's error.
+    ///
+    /// A boxed `dyn Error` (what `lambda_runtime::Error` is, and what `?` makes
+    /// of any error) hides its type: the type is then read from the few well
+    /// known error types, else from the name its `Debug` starts with (a
+    /// struct or enum variant name), and the sources are walked. Any other
+    /// error type is named by [`std::any::type_name`].
+    pub fn of<E: fmt::Display + fmt::Debug + 'static>(error: &E) -> ErrorReport {
+        let any: &dyn Any = error;
+        let boxed: Option<&(dyn Error + 'static)> = any
+            .downcast_ref::<Box<dyn Error + Send + Sync>>()
+            .map(|boxed| &**boxed as &(dyn Error + 'static))
+            .or_else(|| {
+                any.downcast_ref::<Box<dyn Error + Send>>()
+                    .map(|boxed| &**boxed as &(dyn Error + 'static))
+            })
+            .or_else(|| {
+                any.downcast_ref::<Box<dyn Error>>()
+                    .map(|boxed| &**boxed as &(dyn Error + 'static))
+            });
+        match boxed {
+            Some(inner) => ErrorReport::of_dyn(inner),
+            None => ErrorReport {
+                error_type: std::any::type_name::<E>().to_owned(),
+                message: error.to_string(),
+                causes: Vec::new(),
+            },
+        }
+    }
+
+    /// The report of an error known only as `dyn Error`.
+    pub fn of_dyn(error: &(dyn Error + 'static)) -> ErrorReport {
+        let mut causes = Vec::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        ErrorReport {
+            error_type: dyn_type_name(error),
+            message: error.to_string(),
+            causes,
+        }
+    }
+
+    /// The cause chain the way `anyhow` prints an error report, for
+    /// `exception.stacktrace`; `None` without sources.
+    pub fn cause_chain(&self) -> Option<String> {
+        if self.causes.is_empty() {
+            return None;
+        }
+        let mut text = format!("{}\n\nCaused by:", self.message);
+        for (index, cause) in self.causes.iter().enumerate() {
+            text.push_str(&format!("\n    {index}: {cause}"));
+        }
+        Some(text)
+    }
+}
+
+fn dyn_type_name(error: &(dyn Error + 'static)) -> String {
+    macro_rules! known {
+        ($($ty:ty => $name:literal),* $(,)?) => {
+            $(if error.is::<$ty>() { return $name.to_owned(); })*
+        };
+    }
+    known!(
+        std::io::Error => "std::io::Error",
+        serde_json::Error => "serde_json::Error",
+        std::num::ParseIntError => "core::num::ParseIntError",
+        std::num::ParseFloatError => "core::num::ParseFloatError",
+        std::str::Utf8Error => "core::str::Utf8Error",
+        std::string::FromUtf8Error => "alloc::string::FromUtf8Error",
+        std::fmt::Error => "core::fmt::Error",
+    );
+    let debug = format!("{error:?}");
+    if debug.starts_with('"') {
+        // `Box::<dyn Error>::from("text")`: std's private string error.
+        return "StringError".to_owned();
+    }
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    if name.starts_with(|c: char| c.is_alphabetic()) {
+        name
+    } else {
+        "Error".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    enum OrderError {
+        NotFound(String),
+    }
+
+    impl fmt::Display for OrderError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                OrderError::NotFound(id) => write!(f, "order {id} not found"),
+            }
+        }
+    }
+
+    impl Error for OrderError {}
+
+    #[derive(Debug)]
+    struct LoadFailed {
+        source: std::io::Error,
+    }
+
+    impl fmt::Display for LoadFailed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not load the cart")
+        }
+    }
+
+    impl Error for LoadFailed {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_concrete_error_is_named_by_its_type() {
+        let report = ErrorReport::of(&OrderError::NotFound("o-1".into()));
+        assert_eq!(report.error_type, std::any::type_name::<OrderError>());
+        assert_eq!(report.message, "order o-1 not found");
+        assert!(report.causes.is_empty() && report.cause_chain().is_none());
+    }
+
+    #[test]
+    fn a_boxed_error_keeps_its_name_and_its_sources() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "cart.json missing");
+        let boxed: lambda_error::Error = Box::new(LoadFailed { source: io });
+        let report = ErrorReport::of(&boxed);
+        assert_eq!(report.error_type, "LoadFailed");
+        assert_eq!(report.message, "could not load the cart");
+        assert_eq!(report.causes, vec!["cart.json missing".to_owned()]);
+        assert_eq!(
+            report.cause_chain().unwrap(),
+            "could not load the cart\n\nCaused by:\n    0: cart.json missing"
+        );
+
+        let variant: lambda_error::Error = Box::new(OrderError::NotFound("o-2".into()));
+        assert_eq!(ErrorReport::of(&variant).error_type, "NotFound");
+        let io: lambda_error::Error = Box::new(std::io::Error::other("disk"));
+        assert_eq!(ErrorReport::of(&io).error_type, "std::io::Error");
+        let text: lambda_error::Error = "empty batch".into();
+        let report = ErrorReport::of(&text);
+        assert_eq!(report.error_type, "StringError");
+        assert_eq!(report.message, "empty batch");
+    }
+
+    mod lambda_error {
+        pub type Error = Box<dyn std::error::Error + Send + Sync>;
+    }
+}
