@@ -18,6 +18,7 @@ pub mod counters;
 pub mod decode;
 pub mod index;
 pub mod lambda;
+pub mod maintenance;
 pub mod parse;
 pub mod pipeline;
 pub mod sources;
