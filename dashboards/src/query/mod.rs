@@ -8,6 +8,7 @@
 //! Each query method binds its parameters to one SQL file of `dashboards/queries/`
 //! (see [`sql`]) and reads the result into a type of [`model`].
 
+pub mod live;
 pub mod model;
 pub mod params;
 pub mod rows;
@@ -19,14 +20,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::aws::AmazonS3Builder;
 use serde::de::DeserializeOwned;
+use tracelake_index::IndexStore;
 use tracelake_instrumentation::wire::ids::TraceId;
 use url::Url;
 
@@ -266,6 +265,7 @@ fn positive_limit(limit: i64) -> Result<i64, QueryError> {
 pub struct QueryEngine {
     context: SessionContext,
     root: Url,
+    index: IndexStore,
     options: EngineOptions,
 }
 
@@ -338,32 +338,34 @@ impl QueryEngine {
             .with_aliases(["time_bucket"]);
         context.register_udf(time_bucket);
 
-        let parquet_options = context.state().table_options().parquet.clone();
-        for table in Table::ALL {
-            let table_url = format!("{}{}/{}/", root, tables::FORMAT_VERSION, table.name());
-            let table_path = ListingTableUrl::parse(&table_url).map_err(|error| {
-                QueryError::InvalidLocation {
+        // Each table reads the live files of each hour, never a glob (`live`).
+        let index = if root.scheme() == "file" {
+            let path = root
+                .to_file_path()
+                .map_err(|()| QueryError::InvalidLocation {
                     location: location.to_owned(),
-                    reason: error.to_string(),
-                }
-            })?;
-            let listing = ListingOptions::new(Arc::new(
-                ParquetFormat::default().with_options(parquet_options.clone()),
-            ))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(
-                tables::PARTITION_COLUMNS
-                    .iter()
-                    .map(|name| ((*name).to_owned(), arrow::datatypes::DataType::Utf8))
-                    .collect(),
-            );
-            let config = ListingTableConfig::new(table_path)
-                .with_listing_options(listing)
-                .with_schema(table.schema());
-            let provider = ListingTable::try_new(config).map_err(|error| QueryError::Query {
-                query: table.name(),
-                source: Box::new(error),
-            })?;
+                    reason: "not a local path".to_owned(),
+                })?;
+            IndexStore::open_existing(&path.to_string_lossy())
+        } else {
+            IndexStore::open(root.as_str())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        let object_store_url = if root.scheme() == "s3" {
+            ObjectStoreUrl::parse(format!("s3://{}", root.host_str().unwrap_or("")))
+        } else {
+            Ok(ObjectStoreUrl::local_filesystem())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        for table in Table::ALL {
+            let provider =
+                live::LiveTable::new(table, index.clone(), object_store_url.clone(), root.path());
             context
                 .register_table(table.name(), Arc::new(provider))
                 .map_err(|error| QueryError::Query {
@@ -374,6 +376,7 @@ impl QueryEngine {
         Ok(QueryEngine {
             context,
             root,
+            index,
             options,
         })
     }
@@ -642,66 +645,20 @@ impl QueryEngine {
         Ok(latest.map_or(now, |hour| hour.saturating_add(HOUR_NS)))
     }
 
-    /// The latest hour partition of `spans` (`YYYY-MM-DDHH` → its start in ns),
-    /// found by listing directories only. `None` for an empty index.
+    /// The start (ns) of the latest hour partition that holds data (raw
+    /// segments or a manifest), found by listing directories only. `None` for
+    /// an empty index.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
-        let store = self
-            .context
-            .runtime_env()
-            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?)
-            .map_err(|error| QueryError::Sql(Box::new(error)))?;
-        let prefix =
-            object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
+        let hours = tracelake_index::manifest::hours(&self.index)
+            .await
+            .map_err(|error| QueryError::InvalidLocation {
+                location: self.root.to_string(),
+                reason: error.to_string(),
             })?;
-        let mut latest: Option<String> = None;
-        let spans = prefix.clone().join(tables::FORMAT_VERSION).join("spans");
-        let days = list_partition_values(store.as_ref(), &spans, "dt").await?;
-        if let Some(day) = days.iter().max() {
-            let day_path = spans.clone().join(format!("dt={day}"));
-            let hours = list_partition_values(store.as_ref(), &day_path, "hour").await?;
-            if let Some(hour) = hours.iter().max() {
-                latest = Some(format!("{day}T{hour}:00:00Z"));
-            }
-        }
-        Ok(latest.and_then(|text| {
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .ok()
-                .and_then(|time| time.timestamp_nanos_opt())
-        }))
+        Ok(hours
+            .last()
+            .map(tracelake_index::schema::HourPartition::start_nanos))
     }
-}
-
-async fn list_partition_values(
-    store: &dyn object_store::ObjectStore,
-    prefix: &object_store::path::Path,
-    column: &str,
-) -> Result<Vec<String>, QueryError> {
-    let listing = match store.list_with_delimiter(Some(prefix)).await {
-        Ok(listing) => listing,
-        Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(QueryError::Store {
-                location: prefix.to_string(),
-                source,
-            });
-        }
-    };
-    let key = format!("{column}=");
-    Ok(listing
-        .common_prefixes
-        .iter()
-        .filter_map(|path| path.filename())
-        .filter_map(|name| name.strip_prefix(&key).map(str::to_owned))
-        .collect())
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {

@@ -89,8 +89,8 @@ const OURS: Checker = Checker { duckdb: false };
 fn the_protocol_holds_on_s3() {
     let moto = Moto::start();
     let rt = runtime();
-    rt.block_on(protocol::two_compactors_race(moto.store("race"), &OURS));
     rt.block_on(protocol::retried_delivery(moto.store("retry"), &OURS));
+    rt.block_on(protocol::two_compactors_race(moto.store("race"), &OURS));
     rt.block_on(protocol::late_data(moto.store("late"), &OURS));
     rt.block_on(protocol::ingest_during_compaction(
         moto.store("during"),
