@@ -19,6 +19,7 @@ pub mod decode;
 pub mod index;
 pub mod lambda;
 pub mod links;
+pub mod maintenance;
 pub mod parse;
 pub mod pipeline;
 pub mod sources;
