@@ -65,6 +65,8 @@ pub enum EventShape {
     Kinesis,
     /// `Records` with `eventSource` `aws:s3`.
     S3,
+    /// An EventBridge schedule (`"source": "aws.events"`): compaction and GC.
+    Scheduled,
     /// Anything else.
     Unknown,
 }
@@ -72,6 +74,9 @@ pub enum EventShape {
 #[derive(Deserialize)]
 struct ShapeProbe {
     awslogs: Option<serde::de::IgnoredAny>,
+    source: Option<String>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<String>,
     #[serde(rename = "Records")]
     records: Option<Vec<RecordProbe>>,
 }
@@ -89,6 +94,11 @@ pub fn event_shape(event: &str) -> EventShape {
     };
     if probe.awslogs.is_some() {
         return EventShape::Subscription;
+    }
+    if probe.source.as_deref() == Some("aws.events")
+        && probe.detail_type.as_deref() == Some("Scheduled Event")
+    {
+        return EventShape::Scheduled;
     }
     let source = probe
         .records
@@ -111,6 +121,9 @@ pub enum HandlerError {
     /// A delivered S3 object could not be read, or the index written.
     #[error(transparent)]
     S3(#[from] S3SourceError),
+    /// The scheduled compaction or GC failed.
+    #[error(transparent)]
+    Maintenance(#[from] crate::maintenance::MaintenanceError),
 }
 
 /// Handles any event the collector is subscribed to and returns the response
@@ -164,6 +177,16 @@ pub async fn handle_event(
             }
             Err(error) => quarantine_unreadable(format!("unreadable s3 event: {error}")).await,
         },
+        EventShape::Scheduled => {
+            let options = crate::maintenance::MaintenanceOptions::default();
+            let report = crate::maintenance::run_scheduled_maintenance(
+                collector.store(),
+                crate::maintenance::now_nanos(),
+                &options,
+            )
+            .await?;
+            Ok(serde_json::to_value(report).unwrap_or_default())
+        }
         EventShape::Unknown => {
             quarantine_unreadable("an event of no shape the collector reads".to_owned()).await
         }
@@ -194,6 +217,13 @@ mod tests {
         assert_eq!(
             event_shape(r#"{"Records":[{"eventSource":"aws:s3","s3":{}}]}"#),
             EventShape::S3
+        );
+        // The sample of the EventBridge documentation ("Amazon EventBridge events").
+        assert_eq!(
+            event_shape(
+                r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2015-10-08T16:53:06Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],"detail":{}}"#
+            ),
+            EventShape::Scheduled
         );
         assert_eq!(event_shape(r#"{"Records":[]}"#), EventShape::Unknown);
         assert_eq!(event_shape("not json"), EventShape::Unknown);

@@ -24,6 +24,9 @@ pub struct IngestArgs {
     /// delivered to S3, .gz files, JSON lines), or `-` for stdin.
     #[arg(required = true)]
     pub paths: Vec<String>,
+    /// Leave the written segments uncompacted (by default the hours written to are compacted).
+    #[arg(long)]
+    pub no_compact: bool,
     /// Write one segment per payload (as the direct Lambda subscription does)
     /// instead of one per group of inputs.
     #[arg(long)]
@@ -97,6 +100,21 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     }
     progress.finish_and_clear();
     print_summary(&args.data, inputs.len(), groups, &total);
+    if !args.no_compact {
+        // The hours this run wrote are among those with uncovered segments.
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(
+                collector.store(),
+            ))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            collector.store(),
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            inputs.len() >= 20,
+        ))?;
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
     Ok(())
 }
 
