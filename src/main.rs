@@ -17,6 +17,12 @@ struct Cli {
 enum Command {
     /// Ingest CloudWatch Logs subscription payloads (files, directories or `-` for stdin) into the index.
     Ingest(cli::ingest::IngestArgs),
+    /// Compact hour partitions: merge their segments into one file per table, dedupe, sort by trace.
+    Compact(cli::compact::CompactArgs),
+    /// Delete segments and files that no manifest references any more, after a grace period.
+    Gc(cli::compact::GcArgs),
+    /// Print DuckDB CREATE VIEW statements over the live files of a local index.
+    DuckdbView(cli::compact::DuckdbViewArgs),
     /// Print row counts per table and partition of the index.
     Stats(cli::stats::StatsArgs),
     /// Simulate a fleet of Lambda services: write CloudWatch payloads and the ground truth.
@@ -47,6 +53,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => cli::ingest::run(args),
         Command::Stats(args) => cli::stats::run(args),
+        Command::Compact(args) => cli::compact::run(args),
+        Command::Gc(args) => cli::compact::run_gc(args),
+        Command::DuckdbView(args) => cli::compact::run_duckdb_view(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Serve(args) => cli::serve::run(args),

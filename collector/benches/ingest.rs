@@ -18,10 +18,10 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use object_store::memory::InMemory;
-use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
 use tracelake_instrumentation::wire::{ids::TraceId, span_line};
 

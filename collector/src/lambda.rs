@@ -154,7 +154,14 @@ pub async fn handle_event(
                     crate::sources::kinesis::handle_kinesis_event(collector, kinesis).await;
                 Ok(serde_json::to_value(outcome.response).unwrap_or_default())
             }
-            Err(error) => quarantine_unreadable(format!("unreadable kinesis event: {error}")).await,
+            Err(error) => {
+                quarantine_unreadable(format!("unreadable kinesis event: {error}")).await?;
+                // Acknowledged: an empty partial batch response is complete success.
+                Ok(serde_json::to_value(
+                    aws_lambda_events::event::streams::KinesisEventResponse::default(),
+                )
+                .unwrap_or_default())
+            }
         },
         EventShape::S3 => match serde_json::from_str::<S3Event>(event) {
             Ok(s3) => {
@@ -180,6 +187,26 @@ fn open_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_kinesis_event_is_quarantined_and_acknowledged() {
+        let collector = crate::Collector::new(IndexStore::from_object_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            object_store::path::Path::default(),
+        ));
+        let event = r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}"#;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let response = runtime
+            .block_on(handle_event(&collector, event, "req-1"))
+            .expect("acknowledged");
+        assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+        let quarantined = runtime
+            .block_on(collector.store().list("v1/quarantine"))
+            .expect("list");
+        assert_eq!(quarantined.len(), 1);
+    }
 
     #[test]
     fn shapes_are_told_apart() {

@@ -18,9 +18,11 @@ pub mod counters;
 pub mod decode;
 pub mod index;
 pub mod lambda;
+pub mod links;
 pub mod parse;
 pub mod pipeline;
 pub mod sources;
+pub mod trace_summary;
 
 pub use counters::IngestCounters;
 pub use index::{IndexStore, IndexWriter};

@@ -1,9 +1,10 @@
-//! Rows to Arrow record batches, one function per table, matching [`crate::schema`].
+//! Rows to Arrow record batches and back, one function per table and direction,
+//! matching [`crate::schema`].
 
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, MapArray, RecordBatch,
+    Array as _, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, MapArray, RecordBatch,
     StringArray, StructArray, TimestampNanosecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
@@ -11,7 +12,8 @@ use arrow::datatypes::{DataType, Field};
 use arrow::error::ArrowError;
 
 use crate::rows::{
-    InvocationRow, Link, LogLevel, LogRow, SpanEventRow, SpanLinkRow, SpanRow, TraceIndexRow,
+    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanEventRow, SpanKind, SpanLinkRow,
+    SpanRow, StatusCode, TraceIndexRow,
 };
 use crate::schema;
 
@@ -227,4 +229,400 @@ pub fn trace_index_batch(rows: &[TraceIndexRow]) -> Result<RecordBatch, ArrowErr
         )?),
     ];
     RecordBatch::try_new(schema::trace_index_schema(), columns)
+}
+
+/// Why a record batch could not be read back as rows.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// A required column is missing or has another type than format v1 gives it.
+    #[error("column {column:?}: {reason}")]
+    Column {
+        column: &'static str,
+        reason: String,
+    },
+    /// A value outside its closed set (`kind`, `status_code`, `level`, …).
+    #[error("column {column:?}: unknown value {value:?}")]
+    UnknownValue { column: &'static str, value: String },
+}
+
+/// Typed access to the columns of one record batch, by name.
+struct Columns<'a> {
+    batch: &'a RecordBatch,
+}
+
+impl<'a> Columns<'a> {
+    fn column(&self, name: &'static str) -> Result<&'a ArrayRef, RowsError> {
+        self.batch
+            .column_by_name(name)
+            .ok_or_else(|| RowsError::Column {
+                column: name,
+                reason: "missing".to_owned(),
+            })
+    }
+
+    fn downcast<T: 'static>(&self, name: &'static str) -> Result<&'a T, RowsError> {
+        let column = self.column(name)?;
+        column
+            .as_any()
+            .downcast_ref::<T>()
+            .ok_or_else(|| RowsError::Column {
+                column: name,
+                reason: format!("unexpected type {}", column.data_type()),
+            })
+    }
+
+    fn strings(&self, name: &'static str) -> Result<&'a StringArray, RowsError> {
+        self.downcast::<StringArray>(name)
+    }
+
+    fn timestamps(&self, name: &'static str) -> Result<&'a TimestampNanosecondArray, RowsError> {
+        self.downcast::<TimestampNanosecondArray>(name)
+    }
+
+    fn int64(&self, name: &'static str) -> Result<&'a Int64Array, RowsError> {
+        self.downcast::<Int64Array>(name)
+    }
+
+    fn float64(&self, name: &'static str) -> Result<&'a Float64Array, RowsError> {
+        self.downcast::<Float64Array>(name)
+    }
+
+    fn booleans(&self, name: &'static str) -> Result<&'a BooleanArray, RowsError> {
+        self.downcast::<BooleanArray>(name)
+    }
+
+    fn maps(&self, name: &'static str) -> Result<&'a MapArray, RowsError> {
+        self.downcast::<MapArray>(name)
+    }
+
+    fn lists(&self, name: &'static str) -> Result<&'a ListArray, RowsError> {
+        self.downcast::<ListArray>(name)
+    }
+}
+
+fn string_at(array: &StringArray, row: usize) -> String {
+    if array.is_null(row) {
+        String::new()
+    } else {
+        array.value(row).to_owned()
+    }
+}
+
+fn optional_string_at(array: &StringArray, row: usize) -> Option<String> {
+    (!array.is_null(row)).then(|| array.value(row).to_owned())
+}
+
+fn optional_at<T: arrow::datatypes::ArrowPrimitiveType>(
+    array: &arrow::array::PrimitiveArray<T>,
+    row: usize,
+) -> Option<T::Native> {
+    (!array.is_null(row)).then(|| array.value(row))
+}
+
+fn optional_bool_at(array: &BooleanArray, row: usize) -> Option<bool> {
+    (!array.is_null(row)).then(|| array.value(row))
+}
+
+fn pairs_of(entries: &StructArray) -> Result<Vec<(String, String)>, RowsError> {
+    let keys = entries
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| RowsError::Column {
+            column: "key",
+            reason: "map keys are not strings".to_owned(),
+        })?;
+    let values = entries
+        .column(1)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| RowsError::Column {
+            column: "value",
+            reason: "map values are not strings".to_owned(),
+        })?;
+    Ok((0..entries.len())
+        .map(|i| (string_at(keys, i), string_at(values, i)))
+        .collect())
+}
+
+fn map_at(array: &MapArray, row: usize) -> Result<Vec<(String, String)>, RowsError> {
+    if array.is_null(row) {
+        return Ok(Vec::new());
+    }
+    pairs_of(&array.value(row))
+}
+
+fn struct_list_at(array: &ListArray, row: usize) -> Option<StructArray> {
+    if array.is_null(row) {
+        return None;
+    }
+    array
+        .value(row)
+        .as_any()
+        .downcast_ref::<StructArray>()
+        .cloned()
+}
+
+fn struct_map_at(
+    values: &StructArray,
+    column: usize,
+    row: usize,
+) -> Result<Vec<(String, String)>, RowsError> {
+    match values.column(column).as_any().downcast_ref::<MapArray>() {
+        Some(map) => map_at(map, row),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn closed_value<T>(
+    column: &'static str,
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, RowsError> {
+    parse(text).ok_or_else(|| RowsError::UnknownValue {
+        column,
+        value: text.to_owned(),
+    })
+}
+
+/// The rows of a `spans` record batch.
+///
+/// # Errors
+/// [`RowsError`] when a column is missing, mistyped or holds an unknown value.
+pub fn spans_from_batch(batch: &RecordBatch) -> Result<Vec<SpanRow>, RowsError> {
+    let c = Columns { batch };
+    let (trace_id, span_id, parent, name, kind, service) = (
+        c.strings("trace_id")?,
+        c.strings("span_id")?,
+        c.strings("parent_span_id")?,
+        c.strings("name")?,
+        c.strings("kind")?,
+        c.strings("service")?,
+    );
+    let (start, end, status_code, status_message) = (
+        c.timestamps("start_time")?,
+        c.timestamps("end_time")?,
+        c.strings("status_code")?,
+        c.strings("status_message")?,
+    );
+    let (request_id, faas_name, faas_trigger, cold_start, region, account) = (
+        c.strings("request_id")?,
+        c.strings("faas_name")?,
+        c.strings("faas_trigger")?,
+        c.booleans("cold_start")?,
+        c.strings("cloud_region")?,
+        c.strings("cloud_account_id")?,
+    );
+    let (attributes, resource_attributes, events, links, log_group, log_stream) = (
+        c.maps("attributes")?,
+        c.maps("resource_attributes")?,
+        c.lists("events")?,
+        c.lists("links")?,
+        c.strings("log_group")?,
+        c.strings("log_stream")?,
+    );
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let mut span_events = Vec::new();
+        if let Some(values) = struct_list_at(events, row) {
+            let times = values
+                .column(0)
+                .as_any()
+                .downcast_ref::<TimestampNanosecondArray>();
+            let names = values.column(1).as_any().downcast_ref::<StringArray>();
+            for i in 0..values.len() {
+                span_events.push(SpanEventRow {
+                    time_ns: times.and_then(|t| optional_at(t, i)).unwrap_or_default(),
+                    name: names.map(|n| string_at(n, i)).unwrap_or_default(),
+                    attributes: struct_map_at(&values, 2, i)?,
+                });
+            }
+        }
+        let mut span_links = Vec::new();
+        if let Some(values) = struct_list_at(links, row) {
+            let trace_ids = values.column(0).as_any().downcast_ref::<StringArray>();
+            let span_ids = values.column(1).as_any().downcast_ref::<StringArray>();
+            for i in 0..values.len() {
+                span_links.push(SpanLinkRow {
+                    trace_id: trace_ids.map(|t| string_at(t, i)).unwrap_or_default(),
+                    span_id: span_ids.map(|s| string_at(s, i)).unwrap_or_default(),
+                    attributes: struct_map_at(&values, 2, i)?,
+                });
+            }
+        }
+        rows.push(SpanRow {
+            trace_id: string_at(trace_id, row),
+            span_id: string_at(span_id, row),
+            parent_span_id: optional_string_at(parent, row),
+            name: string_at(name, row),
+            kind: closed_value("kind", kind.value(row), SpanKind::parse)?,
+            service: string_at(service, row),
+            start_time_ns: start.value(row),
+            end_time_ns: end.value(row),
+            status_code: closed_value("status_code", status_code.value(row), StatusCode::parse)?,
+            status_message: optional_string_at(status_message, row),
+            request_id: optional_string_at(request_id, row),
+            faas_name: optional_string_at(faas_name, row),
+            faas_trigger: optional_string_at(faas_trigger, row),
+            cold_start: optional_bool_at(cold_start, row),
+            cloud_region: optional_string_at(region, row),
+            cloud_account_id: optional_string_at(account, row),
+            attributes: map_at(attributes, row)?,
+            resource_attributes: map_at(resource_attributes, row)?,
+            events: span_events,
+            links: span_links,
+            log_group: string_at(log_group, row),
+            log_stream: string_at(log_stream, row),
+        });
+    }
+    Ok(rows)
+}
+
+/// The rows of a `logs` record batch.
+///
+/// # Errors
+/// [`RowsError`] when a column is missing, mistyped or holds an unknown value.
+pub fn logs_from_batch(batch: &RecordBatch) -> Result<Vec<LogRow>, RowsError> {
+    let c = Columns { batch };
+    let (timestamp, trace_id, span_id, request_id, service, level, message) = (
+        c.timestamps("timestamp")?,
+        c.strings("trace_id")?,
+        c.strings("span_id")?,
+        c.strings("request_id")?,
+        c.strings("service")?,
+        c.strings("level")?,
+        c.strings("message")?,
+    );
+    let (attributes, log_group, log_stream, event_id, format, link) = (
+        c.maps("attributes")?,
+        c.strings("log_group")?,
+        c.strings("log_stream")?,
+        c.strings("event_id")?,
+        c.strings("format")?,
+        c.strings("link")?,
+    );
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let level = match optional_string_at(level, row) {
+            Some(text) => Some(closed_value("level", &text, LogLevel::parse)?),
+            None => None,
+        };
+        let link = match optional_string_at(link, row) {
+            Some(text) => Some(closed_value("link", &text, Link::parse)?),
+            None => None,
+        };
+        rows.push(LogRow {
+            timestamp_ns: timestamp.value(row),
+            trace_id: optional_string_at(trace_id, row),
+            span_id: optional_string_at(span_id, row),
+            request_id: optional_string_at(request_id, row),
+            service: optional_string_at(service, row),
+            level,
+            message: string_at(message, row),
+            attributes: map_at(attributes, row)?,
+            log_group: string_at(log_group, row),
+            log_stream: string_at(log_stream, row),
+            event_id: string_at(event_id, row),
+            format: string_at(format, row).into(),
+            link,
+        });
+    }
+    Ok(rows)
+}
+
+/// The rows of an `invocations` record batch.
+///
+/// # Errors
+/// [`RowsError`] when a column is missing, mistyped or holds an unknown value.
+pub fn invocations_from_batch(batch: &RecordBatch) -> Result<Vec<InvocationRow>, RowsError> {
+    let c = Columns { batch };
+    let (request_id, function, version, log_group, log_stream, start, end) = (
+        c.strings("request_id")?,
+        c.strings("function")?,
+        c.strings("function_version")?,
+        c.strings("log_group")?,
+        c.strings("log_stream")?,
+        c.timestamps("start_time")?,
+        c.timestamps("end_time")?,
+    );
+    let (duration, billed, memory, max_memory, init, cold_start) = (
+        c.float64("duration_ms")?,
+        c.int64("billed_duration_ms")?,
+        c.int64("memory_size_mb")?,
+        c.int64("max_memory_used_mb")?,
+        c.float64("init_duration_ms")?,
+        c.booleans("cold_start")?,
+    );
+    let (status, error_type, trace_id, sampled) = (
+        c.strings("status")?,
+        c.strings("error_type")?,
+        c.strings("trace_id")?,
+        c.booleans("sampled")?,
+    );
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        rows.push(InvocationRow {
+            request_id: string_at(request_id, row),
+            function: string_at(function, row),
+            function_version: optional_string_at(version, row),
+            log_group: string_at(log_group, row),
+            log_stream: string_at(log_stream, row),
+            start_time_ns: optional_at(start, row),
+            end_time_ns: end.value(row),
+            duration_ms: duration.value(row),
+            billed_duration_ms: optional_at(billed, row),
+            memory_size_mb: optional_at(memory, row),
+            max_memory_used_mb: optional_at(max_memory, row),
+            init_duration_ms: optional_at(init, row),
+            cold_start: optional_bool_at(cold_start, row).unwrap_or(false),
+            status: closed_value("status", status.value(row), InvocationStatus::parse)?,
+            error_type: optional_string_at(error_type, row),
+            trace_id: optional_string_at(trace_id, row),
+            sampled: optional_bool_at(sampled, row),
+        });
+    }
+    Ok(rows)
+}
+
+/// The rows of a `trace_index` record batch.
+///
+/// # Errors
+/// [`RowsError`] when a column is missing or mistyped.
+pub fn trace_index_from_batch(batch: &RecordBatch) -> Result<Vec<TraceIndexRow>, RowsError> {
+    let c = Columns { batch };
+    let (trace_id, min_start, max_end, root_service, root_name) = (
+        c.strings("trace_id")?,
+        c.timestamps("min_start")?,
+        c.timestamps("max_end")?,
+        c.strings("root_service")?,
+        c.strings("root_name")?,
+    );
+    let (span_count, error_count, services) = (
+        c.int64("span_count")?,
+        c.int64("error_count")?,
+        c.lists("services")?,
+    );
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let names = if services.is_null(row) {
+            Vec::new()
+        } else {
+            let values = services.value(row);
+            match values.as_any().downcast_ref::<StringArray>() {
+                Some(strings) => (0..strings.len()).map(|i| string_at(strings, i)).collect(),
+                None => Vec::new(),
+            }
+        };
+        rows.push(TraceIndexRow {
+            trace_id: string_at(trace_id, row),
+            min_start_ns: min_start.value(row),
+            max_end_ns: max_end.value(row),
+            root_service: optional_string_at(root_service, row),
+            root_name: optional_string_at(root_name, row),
+            span_count: span_count.value(row),
+            error_count: error_count.value(row),
+            services: names,
+        });
+    }
+    Ok(rows)
 }

@@ -10,16 +10,25 @@
 //! - [`columns`]: rows to Arrow record batches;
 //! - [`writer`]: rows to Parquet segments, and quarantine records;
 //! - [`store`]: the object store the index lives in (local, in-memory, S3);
+//! - [`manifest`]: manifests, and [`manifest::live_files`], the list of live
+//!   files of a table and hour that every reader uses;
+//! - [`compact`]: compaction of an hour into one generation more;
+//! - [`gc`]: deleting what no manifest references, after a grace period;
+//! - [`symlink`]: Hive symlink manifests and DuckDB views over the live files;
 //! - [`read`] and [`stats`]: reading rows and counts back without a query engine.
 //!
 //! It does not depend on DataFusion nor on the collector.
 
 pub mod columns;
+pub mod compact;
+pub mod gc;
+pub mod manifest;
 pub mod read;
 pub mod rows;
 pub mod schema;
 pub mod stats;
 pub mod store;
+pub mod symlink;
 pub mod writer;
 
 pub use store::{IndexStore, StoreError};

@@ -4,32 +4,60 @@
 use arrow::array::{Array, AsArray as _, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::compact::dedupe::CompactRow;
+use crate::manifest;
 use crate::schema;
 use crate::stats::StatsError;
 use crate::store::IndexStore;
 
-/// Every row of one table, as the record batches of its files in path order.
+/// Every live row of one table ([`crate::manifest::live_files`] of each hour),
+/// as the record batches of its files, hour by hour.
+///
+/// # Errors
+/// [`StatsError`] when the store fails or a file is not readable Parquet.
 pub async fn read_table(store: &IndexStore, table: &str) -> Result<Vec<RecordBatch>, StatsError> {
-    let prefix = format!("{}/{table}", schema::FORMAT_VERSION_DIR);
     let mut batches = Vec::new();
-    for object in store.list(&prefix).await? {
-        let relative = store.relative(&object.location);
-        if !relative.ends_with(".parquet") {
-            continue;
-        }
-        let bytes = store.get(&relative).await?;
-        let parquet_error = |reason: String| StatsError::Parquet {
-            path: relative.clone(),
-            reason,
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .and_then(|builder| builder.build())
-            .map_err(|e| parquet_error(e.to_string()))?;
-        for batch in reader {
-            batches.push(batch.map_err(|e| parquet_error(e.to_string()))?);
+    for hour in manifest::hours(store).await? {
+        for file in manifest::live_files(store, table, &hour).await? {
+            batches.extend(read_file(store, &file.path).await?);
         }
     }
     Ok(batches)
+}
+
+/// The record batches of one Parquet file of the store.
+///
+/// # Errors
+/// [`StatsError`] when the store fails or the file is not readable Parquet.
+pub async fn read_file(store: &IndexStore, relative: &str) -> Result<Vec<RecordBatch>, StatsError> {
+    let mut batches = Vec::new();
+    let bytes = store.get(relative).await?;
+    let parquet_error = |reason: String| StatsError::Parquet {
+        path: relative.to_owned(),
+        reason,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|builder| builder.build())
+        .map_err(|e| parquet_error(e.to_string()))?;
+    for batch in reader {
+        batches.push(batch.map_err(|e| parquet_error(e.to_string()))?);
+    }
+    Ok(batches)
+}
+
+/// Every live row of the table of `R`, typed.
+///
+/// # Errors
+/// [`StatsError`] when the store fails or a file is not readable as rows of the table.
+pub async fn read_rows<R: CompactRow>(store: &IndexStore) -> Result<Vec<R>, StatsError> {
+    let mut rows = Vec::new();
+    for batch in read_table(store, R::TABLE).await? {
+        rows.extend(R::from_batch(&batch).map_err(|e| StatsError::Parquet {
+            path: R::TABLE.to_owned(),
+            reason: e.to_string(),
+        })?);
+    }
+    Ok(rows)
 }
 
 /// How one log row was linked: what the demo and tests compare with ground truth.

@@ -265,13 +265,57 @@ pub fn partition_dir(table: &str, partition: &HourPartition) -> String {
     )
 }
 
-/// One `dt=…/hour=…` partition.
+/// Where compaction writes its outputs: `v1/compacted/<table>/dt=…/hour=…`.
+pub fn compacted_dir(table: &str, partition: &HourPartition) -> String {
+    format!(
+        "{FORMAT_VERSION_DIR}/{COMPACTED}/{table}/dt={}/hour={:02}",
+        partition.date, partition.hour
+    )
+}
+
+/// Where the manifests of an hour live: `v1/_manifests/dt=…/hour=…`.
+pub fn manifests_dir(partition: &HourPartition) -> String {
+    format!(
+        "{FORMAT_VERSION_DIR}/{MANIFESTS}/dt={}/hour={:02}",
+        partition.date, partition.hour
+    )
+}
+
+/// The Hive symlink manifest of a table and hour, for Athena, Trino and Spark:
+/// `v1/_symlink/<table>/dt=…/hour=…/manifest`.
+pub fn symlink_path(table: &str, partition: &HourPartition) -> String {
+    format!(
+        "{FORMAT_VERSION_DIR}/{SYMLINK}/{table}/dt={}/hour={:02}/manifest",
+        partition.date, partition.hour
+    )
+}
+
+/// Compaction outputs, under the version directory.
+pub const COMPACTED: &str = "compacted";
+/// Manifests, one file per generation of an hour, under the version directory.
+pub const MANIFESTS: &str = "_manifests";
+/// Hive symlink manifests, under the version directory.
+pub const SYMLINK: &str = "_symlink";
+
+/// Nanoseconds in an hour.
+pub const HOUR_NANOS: i64 = 3_600 * 1_000_000_000;
+
+/// One `dt=…/hour=…` partition: the hour (UTC) a row belongs to. Every part of
+/// tracelake that maps a time to a partition calls [`HourPartition::of_nanos`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HourPartition {
     /// `YYYY-MM-DD`.
     pub date: String,
     /// 0 to 23.
     pub hour: u32,
+}
+
+/// A partition that could not be read from text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid hour {text:?}: expected YYYY-MM-DDTHH (UTC)")]
+pub struct InvalidHour {
+    /// The text given.
+    pub text: String,
 }
 
 impl HourPartition {
@@ -286,6 +330,100 @@ impl HourPartition {
             hour,
         }
     }
+
+    /// Reads `YYYY-MM-DDTHH` (as `tracelake compact --hour` takes it), also
+    /// accepting a space or `/hour=` style separator: `2026-11-29T05`.
+    ///
+    /// # Errors
+    /// [`InvalidHour`] for anything that is not a valid date and hour.
+    pub fn parse(text: &str) -> Result<HourPartition, InvalidHour> {
+        let invalid = || InvalidHour {
+            text: text.to_owned(),
+        };
+        let trimmed = text.trim();
+        let (date, hour) = trimmed.split_once(['T', ' ']).ok_or_else(invalid)?;
+        let hour: u32 = hour.parse().map_err(|_| invalid())?;
+        let mut parts = date.splitn(3, '-');
+        let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let (Ok(year), Ok(month), Ok(day)) = (
+            year.parse::<i64>(),
+            month.parse::<u32>(),
+            day.parse::<u32>(),
+        ) else {
+            return Err(invalid());
+        };
+        let partition = HourPartition {
+            date: format!("{year:04}-{month:02}-{day:02}"),
+            hour,
+        };
+        // Round-tripping through the calendar rejects 2026-02-30 and hour 24.
+        let start = (days_from_civil(year, month, day) * 86_400 + i64::from(hour) * 3_600)
+            .checked_mul(1_000_000_000)
+            .ok_or_else(invalid)?;
+        if hour > 23 || !(1..=12).contains(&month) || HourPartition::of_nanos(start) != partition {
+            return Err(invalid());
+        }
+        Ok(partition)
+    }
+
+    /// Reads the `dt=YYYY-MM-DD` and `hour=HH` directory names of the layout.
+    pub fn from_dirs(dt: &str, hour: &str) -> Option<HourPartition> {
+        let date = dt.strip_prefix("dt=")?;
+        let hour = hour.strip_prefix("hour=")?;
+        HourPartition::parse(&format!("{date}T{hour}")).ok()
+    }
+
+    /// The first nanosecond of the hour (UTC).
+    pub fn start_nanos(&self) -> i64 {
+        let mut parts = self
+            .date
+            .splitn(3, '-')
+            .map(|p| p.parse::<i64>().unwrap_or(0));
+        let (year, month, day) = (
+            parts.next().unwrap_or(1970),
+            parts.next().unwrap_or(1) as u32,
+            parts.next().unwrap_or(1) as u32,
+        );
+        (days_from_civil(year, month, day) * 86_400 + i64::from(self.hour) * 3_600)
+            .saturating_mul(1_000_000_000)
+    }
+
+    /// The hour before.
+    pub fn previous(&self) -> HourPartition {
+        HourPartition::of_nanos(self.start_nanos().saturating_sub(HOUR_NANOS))
+    }
+
+    /// The hour after.
+    pub fn next(&self) -> HourPartition {
+        HourPartition::of_nanos(self.start_nanos().saturating_add(HOUR_NANOS))
+    }
+
+    /// `dt=YYYY-MM-DD/hour=HH`, the partition's path below a table directory.
+    pub fn path(&self) -> String {
+        format!("dt={}/hour={:02}", self.date, self.hour)
+    }
+}
+
+impl std::fmt::Display for HourPartition {
+    /// `YYYY-MM-DDTHH`, the form [`HourPartition::parse`] reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}T{:02}", self.date, self.hour)
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -316,6 +454,31 @@ mod tests {
         let leap = HourPartition::of_nanos(951_782_400_000_000_000); // 2000-02-29T00:00Z
         assert_eq!(leap.date, "2000-02-29");
         assert_eq!(HourPartition::of_nanos(0).date, "1970-01-01");
+    }
+
+    #[test]
+    fn hours_parse_print_and_step() {
+        let hour = HourPartition::parse("2019-03-13T23").expect("valid");
+        assert_eq!(hour.start_nanos(), 1_552_518_000_000_000_000);
+        assert_eq!(hour.to_string(), "2019-03-13T23");
+        assert_eq!(hour.next().to_string(), "2019-03-14T00");
+        assert_eq!(hour.next().previous(), hour);
+        assert_eq!(hour.path(), "dt=2019-03-13/hour=23");
+        assert_eq!(
+            HourPartition::from_dirs("dt=2019-03-13", "hour=23"),
+            Some(hour)
+        );
+        let leap = HourPartition::parse("2000-02-29T00").expect("leap day");
+        assert_eq!(leap.start_nanos(), 951_782_400_000_000_000);
+        for bad in [
+            "2026-02-30T01",
+            "2026-11-29T24",
+            "2026-13-01T00",
+            "yesterday",
+            "2026-11-29",
+        ] {
+            assert!(HourPartition::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

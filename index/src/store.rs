@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::TryStreamExt as _;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutPayload, path::Path};
+use object_store::{
+    ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload, path::Path,
+};
 
 /// Why the store could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +165,114 @@ impl IndexStore {
                 source,
             })?;
         Ok(())
+    }
+
+    /// Creates an object only if none exists at that path (`PutMode::Create`:
+    /// `If-None-Match: *` on S3, an exclusive create on a local disk). Returns
+    /// `false`, writing nothing, when the object already exists.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the store fails or cannot create conditionally.
+    pub async fn put_if_absent(&self, relative: &str, bytes: Bytes) -> Result<bool, StoreError> {
+        let location = self.path(relative);
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&location, PutPayload::from(bytes), options)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(source) => Err(StoreError::ObjectStore {
+                location: location.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Deletes one object; deleting an object that is already gone succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the store refuses.
+    pub async fn delete(&self, relative: &str) -> Result<(), StoreError> {
+        let location = self.path(relative);
+        match self.store.delete(&location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(StoreError::ObjectStore {
+                location: location.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Reads one object, or `None` when there is none at that path.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the store fails for another reason.
+    pub async fn get_if_exists(&self, relative: &str) -> Result<Option<Bytes>, StoreError> {
+        match self.get(relative).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(StoreError::ObjectStore {
+                source: object_store::Error::NotFound { .. },
+                ..
+            }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The names of the "directories" directly under a relative prefix
+    /// (`dt=2026-11-29`, `hour=05`, …), sorted.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the listing fails.
+    pub async fn list_dirs(&self, relative_prefix: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = self.path(relative_prefix);
+        let listing = self
+            .store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map_err(|source| StoreError::ObjectStore {
+                location: prefix.to_string(),
+                source,
+            })?;
+        let mut names: Vec<String> = listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The full URI of a path relative to the root, as other engines name the
+    /// object: `s3://bucket/prefix/v1/…` or `file:///abs/dir/v1/…`; for a
+    /// store opened from an object store instance, its description and path.
+    pub fn uri(&self, relative: &str) -> String {
+        let relative = relative.trim_start_matches('/');
+        if let Some(rest) = self
+            .url
+            .strip_prefix("s3://")
+            .or(self.url.strip_prefix("s3a://"))
+        {
+            return format!("s3://{}/{relative}", rest.trim_end_matches('/'));
+        }
+        if !self.url.contains("://") || self.url.starts_with("file://") {
+            let local = self.url.strip_prefix("file://").unwrap_or(&self.url);
+            let absolute = std::path::absolute(local)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| local.to_owned());
+            return format!("file://{}/{relative}", absolute.trim_end_matches('/'));
+        }
+        format!("{}/{relative}", self.url.trim_end_matches('/'))
+    }
+
+    /// The local file path of a relative path, when the store is a local directory.
+    pub fn local_path(&self, relative: &str) -> Option<std::path::PathBuf> {
+        let uri = self.uri(relative);
+        uri.strip_prefix("file://").map(std::path::PathBuf::from)
     }
 
     /// Reads one object.

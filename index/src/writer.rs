@@ -97,7 +97,7 @@ pub fn payload_segment_name(bytes: &[u8]) -> String {
 /// The properties of one file of `rows` rows. Bloom filters are sized for the
 /// file's rows: the default (a row group's worth, 128K) costs time and space in
 /// every small segment.
-fn writer_properties(table: &'static str, rows: usize) -> WriterProperties {
+pub(crate) fn writer_properties(table: &'static str, rows: usize) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -346,13 +346,13 @@ impl IndexWriter {
     }
 }
 
-fn now_nanos() -> i64 {
+pub(crate) fn now_nanos() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let nanos = now_nanos();
     let partition = HourPartition::of_nanos(nanos);
     let seconds_of_hour = (nanos / 1_000_000_000).rem_euclid(3_600);

@@ -16,10 +16,12 @@ pub enum InitializationType {
     /// `on-demand`: the first invocation after init is a cold start.
     #[default]
     OnDemand,
-    /// `provisioned-concurrency`: init ran ahead of any request; no invocation is
-    /// marked as a cold start.
+    /// `provisioned-concurrency`: init ran ahead of any request; every
+    /// invocation has `faas.coldstart=false`.
     ProvisionedConcurrency,
-    /// `snap-start`: restored from a snapshot; no invocation is marked as a cold start.
+    /// `snap-start`: restored from a snapshot on the first request's path (the
+    /// restore is in its latency): the first invocation is a cold start, and
+    /// the id generator is reseeded before it.
     SnapStart,
     /// `lambda-managed-instances` and any value this crate does not know yet; treated
     /// like provisioned concurrency (init is not on a request's path).
@@ -37,9 +39,13 @@ impl InitializationType {
         }
     }
 
-    /// Whether the first invocation of this init pays the init on its request path.
+    /// Whether the first invocation of this init pays the init (or the
+    /// restore) on its request path.
     pub fn first_invocation_is_cold(self) -> bool {
-        self == InitializationType::OnDemand
+        matches!(
+            self,
+            InitializationType::OnDemand | InitializationType::SnapStart
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 //! kept: the SDK asks this generator only for traces with no valid parent.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry::trace::{SpanId, TraceId};
@@ -45,7 +46,40 @@ pub(crate) fn with_next_trace_id<R>(trace_id: Option<u128>, f: impl FnOnce() -> 
 #[derive(Debug)]
 pub struct XrayIdGenerator {
     clock: Clock,
-    state: AtomicU64,
+    /// Shared with the telemetry, which reseeds it after a SnapStart restore.
+    state: Arc<AtomicU64>,
+}
+
+/// Reseeds an [`XrayIdGenerator`] from fresh entropy.
+///
+/// Every execution environment restored from one SnapStart snapshot starts
+/// with the same memory, so with the same generator state: without a reseed
+/// they would all give the same ids.
+#[derive(Debug, Clone)]
+pub(crate) struct Reseeder {
+    state: Arc<AtomicU64>,
+}
+
+impl Reseeder {
+    /// Mixes fresh entropy into the state: 8 bytes of `/dev/urandom` (read
+    /// now, after the restore), the time in nanoseconds and the process id.
+    pub(crate) fn reseed(&self) {
+        use std::hash::{BuildHasher, Hasher};
+        use std::io::Read as _;
+        let mut random = [0u8; 8];
+        let from_os = std::fs::File::open("/dev/urandom")
+            .and_then(|mut file| file.read_exact(&mut random))
+            .is_ok();
+        // std's hasher keys were drawn before the snapshot: they only add mixing.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(crate::clock::system_unix_nanos());
+        hasher.write_u32(std::process::id());
+        if from_os {
+            hasher.write(&random);
+        }
+        let seed = hasher.finish() ^ u64::from_le_bytes(random);
+        self.state.store(seed, Ordering::Relaxed);
+    }
 }
 
 /// splitmix64's increment.
@@ -65,7 +99,7 @@ impl XrayIdGenerator {
     pub fn seeded(clock: Clock, seed: u64) -> XrayIdGenerator {
         XrayIdGenerator {
             clock,
-            state: AtomicU64::new(seed),
+            state: Arc::new(AtomicU64::new(seed)),
         }
     }
 
@@ -77,6 +111,12 @@ impl XrayIdGenerator {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+
+    pub(crate) fn reseeder(&self) -> Reseeder {
+        Reseeder {
+            state: self.state.clone(),
+        }
     }
 
     /// A new time-prefixed trace id, as a number.
@@ -139,6 +179,23 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), 5);
+    }
+
+    #[test]
+    fn a_reseed_leaves_the_sequence_of_an_identical_twin() {
+        // Two generators in the same state: two sandboxes restored from one snapshot.
+        let restored_a = XrayIdGenerator::seeded(Clock::System, 42);
+        let restored_b = XrayIdGenerator::seeded(Clock::System, 42);
+        restored_a.reseeder().reseed();
+        restored_b.reseeder().reseed();
+        let a: Vec<u64> = (0..4).map(|_| restored_a.new_span_id_u64()).collect();
+        let b: Vec<u64> = (0..4).map(|_| restored_b.new_span_id_u64()).collect();
+        let unseeded: Vec<u64> = {
+            let twin = XrayIdGenerator::seeded(Clock::System, 42);
+            (0..4).map(|_| twin.new_span_id_u64()).collect()
+        };
+        assert_ne!(a, b);
+        assert_ne!(a, unseeded);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use tracing_subscriber::layer::{Filter, Layer, SubscriberExt as _};
 use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::clock::Clock;
-use crate::config::TelemetryConfig;
+use crate::config::{InitializationType, TelemetryConfig};
 use crate::error_report::ErrorReport;
 use crate::export::{LineSpanProcessor, SpanLines, set_ending_span_times};
 use crate::id_generator::{XrayIdGenerator, with_next_trace_id};
@@ -132,6 +132,8 @@ struct Inner {
     cold_start_pending: AtomicBool,
     /// The ids of the invocations that finished last.
     recent: Arc<RecentInvocations>,
+    /// Reseeds the id generator (after a SnapStart restore).
+    reseeder: crate::id_generator::Reseeder,
 }
 
 impl fmt::Debug for Telemetry {
@@ -158,6 +160,7 @@ impl Telemetry {
             Some(seed) => XrayIdGenerator::seeded(config.clock.clone(), seed),
             None => XrayIdGenerator::new(config.clock.clone()),
         };
+        let reseeder = id_generator.reseeder();
         let provider = SdkTracerProvider::builder()
             .with_span_processor(LineSpanProcessor {
                 lines: spans.clone(),
@@ -179,6 +182,7 @@ impl Telemetry {
                 output,
                 cold_start_pending,
                 recent,
+                reseeder,
             }),
         };
         Ok(telemetry)
@@ -395,16 +399,17 @@ impl Telemetry {
         }
     }
 
+    /// `faas.coldstart` of the invocation starting now: true for the first
+    /// one of an on-demand or SnapStart environment, false otherwise. The
+    /// first invocation after a SnapStart restore reseeds the id generator
+    /// first, so that environments restored from one snapshot do not repeat
+    /// each other's ids.
     fn cold_start(&self, invocation: &Invocation) -> Option<bool> {
         let pending = self.inner.cold_start_pending.swap(false, Ordering::Relaxed);
-        if invocation.cold_start.is_some() {
-            return invocation.cold_start;
+        if pending && self.inner.config.initialization_type == InitializationType::SnapStart {
+            self.inner.reseeder.reseed();
         }
-        self.inner
-            .config
-            .initialization_type
-            .first_invocation_is_cold()
-            .then_some(pending)
+        invocation.cold_start.or(Some(pending))
     }
 
     /// Runs `handler` as one invocation: inside the invocation span, with this

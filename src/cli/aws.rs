@@ -366,15 +366,19 @@ async fn run_status(client: &Client, args: StatusArgs) -> anyhow::Result<()> {
     })
     .await?;
     progress.finish_and_clear();
-    // Freshness: rows and files per hour partition of the index, if it exists.
-    let freshness = match IndexStore::open_existing(&args.data) {
-        Ok(store) => index_stats(&store).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
+    // Freshness: rows and files per hour partition of the index, and when the
+    // hour was last written, if the index exists.
+    let (freshness, last_written) = match IndexStore::open_existing(&args.data) {
+        Ok(store) => (
+            index_stats(&store).await.unwrap_or_default(),
+            last_written_per_hour(&store).await,
+        ),
+        Err(_) => (Vec::new(), std::collections::BTreeMap::new()),
     };
     if args.json {
         let hours: Vec<serde_json::Value> = freshness
             .iter()
-            .map(|p| serde_json::json!({"table": p.table, "partition": p.partition, "files": p.files, "rows": p.rows}))
+            .map(|p| serde_json::json!({"table": p.table, "partition": p.partition, "files": p.files, "rows": p.rows, "last_written": last_written.get(&p.partition)}))
             .collect();
         println!(
             "{}",
@@ -405,9 +409,42 @@ async fn run_status(client: &Client, args: StatusArgs) -> anyhow::Result<()> {
     println!("{subscribed} of {} log groups subscribed", statuses.len());
     for partition in freshness.iter().filter(|p| p.table == "logs") {
         println!(
-            "index logs {}: {} rows in {} files",
-            partition.partition, partition.rows, partition.files
+            "index logs {}: {} rows in {} files, last written {}",
+            partition.partition,
+            partition.rows,
+            partition.files,
+            last_written
+                .get(&partition.partition)
+                .map_or("-", String::as_str)
         );
     }
     Ok(())
+}
+
+/// The newest write time of any object in each `dt=…/hour=…` partition.
+async fn last_written_per_hour(store: &IndexStore) -> std::collections::BTreeMap<String, String> {
+    let mut newest = std::collections::BTreeMap::<String, String>::new();
+    let Ok(objects) = store.list("v1").await else {
+        return newest;
+    };
+    for object in objects {
+        let path = store.relative(&object.location);
+        let Some(start) = path.find("dt=") else {
+            continue;
+        };
+        let partition: String = path[start..]
+            .split('/')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("/");
+        if !partition.contains("/hour=") {
+            continue;
+        }
+        let written = object.last_modified.to_rfc3339();
+        let entry = newest.entry(partition).or_default();
+        if written > *entry {
+            *entry = written;
+        }
+    }
+    newest
 }

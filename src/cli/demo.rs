@@ -29,6 +29,9 @@ pub struct DemoArgs {
     /// instead of in groups the size of a Kinesis invocation.
     #[arg(long)]
     pub no_batch: bool,
+    /// Leave the ingested segments uncompacted.
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 /// Runs the command.
@@ -98,6 +101,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.events_quarantined,
         total.control_messages
     );
+
+    if !args.no_compact {
+        let compact_started = Instant::now();
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(&store))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            &store,
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            true,
+        ))?;
+        println!(
+            "compacted {} hour(s) in {:.1} s:",
+            reports.len(),
+            compact_started.elapsed().as_secs_f64()
+        );
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
 
     let links = runtime
         .block_on(read_log_links(&store))

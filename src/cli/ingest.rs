@@ -34,6 +34,9 @@ pub struct IngestArgs {
     /// Megabytes of log text per group.
     #[arg(long, default_value_t = FileBatchLimits::default().max_log_bytes / (1024 * 1024))]
     pub batch_megabytes: usize,
+    /// Leave the written segments uncompacted (by default the hours written to are compacted).
+    #[arg(long)]
+    pub no_compact: bool,
 }
 
 /// Runs the command.
@@ -97,6 +100,21 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     }
     progress.finish_and_clear();
     print_summary(&args.data, inputs.len(), groups, &total);
+    if !args.no_compact {
+        // The hours this run wrote are among those with uncovered segments.
+        let hours = runtime
+            .block_on(tracelake_index::compact::hours_needing_compaction(
+                collector.store(),
+            ))
+            .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
+        let reports = runtime.block_on(super::compact::compact_with_progress(
+            collector.store(),
+            &hours,
+            tracelake_index::compact::CompactOptions::default(),
+            inputs.len() >= 20,
+        ))?;
+        super::compact::print_compaction_summary(&args.data, &reports, false);
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod aws;
+pub mod compact;
 pub mod demo;
 pub mod firehose;
 pub mod ingest;

@@ -37,15 +37,36 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<12} {:<24} {:>6} {:>10} {:>12}",
-        "table", "partition", "files", "rows", "bytes"
+        "{:<12} {:<24} {:>4} {:>6} {:>10} {:>12} {:>5} {:>8} {:>10} {:>7}",
+        "table",
+        "partition",
+        "gen",
+        "files",
+        "rows",
+        "bytes",
+        "raw",
+        "covered",
+        "cov. rows",
+        "garbage"
     );
     for entry in &stats {
         println!(
-            "{:<12} {:<24} {:>6} {:>10} {:>12}",
-            entry.table, entry.partition, entry.files, entry.rows, entry.bytes
+            "{:<12} {:<24} {:>4} {:>6} {:>10} {:>12} {:>5} {:>8} {:>10} {:>7}",
+            entry.table,
+            entry.partition,
+            entry.generation,
+            entry.files,
+            entry.rows,
+            entry.bytes,
+            entry.raw_files,
+            entry.covered_files,
+            entry.covered_rows,
+            entry.garbage_files
         );
     }
+    println!(
+        "files and rows are live (what readers see); raw = live files not compacted yet; covered and garbage files await `tracelake gc`"
+    );
     for table in ["spans", "logs", "invocations", "trace_index", "quarantine"] {
         let rows: u64 = stats
             .iter()

@@ -204,7 +204,24 @@ pub fn parse_event(message: &str) -> ParsedEvent {
     if log.trace_id.is_none() {
         adopt_text_trace_fields(&mut log);
     }
+    keep_datadog_text_ids(&mut log);
     ParsedEvent::Log(Box::new(log))
+}
+
+/// Datadog's log injection writes `[dd.trace_id=… dd.span_id=…]` into text lines:
+/// kept as attributes, never taken for the trace (they are decimal 64-bit ids).
+fn keep_datadog_text_ids(log: &mut ParsedLog) {
+    for key in ["dd.trace_id", "dd.span_id"] {
+        let pattern = format!("{key}=");
+        let Some(at) = log.message.find(&pattern) else {
+            continue;
+        };
+        let rest = &log.message[at + pattern.len()..];
+        let value: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !value.is_empty() && !log.attributes.iter().any(|(k, _)| k == key) {
+            log.attributes.push((key.to_owned(), value));
+        }
+    }
 }
 
 /// `trace_id=…`/`span_id=…` written into a text line (OpenTelemetry's Python
@@ -633,6 +650,16 @@ mod tests {
             "2020-03-05T16:30:36.113Z\tf08bb4c8-d6b2-4f05-ac17-af7e2ba005fb\tDEBUG\t[dd.trace_id=3172564172058669914 dd.span_id=14292093692483532556] x",
         );
         assert_eq!(datadog.trace_id, None);
+        assert!(
+            datadog
+                .attributes
+                .contains(&("dd.trace_id".to_owned(), "3172564172058669914".to_owned()))
+        );
+        assert!(
+            datadog
+                .attributes
+                .contains(&("dd.span_id".to_owned(), "14292093692483532556".to_owned()))
+        );
     }
 
     #[test]

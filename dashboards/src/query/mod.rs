@@ -17,6 +17,7 @@ pub mod sql;
 pub mod tables;
 mod trace;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -585,18 +586,81 @@ impl QueryEngine {
             .text("partition_to", Some(&to))
     }
 
-    /// The parameters of the logs and invocations of a trace whose spans were
-    /// found: the hours from its first span's start to its last span's end,
-    /// with [`PARTITION_SLACK_NS`] on both sides. `None` when no span has times.
-    pub fn trace_detail_params(&self, trace_id: &TraceId, spans: &[Span]) -> Option<Params> {
-        let start = spans.iter().filter_map(|span| span.start_time).min()?;
-        let end = spans.iter().filter_map(|span| span.end_time).max()?;
-        let range = TimeRange::new(start, end.max(start).saturating_add(1))?;
-        Some(self.trace_params(trace_id, Some(range)))
+    /// The hour partitions (`YYYY-MM-DDHH`) in which `trace_index` lists the
+    /// trace, sorted.
+    pub async fn trace_hours(&self, trace_id: &TraceId) -> Result<Vec<String>, QueryError> {
+        #[derive(serde::Deserialize)]
+        struct Hour {
+            partition: String,
+        }
+        let params = Params::new().text("trace_id", Some(&trace_id.to_string()));
+        let hours: Vec<Hour> = self.run_typed(&sql::TRACE_HOURS, &params).await?;
+        Ok(hours.into_iter().map(|hour| hour.partition).collect())
     }
 
-    /// A trace by id (any form `TraceId::parse_any` reads): spans as a tree, logs under their
-    /// spans, invocations and cost. `None` when no span of it is found.
+    /// The hour partitions (`YYYY-MM-DDHH`) that hold raw segments: hours whose
+    /// `trace_index` may not list every trace yet (a raw segment's
+    /// `trace_index` rows come from its spans only). Until an hour is
+    /// compacted, every hour with a file in `spans`, `logs` or `invocations` is one.
+    pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
+        let store = self.store()?;
+        let prefix = self.root_path()?.join(tables::FORMAT_VERSION);
+        let mut hours = BTreeSet::new();
+        for table in [Table::Spans, Table::Logs, Table::Invocations] {
+            let table_path = prefix.clone().join(table.name());
+            for day in list_partition_values(store.as_ref(), &table_path, "dt").await? {
+                let day_path = table_path.clone().join(format!("dt={day}"));
+                for hour in list_partition_values(store.as_ref(), &day_path, "hour").await? {
+                    hours.insert(format!("{day}{hour}"));
+                }
+            }
+        }
+        Ok(hours)
+    }
+
+    /// The hour partitions a trace lookup reads, as `(from, to)` bounds of
+    /// `dt || hour`, or `None` when the trace is in no hour.
+    ///
+    /// The hours `trace_index` lists, plus, from the hours with raw segments
+    /// (see [`QueryEngine::uncompacted_hours`]): the neighbours of those hours
+    /// (a raw hour's logs may follow its spans into the next hour), and when
+    /// `trace_index` knows nothing of the trace, the raw hours around its X-Ray
+    /// epoch, or every raw hour when the id has no plausible epoch.
+    pub async fn trace_partitions(
+        &self,
+        trace_id: &TraceId,
+    ) -> Result<Option<(String, String)>, QueryError> {
+        let (indexed, raw) =
+            futures::try_join!(self.trace_hours(trace_id), self.uncompacted_hours())?;
+        let mut hours: BTreeSet<String> = indexed.iter().cloned().collect();
+        for hour in &indexed {
+            if let Some(start) = partition_start_ns(hour) {
+                for neighbour in [start - HOUR_NS, start + HOUR_NS] {
+                    let key = partition_key(neighbour);
+                    if raw.contains(&key) {
+                        hours.insert(key);
+                    }
+                }
+            }
+        }
+        if indexed.is_empty() {
+            match self.trace_range(trace_id, None) {
+                Some(hint) => {
+                    let (from, to) = hint.partitions(PARTITION_SLACK_NS);
+                    hours.extend(raw.range(from..=to).cloned());
+                }
+                None => hours.extend(raw),
+            }
+        }
+        Ok(hours.first().cloned().zip(hours.last().cloned()))
+    }
+
+    /// A trace by id (W3C, X-Ray, 16 hex digits or hex with leading zeros
+    /// dropped): spans as a tree, logs under their spans, invocations and cost.
+    /// A trace with logs or invocations but no span is found too. `None` when
+    /// nothing of it is found.
+    ///
+    /// Without `range`, the hours are found with [`QueryEngine::trace_partitions`].
     pub async fn trace(
         &self,
         trace_id: &str,
@@ -604,15 +668,18 @@ impl QueryEngine {
     ) -> Result<Option<TraceDetail>, QueryError> {
         let id = TraceId::parse_any(trace_id)
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
-        let params = self.trace_params(&id, range);
-        let spans: Vec<Span> = self.run_typed(&sql::TRACE_SPANS, &params).await?;
-        if spans.is_empty() {
-            return Ok(None);
-        }
-        // Logs and invocations are read only around the spans actually found,
-        // not over the whole lookup window.
-        let params = self.trace_detail_params(&id, &spans).unwrap_or(params);
-        let (logs, invocations) = futures::try_join!(
+        let params = match range {
+            Some(range) => self.trace_params(&id, Some(range)),
+            None => match self.trace_partitions(&id).await? {
+                Some((from, to)) => Params::new()
+                    .text("trace_id", Some(&id.to_string()))
+                    .text("partition_from", Some(&from))
+                    .text("partition_to", Some(&to)),
+                None => return Ok(None),
+            },
+        };
+        let (spans, logs, invocations) = futures::try_join!(
+            self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
             self.run_typed::<LogLine>(&sql::TRACE_LOGS, &params),
             self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
         )?;
@@ -867,23 +934,8 @@ impl QueryEngine {
     /// The latest hour partition of `spans` (`YYYY-MM-DDHH` → its start in ns),
     /// found by listing directories only. `None` for an empty index.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
-        let store = self
-            .context
-            .runtime_env()
-            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?)
-            .map_err(|error| QueryError::Sql(Box::new(error)))?;
-        let prefix =
-            object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?;
+        let store = self.store()?;
+        let prefix = self.root_path()?;
         let mut latest: Option<String> = None;
         let spans = prefix.clone().join(tables::FORMAT_VERSION).join("spans");
         let days = list_partition_values(store.as_ref(), &spans, "dt").await?;
@@ -900,6 +952,38 @@ impl QueryEngine {
                 .and_then(|time| time.timestamp_nanos_opt())
         }))
     }
+}
+
+impl QueryEngine {
+    /// The object store the index lives in.
+    fn store(&self) -> Result<Arc<dyn object_store::ObjectStore>, QueryError> {
+        self.context
+            .runtime_env()
+            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
+                QueryError::InvalidLocation {
+                    location: self.root.to_string(),
+                    reason: error.to_string(),
+                }
+            })?)
+            .map_err(|error| QueryError::Sql(Box::new(error)))
+    }
+
+    /// The index root as a path in [`QueryEngine::store`].
+    fn root_path(&self) -> Result<object_store::path::Path, QueryError> {
+        object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
+            QueryError::InvalidLocation {
+                location: self.root.to_string(),
+                reason: error.to_string(),
+            }
+        })
+    }
+}
+
+/// The start of an hour partition `YYYY-MM-DDHH`, in ns.
+fn partition_start_ns(key: &str) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
+    let hour: u32 = key.get(10..)?.parse().ok()?;
+    day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
 }
 
 async fn list_partition_values(

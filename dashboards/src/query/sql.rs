@@ -23,6 +23,7 @@ macro_rules! dashboard_query {
     };
 }
 
+dashboard_query!(TRACE_HOURS, "trace_hours");
 dashboard_query!(TRACE_SPANS, "trace_spans");
 dashboard_query!(TRACE_LOGS, "trace_logs");
 dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
@@ -42,7 +43,8 @@ dashboard_query!(CORRELATION_INVOCATIONS, "correlation_invocations");
 dashboard_query!(CORRELATION_CALLS, "correlation_calls");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 17] = [
+pub const ALL: [DashboardQuery; 18] = [
+    TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
     TRACE_INVOCATIONS,

@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use super::model::{Invocation, LogLine, Span, SpanNode, TraceDetail};
 
-/// Builds the trace view; `None` when there are no spans.
+/// Builds the trace view; `None` when there are no spans, logs or invocations.
+/// A trace without spans (logs and invocations only) has no span nodes: its
+/// logs are unattached, and its times and services come from its invocations
+/// and logs.
 pub(super) fn assemble(
     trace_id: &str,
     spans: Vec<Span>,
@@ -22,7 +25,7 @@ pub(super) fn assemble(
         .into_iter()
         .filter(|span| seen.insert(span.span_id.clone()))
         .collect();
-    if spans.is_empty() {
+    if spans.is_empty() && logs.is_empty() && invocations.is_empty() {
         return None;
     }
     let mut logs = logs;
@@ -129,8 +132,26 @@ pub(super) fn assemble(
         cost_usd += invocation.cost_usd;
     }
 
-    let start_time = spans.iter().filter_map(|span| span.start_time).min();
-    let end_time = spans.iter().filter_map(|span| span.end_time).max();
+    // A trace seen only in logs: its time span and services come from the lines.
+    let start_time = spans
+        .iter()
+        .filter_map(|span| span.start_time)
+        .chain(unattached_logs.iter().filter_map(|log| log.timestamp))
+        .min();
+    let end_time = spans
+        .iter()
+        .filter_map(|span| span.end_time)
+        .chain(unattached_logs.iter().filter_map(|log| log.timestamp))
+        .max();
+    let mut services = services;
+    if services.is_empty() {
+        services.extend(
+            invocations
+                .iter()
+                .filter_map(|invocation| invocation.function.clone())
+                .chain(unattached_logs.iter().filter_map(|log| log.service.clone())),
+        );
+    }
     let node_count = spans.len();
     let entry_spans: HashMap<usize, String> = entry_span_of_request
         .iter()

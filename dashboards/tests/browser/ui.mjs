@@ -69,6 +69,16 @@ try {
   await page.waitForSelector('#span-details');
   await page.screenshot({ path: join(shots, '02-trace.png'), fullPage: true });
 
+  // 2b. The search box takes the id as people paste it: X-Ray form, upper case.
+  const traceId = (await page.textContent('#trace-id')).trim();
+  const xrayForm = ('1-' + traceId.slice(0, 8) + '-' + traceId.slice(8)).toUpperCase();
+  await page.goto(base + '/#/search');
+  await page.waitForSelector('#trace-id-input');
+  await page.fill('#trace-id-input', xrayForm);
+  await page.click('#search-button');
+  await page.waitForSelector('#waterfall .span-row');
+  check((await page.textContent('#trace-id')).trim() === traceId, `the search box opens ${xrayForm} as ${traceId}`);
+
   // 3. The service map draws a graph, then focuses on one service.
   await page.click('#nav-map');
   await page.waitForSelector('#map canvas');

@@ -34,6 +34,10 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
         .with("price_per_gb_second", ParamValue::Float(PRICE))
         .with("limit", ParamValue::Int(Some(100)));
     vec![
+        (
+            sql::TRACE_HOURS,
+            Params::new().text("trace_id", Some(&trace.to_string())),
+        ),
         (sql::TRACE_SPANS, trace_params.clone()),
         (sql::TRACE_LOGS, trace_params.clone()),
         (sql::TRACE_INVOCATIONS, trace_params),

@@ -520,7 +520,12 @@ fn partition_of(time_ns: i64) -> String {
     time.format("dt=%Y-%m-%d/hour=%H").to_string()
 }
 
-fn write_table(root: &Path, table: Table, rows: &[Value], time_column: &str) -> anyhow::Result<()> {
+pub fn write_table(
+    root: &Path,
+    table: Table,
+    rows: &[Value],
+    time_column: &str,
+) -> anyhow::Result<()> {
     let mut partitions: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for row in rows {
         let time = row[time_column]
@@ -549,11 +554,93 @@ fn write_table(root: &Path, table: Table, rows: &[Value], time_column: &str) -> 
     Ok(())
 }
 
+/// `trace_index` as compaction writes it: one row per trace and hour with a
+/// row of the trace (spans by start, logs by timestamp, invocations by end).
+pub fn trace_index_rows(fleet: &Fleet) -> Vec<Value> {
+    #[derive(Default)]
+    struct Summary {
+        min: Option<i64>,
+        max: Option<i64>,
+        spans: i64,
+        errors: i64,
+        services: std::collections::BTreeSet<String>,
+        root: Option<(i64, String, String)>,
+    }
+    let mut summaries: BTreeMap<(String, String), Summary> = BTreeMap::new();
+    let mut add = |trace: &Value, time: i64, start: i64, end: i64, f: &dyn Fn(&mut Summary)| {
+        let Some(trace) = trace.as_str() else {
+            return;
+        };
+        let summary = summaries
+            .entry((trace.to_owned(), partition_of(time)))
+            .or_default();
+        summary.min = Some(summary.min.map_or(start, |m| m.min(start)));
+        summary.max = Some(summary.max.map_or(end, |m| m.max(end)));
+        f(summary);
+    };
+    for span in &fleet.spans {
+        let start = span["start_time"].as_i64().unwrap_or_default();
+        let end = span["end_time"].as_i64().unwrap_or_default();
+        add(&span["trace_id"], start, start, end, &|summary| {
+            summary.spans += 1;
+            if span["status_code"] == "error" {
+                summary.errors += 1;
+            }
+            let service = span["service"].as_str().unwrap_or_default().to_owned();
+            summary.services.insert(service.clone());
+            if span["parent_span_id"].is_null()
+                && summary
+                    .root
+                    .as_ref()
+                    .is_none_or(|(time, _, _)| start < *time)
+            {
+                let name = span["name"].as_str().unwrap_or_default().to_owned();
+                summary.root = Some((start, service, name));
+            }
+        });
+    }
+    for log in &fleet.logs {
+        let time = log["timestamp"].as_i64().unwrap_or_default();
+        add(&log["trace_id"], time, time, time, &|_| {});
+    }
+    for invocation in &fleet.invocations {
+        // By its end, the time it is partitioned by, so that the row's
+        // `min_start` stays in its hour.
+        let end = invocation["end_time"].as_i64().unwrap_or_default();
+        add(&invocation["trace_id"], end, end, end, &|_| {});
+    }
+    summaries
+        .into_iter()
+        .map(|((trace, _), summary)| {
+            let (root_service, root_name) = match summary.root {
+                Some((_, service, name)) => (Some(service), Some(name)),
+                None => (None, None),
+            };
+            json!({
+                "trace_id": trace,
+                "min_start": summary.min,
+                "max_end": summary.max,
+                "root_service": root_service,
+                "root_name": root_name,
+                "span_count": summary.spans,
+                "error_count": summary.errors,
+                "services": summary.services,
+            })
+        })
+        .collect()
+}
+
 /// Writes the fleet under `root` in the layout of DESIGN.md.
 pub fn write_index(fleet: &Fleet, root: &Path) -> anyhow::Result<()> {
     write_table(root, Table::Spans, &fleet.spans, "start_time")?;
     write_table(root, Table::Logs, &fleet.logs, "timestamp")?;
     write_table(root, Table::Invocations, &fleet.invocations, "end_time")?;
+    write_table(
+        root,
+        Table::TraceIndex,
+        &trace_index_rows(fleet),
+        "min_start",
+    )?;
     Ok(())
 }
 

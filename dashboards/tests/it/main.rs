@@ -9,3 +9,4 @@ mod limits;
 mod queries;
 mod shipped;
 mod simulated;
+mod trace_lookup;

@@ -118,15 +118,28 @@ fn cold_start_is_set_on_the_first_on_demand_invocation_only() {
         .collect();
     assert_eq!(flags, vec!["true", "false", "false"]);
 
-    for init in [
-        InitializationType::ProvisionedConcurrency,
-        InitializationType::SnapStart,
+    // Provisioned concurrency: init was off any request's path. SnapStart:
+    // the restore is on the first request's path.
+    for (init, expected) in [
+        (
+            InitializationType::ProvisionedConcurrency,
+            ["false", "false"],
+        ),
+        (InitializationType::SnapStart, ["true", "false"]),
+        (InitializationType::Other, ["false", "false"]),
     ] {
         let (telemetry, buffer) = self::telemetry(config().with_initialization_type(init));
-        let _ = telemetry.in_invocation(&Invocation::new("a"), handler);
+        for request in ["a", "b"] {
+            let _ = telemetry.in_invocation(&Invocation::new(request), handler);
+        }
         let written = read(&buffer.take_lines());
-        let root = written.span_named("checkout-prod");
-        assert!(!attributes(root).contains_key("faas.coldstart"), "{init:?}");
+        let flags: Vec<String> = written
+            .spans
+            .iter()
+            .filter(|span| span.kind == SpanKind::Server as i32)
+            .map(|span| attributes(span)["faas.coldstart"].clone())
+            .collect();
+        assert_eq!(flags, expected, "{init:?}");
     }
 }
 
@@ -307,4 +320,35 @@ fn telemetries_in_one_process_keep_their_own_output() {
     assert_eq!(b_written.logs.len(), 1);
     assert_eq!(b_written.logs[0]["request_id"], "2");
     assert_eq!(a_written.logs[1]["request_id"], "1");
+}
+
+/// Two environments restored from one SnapStart snapshot hold the same id
+/// generator state (here: the same seed and clock). On-demand twins repeat each
+/// other's ids; SnapStart twins reseed at their first invocation and do not.
+#[test]
+fn snapstart_twins_do_not_repeat_each_others_ids() {
+    use tracelake_instrumentation::{Clock, ManualClock};
+    let twin_ids = |init: InitializationType| {
+        let ids: Vec<Vec<u8>> = (0..2)
+            .map(|_| {
+                let clock = ManualClock::starting_at(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000),
+                );
+                let (telemetry, buffer) = telemetry(
+                    config()
+                        .with_initialization_type(init)
+                        .with_clock(Clock::Manual(clock))
+                        .with_id_seed(7),
+                );
+                let _ = telemetry.in_invocation(&Invocation::new("a"), handler);
+                let written = read(&buffer.take_lines());
+                written.span_named("checkout-prod").trace_id.clone()
+            })
+            .collect();
+        ids
+    };
+    let on_demand = twin_ids(InitializationType::OnDemand);
+    assert_eq!(on_demand[0], on_demand[1], "same state, same ids");
+    let snap_start = twin_ids(InitializationType::SnapStart);
+    assert_ne!(snap_start[0], snap_start[1]);
 }

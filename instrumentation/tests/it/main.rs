@@ -13,6 +13,8 @@ mod handler_output;
 #[cfg(feature = "lambda-runtime")]
 mod http_status;
 #[cfg(feature = "lambda-runtime")]
+mod init_types;
+#[cfg(feature = "lambda-runtime")]
 mod lambda_layer;
 #[cfg(feature = "lambda-runtime")]
 mod layered;

@@ -60,6 +60,7 @@ pub struct Answer {
 struct State {
     script: VecDeque<Scripted>,
     answers: Vec<Answer>,
+    restores: usize,
 }
 
 /// The server. It runs until the process ends; each test starts its own.
@@ -75,6 +76,7 @@ impl ScriptedRuntimeApi {
         let state = Arc::new(Mutex::new(State {
             script: script.into_iter().collect(),
             answers: Vec::new(),
+            restores: 0,
         }));
         let shared = state.clone();
         thread::spawn(move || {
@@ -90,6 +92,11 @@ impl ScriptedRuntimeApi {
     /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` wants it.
     pub fn address(&self) -> String {
         self.address.to_string()
+    }
+
+    /// How many times the runtime asked for `/restore/next`.
+    pub fn restores(&self) -> usize {
+        self.state.lock().unwrap().restores
     }
 
     pub fn answers(&self) -> Vec<Answer> {
@@ -205,6 +212,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                 headers.push(("lambda-runtime-client-context", client_context.clone()));
             }
             respond(&mut writer, "200 OK", &headers, next.body.as_bytes());
+        } else if request.method == "GET" && path == "restore/next" {
+            // SnapStart: the restore has happened (the snapshot is this process).
+            state.lock().unwrap().restores += 1;
+            respond(&mut writer, "200 OK", &[], b"");
         } else if let Some(rest) = path.strip_prefix("invocation/") {
             let (request_id, kind) = rest.rsplit_once('/').unwrap_or((rest, ""));
             let error_type = request

@@ -1,0 +1,155 @@
+//! Trace by id finds a trace's hours in `trace_index`, for every id form, and
+//! opens traces that have logs and invocations but no span.
+
+use serde_json::json;
+use tracelake_dashboards::query::tables::Table;
+use tracelake_dashboards::query::{EngineOptions, QueryEngine};
+
+use crate::fixture::write_table;
+
+/// 2026-11-20T10:00:00Z.
+const HOUR_10_NS: i64 = 1_795_168_800 * 1_000_000_000;
+const MS: i64 = 1_000_000;
+/// A random W3C id whose first 8 hex digits read as an X-Ray epoch in July
+/// 2026, four months before the trace ran: the epoch would point elsewhere.
+const LOGS_ONLY: &str = "6a5b3c2d9f8e7d6c5b4a392817161514";
+/// A 64-bit trace id, as Jaeger clients and older tracers write them.
+const SIXTY_FOUR_BIT: &str = "00000000000000000af7651916cd43dd";
+const REQUEST: &str = "7c9567b5-8f9a-4b6e-9f0e-3a1b2c3d4e5f";
+
+fn write_fixture(root: &std::path::Path) -> anyhow::Result<()> {
+    let start = HOUR_10_NS + 20 * 60 * 1_000 * MS;
+    let logs = vec![
+        json!({
+            "timestamp": start + MS, "trace_id": LOGS_ONLY, "span_id": null,
+            "request_id": REQUEST, "service": "billing", "level": "INFO",
+            "message": "charging", "attributes": {}, "log_group": "/aws/lambda/billing",
+            "log_stream": "2026/11/20/[$LATEST]abc", "event_id": "1", "format": "powertools",
+            "link": "trace_id",
+        }),
+        json!({
+            "timestamp": start + 2 * MS, "trace_id": LOGS_ONLY, "span_id": null,
+            "request_id": null, "service": "billing", "level": "INFO",
+            "message": "plain line on the stream", "attributes": {},
+            "log_group": "/aws/lambda/billing", "log_stream": "2026/11/20/[$LATEST]abc",
+            "event_id": "2", "format": "plain", "link": "stream",
+        }),
+    ];
+    let invocations = vec![json!({
+        "request_id": REQUEST, "function": "billing", "function_version": "$LATEST",
+        "log_group": "/aws/lambda/billing", "log_stream": "2026/11/20/[$LATEST]abc",
+        "start_time": start, "end_time": start + 5 * MS, "duration_ms": 5.0,
+        "billed_duration_ms": 5, "memory_size_mb": 128, "max_memory_used_mb": 40,
+        "init_duration_ms": null, "cold_start": false, "status": "success",
+        "error_type": null, "trace_id": LOGS_ONLY, "sampled": true,
+    })];
+    let spans = vec![json!({
+        "trace_id": SIXTY_FOUR_BIT, "span_id": "00f067aa0ba902b7", "parent_span_id": null,
+        "name": "GET /orders", "kind": "server", "service": "orders",
+        "start_time": start, "end_time": start + 3 * MS, "duration_ns": 3 * MS,
+        "status_code": "ok", "status_message": null, "request_id": null,
+        "faas_name": null, "faas_trigger": null, "cold_start": null, "cloud_region": null,
+        "cloud_account_id": null, "attributes": {}, "resource_attributes": {},
+        "events": [], "links": [], "log_group": "/aws/lambda/orders",
+        "log_stream": "2026/11/20/[$LATEST]def",
+    })];
+    let trace_index = vec![
+        json!({
+            "trace_id": LOGS_ONLY, "min_start": start, "max_end": start + 5 * MS,
+            "root_service": null, "root_name": null, "span_count": 0, "error_count": 0,
+            "services": ["billing"],
+        }),
+        json!({
+            "trace_id": SIXTY_FOUR_BIT, "min_start": start, "max_end": start + 3 * MS,
+            "root_service": "orders", "root_name": "GET /orders", "span_count": 1,
+            "error_count": 0, "services": ["orders"],
+        }),
+    ];
+    write_table(root, Table::Logs, &logs, "timestamp")?;
+    write_table(root, Table::Invocations, &invocations, "end_time")?;
+    write_table(root, Table::Spans, &spans, "start_time")?;
+    write_table(root, Table::TraceIndex, &trace_index, "min_start")?;
+    // Another hour of data far from both traces.
+    let far = HOUR_10_NS + 30 * 3_600_000 * MS;
+    let other = vec![json!({
+        "timestamp": far, "trace_id": null, "span_id": null, "request_id": null,
+        "service": "cron", "level": "INFO", "message": "unrelated", "attributes": {},
+        "log_group": "/aws/lambda/cron", "log_stream": "s", "event_id": "3",
+        "format": "plain", "link": null,
+    })];
+    write_table(root, Table::Logs, &other, "timestamp")?;
+    Ok(())
+}
+
+async fn engine(dir: &tempfile::TempDir) -> QueryEngine {
+    write_fixture(dir.path()).expect("fixture written");
+    QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens")
+}
+
+#[tokio::test]
+async fn a_trace_with_only_logs_and_invocations_opens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine(&dir).await;
+    let trace = engine
+        .trace(LOGS_ONLY, None)
+        .await
+        .expect("lookup runs")
+        .expect("a trace with logs and invocations is found");
+    assert_eq!(trace.trace_id, LOGS_ONLY);
+    assert!(trace.spans.is_empty());
+    assert_eq!(trace.span_count, 0);
+    let messages: Vec<_> = trace
+        .unattached_logs
+        .iter()
+        .filter_map(|log| log.message.as_deref())
+        .collect();
+    assert_eq!(messages, ["charging", "plain line on the stream"]);
+    assert_eq!(trace.invocations.len(), 1);
+    assert_eq!(trace.invocations[0].request_id.as_deref(), Some(REQUEST));
+    assert!(trace.cost_usd > 0.0);
+    assert_eq!(trace.services, ["billing"]);
+    let start = HOUR_10_NS + 20 * 60 * 1_000 * MS;
+    assert_eq!(trace.start_time, Some(start));
+    assert_eq!(trace.end_time, Some(start + 5 * MS));
+    // Its X-Ray-looking epoch points four months away; trace_index says where it is.
+    let id = tracelake_instrumentation::wire::ids::TraceId::parse(LOGS_ONLY).expect("id");
+    assert!(id.xray_epoch_seconds().is_some());
+    assert_eq!(
+        engine.trace_hours(&id).await.expect("trace_index read"),
+        ["2026-11-2010"]
+    );
+}
+
+#[tokio::test]
+async fn every_id_form_finds_the_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine(&dir).await;
+    for form in [
+        SIXTY_FOUR_BIT,
+        "0af7651916cd43dd",
+        "af7651916cd43dd",
+        "0AF7651916CD43DD",
+    ] {
+        let trace = engine
+            .trace(form, None)
+            .await
+            .expect("lookup runs")
+            .unwrap_or_else(|| panic!("{form} is found"));
+        assert_eq!(trace.trace_id, SIXTY_FOUR_BIT, "{form}");
+        assert_eq!(trace.span_count, 1, "{form}");
+    }
+    let xray = format!("1-{}-{}", &LOGS_ONLY[..8], &LOGS_ONLY[8..]);
+    let trace = engine.trace(&xray, None).await.expect("lookup runs");
+    assert_eq!(trace.map(|t| t.trace_id).as_deref(), Some(LOGS_ONLY));
+    // An id of no trace is not found, and a malformed one is an error.
+    assert!(
+        engine
+            .trace("4bf92f3577b34da6a3ce929d0e0e4736", None)
+            .await
+            .expect("lookup runs")
+            .is_none()
+    );
+    assert!(engine.trace("not-a-trace", None).await.is_err());
+}

@@ -1,0 +1,8 @@
+//! Behaviour of the index engine: the compaction protocol on every store,
+//! dedupe, and the golden files of format v1.
+
+mod dedupe;
+mod golden;
+mod moto;
+mod protocol;
+mod support;

@@ -1,0 +1,248 @@
+//! `tracelake compact [--data URL] [--hour YYYY-MM-DDTHH | --since DURATION] [--dry-run]`
+//! and `tracelake gc [--data URL] [--grace DURATION]`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tracelake_index::IndexStore;
+use tracelake_index::compact::{
+    self, CompactOptions, CompactionOutcome, CompactionReport, CompactionStep,
+};
+use tracelake_index::gc;
+use tracelake_index::schema::HourPartition;
+
+/// Arguments of `tracelake compact`.
+#[derive(clap::Args)]
+pub struct CompactArgs {
+    /// Index root: a local directory or s3://bucket/prefix.
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    /// Compact this hour only (UTC), e.g. 2026-11-29T05.
+    #[arg(long, conflicts_with = "since")]
+    pub hour: Option<String>,
+    /// Compact the hours of the last DURATION (e.g. 6h, 2d) that need it.
+    #[arg(long)]
+    pub since: Option<humantime::Duration>,
+    /// Say what would be compacted, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Memory for the rows of one table of one hour before spilling to disk (MiB).
+    #[arg(long, default_value_t = compact::DEFAULT_MEMORY_BUDGET / (1024 * 1024))]
+    pub memory_mb: usize,
+}
+
+/// Arguments of `tracelake gc`.
+#[derive(clap::Args)]
+pub struct GcArgs {
+    /// Index root: a local directory or s3://bucket/prefix.
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+    /// Keep what stopped being referenced less than this long ago (at least 1h in
+    /// production: readers that started before may still be reading it).
+    #[arg(long, default_value = "1h")]
+    pub grace: humantime::Duration,
+    /// Say what would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs `tracelake compact`.
+pub fn run(args: CompactArgs) -> anyhow::Result<()> {
+    let store = IndexStore::open_existing(&args.data)
+        .with_context(|| format!("cannot open index at {}", args.data))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let hours = runtime.block_on(select_hours(
+        &store,
+        args.hour.as_deref(),
+        args.since.map(Into::into),
+    ))?;
+    let options = CompactOptions {
+        memory_budget_bytes: args.memory_mb.max(1) * 1024 * 1024,
+        dry_run: args.dry_run,
+        ..CompactOptions::default()
+    };
+    let reports = runtime.block_on(compact_with_progress(&store, &hours, options, true))?;
+    print_compaction_summary(&args.data, &reports, args.dry_run);
+    Ok(())
+}
+
+/// The hours to compact: one, those of a recent window that need it, or all that need it.
+async fn select_hours(
+    store: &IndexStore,
+    hour: Option<&str>,
+    since: Option<Duration>,
+) -> anyhow::Result<Vec<HourPartition>> {
+    if let Some(hour) = hour {
+        return Ok(vec![HourPartition::parse(hour)?]);
+    }
+    let mut hours = compact::hours_needing_compaction(store)
+        .await
+        .context("cannot list the hours to compact")?;
+    if let Some(since) = since {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let from = HourPartition::of_nanos(now.saturating_sub(since).as_nanos() as i64);
+        hours.retain(|hour| *hour >= from);
+    }
+    Ok(hours)
+}
+
+/// Compacts `hours` with a progress bar over their input files.
+pub async fn compact_with_progress(
+    store: &IndexStore,
+    hours: &[HourPartition],
+    mut options: CompactOptions,
+    show: bool,
+) -> anyhow::Result<Vec<CompactionReport>> {
+    let progress = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} files {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if !show {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let bar = progress.clone();
+    options.on_step = Some(Arc::new(move |step: &CompactionStep| {
+        match step {
+            CompactionStep::Planned { files, .. } => bar.inc_length(*files),
+            CompactionStep::InputRead { .. } => bar.inc(1),
+            CompactionStep::OutputWritten { table } => bar.set_message(format!("wrote {table}")),
+            _ => {}
+        }
+        Ok(())
+    }));
+    let mut reports = Vec::new();
+    for hour in hours {
+        progress.set_message(hour.to_string());
+        let report = compact::compact_hour(store, hour, &options)
+            .await
+            .with_context(|| format!("cannot compact {hour}"))?;
+        reports.push(report);
+    }
+    progress.finish_and_clear();
+    Ok(reports)
+}
+
+/// Prints what compaction did, hour by hour and in total.
+pub fn print_compaction_summary(data: &str, reports: &[CompactionReport], dry_run: bool) {
+    if reports.is_empty() {
+        println!("{data}: nothing to compact");
+        return;
+    }
+    println!(
+        "{:<14} {:<12} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>12} {:>12}",
+        "hour",
+        "outcome",
+        "files in",
+        "out",
+        "rows in",
+        "rows out",
+        "dupes",
+        "links",
+        "bytes in",
+        "bytes out"
+    );
+    let mut total = tracelake_index::manifest::CompactionFigures::default();
+    let mut files_out = 0;
+    for report in reports {
+        let outcome = match report.outcome {
+            CompactionOutcome::UpToDate => "up to date".to_owned(),
+            CompactionOutcome::Planned => "would run".to_owned(),
+            CompactionOutcome::Committed { generation } => format!("g{generation}"),
+            CompactionOutcome::LostRace { generation } => format!("lost g{generation}"),
+        };
+        let f = &report.figures;
+        println!(
+            "{:<14} {:<12} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>12} {:>12}",
+            report.hour.to_string(),
+            outcome,
+            f.files_in,
+            report.files_out,
+            f.rows_in,
+            f.rows_out,
+            f.duplicates_dropped,
+            f.links_resolved,
+            f.bytes_in,
+            f.bytes_out
+        );
+        total.files_in += f.files_in;
+        total.rows_in += f.rows_in;
+        total.rows_out += f.rows_out;
+        total.duplicates_dropped += f.duplicates_dropped;
+        total.links_resolved += f.links_resolved;
+        total.bytes_in += f.bytes_in;
+        total.bytes_out += f.bytes_out;
+        files_out += report.files_out;
+    }
+    println!(
+        "{} {} hour(s): {} files in, {files_out} out; {} rows in, {} out; {} duplicates dropped; {} links resolved; {} bytes in, {} out",
+        if dry_run {
+            "would compact"
+        } else {
+            "compacted"
+        },
+        reports.len(),
+        total.files_in,
+        total.rows_in,
+        total.rows_out,
+        total.duplicates_dropped,
+        total.links_resolved,
+        total.bytes_in,
+        total.bytes_out
+    );
+}
+
+/// Runs `tracelake gc`.
+pub fn run_gc(args: GcArgs) -> anyhow::Result<()> {
+    let store = IndexStore::open_existing(&args.data)
+        .with_context(|| format!("cannot open index at {}", args.data))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime
+        .block_on(gc::collect_garbage(&store, args.grace.into(), args.dry_run))
+        .with_context(|| format!("cannot collect garbage in {}", args.data))?;
+    println!(
+        "{} {} raw segment(s) and {} compacted file(s), {} bytes, in {} hour(s); {} file(s) wait for the {} grace period",
+        if args.dry_run {
+            "would delete"
+        } else {
+            "deleted"
+        },
+        report.raw_deleted,
+        report.compacted_deleted,
+        report.bytes_deleted,
+        report.hours,
+        report.awaiting_grace,
+        args.grace
+    );
+    Ok(())
+}
+
+/// Arguments of `tracelake duckdb-view`.
+#[derive(clap::Args)]
+pub struct DuckdbViewArgs {
+    /// Index root: a local directory (DuckDB reads local files).
+    #[arg(long, default_value = super::DEFAULT_DATA)]
+    pub data: String,
+}
+
+/// Runs `tracelake duckdb-view`: prints `CREATE VIEW` statements over the live files.
+pub fn run_duckdb_view(args: DuckdbViewArgs) -> anyhow::Result<()> {
+    let store = IndexStore::open_existing(&args.data)
+        .with_context(|| format!("cannot open index at {}", args.data))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sql = runtime
+        .block_on(tracelake_index::symlink::duckdb_views(&store))
+        .with_context(|| format!("cannot list the live files of {}", args.data))?;
+    print!("{sql}");
+    Ok(())
+}
