@@ -10,8 +10,8 @@
 //! ```
 //!
 //! Without `TRACELAKE_LOAD_DATA`, the index is the default demo's (the
-//! simulator's default fleet, ingested by the collector) built once in
-//! `target/load-index`. Other knobs: `TRACELAKE_LOAD_CLIENTS` (8),
+//! simulator's default fleet, ingested by the collector and compacted, as
+//! `tracelake demo` leaves it) built once in `target/load-index`. Other knobs: `TRACELAKE_LOAD_CLIENTS` (8),
 //! `TRACELAKE_LOAD_MAX_REQUESTS` (100,000), `TRACELAKE_LOAD_RSS_MB` (the bound,
 //! 3,072: the 2,048 MiB query pool plus 1 GiB).
 
@@ -71,10 +71,19 @@ async fn build_demo_index(dir: &PathBuf) -> BenchResult<()> {
     eprintln!("building the demo index in {}", dir.display());
     let run = simulate(&SimulationConfig::default(), &mut |_, _, _| {})?;
     let store = IndexStore::open(&dir.to_string_lossy())?;
-    let collector = Collector::new(store);
+    let collector = Collector::new(store.clone());
     for delivery in &run.delivered.deliveries {
         collector.ingest(&delivery.payload, "load-bench").await?;
     }
+    // As `tracelake demo` does: the segments of each hour merged into one file
+    // per table, sorted by trace id.
+    let hours = tracelake_index::compact::hours_needing_compaction(&store).await?;
+    tracelake_index::compact::compact_hours(
+        &store,
+        &hours,
+        &tracelake_index::compact::CompactOptions::default(),
+    )
+    .await?;
     std::fs::write(marker, b"")?;
     Ok(())
 }
