@@ -132,17 +132,24 @@ pub(super) fn assemble(
         cost_usd += invocation.cost_usd;
     }
 
-    // A trace seen only in logs: its time span and services come from the lines.
-    let start_time = spans
-        .iter()
-        .filter_map(|span| span.start_time)
-        .chain(unattached_logs.iter().filter_map(|log| log.timestamp))
-        .min();
-    let end_time = spans
-        .iter()
-        .filter_map(|span| span.end_time)
-        .chain(unattached_logs.iter().filter_map(|log| log.timestamp))
-        .max();
+    // A trace without written spans takes its time span from its invocations
+    // and its lines; otherwise the spans (drawn invocations included) give it.
+    let (start_time, end_time) = if span_count == 0 {
+        let starts = invocations
+            .iter()
+            .filter_map(|invocation| invocation.start_time.or(invocation.end_time))
+            .chain(unattached_logs.iter().filter_map(|log| log.timestamp));
+        let ends = invocations
+            .iter()
+            .filter_map(|invocation| invocation.end_time)
+            .chain(unattached_logs.iter().filter_map(|log| log.timestamp));
+        (starts.min(), ends.max())
+    } else {
+        (
+            spans.iter().filter_map(|span| span.start_time).min(),
+            spans.iter().filter_map(|span| span.end_time).max(),
+        )
+    };
     let mut services = services;
     if services.is_empty() {
         services.extend(
