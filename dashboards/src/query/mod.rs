@@ -892,6 +892,10 @@ impl QueryEngine {
         let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
         let truncated = lines.len() > limit;
         lines.truncate(limit);
+        for line in &mut lines {
+            line.text =
+                trace::readable_platform_text(line.format.as_deref(), line.message.as_deref());
+        }
         Ok(LogPage {
             lines,
             limit: search.limit,

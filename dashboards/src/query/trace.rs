@@ -461,10 +461,18 @@ fn number(record: &Value, key: &str) -> Option<String> {
 /// format, so that a person reads `REPORT RequestId: … Duration: 12.5 ms` and
 /// not a JSON object. `None` for every other line.
 pub(super) fn readable_platform_record(log: &LogLine) -> Option<String> {
-    if log.format.as_deref() != Some("lambda_platform_json") {
+    readable_platform_text(log.format.as_deref(), log.message.as_deref())
+}
+
+/// [`readable_platform_record`] for a line given by its format and message.
+pub(super) fn readable_platform_text(
+    format: Option<&str>,
+    message: Option<&str>,
+) -> Option<String> {
+    if format != Some("lambda_platform_json") {
         return None;
     }
-    let parsed: Value = serde_json::from_str(log.message.as_deref()?).ok()?;
+    let parsed: Value = serde_json::from_str(message?).ok()?;
     let kind = parsed.get("type")?.as_str()?;
     let record = parsed.get("record").cloned().unwrap_or(Value::Null);
     let text = |key: &str| record.get(key).and_then(Value::as_str).unwrap_or("");
