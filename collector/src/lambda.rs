@@ -6,7 +6,6 @@
 //! | CloudWatch Logs subscription | `{"awslogs":{"data":…}}` | [`handle_subscription_event`] |
 //! | Kinesis Data Streams | `{"Records":[{"eventSource":"aws:kinesis",…}]}` | [`crate::sources::kinesis::handle_kinesis_event`] |
 //! | S3 object created (Firehose → S3) | `{"Records":[{"eventSource":"aws:s3",…}]}` | [`crate::sources::s3::handle_s3_event`] |
-//! | EventBridge schedule (compaction) | `{"source":"aws.events","detail-type":"Scheduled Event",…}` | [`handle_scheduled_event`] |
 //!
 //! An event of no known shape is quarantined and acknowledged: retrying it
 //! would not make it readable.
@@ -66,7 +65,7 @@ pub enum EventShape {
     Kinesis,
     /// `Records` with `eventSource` `aws:s3`.
     S3,
-    /// An EventBridge `Scheduled Event` (the template's compaction rule).
+    /// An EventBridge schedule (`"source": "aws.events"`): compaction and GC.
     Scheduled,
     /// Anything else.
     Unknown,
@@ -75,13 +74,11 @@ pub enum EventShape {
 #[derive(Deserialize)]
 struct ShapeProbe {
     awslogs: Option<serde::de::IgnoredAny>,
+    source: Option<String>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<String>,
     #[serde(rename = "Records")]
     records: Option<Vec<RecordProbe>>,
-    // Values, not strings: an event of another shape with a non-string
-    // `source` must still be told apart by its other fields.
-    source: Option<serde_json::Value>,
-    #[serde(rename = "detail-type")]
-    detail_type: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -98,11 +95,8 @@ pub fn event_shape(event: &str) -> EventShape {
     if probe.awslogs.is_some() {
         return EventShape::Subscription;
     }
-    fn text(value: Option<&serde_json::Value>) -> Option<&str> {
-        value.and_then(serde_json::Value::as_str)
-    }
-    if text(probe.source.as_ref()) == Some("aws.events")
-        && text(probe.detail_type.as_ref()) == Some("Scheduled Event")
+    if probe.source.as_deref() == Some("aws.events")
+        && probe.detail_type.as_deref() == Some("Scheduled Event")
     {
         return EventShape::Scheduled;
     }
@@ -127,40 +121,9 @@ pub enum HandlerError {
     /// A delivered S3 object could not be read, or the index written.
     #[error(transparent)]
     S3(#[from] S3SourceError),
-    /// Scheduled compaction failed.
+    /// The scheduled compaction or GC failed.
     #[error(transparent)]
-    Compaction(#[from] tracelake_index::compact::CompactionError),
-    /// Scheduled garbage collection failed.
-    #[error(transparent)]
-    Gc(#[from] tracelake_index::manifest::ManifestError),
-}
-
-/// How long garbage collection keeps files that stopped being referenced
-/// (queries that started before may still read them), as `tracelake gc`'s default.
-pub const GC_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Compacts every hour that has uncovered raw segments, then collects garbage
-/// older than [`GC_GRACE`]: what the template's EventBridge schedule invokes.
-///
-/// # Errors
-/// When compaction or garbage collection fails (Lambda then retries).
-pub async fn handle_scheduled_event(
-    collector: &Collector,
-) -> Result<serde_json::Value, HandlerError> {
-    let store = collector.store();
-    let hours = tracelake_index::compact::hours_needing_compaction(store).await?;
-    let options = tracelake_index::compact::CompactOptions::default();
-    let reports = tracelake_index::compact::compact_hours(store, &hours, &options).await?;
-    let files_out: u64 = reports.iter().map(|r| r.files_out).sum();
-    let gc = tracelake_index::gc::collect_garbage(store, GC_GRACE, false).await?;
-    tracing::info!(target: "tracelake::collector", hours_compacted = reports.len(), files_out, raw_deleted = gc.raw_deleted, compacted_deleted = gc.compacted_deleted, bytes_deleted = gc.bytes_deleted, "ScheduledCompaction");
-    Ok(serde_json::json!({
-        "hours_compacted": reports.len(),
-        "files_out": files_out,
-        "raw_deleted": gc.raw_deleted,
-        "compacted_deleted": gc.compacted_deleted,
-        "bytes_deleted": gc.bytes_deleted,
-    }))
+    Maintenance(#[from] crate::maintenance::MaintenanceError),
 }
 
 /// Handles any event the collector is subscribed to and returns the response
@@ -221,7 +184,16 @@ pub async fn handle_event(
             }
             Err(error) => quarantine_unreadable(format!("unreadable s3 event: {error}")).await,
         },
-        EventShape::Scheduled => handle_scheduled_event(collector).await,
+        EventShape::Scheduled => {
+            let options = crate::maintenance::MaintenanceOptions::default();
+            let report = crate::maintenance::run_scheduled_maintenance(
+                collector.store(),
+                crate::maintenance::now_nanos(),
+                &options,
+            )
+            .await?;
+            Ok(serde_json::to_value(report).unwrap_or_default())
+        }
         EventShape::Unknown => {
             quarantine_unreadable("an event of no shape the collector reads".to_owned()).await
         }
@@ -273,62 +245,14 @@ mod tests {
             event_shape(r#"{"Records":[{"eventSource":"aws:s3","s3":{}}]}"#),
             EventShape::S3
         );
+        // The sample of the EventBridge documentation ("Amazon EventBridge events").
         assert_eq!(
             event_shape(
-                r#"{"version":"0","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#
+                r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2015-10-08T16:53:06Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],"detail":{}}"#
             ),
             EventShape::Scheduled
         );
-        assert_eq!(
-            event_shape(r#"{"detail-type":"Object Created","source":"aws.s3","detail":{}}"#),
-            EventShape::Unknown
-        );
         assert_eq!(event_shape(r#"{"Records":[]}"#), EventShape::Unknown);
         assert_eq!(event_shape("not json"), EventShape::Unknown);
-    }
-
-    /// The template's compaction rule invokes the collector with an EventBridge
-    /// `Scheduled Event` (the shape from the EventBridge docs); it must compact
-    /// the hours that need it, not be quarantined as an unknown event.
-    #[test]
-    fn a_scheduled_event_compacts_instead_of_being_quarantined() {
-        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|dir| dir.join("shared/fixtures/cloudwatch/01_lambda_event_awslogs_wrapper.json"))
-            .find(|path| path.exists())
-            .expect("shared/fixtures/cloudwatch beside the repository");
-        let delivery = std::fs::read_to_string(fixture).expect("fixture");
-        let collector = crate::Collector::new(IndexStore::from_object_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            object_store::path::Path::default(),
-        ));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime
-            .block_on(handle_event(&collector, &delivery, "req-1"))
-            .expect("delivery");
-        let before = runtime
-            .block_on(tracelake_index::compact::hours_needing_compaction(
-                collector.store(),
-            ))
-            .expect("hours");
-        assert!(!before.is_empty(), "the delivery wrote raw segments");
-        let scheduled = r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-29T16:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/tracelake-CompactionRule"],"detail":{}}"#;
-        let response = runtime
-            .block_on(handle_event(&collector, scheduled, "req-2"))
-            .expect("compaction");
-        assert_eq!(response["hours_compacted"], before.len());
-        let after = runtime
-            .block_on(tracelake_index::compact::hours_needing_compaction(
-                collector.store(),
-            ))
-            .expect("hours");
-        assert_eq!(after, Vec::new());
-        let quarantined = runtime
-            .block_on(collector.store().list("v1/quarantine"))
-            .expect("list");
-        assert_eq!(quarantined.len(), 0);
     }
 }

@@ -18,11 +18,10 @@ pub mod counters;
 pub mod decode;
 pub mod index;
 pub mod lambda;
-pub mod links;
+pub mod maintenance;
 pub mod parse;
 pub mod pipeline;
 pub mod sources;
-pub mod trace_summary;
 
 pub use counters::IngestCounters;
 pub use index::{IndexStore, IndexWriter};

@@ -1,7 +1,10 @@
 -- Athena / Glue tables over the tracelake index, format v1 (DESIGN.md "Index").
 -- Replace s3://BUCKET/PREFIX with the index root (TRACELAKE_INDEX_URL of the
 -- collector). Partitions are found by partition projection: no MSCK REPAIR, no
--- crawler. Times are Parquet TIMESTAMP(NANOS, UTC); Athena engine v3 reads them
+-- crawler. Each table reads the Hive symlink manifest of each hour
+-- (v1/_symlink/<table>/dt=…/hour=…/manifest), which lists the hour's live files
+-- as of its last compaction (docs/index.md): never a raw segment that a
+-- compacted file already holds. An hour appears once it has been compacted. Times are Parquet TIMESTAMP(NANOS, UTC); Athena engine v3 reads them
 -- as timestamp(3) with millisecond precision (duration_ns keeps the exact value).
 
 CREATE DATABASE IF NOT EXISTS tracelake;
@@ -32,8 +35,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.spans (
   log_stream string
 )
 PARTITIONED BY (dt string, hour string)
-STORED AS PARQUET
-LOCATION 's3://BUCKET/PREFIX/v1/spans/'
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://BUCKET/PREFIX/v1/_symlink/spans/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.dt.type' = 'date',
@@ -44,7 +49,7 @@ TBLPROPERTIES (
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
   'projection.hour.digits' = '2',
-  'storage.location.template' = 's3://BUCKET/PREFIX/v1/spans/dt=${dt}/hour=${hour}/'
+  'storage.location.template' = 's3://BUCKET/PREFIX/v1/_symlink/spans/dt=${dt}/hour=${hour}/'
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.logs (
@@ -63,8 +68,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.logs (
   link string
 )
 PARTITIONED BY (dt string, hour string)
-STORED AS PARQUET
-LOCATION 's3://BUCKET/PREFIX/v1/logs/'
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://BUCKET/PREFIX/v1/_symlink/logs/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.dt.type' = 'date',
@@ -75,7 +82,7 @@ TBLPROPERTIES (
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
   'projection.hour.digits' = '2',
-  'storage.location.template' = 's3://BUCKET/PREFIX/v1/logs/dt=${dt}/hour=${hour}/'
+  'storage.location.template' = 's3://BUCKET/PREFIX/v1/_symlink/logs/dt=${dt}/hour=${hour}/'
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.invocations (
@@ -98,8 +105,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.invocations (
   sampled boolean
 )
 PARTITIONED BY (dt string, hour string)
-STORED AS PARQUET
-LOCATION 's3://BUCKET/PREFIX/v1/invocations/'
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://BUCKET/PREFIX/v1/_symlink/invocations/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.dt.type' = 'date',
@@ -110,7 +119,7 @@ TBLPROPERTIES (
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
   'projection.hour.digits' = '2',
-  'storage.location.template' = 's3://BUCKET/PREFIX/v1/invocations/dt=${dt}/hour=${hour}/'
+  'storage.location.template' = 's3://BUCKET/PREFIX/v1/_symlink/invocations/dt=${dt}/hour=${hour}/'
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.trace_index (
@@ -124,8 +133,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS tracelake.trace_index (
   services array<string>
 )
 PARTITIONED BY (dt string, hour string)
-STORED AS PARQUET
-LOCATION 's3://BUCKET/PREFIX/v1/trace_index/'
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://BUCKET/PREFIX/v1/_symlink/trace_index/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.dt.type' = 'date',
@@ -136,5 +147,5 @@ TBLPROPERTIES (
   'projection.hour.type' = 'integer',
   'projection.hour.range' = '0,23',
   'projection.hour.digits' = '2',
-  'storage.location.template' = 's3://BUCKET/PREFIX/v1/trace_index/dt=${dt}/hour=${hour}/'
+  'storage.location.template' = 's3://BUCKET/PREFIX/v1/_symlink/trace_index/dt=${dt}/hour=${hour}/'
 );

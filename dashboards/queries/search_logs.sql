@@ -15,7 +15,7 @@ WITH request_traces AS (
 )
 SELECT l."timestamp", coalesce(l.trace_id, r.trace_id) AS trace_id, l.span_id,
        l.request_id, l.service, l.level, l.message, l.log_group, l.log_stream,
-       l.event_id, l.link
+       l.event_id, l.link, l.format
 FROM logs l
 LEFT JOIN request_traces r ON l.request_id = r.request_id
 WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to

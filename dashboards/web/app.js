@@ -552,7 +552,7 @@ async function logsPage(query) {
     { title: 'Level', value: (h) => el('span', { class: 'lvl-' + (h.level || '') }, h.level || '') },
     { title: 'Service', value: (h) => h.service || h.log_group || '' },
     { title: 'Request', value: requestLink },
-    { title: 'Message', class: 'log-line', value: (h) => h.message },
+    { title: 'Message', class: 'log-line', value: (h) => h.text || h.message },
     { title: 'Trace', class: 'mono', value: (h) => h.trace_id ? el('a', { class: 'trace-link', href: '#/trace/' + h.trace_id }, h.trace_id.slice(0, 12) + '…') : el('span', { class: 'muted' }, 'no trace') },
   ], hits.map((h) => ({ ...h, _class: 'log-hit' }))));
 }

@@ -101,7 +101,12 @@ fn dyn_type_name(error: &(dyn Error + 'static)) -> String {
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
         .collect();
-    if name.starts_with(|c: char| c.is_alphabetic()) {
+    // A derived `Debug` writes the name alone, or follows it with `(` or ` {`.
+    // A `Debug` that writes the message (anyhow's, once boxed, and many
+    // hand-written ones) starts with a word of it, which is no type name.
+    let rest = &debug[name.len()..];
+    let derived = rest.is_empty() || rest.starts_with('(') || rest.starts_with(" {");
+    if derived && name.starts_with(|c: char| c.is_alphabetic()) {
         name
     } else {
         "Error".to_owned()
@@ -174,6 +179,45 @@ mod tests {
         assert_eq!(report.error_type, "StringError");
         assert_eq!(report.message, "empty batch");
     }
+
+    /// An error whose `Debug` is its message, as `anyhow::Error` boxed into
+    /// `lambda_runtime::Error` is.
+    struct Worded;
+
+    impl fmt::Debug for Worded {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not load the cart\n\nCaused by:\n    disk full")
+        }
+    }
+
+    impl fmt::Display for Worded {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not load the cart")
+        }
+    }
+
+    impl Error for Worded {}
+
+    #[test]
+    fn a_debug_that_writes_the_message_gives_no_type_name() {
+        let boxed: lambda_error::Error = Box::new(Worded);
+        let report = ErrorReport::of(&boxed);
+        assert_eq!(report.error_type, "Error");
+        assert_eq!(report.message, "could not load the cart");
+        let unit: lambda_error::Error = Box::new(Unit);
+        assert_eq!(ErrorReport::of(&unit).error_type, "Unit");
+    }
+
+    #[derive(Debug)]
+    struct Unit;
+
+    impl fmt::Display for Unit {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("unit")
+        }
+    }
+
+    impl Error for Unit {}
 
     mod lambda_error {
         pub type Error = Box<dyn std::error::Error + Send + Sync>;

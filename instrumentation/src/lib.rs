@@ -26,6 +26,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws-sdk")]
+pub mod aws_sdk;
 pub mod clock;
 pub mod config;
 pub mod error_report;

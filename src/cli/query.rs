@@ -118,6 +118,9 @@ pub enum QueryCommand {
         /// Trace id.
         #[arg(long)]
         trace_id: Option<String>,
+        /// Lambda request id: every line of one invocation.
+        #[arg(long)]
+        request_id: Option<String>,
         /// Most lines shown.
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -349,6 +352,7 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             level,
             service,
             trace_id,
+            request_id,
             limit,
         } => {
             let mut search = LogSearch::new(range(&engine, &args).await?);
@@ -356,6 +360,7 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             search.level = level.as_ref().map(|level| level.to_uppercase());
             search.service = service.clone();
             search.trace_id = trace_id.clone();
+            search.request_id = request_id.clone();
             search.limit = *limit;
             let found = engine.search_logs(&search).await?;
             if found.truncated {

@@ -12,8 +12,8 @@ use tracelake_collector::correlate::{CorrelatedBatch, correlate};
 use tracelake_collector::decode::{DecodeLimits, LogBatch, LogEvent};
 use tracelake_collector::index::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
 use tracelake_collector::index::schema::HourPartition;
-use tracelake_collector::links::{LinkEvidence, Origin};
-use tracelake_collector::trace_summary::TraceSummaries;
+use tracelake_index::compact::links::{LinkEvidence, Origin};
+use tracelake_index::compact::trace_summary::TraceSummaries;
 use tracelake_instrumentation::wire::ids::TraceId;
 use tracelake_instrumentation::wire::span_line;
 
@@ -421,4 +421,70 @@ fn a_line_whose_start_came_in_the_previous_delivery_is_linked_after_compaction()
             assert_eq!(link.as_deref(), Some("stream"));
         }
     }
+}
+
+/// A simulated fleet straddling an hour boundary, ingested batch by batch and
+/// then compacted: no wrong link, and the lines whose evidence came in another
+/// batch are linked.
+#[tokio::test]
+async fn compaction_links_a_simulated_fleets_cross_batch_lines()
+-> Result<(), Box<dyn std::error::Error>> {
+    use tracelake_collector::index::read::read_log_links;
+    use tracelake_collector::{Collector, IndexStore};
+    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
+    use tracelake_simulator::{SimulationConfig, simulate};
+
+    let config = SimulationConfig {
+        seed: 11,
+        services: 40,
+        minutes: 3.0,
+        // 90 s before 2026-11-29T01:00:00Z: invocations and streams cross the hour.
+        start_ns: (1_795_914_000 - 90) * 1_000_000_000,
+        ..SimulationConfig::default()
+    };
+    let run = simulate(&config, &mut |_, _, _| {})?;
+    let dir = tempfile::tempdir()?;
+    let store = IndexStore::open(&dir.path().to_string_lossy())?;
+    let collector = Collector::new(store.clone());
+    for (number, delivery) in run.delivered.deliveries.iter().enumerate() {
+        collector
+            .ingest(&delivery.payload, &format!("delivery-{number}"))
+            .await?;
+    }
+    let score_of = |links: &[tracelake_collector::index::read::LogLink]| {
+        run.truth.score(
+            links
+                .iter()
+                .map(|link| (link.event_id.as_str(), link.trace_id.as_deref())),
+        )
+    };
+    let before = score_of(&read_log_links(&store).await?);
+    let hours = hours_needing_compaction(&store).await?;
+    assert!(hours.len() >= 2, "the fleet spans two hours: {hours:?}");
+    compact_hours(&store, &hours, &CompactOptions::default()).await?;
+    let after = score_of(&read_log_links(&store).await?);
+
+    assert!(
+        before.cross_batch.expected > before.cross_batch.linked,
+        "ingest alone leaves cross-batch lines unlinked"
+    );
+    assert_eq!(after.rows, before.rows, "compaction keeps every row");
+    assert_eq!(after.duplicate_rows, 0);
+    assert_eq!(
+        after.linked_wrongly, 0,
+        "wrong links: {:?}",
+        after.wrong_examples
+    );
+    assert!(
+        after.line.linked + after.batch.linked >= before.line.linked + before.batch.linked,
+        "in-batch links are kept"
+    );
+    assert!(
+        after.cross_batch.recall() >= 0.999,
+        "cross-batch recall {} ({} of {})",
+        after.cross_batch.recall(),
+        after.cross_batch.linked,
+        after.cross_batch.expected
+    );
+    Ok(())
 }

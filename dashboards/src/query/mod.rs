@@ -10,6 +10,7 @@
 
 mod correlation;
 pub mod limits;
+pub mod live;
 pub mod model;
 pub mod params;
 pub mod rows;
@@ -21,16 +22,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use object_store::aws::AmazonS3Builder;
 use serde::de::DeserializeOwned;
+use tracelake_index::IndexStore;
 use tracelake_instrumentation::wire::ids::TraceId;
 use url::Url;
 
@@ -315,6 +314,7 @@ fn positive_limit(limit: i64) -> Result<i64, QueryError> {
 pub struct QueryEngine {
     context: SessionContext,
     root: Url,
+    index: IndexStore,
     options: EngineOptions,
     stats: Arc<limits::QueryStats>,
 }
@@ -401,32 +401,34 @@ impl QueryEngine {
             .with_aliases(["time_bucket"]);
         context.register_udf(time_bucket);
 
-        let parquet_options = context.state().table_options().parquet.clone();
-        for table in Table::ALL {
-            let table_url = format!("{}{}/{}/", root, tables::FORMAT_VERSION, table.name());
-            let table_path = ListingTableUrl::parse(&table_url).map_err(|error| {
-                QueryError::InvalidLocation {
+        // Each table reads the live files of each hour, never a glob (`live`).
+        let index = if root.scheme() == "file" {
+            let path = root
+                .to_file_path()
+                .map_err(|()| QueryError::InvalidLocation {
                     location: location.to_owned(),
-                    reason: error.to_string(),
-                }
-            })?;
-            let listing = ListingOptions::new(Arc::new(
-                ParquetFormat::default().with_options(parquet_options.clone()),
-            ))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(
-                tables::PARTITION_COLUMNS
-                    .iter()
-                    .map(|name| ((*name).to_owned(), arrow::datatypes::DataType::Utf8))
-                    .collect(),
-            );
-            let config = ListingTableConfig::new(table_path)
-                .with_listing_options(listing)
-                .with_schema(table.schema());
-            let provider = ListingTable::try_new(config).map_err(|error| QueryError::Query {
-                query: table.name(),
-                source: Box::new(error),
-            })?;
+                    reason: "not a local path".to_owned(),
+                })?;
+            IndexStore::open_existing(&path.to_string_lossy())
+        } else {
+            IndexStore::open(root.as_str())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        let object_store_url = if root.scheme() == "s3" {
+            ObjectStoreUrl::parse(format!("s3://{}", root.host_str().unwrap_or("")))
+        } else {
+            Ok(ObjectStoreUrl::local_filesystem())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        for table in Table::ALL {
+            let provider =
+                live::LiveTable::new(table, index.clone(), object_store_url.clone(), root.path());
             context
                 .register_table(table.name(), Arc::new(provider))
                 .map_err(|error| QueryError::Query {
@@ -437,6 +439,7 @@ impl QueryEngine {
         Ok(QueryEngine {
             context,
             root,
+            index,
             options,
             stats: Arc::default(),
         })
@@ -598,24 +601,21 @@ impl QueryEngine {
         Ok(hours.into_iter().map(|hour| hour.partition).collect())
     }
 
-    /// The hour partitions (`YYYY-MM-DDHH`) that hold raw segments: hours whose
-    /// `trace_index` may not list every trace yet (a raw segment's
-    /// `trace_index` rows come from its spans only). Until an hour is
-    /// compacted, every hour with a file in `spans`, `logs` or `invocations` is one.
+    /// The hour partitions (`YYYY-MM-DDHH`) whose live files include raw
+    /// segments that no manifest covers yet: hours whose `trace_index` may not
+    /// list every trace (a raw segment's `trace_index` rows come from its spans
+    /// only; compaction rebuilds them from every table).
     pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
-        let store = self.store()?;
-        let prefix = self.root_path()?.join(tables::FORMAT_VERSION);
-        let mut hours = BTreeSet::new();
-        for table in [Table::Spans, Table::Logs, Table::Invocations] {
-            let table_path = prefix.clone().join(table.name());
-            for day in list_partition_values(store.as_ref(), &table_path, "dt").await? {
-                let day_path = table_path.clone().join(format!("dt={day}"));
-                for hour in list_partition_values(store.as_ref(), &day_path, "hour").await? {
-                    hours.insert(format!("{day}{hour}"));
-                }
-            }
-        }
-        Ok(hours)
+        let hours = tracelake_index::compact::hours_needing_compaction(&self.index)
+            .await
+            .map_err(|error| QueryError::InvalidLocation {
+                location: self.root.to_string(),
+                reason: error.to_string(),
+            })?;
+        Ok(hours
+            .iter()
+            .map(|hour| partition_key(hour.start_nanos()))
+            .collect())
     }
 
     /// The hour partitions a trace lookup reads, as `(from, to)` bounds of
@@ -892,6 +892,10 @@ impl QueryEngine {
         let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
         let truncated = lines.len() > limit;
         lines.truncate(limit);
+        for line in &mut lines {
+            line.text =
+                trace::readable_platform_text(line.format.as_deref(), line.message.as_deref());
+        }
         Ok(LogPage {
             lines,
             limit: search.limit,
@@ -927,83 +931,20 @@ impl QueryEngine {
         Ok(latest.map_or(now, |hour| hour.saturating_add(HOUR_NS)))
     }
 
-    /// The latest hour partition of `spans` (`YYYY-MM-DDHH` → its start in ns),
-    /// found by listing directories only. `None` for an empty index.
+    /// The start (ns) of the latest hour partition that holds data (raw
+    /// segments or a manifest), found by listing directories only. `None` for
+    /// an empty index.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
-        let store = self.store()?;
-        let prefix = self.root_path()?;
-        let mut latest: Option<String> = None;
-        let spans = prefix.clone().join(tables::FORMAT_VERSION).join("spans");
-        let days = list_partition_values(store.as_ref(), &spans, "dt").await?;
-        if let Some(day) = days.iter().max() {
-            let day_path = spans.clone().join(format!("dt={day}"));
-            let hours = list_partition_values(store.as_ref(), &day_path, "hour").await?;
-            if let Some(hour) = hours.iter().max() {
-                latest = Some(format!("{day}T{hour}:00:00Z"));
-            }
-        }
-        Ok(latest.and_then(|text| {
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .ok()
-                .and_then(|time| time.timestamp_nanos_opt())
-        }))
-    }
-}
-
-impl QueryEngine {
-    /// The object store the index lives in.
-    fn store(&self) -> Result<Arc<dyn object_store::ObjectStore>, QueryError> {
-        self.context
-            .runtime_env()
-            .object_store(ListingTableUrl::parse(self.root.as_str()).map_err(|error| {
-                QueryError::InvalidLocation {
-                    location: self.root.to_string(),
-                    reason: error.to_string(),
-                }
-            })?)
-            .map_err(|error| QueryError::Sql(Box::new(error)))
-    }
-
-    /// The index root as a path in [`QueryEngine::store`].
-    fn root_path(&self) -> Result<object_store::path::Path, QueryError> {
-        object_store::path::Path::from_url_path(self.root.path()).map_err(|error| {
-            QueryError::InvalidLocation {
+        let hours = tracelake_index::manifest::hours(&self.index)
+            .await
+            .map_err(|error| QueryError::InvalidLocation {
                 location: self.root.to_string(),
                 reason: error.to_string(),
-            }
-        })
+            })?;
+        Ok(hours
+            .last()
+            .map(tracelake_index::schema::HourPartition::start_nanos))
     }
-}
-
-/// The start of an hour partition `YYYY-MM-DDHH`, in ns.
-fn partition_start_ns(key: &str) -> Option<i64> {
-    let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
-    let hour: u32 = key.get(10..)?.parse().ok()?;
-    day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
-}
-
-async fn list_partition_values(
-    store: &dyn object_store::ObjectStore,
-    prefix: &object_store::path::Path,
-    column: &str,
-) -> Result<Vec<String>, QueryError> {
-    let listing = match store.list_with_delimiter(Some(prefix)).await {
-        Ok(listing) => listing,
-        Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(QueryError::Store {
-                location: prefix.to_string(),
-                source,
-            });
-        }
-    };
-    let key = format!("{column}=");
-    Ok(listing
-        .common_prefixes
-        .iter()
-        .filter_map(|path| path.filename())
-        .filter_map(|name| name.strip_prefix(&key).map(str::to_owned))
-        .collect())
 }
 
 /// A DataFusion failure as the caller can act on it.
@@ -1020,6 +961,13 @@ fn failure(name: &'static str, limit_bytes: usize, error: DataFusionError) -> Qu
             source: Box::new(error),
         },
     }
+}
+
+/// The start of an hour partition `YYYY-MM-DDHH`, in ns.
+fn partition_start_ns(key: &str) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
+    let hour: u32 = key.get(10..)?.parse().ok()?;
+    day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {

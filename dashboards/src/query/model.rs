@@ -431,6 +431,12 @@ pub struct LogHit {
     pub event_id: Option<String>,
     /// How the collector linked it.
     pub link: Option<String>,
+    /// The line format it was read as.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The line as a person reads it, for JSON platform records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One page of log search hits.

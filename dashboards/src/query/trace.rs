@@ -9,9 +9,10 @@ use serde_json::Value;
 use super::model::{Invocation, LogLine, Span, SpanNode, TraceDetail};
 
 /// Builds the trace view; `None` when there are no spans, logs or invocations.
-/// A trace without spans (logs and invocations only) has no span nodes: its
-/// logs are unattached, and its times and services come from its invocations
-/// and logs.
+/// A trace without written spans (logs and invocations only) opens like any
+/// other: each invocation is drawn as a span of its function with its lines
+/// under it (see [`invocation_spans`]); its times and services come from its
+/// invocations and logs.
 pub(super) fn assemble(
     trace_id: &str,
     spans: Vec<Span>,
@@ -39,7 +40,7 @@ pub(super) fn assemble(
         .collect();
     let error_count = spans.iter().filter(|span| span.is_error()).count();
     let span_count = spans.len();
-    let drawn = invocation_spans(&spans, &logs, &invocations);
+    let drawn = invocation_spans(trace_id, &spans, &logs, &invocations);
     let synthetic_count = drawn.len();
     let mut notes: HashMap<String, Option<String>> = HashMap::new();
     let mut spans = spans;
@@ -294,13 +295,11 @@ fn request_span_id(request_id: &str) -> String {
 /// spans of instrumented services it called (whose parent is that segment)
 /// hang under it. Otherwise it sits at the root with a note.
 pub(super) fn invocation_spans(
+    trace_id: &str,
     spans: &[Span],
     logs: &[LogLine],
     invocations: &[Invocation],
 ) -> Vec<(Span, Option<String>)> {
-    let Some(trace_id) = spans.first().map(|span| span.trace_id.clone()) else {
-        return Vec::new();
-    };
     let span_ids: HashSet<&str> = spans.iter().map(|span| span.span_id.as_str()).collect();
     let with_spans: HashSet<&str> = spans
         .iter()
@@ -415,7 +414,7 @@ pub(super) fn invocation_spans(
         };
         drawn.push((
             Span {
-                trace_id: trace_id.clone(),
+                trace_id: trace_id.to_owned(),
                 span_id: own_id,
                 parent_span_id: parent,
                 name: Some(function.clone()),
@@ -461,10 +460,18 @@ fn number(record: &Value, key: &str) -> Option<String> {
 /// format, so that a person reads `REPORT RequestId: … Duration: 12.5 ms` and
 /// not a JSON object. `None` for every other line.
 pub(super) fn readable_platform_record(log: &LogLine) -> Option<String> {
-    if log.format.as_deref() != Some("lambda_platform_json") {
+    readable_platform_text(log.format.as_deref(), log.message.as_deref())
+}
+
+/// [`readable_platform_record`] for a line given by its format and message.
+pub(super) fn readable_platform_text(
+    format: Option<&str>,
+    message: Option<&str>,
+) -> Option<String> {
+    if format != Some("lambda_platform_json") {
         return None;
     }
-    let parsed: Value = serde_json::from_str(log.message.as_deref()?).ok()?;
+    let parsed: Value = serde_json::from_str(message?).ok()?;
     let kind = parsed.get("type")?.as_str()?;
     let record = parsed.get("record").cloned().unwrap_or(Value::Null);
     let text = |key: &str| record.get(key).and_then(Value::as_str).unwrap_or("");

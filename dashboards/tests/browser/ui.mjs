@@ -24,6 +24,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   ],
 });
 const page = context.pages()[0] || await context.newPage();
+// Debug builds on a shared 2-core machine answer slowly; wait up to 2 minutes.
+page.setDefaultTimeout(120000);
 const errors = [];
 page.on('pageerror', (error) => errors.push(String(error)));
 page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });

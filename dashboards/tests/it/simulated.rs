@@ -40,6 +40,16 @@ pub async fn simulated() -> &'static Simulated {
         .await
 }
 
+/// Default options with a long query timeout: a debug build on a shared
+/// 2-core machine can take more than the default 30 s (the guard rails have
+/// their own tests in `limits.rs`).
+fn slow_machine_options() -> EngineOptions {
+    EngineOptions {
+        query_timeout: std::time::Duration::from_secs(600),
+        ..EngineOptions::default()
+    }
+}
+
 fn hex_trace(id: u128) -> String {
     format!("{id:032x}")
 }
@@ -59,7 +69,7 @@ fn whole_run(config_start_ns: i64) -> TimeRange {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_match_the_simulators_ground_truth() {
     let sim = simulated().await;
-    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), EngineOptions::default())
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
         .await
         .expect("index opens");
     let truth = &sim.run.truth;
@@ -231,7 +241,7 @@ async fn uninstrumented_invocations_are_drawn() {
     use tracelake_simulator::truth::LinkScope;
 
     let sim = simulated().await;
-    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), EngineOptions::default())
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
         .await
         .expect("index opens");
     let truth = &sim.run.truth;
@@ -331,7 +341,7 @@ async fn correlation_report_matches_the_truth() {
     use tracelake_simulator::fleet::Runtime;
 
     let sim = simulated().await;
-    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), EngineOptions::default())
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
         .await
         .expect("index opens");
     let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");

@@ -98,14 +98,32 @@ async fn a_trace_with_only_logs_and_invocations_opens() {
         .expect("lookup runs")
         .expect("a trace with logs and invocations is found");
     assert_eq!(trace.trace_id, LOGS_ONLY);
-    assert!(trace.spans.is_empty());
+    // No written span: the invocation is drawn as a span of its function,
+    // with the line that names its request under it.
     assert_eq!(trace.span_count, 0);
+    assert_eq!(trace.synthetic_count, 1);
+    assert_eq!(trace.spans.len(), 1);
+    let bar = &trace.spans[0];
+    assert!(bar.synthetic);
+    assert_eq!(bar.span.service.as_deref(), Some("billing"));
+    assert_eq!(bar.span.start_time, Some(HOUR_10_NS + 20 * 60 * 1_000 * MS));
+    assert_eq!(
+        bar.span.end_time,
+        Some(HOUR_10_NS + 20 * 60 * 1_000 * MS + 5 * MS)
+    );
+    let under_bar: Vec<_> = bar
+        .logs
+        .iter()
+        .filter_map(|log| log.message.as_deref())
+        .collect();
+    assert_eq!(under_bar, ["charging"]);
+    // A line with no request id stays beside the waterfall.
     let messages: Vec<_> = trace
         .unattached_logs
         .iter()
         .filter_map(|log| log.message.as_deref())
         .collect();
-    assert_eq!(messages, ["charging", "plain line on the stream"]);
+    assert_eq!(messages, ["plain line on the stream"]);
     assert_eq!(trace.invocations.len(), 1);
     assert_eq!(trace.invocations[0].request_id.as_deref(), Some(REQUEST));
     assert!(trace.cost_usd > 0.0);

@@ -1,20 +1,319 @@
-//! Links that need another batch, resolved during compaction (issue 8, part B).
+//! Links across batches, resolved when an hour is compacted.
 //!
-//! Compaction feeds every row it reads to a [`LinkEvidence`]: the rows of the
-//! hour being compacted and, when [`LinkEvidence::READS_NEIGHBOUR_HOURS`] is
-//! set, the live rows of the hours before and after it ([`Origin`] says which).
-//! Rows may be observed more than once (a duplicate is observed before dedupe),
-//! so evidence must be idempotent. Once every row has been observed, compaction
-//! calls [`LinkEvidence::resolve`] on each deduplicated log row of the hour that
-//! has no `trace_id`, before sorting (a resolved row moves to its trace).
+//! Ingest links a log line from the evidence of its own batch only
+//! (the collector's `correlate`). Compaction sees every batch of an hour and of its
+//! neighbour hours, and links again, in two passes so that rows can stream
+//! through (and spill) in between:
 //!
-//! This first version links nothing: it keeps the ingest-time links as they
-//! are. Part B replaces the body with request id → trace and stream-position
-//! resolution, under the ingest precision rule (two traces for one request link
-//! nothing).
+//! 1. **observe** ([`LinkEvidence::observe_log`] and friends): every span, log and invocation row of the
+//!    hour and its neighbours adds *primary* evidence, the facts a line states
+//!    itself, never a link some earlier step derived:
+//!    - request id → trace, weighted as at ingest: our invocation spans
+//!      (`faas.invocation_id`) and our own log lines weigh more than the Lambda
+//!      platform's X-Ray context (`REPORT … XRAY TraceId`, `platform.start` and
+//!      `platform.report` tracing) and other lines that name their trace
+//!      (Powertools' `xray_trace_id`, …);
+//!    - the platform lines of every log stream (`START`, `END`/`platform.runtimeDone`,
+//!      `REPORT`) and where each request is named on it, in stream order.
+//! 2. **apply** ([`LinkEvidence::relink`], [`LinkEvidence::resolve_invocation`]): every row of the hour that does not name its
+//!    own trace gets its link again from scratch: by request id, else by its
+//!    position on its stream. Invocations get the trace of their request.
+//!
+//! Because only primary evidence is observed and every derived link is
+//! recomputed, the result does not depend on how the lines were split into
+//! batches, nor on the order they arrived in, nor on whether an input was raw or
+//! already compacted.
+//!
+//! The precision rules are those of ingest: a request named with two traces by
+//! sources of equal weight links nothing; a line that names its own trace keeps
+//! it and is never linked by position; a position inside two invocations at once
+//! (a concurrent runtime) links nothing.
+//!
+//! **Stream order** is the order of CloudWatch event ids, compared as numbers:
+//! an id is the event's millisecond timestamp shifted left by 144 bits plus a
+//! sequence that grows in write order within a stream, so it keeps the order
+//! lines were written in where millisecond timestamps tie. A row whose event id
+//! is not a decimal number has no position: it is neither linked by position
+//! nor used as a marker.
 
-use crate::rows::{InvocationRow, LogRow, SpanRow};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::rows::{InvocationRow, Link, LogRow, SpanRow};
 use crate::schema::HourPartition;
+
+const LINK_TRACE_ID: Link = Link::TraceId;
+const LINK_REQUEST_ID: Link = Link::RequestId;
+const LINK_STREAM: Link = Link::Stream;
+
+/// A trace id as 128 bits; written as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TraceId(u128);
+
+impl TraceId {
+    /// A W3C id (32 hex digits) or an X-Ray id (`1-{8 hex}-{24 hex}`); the
+    /// all-zero id is invalid.
+    fn parse(text: &str) -> Option<TraceId> {
+        let text = text.trim();
+        let hex = match text.strip_prefix("1-") {
+            Some(rest) if text.len() == 35 => {
+                let (epoch, random) = rest.split_once('-')?;
+                if epoch.len() != 8 || random.len() != 24 {
+                    return None;
+                }
+                format!("{epoch}{random}")
+            }
+            _ if text.len() == 32 => text.to_owned(),
+            _ => return None,
+        };
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        match u128::from_str_radix(&hex, 16) {
+            Ok(0) | Err(_) => None,
+            Ok(value) => Some(TraceId(value)),
+        }
+    }
+
+    /// The `Root` of an X-Ray header (`Root=1-…;Parent=…;Sampled=1`).
+    fn from_xray_header(header: &str) -> Option<TraceId> {
+        header.split(';').find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            if key.trim().eq_ignore_ascii_case("root") {
+                TraceId::parse(value)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+/// Formats whose lines never carry a service of their own: the collector
+/// gives their rows the service of their request's spans, else the function.
+const SERVICELESS_FORMATS: [&str; 5] = [
+    "plain",
+    "node_text",
+    "python_text",
+    "lambda_platform_text",
+    "lambda_platform_json",
+];
+
+/// The Lambda function a log group belongs to: `/aws/lambda/<name>` → `<name>`.
+fn function_of_log_group(log_group: &str) -> &str {
+    log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group)
+}
+
+/// How much a source of a request → trace mapping is trusted (as at ingest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Weight {
+    Platform = 1,
+    Instrumented = 2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestTrace {
+    Known(TraceId, Weight),
+    Conflict(Weight),
+}
+
+impl RequestTrace {
+    /// Combines two pieces of evidence; commutative and associative, so the
+    /// order rows are observed in does not matter.
+    fn merge(self, other: RequestTrace) -> RequestTrace {
+        let weight = |evidence: RequestTrace| match evidence {
+            RequestTrace::Known(_, weight) | RequestTrace::Conflict(weight) => weight,
+        };
+        let (a, b) = (weight(self), weight(other));
+        if a > b {
+            return self;
+        }
+        if b > a {
+            return other;
+        }
+        match (self, other) {
+            (RequestTrace::Known(x, _), RequestTrace::Known(y, _)) if x == y => self,
+            _ => RequestTrace::Conflict(a),
+        }
+    }
+}
+
+/// A position on a log stream: the event id as a 256-bit number, most
+/// significant limb first (so that the derived order is numeric order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Position([u64; 4]);
+
+impl Position {
+    /// Reads a decimal CloudWatch event id; `None` when it is not a decimal
+    /// number below 2^256.
+    fn parse(event_id: &str) -> Option<Position> {
+        if event_id.is_empty() || !event_id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Little-endian limbs while multiplying.
+        let mut limbs = [0u64; 4];
+        for digit in event_id.bytes() {
+            let mut carry = u128::from(digit - b'0');
+            for limb in &mut limbs {
+                let value = u128::from(*limb) * 10 + carry;
+                *limb = value as u64;
+                carry = value >> 64;
+            }
+            if carry != 0 {
+                return None;
+            }
+        }
+        Some(Position([limbs[3], limbs[2], limbs[1], limbs[0]]))
+    }
+}
+
+/// The start of a running interval: before everything, or at a `START`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Begin {
+    Open,
+    At(Position),
+}
+
+/// The end of a running interval: at an `END`/`REPORT`, or after everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum End {
+    At(Position),
+    Open,
+}
+
+fn begins_before(begin: Begin, position: Position) -> bool {
+    match begin {
+        Begin::Open => true,
+        Begin::At(at) => at < position,
+    }
+}
+
+fn ends_after(end: End, position: Position) -> bool {
+    match end {
+        End::Open => true,
+        End::At(at) => position < at,
+    }
+}
+
+/// Whether an interval beginning at `begin` starts before one ending at `end` ends.
+fn begin_before_end(begin: Begin, end: End) -> bool {
+    match (begin, end) {
+        (Begin::Open, _) | (_, End::Open) => true,
+        (Begin::At(begin), End::At(end)) => begin < end,
+    }
+}
+
+/// What a platform line says about the request it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Marker {
+    Start,
+    /// `END` / `platform.runtimeDone` / `REPORT` / `platform.report`: the request stopped running.
+    Stop,
+}
+
+/// The platform facts of one platform log row.
+struct PlatformFacts {
+    marker: Option<Marker>,
+    /// The X-Ray trace the line names (`REPORT … XRAY TraceId`, `tracing`).
+    xray_trace: Option<TraceId>,
+    is_report: bool,
+}
+
+/// Reads what a platform row states, from its message (the line as it came).
+fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
+    match row.format.as_ref() {
+        "lambda_platform_text" => {
+            let message = row.message.as_str();
+            if message.starts_with("START RequestId:") {
+                Some(PlatformFacts {
+                    marker: Some(Marker::Start),
+                    xray_trace: None,
+                    is_report: false,
+                })
+            } else if message.starts_with("END RequestId:") {
+                Some(PlatformFacts {
+                    marker: Some(Marker::Stop),
+                    xray_trace: None,
+                    is_report: false,
+                })
+            } else if message.starts_with("REPORT RequestId:") {
+                let xray_trace = message
+                    .split_once("XRAY TraceId:")
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                    .and_then(TraceId::parse);
+                Some(PlatformFacts {
+                    marker: Some(Marker::Stop),
+                    xray_trace,
+                    is_report: true,
+                })
+            } else {
+                None
+            }
+        }
+        "lambda_platform_json" => {
+            let value: serde_json::Value = serde_json::from_str(&row.message).ok()?;
+            let kind = value.get("type")?.as_str()?;
+            let tracing = || {
+                value
+                    .get("record")?
+                    .get("tracing")?
+                    .get("value")?
+                    .as_str()
+                    .and_then(TraceId::from_xray_header)
+            };
+            match kind {
+                "platform.start" => Some(PlatformFacts {
+                    marker: Some(Marker::Start),
+                    xray_trace: tracing(),
+                    is_report: false,
+                }),
+                "platform.runtimeDone" => Some(PlatformFacts {
+                    marker: Some(Marker::Stop),
+                    xray_trace: None,
+                    is_report: false,
+                }),
+                "platform.report" => Some(PlatformFacts {
+                    marker: Some(Marker::Stop),
+                    xray_trace: tracing(),
+                    is_report: true,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// What a REPORT said about its request's trace, for the `invocations` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportTrace {
+    Trace(TraceId),
+    None,
+    Conflict,
+}
+
+impl ReportTrace {
+    fn merge(self, other: ReportTrace) -> ReportTrace {
+        if self == other {
+            self
+        } else {
+            ReportTrace::Conflict
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct StreamEvidence {
+    /// Platform markers: position, interned request, what it says.
+    markers: Vec<(Position, u32, Marker)>,
+    /// Per request, the first and last position of a non-platform line naming it.
+    named: HashMap<u32, (Position, Position)>,
+}
 
 /// Where an observed row comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,32 +324,665 @@ pub enum Origin {
     NeighbourHour,
 }
 
-/// What compaction has learnt about request ids, streams and traces.
+/// The evidence of the hour being compacted and of its neighbours (pass 1),
+/// and the links it gives (pass 2). Observing a row twice changes nothing.
 #[derive(Debug, Default)]
-pub struct LinkEvidence {}
+pub struct LinkEvidence {
+    request_names: HashMap<String, u32>,
+    request_traces: HashMap<u32, RequestTrace>,
+    report_traces: HashMap<u32, ReportTrace>,
+    /// The service of a request's spans (the least name, when several).
+    request_services: HashMap<u32, String>,
+    /// When a request's START was written.
+    start_times: HashMap<u32, i64>,
+    /// Log group → log stream → what was seen on it.
+    streams: HashMap<String, HashMap<String, StreamEvidence>>,
+    /// Log group → log stream → its invocations, built at the first link
+    /// after the last observation.
+    intervals: OnceLock<HashMap<String, HashMap<String, StreamIntervals>>>,
+}
 
 impl LinkEvidence {
-    /// Whether compaction must read the neighbour hours' live spans,
-    /// invocations and logs into [`LinkEvidence::observe_span`] and friends.
-    pub const READS_NEIGHBOUR_HOURS: bool = false;
+    /// Compaction reads the live rows of the hours before and after the one it
+    /// compacts into the evidence: an invocation and its lines can straddle an
+    /// hour boundary.
+    pub const READS_NEIGHBOUR_HOURS: bool = true;
 
-    /// Evidence for compacting `hour`.
-    pub fn new(_hour: &HourPartition) -> LinkEvidence {
-        LinkEvidence {}
+    /// No evidence yet, for compacting `hour`.
+    pub fn new(hour: &HourPartition) -> LinkEvidence {
+        let _ = hour;
+        LinkEvidence::default()
     }
 
-    /// Observes one span.
-    pub fn observe_span(&mut self, _span: &SpanRow, _origin: Origin) {}
+    fn intern(&mut self, request_id: &str) -> u32 {
+        if let Some(&id) = self.request_names.get(request_id) {
+            return id;
+        }
+        let id = self.request_names.len() as u32;
+        self.request_names.insert(request_id.to_owned(), id);
+        id
+    }
 
-    /// Observes one invocation.
-    pub fn observe_invocation(&mut self, _invocation: &InvocationRow, _origin: Origin) {}
+    fn add_trace(&mut self, request_id: &str, trace_id: TraceId, weight: Weight) {
+        let request = self.intern(request_id);
+        let evidence = RequestTrace::Known(trace_id, weight);
+        self.request_traces
+            .entry(request)
+            .and_modify(|known| *known = known.merge(evidence))
+            .or_insert(evidence);
+    }
 
-    /// Observes one log row (including platform lines: `START`, `END`, `REPORT`).
-    pub fn observe_log(&mut self, _log: &LogRow, _origin: Origin) {}
+    /// Observes a span: its `request_id` (`faas.invocation_id`) ran in its trace.
+    pub fn observe_span(&mut self, span: &SpanRow, origin: Origin) {
+        let _ = origin;
+        self.intervals.take();
+        if let Some(request_id) = &span.request_id
+            && let Some(trace_id) = TraceId::parse(&span.trace_id)
+        {
+            self.add_trace(request_id, trace_id, Weight::Instrumented);
+            let request = self.intern(request_id);
+            match self.request_services.get_mut(&request) {
+                Some(known) if span.service < *known => known.clone_from(&span.service),
+                Some(_) => {}
+                None => {
+                    self.request_services.insert(request, span.service.clone());
+                }
+            }
+        }
+    }
 
-    /// Links one unlinked log row of the hour if the evidence allows; returns
-    /// whether it did (then `trace_id` and `link` are set).
-    pub fn resolve(&self, _log: &mut LogRow) -> bool {
-        false
+    /// Observes a log row: the trace it names with its request, the platform
+    /// line it is, and where it names its request on its stream.
+    pub fn observe_log(&mut self, log: &LogRow, origin: Origin) {
+        let _ = origin;
+        self.intervals.take();
+        if let Some(facts) = platform_facts(log) {
+            let Some(request_id) = log.request_id.as_deref() else {
+                return;
+            };
+            if let Some(trace_id) = facts.xray_trace {
+                self.add_trace(request_id, trace_id, Weight::Platform);
+            }
+            let request = self.intern(request_id);
+            if facts.marker == Some(Marker::Start) {
+                self.start_times
+                    .entry(request)
+                    .and_modify(|time| *time = (*time).min(log.timestamp_ns))
+                    .or_insert(log.timestamp_ns);
+            }
+            if facts.is_report {
+                let said = facts
+                    .xray_trace
+                    .map_or(ReportTrace::None, ReportTrace::Trace);
+                self.report_traces
+                    .entry(request)
+                    .and_modify(|known| *known = known.merge(said))
+                    .or_insert(said);
+            }
+            if let (Some(marker), Some(position)) = (facts.marker, Position::parse(&log.event_id)) {
+                self.with_stream(log, |stream| {
+                    stream.markers.push((position, request, marker));
+                });
+            }
+            return;
+        }
+        let Some(request_id) = log.request_id.as_deref() else {
+            return;
+        };
+        if log.link == Some(LINK_TRACE_ID)
+            && let Some(trace_id) = log.trace_id.as_deref().and_then(TraceId::parse)
+        {
+            let weight = if log.format == "tracelake" {
+                Weight::Instrumented
+            } else {
+                Weight::Platform
+            };
+            self.add_trace(request_id, trace_id, weight);
+        }
+        let request = self.intern(request_id);
+        if let Some(position) = Position::parse(&log.event_id) {
+            self.with_stream(log, |stream| {
+                stream
+                    .named
+                    .entry(request)
+                    .and_modify(|(first, last)| {
+                        *first = (*first).min(position);
+                        *last = (*last).max(position);
+                    })
+                    .or_insert((position, position));
+            });
+        }
+    }
+
+    /// Runs `update` on the evidence of the row's stream; the names are
+    /// copied only for a stream not seen before.
+    fn with_stream(&mut self, log: &LogRow, update: impl FnOnce(&mut StreamEvidence)) {
+        if let Some(evidence) = self
+            .streams
+            .get_mut(&log.log_group)
+            .and_then(|streams| streams.get_mut(&log.log_stream))
+        {
+            update(evidence);
+            return;
+        }
+        let mut evidence = StreamEvidence::default();
+        update(&mut evidence);
+        self.streams
+            .entry(log.log_group.clone())
+            .or_default()
+            .insert(log.log_stream.clone(), evidence);
+    }
+
+    /// Observes an invocation row. Its `trace_id` is derived (by ingest or an
+    /// earlier compaction), so it is not evidence; the REPORT log row that
+    /// produced it is.
+    pub fn observe_invocation(&mut self, invocation: &InvocationRow, origin: Origin) {
+        let _ = (invocation, origin);
+    }
+
+    /// Every stream's invocations, from the markers observed so far.
+    fn intervals(&self) -> &HashMap<String, HashMap<String, StreamIntervals>> {
+        self.intervals.get_or_init(|| {
+            self.streams
+                .iter()
+                .map(|(group, streams)| {
+                    let streams = streams
+                        .iter()
+                        .map(|(stream, evidence)| {
+                            (stream.clone(), StreamIntervals::build(evidence))
+                        })
+                        .collect();
+                    (group.clone(), streams)
+                })
+                .collect()
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    begin: Begin,
+    end: End,
+    request: u32,
+    ambiguous: bool,
+}
+
+/// The invocations running on one stream, in stream order.
+#[derive(Debug, Default)]
+struct StreamIntervals {
+    /// Unambiguous intervals: disjoint, sorted.
+    clear: Vec<Interval>,
+}
+
+impl StreamIntervals {
+    fn build(evidence: &StreamEvidence) -> StreamIntervals {
+        let named = &evidence.named;
+        let mut markers = evidence.markers.clone();
+        markers.sort_unstable();
+        markers.dedup();
+
+        // One interval per request: from its START to its first END/REPORT.
+        let mut intervals: Vec<Interval> = Vec::new();
+        let mut interval_of: HashMap<u32, usize> = HashMap::new();
+        let mut open: HashMap<u32, Position> = HashMap::new();
+        for (index, &(position, request, marker)) in markers.iter().enumerate() {
+            match marker {
+                Marker::Start => {
+                    if !interval_of.contains_key(&request) {
+                        open.entry(request).or_insert(position);
+                    }
+                }
+                Marker::Stop => {
+                    if let Some(start) = open.remove(&request) {
+                        interval_of.insert(request, intervals.len());
+                        intervals.push(Interval {
+                            begin: Begin::At(start),
+                            end: End::At(position),
+                            request,
+                            ambiguous: false,
+                        });
+                    } else if !interval_of.contains_key(&request)
+                        && markers[..index].iter().all(|&(_, earlier, marker)| {
+                            earlier == request && marker == Marker::Stop
+                        })
+                    {
+                        // The stream's first platform line ends a request whose
+                        // START came before what was observed: it was running
+                        // from the beginning.
+                        interval_of.insert(request, intervals.len());
+                        intervals.push(Interval {
+                            begin: Begin::Open,
+                            end: End::At(position),
+                            request,
+                            ambiguous: false,
+                        });
+                    }
+                }
+            }
+        }
+        // Still running when the observed stream ends (a START is never
+        // opened for a request that already has an interval).
+        for (request, start) in open {
+            intervals.push(Interval {
+                begin: Begin::At(start),
+                end: End::Open,
+                request,
+                ambiguous: false,
+            });
+        }
+        intervals.sort_unstable_by_key(|interval| (interval.begin, interval.end, interval.request));
+        let interval_of: HashMap<u32, usize> = intervals
+            .iter()
+            .enumerate()
+            .map(|(index, interval)| (interval.request, index))
+            .collect();
+
+        // Two invocations running at once: neither links by position.
+        for i in 0..intervals.len() {
+            for j in i + 1..intervals.len() {
+                if !begin_before_end(intervals[j].begin, intervals[i].end) {
+                    break;
+                }
+                intervals[i].ambiguous = true;
+                intervals[j].ambiguous = true;
+            }
+        }
+        let clear: Vec<Interval> = intervals
+            .iter()
+            .copied()
+            .filter(|interval| !interval.ambiguous)
+            .collect();
+
+        // A platform line or a named line of another request inside an
+        // invocation: a concurrent runtime, neither links by position.
+        let mut suspects: Vec<(u32, Position, Position)> = markers
+            .iter()
+            .map(|&(position, request, _)| (request, position, position))
+            .collect();
+        suspects.extend(
+            named
+                .iter()
+                .map(|(&request, &(first, last))| (request, first, last)),
+        );
+        for (request, first, last) in suspects {
+            let from = clear.partition_point(|interval| !ends_after(interval.end, first));
+            for interval in &clear[from..] {
+                // Sorted and disjoint: every interval from `from` on ends after
+                // `first`; those that also begin before `last` overlap [first, last].
+                if !begins_before(interval.begin, last) {
+                    break;
+                }
+                if interval.request != request {
+                    if let Some(&index) = interval_of.get(&interval.request) {
+                        intervals[index].ambiguous = true;
+                    }
+                    if let Some(&index) = interval_of.get(&request) {
+                        intervals[index].ambiguous = true;
+                    }
+                }
+            }
+        }
+        StreamIntervals {
+            clear: intervals
+                .into_iter()
+                .filter(|interval| !interval.ambiguous)
+                .collect(),
+        }
+    }
+
+    /// The one request running at `position`, if exactly one was.
+    fn running_at(&self, position: Position) -> Option<u32> {
+        let index = self
+            .clear
+            .partition_point(|interval| !ends_after(interval.end, position));
+        let interval = self.clear.get(index)?;
+        begins_before(interval.begin, position).then_some(interval.request)
+    }
+}
+
+/// What [`LinkEvidence::relink`] did to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relinked {
+    /// The row names its own trace; left as it is.
+    Own,
+    /// The row was not linked and now is.
+    Linked,
+    /// The row was linked and no longer is: the wider evidence contradicts it.
+    Unlinked,
+    /// Linked (or not) as before, possibly by another rule to the same trace.
+    Same,
+    /// Linked before to another trace than now.
+    Changed,
+}
+
+impl LinkEvidence {
+    /// The trace a request ran in (32 hex digits), when the evidence names
+    /// exactly one.
+    pub fn trace_of_request(&self, request_id: &str) -> Option<String> {
+        let request = self.request_names.get(request_id)?;
+        self.trace_of(*request).map(|trace_id| trace_id.to_string())
+    }
+
+    fn trace_of(&self, request: u32) -> Option<TraceId> {
+        match self.request_traces.get(&request)? {
+            RequestTrace::Known(trace_id, _) => Some(*trace_id),
+            RequestTrace::Conflict(_) => None,
+        }
+    }
+
+    /// The request running on the row's stream at the row's position.
+    fn running(&self, log: &LogRow) -> Option<u32> {
+        let position = Position::parse(&log.event_id)?;
+        let intervals = self.intervals().get(&log.log_group)?.get(&log.log_stream)?;
+        intervals.running_at(position)
+    }
+
+    /// Links a log row of the hour again from the evidence ([`LinkEvidence::relink`]);
+    /// whether it is linked now and was not before.
+    pub fn resolve(&self, log: &mut LogRow) -> bool {
+        self.relink(log) == Relinked::Linked
+    }
+
+    /// Links a log row again from the evidence, unless it names its own trace:
+    /// by its request id, else by its position on its stream.
+    ///
+    /// A row of a format that never names its service (plain text, runtime
+    /// text, platform lines) also gets its service again, as at ingest: the
+    /// service of its request's spans, else the function of its log group.
+    pub fn relink(&self, log: &mut LogRow) -> Relinked {
+        let request = match log.request_id.as_deref() {
+            Some(request_id) => self.request_names.get(request_id).copied(),
+            // A line naming its own trace is never linked by position.
+            None if log.link != Some(LINK_TRACE_ID) => self.running(log),
+            None => None,
+        };
+        if SERVICELESS_FORMATS.contains(&log.format.as_ref()) {
+            let service = request
+                .and_then(|request| self.request_services.get(&request))
+                .map_or_else(|| function_of_log_group(&log.log_group), String::as_str);
+            if log.service.as_deref() != Some(service) {
+                log.service = Some(service.to_owned());
+            }
+        }
+        if log.link == Some(LINK_TRACE_ID) {
+            return Relinked::Own;
+        }
+        let (trace_id, link) = if log.request_id.is_some() {
+            match request.and_then(|request| self.trace_of(request)) {
+                Some(trace_id) => (Some(trace_id), Some(LINK_REQUEST_ID)),
+                None => (None, None),
+            }
+        } else {
+            match request.and_then(|request| self.trace_of(request)) {
+                Some(trace_id) => (Some(trace_id), Some(LINK_STREAM)),
+                None => (None, None),
+            }
+        };
+        let trace_id = trace_id.map(|id| id.to_string());
+        let outcome = match (&log.trace_id, &trace_id) {
+            (None, Some(_)) => Relinked::Linked,
+            (Some(_), None) => Relinked::Unlinked,
+            (Some(before), Some(after)) if before != after => Relinked::Changed,
+            _ => Relinked::Same,
+        };
+        log.trace_id = trace_id;
+        log.link = link;
+        outcome
+    }
+
+    /// Sets an invocation's trace: its request's trace, else the X-Ray trace of
+    /// its REPORT (as at ingest). When no REPORT row of the request was seen,
+    /// the row keeps the trace it has unless the evidence names one. Its
+    /// `start_time` is its START's time, when the START came in another batch
+    /// than the REPORT.
+    pub fn resolve_invocation(&self, invocation: &mut InvocationRow) {
+        let request = self.request_names.get(&invocation.request_id).copied();
+        if let Some(&start) = request.and_then(|request| self.start_times.get(&request))
+            && start <= invocation.end_time_ns
+        {
+            invocation.start_time_ns = Some(start);
+        }
+        let resolved = request.and_then(|request| self.trace_of(request));
+        let report = request.and_then(|request| self.report_traces.get(&request).copied());
+        invocation.trace_id = match (resolved, report) {
+            (Some(trace_id), _) => Some(trace_id.to_string()),
+            (None, Some(ReportTrace::Trace(trace_id))) => Some(trace_id.to_string()),
+            (None, Some(ReportTrace::None | ReportTrace::Conflict)) => None,
+            (None, None) => invocation.trace_id.take(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUP: &str = "/aws/lambda/checkout";
+    const STREAM: &str = "2026/11/29/[$LATEST]abc";
+    const R1: &str = "11111111-1111-4111-8111-111111111111";
+    const R2: &str = "22222222-2222-4222-8222-222222222222";
+    const T1: &str = "5e61292ccc1229a4dfbeae1043928548";
+    const T2: &str = "5d83c0adb8eb33a0b1de97d804fac890";
+
+    fn log(event_id: u64, format: &'static str, message: &str, request_id: Option<&str>) -> LogRow {
+        LogRow {
+            timestamp_ns: 1_700_000_000_000_000_000 + event_id as i64,
+            request_id: request_id.map(str::to_owned),
+            message: message.to_owned(),
+            log_group: GROUP.into(),
+            log_stream: STREAM.into(),
+            event_id: event_id.to_string(),
+            format: format.into(),
+            ..LogRow::default()
+        }
+    }
+
+    fn start(event_id: u64, request_id: &str) -> LogRow {
+        log(
+            event_id,
+            "lambda_platform_text",
+            &format!("START RequestId: {request_id} Version: $LATEST"),
+            Some(request_id),
+        )
+    }
+
+    fn end(event_id: u64, request_id: &str) -> LogRow {
+        log(
+            event_id,
+            "lambda_platform_text",
+            &format!("END RequestId: {request_id}"),
+            Some(request_id),
+        )
+    }
+
+    fn report(event_id: u64, request_id: &str, xray: Option<&str>) -> LogRow {
+        let xray = xray.map_or(String::new(), |id| {
+            format!("\nXRAY TraceId: {id}\tSegmentId: 07a85e713f6302b2\tSampled: true")
+        });
+        log(
+            event_id,
+            "lambda_platform_text",
+            &format!(
+                "REPORT RequestId: {request_id}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t{xray}"
+            ),
+            Some(request_id),
+        )
+    }
+
+    fn plain(event_id: u64, message: &str) -> LogRow {
+        log(event_id, "plain", message, None)
+    }
+
+    fn span(trace_id: &str, request_id: &str) -> SpanRow {
+        SpanRow {
+            trace_id: trace_id.into(),
+            span_id: "07a85e713f6302b2".into(),
+            request_id: Some(request_id.into()),
+            ..SpanRow::default()
+        }
+    }
+
+    fn resolve(spans: &[SpanRow], logs: &[LogRow]) -> LinkEvidence {
+        let mut evidence = LinkEvidence::new(&HourPartition::of_nanos(0));
+        // Each row twice: observing is idempotent.
+        for span in spans.iter().chain(spans) {
+            evidence.observe_span(span, Origin::ThisHour);
+        }
+        for row in logs.iter().chain(logs) {
+            evidence.observe_log(row, Origin::NeighbourHour);
+        }
+        evidence
+    }
+
+    fn relink(resolver: &LinkEvidence, logs: &mut [LogRow]) {
+        for row in logs {
+            resolver.relink(row);
+        }
+    }
+
+    #[test]
+    fn event_ids_order_as_numbers() {
+        let small = Position::parse("99").unwrap();
+        let large = Position::parse("100").unwrap();
+        assert!(small < large);
+        let fixture =
+            Position::parse("34622316099697884706540976068822859012661220141643892546").unwrap();
+        let next =
+            Position::parse("34622316099697884706540976068822859012661220141643892547").unwrap();
+        assert!(fixture < next);
+        // The timestamp is the id shifted right by 144 bits (fixture 03).
+        let timestamp = (u128::from(fixture.0[0]) << 48) | u128::from(fixture.0[1] >> 16);
+        assert_eq!(timestamp, 1_552_518_348_220);
+        assert_eq!(Position::parse("12a"), None);
+        assert_eq!(Position::parse(""), None);
+        assert_eq!(Position::parse(&"9".repeat(80)), None);
+    }
+
+    #[test]
+    fn a_line_after_a_start_in_another_batch_links_by_position() {
+        // START in one batch; the line and the REPORT (with the X-Ray trace) in the next.
+        let mut logs = vec![
+            start(1, R1),
+            plain(2, "working"),
+            end(3, R1),
+            report(4, R1, Some("1-5e61292c-cc1229a4dfbeae1043928548")),
+        ];
+        let resolver = resolve(&[], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[1].link, Some(LINK_STREAM));
+        // Platform lines link through their own request id.
+        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[0].link, Some(LINK_REQUEST_ID));
+    }
+
+    #[test]
+    fn lines_between_invocations_and_under_concurrency_stay_unlinked() {
+        let mut logs = vec![
+            start(1, R1),
+            end(2, R1),
+            plain(3, "between"),
+            start(4, R2),
+            start(5, R1.replace('1', "3").as_str()),
+            plain(6, "concurrent"),
+            end(7, R2),
+        ];
+        let spans = [span(T1, R1), span(T2, R2)];
+        let resolver = resolve(&spans, &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[2].trace_id, None);
+        assert_eq!(logs[5].trace_id, None);
+        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+    }
+
+    #[test]
+    fn a_line_naming_another_request_makes_the_invocation_ambiguous() {
+        let mut logs = vec![
+            start(1, R1),
+            plain(2, "whose?"),
+            log(3, "node_text", "other request", Some(R2)),
+            end(4, R1),
+        ];
+        let resolver = resolve(&[span(T1, R1), span(T2, R2)], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id, None);
+        assert_eq!(logs[2].trace_id.as_deref(), Some(T2));
+    }
+
+    #[test]
+    fn leading_lines_belong_to_the_request_that_ends_first() {
+        let mut logs = vec![plain(1, "tail"), report(2, R1, None), plain(3, "after")];
+        let resolver = resolve(&[span(T1, R1)], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[2].trace_id, None);
+    }
+
+    #[test]
+    fn conflicting_traces_of_equal_weight_link_nothing() {
+        let mut own = log(5, "powertools", "names its trace", Some(R1));
+        own.trace_id = Some(T2.into());
+        own.link = Some(LINK_TRACE_ID);
+        let mut logs = vec![
+            start(1, R1),
+            plain(2, "line"),
+            report(3, R1, Some("1-5e61292c-cc1229a4dfbeae1043928548")),
+            own,
+        ];
+        let resolver = resolve(&[], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(resolver.trace_of_request(R1), None);
+        assert_eq!(logs[1].trace_id, None);
+        assert_eq!(logs[0].trace_id, None);
+        // A line naming its own trace keeps it.
+        assert_eq!(logs[3].trace_id.as_deref(), Some(T2));
+        assert_eq!(logs[3].link, Some(LINK_TRACE_ID));
+        // Our span outweighs the platform: the request is then known.
+        let resolver = resolve(&[span(T1, R1)], &logs);
+        assert_eq!(resolver.trace_of_request(R1).as_deref(), Some(T1));
+    }
+
+    #[test]
+    fn a_derived_link_contradicted_by_wider_evidence_is_removed() {
+        let mut stale = plain(2, "line");
+        stale.trace_id = Some(T2.into());
+        stale.link = Some(LINK_STREAM);
+        let mut logs = vec![start(1, R1), stale, end(3, R1)];
+        let resolver = resolve(&[span(T1, R1)], &logs);
+        assert_eq!(resolver.relink(&mut logs[1]), Relinked::Changed);
+        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+    }
+
+    #[test]
+    fn invocations_take_their_request_trace_else_their_report() {
+        let logs = vec![report(2, R1, Some("1-5d83c0ad-b8eb33a0b1de97d804fac890"))];
+        let mut invocation = InvocationRow {
+            request_id: R1.into(),
+            ..InvocationRow::default()
+        };
+        resolve(&[], &logs).resolve_invocation(&mut invocation);
+        assert_eq!(invocation.trace_id.as_deref(), Some(T2));
+        resolve(&[span(T1, R1)], &logs).resolve_invocation(&mut invocation);
+        assert_eq!(invocation.trace_id.as_deref(), Some(T1));
+    }
+
+    #[test]
+    fn json_platform_records_are_markers_and_evidence() {
+        let start_json = format!(
+            r#"{{"time":"2026-11-29T10:00:00.000Z","type":"platform.start","record":{{"requestId":"{R1}","version":"$LATEST","tracing":{{"spanId":"a","type":"X-Amzn-Trace-Id","value":"Root=1-5e61292c-cc1229a4dfbeae1043928548;Parent=07a85e713f6302b2;Sampled=1"}}}}}}"#
+        );
+        let done_json = format!(
+            r#"{{"time":"2026-11-29T10:00:00.100Z","type":"platform.runtimeDone","record":{{"requestId":"{R1}","status":"success"}}}}"#
+        );
+        let mut logs = vec![
+            log(1, "lambda_platform_json", &start_json, Some(R1)),
+            plain(2, "inside"),
+            log(3, "lambda_platform_json", &done_json, Some(R1)),
+            plain(4, "outside"),
+        ];
+        let resolver = resolve(&[], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[3].trace_id, None);
     }
 }

@@ -15,23 +15,25 @@
 //! [`CompactOptions::on_step`] is called at each step; tests make it fail to
 //! inject a crash there.
 //!
-//! # Hooks for links and `trace_index` (issue 8, part B)
+//! # Links and `trace_index`
 //!
 //! - Links, [`links::LinkEvidence`]: `new(&HourPartition)`;
 //!   `observe_span(&SpanRow, Origin)`, `observe_invocation(&InvocationRow, Origin)`,
-//!   `observe_log(&LogRow, Origin)` for every row read (this hour's, then, if
-//!   `LinkEvidence::READS_NEIGHBOUR_HOURS`, the live rows of the hours before and
-//!   after with `Origin::NeighbourHour`); then `resolve(&self, &mut LogRow) -> bool`
-//!   on every deduplicated log row of the hour without a `trace_id`. The order:
-//!   neighbours, spans, invocations, logs are observed; spans and invocations are
-//!   written; logs are resolved, sorted and written.
+//!   `observe_log(&LogRow, Origin)` for every row read (the live rows of the
+//!   hours before and after with `Origin::NeighbourHour`, when
+//!   `LinkEvidence::READS_NEIGHBOUR_HOURS`, then this hour's); then
+//!   `resolve_invocation(&self, &mut InvocationRow)` on every deduplicated
+//!   invocation and `resolve(&self, &mut LogRow) -> bool` on every deduplicated
+//!   log row of the hour (it relinks every row that does not name its own
+//!   trace; `true` when a row is linked that was not). The order: neighbours
+//!   are observed; spans are observed and written; logs are observed (their
+//!   sorter kept); invocations are observed, resolved and written; logs are
+//!   resolved, sorted and written. Every row is observed before any is resolved.
 //! - Traces, [`trace_summary::TraceSummaries`]: `new()`; `observe_span(&SpanRow)`,
 //!   `observe_invocation(&InvocationRow)`, `observe_log(&LogRow)` for every row
 //!   written, in final form; `finish(self) -> Vec<TraceIndexRow>`, written as
-//!   the hour's `trace_index`.
-//!
-//! Both first versions are trivial but correct (no cross-batch link; a
-//! `trace_index` from spans only).
+//!   the hour's `trace_index`: a row for every trace with a row in the hour,
+//!   those seen only in logs and invocations included.
 
 pub mod dedupe;
 pub mod links;
@@ -745,13 +747,24 @@ async fn write_generation(
         table: schema::SPANS,
     })?;
 
+    // Every log row is observed before invocations and logs are linked: an
+    // invocation takes the trace its REPORT, START and lines name.
+    let log_sorter = sort_table::<LogRow>(store, plan, options, spill_dir, &mut figures, |row| {
+        evidence.observe_log(row, Origin::ThisHour)
+    })
+    .await?;
+    report.spilled |= log_sorter.spilled();
+
     let sorter =
         sort_table::<InvocationRow>(store, plan, options, spill_dir, &mut figures, |row| {
             evidence.observe_invocation(row, Origin::ThisHour)
         })
         .await?;
     report.spilled |= sorter.spilled();
-    let sorted = sorter.finish(|_| false)?;
+    let sorted = sorter.finish(|row| {
+        evidence.resolve_invocation(row);
+        false
+    })?;
     figures.duplicates_dropped += sorted.duplicates_dropped;
     report.peak_buffered_bytes = report
         .peak_buffered_bytes
@@ -766,12 +779,9 @@ async fn write_generation(
         table: schema::INVOCATIONS,
     })?;
 
-    let sorter = sort_table::<LogRow>(store, plan, options, spill_dir, &mut figures, |row| {
-        evidence.observe_log(row, Origin::ThisHour)
-    })
-    .await?;
-    report.spilled |= sorter.spilled();
-    let sorted = sorter.finish(|row| row.trace_id.is_none() && evidence.resolve(row))?;
+    // Every row that does not name its own trace is linked again from the
+    // hour's evidence (a link made at ingest may be contradicted by another batch).
+    let sorted = log_sorter.finish(|row| evidence.resolve(row))?;
     figures.duplicates_dropped += sorted.duplicates_dropped;
     figures.links_resolved += sorted.links_resolved;
     report.peak_buffered_bytes = report

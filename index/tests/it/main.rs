@@ -3,6 +3,5 @@
 
 mod dedupe;
 mod golden;
-mod moto;
 mod protocol;
 mod support;

@@ -166,7 +166,9 @@ pub async fn two_compactors_race(store: IndexStore, checker: &Checker) {
         CompactOptions {
             on_step: Some(Arc::new(move |step: &CompactionStep| {
                 if *step == CompactionStep::Committing {
-                    barrier.wait();
+                    // block_in_place hands this worker's queued tasks (the S3
+                    // client's connections) to another thread while it waits.
+                    tokio::task::block_in_place(|| barrier.wait());
                 }
                 Ok(())
             })),
@@ -314,7 +316,9 @@ pub async fn ingest_during_compaction(store: IndexStore, checker: &Checker) {
                 && let Some(tx) = planned_tx.lock().expect("lock").take()
             {
                 let _ = tx.send(());
-                let _ = ingested_rx.lock().expect("lock").recv();
+                tokio::task::block_in_place(|| {
+                    let _ = ingested_rx.lock().expect("lock").recv();
+                });
             }
             Ok(())
         })),

@@ -107,6 +107,38 @@ impl Extracted {
 }
 
 /// An event that can carry trace context.
+///
+/// [`TracingLayer`](crate::lambda::TracingLayer) needs it of the handler's
+/// event type. The trigger types of `aws_lambda_events` and `serde_json::Value`
+/// have it; an event struct of your own (the cargo-lambda template's
+/// `Request`) needs the impl, which may say that it carries nothing (a direct
+/// invoke's `ClientContext` is still read):
+///
+/// ```no_run
+/// use lambda_runtime::{LambdaEvent, service_fn, tower::Layer as _};
+/// use tracelake_instrumentation::lambda::TracingLayer;
+/// use tracelake_instrumentation::propagation::extract::{ExtractContext, Extracted};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Request {
+///     command: String,
+/// }
+///
+/// impl ExtractContext for Request {
+///     fn extract_context(&self) -> Extracted {
+///         Extracted::none()
+///     }
+/// }
+///
+/// async fn handler(event: LambdaEvent<Request>) -> Result<String, lambda_runtime::Error> {
+///     Ok(event.payload.command)
+/// }
+///
+/// # async fn run() -> Result<(), lambda_runtime::Error> {
+/// let telemetry = tracelake_instrumentation::init()?;
+/// lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(handler))).await
+/// # }
+/// ```
 pub trait ExtractContext {
     /// Reads the trigger, names and context of the event. Never fails: an
     /// event without readable context gives an [`Extracted`] without parent.

@@ -67,3 +67,20 @@ fn no_network_client_in_the_dependency_tree() {
             .all(|name| name != "hyper" && name != "lambda_runtime")
     );
 }
+
+/// The `aws-sdk` feature brings the SDK's interceptor interface only: no HTTP
+/// client, no TLS, no SDK client crate.
+#[test]
+fn the_aws_sdk_feature_adds_no_network_client() {
+    let with_sdk = tree(&["--no-default-features", "--features", "aws-sdk"]);
+    assert!(with_sdk.iter().any(|name| name == "aws-smithy-runtime-api"));
+    for name in &with_sdk {
+        assert!(
+            !NETWORK_CRATES.contains(&name.as_str())
+                && !name.starts_with("aws-sdk-")
+                && name != "hyper"
+                && name != "aws-smithy-http-client",
+            "{name} is a network client"
+        );
+    }
+}

@@ -183,3 +183,44 @@ fn outgoing_headers_honour_the_incoming_sampling_decision() {
         3
     );
 }
+
+/// A W3C parent's sampled flag is passed on as it came, in `traceparent` and
+/// as the X-Ray header's one `Sampled` key, whatever the Lambda's own X-Ray
+/// header says (the event's context is the parent).
+#[test]
+fn outgoing_headers_honour_the_w3c_flags_of_the_parent() {
+    let input = |flags: &str| {
+        format!(r#"{{"action":"send","traceparent":"00-{TRACE}-2222222222222222-{flags}"}}"#)
+    };
+    let api = ScriptedRuntimeApi::start([
+        Scripted::new("req-w3c-unsampled", input("00")).with_xray(&xray("1")),
+        Scripted::new("req-w3c-sampled", input("01")).with_xray(&xray("0")),
+    ]);
+    let run = run_child("fails_or_sends", &api, &[]);
+    let answers: HashMap<String, Value> = api
+        .answers()
+        .into_iter()
+        .map(|answer| {
+            (
+                answer.request_id.clone(),
+                serde_json::from_str(&answer.body).expect("json answer"),
+            )
+        })
+        .collect();
+    assert_eq!(answers.len(), 2, "stderr: {}", run.stderr);
+    for (request, flags, sampled) in [
+        ("req-w3c-unsampled", "00", "Sampled=0"),
+        ("req-w3c-sampled", "01", "Sampled=1"),
+    ] {
+        let traceparent = answers[request]["traceparent"].as_str().unwrap();
+        let xray_out = answers[request]["x-amzn-trace-id"].as_str().unwrap();
+        assert!(
+            traceparent.starts_with(&format!("00-{TRACE}-")) && traceparent.ends_with(flags),
+            "{request}: {traceparent}"
+        );
+        assert!(
+            xray_out.contains(sampled) && xray_out.matches("Sampled=").count() == 1,
+            "{request}: {xray_out}"
+        );
+    }
+}

@@ -3,6 +3,8 @@
 
 mod support;
 
+#[cfg(feature = "aws-sdk")]
+mod aws_sdk_calls;
 mod dependencies;
 mod extraction;
 #[cfg(feature = "lambda-runtime")]
