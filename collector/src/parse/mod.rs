@@ -300,11 +300,47 @@ fn plain(text: &str) -> ParsedLog {
     }
 }
 
+/// A non-empty string field. A dotted key (`trace.id`, `service.name`) is read
+/// as written and, failing that, as nested objects (`{"trace":{"id":…}}`), the
+/// way ecs-logging and Elastic APM write it.
 fn string_field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    object
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+    let flat = object.get(key).and_then(Value::as_str);
+    let nested = || {
+        let (head, rest) = key.split_once('.')?;
+        let mut value = object.get(head)?;
+        for part in rest.split('.') {
+            value = value.as_object()?.get(part)?;
+        }
+        value.as_str()
+    };
+    flat.filter(|s| !s.is_empty())
+        .or_else(|| nested().filter(|s| !s.is_empty()))
+}
+
+/// loguru's `serialize=True` record: `{"text":…,"record":{"level":{"name":…},
+/// "message":…,"time":{"repr":…},"extra":{…}}}`. Returns the record's fields
+/// flattened (its `extra`, where `logger.bind`/`contextualize` put trace and
+/// request ids, plus level, message and time), or `None` for any other shape.
+fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, Value>> {
+    if object.len() != 2 || !object.get("text")?.is_string() {
+        return None;
+    }
+    let record = object.get("record")?.as_object()?;
+    let mut fields = record
+        .get("extra")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(level) = record.get("level").and_then(|level| level.get("name")) {
+        fields.insert("level".to_owned(), level.clone());
+    }
+    if let Some(message) = record.get("message") {
+        fields.insert("message".to_owned(), message.clone());
+    }
+    if let Some(time) = record.get("time").and_then(|time| time.get("repr")) {
+        fields.insert("time".to_owned(), time.clone());
+    }
+    Some(fields)
 }
 
 fn value_text(value: &Value) -> String {
@@ -403,6 +439,9 @@ fn parse_json_object(text: &str, object: Map<String, Value>) -> ParsedLog {
             platform: Some(record),
             ..ParsedLog::default()
         };
+    }
+    if let Some(fields) = loguru_fields(&object) {
+        return parse_fields(LineFormat::Json, text, &fields);
     }
     let has = |key: &str| object.contains_key(key);
     let crash = has("errorType") && has("errorMessage");
@@ -627,6 +666,43 @@ mod tests {
             Some("e3bb6f3d57a91383")
         );
         assert!(traceparent.trace_id.is_some());
+    }
+
+    #[test]
+    fn ecs_nested_trace_and_span_name_the_trace() {
+        // ecs-logging 2.x's StdlibFormatter with Elastic APM ids, as it prints them.
+        let ecs = log_of(
+            r#"{"@timestamp":"2026-11-29T15:59:36.213Z","log.level":"error","message":"ecs with apm","ecs.version":"1.6.0","log":{"logger":"a","origin":{"file":{"line":1,"name":"f"}},"original":"ecs with apm"},"process":{"name":"MainProcess","pid":21432},"span":{"id":"b7ad6b7169203331"},"service":{"name":"billing"},"trace":{"id":"0af7651916cd43dd8448eb211c80319c"},"transaction":{"id":"b7ad6b7169203331"}}"#,
+        );
+        assert_eq!(
+            ecs.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("0af7651916cd43dd8448eb211c80319c")
+        );
+        assert_eq!(
+            ecs.span_id.map(|id| id.to_string()).as_deref(),
+            Some("b7ad6b7169203331")
+        );
+        assert_eq!(ecs.service.as_deref(), Some("billing"));
+        assert_eq!(ecs.level, Some("ERROR"));
+    }
+
+    #[test]
+    fn loguru_serialized_records_give_level_request_and_trace() {
+        // loguru 0.7.3, `logger.add(sink, serialize=True)` inside
+        // `logger.contextualize(trace_id=…, request_id=…)`, as it prints it.
+        let line = r#"{"text": "2026-11-29 15:59:31.961 | ERROR    | __main__:<module>:38 - loguru error\n", "record": {"elapsed": {"repr": "0:00:00.044904", "seconds": 0.044904}, "exception": null, "extra": {"trace_id": "556bb0dcf3772e4e84e40ae1c17d20fb", "request_id": "11111111-2222-3333-4444-555555555555"}, "file": {"name": "gen.py", "path": "/tmp/rev9/gen.py"}, "function": "<module>", "level": {"icon": "x", "name": "ERROR", "no": 40}, "line": 38, "message": "loguru error", "module": "gen", "name": "__main__", "process": {"id": 21372, "name": "MainProcess"}, "thread": {"id": 139927886220160, "name": "MainThread"}, "time": {"repr": "2026-11-29 15:59:31.961176+00:00", "timestamp": 1795967971.961176}}}"#;
+        let log = log_of(line);
+        assert_eq!(log.level, Some("ERROR"));
+        assert_eq!(
+            log.trace_id.map(|id| id.to_string()).as_deref(),
+            Some("556bb0dcf3772e4e84e40ae1c17d20fb")
+        );
+        assert_eq!(
+            log.request_id.as_deref(),
+            Some("11111111-2222-3333-4444-555555555555")
+        );
+        assert!(log.time.is_some());
+        assert_eq!(log.message, line);
     }
 
     #[test]
