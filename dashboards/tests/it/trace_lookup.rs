@@ -171,3 +171,33 @@ async fn every_id_form_finds_the_trace() {
     );
     assert!(engine.trace("not-a-trace", None).await.is_err());
 }
+
+/// pino/winston lines carrying a caller's W3C trace, before any compaction
+/// wrote `trace_index` rows for them: the id's first 8 hex digits read as an
+/// epoch in 2078, where there is no data, so the lookup must not stop there.
+#[tokio::test]
+async fn a_w3c_trace_seen_only_in_raw_logs_opens_without_a_range() {
+    const W3C: &str = "cc60779e5dc76de136258d4f01d500d4";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = HOUR_10_NS + 7 * 60 * 1_000 * MS;
+    let logs = vec![json!({
+        "timestamp": start, "trace_id": W3C, "span_id": "626ca667616ca38d",
+        "request_id": null, "service": "cart", "level": "ERROR",
+        "message": "winston error", "attributes": {}, "log_group": "/aws/lambda/cart",
+        "log_stream": "2026/11/20/[$LATEST]abc", "event_id": "1", "format": "json",
+        "link": "trace_id",
+    })];
+    write_table(dir.path(), Table::Logs, &logs, "timestamp").expect("logs written");
+    let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    let id = tracelake_instrumentation::wire::ids::TraceId::parse(W3C).expect("id");
+    assert!(id.xray_epoch_seconds().is_some(), "the id looks like X-Ray");
+    let trace = engine
+        .trace(W3C, None)
+        .await
+        .expect("lookup runs")
+        .expect("the trace of raw log lines is found");
+    assert_eq!(trace.trace_id, W3C);
+    assert_eq!(trace.unattached_logs.len(), 1);
+}
