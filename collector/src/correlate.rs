@@ -320,7 +320,9 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
 /// platform line of the batch belong to the request that line ends, when it ends
 /// one whose START came in an earlier batch. Two requests running at once, or a
 /// line naming another request while one runs, mean a concurrent runtime: then
-/// no line of the batch is linked by position.
+/// no line of the batch is linked by position. A line naming a request whose
+/// END or REPORT came earlier in the batch is late output of that request (Node
+/// work left running after the handler returned), not a concurrent one.
 fn requests_running_by_position(parsed: &[(LogEvent, ParsedLog)]) -> Vec<Option<&str>> {
     let mut running: Vec<Option<&str>> = vec![None; parsed.len()];
     let leading = parsed.iter().find_map(|(_, log)| match &log.platform {
@@ -330,6 +332,7 @@ fn requests_running_by_position(parsed: &[(LogEvent, ParsedLog)]) -> Vec<Option<
         _ => None,
     });
     let mut current: Option<&str> = leading.flatten();
+    let mut ended: Vec<&str> = Vec::new();
     for (index, (_, log)) in parsed.iter().enumerate() {
         match &log.platform {
             Some(PlatformRecord::Start { request_id, .. }) => {
@@ -342,12 +345,17 @@ fn requests_running_by_position(parsed: &[(LogEvent, ParsedLog)]) -> Vec<Option<
                 if current.is_some_and(|running| running != request_id) {
                     return vec![None; parsed.len()];
                 }
+                ended.push(request_id);
                 current = None;
             }
-            Some(PlatformRecord::Report(_)) => current = None,
+            Some(PlatformRecord::Report(report)) => {
+                ended.push(report.request_id.as_str());
+                current = None;
+            }
             _ => {
                 if let (Some(own), Some(running)) = (log.request_id.as_deref(), current)
                     && own != running
+                    && !ended.contains(&own)
                 {
                     return vec![None; parsed.len()];
                 }
@@ -403,6 +411,45 @@ mod tests {
         let out = correlate(batch(&refs), &DecodeLimits::default());
         let plain = out.logs.iter().find(|l| l.message == "plain line").unwrap();
         assert_eq!(plain.trace_id, None);
+    }
+
+    #[test]
+    fn a_late_line_of_an_ended_request_keeps_position_links() {
+        // Node: a promise of R1 logs after R1's END, while R2 runs.
+        let report = |request: &str, xray: &str| {
+            format!(
+                "REPORT RequestId: {request}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t\nXRAY TraceId: 1-{xray}\tSegmentId: 07a85e713f6302b2\tSampled: true"
+            )
+        };
+        let lines = [
+            format!("START RequestId: {R1} Version: $LATEST"),
+            "plain in r1".to_owned(),
+            format!("END RequestId: {R1}"),
+            report(R1, "5e61292c-cc1229a4dfbeae1043928548"),
+            format!("START RequestId: {R2} Version: $LATEST"),
+            format!("2026-11-29T10:00:00.105Z\t{R1}\tINFO\tlate r1 line"),
+            "plain in r2".to_owned(),
+            format!("END RequestId: {R2}"),
+            report(R2, "5d83c0ad-b8eb33a0b1de97d804fac890"),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let out = correlate(batch(&refs), &DecodeLimits::default());
+        let trace_of = |message: &str| {
+            let line = out.logs.iter().find(|l| l.message == message).unwrap();
+            line.trace_id.clone()
+        };
+        assert_eq!(
+            trace_of("plain in r1").as_deref(),
+            Some("5e61292ccc1229a4dfbeae1043928548")
+        );
+        assert_eq!(
+            trace_of("late r1 line").as_deref(),
+            Some("5e61292ccc1229a4dfbeae1043928548")
+        );
+        assert_eq!(
+            trace_of("plain in r2").as_deref(),
+            Some("5d83c0adb8eb33a0b1de97d804fac890")
+        );
     }
 
     #[test]
