@@ -27,7 +27,8 @@
 //! The precision rules are those of ingest: a request named with two traces by
 //! sources of equal weight links nothing; a line that names its own trace keeps
 //! it and is never linked by position; a position inside two invocations at once
-//! (a concurrent runtime) links nothing.
+//! (a concurrent runtime) links nothing; a line naming a request after that
+//! request's own `END`/`REPORT` is late output, not a sign of concurrency.
 //!
 //! **Stream order** is the order of CloudWatch event ids, compared as numbers:
 //! an id is the event's millisecond timestamp shifted left by 144 bits plus a
@@ -599,11 +600,22 @@ impl StreamIntervals {
             .iter()
             .map(|&(position, request, _)| (request, position, position))
             .collect();
-        suspects.extend(
-            named
-                .iter()
-                .map(|(&request, &(first, last))| (request, first, last)),
-        );
+        // A request's named lines after its own END/REPORT are late output
+        // (Node work left running after the handler returned), not a
+        // concurrent request: only those up to its end are suspects.
+        suspects.extend(named.iter().filter_map(|(&request, &(first, last))| {
+            let own_end = interval_of
+                .get(&request)
+                .and_then(|&index| match intervals[index].end {
+                    End::At(end) => Some(end),
+                    End::Open => None,
+                });
+            match own_end {
+                Some(end) if first > end => None,
+                Some(end) if last > end => Some((request, first, end)),
+                _ => Some((request, first, last)),
+            }
+        }));
         for (request, first, last) in suspects {
             let from = clear.partition_point(|interval| !ends_after(interval.end, first));
             for interval in &clear[from..] {
@@ -907,6 +919,25 @@ mod tests {
         relink(&resolver, &mut logs);
         assert_eq!(logs[1].trace_id, None);
         assert_eq!(logs[2].trace_id.as_deref(), Some(T2));
+    }
+
+    #[test]
+    fn a_late_line_of_an_ended_request_is_not_concurrency() {
+        let mut logs = vec![
+            start(1, R1),
+            plain(2, "in r1"),
+            end(3, R1),
+            start(4, R2),
+            log(5, "node_text", "late r1 line", Some(R1)),
+            plain(6, "in r2"),
+            end(7, R2),
+        ];
+        let resolver = resolve(&[span(T1, R1), span(T2, R2)], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[4].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[5].trace_id.as_deref(), Some(T2));
+        assert_eq!(logs[5].link, Some(LINK_STREAM));
     }
 
     #[test]
