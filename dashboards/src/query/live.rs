@@ -23,6 +23,7 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
 use tracelake_index::IndexStore;
 use tracelake_index::manifest;
 
@@ -124,6 +125,16 @@ impl TableProvider for LiveTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let files = self.live_files().await?;
+        if files.is_empty() {
+            // A scan of no file groups has no partition at all, which operators
+            // that need one input partition (a sort) refuse: an empty table is
+            // one empty partition.
+            let schema = match projection {
+                Some(indices) => Arc::new(self.schema.project(indices)?),
+                None => self.schema.clone(),
+            };
+            return Ok(Arc::new(EmptyExec::new(schema)));
+        }
         let table_schema = TableSchema::builder(self.table.schema())
             .with_table_partition_cols(partition_fields())
             .build();
