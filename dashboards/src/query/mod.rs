@@ -58,6 +58,14 @@ pub enum QueryError {
         /// Why it was rejected.
         reason: String,
     },
+    /// The index's manifests or hour listing could not be read.
+    #[error("cannot read the index at {location:?}: {reason}")]
+    IndexRead {
+        /// The index root.
+        location: String,
+        /// The store's or manifest's error.
+        reason: String,
+    },
     /// The object store for the location could not be built.
     #[error("cannot open object store for {location:?}: {source}")]
     Store {
@@ -601,6 +609,14 @@ impl QueryEngine {
         Ok(hours.into_iter().map(|hour| hour.partition).collect())
     }
 
+    /// A failure to read the index's manifests or listings, as a 5xx-class error.
+    fn index_read_error(&self, error: impl std::fmt::Display) -> QueryError {
+        QueryError::IndexRead {
+            location: self.root.to_string(),
+            reason: error.to_string(),
+        }
+    }
+
     /// The hour partitions (`YYYY-MM-DDHH`) whose live files include raw
     /// segments that no manifest covers yet: hours whose `trace_index` may not
     /// list every trace (a raw segment's `trace_index` rows come from its spans
@@ -608,10 +624,7 @@ impl QueryEngine {
     pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
         let hours = tracelake_index::compact::hours_needing_compaction(&self.index)
             .await
-            .map_err(|error| QueryError::InvalidLocation {
-                location: self.root.to_string(),
-                reason: error.to_string(),
-            })?;
+            .map_err(|error| self.index_read_error(error))?;
         Ok(hours
             .iter()
             .map(|hour| partition_key(hour.start_nanos()))
@@ -946,10 +959,7 @@ impl QueryEngine {
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
         let hours = tracelake_index::manifest::hours(&self.index)
             .await
-            .map_err(|error| QueryError::InvalidLocation {
-                location: self.root.to_string(),
-                reason: error.to_string(),
-            })?;
+            .map_err(|error| self.index_read_error(error))?;
         Ok(hours
             .last()
             .map(tracelake_index::schema::HourPartition::start_nanos))
