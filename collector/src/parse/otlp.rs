@@ -69,8 +69,7 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     SpanId::from_bytes(&span.span_id).ok_or_else(|| SpanError::InvalidSpanId {
                         name: span.name.clone(),
                     })?;
-                let parent_span_id =
-                    SpanId::from_bytes(&span.parent_span_id).map(|id| id.to_string());
+                let parent_span_id = SpanId::from_bytes(&span.parent_span_id);
                 let attributes = flatten_attributes(&span.attributes);
                 let attribute = |key: &str| {
                     attributes
@@ -92,8 +91,8 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                 let start = span.start_time_unix_nano.min(i64::MAX as u64) as i64;
                 let end = (span.end_time_unix_nano.min(i64::MAX as u64) as i64).max(start);
                 rows.push(SpanRow {
-                    trace_id: trace_id.to_string(),
-                    span_id: span_id.to_string(),
+                    trace_id,
+                    span_id,
                     parent_span_id,
                     name: span.name.clone(),
                     kind: match span::SpanKind::try_from(span.kind) {
@@ -135,8 +134,8 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                         .iter()
                         .filter_map(|link| {
                             Some(SpanLinkRow {
-                                trace_id: TraceId::from_bytes(&link.trace_id)?.to_string(),
-                                span_id: SpanId::from_bytes(&link.span_id)?.to_string(),
+                                trace_id: TraceId::from_bytes(&link.trace_id)?,
+                                span_id: SpanId::from_bytes(&link.span_id)?,
                                 attributes: flatten_attributes(&link.attributes),
                             })
                         })

@@ -53,7 +53,7 @@ use crate::manifest::{
     self, CompactionFigures, LiveSource, MANIFEST_FORMAT, Manifest, ManifestError, OutputFile,
     RawSegment, TableManifest,
 };
-use crate::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
+use crate::rows::{InvocationRow, LogRow, SpanRow, TraceId, TraceIndexRow};
 use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
 use crate::symlink;
@@ -434,16 +434,12 @@ impl OutputWriter<'_> {
             .map_err(|e| output_error(e.to_string()))?;
             let mut file_rows = 0usize;
             let mut batch: Vec<R> = Vec::with_capacity(8192);
-            let (mut min_trace, mut max_trace): (Option<String>, Option<String>) = (None, None);
+            let (mut min_trace, mut max_trace): (Option<TraceId>, Option<TraceId>) = (None, None);
             while let Some(row) = pending.take() {
                 observe(&row);
                 if let Some(trace_id) = row.trace_id() {
-                    if min_trace.as_deref().is_none_or(|m| trace_id < m) {
-                        min_trace = Some(trace_id.to_owned());
-                    }
-                    if max_trace.as_deref().is_none_or(|m| trace_id > m) {
-                        max_trace = Some(trace_id.to_owned());
-                    }
+                    min_trace = min_trace.min(Some(trace_id)).or(Some(trace_id));
+                    max_trace = max_trace.max(Some(trace_id));
                 }
                 batch.push(row);
                 file_rows += 1;
@@ -482,8 +478,8 @@ impl OutputWriter<'_> {
                 path,
                 rows: file_rows as u64,
                 bytes,
-                min_trace_id: min_trace,
-                max_trace_id: max_trace,
+                min_trace_id: min_trace.map(|id| id.to_string()),
+                max_trace_id: max_trace.map(|id| id.to_string()),
             };
             self.written.push(file.clone());
             files.push(file);
