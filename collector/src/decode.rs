@@ -427,12 +427,32 @@ fn payload_of(message: AnyInput, limits: &DecodeLimits) -> Result<Payload, Decod
     }
 }
 
-/// Gunzips with a cap on the output size.
+/// Gunzips with a cap on the output size. Concatenated gzip members are valid
+/// gzip (and what Firehose may write): all of them are read.
+///
+/// # Errors
+/// [`DecodeError::Gzip`] for bytes that are not gzip, [`DecodeError::TooLarge`]
+/// past `max_bytes` of output.
 pub fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(6).min(max_bytes as usize));
-    // Concatenated gzip members are valid gzip (and what Firehose may write).
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(max_bytes + 1)
+    let hint = bytes.len().saturating_mul(6);
+    read_capped(flate2::read::MultiGzDecoder::new(bytes), max_bytes, hint)
+}
+
+/// Reads a decompressing reader to its end with a cap on the output size: the
+/// one place the collector bounds what a compressed input may expand to.
+/// `capacity_hint` sizes the first allocation (never above the cap).
+///
+/// # Errors
+/// [`DecodeError::Gzip`] when the reader fails, [`DecodeError::TooLarge`] past
+/// `max_bytes`.
+pub fn read_capped(
+    reader: impl Read,
+    max_bytes: u64,
+    capacity_hint: usize,
+) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(capacity_hint.min(max_bytes as usize));
+    reader
+        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(DecodeError::Gzip)?;
     if out.len() as u64 > max_bytes {

@@ -13,7 +13,6 @@
 //! [`ObjectLimits::max_batch_log_bytes`] is written in parts `-p001`, `-p002`, …,
 //! the same parts on every retry.
 
-use std::io::Read as _;
 use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
@@ -272,20 +271,16 @@ impl Iterator for GzipMembers<'_> {
             let rest = std::mem::take(&mut self.rest);
             return Some(decode::decode_input(rest, &self.limits));
         }
+        // One member at a time, so that a corrupt member quarantines only
+        // itself and what follows, not the members already read.
         let mut decoder = flate2::bufread::GzDecoder::new(self.rest);
-        let mut out = Vec::new();
         let cap = self.limits.max_decompressed_bytes;
-        let error = match (&mut decoder).take(cap + 1).read_to_end(&mut out) {
-            Ok(_) if out.len() as u64 <= cap => None,
-            Ok(_) => Some(decode::DecodeError::TooLarge { limit: cap }),
-            Err(error) => Some(decode::DecodeError::Gzip(error)),
-        };
-        match error {
-            None => {
+        match decode::read_capped(&mut decoder, cap, 0) {
+            Ok(out) => {
                 self.rest = decoder.into_inner();
                 Some(decode::decode_input(&out, &self.limits))
             }
-            Some(error) => {
+            Err(error) => {
                 let rest = std::mem::take(&mut self.rest);
                 let kept = rest[..rest.len().min(QUARANTINE_KEEP_BYTES)].to_vec();
                 Some(vec![Err((error, kept))])
