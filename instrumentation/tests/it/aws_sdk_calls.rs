@@ -2,51 +2,14 @@
 //! against moto_server: the span's attributes, and the context that reaches
 //! the receiver.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use aws_sdk_sqs::operation::RequestId as _;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use tracelake_instrumentation::aws_sdk::AwsSdkInterceptor;
 use tracelake_instrumentation::{Invocation, LineBuffer, Output, Telemetry, TelemetryConfig};
+use tracelake_testkit::Moto;
 
 use super::support::{attributes, hex, read};
-
-/// A moto_server on 127.0.0.1, stopped when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server must be installed (pip install 'moto[server]')");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, port }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn sqs_client(moto: &Moto) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
@@ -55,7 +18,7 @@ fn sqs_client(moto: &Moto) -> aws_sdk_sqs::Client {
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test", "test", None, None, "test",
         ))
-        .endpoint_url(format!("http://127.0.0.1:{}", moto.port))
+        .endpoint_url(moto.endpoint())
         .interceptor(AwsSdkInterceptor::new())
         .build();
     aws_sdk_sqs::Client::from_conf(config)
