@@ -33,9 +33,13 @@ pub use crate::decode::QuarantinedEvent;
 /// The rows one batch produces.
 #[derive(Debug, Default)]
 pub struct CorrelatedBatch {
+    /// Span rows, one per span of the batch's span lines.
     pub spans: Vec<SpanRow>,
+    /// Log rows, one per log or platform line, with its trace link.
     pub logs: Vec<LogRow>,
+    /// Invocation rows, one per `REPORT` (or `platform.report`).
     pub invocations: Vec<InvocationRow>,
+    /// Events that did not become rows, each with its reason.
     pub quarantined: Vec<QuarantinedEvent>,
     /// Events that became at least one row.
     pub events_indexed: u64,

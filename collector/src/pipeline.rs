@@ -44,14 +44,20 @@ impl Collector {
     }
 
     /// Ingests any accepted input (see [`decode`]); `source` names it in logs and
-    /// quarantine records. Fails only when the store cannot be written (or rows
-    /// cannot be encoded, a bug): bad input is quarantined and counted.
+    /// quarantine records. Bad input is quarantined and counted, never an error.
+    ///
+    /// # Errors
+    /// [`IndexError`] only when the store cannot be written, or rows cannot be
+    /// encoded (a bug): the caller should retry the input.
     pub async fn ingest(&self, bytes: &[u8], source: &str) -> Result<IngestCounters, IndexError> {
         let payloads = decode::decode_input(bytes, &self.limits);
         self.ingest_payloads(payloads, source).await
     }
 
     /// Ingests the `awslogs.data` string of a Lambda subscription event.
+    ///
+    /// # Errors
+    /// As [`Collector::ingest`]: only when the store cannot be written.
     pub async fn ingest_lambda_event_data(
         &self,
         data: &str,

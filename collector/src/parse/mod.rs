@@ -95,11 +95,14 @@ pub enum ParsedEvent {
 /// The fields of a log line that the pipeline needs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedLog {
+    /// The format the line was read as; `None` until one is known.
     pub format: Option<LineFormat>,
     /// The line's own time, when it carries one, with its precision. The row
     /// uses it only when it is believable ([`time::row_timestamp_ns`]).
     pub time: Option<LineTime>,
+    /// The normalised level (`TRACE` … `FATAL`), when the line has one.
     pub level: Option<&'static str>,
+    /// The line's message: the whole line, or its message field for structured lines.
     pub message: String,
     /// The trace the line names itself.
     pub trace_id: Option<TraceId>,
@@ -107,9 +110,13 @@ pub struct ParsedLog {
     /// id or header): Lambda's own context, weaker than an OpenTelemetry or our
     /// own trace id when they disagree about a request.
     pub trace_from_xray: bool,
+    /// The span the line names itself.
     pub span_id: Option<SpanId>,
+    /// The Lambda request id the line names.
     pub request_id: Option<String>,
+    /// The service the line names (`service`, `service.name`, …).
     pub service: Option<String>,
+    /// Every other field, flattened to text (`key.sub` for nested objects).
     pub attributes: Vec<(String, String)>,
     /// What a platform line says about its invocation.
     pub platform: Option<PlatformRecord>,

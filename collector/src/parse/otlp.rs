@@ -11,10 +11,16 @@ use crate::index::rows::{SpanEventRow, SpanKind, SpanLinkRow, SpanRow, StatusCod
 pub enum SpanError {
     /// A span whose trace id is not 16 non-zero bytes.
     #[error("span {name:?} has an invalid trace id")]
-    InvalidTraceId { name: String },
+    InvalidTraceId {
+        /// The span's name.
+        name: String,
+    },
     /// A span whose span id is not 8 non-zero bytes.
     #[error("span {name:?} has an invalid span id")]
-    InvalidSpanId { name: String },
+    InvalidSpanId {
+        /// The span's name.
+        name: String,
+    },
 }
 
 /// Span attributes that hold the Lambda request id: the semantic convention
@@ -40,6 +46,9 @@ const COLD_START_ATTRIBUTES: [&str; 4] = [
 /// Converts every span of `data` to a row. The log group and stream are filled
 /// in later by the pipeline. A span with invalid ids fails the whole line, so
 /// that the line is quarantined whole rather than half-indexed.
+///
+/// # Errors
+/// [`SpanError`] for the first span whose trace or span id is missing or zero.
 pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
     let mut rows = Vec::new();
     for resource_spans in data.resource_spans {

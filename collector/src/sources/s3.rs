@@ -53,16 +53,21 @@ pub enum S3SourceError {
     /// The bucket could not be opened.
     #[error("cannot open bucket {bucket}: {source}")]
     Open {
+        /// The bucket.
         bucket: String,
         #[source]
+        /// The store's error.
         source: StoreError,
     },
     /// The object could not be read.
     #[error("cannot read s3://{bucket}/{key}: {source}")]
     Read {
+        /// The bucket.
         bucket: String,
+        /// The object's key.
         key: String,
         #[source]
+        /// The store's error.
         source: object_store::Error,
     },
     /// The index could not be written.
