@@ -244,6 +244,48 @@ const DOMAINS: [&str; 26] = [
     "messaging",
     "invoices",
 ];
+/// The team owning each domain: the `team` resource attribute of a Rust
+/// service's spans, so that the service map can group services by a tag that
+/// is not their name prefix (teams own several domains).
+const TEAMS: [(&str, &[&str]); 6] = [
+    (
+        "storefront",
+        &[
+            "orders",
+            "cart",
+            "catalog",
+            "search",
+            "reviews",
+            "recommendations",
+        ],
+    ),
+    (
+        "payments",
+        &[
+            "payments", "billing", "ledger", "invoices", "tax", "fraud", "pricing",
+        ],
+    ),
+    ("identity", &["users", "auth", "loyalty", "subscriptions"]),
+    ("fulfilment", &["inventory", "shipping", "returns", "geo"]),
+    (
+        "platform",
+        &["notifications", "messaging", "media", "analytics"],
+    ),
+    ("care", &["support"]),
+];
+
+impl Service {
+    /// The team owning the service's domain (its name's first word), or
+    /// `platform` for a name outside the known domains.
+    pub fn team(&self) -> &'static str {
+        let domain = self.name.split('-').next().unwrap_or_default();
+        TEAMS
+            .iter()
+            .find(|(_, domains)| domains.contains(&domain))
+            .map_or("platform", |(team, _)| team)
+    }
+}
+
 const ENTRY_ROLES: [&str; 4] = ["api", "gateway", "bff", "graphql"];
 const MID_ROLES: [&str; 8] = [
     "service",
@@ -478,6 +520,22 @@ fn new_service(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_domain_has_exactly_one_team() {
+        for domain in DOMAINS {
+            let owners: Vec<&str> = TEAMS
+                .iter()
+                .filter(|(_, domains)| domains.contains(&domain))
+                .map(|(team, _)| *team)
+                .collect();
+            assert_eq!(owners.len(), 1, "{domain}: {owners:?}");
+        }
+        let fleet = fleet(60, 7);
+        let teams: std::collections::BTreeSet<&str> =
+            fleet.services.iter().map(Service::team).collect();
+        assert!(teams.len() > 1, "a fleet spans several teams: {teams:?}");
+    }
 
     fn fleet(services: usize, seed: u64) -> Fleet {
         let config = FleetConfig {

@@ -89,6 +89,10 @@ impl RustServices {
             .with_memory_mb(u64::from(service.memory_mb))
             .with_region(context.fleet.region.clone())
             .with_account_id(context.fleet.account_id.clone())
+            // What OTEL_RESOURCE_ATTRIBUTES sets in a real fleet: the service
+            // map groups services by these tags.
+            .with_resource_attribute("team", service.team())
+            .with_resource_attribute("deployment.environment.name", "production")
             .with_span_format(if service.compact_spans {
                 SpanFormat::Compact
             } else {
