@@ -3,7 +3,8 @@
 //! A line is linked, in order (DESIGN.md "Correlation"):
 //! 1. by its own trace id ([`Link::TraceId`]);
 //! 2. by its request id → the trace of that invocation ([`Link::RequestId`]), as
-//!    named by our invocation span (`faas.invocation_id`), our log lines, a
+//!    named by our invocation span (`faas.invocation_id`), our log lines, the
+//!    `aws.request_id` of a caller's Lambda `Invoke` CLIENT span, a
 //!    `REPORT … XRAY TraceId`, `platform.start`'s tracing header or Powertools'
 //!    `xray_trace_id`;
 //! 3. by its log stream and position → the invocation running on that stream
@@ -51,7 +52,11 @@ pub struct CorrelatedBatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Weight {
     Platform = 1,
-    Instrumented = 2,
+    /// A Lambda `Invoke` CLIENT span names its callee's request id: the
+    /// callee ran in the caller's trace. Below the callee's own spans and
+    /// lines, which name the trace it really ran in.
+    Invoker = 2,
+    Instrumented = 3,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +150,9 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
     let mut request_traces = RequestTraces::default();
     let mut request_services: HashMap<String, String> = HashMap::new();
     for span in &out.spans {
+        if let Some(callee) = span.invoked_request_id() {
+            request_traces.add(callee, span.trace_id, Weight::Invoker);
+        }
         if let Some(request_id) = &span.request_id {
             request_traces.add(request_id, span.trace_id, Weight::Instrumented);
             request_services
@@ -449,6 +457,71 @@ mod tests {
             trace_of("plain in r2").as_deref(),
             Some("5d83c0adb8eb33a0b1de97d804fac890")
         );
+    }
+
+    #[test]
+    fn an_invoke_span_in_the_batch_links_the_callees_lines() {
+        // A function that invokes itself: the Invoke CLIENT span and the
+        // callee's (uninstrumented, no X-Ray) lines in one batch.
+        let trace = "6745aaaa0123456789abcdef01234567";
+        let call = opentelemetry_proto::tonic::trace::v1::Span {
+            trace_id: TraceId::parse(trace).unwrap().0.to_be_bytes().to_vec(),
+            span_id: 0x1111_2222_3333_4444_u64.to_be_bytes().to_vec(),
+            name: "Lambda.Invoke".into(),
+            kind: 3,
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_010_000_000,
+            attributes: [
+                ("rpc.system", "aws-api"),
+                ("rpc.service", "Lambda"),
+                ("rpc.method", "Invoke"),
+                ("aws.request_id", R2),
+            ]
+            .into_iter()
+            .map(
+                |(key, value)| opentelemetry_proto::tonic::common::v1::KeyValue {
+                    key: key.into(),
+                    value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
+                        value: Some(
+                            opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(
+                                value.into(),
+                            ),
+                        ),
+                    }),
+                    ..Default::default()
+                },
+            )
+            .collect(),
+            ..Default::default()
+        };
+        let data = opentelemetry_proto::tonic::trace::v1::TracesData {
+            resource_spans: vec![opentelemetry_proto::tonic::trace::v1::ResourceSpans {
+                scope_spans: vec![opentelemetry_proto::tonic::trace::v1::ScopeSpans {
+                    spans: vec![call],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let span_line = tracelake_instrumentation::wire::span_line::encode_json_line(&data);
+        let lines = [
+            span_line,
+            format!("START RequestId: {R2} Version: $LATEST"),
+            format!("2026-11-29T10:00:00.105Z\t{R2}\tINFO\treserving"),
+            "plain callee line".to_owned(),
+            format!("END RequestId: {R2}"),
+            format!(
+                "REPORT RequestId: {R2}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 50 MB\t"
+            ),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let out = correlate(batch(&refs), &DecodeLimits::default());
+        assert_eq!(out.spans.len(), 1);
+        let line = |message: &str| out.logs.iter().find(|l| l.message == message).unwrap();
+        assert_eq!(line("reserving").trace_id, TraceId::parse_any(trace).ok());
+        assert_eq!(line("reserving").link, Some(Link::RequestId));
+        assert_eq!(line("plain callee line").trace_id, TraceId::parse_any(trace).ok());
+        assert_eq!(out.invocations[0].trace_id, TraceId::parse_any(trace).ok());
     }
 
     #[test]

@@ -137,6 +137,32 @@ pub struct SpanRow {
     pub log_stream: String,
 }
 
+impl SpanRow {
+    /// The request id of the Lambda invocation this span started, when it is
+    /// an AWS SDK `Invoke` CLIENT span (`rpc.service=Lambda`,
+    /// `rpc.method=Invoke`): its `aws.request_id` is the one the Invoke
+    /// response named, which is the callee's own request id. The callee ran in
+    /// this span's trace, even when it is not instrumented
+    /// (docs/instrumentation.md, "Lambda Invoke").
+    pub fn invoked_request_id(&self) -> Option<&str> {
+        if self.kind != SpanKind::Client {
+            return None;
+        }
+        let attribute = |key: &str| {
+            self.attributes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, value)| value.as_str())
+        };
+        let lambda = attribute("rpc.service").is_some_and(|s| s.eq_ignore_ascii_case("lambda"));
+        let invoke = attribute("rpc.method") == Some("Invoke");
+        if !(lambda && invoke) {
+            return None;
+        }
+        attribute("aws.request_id").filter(|id| !id.trim().is_empty())
+    }
+}
+
 /// One element of `spans.events`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpanEventRow {

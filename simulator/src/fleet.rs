@@ -90,12 +90,16 @@ pub enum EdgeKind {
     Kinesis,
     /// A task state of a Step Functions state machine.
     StepFunctions,
+    /// A synchronous Lambda `Invoke` through the AWS SDK; the caller waits. A
+    /// Rust caller's CLIENT span records the callee's request id from the
+    /// response (`aws.request_id`).
+    LambdaInvoke,
 }
 
 impl EdgeKind {
     /// Whether the caller waits for the callee.
     pub fn is_sync(self) -> bool {
-        self == EdgeKind::Http
+        matches!(self, EdgeKind::Http | EdgeKind::LambdaInvoke)
     }
 
     /// The OpenTelemetry `faas.trigger` of the callee.
@@ -104,7 +108,7 @@ impl EdgeKind {
             EdgeKind::Http => "http",
             EdgeKind::Sqs | EdgeKind::Sns | EdgeKind::EventBridge => "pubsub",
             EdgeKind::Kinesis => "datasource",
-            EdgeKind::StepFunctions => "other",
+            EdgeKind::StepFunctions | EdgeKind::LambdaInvoke => "other",
         }
     }
 
@@ -117,6 +121,7 @@ impl EdgeKind {
             EdgeKind::EventBridge => "eventbridge",
             EdgeKind::Kinesis => "kinesis",
             EdgeKind::StepFunctions => "stepfunctions",
+            EdgeKind::LambdaInvoke => "aws_lambda",
         }
     }
 }
@@ -189,6 +194,10 @@ pub struct FleetConfig {
     pub region: String,
     /// AWS account id of the fleet.
     pub account_id: String,
+    /// Whether a Rust caller's `Lambda.Invoke` span records the callee's
+    /// request id (`aws.request_id`), as tracelake-instrumentation does. Off,
+    /// it measures the fleet without that evidence.
+    pub invoke_request_ids: bool,
 }
 
 impl Default for FleetConfig {
@@ -200,6 +209,7 @@ impl Default for FleetConfig {
             compact_span_share: 0.15,
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
+            invoke_request_ids: true,
         }
     }
 }
@@ -215,6 +225,8 @@ pub struct Fleet {
     pub region: String,
     /// AWS account id.
     pub account_id: String,
+    /// See [`FleetConfig::invoke_request_ids`].
+    pub invoke_request_ids: bool,
 }
 
 impl Service {
@@ -323,6 +335,28 @@ impl Fleet {
             services[caller].edges.push(edge);
             has_caller[index] = true;
         }
+        // One in four synchronous hops to a service that is not instrumented
+        // is a Lambda `Invoke` through the SDK rather than HTTP (decided without
+        // the generator, so the rest of the fleet and its traffic stay as they were).
+        let uninstrumented: Vec<bool> = services
+            .iter()
+            .map(|service| service.runtime != Runtime::RustInstrumented)
+            .collect();
+        let function_names: Vec<String> = services
+            .iter()
+            .map(|service| service.function_name.clone())
+            .collect();
+        for service in &mut services {
+            for edge in &mut service.edges {
+                if edge.kind == EdgeKind::Http
+                    && uninstrumented[edge.target]
+                    && edge.target % 4 == 0
+                {
+                    edge.kind = EdgeKind::LambdaInvoke;
+                    edge.channel.clone_from(&function_names[edge.target]);
+                }
+            }
+        }
         for service in &mut services {
             service.edges.sort_by_key(|edge| edge.target);
         }
@@ -331,6 +365,7 @@ impl Fleet {
             entry_points: by_level[0].clone(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
+            invoke_request_ids: config.invoke_request_ids,
         }
     }
 
@@ -373,6 +408,7 @@ fn new_edge(target_name: &str, target: usize, kind: EdgeKind, rng: &mut SimRng) 
         EdgeKind::EventBridge => format!("{resource}-bus"),
         EdgeKind::Kinesis => format!("{resource}-stream"),
         EdgeKind::StepFunctions => format!("{resource}-workflow"),
+        EdgeKind::LambdaInvoke => target_name.to_owned(),
     };
     Edge {
         target,
@@ -519,7 +555,11 @@ mod tests {
             .iter()
             .flat_map(|s| s.edges.iter().map(|e| e.kind))
             .collect();
-        assert_eq!(kinds.len(), 6, "{kinds:?}");
+        assert_eq!(
+            kinds.len(),
+            7,
+            "every edge kind, Lambda Invoke too: {kinds:?}"
+        );
     }
 
     #[test]

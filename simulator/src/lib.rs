@@ -205,7 +205,13 @@ pub fn simulate(
         &mut delivery_rng,
         &mut |done, total| progress(Phase::Delivering, done, total),
     )?;
-    let truth = truth::build(&traffic, &rendered.events, &delivered, rendered.spans);
+    let truth = truth::build(
+        &traffic,
+        &rendered.events,
+        &delivered,
+        rendered.spans,
+        fleet.invoke_request_ids,
+    );
 
     let mut invoked = vec![false; fleet.services.len()];
     for invocation in &traffic.invocations {

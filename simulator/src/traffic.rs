@@ -237,7 +237,7 @@ impl Planner<'_> {
                 // The callee starts after the network or the queue.
                 let callee_start = send_ns
                     + millis(match edge.kind {
-                        EdgeKind::Http => self.rng.log_normal(4.0, 0.4),
+                        EdgeKind::Http | EdgeKind::LambdaInvoke => self.rng.log_normal(4.0, 0.4),
                         EdgeKind::Sqs => self.rng.log_normal(25.0, 0.8),
                         EdgeKind::Sns => self.rng.log_normal(40.0, 0.6),
                         EdgeKind::EventBridge => self.rng.log_normal(250.0, 0.5),

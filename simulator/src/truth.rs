@@ -4,12 +4,13 @@
 //! The collector never reads it; tests and `tracelake demo` score the index
 //! against it with [`Truth::score`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::delivery::Delivered;
 use crate::event::{EventKind, RawEvent, TruthSpan};
-use crate::traffic::Traffic;
+use crate::fleet::EdgeKind;
+use crate::traffic::{Traffic, Trigger};
 
 /// How an event can be linked to its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,18 +63,26 @@ pub struct Truth {
     pub events: Vec<TruthEvent>,
     /// Every span written to a span line.
     pub spans: Vec<TruthSpan>,
+    /// The event ids of the lines of invocations started by a Lambda `Invoke`
+    /// (see [`crate::fleet::EdgeKind::LambdaInvoke`]), to measure how many of
+    /// them join their caller's trace.
+    pub invoked_events: BTreeSet<String>,
 }
 
 /// Builds the truth from the rendered events and their delivery.
+/// `invoke_request_ids`: whether a Rust caller's `Lambda.Invoke` span names its
+/// callee's request id ([`crate::fleet::FleetConfig::invoke_request_ids`]).
 pub fn build(
     traffic: &Traffic,
     raw: &[RawEvent],
     delivered: &Delivered,
     spans: Vec<TruthSpan>,
+    invoke_request_ids: bool,
 ) -> Truth {
     #[derive(Clone, Default)]
     struct Seen {
         evidence_batches: Vec<usize>,
+        span_line_batches: Vec<usize>,
         start_batch: Option<usize>,
         end_batch: Option<usize>,
     }
@@ -88,9 +97,34 @@ pub fn build(
             entry.evidence_batches.push(event.batch);
         }
         match raw_event.kind {
+            EventKind::SpanLine if !entry.span_line_batches.contains(&event.batch) => {
+                entry.span_line_batches.push(event.batch);
+            }
             EventKind::PlatformStart => entry.start_batch = Some(event.batch),
             EventKind::PlatformReport => entry.end_batch = Some(event.batch),
             _ => {}
+        }
+    }
+    // A caller's span lines name, in its `Lambda.Invoke` span, the request id
+    // of the callee: evidence for the callee in the caller's batches (another
+    // log group, so never in the callee's own batch).
+    if invoke_request_ids {
+        let wrote_spans: Vec<bool> = seen
+            .iter()
+            .map(|entry| !entry.span_line_batches.is_empty())
+            .collect();
+        for (index, invocation) in traffic.invocations.iter().enumerate() {
+            if invocation.trigger == Trigger::Hop(EdgeKind::LambdaInvoke)
+                && let Some((caller, _)) = invocation.parent
+                && wrote_spans[caller]
+            {
+                let batches = seen[caller].span_line_batches.clone();
+                for batch in batches {
+                    if !seen[index].evidence_batches.contains(&batch) {
+                        seen[index].evidence_batches.push(batch);
+                    }
+                }
+            }
         }
     }
     let events = delivered
@@ -130,7 +164,21 @@ pub fn build(
             }
         })
         .collect();
-    Truth { events, spans }
+    let invoked_events = delivered
+        .events
+        .iter()
+        .filter(|event| {
+            raw[event.raw].invocation.is_some_and(|invocation| {
+                traffic.invocations[invocation].trigger == Trigger::Hop(EdgeKind::LambdaInvoke)
+            })
+        })
+        .map(|event| event.event_id.clone())
+        .collect();
+    Truth {
+        events,
+        spans,
+        invoked_events,
+    }
 }
 
 /// How one scope's lines fared.
@@ -355,6 +403,7 @@ mod tests {
                 event("5", Some(0xb), LinkScope::Batch),
             ],
             spans: Vec::new(),
+            invoked_events: BTreeSet::new(),
         };
         let a = format!("{:032x}", 0xa);
         let b = format!("{:032x}", 0xb);
@@ -409,6 +458,7 @@ mod tests {
                 event("2", Some(trace), LinkScope::Batch),
             ],
             spans: Vec::new(),
+            invoked_events: BTreeSet::new(),
         };
         let score = truth.score([("1", Some("1-5759e988-bd862e3fe1be46a994272793"))]);
         assert_eq!(score.linked_correctly, 1);
@@ -427,6 +477,7 @@ mod tests {
                 name: "GET /a,b".to_owned(),
                 error: true,
             }],
+            invoked_events: BTreeSet::new(),
         };
         assert_eq!(truth.log_events_csv(), "event_id,trace_id\n42,\n");
         assert_eq!(

@@ -496,3 +496,158 @@ async fn compaction_links_a_simulated_fleets_cross_batch_lines()
     );
     Ok(())
 }
+
+/// Recall over the lines of invocations started by a Lambda `Invoke`.
+#[derive(Debug, Default)]
+struct InvokedRecall {
+    /// Lines of such invocations that belong to a trace.
+    expected: u64,
+    /// Of those, linked to it.
+    linked: u64,
+    /// Of those, linked to it though their service writes nothing that names
+    /// the trace (no spans, no X-Ray): only the caller's `aws.request_id` can.
+    linked_without_own_evidence: u64,
+}
+
+/// A simulated fleet ingested batch by batch and compacted, with its truth
+/// and score, and the recall over the `Invoke` callees' lines.
+async fn simulate_ingest_compact(
+    invoke_request_ids: bool,
+) -> Result<(tracelake_simulator::truth::Score, InvokedRecall), Box<dyn std::error::Error>> {
+    use std::collections::HashMap;
+    use tracelake_collector::index::read::read_log_links;
+    use tracelake_collector::{Collector, IndexStore};
+    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
+    use tracelake_simulator::fleet::{EdgeKind, FleetConfig, Runtime};
+    use tracelake_simulator::{SimulationConfig, simulate};
+
+    let config = SimulationConfig {
+        seed: 17,
+        services: 120,
+        minutes: 3.0,
+        fleet: FleetConfig {
+            invoke_request_ids,
+            ..FleetConfig::default()
+        },
+        ..SimulationConfig::default()
+    };
+    let run = simulate(&config, &mut |_, _, _| {})?;
+    let dir = tempfile::tempdir()?;
+    let store = IndexStore::open(&dir.path().to_string_lossy())?;
+    let collector = Collector::new(store.clone());
+    for (number, delivery) in run.delivered.deliveries.iter().enumerate() {
+        collector
+            .ingest(&delivery.payload, &format!("delivery-{number}"))
+            .await?;
+    }
+    compact_hours(
+        &store,
+        &hours_needing_compaction(&store).await?,
+        &CompactOptions::default(),
+    )
+    .await?;
+    let links = read_log_links(&store).await?;
+    let score = run.truth.score(
+        links
+            .iter()
+            .map(|link| (link.event_id.as_str(), link.trace_id.as_deref())),
+    );
+
+    // The callees of Invoke edges whose service names no trace of its own
+    // (not instrumented, no X-Ray, not Powertools), by event id.
+    let fleet = &run.fleet;
+    let bare_callee: Vec<bool> = (0..fleet.services.len())
+        .map(|index| {
+            let service = &fleet.services[index];
+            let invoked = fleet
+                .services
+                .iter()
+                .flat_map(|caller| &caller.edges)
+                .any(|edge| edge.kind == EdgeKind::LambdaInvoke && edge.target == index);
+            invoked
+                && !service.xray_active
+                && !matches!(
+                    service.runtime,
+                    Runtime::RustInstrumented | Runtime::Powertools
+                )
+        })
+        .collect();
+    let service_of: HashMap<&str, usize> = run
+        .delivered
+        .events
+        .iter()
+        .map(|event| {
+            let stream = run.delivered.batches[event.batch].stream;
+            (event.event_id.as_str(), run.streams[stream].service)
+        })
+        .collect();
+    let truth: HashMap<&str, Option<u128>> = run
+        .truth
+        .events
+        .iter()
+        .map(|event| (event.event_id.as_str(), event.trace_id))
+        .collect();
+    let mut recall = InvokedRecall::default();
+    for link in &links {
+        if !run.truth.invoked_events.contains(&link.event_id) {
+            continue;
+        }
+        let Some(Some(expected)) = truth.get(link.event_id.as_str()) else {
+            continue;
+        };
+        recall.expected += 1;
+        let linked = link
+            .trace_id
+            .as_deref()
+            .and_then(|text| TraceId::parse(text).ok())
+            .is_some_and(|trace| trace.0 == *expected);
+        recall.linked += u64::from(linked);
+        let bare = service_of
+            .get(link.event_id.as_str())
+            .is_some_and(|service| bare_callee[*service]);
+        recall.linked_without_own_evidence += u64::from(linked && bare);
+    }
+    Ok((score, recall))
+}
+
+/// Callees invoked through the instrumented SDK's `Lambda.Invoke` that write
+/// nothing naming their trace join the caller's trace through the span's
+/// `aws.request_id`, with no wrong link; without that attribute they do not.
+#[tokio::test]
+async fn invoked_callees_join_their_callers_trace_through_the_request_id()
+-> Result<(), Box<dyn std::error::Error>> {
+    let (with, with_recall) = simulate_ingest_compact(true).await?;
+    let (without, without_recall) = simulate_ingest_compact(false).await?;
+    eprintln!(
+        "invoked callees' lines: with aws.request_id {with_recall:?}, without {without_recall:?}; \
+         cross-batch recall with {}/{}, without {}/{}",
+        with.cross_batch.linked,
+        with.cross_batch.expected,
+        without.cross_batch.linked,
+        without.cross_batch.expected
+    );
+    for score in [&with, &without] {
+        assert_eq!(
+            score.linked_wrongly, 0,
+            "wrong links: {:?}",
+            score.wrong_examples
+        );
+    }
+    assert_eq!(with_recall.expected, without_recall.expected);
+    assert!(
+        with_recall.linked_without_own_evidence > 0,
+        "the fleet has Invoke callees without evidence of their own"
+    );
+    assert_eq!(
+        without_recall.linked_without_own_evidence, 0,
+        "nothing else links them"
+    );
+    assert!(
+        with.cross_batch.recall() >= 0.999,
+        "cross-batch recall {} ({} of {})",
+        with.cross_batch.recall(),
+        with.cross_batch.linked,
+        with.cross_batch.expected
+    );
+    Ok(())
+}

@@ -12,7 +12,9 @@
 //!      (`faas.invocation_id`) and our own log lines weigh more than the Lambda
 //!      platform's X-Ray context (`REPORT … XRAY TraceId`, `platform.start` and
 //!      `platform.report` tracing) and other lines that name their trace
-//!      (Powertools' `xray_trace_id`, …);
+//!      (Powertools' `xray_trace_id`, …); a caller's Lambda `Invoke` CLIENT
+//!      span names its callee's request id (`aws.request_id`) with a weight
+//!      between the two, which links a callee that is not instrumented;
 //!    - the platform lines of every log stream (`START`, `END`/`platform.runtimeDone`,
 //!      `REPORT`) and where each request is named on it, in stream order.
 //! 2. **apply** ([`LinkEvidence::relink`], [`LinkEvidence::resolve_invocation`]): every row of the hour that does not name its
@@ -78,7 +80,9 @@ fn function_of_log_group(log_group: &str) -> &str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Weight {
     Platform = 1,
-    Instrumented = 2,
+    /// An `Invoke` CLIENT span naming its callee's request id (as at ingest).
+    Invoker = 2,
+    Instrumented = 3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +345,9 @@ impl LinkEvidence {
     pub fn observe_span(&mut self, span: &SpanRow, origin: Origin) {
         let _ = origin;
         self.intervals.take();
+        if let Some(callee) = span.invoked_request_id() {
+            self.add_trace(callee, span.trace_id, Weight::Invoker);
+        }
         if let Some(request_id) = &span.request_id {
             let trace_id = span.trace_id;
             self.add_trace(request_id, trace_id, Weight::Instrumented);
@@ -813,6 +820,85 @@ mod tests {
         for row in logs {
             resolver.relink(row);
         }
+    }
+
+    /// A caller's `Lambda.Invoke` CLIENT span in trace `trace_id` whose response
+    /// named `callee` as the request id.
+    fn invoke_span(trace_id: TraceId, callee: &str, service: &str, method: &str) -> SpanRow {
+        SpanRow {
+            trace_id,
+            span_id: SpanId(0x1111222233334444),
+            kind: crate::rows::SpanKind::Client,
+            request_id: None,
+            attributes: vec![
+                ("rpc.system".into(), "aws-api".into()),
+                ("rpc.service".into(), service.into()),
+                ("rpc.method".into(), method.into()),
+                ("aws.request_id".into(), callee.into()),
+            ],
+            ..SpanRow::default()
+        }
+    }
+
+    #[test]
+    fn an_invoke_span_links_its_uninstrumented_callee() {
+        // The callee (no spans, no X-Ray) logs node text lines with its request
+        // id and a plain line; the caller's span arrived in another batch.
+        let mut logs = vec![
+            start(1, R1),
+            log(2, "node_text", "reserving", Some(R1)),
+            plain(3, "plain output"),
+            end(4, R1),
+            report(5, R1, None),
+        ];
+        let resolver = resolve(&[invoke_span(T1, R1, "Lambda", "Invoke")], &logs);
+        relink(&resolver, &mut logs);
+        for row in &logs {
+            assert_eq!(row.trace_id, Some(T1), "{}", row.message);
+        }
+        assert_eq!(logs[1].link, Some(LINK_REQUEST_ID));
+        assert_eq!(logs[2].link, Some(LINK_STREAM));
+
+        // Another operation's request id names no invocation.
+        let mut logs = vec![start(1, R1), log(2, "node_text", "x", Some(R1)), end(3, R1)];
+        let resolver = resolve(&[invoke_span(T1, R1, "Lambda", "GetFunction")], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id, None);
+        let resolver = resolve(&[invoke_span(T1, R1, "SQS", "Invoke")], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id, None);
+    }
+
+    #[test]
+    fn the_callees_own_spans_outweigh_its_invoker_and_the_invoker_its_xray() {
+        let mut logs = vec![
+            start(1, R1),
+            log(2, "node_text", "x", Some(R1)),
+            end(3, R1),
+            report(4, R1, Some("1-5d83c0ad-b8eb33a0b1de97d804fac890")),
+        ];
+        // The invoker (T1) against the callee's X-Ray context (T2): the invoker.
+        let resolver = resolve(&[invoke_span(T1, R1, "Lambda", "Invoke")], &logs);
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id, Some(T1));
+        // The callee's own invocation span (T2) against the invoker (T1): its own.
+        let resolver = resolve(
+            &[invoke_span(T1, R1, "Lambda", "Invoke"), span(T2, R1)],
+            &logs,
+        );
+        relink(&resolver, &mut logs);
+        assert_eq!(logs[1].trace_id, Some(T2));
+        // Two invokers naming one request id in two traces: nothing.
+        let resolver = resolve(
+            &[
+                invoke_span(T1, R1, "Lambda", "Invoke"),
+                invoke_span(T2, R1, "Lambda", "Invoke"),
+            ],
+            &logs[..3],
+        );
+        let mut first = logs[..3].to_vec();
+        relink(&resolver, &mut first);
+        assert_eq!(first[1].trace_id, None);
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct InvocationContext<'a> {
     pub span_id: u64,
     /// The client/producer span id of each call, in call order.
     pub call_span_ids: Vec<u64>,
+    /// The request id of each call's callee invocation, in call order.
+    pub callee_request_ids: Vec<String>,
     /// The application lines of this invocation.
     pub lines: Vec<AppLine>,
     /// Trigger description for span names and log lines.

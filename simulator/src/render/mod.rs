@@ -86,6 +86,16 @@ pub fn render(
             parent_span_id,
             span_id,
             call_span_ids: own_calls,
+            callee_request_ids: invocation
+                .calls
+                .iter()
+                .map(|call| {
+                    traffic
+                        .invocations
+                        .get(call.callee)
+                        .map_or_else(String::new, |callee| request_id_text(callee.request_id))
+                })
+                .collect(),
             lines,
             entry_name,
         };
@@ -124,7 +134,7 @@ fn entry_name(
                 .unwrap_or("unknown");
             match kind {
                 EdgeKind::Http => channel.to_owned(),
-                EdgeKind::StepFunctions => service.function_name.clone(),
+                EdgeKind::StepFunctions | EdgeKind::LambdaInvoke => service.function_name.clone(),
                 _ => format!("{channel} process"),
             }
         }
@@ -182,6 +192,7 @@ fn plan_app_lines(
         let target = &fleet.services[edge.target].name;
         let message = match edge.kind {
             EdgeKind::Http => format!("calling {target}: {}", edge.channel),
+            EdgeKind::LambdaInvoke => format!("invoking {}", edge.channel),
             kind => format!("publishing to {} ({})", edge.channel, kind.label()),
         };
         lines.push(AppLine {

@@ -186,7 +186,9 @@ impl RustServices {
                     FaasTrigger::PubSub,
                     vec![("messaging.system", "aws_kinesis".to_owned())],
                 ),
-                Trigger::Hop(EdgeKind::StepFunctions) => (FaasTrigger::Other, Vec::new()),
+                Trigger::Hop(EdgeKind::StepFunctions | EdgeKind::LambdaInvoke) => {
+                    (FaasTrigger::Other, Vec::new())
+                }
                 Trigger::Hop(kind) => (
                     FaasTrigger::PubSub,
                     vec![("messaging.system", kind.label().to_owned())],
@@ -246,9 +248,31 @@ impl RustServices {
                             EdgeKind::Http => {
                                 edge.channel.split(' ').next().unwrap_or("GET").to_owned()
                             }
+                            EdgeKind::LambdaInvoke => "Lambda.Invoke".to_owned(),
                             _ => format!("{} publish", edge.channel),
                         };
                         let span = match edge.kind {
+                            // As the `aws-sdk` interceptor writes it: the
+                            // callee's request id comes with the response.
+                            EdgeKind::LambdaInvoke => {
+                                let span = tracing::info_span!(
+                                    "aws sdk call",
+                                    otel.name = "Lambda.Invoke",
+                                    otel.kind = "client",
+                                    rpc.system = "aws-api",
+                                    rpc.service = "Lambda",
+                                    rpc.method = "Invoke",
+                                    faas.invoked_name = %edge.channel,
+                                    faas.invoked_provider = "aws",
+                                    aws.request_id = tracing::field::Empty,
+                                );
+                                if context.fleet.invoke_request_ids
+                                    && let Some(callee) = context.callee_request_ids.get(call_index)
+                                {
+                                    span.record("aws.request_id", callee.as_str());
+                                }
+                                span
+                            }
                             EdgeKind::Http => {
                                 let method = name.as_str();
                                 tracing::info_span!(

@@ -28,3 +28,19 @@ pub fn spans_of(event: &serde_json::Value) -> u64 {
 pub fn report_init(start: std::time::Instant) {
     eprintln!("INIT_NS {}", start.elapsed().as_nanos());
 }
+
+/// Writes the process's resident memory to stderr when the runtime returns
+/// (the scripted Runtime API closes the connection after the last
+/// invocation): `RSS_KB <now> <peak>` from `/proc/self/status`.
+pub fn report_memory() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    eprintln!("RSS_KB {} {}", field("VmRSS:"), field("VmHWM:"));
+}

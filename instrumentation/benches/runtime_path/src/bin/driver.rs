@@ -98,6 +98,8 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
 
 struct Measured {
     latencies: Vec<u64>,
+    /// Resident and peak resident memory when the runtime returned, KiB.
+    rss_kb: (u64, u64),
     init_ns: u64,
     spawn_to_first_next_ns: u64,
     span_bytes: usize,
@@ -146,6 +148,14 @@ fn run(bin: &str, env: &[(&str, &str)], spans: u64, invocations: usize) -> Measu
         .find_map(|line| line.strip_prefix("INIT_NS "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("{bin}: no INIT_NS line: {stderr}"));
+    let rss_kb = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("RSS_KB "))
+        .and_then(|rest| {
+            let mut fields = rest.split_whitespace().map(|n| n.parse::<u64>().ok());
+            Some((fields.next()??, fields.next()??))
+        })
+        .unwrap_or_else(|| panic!("{bin}: no RSS_KB line: {stderr}"));
     let mut span_bytes = 0;
     let mut span_count = 0;
     for line in stdout.lines().filter(|line| is_span_line(line)) {
@@ -162,6 +172,7 @@ fn run(bin: &str, env: &[(&str, &str)], spans: u64, invocations: usize) -> Measu
     assert_eq!(state.latencies.len(), invocations, "{bin}: {stderr}");
     Measured {
         latencies: state.latencies.clone(),
+        rss_kb,
         init_ns,
         spawn_to_first_next_ns: state
             .first_next
@@ -205,6 +216,7 @@ fn main() {
     let mut inits: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
     let mut starts: Vec<Vec<u64>> = vec![Vec::new(); variants.len()];
     let mut six = vec![(0usize, 0usize); variants.len()];
+    let mut memory = vec![(0u64, 0u64); variants.len()];
     for _ in 0..rounds {
         for (index, (_, bin, env)) in variants.iter().enumerate() {
             let mut measured = run(bin, env, 6, invocations);
@@ -213,13 +225,14 @@ fn main() {
             inits[index].push(measured.init_ns);
             starts[index].push(measured.spawn_to_first_next_ns);
             six[index] = (measured.span_bytes, measured.spans);
+            memory[index] = measured.rss_kb;
         }
     }
     println!("invocations per run: {invocations} (first {warm_up} left out), rounds: {rounds}");
     println!(
-        "| function | per invocation (median) | added | telemetry init | spawn to first /next | binary | span bytes, 6 spans/inv |"
+        "| function | per invocation (median) | added | telemetry init | spawn to first /next | binary | RSS after the run (peak) | span bytes, 6 spans/inv |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let plain = median(&mut per_round[0].clone());
     for (index, (name, bin, _)) in variants.iter().enumerate() {
         let time = median(&mut per_round[index]);
@@ -237,12 +250,14 @@ fn main() {
             "no spans".to_owned()
         };
         println!(
-            "| {name} | {:.1} µs | {:+.1} µs | {:.3} ms | {:.2} ms | {:.2} MB | {per_span} |",
+            "| {name} | {:.1} µs | {:+.1} µs | {:.3} ms | {:.2} ms | {:.2} MB | {:.1} MiB ({:.1} MiB) | {per_span} |",
             time as f64 / 1e3,
             (time as f64 - plain as f64) / 1e3,
             median(&mut inits[index]) as f64 / 1e6,
             median(&mut starts[index]) as f64 / 1e6,
             size as f64 / 1e6,
+            memory[index].0 as f64 / 1024.0,
+            memory[index].1 as f64 / 1024.0,
         );
     }
     println!();

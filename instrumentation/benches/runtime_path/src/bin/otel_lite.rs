@@ -17,5 +17,7 @@ async fn main() -> Result<(), Error> {
     let service = OtelTracingLayer::new(completion_handler)
         .with_name("handler")
         .layer(service_fn(handler));
-    Runtime::new(service).run().await
+    let result = Runtime::new(service).run().await;
+    tracelake_runtime_bench::report_memory();
+    result
 }

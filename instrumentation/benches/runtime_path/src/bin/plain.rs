@@ -11,5 +11,7 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
 async fn main() -> Result<(), Error> {
     let start = std::time::Instant::now();
     tracelake_runtime_bench::report_init(start);
-    lambda_runtime::run(service_fn(handler)).await
+    let result = lambda_runtime::run(service_fn(handler)).await;
+    tracelake_runtime_bench::report_memory();
+    result
 }

@@ -14,5 +14,7 @@ async fn main() -> Result<(), Error> {
     let start = std::time::Instant::now();
     let telemetry = tracelake_instrumentation::init()?;
     tracelake_runtime_bench::report_init(start);
-    lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(handler))).await
+    let result = lambda_runtime::run(TracingLayer::new(telemetry).layer(service_fn(handler))).await;
+    tracelake_runtime_bench::report_memory();
+    result
 }
