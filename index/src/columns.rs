@@ -116,6 +116,9 @@ fn span_links(rows: &[SpanRow]) -> Result<ListArray, ArrowError> {
 }
 
 /// The `spans` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(rows.iter().map(|r| r.trace_id.as_str())),
@@ -151,6 +154,9 @@ pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
 }
 
 /// The `logs` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         timestamps(rows.iter().map(|r| r.timestamp_ns)),
@@ -171,6 +177,9 @@ pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
 }
 
 /// The `invocations` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(rows.iter().map(|r| r.request_id.as_str())),
@@ -205,6 +214,9 @@ pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowErr
 }
 
 /// The `trace_index` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn trace_index_batch(rows: &[TraceIndexRow]) -> Result<RecordBatch, ArrowError> {
     let services: StringArray = rows
         .iter()
@@ -237,12 +249,19 @@ pub enum RowsError {
     /// A required column is missing or has another type than format v1 gives it.
     #[error("column {column:?}: {reason}")]
     Column {
+        /// The column's name.
         column: &'static str,
+        /// What is wrong with it.
         reason: String,
     },
     /// A value outside its closed set (`kind`, `status_code`, `level`, …).
     #[error("column {column:?}: unknown value {value:?}")]
-    UnknownValue { column: &'static str, value: String },
+    UnknownValue {
+        /// The column's name.
+        column: &'static str,
+        /// The value found.
+        value: String,
+    },
 }
 
 /// Typed access to the columns of one record batch, by name.
