@@ -8,7 +8,15 @@
 //! - decode → parse → correlate → write, into memory and into a local directory;
 //! - the peak heap while ingesting one maximum-size batch (1 MB compressed).
 //!
-//! Set `TRACELAKE_BENCH_EVENTS` to change the corpus size (default 400,000).
+//! A second corpus is the simulator's demo fleet at its real delivery sizes
+//! (~29 events per delivery; `tracelake_simulator::simulate`, 300 services,
+//! `TRACELAKE_BENCH_FLEET_MINUTES` simulated minutes, default 2), ingested
+//! through the same entry points as the Lambda (`Collector::ingest`, one
+//! delivery at a time) and `tracelake ingest` (`FileBatcher`), each against the
+//! floor on the same payloads, with the peak heap of each pass.
+//!
+//! Set `TRACELAKE_BENCH_EVENTS` to change the large-batch corpus size (default
+//! 400,000) and `TRACELAKE_BENCH_CORPUS` to `large` or `fleet` to run one corpus.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write as _;
@@ -311,7 +319,135 @@ fn ingest_all(collector: &Collector, payloads: &[Vec<u8>]) -> IngestCounters {
     total
 }
 
+/// The decompressed `DATA_MESSAGE` JSON bytes of Lambda subscription events.
+fn json_bytes_of(payloads: &[Vec<u8>]) -> usize {
+    let mut bytes = 0;
+    for payload in payloads {
+        let wrapper: serde_json::Value = serde_json::from_slice(payload).expect("json");
+        let data = wrapper["awslogs"]["data"].as_str().expect("data");
+        let gzip = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64");
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut json)
+            .expect("gunzip");
+        bytes += json.len();
+    }
+    bytes
+}
+
+/// Runs `pass` and returns its result, its seconds and its peak heap above
+/// what was live before it.
+fn measured<T>(pass: impl FnOnce() -> T) -> (T, f64, usize) {
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let started = Instant::now();
+    let out = pass();
+    let seconds = started.elapsed().as_secs_f64();
+    (out, seconds, PEAK.load(Ordering::Relaxed) - baseline)
+}
+
+/// The demo fleet's deliveries at their real sizes, direct (one Lambda
+/// invocation per delivery) and batched (`tracelake ingest`).
+fn fleet_corpus() {
+    let minutes: f64 = std::env::var("TRACELAKE_BENCH_FLEET_MINUTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2.0);
+    let config = tracelake_simulator::SimulationConfig {
+        minutes,
+        ..tracelake_simulator::SimulationConfig::default()
+    };
+    let simulation = tracelake_simulator::simulate(&config, &mut |_, _, _| {}).expect("simulate");
+    let payloads: Vec<Vec<u8>> = simulation
+        .delivered
+        .deliveries
+        .iter()
+        .map(|delivery| delivery.payload.clone())
+        .collect();
+    let json_bytes = json_bytes_of(&payloads);
+    let input_bytes: usize = payloads.iter().map(Vec::len).sum();
+    let (events, floor_seconds, floor_peak) = measured(|| floor(&payloads));
+    println!();
+    println!(
+        "demo fleet corpus: 300 services, {minutes} simulated minutes, seed 1: {} deliveries, {events} events ({:.1} per delivery), {:.1} MB of Lambda events, {:.1} MB of DATA_MESSAGE JSON",
+        payloads.len(),
+        events as f64 / payloads.len() as f64,
+        input_bytes as f64 / 1e6,
+        json_bytes as f64 / 1e6
+    );
+    let memory = || {
+        Collector::new(IndexStore::from_object_store(
+            Arc::new(InMemory::new()),
+            Default::default(),
+        ))
+    };
+    let direct = memory();
+    let (counters, direct_seconds, direct_peak) = measured(|| ingest_all(&direct, &payloads));
+    // A CONTROL_MESSAGE carries one event, which the floor counts and ingest does not.
+    assert_eq!(counters.events_in + counters.control_messages, events);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let batched = memory();
+    let ((batched_counters, groups), batched_seconds, batched_peak) = measured(|| {
+        runtime.block_on(async {
+            let mut batcher = FileBatcher::new(&batched, FileBatchLimits::default());
+            for (number, payload) in payloads.iter().enumerate() {
+                batcher
+                    .add_file(&format!("delivery-{number}"), payload)
+                    .await
+                    .expect("ingest");
+            }
+            batcher.finish().await.expect("ingest")
+        })
+    });
+    assert_eq!(
+        batched_counters.events_in + batched_counters.control_messages,
+        events
+    );
+    let row = |name: &str, seconds: f64, peak: usize| {
+        println!(
+            "| {name} | {:.0} events/s | {:.1} MB/s of JSON | {:.2}× | {:.1} MB |",
+            events as f64 / seconds,
+            json_bytes as f64 / 1e6 / seconds,
+            seconds / floor_seconds,
+            peak as f64 / 1e6
+        );
+    };
+    println!();
+    println!("| demo fleet, into memory | events/s | MB/s | ratio to floor | peak heap |");
+    println!("|---|---|---|---|---|");
+    row(
+        "floor: base64 + gunzip + JSON parse",
+        floor_seconds,
+        floor_peak,
+    );
+    row(
+        "direct: `Collector::ingest` per delivery (the Lambda path)",
+        direct_seconds,
+        direct_peak,
+    );
+    row(
+        &format!("batched: `FileBatcher` ({groups} batches, the `tracelake ingest` path)"),
+        batched_seconds,
+        batched_peak,
+    );
+    println!(
+        "| per delivery, direct | {:.2} ms | | | |",
+        direct_seconds * 1e3 / payloads.len() as f64
+    );
+}
+
 fn main() {
+    let corpus = std::env::var("TRACELAKE_BENCH_CORPUS").unwrap_or_default();
+    if corpus != "large" {
+        fleet_corpus();
+    }
+    if corpus == "fleet" {
+        return;
+    }
     let target: usize = std::env::var("TRACELAKE_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -33,9 +33,13 @@ pub use crate::decode::QuarantinedEvent;
 /// The rows one batch produces.
 #[derive(Debug, Default)]
 pub struct CorrelatedBatch {
+    /// Span rows, one per span of the batch's span lines.
     pub spans: Vec<SpanRow>,
+    /// Log rows, one per log or platform line, with its trace link.
     pub logs: Vec<LogRow>,
+    /// Invocation rows, one per `REPORT` (or `platform.report`).
     pub invocations: Vec<InvocationRow>,
+    /// Events that did not become rows, each with its reason.
     pub quarantined: Vec<QuarantinedEvent>,
     /// Events that became at least one row.
     pub events_indexed: u64,
@@ -141,10 +145,8 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
     let mut request_traces = RequestTraces::default();
     let mut request_services: HashMap<String, String> = HashMap::new();
     for span in &out.spans {
-        if let Some(request_id) = &span.request_id
-            && let Ok(trace_id) = TraceId::parse(&span.trace_id)
-        {
-            request_traces.add(request_id, trace_id, Weight::Instrumented);
+        if let Some(request_id) = &span.request_id {
+            request_traces.add(request_id, span.trace_id, Weight::Instrumented);
             request_services
                 .entry(request_id.clone())
                 .or_insert_with(|| span.service.clone());
@@ -251,10 +253,7 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
                 cold_start: report.init_duration_ms.is_some(),
                 status,
                 error_type,
-                trace_id: request_traces
-                    .get(&report.request_id)
-                    .or(report.trace_id)
-                    .map(|id| id.to_string()),
+                trace_id: request_traces.get(&report.request_id).or(report.trace_id),
                 sampled: report.sampled,
             });
         }
@@ -286,8 +285,8 @@ pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
             .unwrap_or_else(|| function.clone());
         out.logs.push(LogRow {
             timestamp_ns: parse::time::row_timestamp_ns(log.time, event.timestamp_ms),
-            trace_id: trace_id.map(|id| id.to_string()),
-            span_id: log.span_id.map(|id| id.to_string()),
+            trace_id,
+            span_id: log.span_id,
             request_id: log.request_id,
             service: Some(service),
             level: log.level.and_then(LogLevel::parse),
@@ -436,7 +435,7 @@ mod tests {
         let out = correlate(batch(&refs), &DecodeLimits::default());
         let trace_of = |message: &str| {
             let line = out.logs.iter().find(|l| l.message == message).unwrap();
-            line.trace_id.clone()
+            line.trace_id.map(|id| id.to_string())
         };
         assert_eq!(
             trace_of("plain in r1").as_deref(),

@@ -31,12 +31,14 @@ pub const INDEX_URL_VARIABLE: &str = "TRACELAKE_INDEX_URL";
 /// rather than by `aws_lambda_events`' deserializer, which gunzips without bound.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SubscriptionEvent {
+    /// The subscription's payload.
     pub awslogs: SubscriptionData,
 }
 
 /// The `awslogs` member: base64 of a gzipped subscription payload.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SubscriptionData {
+    /// Base64 of the gzipped `DATA_MESSAGE` or `CONTROL_MESSAGE` JSON.
     pub data: String,
 }
 

@@ -125,14 +125,14 @@ mod tests {
     use super::*;
     use crate::index::IndexWriter;
     use crate::index::manifest::latest_manifest;
-    use crate::index::rows::{LogRow, SpanRow};
+    use crate::index::rows::{LogRow, SpanId, SpanRow, TraceId};
     use crate::index::schema::HourPartition;
 
     fn rows(hour: &HourPartition, n: u64) -> (Vec<SpanRow>, Vec<LogRow>) {
         let start = hour.start_nanos() + 60_000_000_000;
         let span = SpanRow {
-            trace_id: format!("{n:032x}"),
-            span_id: format!("{n:016x}"),
+            trace_id: TraceId(u128::from(n)),
+            span_id: SpanId(n),
             name: "GET /".to_owned(),
             service: "checkout".to_owned(),
             start_time_ns: start,

@@ -3,7 +3,7 @@
 
 use crate::correlate;
 use crate::counters::IngestCounters;
-use crate::decode::{self, DecodeLimits, DecodedPayload, Payload};
+use crate::decode::{self, DecodeLimits, DecodedPayload, Payload, QuarantinedEvent};
 use crate::index::IndexStore;
 use crate::index::writer::{IndexError, IndexWriter, QuarantineEvent, segment_name};
 
@@ -44,14 +44,20 @@ impl Collector {
     }
 
     /// Ingests any accepted input (see [`decode`]); `source` names it in logs and
-    /// quarantine records. Fails only when the store cannot be written (or rows
-    /// cannot be encoded, a bug): bad input is quarantined and counted.
+    /// quarantine records. Bad input is quarantined and counted, never an error.
+    ///
+    /// # Errors
+    /// [`IndexError`] only when the store cannot be written, or rows cannot be
+    /// encoded (a bug): the caller should retry the input.
     pub async fn ingest(&self, bytes: &[u8], source: &str) -> Result<IngestCounters, IndexError> {
         let payloads = decode::decode_input(bytes, &self.limits);
         self.ingest_payloads(payloads, source).await
     }
 
     /// Ingests the `awslogs.data` string of a Lambda subscription event.
+    ///
+    /// # Errors
+    /// As [`Collector::ingest`]: only when the store cannot be written.
     pub async fn ingest_lambda_event_data(
         &self,
         data: &str,
@@ -59,6 +65,60 @@ impl Collector {
     ) -> Result<IngestCounters, IndexError> {
         let payloads = decode::decode_lambda_event_data(data, &self.limits);
         self.ingest_payloads(payloads, source).await
+    }
+
+    /// Quarantines input that did not decode (or never became a payload) with
+    /// its reason, and logs it: the one place payloads are quarantined, for the
+    /// direct and the batched paths. Returns the quarantine record's location.
+    ///
+    /// # Errors
+    /// [`IndexError`] when the quarantine record cannot be written.
+    pub async fn quarantine_payload(
+        &self,
+        source: &str,
+        reason: &str,
+        bytes: &[u8],
+    ) -> Result<String, IndexError> {
+        let location = self
+            .writer
+            .quarantine_payload(source, reason, bytes)
+            .await?;
+        tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
+        Ok(location)
+    }
+
+    /// Quarantines the events of one log stream's batch that did not become
+    /// rows, each with its reason, in one record named after `segment`. Does
+    /// nothing for no events.
+    ///
+    /// # Errors
+    /// [`IndexError`] when the quarantine record cannot be written.
+    pub async fn quarantine_events(
+        &self,
+        segment: &str,
+        source: &str,
+        log_group: &str,
+        log_stream: &str,
+        events: &[QuarantinedEvent],
+    ) -> Result<(), IndexError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .quarantine_events(
+                segment,
+                source,
+                log_group,
+                log_stream,
+                events.iter().map(|q| QuarantineEvent {
+                    id: &q.event.id,
+                    timestamp_ms: q.event.timestamp_ms,
+                    reason: &q.reason,
+                    message: &q.event.message,
+                }),
+            )
+            .await?;
+        Ok(())
     }
 
     async fn ingest_payloads(
@@ -89,13 +149,9 @@ impl Collector {
                 return Ok(counters);
             }
             Err((error, bytes)) => {
-                let reason = error.to_string();
-                let location = self
-                    .writer
-                    .quarantine_payload(source, &reason, &bytes)
+                self.quarantine_payload(source, &error.to_string(), &bytes)
                     .await?;
                 counters.payloads_quarantined = 1;
-                tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
                 return Ok(counters);
             }
             Ok(Payload::Data(batch)) => batch,
@@ -136,22 +192,8 @@ impl Collector {
         counters.span_rows = written.spans;
         counters.log_rows = written.logs;
         counters.invocation_rows = written.invocations;
-        if !quarantined.is_empty() {
-            self.writer
-                .quarantine_events(
-                    &segment,
-                    source,
-                    &log_group,
-                    &log_stream,
-                    quarantined.iter().map(|q| QuarantineEvent {
-                        id: &q.event.id,
-                        timestamp_ms: q.event.timestamp_ms,
-                        reason: &q.reason,
-                        message: &q.event.message,
-                    }),
-                )
-                .await?;
-        }
+        self.quarantine_events(&segment, source, &log_group, &log_stream, &quarantined)
+            .await?;
         counters.events_indexed = correlated.events_indexed;
         counters.events_quarantined = quarantined.len() as u64;
         tracing::info!(

@@ -248,7 +248,8 @@ async function tracePage(traceId) {
 
 // The map is drawn from the API's edges; everything here is display: which
 // services to show (a focused neighbourhood), how to group them (by name
-// prefix, groups collapsed into one node), and the layered dagre layout.
+// prefix or by one of the tags the services API returns, groups collapsed into
+// one node), and the layered dagre layout.
 if (window.cytoscape && window.cytoscapeDagre && !window.tracelakeDagreRegistered) {
   cytoscape.use(window.cytoscapeDagre);
   window.tracelakeDagreRegistered = true;
@@ -283,13 +284,19 @@ function errorColour(rate) {
 
 async function mapPage(query) {
   const r = await range();
-  const edges = await api('map', r);
+  const [edges, summaries] = await Promise.all([api('map', r), api('services', r)]);
   const services = [...new Set(edges.flatMap((e) => [e.parent, e.child]))].sort();
+  // Tags of each service (its spans' resource attributes), and the keys that
+  // split the map's services into more than one group: those are worth offering.
+  const tagsOf = new Map(summaries.map((s) => [s.service, s.tags || {}]));
+  const tagKeys = [...new Set(summaries.flatMap((s) => Object.keys(s.tags || {})))].sort()
+    .filter((key) => new Set(services.map((s) => (tagsOf.get(s) || {})[key])).size > 1);
   const focus = query.get('focus') || '';
   const hops = Number(query.get('hops') || 1);
   const direction = query.get('direction') || 'both';
   const defaultGroup = services.length > 60 && !focus ? 'prefix' : 'none';
   const group = query.get('group') || defaultGroup;
+  const tagKey = group.startsWith('tag:') ? group.slice(4) : null;
   const expanded = new Set((query.get('expand') || '').split(',').filter(Boolean));
   const view = query.get('view') || 'graph';
   const setQuery = (changes) => {
@@ -305,11 +312,13 @@ async function mapPage(query) {
     el('label', {}, 'Direction', el('select', { id: 'map-direction', name: 'direction' },
       [['both', 'up- and downstream'], ['down', 'downstream (called)'], ['up', 'upstream (callers)']].map(([v, t]) => el('option', { value: v, selected: v === direction }, t)))),
     el('label', {}, 'Group', el('select', { id: 'map-group', name: 'group' },
-      [['none', 'no groups'], ['prefix', 'by name prefix']].map(([v, t]) => el('option', { value: v, selected: v === group }, t)))),
+      [['none', 'no groups'], ['prefix', 'by name prefix'], ...tagKeys.map((k) => ['tag:' + k, 'by tag ' + k])]
+        .map(([v, t]) => el('option', { value: v, selected: v === group }, t)))),
     el('label', {}, 'View', el('select', { id: 'map-view', name: 'view' },
       [['graph', 'graph'], ['table', 'table']].map(([v, t]) => el('option', { value: v, selected: v === view }, t)))),
     el('button', { type: 'submit', id: 'map-apply' }, 'Show'),
-    focus ? el('button', { type: 'button', id: 'map-clear', onclick: () => setQuery({ focus: '' }) }, 'Whole map') : null);
+    focus ? el('button', { type: 'button', id: 'map-clear', onclick: () => setQuery({ focus: '' }) }, 'Whole map') : null,
+    expanded.size ? el('button', { type: 'button', id: 'map-collapse', onclick: () => setQuery({ expand: '' }) }, 'Collapse groups') : null);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -318,10 +327,17 @@ async function mapPage(query) {
 
   // Which services are shown, and which node each is drawn as.
   const shown = focus ? neighbourhood(edges, focus, hops, direction) : new Set(services);
+  // The group a service falls in: its name prefix, or its value of the tag
+  // (services without the tag form a group of their own).
+  const groupOf = (service) => {
+    if (group === 'prefix') return servicePrefix(service);
+    if (tagKey) return (tagsOf.get(service) || {})[tagKey] ?? `(no ${tagKey})`;
+    return null;
+  };
   const nodeOf = (service) => {
-    if (group !== 'prefix' || service === focus) return service;
-    const prefix = servicePrefix(service);
-    return expanded.has(prefix) ? service : 'group:' + prefix;
+    const name = service === focus ? null : groupOf(service);
+    if (name === null) return service;
+    return expanded.has(name) ? service : 'group:' + name;
   };
   const visible = edges.filter((e) => shown.has(e.parent) && shown.has(e.child));
   // Edges between drawn nodes, summed when groups are collapsed.
@@ -344,6 +360,7 @@ async function mapPage(query) {
     `${shown.size} of ${services.length} services, ${visible.length} of ${edges.length} edges` +
     (focus ? ` around ${focus} (${hops} hop${hops > 1 ? 's' : ''}, ${direction})` : '') +
     (group === 'prefix' ? '; services grouped by name prefix (click a group to open it)' : '') +
+    (tagKey ? `; services grouped by tag ${tagKey} (click a group to open it)` : '') +
     '. Edge width: calls; colour: error rate; dashed: async.');
   const edgeTable = table([
     { title: 'Caller', value: (m) => m.source.replace(/^group:/, '') + (m.source.startsWith('group:') ? ' (group)' : '') },
@@ -367,7 +384,8 @@ async function mapPage(query) {
       const isGroup = n.startsWith('group:');
       const name = n.replace(/^group:/, '');
       return { data: { id: 'n:' + n, service: isGroup ? null : n, group: isGroup ? name : null,
-        label: isGroup ? `${name}-* (${members.get(n)})` : n, colour: serviceColour(isGroup ? name : n), focus: n === focus ? 1 : 0 } };
+        label: isGroup ? (tagKey ? `${tagKey}=${name} (${members.get(n)})` : `${name}-* (${members.get(n)})`) : n,
+        colour: serviceColour(isGroup ? name : n), focus: n === focus ? 1 : 0 } };
     }),
     ...[...merged.values()].map((m, i) => ({ data: {
       id: 'e' + i, source: 'n:' + m.source, target: 'n:' + m.target, kind: m.kind,

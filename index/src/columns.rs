@@ -1,19 +1,20 @@
 //! Rows to Arrow record batches and back, one function per table and direction,
 //! matching [`crate::schema`].
 
+use std::fmt::{Display, Write as _};
 use std::sync::Arc;
 
 use arrow::array::{
     Array as _, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, MapArray, RecordBatch,
-    StringArray, StructArray, TimestampNanosecondArray,
+    StringArray, StringBuilder, StructArray, TimestampNanosecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field};
 use arrow::error::ArrowError;
 
 use crate::rows::{
-    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanEventRow, SpanKind, SpanLinkRow,
-    SpanRow, StatusCode, TraceIndexRow,
+    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanEventRow, SpanId, SpanKind,
+    SpanLinkRow, SpanRow, StatusCode, TraceId, TraceIndexRow,
 };
 use crate::schema;
 
@@ -23,6 +24,23 @@ fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
 
 fn optional_strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     Arc::new(StringArray::from_iter(values))
+}
+
+/// An id column (trace or span ids in their one text form, lowercase hex),
+/// formatted straight into the column's buffer: no string per row.
+fn ids<T: Display>(values: impl Iterator<Item = Option<T>>) -> ArrayRef {
+    let mut builder = StringBuilder::new();
+    for value in values {
+        match value {
+            Some(id) => {
+                // Writing into the builder's buffer cannot fail.
+                let _ = write!(builder, "{id}");
+                builder.append_value("");
+            }
+            None => builder.append_null(),
+        }
+    }
+    Arc::new(builder.finish())
 }
 
 fn timestamps(values: impl Iterator<Item = i64>) -> ArrayRef {
@@ -102,8 +120,8 @@ fn span_links(rows: &[SpanRow]) -> Result<ListArray, ArrowError> {
     let values = StructArray::try_new(
         schema::span_link_fields(),
         vec![
-            strings(all.iter().map(|l| l.trace_id.as_str())),
-            strings(all.iter().map(|l| l.span_id.as_str())),
+            ids(all.iter().map(|l| Some(l.trace_id))),
+            ids(all.iter().map(|l| Some(l.span_id))),
             Arc::new(string_maps(all.iter().map(|l| l.attributes.as_slice()))?),
         ],
         None,
@@ -121,9 +139,9 @@ fn span_links(rows: &[SpanRow]) -> Result<ListArray, ArrowError> {
 /// [`ArrowError`] when the columns do not match the table's schema.
 pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
-        strings(rows.iter().map(|r| r.trace_id.as_str())),
-        strings(rows.iter().map(|r| r.span_id.as_str())),
-        optional_strings(rows.iter().map(|r| r.parent_span_id.as_deref())),
+        ids(rows.iter().map(|r| Some(r.trace_id))),
+        ids(rows.iter().map(|r| Some(r.span_id))),
+        ids(rows.iter().map(|r| r.parent_span_id)),
         strings(rows.iter().map(|r| r.name.as_str())),
         strings(rows.iter().map(|r| r.kind.as_str())),
         strings(rows.iter().map(|r| r.service.as_str())),
@@ -160,8 +178,8 @@ pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
 pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         timestamps(rows.iter().map(|r| r.timestamp_ns)),
-        optional_strings(rows.iter().map(|r| r.trace_id.as_deref())),
-        optional_strings(rows.iter().map(|r| r.span_id.as_deref())),
+        ids(rows.iter().map(|r| r.trace_id)),
+        ids(rows.iter().map(|r| r.span_id)),
         optional_strings(rows.iter().map(|r| r.request_id.as_deref())),
         optional_strings(rows.iter().map(|r| r.service.as_deref())),
         optional_strings(rows.iter().map(|r| r.level.map(LogLevel::as_str))),
@@ -207,7 +225,7 @@ pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowErr
         )),
         strings(rows.iter().map(|r| r.status.as_str())),
         optional_strings(rows.iter().map(|r| r.error_type.as_deref())),
-        optional_strings(rows.iter().map(|r| r.trace_id.as_deref())),
+        ids(rows.iter().map(|r| r.trace_id)),
         Arc::new(BooleanArray::from_iter(rows.iter().map(|r| r.sampled))),
     ];
     RecordBatch::try_new(schema::invocations_schema(), columns)
@@ -223,7 +241,7 @@ pub fn trace_index_batch(rows: &[TraceIndexRow]) -> Result<RecordBatch, ArrowErr
         .flat_map(|r| r.services.iter().map(|s| Some(s.as_str())))
         .collect();
     let columns: Vec<ArrayRef> = vec![
-        strings(rows.iter().map(|r| r.trace_id.as_str())),
+        ids(rows.iter().map(|r| Some(r.trace_id))),
         timestamps(rows.iter().map(|r| r.min_start_ns)),
         timestamps(rows.iter().map(|r| r.max_end_ns)),
         optional_strings(rows.iter().map(|r| r.root_service.as_deref())),
@@ -260,6 +278,14 @@ pub enum RowsError {
         /// The column's name.
         column: &'static str,
         /// The value found.
+        value: String,
+    },
+    /// A trace or span id column holding text that is not an id.
+    #[error("column {column:?}: invalid id {value:?}")]
+    InvalidId {
+        /// The column's name.
+        column: &'static str,
+        /// The text found.
         value: String,
     },
 }
@@ -329,6 +355,53 @@ fn string_at(array: &StringArray, row: usize) -> String {
 
 fn optional_string_at(array: &StringArray, row: usize) -> Option<String> {
     (!array.is_null(row)).then(|| array.value(row).to_owned())
+}
+
+fn invalid_id(column: &'static str, value: &str) -> RowsError {
+    RowsError::InvalidId {
+        column,
+        value: value.to_owned(),
+    }
+}
+
+fn optional_trace_id_at(
+    array: &StringArray,
+    column: &'static str,
+    row: usize,
+) -> Result<Option<TraceId>, RowsError> {
+    if array.is_null(row) {
+        return Ok(None);
+    }
+    let text = array.value(row);
+    TraceId::parse_any(text)
+        .map(Some)
+        .map_err(|_| invalid_id(column, text))
+}
+
+fn trace_id_at(
+    array: &StringArray,
+    column: &'static str,
+    row: usize,
+) -> Result<TraceId, RowsError> {
+    optional_trace_id_at(array, column, row)?.ok_or_else(|| invalid_id(column, ""))
+}
+
+fn optional_span_id_at(
+    array: &StringArray,
+    column: &'static str,
+    row: usize,
+) -> Result<Option<SpanId>, RowsError> {
+    if array.is_null(row) {
+        return Ok(None);
+    }
+    let text = array.value(row);
+    SpanId::parse_any(text)
+        .map(Some)
+        .map_err(|_| invalid_id(column, text))
+}
+
+fn span_id_at(array: &StringArray, column: &'static str, row: usize) -> Result<SpanId, RowsError> {
+    optional_span_id_at(array, column, row)?.ok_or_else(|| invalid_id(column, ""))
 }
 
 fn optional_at<T: arrow::datatypes::ArrowPrimitiveType>(
@@ -459,20 +532,29 @@ pub fn spans_from_batch(batch: &RecordBatch) -> Result<Vec<SpanRow>, RowsError> 
         }
         let mut span_links = Vec::new();
         if let Some(values) = struct_list_at(links, row) {
-            let trace_ids = values.column(0).as_any().downcast_ref::<StringArray>();
-            let span_ids = values.column(1).as_any().downcast_ref::<StringArray>();
+            let strings_of = |column: usize, name: &'static str| {
+                values
+                    .column(column)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| RowsError::Column {
+                        column: name,
+                        reason: "link ids are not strings".to_owned(),
+                    })
+            };
+            let (trace_ids, span_ids) = (strings_of(0, "trace_id")?, strings_of(1, "span_id")?);
             for i in 0..values.len() {
                 span_links.push(SpanLinkRow {
-                    trace_id: trace_ids.map(|t| string_at(t, i)).unwrap_or_default(),
-                    span_id: span_ids.map(|s| string_at(s, i)).unwrap_or_default(),
+                    trace_id: trace_id_at(trace_ids, "links.trace_id", i)?,
+                    span_id: span_id_at(span_ids, "links.span_id", i)?,
                     attributes: struct_map_at(&values, 2, i)?,
                 });
             }
         }
         rows.push(SpanRow {
-            trace_id: string_at(trace_id, row),
-            span_id: string_at(span_id, row),
-            parent_span_id: optional_string_at(parent, row),
+            trace_id: trace_id_at(trace_id, "trace_id", row)?,
+            span_id: span_id_at(span_id, "span_id", row)?,
+            parent_span_id: optional_span_id_at(parent, "parent_span_id", row)?,
             name: string_at(name, row),
             kind: closed_value("kind", kind.value(row), SpanKind::parse)?,
             service: string_at(service, row),
@@ -532,8 +614,8 @@ pub fn logs_from_batch(batch: &RecordBatch) -> Result<Vec<LogRow>, RowsError> {
         };
         rows.push(LogRow {
             timestamp_ns: timestamp.value(row),
-            trace_id: optional_string_at(trace_id, row),
-            span_id: optional_string_at(span_id, row),
+            trace_id: optional_trace_id_at(trace_id, "trace_id", row)?,
+            span_id: optional_span_id_at(span_id, "span_id", row)?,
             request_id: optional_string_at(request_id, row),
             service: optional_string_at(service, row),
             level,
@@ -596,7 +678,7 @@ pub fn invocations_from_batch(batch: &RecordBatch) -> Result<Vec<InvocationRow>,
             cold_start: optional_bool_at(cold_start, row).unwrap_or(false),
             status: closed_value("status", status.value(row), InvocationStatus::parse)?,
             error_type: optional_string_at(error_type, row),
-            trace_id: optional_string_at(trace_id, row),
+            trace_id: optional_trace_id_at(trace_id, "trace_id", row)?,
             sampled: optional_bool_at(sampled, row),
         });
     }
@@ -633,7 +715,7 @@ pub fn trace_index_from_batch(batch: &RecordBatch) -> Result<Vec<TraceIndexRow>,
             }
         };
         rows.push(TraceIndexRow {
-            trace_id: string_at(trace_id, row),
+            trace_id: trace_id_at(trace_id, "trace_id", row)?,
             min_start_ns: min_start.value(row),
             max_end_ns: max_end.value(row),
             root_service: optional_string_at(root_service, row),

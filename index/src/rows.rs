@@ -8,6 +8,11 @@
 
 use std::borrow::Cow;
 
+/// Trace and span ids: the one definition and parser (`TraceId::parse_any`)
+/// shared with the instrumentation's wire format. Rows hold them typed; they
+/// become 32 and 16 lowercase hex digits only in the Arrow columns.
+pub use tracelake_instrumentation::wire::ids::{IdError, SpanId, TraceId};
+
 /// Declares a closed set of column values: the enum, its one string form
 /// (`as_str`), and the inverse (`parse`), which is `None` for anything else.
 macro_rules! column_enum {
@@ -108,9 +113,9 @@ column_enum! {
 /// One row of `spans`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpanRow {
-    pub trace_id: String,
-    pub span_id: String,
-    pub parent_span_id: Option<String>,
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent_span_id: Option<SpanId>,
     pub name: String,
     pub kind: SpanKind,
     pub service: String,
@@ -143,8 +148,8 @@ pub struct SpanEventRow {
 /// One element of `spans.links`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpanLinkRow {
-    pub trace_id: String,
-    pub span_id: String,
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
     pub attributes: Vec<(String, String)>,
 }
 
@@ -152,8 +157,8 @@ pub struct SpanLinkRow {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogRow {
     pub timestamp_ns: i64,
-    pub trace_id: Option<String>,
-    pub span_id: Option<String>,
+    pub trace_id: Option<TraceId>,
+    pub span_id: Option<SpanId>,
     pub request_id: Option<String>,
     pub service: Option<String>,
     pub level: Option<LogLevel>,
@@ -186,14 +191,14 @@ pub struct InvocationRow {
     pub cold_start: bool,
     pub status: InvocationStatus,
     pub error_type: Option<String>,
-    pub trace_id: Option<String>,
+    pub trace_id: Option<TraceId>,
     pub sampled: Option<bool>,
 }
 
 /// One row of `trace_index`: what one segment saw of one trace in one hour.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TraceIndexRow {
-    pub trace_id: String,
+    pub trace_id: TraceId,
     pub min_start_ns: i64,
     pub max_end_ns: i64,
     pub root_service: Option<String>,

@@ -17,7 +17,7 @@ use parquet::schema::types::ColumnPath;
 use sha2::{Digest as _, Sha256};
 
 use crate::columns;
-use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceIndexRow};
+use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceId, TraceIndexRow};
 use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
 
@@ -158,12 +158,12 @@ fn group_by_partition<T>(
 
 /// What one trace looks like within some spans.
 pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
-    let mut traces: BTreeMap<&str, TraceIndexRow> = BTreeMap::new();
+    let mut traces: BTreeMap<TraceId, TraceIndexRow> = BTreeMap::new();
     for span in spans {
         let row = traces
-            .entry(&span.trace_id)
+            .entry(span.trace_id)
             .or_insert_with(|| TraceIndexRow {
-                trace_id: span.trace_id.clone(),
+                trace_id: span.trace_id,
                 min_start_ns: span.start_time_ns,
                 max_end_ns: span.end_time_ns,
                 ..TraceIndexRow::default()

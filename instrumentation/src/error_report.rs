@@ -38,11 +38,55 @@ impl ErrorReport {
                 any.downcast_ref::<Box<dyn Error>>()
                     .map(|boxed| &**boxed as &(dyn Error + 'static))
             });
-        match boxed {
+        match boxed.or_else(|| anyhow_error(any)) {
             Some(inner) => ErrorReport::of_dyn(inner),
             None => ErrorReport {
                 error_type: std::any::type_name::<E>().to_owned(),
                 message: error.to_string(),
+                causes: Vec::new(),
+            },
+        }
+    }
+
+    /// The report of an error that is only `Debug`, as `lambda_runtime`
+    /// requires of a handler's error (with `Into<lambda_runtime::Diagnostic>`):
+    /// a [`lambda_runtime::Diagnostic`] gives its own `error_type` and
+    /// `error_message`; a boxed `dyn Error` (and, with the `anyhow` feature,
+    /// an `anyhow::Error`) is read as by [`ErrorReport::of`]; any other type is
+    /// named by [`std::any::type_name`], with its `Debug` as the message.
+    pub fn of_debug<E: fmt::Debug + 'static>(error: &E) -> ErrorReport {
+        let any: &dyn Any = error;
+        #[cfg(feature = "lambda-runtime")]
+        if let Some(diagnostic) = any.downcast_ref::<lambda_runtime::Diagnostic>() {
+            return ErrorReport {
+                error_type: diagnostic.error_type.clone(),
+                message: diagnostic.error_message.clone(),
+                causes: Vec::new(),
+            };
+        }
+        if let Some(text) = any.downcast_ref::<String>() {
+            return ErrorReport::of(text);
+        }
+        if let Some(text) = any.downcast_ref::<&'static str>() {
+            return ErrorReport::of(text);
+        }
+        let boxed: Option<&(dyn Error + 'static)> = any
+            .downcast_ref::<Box<dyn Error + Send + Sync>>()
+            .map(|boxed| &**boxed as &(dyn Error + 'static))
+            .or_else(|| {
+                any.downcast_ref::<Box<dyn Error + Send>>()
+                    .map(|boxed| &**boxed as &(dyn Error + 'static))
+            })
+            .or_else(|| {
+                any.downcast_ref::<Box<dyn Error>>()
+                    .map(|boxed| &**boxed as &(dyn Error + 'static))
+            })
+            .or_else(|| anyhow_error(any));
+        match boxed {
+            Some(inner) => ErrorReport::of_dyn(inner),
+            None => ErrorReport {
+                error_type: std::any::type_name::<E>().to_owned(),
+                message: format!("{error:?}"),
                 causes: Vec::new(),
             },
         }
@@ -56,8 +100,18 @@ impl ErrorReport {
             causes.push(cause.to_string());
             source = cause.source();
         }
+        let mut error_type = dyn_type_name(error);
+        if error_type == "Error" {
+            // anyhow's context wrappers have no name of their own: the error
+            // they wrap names the failure.
+            let mut root = error;
+            while let Some(source) = root.source() {
+                root = source;
+            }
+            error_type = dyn_type_name(root);
+        }
         ErrorReport {
-            error_type: dyn_type_name(error),
+            error_type,
             message: error.to_string(),
             causes,
         }
@@ -75,6 +129,19 @@ impl ErrorReport {
         }
         Some(text)
     }
+}
+
+/// An `anyhow::Error` as the error it holds, whose sources are its context
+/// chain (feature `anyhow`).
+#[cfg(feature = "anyhow")]
+fn anyhow_error(any: &dyn Any) -> Option<&(dyn Error + 'static)> {
+    any.downcast_ref::<anyhow::Error>()
+        .map(|error| -> &(dyn Error + 'static) { error.as_ref() })
+}
+
+#[cfg(not(feature = "anyhow"))]
+fn anyhow_error(_: &dyn Any) -> Option<&(dyn Error + 'static)> {
+    None
 }
 
 fn dyn_type_name(error: &(dyn Error + 'static)) -> String {
@@ -218,6 +285,57 @@ mod tests {
     }
 
     impl Error for Unit {}
+
+    #[test]
+    #[cfg(feature = "lambda-runtime")]
+    fn an_error_that_is_only_debug_is_reported() {
+        let diagnostic = lambda_runtime::Diagnostic {
+            error_type: "OrderRejected".into(),
+            error_message: "order o-3 is over the limit".into(),
+        };
+        let report = ErrorReport::of_debug(&diagnostic);
+        assert_eq!(report.error_type, "OrderRejected");
+        assert_eq!(report.message, "order o-3 is over the limit");
+
+        #[derive(Debug)]
+        struct OnlyDebug {
+            #[allow(dead_code)] // Read through `Debug` only.
+            code: u16,
+        }
+        let report = ErrorReport::of_debug(&OnlyDebug { code: 503 });
+        assert_eq!(report.error_type, std::any::type_name::<OnlyDebug>());
+        assert_eq!(report.message, "OnlyDebug { code: 503 }");
+
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "cart.json missing");
+        let boxed: lambda_error::Error = Box::new(LoadFailed { source: io });
+        assert_eq!(ErrorReport::of_debug(&boxed), ErrorReport::of(&boxed));
+    }
+
+    #[test]
+    #[cfg(feature = "anyhow")]
+    fn an_anyhow_error_walks_its_context_chain() {
+        use anyhow::Context as _;
+        let failed: Result<(), OrderError> = Err(OrderError::NotFound("o-4".into()));
+        let error = failed
+            .context("reserving stock")
+            .context("placing order o-4")
+            .unwrap_err();
+        for report in [ErrorReport::of(&error), ErrorReport::of_debug(&error)] {
+            assert_eq!(report.message, "placing order o-4");
+            assert_eq!(
+                report.causes,
+                vec![
+                    "reserving stock".to_owned(),
+                    "order o-4 not found".to_owned()
+                ]
+            );
+            assert_eq!(report.error_type, "NotFound");
+            assert_eq!(
+                report.cause_chain().unwrap(),
+                "placing order o-4\n\nCaused by:\n    0: reserving stock\n    1: order o-4 not found"
+            );
+        }
+    }
 
     mod lambda_error {
         pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -55,43 +55,92 @@ pub fn invocation_for<T: ExtractContext>(payload: &T, context: &Context) -> Invo
     invocation
 }
 
+/// How the layer reads a handler's error into the `exception` event.
+pub trait ReportError<E> {
+    /// The report of `error`.
+    fn report(error: &E) -> ErrorReport;
+}
+
+/// Errors that are `Display` and `Debug` (the default): [`ErrorReport::of`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DisplayedErrors;
+
+impl<E: fmt::Display + fmt::Debug + 'static> ReportError<E> for DisplayedErrors {
+    fn report(error: &E) -> ErrorReport {
+        ErrorReport::of(error)
+    }
+}
+
+/// Errors that are only `Debug`, as `lambda_runtime` requires of a handler's
+/// error besides `Into<Diagnostic>` (a [`lambda_runtime::Diagnostic`] itself,
+/// or a type converted into one): [`ErrorReport::of_debug`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DebugErrors;
+
+impl<E: fmt::Debug + 'static> ReportError<E> for DebugErrors {
+    fn report(error: &E) -> ErrorReport {
+        ErrorReport::of_debug(error)
+    }
+}
+
 /// A tower layer that runs each invocation of the inner service in its span,
 /// records errors and panics, and writes every span before the response returns.
+///
+/// The handler's error must be `Display` and `Debug`; for an error that is
+/// only `Debug` (and `Into<lambda_runtime::Diagnostic>`), use
+/// [`TracingLayer::with_debug_errors`].
 #[derive(Clone, Debug)]
-pub struct TracingLayer {
+pub struct TracingLayer<R = DisplayedErrors> {
     telemetry: Telemetry,
+    report: std::marker::PhantomData<R>,
 }
 
 impl TracingLayer {
     /// A layer writing through `telemetry`.
     pub fn new(telemetry: Telemetry) -> TracingLayer {
-        TracingLayer { telemetry }
+        TracingLayer {
+            telemetry,
+            report: std::marker::PhantomData,
+        }
+    }
+
+    /// The layer for a handler whose error is only `Debug`, such as
+    /// `lambda_runtime::Diagnostic` or a type with its own
+    /// `Into<Diagnostic>`: the exception is read by [`ErrorReport::of_debug`].
+    pub fn with_debug_errors(self) -> TracingLayer<DebugErrors> {
+        TracingLayer {
+            telemetry: self.telemetry,
+            report: std::marker::PhantomData,
+        }
     }
 }
 
-impl<S> Layer<S> for TracingLayer {
-    type Service = TracingService<S>;
+impl<S, R: Clone> Layer<S> for TracingLayer<R> {
+    type Service = TracingService<S, R>;
 
-    fn layer(&self, inner: S) -> TracingService<S> {
+    fn layer(&self, inner: S) -> TracingService<S, R> {
         TracingService {
             inner,
             telemetry: self.telemetry.clone(),
+            report: std::marker::PhantomData,
         }
     }
 }
 
 /// The service made by [`TracingLayer`].
 #[derive(Clone, Debug)]
-pub struct TracingService<S> {
+pub struct TracingService<S, R = DisplayedErrors> {
     inner: S,
     telemetry: Telemetry,
+    report: std::marker::PhantomData<R>,
 }
 
-impl<S, T> Service<LambdaEvent<T>> for TracingService<S>
+impl<S, T, R> Service<LambdaEvent<T>> for TracingService<S, R>
 where
     S: Service<LambdaEvent<T>>,
     S::Response: 'static,
-    S::Error: fmt::Display + fmt::Debug + 'static,
+    S::Error: 'static,
+    R: ReportError<S::Error>,
     T: ExtractContext,
 {
     type Response = S::Response;
@@ -108,7 +157,7 @@ where
     }
 }
 
-impl<S> TracingService<S> {
+impl<S, R> TracingService<S, R> {
     /// Calls the inner service with `request` inside the span of `invocation`.
     fn call_traced<Request>(
         &mut self,
@@ -118,7 +167,11 @@ impl<S> TracingService<S> {
     ) -> TracingFuture<S::Future>
     where
         S: Service<Request>,
+        S::Error: 'static,
+        R: ReportError<S::Error>,
     {
+        let report: fn(&dyn Any) -> Option<ErrorReport> =
+            |error| error.downcast_ref::<S::Error>().map(R::report);
         let started = self.telemetry.start_invocation(invocation);
         let dispatch = self.telemetry.current_dispatch();
         let span = started.span().clone();
@@ -132,6 +185,7 @@ impl<S> TracingService<S> {
                 inner: Some(Box::pin(future.instrument(span).with_subscriber(dispatch))),
                 started: Some(started),
                 status_of,
+                report,
             },
             Err(panic) => {
                 started.record_panic(panic.as_ref());
@@ -146,10 +200,11 @@ impl<S> TracingService<S> {
 /// `lambda_http::run`. The request's headers, route and path and the Lambda
 /// context it carries make the invocation; the response's status is recorded.
 #[cfg(feature = "lambda-http")]
-impl<S, B> Service<lambda_http::Request> for TracingService<S>
+impl<S, B, R> Service<lambda_http::Request> for TracingService<S, R>
 where
     S: Service<lambda_http::Request, Response = http::Response<B>>,
-    S::Error: fmt::Display + fmt::Debug + 'static,
+    S::Error: 'static,
+    R: ReportError<S::Error>,
     B: 'static,
 {
     type Response = S::Response;
@@ -183,6 +238,8 @@ pub struct TracingFuture<F> {
     started: Option<InvocationSpan>,
     /// Reads the HTTP status of a response, when it is an HTTP response.
     status_of: fn(&dyn Any) -> Option<i64>,
+    /// Reads the handler's error (its type behind `dyn Any`).
+    report: fn(&dyn Any) -> Option<ErrorReport>,
 }
 
 impl<F> fmt::Debug for TracingFuture<F> {
@@ -195,7 +252,7 @@ impl<F, R, E> Future for TracingFuture<F>
 where
     F: Future<Output = Result<R, E>>,
     R: 'static,
-    E: fmt::Display + fmt::Debug + 'static,
+    E: 'static,
 {
     type Output = Result<R, E>;
 
@@ -225,7 +282,9 @@ where
                 Poll::Ready(Ok(response))
             }
             Ok(Err(error)) => {
-                started.record_report(&ErrorReport::of(&error));
+                if let Some(report) = (self.report)(&error) {
+                    started.record_report(&report);
+                }
                 started.finish();
                 Poll::Ready(Err(error))
             }

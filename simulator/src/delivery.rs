@@ -19,9 +19,9 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::clock::{NANOS_PER_MILLI, NANOS_PER_SECOND};
+use crate::event::RawEvent;
 use crate::event_id::EventId;
 use crate::fleet::Fleet;
-use crate::render::RawEvent;
 use crate::rng::SimRng;
 use crate::streams::LogStream;
 

@@ -6,6 +6,7 @@
 //! mostly hand work on through SQS, SNS, EventBridge, Kinesis and Step Functions.
 //! Services with no outgoing edge are the workers at the leaves.
 
+use crate::names::{DOMAINS, ENTRY_ROLES, LEAF_ROLES, MID_ROLES, TEAMS};
 use crate::rng::SimRng;
 
 /// The deepest level; call chains are at most `MAX_LEVEL + 1` services long.
@@ -216,55 +217,17 @@ pub struct Fleet {
     pub account_id: String,
 }
 
-const DOMAINS: [&str; 26] = [
-    "orders",
-    "payments",
-    "users",
-    "catalog",
-    "inventory",
-    "shipping",
-    "billing",
-    "search",
-    "reviews",
-    "notifications",
-    "auth",
-    "cart",
-    "pricing",
-    "recommendations",
-    "analytics",
-    "fraud",
-    "ledger",
-    "media",
-    "geo",
-    "support",
-    "loyalty",
-    "tax",
-    "returns",
-    "subscriptions",
-    "messaging",
-    "invoices",
-];
-const ENTRY_ROLES: [&str; 4] = ["api", "gateway", "bff", "graphql"];
-const MID_ROLES: [&str; 8] = [
-    "service",
-    "handler",
-    "processor",
-    "validator",
-    "enricher",
-    "router",
-    "aggregator",
-    "resolver",
-];
-const LEAF_ROLES: [&str; 8] = [
-    "worker",
-    "indexer",
-    "archiver",
-    "notifier",
-    "exporter",
-    "sync",
-    "cleanup",
-    "projector",
-];
+impl Service {
+    /// The team owning the service's domain (its name's first word), or
+    /// `platform` for a name outside the known domains.
+    pub fn team(&self) -> &'static str {
+        let domain = self.name.split('-').next().unwrap_or_default();
+        TEAMS
+            .iter()
+            .find(|(_, domains)| domains.contains(&domain))
+            .map_or("platform", |(team, _)| team)
+    }
+}
 
 impl Fleet {
     /// Builds a fleet of `config.services` services (at least 2) from `rng`.
@@ -478,6 +441,22 @@ fn new_service(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_domain_has_exactly_one_team() {
+        for domain in DOMAINS {
+            let owners: Vec<&str> = TEAMS
+                .iter()
+                .filter(|(_, domains)| domains.contains(&domain))
+                .map(|(team, _)| *team)
+                .collect();
+            assert_eq!(owners.len(), 1, "{domain}: {owners:?}");
+        }
+        let fleet = fleet(60, 7);
+        let teams: std::collections::BTreeSet<&str> =
+            fleet.services.iter().map(Service::team).collect();
+        assert!(teams.len() > 1, "a fleet spans several teams: {teams:?}");
+    }
 
     fn fleet(services: usize, seed: u64) -> Fleet {
         let config = FleetConfig {

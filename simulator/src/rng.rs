@@ -1,64 +1,49 @@
-//! A small seeded random number generator with the distributions the fleet needs.
+//! The simulator's random numbers: one seeded ChaCha8 generator
+//! ([`rand_chacha`]) and the distributions the fleet needs on top of it.
 //!
-//! The simulator owns its generator (xoshiro256** seeded through SplitMix64) instead
-//! of depending on `rand`, so that the same seed gives the same fleet and the same
-//! bytes whatever crate versions the workspace resolves.
+//! ChaCha8's output is fixed by its seed and documented as stable across
+//! versions of `rand_chacha`, so the same seed gives the same fleet and the same
+//! bytes. Each part of a run draws from its own [`SimRng::fork`], so adding draws
+//! in one part does not shift every other part.
 
-/// A seeded xoshiro256** generator.
+use rand::{Rng as _, RngCore as _, SeedableRng as _};
+use rand_chacha::ChaCha8Rng;
+
+/// A seeded generator with the distributions the simulation draws from.
 #[derive(Debug, Clone)]
 pub struct SimRng {
-    state: [u64; 4],
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    inner: ChaCha8Rng,
 }
 
 impl SimRng {
     /// A generator whose whole sequence is fixed by `seed`.
     pub fn new(seed: u64) -> SimRng {
-        let mut sm = seed;
-        let state = [
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-        ];
-        SimRng { state }
+        SimRng {
+            inner: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
-    /// An independent generator for one named part of the simulation, so that
-    /// adding draws in one part does not shift every other part.
+    /// An independent generator for one named part of the simulation: a fresh
+    /// key drawn from this generator, on ChaCha stream `stream`.
     pub fn fork(&mut self, stream: u64) -> SimRng {
-        SimRng::new(self.next_u64() ^ stream.wrapping_mul(0xa076_1d64_78bd_642f))
+        let mut inner = ChaCha8Rng::from_seed(self.inner.random());
+        inner.set_stream(stream);
+        SimRng { inner }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        let s = &mut self.state;
-        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
+        self.inner.next_u64()
     }
 
     /// The next 128 random bits.
     pub fn next_u128(&mut self) -> u128 {
-        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
+        self.inner.random()
     }
 
     /// A uniform value in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.inner.random()
     }
 
     /// A uniform integer in `[0, n)`; 0 when `n` is 0.
@@ -66,18 +51,18 @@ impl SimRng {
         if n == 0 {
             return 0;
         }
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+        self.inner.random_range(0..n)
     }
 
-    /// A uniform integer in `[low, high]`.
+    /// A uniform integer in `[low, high]`; `low` when `high <= low`.
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         if high <= low {
             return low;
         }
-        low + self.below(high - low + 1)
+        self.inner.random_range(low..=high)
     }
 
-    /// True with probability `p`.
+    /// True with probability `p` (never below 0, always above 1).
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
@@ -148,6 +133,28 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn forks_differ_from_each_other_and_from_the_parent() {
+        let mut root = SimRng::new(1);
+        let mut a = root.fork(1);
+        let mut b = root.fork(2);
+        let from_a: Vec<u64> = (0..4).map(|_| a.next_u64()).collect();
+        let from_b: Vec<u64> = (0..4).map(|_| b.next_u64()).collect();
+        let from_root: Vec<u64> = (0..4).map(|_| root.next_u64()).collect();
+        assert_ne!(from_a, from_b);
+        assert_ne!(from_a, from_root);
+        let mut again = SimRng::new(1);
+        assert_eq!(
+            from_a,
+            (0..4)
+                .map({
+                    let mut fork = again.fork(1);
+                    move |_| fork.next_u64()
+                })
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

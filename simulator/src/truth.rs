@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::delivery::Delivered;
-use crate::render::{EventKind, RawEvent, TruthSpan};
+use crate::event::{EventKind, RawEvent, TruthSpan};
 use crate::traffic::Traffic;
 
 /// How an event can be linked to its trace.

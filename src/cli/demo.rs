@@ -110,8 +110,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.control_messages
     );
 
+    let compact_started = Instant::now();
     if !args.no_compact {
-        let compact_started = Instant::now();
         let hours = runtime
             .block_on(tracelake_index::compact::hours_needing_compaction(&store))
             .with_context(|| format!("cannot list the hours to compact in {}", args.data))?;
@@ -128,6 +128,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         super::compact::print_compaction_summary(&args.data, &reports, false);
     }
+    let compacted = compact_started.elapsed();
+
+    let score_started = Instant::now();
 
     let links = runtime
         .block_on(read_log_links(&store))
@@ -168,11 +171,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Err(error) = runtime.block_on(print_worst_services(&args.data)) {
         println!("  (the correlation report could not be computed: {error:#})");
     }
+    let scored = score_started.elapsed();
     println!(
-        "total {:.1} s (simulate {:.1} s, ingest {:.1} s)",
+        "total {:.1} s (simulate {:.1} s, ingest {:.1} s, compact {:.1} s, score {:.1} s)",
         started.elapsed().as_secs_f64(),
         simulated.as_secs_f64(),
-        ingested.as_secs_f64()
+        ingested.as_secs_f64(),
+        compacted.as_secs_f64(),
+        scored.as_secs_f64()
     );
 
     if !args.no_serve {

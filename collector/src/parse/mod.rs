@@ -5,19 +5,24 @@
 //! plain log line. Parsing never fails: the only events that do not become rows
 //! are span lines that do not decode, which the pipeline quarantines.
 
+mod json;
 pub mod otlp;
 pub mod platform;
 pub mod runtime;
+mod text;
 pub mod time;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracelake_instrumentation::wire::{
-    ids::{SpanId, TraceId, XrayHeader},
-    log_line, span_line,
+    ids::{SpanId, TraceId},
+    span_line,
 };
 
 use crate::index::rows::SpanRow;
+pub(crate) use json::parse_fields;
+use json::{adopt_json_body, parse_json_object};
 pub use platform::{InvocationStatus, PlatformRecord, Report};
+use text::{adopt_text_trace_fields, keep_datadog_text_ids};
 pub use time::LineTime;
 
 /// The line format an event was read as: the `format` column of `logs`.
@@ -90,11 +95,14 @@ pub enum ParsedEvent {
 /// The fields of a log line that the pipeline needs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedLog {
+    /// The format the line was read as; `None` until one is known.
     pub format: Option<LineFormat>,
     /// The line's own time, when it carries one, with its precision. The row
     /// uses it only when it is believable ([`time::row_timestamp_ns`]).
     pub time: Option<LineTime>,
+    /// The normalised level (`TRACE` … `FATAL`), when the line has one.
     pub level: Option<&'static str>,
+    /// The line's message: the whole line, or its message field for structured lines.
     pub message: String,
     /// The trace the line names itself.
     pub trace_id: Option<TraceId>,
@@ -102,9 +110,13 @@ pub struct ParsedLog {
     /// id or header): Lambda's own context, weaker than an OpenTelemetry or our
     /// own trace id when they disagree about a request.
     pub trace_from_xray: bool,
+    /// The span the line names itself.
     pub span_id: Option<SpanId>,
+    /// The Lambda request id the line names.
     pub request_id: Option<String>,
+    /// The service the line names (`service`, `service.name`, …).
     pub service: Option<String>,
+    /// Every other field, flattened to text (`key.sub` for nested objects).
     pub attributes: Vec<(String, String)>,
     /// What a platform line says about its invocation.
     pub platform: Option<PlatformRecord>,
@@ -208,405 +220,12 @@ pub fn parse_event(message: &str) -> ParsedEvent {
     ParsedEvent::Log(Box::new(log))
 }
 
-/// Datadog's log injection writes `[dd.trace_id=… dd.span_id=…]` into text lines:
-/// kept as attributes, never taken for the trace (they are decimal 64-bit ids).
-fn keep_datadog_text_ids(log: &mut ParsedLog) {
-    for key in ["dd.trace_id", "dd.span_id"] {
-        let pattern = format!("{key}=");
-        let Some(at) = log.message.find(&pattern) else {
-            continue;
-        };
-        let rest = &log.message[at + pattern.len()..];
-        let value: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if !value.is_empty() && !log.attributes.iter().any(|(k, _)| k == key) {
-            log.attributes.push((key.to_owned(), value));
-        }
-    }
-}
-
-/// `trace_id=…`/`span_id=…` written into a text line (OpenTelemetry's Python
-/// logging format `[trace_id=… span_id=…]`, logfmt-like suffixes, `otelTraceID=…`):
-/// a text line that names its trace is linked by it, never by position. A key
-/// must start a word, so Datadog's `dd.trace_id=` (a decimal id) is not read.
-fn adopt_text_trace_fields(log: &mut ParsedLog) {
-    let value_after = |keys: &[&str]| -> Option<&str> {
-        keys.iter().find_map(|key| {
-            let mut from = 0;
-            while let Some(offset) = log.message[from..].find(key) {
-                let at = from + offset;
-                from = at + key.len();
-                let starts_word = log.message[..at]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| c.is_whitespace() || matches!(c, '[' | '(' | ',' | ';' | '{'));
-                if starts_word {
-                    let rest = &log.message[from..];
-                    let end = rest
-                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-                        .unwrap_or(rest.len());
-                    return Some(&rest[..end]);
-                }
-            }
-            None
-        })
-    };
-    let Some(trace) =
-        value_after(&["trace_id=", "otelTraceID=", "traceparent="]).and_then(trace_of)
-    else {
-        return;
-    };
-    let span = value_after(&["span_id=", "otelSpanID="]).and_then(|id| SpanId::parse(id).ok());
-    log.trace_id = Some(trace.0);
-    log.trace_from_xray = trace.1;
-    log.span_id = span.or(trace.2);
-}
-
-/// A runtime line whose message is a JSON record (`.NET`'s structured logging,
-/// `console.log(JSON.stringify(…))`, Python's `print(json.dumps(…))`): what the
-/// record names itself (level, trace, span, service) wins over the prefix.
-fn adopt_json_body(log: &mut ParsedLog) {
-    let body = log.message.trim();
-    if !body.starts_with('{') {
-        return;
-    }
-    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
-        return;
-    };
-    let record = parse_fields(LineFormat::Json, body, &object);
-    if record.level.is_some() {
-        log.level = record.level;
-    }
-    if record.trace_id.is_some() {
-        log.trace_id = record.trace_id;
-        log.trace_from_xray = record.trace_from_xray;
-    }
-    if record.span_id.is_some() {
-        log.span_id = record.span_id;
-    }
-    if record.service.is_some() {
-        log.service = record.service;
-    }
-    if log.request_id.is_none() {
-        log.request_id = record.request_id;
-    }
-    log.attributes.extend(record.attributes);
-}
-
 fn plain(text: &str) -> ParsedLog {
     ParsedLog {
         format: Some(LineFormat::Plain),
         message: text.to_owned(),
         ..ParsedLog::default()
     }
-}
-
-/// A non-empty string field. A dotted key (`trace.id`, `service.name`) is read
-/// as written and, failing that, as nested objects (`{"trace":{"id":…}}`), the
-/// way ecs-logging and Elastic APM write it.
-fn string_field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    let flat = object.get(key).and_then(Value::as_str);
-    let nested = || {
-        let (head, rest) = key.split_once('.')?;
-        let mut value = object.get(head)?;
-        for part in rest.split('.') {
-            value = value.as_object()?.get(part)?;
-        }
-        value.as_str()
-    };
-    flat.filter(|s| !s.is_empty())
-        .or_else(|| nested().filter(|s| !s.is_empty()))
-}
-
-/// loguru's `serialize=True` record: `{"text":…,"record":{"level":{"name":…},
-/// "message":…,"time":{"repr":…},"extra":{…}}}`. Returns the record's fields
-/// flattened (its `extra`, where `logger.bind`/`contextualize` put trace and
-/// request ids, plus level, message and time), or `None` for any other shape.
-fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, Value>> {
-    if object.len() != 2 || !object.get("text")?.is_string() {
-        return None;
-    }
-    let record = object.get("record")?.as_object()?;
-    let mut fields = record
-        .get("extra")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(level) = record.get("level").and_then(|level| level.get("name")) {
-        fields.insert("level".to_owned(), level.clone());
-    }
-    if let Some(message) = record.get("message") {
-        fields.insert("message".to_owned(), message.clone());
-    }
-    if let Some(time) = record.get("time").and_then(|time| time.get("repr")) {
-        fields.insert("time".to_owned(), time.clone());
-    }
-    Some(fields)
-}
-
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Keys that name a line's trace, in the order they are trusted: our own and
-/// OpenTelemetry's log fields (`trace_id` from pino/winston instrumentation and
-/// the OTel spec, `otelTraceID` from Python's logging instrumentation, ECS
-/// `trace.id`, a `traceparent`), .NET's `traceId`, then Powertools'
-/// `xray_trace_id`. A value that is not a whole trace id (`otelTraceID="0"`, a
-/// Datadog decimal id) names nothing.
-const TRACE_KEYS: [&str; 7] = [
-    "trace_id",
-    "otelTraceID",
-    "trace.id",
-    "traceparent",
-    "traceId",
-    "xray_trace_id",
-    "AWS-XRAY-TRACE-ID",
-];
-
-const SPAN_KEYS: [&str; 4] = ["span_id", "otelSpanID", "span.id", "spanId"];
-
-/// Keys that hold the Lambda request id. Not `aws.request_id`: in OpenTelemetry
-/// that is the id of an AWS SDK call the function made, not of its invocation.
-const REQUEST_KEYS: [&str; 8] = [
-    "request_id",
-    "requestId",
-    "function_request_id",
-    "AWSRequestId",
-    "awsRequestId",
-    "aws_request_id",
-    "faas.invocation_id",
-    "lambda_request_id",
-];
-
-const LEVEL_KEYS: [&str; 9] = [
-    "level",
-    "log_level",
-    "levelname",
-    "severity",
-    "severityText",
-    "severity_text",
-    "log.level",
-    "lvl",
-    "@l",
-];
-
-const SERVICE_KEYS: [&str; 4] = ["service", "service.name", "otelServiceName", "serviceName"];
-
-const TIME_KEYS: [&str; 6] = ["timestamp", "time", "@timestamp", "ts", "@t", "timeMillis"];
-
-const MESSAGE_KEYS: [&str; 4] = ["message", "msg", "body", "@m"];
-
-/// Other tracers' ids, kept as attributes (never the indexed trace unless they
-/// are a whole trace id in one of [`TRACE_KEYS`]).
-const TRACER_ATTRIBUTE_KEYS: [&str; 6] = [
-    "dd.trace_id",
-    "dd.span_id",
-    "trace_flags",
-    "otelTraceSampled",
-    "dd",
-    "AWSTraceHeader",
-];
-
-/// A trace id as a log field writes it: 32 hex, X-Ray, an X-Ray header or a
-/// W3C `traceparent`. Returns whether it was an X-Ray form.
-fn trace_of(value: &str) -> Option<(TraceId, bool, Option<SpanId>)> {
-    let value = value.trim();
-    if let Some(rest) = value.strip_prefix("00-") {
-        let mut parts = rest.split('-');
-        let trace = TraceId::parse(parts.next()?).ok()?;
-        let span = parts.next().and_then(|span| SpanId::parse(span).ok());
-        return Some((trace, false, span));
-    }
-    if let Ok(id) = TraceId::parse(value) {
-        return Some((id, value.starts_with("1-"), None));
-    }
-    XrayHeader::parse(value)
-        .ok()
-        .map(|header| (header.root, true, None))
-}
-
-fn parse_json_object(text: &str, object: Map<String, Value>) -> ParsedLog {
-    if let Some(record) = platform::parse_json(&object) {
-        return ParsedLog {
-            format: Some(LineFormat::LambdaPlatformJson),
-            time: string_field(&object, "time").and_then(time::parse_timestamp),
-            level: Some(platform::level_of_json(&object, &record)),
-            request_id: record.request_id().map(str::to_owned),
-            message: text.to_owned(),
-            platform: Some(record),
-            ..ParsedLog::default()
-        };
-    }
-    if let Some(fields) = loguru_fields(&object) {
-        return parse_fields(LineFormat::Json, text, &fields);
-    }
-    let has = |key: &str| object.contains_key(key);
-    let crash = has("errorType") && has("errorMessage");
-    let format = if log_line::is_log_line(&object) {
-        LineFormat::Tracelake
-    } else if has("function_request_id")
-        || has("xray_trace_id")
-        || (has("service") && has("location") && has("level"))
-    {
-        LineFormat::Powertools
-    } else if crash
-        || (["requestId", "AWSRequestId"].iter().any(|key| has(key))
-            && (has("message") || has("msg")))
-    {
-        LineFormat::LambdaJson
-    } else {
-        LineFormat::Json
-    };
-    parse_fields(format, text, &object)
-}
-
-/// The fields of a JSON (or logfmt) record, wherever its logger put them.
-pub(crate) fn parse_fields(
-    format: LineFormat,
-    text: &str,
-    object: &Map<String, Value>,
-) -> ParsedLog {
-    let mut trace_id = None;
-    let mut trace_from_xray = false;
-    let mut span_id = None;
-    for key in TRACE_KEYS {
-        if let Some((id, xray, span)) = string_field(object, key).and_then(trace_of) {
-            trace_id = Some(id);
-            trace_from_xray = xray;
-            span_id = span;
-            break;
-        }
-    }
-    // Datadog's ids are decimal 64-bit: only a whole 128-bit hex id is one of ours.
-    if trace_id.is_none()
-        && let Some(id) = string_field(object, "dd.trace_id").and_then(|id| TraceId::parse(id).ok())
-        && !id.to_string().starts_with("0000000000000000")
-    {
-        trace_id = Some(id);
-    }
-    if let Some(span) = SPAN_KEYS
-        .iter()
-        .find_map(|key| string_field(object, key).and_then(|id| SpanId::parse(id).ok()))
-    {
-        span_id = Some(span);
-    }
-    let request_id = REQUEST_KEYS
-        .iter()
-        .find_map(|key| string_field(object, key))
-        .filter(|id| !runtime::is_placeholder_request_id(id))
-        .map(str::to_owned);
-    let time = TIME_KEYS
-        .iter()
-        .find_map(|key| match object.get(*key)? {
-            Value::String(text) => time::parse_timestamp(text).or_else(|| time::parse_epoch(text)),
-            Value::Number(number) => time::parse_epoch(&number.to_string()),
-            _ => None,
-        })
-        .or_else(|| log4j_instant(object));
-    let level = LEVEL_KEYS
-        .iter()
-        .chain(["severityNumber", "severity_number"].iter())
-        .find_map(|key| match object.get(*key)? {
-            Value::String(text) => normalise_level(text),
-            Value::Number(number) => numeric_level(key, number.as_i64()?),
-            _ => None,
-        })
-        .or_else(|| {
-            // A runtime's crash record names no level: it is an error.
-            (object.contains_key("errorType") && object.contains_key("errorMessage"))
-                .then_some("ERROR")
-        });
-    let service = SERVICE_KEYS
-        .iter()
-        .find_map(|key| string_field(object, key))
-        .map(str::to_owned);
-    let message = match format {
-        LineFormat::Json => text.to_owned(),
-        _ => message_of(object).unwrap_or_default(),
-    };
-    let attributes = match format {
-        // The whole JSON is the message; only other tracers' ids are repeated.
-        LineFormat::Json => object
-            .iter()
-            .filter(|(key, _)| {
-                TRACER_ATTRIBUTE_KEYS.contains(&key.as_str())
-                    || (key.as_str() != "trace_id" && TRACE_KEYS.contains(&key.as_str()))
-                    || SPAN_KEYS.contains(&key.as_str())
-            })
-            .map(|(key, value)| (key.clone(), value_text(value)))
-            .collect(),
-        _ => {
-            let skip = |key: &str| {
-                key == "trace_id"
-                    || key == "span_id"
-                    || (key != "xray_trace_id" && TRACE_KEYS.contains(&key) && trace_id.is_some())
-                    || REQUEST_KEYS.contains(&key)
-                    || LEVEL_KEYS.contains(&key)
-                    || TIME_KEYS.contains(&key)
-                    || MESSAGE_KEYS.contains(&key)
-                    || key == "service"
-                    || key == "xray_trace_id"
-            };
-            object
-                .iter()
-                .filter(|(key, _)| !skip(key))
-                .map(|(key, value)| (key.clone(), value_text(value)))
-                .collect()
-        }
-    };
-    ParsedLog {
-        format: Some(format),
-        time,
-        level,
-        message,
-        trace_id,
-        trace_from_xray,
-        span_id,
-        request_id,
-        service,
-        attributes,
-        platform: None,
-    }
-}
-
-/// The message of a record: `message`/`msg`/`body`, `fields.message` (Rust
-/// `tracing`'s JSON), or a crash record's `errorType: errorMessage`.
-fn message_of(object: &Map<String, Value>) -> Option<String> {
-    if let Some(value) = MESSAGE_KEYS.iter().find_map(|key| object.get(*key)) {
-        return Some(value_text(value));
-    }
-    if let Some(message) = object
-        .get("fields")
-        .and_then(|fields| fields.get("message"))
-    {
-        return Some(value_text(message));
-    }
-    let error_type = string_field(object, "errorType");
-    let error_message = object.get("errorMessage").map(value_text);
-    match (error_type, error_message) {
-        (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
-        (Some(kind), None) => Some(kind.to_owned()),
-        (None, Some(message)) => Some(message),
-        (None, None) => None,
-    }
-}
-
-/// log4j2's JSON layout: `"instant":{"epochSecond":…,"nanoOfSecond":…}`.
-fn log4j_instant(object: &Map<String, Value>) -> Option<LineTime> {
-    let instant = object.get("instant")?.as_object()?;
-    let seconds = instant.get("epochSecond")?.as_i64()?;
-    let nanos = instant
-        .get("nanoOfSecond")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let time = chrono::DateTime::from_timestamp(seconds, u32::try_from(nanos).ok()?)?;
-    Some(LineTime {
-        ns: time.timestamp_nanos_opt()?,
-        precision_ns: 1,
-    })
 }
 
 #[cfg(test)]

@@ -11,10 +11,16 @@ use crate::index::rows::{SpanEventRow, SpanKind, SpanLinkRow, SpanRow, StatusCod
 pub enum SpanError {
     /// A span whose trace id is not 16 non-zero bytes.
     #[error("span {name:?} has an invalid trace id")]
-    InvalidTraceId { name: String },
+    InvalidTraceId {
+        /// The span's name.
+        name: String,
+    },
     /// A span whose span id is not 8 non-zero bytes.
     #[error("span {name:?} has an invalid span id")]
-    InvalidSpanId { name: String },
+    InvalidSpanId {
+        /// The span's name.
+        name: String,
+    },
 }
 
 /// Span attributes that hold the Lambda request id: the semantic convention
@@ -40,6 +46,9 @@ const COLD_START_ATTRIBUTES: [&str; 4] = [
 /// Converts every span of `data` to a row. The log group and stream are filled
 /// in later by the pipeline. A span with invalid ids fails the whole line, so
 /// that the line is quarantined whole rather than half-indexed.
+///
+/// # Errors
+/// [`SpanError`] for the first span whose trace or span id is missing or zero.
 pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
     let mut rows = Vec::new();
     for resource_spans in data.resource_spans {
@@ -69,8 +78,7 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     SpanId::from_bytes(&span.span_id).ok_or_else(|| SpanError::InvalidSpanId {
                         name: span.name.clone(),
                     })?;
-                let parent_span_id =
-                    SpanId::from_bytes(&span.parent_span_id).map(|id| id.to_string());
+                let parent_span_id = SpanId::from_bytes(&span.parent_span_id);
                 let attributes = flatten_attributes(&span.attributes);
                 let attribute = |key: &str| {
                     attributes
@@ -92,8 +100,8 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                 let start = span.start_time_unix_nano.min(i64::MAX as u64) as i64;
                 let end = (span.end_time_unix_nano.min(i64::MAX as u64) as i64).max(start);
                 rows.push(SpanRow {
-                    trace_id: trace_id.to_string(),
-                    span_id: span_id.to_string(),
+                    trace_id,
+                    span_id,
                     parent_span_id,
                     name: span.name.clone(),
                     kind: match span::SpanKind::try_from(span.kind) {
@@ -135,8 +143,8 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                         .iter()
                         .filter_map(|link| {
                             Some(SpanLinkRow {
-                                trace_id: TraceId::from_bytes(&link.trace_id)?.to_string(),
-                                span_id: SpanId::from_bytes(&link.span_id)?.to_string(),
+                                trace_id: TraceId::from_bytes(&link.trace_id)?,
+                                span_id: SpanId::from_bytes(&link.span_id)?,
                                 attributes: flatten_attributes(&link.attributes),
                             })
                         })

@@ -10,13 +10,16 @@ use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
 pub enum PlatformRecord {
     /// `START RequestId: … Version: …` / `platform.start`.
     Start {
+        /// The request the line belongs to.
         request_id: String,
+        /// The function version (`$LATEST`, `3`).
         version: Option<String>,
         /// The X-Ray context of `platform.start`'s `tracing` field.
         trace_id: Option<TraceId>,
     },
     /// `END RequestId: …` / `platform.runtimeDone`.
     End {
+        /// The request the line belongs to.
         request_id: String,
         /// `platform.runtimeDone`'s status, when not `success`.
         status: Option<InvocationStatus>,
@@ -24,9 +27,17 @@ pub enum PlatformRecord {
     /// `REPORT RequestId: …` / `platform.report`.
     Report(Report),
     /// `… Task timed out after 3.00 seconds`.
-    Timeout { request_id: String },
+    Timeout {
+        /// The request that timed out.
+        request_id: String,
+    },
     /// `RequestId: … Error: Runtime exited …`.
-    RuntimeExit { request_id: String, error: String },
+    RuntimeExit {
+        /// The request the runtime was running.
+        request_id: String,
+        /// The first line after `Error:` (`Runtime exited with error: signal: killed`).
+        error: String,
+    },
     /// `INIT_START`, `INIT_REPORT`, `RESTORE_*` (SnapStart), `platform.initStart`,
     /// … : not tied to a request.
     Init,
@@ -66,17 +77,27 @@ fn parse_status(text: &str) -> InvocationStatus {
 /// The figures of one REPORT line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// The request the line belongs to.
     pub request_id: String,
+    /// `Duration`, in milliseconds.
     pub duration_ms: f64,
+    /// `Billed Duration`, in milliseconds.
     pub billed_duration_ms: Option<i64>,
+    /// `Memory Size`, in MB.
     pub memory_size_mb: Option<i64>,
+    /// `Max Memory Used`, in MB.
     pub max_memory_used_mb: Option<i64>,
     /// Present only on a cold start.
     pub init_duration_ms: Option<f64>,
+    /// How the invocation ended (a `Status: timeout`, an `Error Type`).
     pub status: InvocationStatus,
+    /// `Error Type`, when the invocation failed.
     pub error_type: Option<String>,
+    /// The X-Ray trace of `XRAY TraceId`.
     pub trace_id: Option<TraceId>,
+    /// The X-Ray segment of `SegmentId`.
     pub segment_id: Option<SpanId>,
+    /// `Sampled`.
     pub sampled: Option<bool>,
 }
 

@@ -5,7 +5,8 @@
 //! collector many payloads at once (DESIGN.md "Sources: fewer, larger batches"):
 //! - [`kinesis`]: a Kinesis Data Streams event, up to 10,000 records of one shard;
 //! - [`s3`]: an object that Firehose delivered to S3 (concatenated gzip members,
-//!   each of concatenated payloads);
+//!   each of concatenated payloads), read as a stream and split into members as
+//!   the bytes arrive (`members`);
 //! - [`firehose`]: a Firehose HTTP endpoint request;
 //! - [`files`]: files and directories of deliveries (`tracelake ingest`).
 //!
@@ -19,6 +20,7 @@
 pub mod files;
 pub mod firehose;
 pub mod kinesis;
+mod members;
 pub mod s3;
 
 use std::collections::{BTreeMap, HashSet};
@@ -28,7 +30,7 @@ use sha2::{Digest as _, Sha256};
 use crate::correlate;
 use crate::counters::IngestCounters;
 use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
-use crate::index::writer::{IndexError, QuarantineEvent};
+use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
 
 /// A stable segment name for a batch: `<kind>-<label>-<hash of parts>`.
@@ -136,14 +138,10 @@ impl<'a> Batch<'a> {
                 }
                 Ok(Payload::Data(batch)) => self.add_log_batch(batch),
                 Err((error, bytes)) => {
-                    let reason = error.to_string();
-                    let location = self
-                        .collector
-                        .writer()
-                        .quarantine_payload(source, &reason, &bytes)
+                    self.collector
+                        .quarantine_payload(source, &error.to_string(), &bytes)
                         .await?;
                     self.counters.payloads_quarantined += 1;
-                    tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
                 }
             }
         }
@@ -161,14 +159,11 @@ impl<'a> Batch<'a> {
         reason: &str,
         bytes: &[u8],
     ) -> Result<(), IndexError> {
-        let location = self
-            .collector
-            .writer()
+        self.collector
             .quarantine_payload(source, reason, bytes)
             .await?;
         self.counters.payloads += 1;
         self.counters.payloads_quarantined += 1;
-        tracing::warn!(target: "tracelake::collector", source, %reason, quarantine = %location, payloads_quarantined = 1, "PayloadQuarantined");
         Ok(())
     }
 
@@ -250,18 +245,12 @@ impl<'a> Batch<'a> {
         }
         for (number, log_group, log_stream, quarantined) in quarantined_batches {
             collector
-                .writer()
                 .quarantine_events(
                     &format!("{segment}-{number:05}"),
                     &source,
                     &log_group,
                     &log_stream,
-                    quarantined.iter().map(|q| QuarantineEvent {
-                        id: &q.event.id,
-                        timestamp_ms: q.event.timestamp_ms,
-                        reason: &q.reason,
-                        message: &q.event.message,
-                    }),
+                    &quarantined,
                 )
                 .await?;
         }

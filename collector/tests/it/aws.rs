@@ -21,8 +21,9 @@ use tracelake_collector::sources::kinesis::handle_kinesis_event;
 use tracelake_collector::sources::s3::{ObjectLimits, handle_s3_event};
 use tracelake_collector::{Collector, IndexStore};
 
-use super::s3::Moto;
+use super::s3::s3_store;
 use super::support::runtime;
+use tracelake_testkit::Moto;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cwl-to-kinesis";
 const STREAM: &str = "2026/11/29/[$LATEST]00112233445566778899aabbccddeeff";
@@ -392,8 +393,8 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     assert!(!event.records.is_empty(), "firehose wrote objects");
 
     moto.create_bucket("tracelake-index");
-    let collector = Collector::new(moto.store("s3://tracelake-index/prod"));
-    let open = |bucket: &str| Ok(moto.store(&format!("s3://{bucket}")).object_store());
+    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod"));
+    let open = |bucket: &str| Ok(s3_store(&moto, &format!("s3://{bucket}")).object_store());
     let counters = rt
         .block_on(handle_s3_event(
             &collector,

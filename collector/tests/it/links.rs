@@ -269,13 +269,21 @@ fn compact(
             .map(|log| {
                 (
                     log.event_id,
-                    (log.trace_id, log.link.map(|link| link.as_str().to_owned())),
+                    (
+                        log.trace_id.map(|id| id.to_string()),
+                        log.link.map(|link| link.as_str().to_owned()),
+                    ),
                 )
             })
             .collect(),
         invocations: invocations
             .into_iter()
-            .map(|invocation| (invocation.request_id, invocation.trace_id))
+            .map(|invocation| {
+                (
+                    invocation.request_id,
+                    invocation.trace_id.map(|id| id.to_string()),
+                )
+            })
             .collect(),
         trace_index: summaries.finish(),
     }

@@ -84,7 +84,11 @@ fn assert_records(name: &str, out: &CorrelatedBatch, expected: &Value, trace: &s
                 row.message
             );
         }
-        assert_eq!(row.trace_id.as_deref(), Some(trace), "{name}: {row:?}");
+        assert_eq!(
+            row.trace_id.map(|id| id.to_string()).as_deref(),
+            Some(trace),
+            "{name}: {row:?}"
+        );
         assert!(
             link(row).is_some_and(|link| how.contains(&link.as_str())),
             "{name}: link {:?} of {row:?}",
@@ -137,7 +141,13 @@ fn python_runtime_text_format_of_awslambdaric() {
     let crash = rows[2];
     assert!(crash.message.contains(text(&expected, "error_type")));
     assert!(crash.message.contains("Traceback (most recent call last):"));
-    assert_eq!(out.invocations[0].trace_id.as_deref(), Some(trace.as_str()));
+    assert_eq!(
+        out.invocations[0]
+            .trace_id
+            .map(|id| id.to_string())
+            .as_deref(),
+        Some(trace.as_str())
+    );
 }
 
 #[test]
@@ -198,7 +208,10 @@ fn node_pino_with_opentelemetry_instrumentation() {
         .iter()
         .zip(expected["records"].as_array().expect("records"))
     {
-        assert_eq!(row.span_id.as_deref(), record["span_id"].as_str());
+        assert_eq!(
+            row.span_id.map(|id| id.to_string()).as_deref(),
+            record["span_id"].as_str()
+        );
     }
 }
 
@@ -215,13 +228,24 @@ fn python_opentelemetry_logging_instrumentation_in_text_lines() {
         match record["trace_id"].as_str() {
             // Inside a span: the line names its trace and is linked by it.
             Some(trace) => {
-                assert_eq!(row.trace_id.as_deref(), Some(trace), "{row:?}");
-                assert_eq!(row.span_id.as_deref(), record["span_id"].as_str());
+                assert_eq!(
+                    row.trace_id.map(|id| id.to_string()).as_deref(),
+                    Some(trace),
+                    "{row:?}"
+                );
+                assert_eq!(
+                    row.span_id.map(|id| id.to_string()).as_deref(),
+                    record["span_id"].as_str()
+                );
                 assert_eq!(link(row).as_deref(), Some("trace_id"));
             }
             // Outside (trace_id=0): linked by its position in the invocation.
             None => {
-                assert_eq!(row.trace_id.as_deref(), Some(xray.as_str()), "{row:?}");
+                assert_eq!(
+                    row.trace_id.map(|id| id.to_string()).as_deref(),
+                    Some(xray.as_str()),
+                    "{row:?}"
+                );
                 assert_eq!(link(row).as_deref(), Some("stream"));
             }
         }
@@ -249,10 +273,10 @@ fn assert_spans(name: &str) {
         .iter()
         .map(|s| {
             (
-                s.trace_id.clone(),
-                s.span_id.clone(),
+                s.trace_id.to_string(),
+                s.span_id.to_string(),
                 s.name.clone(),
-                s.parent_span_id.clone(),
+                s.parent_span_id.map(|id| id.to_string()),
             )
         })
         .collect();
@@ -261,7 +285,7 @@ fn assert_spans(name: &str) {
         let row = out
             .spans
             .iter()
-            .find(|row| row.span_id == text(span, "span_id"))
+            .find(|row| row.span_id.to_string() == text(span, "span_id"))
             .expect("row");
         assert_eq!(row.service, text(span, "service"), "{name}");
         assert_eq!(
@@ -279,7 +303,10 @@ fn assert_spans(name: &str) {
         .expect("the invocation's span");
     assert_eq!(out.invocations.len(), 1);
     assert_eq!(
-        out.invocations[0].trace_id.as_deref(),
+        out.invocations[0]
+            .trace_id
+            .map(|id| id.to_string())
+            .as_deref(),
         root["trace_id"].as_str(),
         "{name}: the instrumented trace wins over Lambda's X-Ray context"
     );

@@ -43,7 +43,7 @@ fn row<'a>(out: &'a CorrelatedBatch, needle: &str) -> &'a LogRow {
 }
 
 fn linked(row: &LogRow) -> bool {
-    row.trace_id.as_deref() == Some(TRACE)
+    row.trace_id.map(|id| id.to_string()).as_deref() == Some(TRACE)
 }
 
 #[test]
@@ -196,7 +196,10 @@ fn every_platform_line_has_a_level_and_stays_in_its_invocation() {
     assert_eq!(level("Task timed out").as_deref(), Some("ERROR"));
     let invocation = &out.invocations[0];
     assert_eq!(invocation.status.to_string(), "timeout");
-    assert_eq!(invocation.trace_id.as_deref(), Some(TRACE));
+    assert_eq!(
+        invocation.trace_id.map(|id| id.to_string()).as_deref(),
+        Some(TRACE)
+    );
 }
 
 #[test]

@@ -1,95 +1,24 @@
 //! The index on S3, through a local endpoint that speaks the real protocol
 //! (moto_server), and the Lambda handler against it.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use tracelake_collector::index::read::read_log_links;
 use tracelake_collector::index::stats::index_stats;
 use tracelake_collector::lambda::{SubscriptionEvent, handle_subscription_event};
 use tracelake_collector::{Collector, IndexStore};
+use tracelake_testkit::Moto;
 
 use super::support::*;
 
-/// A moto_server on 127.0.0.1, stopped when dropped.
-pub struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    pub fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server must be installed (pip install 'moto[server]') to test S3");
-        let moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// CreateBucket, as a plain S3 REST call.
-    pub fn create_bucket(&self, bucket: &str) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        write!(
-            stream,
-            "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
-        )
-        .expect("write");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        assert!(
-            response.starts_with("HTTP/1.1 200"),
-            "CreateBucket failed: {response}"
-        );
-    }
-
-    pub fn store(&self, url: &str) -> IndexStore {
-        let options = [
-            ("aws_endpoint", self.endpoint()),
-            ("aws_allow_http", "true".to_owned()),
-            ("aws_access_key_id", "testing".to_owned()),
-            ("aws_secret_access_key", "testing".to_owned()),
-            ("aws_region", "us-east-1".to_owned()),
-            ("aws_virtual_hosted_style_request", "false".to_owned()),
-        ];
-        IndexStore::open_with_options(url, options.map(|(k, v)| (k.to_owned(), v)))
-            .expect("s3 store")
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The index store at `url` (`s3://bucket/prefix`) on `moto`.
+pub fn s3_store(moto: &Moto, url: &str) -> IndexStore {
+    IndexStore::open_with_options(url, moto.object_store_options()).expect("s3 store")
 }
 
 #[test]
 fn the_lambda_handler_writes_the_index_to_s3() {
     let moto = Moto::start();
     moto.create_bucket("tracelake-index");
-    let collector = Collector::new(moto.store("s3://tracelake-index/prod/tracelake"));
+    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod/tracelake"));
     let rt = runtime();
 
     let event: SubscriptionEvent =
@@ -145,7 +74,7 @@ fn the_lambda_handler_writes_the_index_to_s3() {
 #[test]
 fn the_lambda_handler_fails_so_lambda_retries_when_the_store_cannot_be_written() {
     let moto = Moto::start();
-    let collector = Collector::new(moto.store("s3://no-such-bucket/tracelake"));
+    let collector = Collector::new(s3_store(&moto, "s3://no-such-bucket/tracelake"));
     let event: SubscriptionEvent =
         serde_json::from_slice(&fixture("01_lambda_event_awslogs_wrapper.json"))
             .expect("lambda event");

@@ -783,10 +783,16 @@ impl QueryEngine {
         Ok(correlation::merge(logs, invocations, calls))
     }
 
-    /// Services with spans in the range.
+    /// Services with spans in the range, with their tags (see
+    /// [`ServiceSummary::tags`]).
     pub async fn services(&self, range: &TimeRange) -> Result<Vec<ServiceSummary>, QueryError> {
-        self.run_typed(&sql::SERVICES, &Params::new().range(range, 0))
-            .await
+        let params = Params::new().range(range, 0);
+        let (mut services, tags) = futures::try_join!(
+            self.run_typed::<ServiceSummary>(&sql::SERVICES, &params),
+            self.run_typed::<ServiceTag>(&sql::SERVICE_TAGS, &params),
+        )?;
+        ServiceSummary::attach_tags(&mut services, &tags);
+        Ok(services)
     }
 
     /// Operations of one service, optionally of one span kind.

@@ -299,6 +299,48 @@ pub struct ServiceSummary {
     /// The Lambda functions that ran it (`faas.name` of its spans), sorted.
     #[serde(default, deserialize_with = "null_as_default")]
     pub functions: Vec<String>,
+    /// Its tags, for grouping: each resource attribute of its spans (but
+    /// those naming one sandbox or process) with its most frequent value
+    /// (`queries/service_tags.sql`).
+    #[serde(default)]
+    pub tags: Attributes,
+}
+
+/// How many of a service's spans carry one resource attribute value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTag {
+    /// The service.
+    pub service: String,
+    /// The resource attribute's key.
+    pub key: String,
+    /// One of its values.
+    pub value: String,
+    /// Spans of the service with that value.
+    pub span_count: i64,
+}
+
+impl ServiceSummary {
+    /// Sets each service's tags from `rows`: per key, the value most of its
+    /// spans carry (the smaller value on a tie, so that it is stable).
+    pub fn attach_tags(services: &mut [ServiceSummary], rows: &[ServiceTag]) {
+        let mut best: BTreeMap<(&str, &str), (&str, i64)> = BTreeMap::new();
+        for row in rows {
+            let slot = best
+                .entry((row.service.as_str(), row.key.as_str()))
+                .or_insert((row.value.as_str(), row.span_count));
+            if row.span_count > slot.1 || (row.span_count == slot.1 && row.value.as_str() < slot.0)
+            {
+                *slot = (row.value.as_str(), row.span_count);
+            }
+        }
+        for service in services.iter_mut() {
+            service.tags = best
+                .range((service.service.as_str(), "")..)
+                .take_while(|((name, _), _)| *name == service.service)
+                .map(|((_, key), (value, _))| ((*key).to_owned(), (*value).to_owned()))
+                .collect();
+        }
+    }
 }
 
 /// One operation of a service.

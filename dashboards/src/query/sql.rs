@@ -30,6 +30,7 @@ dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
 dashboard_query!(SEARCH_TRACES, "search_traces");
 dashboard_query!(SEARCH_TRACE_SPANS, "search_trace_spans");
 dashboard_query!(SERVICES, "services");
+dashboard_query!(SERVICE_TAGS, "service_tags");
 dashboard_query!(OPERATIONS, "operations");
 dashboard_query!(SERVICE_MAP, "service_map");
 dashboard_query!(RED, "red");
@@ -43,7 +44,7 @@ dashboard_query!(CORRELATION_INVOCATIONS, "correlation_invocations");
 dashboard_query!(CORRELATION_CALLS, "correlation_calls");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 18] = [
+pub const ALL: [DashboardQuery; 19] = [
     TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
@@ -51,6 +52,7 @@ pub const ALL: [DashboardQuery; 18] = [
     SEARCH_TRACES,
     SEARCH_TRACE_SPANS,
     SERVICES,
+    SERVICE_TAGS,
     OPERATIONS,
     SERVICE_MAP,
     RED,

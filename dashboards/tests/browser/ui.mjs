@@ -106,6 +106,38 @@ try {
   await page.click('#map-apply');
   await page.waitForSelector('#map-table tr.map-edge');
   check(await page.locator('#map-table tr.map-edge').count() === focused.edges, 'the table lists the same edges');
+  // Grouped by the `team` tag: one node per team of the map's services (the
+  // teams come from the services API, the services from the map API), then a
+  // group opened and all collapsed again.
+  const teams = await page.evaluate(async () => {
+    const r = await range();
+    const [edges, services] = await Promise.all([api('map', r), api('services', r)]);
+    const onMap = new Set(edges.flatMap((e) => [e.parent, e.child]));
+    const byTeam = {};
+    services.filter((s) => onMap.has(s.service)).forEach((s) => {
+      const team = s.tags.team;
+      byTeam[team] = (byTeam[team] || 0) + 1;
+    });
+    return { byTeam, services: onMap.size };
+  });
+  const teamNames = Object.keys(teams.byTeam);
+  check(teamNames.length > 1 && !teamNames.includes('undefined'), `every service on the map has a team tag, in several teams: ${JSON.stringify(teams.byTeam)}`);
+  await page.goto(base + '/#/map?group=tag%3Ateam');
+  await page.waitForFunction((n) => window.tracelakeGraph && window.tracelakeGraph.nodes('[group]').length === n, teamNames.length);
+  const groups = await page.evaluate(() => window.tracelakeGraph.nodes('[group]').map((n) => n.data('label')).sort());
+  const expectedGroups = teamNames.map((t) => `team=${t} (${teams.byTeam[t]})`).sort();
+  check(JSON.stringify(groups) === JSON.stringify(expectedGroups), `the map groups services by team: ${groups} (expected ${expectedGroups})`);
+  check(await page.locator('#map-group option[value="tag:team"]').count() === 1, 'the group menu offers the team tag');
+  await page.screenshot({ path: join(shots, '11-map-grouped-by-team.png'), fullPage: true });
+  const biggestTeam = teamNames.reduce((a, b) => (teams.byTeam[b] > teams.byTeam[a] ? b : a));
+  await page.evaluate((t) => window.tracelakeGraph.$(`node[group = "${t}"]`).emit('tap'), biggestTeam);
+  await page.waitForFunction((t) => location.hash.includes('expand=' + encodeURIComponent(t)), biggestTeam);
+  await page.waitForFunction((n) => window.tracelakeGraph && window.tracelakeGraph.nodes().length === n,
+    teamNames.length - 1 + teams.byTeam[biggestTeam]);
+  await page.screenshot({ path: join(shots, '12-map-team-opened.png'), fullPage: true });
+  await page.click('#map-collapse');
+  await page.waitForFunction((n) => window.tracelakeGraph && !location.hash.includes('expand=')
+    && window.tracelakeGraph.nodes().length === n && window.tracelakeGraph.nodes('[group]').length === n, teamNames.length);
 
   // 4. The service page of that root service, with RED charts.
   await page.goto(base + '/#/service/' + encodeURIComponent(rootService));

@@ -490,6 +490,20 @@ async fn tracelake_json_api() {
     assert_eq!(body["truncated"], true);
     let (_, body) = get(&app, &format!("/api/tracelake/services?{q}")).await;
     assert_eq!(body.as_array().map(Vec::len), Some(5));
+    // Each service's tags are its spans' resource attributes, without the
+    // sandbox id (`faas.instance`) or the service's own name.
+    for service in body.as_array().into_iter().flatten() {
+        let name = service["service"].as_str().expect("a name");
+        assert_eq!(
+            service["tags"],
+            serde_json::json!({
+                "cloud.provider": "aws",
+                "deployment.environment.name": "production",
+                "team": fixture::team_of(name),
+            }),
+            "{name}"
+        );
+    }
     let (_, body) = get(&app, "/api/tracelake/range").await;
     assert_eq!(body["latest_hour_ns"], fixture::T0_NS + 3_600_000_000_000);
 

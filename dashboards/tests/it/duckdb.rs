@@ -50,6 +50,7 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
                 .with("span_budget", ParamValue::Int(Some(40))),
         ),
         (sql::SERVICES, base.clone()),
+        (sql::SERVICE_TAGS, base.clone()),
         (
             sql::OPERATIONS,
             base.clone()

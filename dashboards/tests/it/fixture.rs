@@ -40,6 +40,15 @@ pub fn memory_mb(service: &str) -> i64 {
     }
 }
 
+/// The `team` resource attribute of a service's spans.
+pub fn team_of(service: &str) -> &'static str {
+    match service {
+        "api-gateway" => "edge",
+        "payments" => "money",
+        _ => "commerce",
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Fleet {
     pub spans: Vec<Value>,
@@ -170,7 +179,14 @@ impl Builder {
             "cloud_region": "us-east-1",
             "cloud_account_id": "123456789012",
             "attributes": attributes,
-            "resource_attributes": {"service.name": service, "cloud.provider": "aws"},
+            "resource_attributes": {
+                "service.name": service,
+                "cloud.provider": "aws",
+                "team": team_of(service),
+                "deployment.environment.name": "production",
+                // The sandbox's id: not a tag of the service.
+                "faas.instance": "2026/11/20/[$LATEST]abc",
+            },
             "events": if error { json!([{"time": start_ns + duration_ns, "name": "exception", "attributes": {"exception.type": "CardDeclined"}}]) } else { json!([]) },
             "links": links,
             "log_group": format!("/aws/lambda/{service}"),

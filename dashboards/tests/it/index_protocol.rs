@@ -98,7 +98,7 @@ fn datafusion_reads_exactly<'a>(
         let want_spans: Vec<Vec<String>> = expected
             .spans
             .keys()
-            .map(|(t, s)| vec![t.clone(), s.clone()])
+            .map(|(t, s)| vec![t.to_string(), s.to_string()])
             .collect();
         let want_logs: Vec<Vec<String>> = expected
             .logs

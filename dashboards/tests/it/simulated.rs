@@ -219,17 +219,43 @@ async fn queries_match_the_simulators_ground_truth() {
     assert!(!expected_edges.is_empty());
     assert_eq!(edges, expected_edges);
 
-    // Services: every service that wrote a span.
-    let services: BTreeSet<String> = engine
+    // Services: every service that wrote a span, tagged with the team and
+    // environment its telemetry was configured with.
+    let summaries = engine
         .services(&whole_run(start))
         .await
-        .expect("query runs")
-        .into_iter()
-        .map(|s| s.service)
-        .collect();
+        .expect("query runs");
+    let services: BTreeSet<String> = summaries.iter().map(|s| s.service.clone()).collect();
     let expected_services: BTreeSet<String> =
         truth.spans.iter().map(|s| s.service.clone()).collect();
     assert_eq!(services, expected_services);
+    for summary in &summaries {
+        let configured = sim
+            .run
+            .fleet
+            .services
+            .iter()
+            .find(|s| s.name == summary.service)
+            .expect("a service of the fleet");
+        assert_eq!(
+            summary.tags.get("team").map(String::as_str),
+            Some(configured.team()),
+            "{}",
+            summary.service
+        );
+        assert_eq!(
+            summary
+                .tags
+                .get("deployment.environment.name")
+                .map(String::as_str),
+            Some("production")
+        );
+        assert_eq!(
+            summary.tags.get("faas.name"),
+            Some(&configured.function_name)
+        );
+        assert!(!summary.tags.contains_key("faas.instance"));
+    }
 }
 
 /// Every invocation of a trace is in its waterfall: those that wrote spans as

@@ -14,7 +14,9 @@ use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
 
 use crate::columns::{self, RowsError};
-use crate::rows::{InvocationRow, InvocationStatus, Link, LogRow, SpanRow, TraceIndexRow};
+use crate::rows::{
+    InvocationRow, InvocationStatus, Link, LogRow, SpanId, SpanRow, TraceId, TraceIndexRow,
+};
 use crate::schema;
 
 /// A row of a table that compaction merges and sorts.
@@ -32,7 +34,7 @@ pub trait CompactRow: Sized + Send + 'static {
     /// The order of rows in a compacted file: by `trace_id`, then time, then key.
     fn output_cmp(&self, other: &Self) -> Ordering;
     /// The row's `trace_id`, for the file's min/max in the manifest.
-    fn trace_id(&self) -> Option<&str>;
+    fn trace_id(&self) -> Option<TraceId>;
     /// About how many bytes the row takes in memory.
     fn estimated_bytes(&self) -> usize;
     /// Rows to a record batch.
@@ -56,9 +58,9 @@ fn option_bytes(value: &Option<String>) -> usize {
 }
 
 /// Orders optional trace ids with the unlinked rows last.
-fn trace_order(a: Option<&str>, b: Option<&str>) -> Ordering {
+fn trace_order(a: Option<TraceId>, b: Option<TraceId>) -> Ordering {
     match (a, b) {
-        (Some(a), Some(b)) => a.cmp(b),
+        (Some(a), Some(b)) => a.cmp(&b),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
@@ -75,10 +77,10 @@ fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 
 impl CompactRow for SpanRow {
     const TABLE: &'static str = schema::SPANS;
-    type Key = (String, String);
+    type Key = (TraceId, SpanId);
 
     fn natural_key(&self) -> Self::Key {
-        (self.trace_id.clone(), self.span_id.clone())
+        (self.trace_id, self.span_id)
     }
 
     fn merge(self, other: Self) -> Self {
@@ -106,15 +108,12 @@ impl CompactRow for SpanRow {
         ))
     }
 
-    fn trace_id(&self) -> Option<&str> {
-        Some(&self.trace_id)
+    fn trace_id(&self) -> Option<TraceId> {
+        Some(self.trace_id)
     }
 
     fn estimated_bytes(&self) -> usize {
         std::mem::size_of::<SpanRow>()
-            + self.trace_id.len()
-            + self.span_id.len()
-            + option_bytes(&self.parent_span_id)
             + self.name.len()
             + self.service.len()
             + option_bytes(&self.status_message)
@@ -133,7 +132,7 @@ impl CompactRow for SpanRow {
             + self
                 .links
                 .iter()
-                .map(|l| 64 + l.trace_id.len() + l.span_id.len() + pairs_bytes(&l.attributes))
+                .map(|l| 64 + pairs_bytes(&l.attributes))
                 .sum::<usize>()
             + self.log_group.len()
             + self.log_stream.len()
@@ -178,7 +177,7 @@ impl CompactRow for LogRow {
             Ordering::Less => other,
             Ordering::Greater => self,
             Ordering::Equal => {
-                let key = |l: &LogRow| (l.trace_id.clone(), l.service.clone(), l.span_id.clone());
+                let key = |l: &LogRow| (l.trace_id, l.service.clone(), l.span_id);
                 if key(&other) < key(&self) {
                     other
                 } else {
@@ -189,7 +188,7 @@ impl CompactRow for LogRow {
     }
 
     fn output_cmp(&self, other: &Self) -> Ordering {
-        trace_order(self.trace_id.as_deref(), other.trace_id.as_deref()).then_with(|| {
+        trace_order(self.trace_id, other.trace_id).then_with(|| {
             (
                 self.timestamp_ns,
                 &self.log_group,
@@ -205,14 +204,12 @@ impl CompactRow for LogRow {
         })
     }
 
-    fn trace_id(&self) -> Option<&str> {
-        self.trace_id.as_deref()
+    fn trace_id(&self) -> Option<TraceId> {
+        self.trace_id
     }
 
     fn estimated_bytes(&self) -> usize {
         std::mem::size_of::<LogRow>()
-            + option_bytes(&self.trace_id)
-            + option_bytes(&self.span_id)
             + option_bytes(&self.request_id)
             + option_bytes(&self.service)
             + self.message.len()
@@ -273,13 +270,13 @@ impl CompactRow for InvocationRow {
     }
 
     fn output_cmp(&self, other: &Self) -> Ordering {
-        trace_order(self.trace_id.as_deref(), other.trace_id.as_deref()).then_with(|| {
+        trace_order(self.trace_id, other.trace_id).then_with(|| {
             (self.end_time_ns, &self.request_id).cmp(&(other.end_time_ns, &other.request_id))
         })
     }
 
-    fn trace_id(&self) -> Option<&str> {
-        self.trace_id.as_deref()
+    fn trace_id(&self) -> Option<TraceId> {
+        self.trace_id
     }
 
     fn estimated_bytes(&self) -> usize {
@@ -290,7 +287,6 @@ impl CompactRow for InvocationRow {
             + self.log_group.len()
             + self.log_stream.len()
             + option_bytes(&self.error_type)
-            + option_bytes(&self.trace_id)
     }
 
     fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
@@ -304,10 +300,10 @@ impl CompactRow for InvocationRow {
 
 impl CompactRow for TraceIndexRow {
     const TABLE: &'static str = schema::TRACE_INDEX;
-    type Key = String;
+    type Key = TraceId;
 
     fn natural_key(&self) -> Self::Key {
-        self.trace_id.clone()
+        self.trace_id
     }
 
     fn merge(self, other: Self) -> Self {
@@ -336,13 +332,12 @@ impl CompactRow for TraceIndexRow {
         self.trace_id.cmp(&other.trace_id)
     }
 
-    fn trace_id(&self) -> Option<&str> {
-        Some(&self.trace_id)
+    fn trace_id(&self) -> Option<TraceId> {
+        Some(self.trace_id)
     }
 
     fn estimated_bytes(&self) -> usize {
         std::mem::size_of::<TraceIndexRow>()
-            + self.trace_id.len()
             + option_bytes(&self.root_service)
             + option_bytes(&self.root_name)
             + self.services.iter().map(|s| s.len() + 24).sum::<usize>()

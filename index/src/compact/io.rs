@@ -20,6 +20,7 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
 use crate::manifest::OutputFile;
+use crate::rows::TraceId;
 use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
 use crate::writer::{ROW_GROUP_ROWS, now_nanos, writer_properties};
@@ -216,16 +217,12 @@ impl OutputWriter<'_> {
             .map_err(|e| output_error(e.to_string()))?;
             let mut file_rows = 0usize;
             let mut batch: Vec<R> = Vec::with_capacity(8192);
-            let (mut min_trace, mut max_trace): (Option<String>, Option<String>) = (None, None);
+            let (mut min_trace, mut max_trace): (Option<TraceId>, Option<TraceId>) = (None, None);
             while let Some(row) = pending.take() {
                 observe(&row);
                 if let Some(trace_id) = row.trace_id() {
-                    if min_trace.as_deref().is_none_or(|m| trace_id < m) {
-                        min_trace = Some(trace_id.to_owned());
-                    }
-                    if max_trace.as_deref().is_none_or(|m| trace_id > m) {
-                        max_trace = Some(trace_id.to_owned());
-                    }
+                    min_trace = min_trace.min(Some(trace_id)).or(Some(trace_id));
+                    max_trace = max_trace.max(Some(trace_id));
                 }
                 batch.push(row);
                 file_rows += 1;
@@ -264,8 +261,8 @@ impl OutputWriter<'_> {
                 path,
                 rows: file_rows as u64,
                 bytes,
-                min_trace_id: min_trace,
-                max_trace_id: max_trace,
+                min_trace_id: min_trace.map(|id| id.to_string()),
+                max_trace_id: max_trace.map(|id| id.to_string()),
             };
             self.written.push(file.clone());
             files.push(file);

@@ -40,59 +40,23 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::rows::{InvocationRow, Link, LogRow, SpanRow};
+use tracelake_instrumentation::wire::ids::XrayHeader;
+
+use crate::rows::{InvocationRow, Link, LogRow, SpanRow, TraceId};
 use crate::schema::HourPartition;
 
 const LINK_TRACE_ID: Link = Link::TraceId;
 const LINK_REQUEST_ID: Link = Link::RequestId;
 const LINK_STREAM: Link = Link::Stream;
 
-/// A trace id as 128 bits; written as 32 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct TraceId(u128);
-
-impl TraceId {
-    /// A W3C id (32 hex digits) or an X-Ray id (`1-{8 hex}-{24 hex}`); the
-    /// all-zero id is invalid.
-    fn parse(text: &str) -> Option<TraceId> {
-        let text = text.trim();
-        let hex = match text.strip_prefix("1-") {
-            Some(rest) if text.len() == 35 => {
-                let (epoch, random) = rest.split_once('-')?;
-                if epoch.len() != 8 || random.len() != 24 {
-                    return None;
-                }
-                format!("{epoch}{random}")
-            }
-            _ if text.len() == 32 => text.to_owned(),
-            _ => return None,
-        };
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        match u128::from_str_radix(&hex, 16) {
-            Ok(0) | Err(_) => None,
-            Ok(value) => Some(TraceId(value)),
-        }
-    }
-
-    /// The `Root` of an X-Ray header (`Root=1-…;Parent=…;Sampled=1`).
-    fn from_xray_header(header: &str) -> Option<TraceId> {
-        header.split(';').find_map(|part| {
-            let (key, value) = part.split_once('=')?;
-            if key.trim().eq_ignore_ascii_case("root") {
-                TraceId::parse(value)
-            } else {
-                None
-            }
-        })
-    }
+/// A W3C or X-Ray trace id in text, `None` when the text is not one.
+fn parse_trace(text: &str) -> Option<TraceId> {
+    TraceId::parse(text).ok()
 }
 
-impl std::fmt::Display for TraceId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:032x}", self.0)
-    }
+/// The `Root` of an X-Ray header (`Root=1-…;Parent=…;Sampled=1`).
+fn trace_of_xray_header(header: &str) -> Option<TraceId> {
+    XrayHeader::parse(header).ok().map(|header| header.root)
 }
 
 /// Formats whose lines never carry a service of their own: the collector
@@ -246,7 +210,7 @@ fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
                 let xray_trace = message
                     .split_once("XRAY TraceId:")
                     .and_then(|(_, rest)| rest.split_whitespace().next())
-                    .and_then(TraceId::parse);
+                    .and_then(parse_trace);
                 Some(PlatformFacts {
                     marker: Some(Marker::Stop),
                     xray_trace,
@@ -265,7 +229,7 @@ fn platform_facts(row: &LogRow) -> Option<PlatformFacts> {
                     .get("tracing")?
                     .get("value")?
                     .as_str()
-                    .and_then(TraceId::from_xray_header)
+                    .and_then(trace_of_xray_header)
             };
             match kind {
                 "platform.start" => Some(PlatformFacts {
@@ -377,9 +341,8 @@ impl LinkEvidence {
     pub fn observe_span(&mut self, span: &SpanRow, origin: Origin) {
         let _ = origin;
         self.intervals.take();
-        if let Some(request_id) = &span.request_id
-            && let Some(trace_id) = TraceId::parse(&span.trace_id)
-        {
+        if let Some(request_id) = &span.request_id {
+            let trace_id = span.trace_id;
             self.add_trace(request_id, trace_id, Weight::Instrumented);
             let request = self.intern(request_id);
             match self.request_services.get_mut(&request) {
@@ -431,7 +394,7 @@ impl LinkEvidence {
             return;
         };
         if log.link == Some(LINK_TRACE_ID)
-            && let Some(trace_id) = log.trace_id.as_deref().and_then(TraceId::parse)
+            && let Some(trace_id) = log.trace_id
         {
             let weight = if log.format == "tracelake" {
                 Weight::Instrumented
@@ -670,9 +633,9 @@ pub enum Relinked {
 impl LinkEvidence {
     /// The trace a request ran in (32 hex digits), when the evidence names
     /// exactly one.
-    pub fn trace_of_request(&self, request_id: &str) -> Option<String> {
+    pub fn trace_of_request(&self, request_id: &str) -> Option<TraceId> {
         let request = self.request_names.get(request_id)?;
-        self.trace_of(*request).map(|trace_id| trace_id.to_string())
+        self.trace_of(*request)
     }
 
     fn trace_of(&self, request: u32) -> Option<TraceId> {
@@ -730,7 +693,6 @@ impl LinkEvidence {
                 None => (None, None),
             }
         };
-        let trace_id = trace_id.map(|id| id.to_string());
         let outcome = match (&log.trace_id, &trace_id) {
             (None, Some(_)) => Relinked::Linked,
             (Some(_), None) => Relinked::Unlinked,
@@ -757,8 +719,8 @@ impl LinkEvidence {
         let resolved = request.and_then(|request| self.trace_of(request));
         let report = request.and_then(|request| self.report_traces.get(&request).copied());
         invocation.trace_id = match (resolved, report) {
-            (Some(trace_id), _) => Some(trace_id.to_string()),
-            (None, Some(ReportTrace::Trace(trace_id))) => Some(trace_id.to_string()),
+            (Some(trace_id), _) => Some(trace_id),
+            (None, Some(ReportTrace::Trace(trace_id))) => Some(trace_id),
             (None, Some(ReportTrace::None | ReportTrace::Conflict)) => None,
             (None, None) => invocation.trace_id.take(),
         };
@@ -768,13 +730,14 @@ impl LinkEvidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::SpanId;
 
     const GROUP: &str = "/aws/lambda/checkout";
     const STREAM: &str = "2026/11/29/[$LATEST]abc";
     const R1: &str = "11111111-1111-4111-8111-111111111111";
     const R2: &str = "22222222-2222-4222-8222-222222222222";
-    const T1: &str = "5e61292ccc1229a4dfbeae1043928548";
-    const T2: &str = "5d83c0adb8eb33a0b1de97d804fac890";
+    const T1: TraceId = TraceId(0x5e61292ccc1229a4dfbeae1043928548);
+    const T2: TraceId = TraceId(0x5d83c0adb8eb33a0b1de97d804fac890);
 
     fn log(event_id: u64, format: &'static str, message: &str, request_id: Option<&str>) -> LogRow {
         LogRow {
@@ -825,10 +788,10 @@ mod tests {
         log(event_id, "plain", message, None)
     }
 
-    fn span(trace_id: &str, request_id: &str) -> SpanRow {
+    fn span(trace_id: TraceId, request_id: &str) -> SpanRow {
         SpanRow {
-            trace_id: trace_id.into(),
-            span_id: "07a85e713f6302b2".into(),
+            trace_id,
+            span_id: SpanId(0x07a85e713f6302b2),
             request_id: Some(request_id.into()),
             ..SpanRow::default()
         }
@@ -881,10 +844,10 @@ mod tests {
         ];
         let resolver = resolve(&[], &logs);
         relink(&resolver, &mut logs);
-        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[1].trace_id, Some(T1));
         assert_eq!(logs[1].link, Some(LINK_STREAM));
         // Platform lines link through their own request id.
-        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[0].trace_id, Some(T1));
         assert_eq!(logs[0].link, Some(LINK_REQUEST_ID));
     }
 
@@ -904,7 +867,7 @@ mod tests {
         relink(&resolver, &mut logs);
         assert_eq!(logs[2].trace_id, None);
         assert_eq!(logs[5].trace_id, None);
-        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[0].trace_id, Some(T1));
     }
 
     #[test]
@@ -918,7 +881,7 @@ mod tests {
         let resolver = resolve(&[span(T1, R1), span(T2, R2)], &logs);
         relink(&resolver, &mut logs);
         assert_eq!(logs[1].trace_id, None);
-        assert_eq!(logs[2].trace_id.as_deref(), Some(T2));
+        assert_eq!(logs[2].trace_id, Some(T2));
     }
 
     #[test]
@@ -934,9 +897,9 @@ mod tests {
         ];
         let resolver = resolve(&[span(T1, R1), span(T2, R2)], &logs);
         relink(&resolver, &mut logs);
-        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
-        assert_eq!(logs[4].trace_id.as_deref(), Some(T1));
-        assert_eq!(logs[5].trace_id.as_deref(), Some(T2));
+        assert_eq!(logs[1].trace_id, Some(T1));
+        assert_eq!(logs[4].trace_id, Some(T1));
+        assert_eq!(logs[5].trace_id, Some(T2));
         assert_eq!(logs[5].link, Some(LINK_STREAM));
     }
 
@@ -945,14 +908,14 @@ mod tests {
         let mut logs = vec![plain(1, "tail"), report(2, R1, None), plain(3, "after")];
         let resolver = resolve(&[span(T1, R1)], &logs);
         relink(&resolver, &mut logs);
-        assert_eq!(logs[0].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[0].trace_id, Some(T1));
         assert_eq!(logs[2].trace_id, None);
     }
 
     #[test]
     fn conflicting_traces_of_equal_weight_link_nothing() {
         let mut own = log(5, "powertools", "names its trace", Some(R1));
-        own.trace_id = Some(T2.into());
+        own.trace_id = Some(T2);
         own.link = Some(LINK_TRACE_ID);
         let mut logs = vec![
             start(1, R1),
@@ -966,22 +929,22 @@ mod tests {
         assert_eq!(logs[1].trace_id, None);
         assert_eq!(logs[0].trace_id, None);
         // A line naming its own trace keeps it.
-        assert_eq!(logs[3].trace_id.as_deref(), Some(T2));
+        assert_eq!(logs[3].trace_id, Some(T2));
         assert_eq!(logs[3].link, Some(LINK_TRACE_ID));
         // Our span outweighs the platform: the request is then known.
         let resolver = resolve(&[span(T1, R1)], &logs);
-        assert_eq!(resolver.trace_of_request(R1).as_deref(), Some(T1));
+        assert_eq!(resolver.trace_of_request(R1), Some(T1));
     }
 
     #[test]
     fn a_derived_link_contradicted_by_wider_evidence_is_removed() {
         let mut stale = plain(2, "line");
-        stale.trace_id = Some(T2.into());
+        stale.trace_id = Some(T2);
         stale.link = Some(LINK_STREAM);
         let mut logs = vec![start(1, R1), stale, end(3, R1)];
         let resolver = resolve(&[span(T1, R1)], &logs);
         assert_eq!(resolver.relink(&mut logs[1]), Relinked::Changed);
-        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[1].trace_id, Some(T1));
     }
 
     #[test]
@@ -992,9 +955,9 @@ mod tests {
             ..InvocationRow::default()
         };
         resolve(&[], &logs).resolve_invocation(&mut invocation);
-        assert_eq!(invocation.trace_id.as_deref(), Some(T2));
+        assert_eq!(invocation.trace_id, Some(T2));
         resolve(&[span(T1, R1)], &logs).resolve_invocation(&mut invocation);
-        assert_eq!(invocation.trace_id.as_deref(), Some(T1));
+        assert_eq!(invocation.trace_id, Some(T1));
     }
 
     #[test]
@@ -1013,7 +976,7 @@ mod tests {
         ];
         let resolver = resolve(&[], &logs);
         relink(&resolver, &mut logs);
-        assert_eq!(logs[1].trace_id.as_deref(), Some(T1));
+        assert_eq!(logs[1].trace_id, Some(T1));
         assert_eq!(logs[3].trace_id, None);
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceIndexRow};
+use crate::rows::{InvocationRow, LogRow, SpanId, SpanRow, StatusCode, TraceId, TraceIndexRow};
 
 #[derive(Debug, Default)]
 struct Summary {
@@ -21,7 +21,7 @@ struct Summary {
     span_max: Option<i64>,
     span_services: BTreeSet<String>,
     /// (start, span id, service, name) of the earliest root span.
-    root: Option<(i64, String, String, String)>,
+    root: Option<(i64, SpanId, String, String)>,
     other_min: Option<i64>,
     other_max: Option<i64>,
     other_services: BTreeSet<String>,
@@ -36,7 +36,7 @@ fn widen(min: &mut Option<i64>, max: &mut Option<i64>, from: i64, to: i64) {
 /// does not depend on the order rows are added in.
 #[derive(Debug, Default)]
 pub struct TraceSummaries {
-    traces: HashMap<String, Summary>,
+    traces: HashMap<TraceId, Summary>,
 }
 
 impl TraceSummaries {
@@ -46,19 +46,19 @@ impl TraceSummaries {
     }
 
     /// Runs `update` on a trace's summary; the id is copied only for a new trace.
-    fn update(&mut self, trace_id: &str, update: impl FnOnce(&mut Summary)) {
-        if let Some(summary) = self.traces.get_mut(trace_id) {
+    fn update(&mut self, trace_id: TraceId, update: impl FnOnce(&mut Summary)) {
+        if let Some(summary) = self.traces.get_mut(&trace_id) {
             update(summary);
             return;
         }
         let mut summary = Summary::default();
         update(&mut summary);
-        self.traces.insert(trace_id.to_owned(), summary);
+        self.traces.insert(trace_id, summary);
     }
 
     /// Adds a span (after dedupe: each span once).
     pub fn observe_span(&mut self, span: &SpanRow) {
-        self.update(&span.trace_id, |summary| {
+        self.update(span.trace_id, |summary| {
             summary.span_count += 1;
             if span.status_code == StatusCode::Error {
                 summary.error_count += 1;
@@ -75,12 +75,12 @@ impl TraceSummaries {
             }
             if span.parent_span_id.is_none() {
                 let earlier = summary.root.as_ref().is_none_or(|(start, span_id, _, _)| {
-                    (span.start_time_ns, &span.span_id) < (*start, span_id)
+                    (span.start_time_ns, span.span_id) < (*start, *span_id)
                 });
                 if earlier {
                     summary.root = Some((
                         span.start_time_ns,
-                        span.span_id.clone(),
+                        span.span_id,
                         span.service.clone(),
                         span.name.clone(),
                     ));
@@ -91,7 +91,7 @@ impl TraceSummaries {
 
     /// Adds a log row; rows with no trace are ignored.
     pub fn observe_log(&mut self, log: &LogRow) {
-        let Some(trace_id) = log.trace_id.as_deref() else {
+        let Some(trace_id) = log.trace_id else {
             return;
         };
         self.update(trace_id, |summary| {
@@ -111,7 +111,7 @@ impl TraceSummaries {
 
     /// Adds an invocation row; rows with no trace are ignored.
     pub fn observe_invocation(&mut self, invocation: &InvocationRow) {
-        let Some(trace_id) = invocation.trace_id.as_deref() else {
+        let Some(trace_id) = invocation.trace_id else {
             return;
         };
         let start = invocation
@@ -166,7 +166,7 @@ impl TraceSummaries {
                 }
             })
             .collect();
-        rows.sort_unstable_by(|a, b| a.trace_id.cmp(&b.trace_id));
+        rows.sort_unstable_by_key(|row| row.trace_id);
         rows
     }
 }
@@ -175,14 +175,14 @@ impl TraceSummaries {
 mod tests {
     use super::*;
 
-    const T1: &str = "5e61292ccc1229a4dfbeae1043928548";
-    const T2: &str = "5d83c0adb8eb33a0b1de97d804fac890";
+    const T1: TraceId = TraceId(0x5e61292ccc1229a4dfbeae1043928548);
+    const T2: TraceId = TraceId(0x5d83c0adb8eb33a0b1de97d804fac890);
 
     fn span(span_id: &str, parent: Option<&str>, service: &str, start: i64, end: i64) -> SpanRow {
         SpanRow {
-            trace_id: T1.into(),
-            span_id: span_id.into(),
-            parent_span_id: parent.map(str::to_owned),
+            trace_id: T1,
+            span_id: SpanId::parse(span_id).unwrap(),
+            parent_span_id: parent.map(|id| SpanId::parse(id).unwrap()),
             name: format!("op-{span_id}"),
             service: service.into(),
             start_time_ns: start,
@@ -209,7 +209,7 @@ mod tests {
         summaries.observe_span(&span("00000000000000a1", None, "api", 10, 100));
         summaries.observe_log(&LogRow {
             timestamp_ns: 5,
-            trace_id: Some(T1.into()),
+            trace_id: Some(T1),
             service: Some("api".into()),
             ..LogRow::default()
         });
@@ -228,7 +228,7 @@ mod tests {
         let mut summaries = TraceSummaries::new();
         summaries.observe_log(&LogRow {
             timestamp_ns: 1_500,
-            trace_id: Some(T2.into()),
+            trace_id: Some(T2),
             service: Some("payments".into()),
             ..LogRow::default()
         });
@@ -241,7 +241,7 @@ mod tests {
             function: "payments-fn".into(),
             start_time_ns: Some(1_000),
             end_time_ns: 2_000,
-            trace_id: Some(T2.into()),
+            trace_id: Some(T2),
             ..InvocationRow::default()
         });
         let rows = summaries.finish();

@@ -145,7 +145,7 @@ fn compacted_files_are_sorted_by_trace_and_prune_a_trace_by_id() {
             .expect("spans");
         let keys: Vec<(String, i64)> = spans
             .iter()
-            .map(|s| (s.trace_id.clone(), s.start_time_ns))
+            .map(|s| (s.trace_id.to_string(), s.start_time_ns))
             .collect();
         let mut sorted = keys.clone();
         sorted.sort();

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use tracelake_index::compact::dedupe::CompactRow;
 use tracelake_index::read::read_rows;
 use tracelake_index::rows::{
-    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanKind, SpanRow, StatusCode,
+    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanId, SpanKind, SpanRow, StatusCode,
+    TraceId,
 };
 use tracelake_index::schema::HourPartition;
 use tracelake_index::{IndexStore, IndexWriter};
@@ -30,20 +31,17 @@ pub struct Delivery {
 /// whatever compaction resolves: no request id, on a stream with no invocation.
 pub fn request(n: u64) -> Delivery {
     let start = hour().start_nanos() + (n as i64 % 3_000) * 1_000_000_000 + n as i64;
-    let trace_id = format!(
-        "{:032x}",
-        0x6a2b_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(n) * 7_919
-    );
-    let root = format!("{:016x}", 0x1000 + n * 2);
-    let child = format!("{:016x}", 0x1001 + n * 2);
+    let trace_id = TraceId(0x6a2b_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(n) * 7_919);
+    let root = SpanId(0x1000 + n * 2);
+    let child = SpanId(0x1001 + n * 2);
     let request_id = format!("req-{n:08}");
     let service = format!("f{}", n % 7);
     let log_group = format!("/aws/lambda/{service}");
     let log_stream = format!("2026/11/29/[$LATEST]{:032x}", n % 5);
-    let span = |span_id: &str, parent: Option<&str>, name: &str, offset: i64| SpanRow {
-        trace_id: trace_id.clone(),
-        span_id: span_id.to_owned(),
-        parent_span_id: parent.map(str::to_owned),
+    let span = |span_id: SpanId, parent: Option<SpanId>, name: &str, offset: i64| SpanRow {
+        trace_id,
+        span_id,
+        parent_span_id: parent,
         name: name.to_owned(),
         kind: if parent.is_none() {
             SpanKind::Server
@@ -67,8 +65,8 @@ pub fn request(n: u64) -> Delivery {
     };
     let log = |i: u64, linked: bool| LogRow {
         timestamp_ns: start + i as i64 * 1_000,
-        trace_id: linked.then(|| trace_id.clone()),
-        span_id: linked.then(|| root.clone()),
+        trace_id: linked.then_some(trace_id),
+        span_id: linked.then_some(root),
         request_id: linked.then(|| request_id.clone()),
         service: Some(service.clone()),
         level: Some(if i == 2 {
@@ -91,8 +89,8 @@ pub fn request(n: u64) -> Delivery {
     Delivery {
         name: format!("seg-{n:08}"),
         spans: vec![
-            span(&root, None, "GET /items", 0),
-            span(&child, Some(&root), "dynamodb.GetItem", 1_000),
+            span(root, None, "GET /items", 0),
+            span(child, Some(root), "dynamodb.GetItem", 1_000),
         ],
         logs: vec![log(0, true), log(1, true), log(2, false)],
         invocations: vec![InvocationRow {
@@ -110,7 +108,7 @@ pub fn request(n: u64) -> Delivery {
             init_duration_ms: n.is_multiple_of(13).then_some(120.5),
             cold_start: n.is_multiple_of(13),
             status: InvocationStatus::Success,
-            trace_id: Some(trace_id.clone()),
+            trace_id: Some(trace_id),
             sampled: Some(true),
             ..InvocationRow::default()
         }],
@@ -141,7 +139,7 @@ pub async fn ingest(store: &IndexStore, deliveries: &[Delivery]) {
 /// What readers must see: every row of the deliveries once, by natural key.
 #[derive(Debug, PartialEq)]
 pub struct Expected {
-    pub spans: BTreeMap<(String, String), SpanRow>,
+    pub spans: BTreeMap<(TraceId, SpanId), SpanRow>,
     pub logs: BTreeMap<(String, String, String), LogRow>,
     pub invocations: BTreeMap<String, InvocationRow>,
 }
@@ -228,7 +226,7 @@ print(json.dumps({
     let want_spans: Vec<Vec<String>> = expected
         .spans
         .keys()
-        .map(|(t, s)| vec![t.clone(), s.clone()])
+        .map(|(t, s)| vec![t.to_string(), s.to_string()])
         .collect();
     let want_logs: Vec<Vec<String>> = expected
         .logs

@@ -17,8 +17,9 @@ pub enum IdError {
     InvalidSpanId(String),
 }
 
-/// A 128-bit trace id, shown as 32 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A 128-bit trace id, shown as 32 lowercase hex digits. The default is the
+/// all-zero id, which no parser returns: a placeholder for rows being built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TraceId(pub u128);
 
 impl TraceId {
@@ -105,8 +106,9 @@ impl fmt::Display for TraceId {
     }
 }
 
-/// A 64-bit span id, shown as 16 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A 64-bit span id, shown as 16 lowercase hex digits. The default is the
+/// all-zero id, which no parser returns: a placeholder for rows being built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SpanId(pub u64);
 
 impl SpanId {

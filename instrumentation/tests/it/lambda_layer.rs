@@ -204,3 +204,77 @@ fn each_message_of_a_batch_gets_a_child_span_linked_to_its_sender() {
         assert!(log_spans.contains(&&serde_json::Value::from(hex(&child.span_id))));
     }
 }
+
+/// The `exception` event of the one span written with a failed invocation.
+fn exception_of(lines: &[String]) -> std::collections::HashMap<String, String> {
+    let written = read(lines);
+    let root = written
+        .spans
+        .iter()
+        .find(|span| {
+            span.status
+                .as_ref()
+                .is_some_and(|s| s.code == StatusCode::Error as i32)
+        })
+        .expect("a failed span");
+    root.events
+        .iter()
+        .find(|event| event.name == "exception")
+        .expect("exception event")
+        .attributes
+        .iter()
+        .map(|kv| (kv.key.clone(), super::support::attribute_text(&kv.value)))
+        .collect()
+}
+
+#[test]
+fn a_handler_whose_error_is_only_a_diagnostic_is_reported() {
+    // lambda_runtime asks a handler's error for `Into<Diagnostic> + Debug`
+    // only: `Diagnostic` itself has no `Display`.
+    async fn reject(_: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Diagnostic> {
+        Err(lambda_runtime::Diagnostic {
+            error_type: "OrderRejected".into(),
+            error_message: "order o-3 is over the limit".into(),
+        })
+    }
+    let (telemetry, buffer) = telemetry();
+    let mut service = TracingLayer::new(telemetry)
+        .with_debug_errors()
+        .layer(service_fn(reject));
+    let event = LambdaEvent::new(json!({}), test_context("r-1", Some(XRAY), ARN));
+    let answer =
+        runtime().block_on(async { service.ready().await.expect("ready").call(event).await });
+    assert_eq!(answer.unwrap_err().error_type, "OrderRejected");
+    let exception = exception_of(&buffer.take_lines());
+    assert_eq!(exception["exception.type"], "OrderRejected");
+    assert_eq!(
+        exception["exception.message"],
+        "order o-3 is over the limit"
+    );
+}
+
+#[test]
+fn an_anyhow_handler_error_reports_its_context_chain() {
+    use anyhow::Context as _;
+    async fn load(_: LambdaEvent<Value>) -> Result<Value, anyhow::Error> {
+        let read: Result<String, std::io::Error> = Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "cart.json missing",
+        ));
+        let cart = read.context("loading the cart")?;
+        Ok(json!(cart))
+    }
+    let (telemetry, buffer) = telemetry();
+    let mut service = TracingLayer::new(telemetry).layer(service_fn(load));
+    let event = LambdaEvent::new(json!({}), test_context("r-1", Some(XRAY), ARN));
+    let answer =
+        runtime().block_on(async { service.ready().await.expect("ready").call(event).await });
+    assert!(answer.is_err());
+    let exception = exception_of(&buffer.take_lines());
+    assert_eq!(exception["exception.type"], "std::io::Error");
+    assert_eq!(exception["exception.message"], "loading the cart");
+    assert_eq!(
+        exception["exception.stacktrace"],
+        "loading the cart\n\nCaused by:\n    0: cart.json missing"
+    );
+}

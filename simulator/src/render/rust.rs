@@ -22,8 +22,10 @@ use tracelake_instrumentation::{
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use crate::event::{Carries, EventKind, EventSink, TruthSpan};
 use crate::fleet::EdgeKind;
-use crate::render::{Carries, EventKind, EventSink, InvocationContext, TruthSpan, xray_text};
+use crate::render::context::{InvocationContext, xray_text};
+use crate::rng::SimRng;
 use crate::traffic::{Outcome, Trigger};
 
 /// Why a Rust service could not be set up.
@@ -44,7 +46,7 @@ pub struct RustServices {
     clock: ManualClock,
     buffer: LineBuffer,
     telemetries: Vec<Option<Telemetry>>,
-    seed: u64,
+    id_seeds: SimRng,
     scratch: Vec<u8>,
 }
 
@@ -55,13 +57,14 @@ enum Action {
 }
 
 impl RustServices {
-    /// Prepares for a run over `stream_count` log streams.
-    pub fn new(stream_count: usize, seed: u64) -> RustServices {
+    /// Prepares for a run over `stream_count` log streams. Every telemetry
+    /// built (one per execution environment) draws its id seed from `id_seeds`.
+    pub fn new(stream_count: usize, id_seeds: SimRng) -> RustServices {
         RustServices {
             clock: ManualClock::default(),
             buffer: LineBuffer::new(),
             telemetries: (0..stream_count).map(|_| None).collect(),
-            seed,
+            id_seeds,
             scratch: Vec::with_capacity(16 * 1024),
         }
     }
@@ -86,6 +89,10 @@ impl RustServices {
             .with_memory_mb(u64::from(service.memory_mb))
             .with_region(context.fleet.region.clone())
             .with_account_id(context.fleet.account_id.clone())
+            // What OTEL_RESOURCE_ATTRIBUTES sets in a real fleet: the service
+            // map groups services by these tags.
+            .with_resource_attribute("team", service.team())
+            .with_resource_attribute("deployment.environment.name", "production")
             .with_span_format(if service.compact_spans {
                 SpanFormat::Compact
             } else {
@@ -93,14 +100,9 @@ impl RustServices {
             })
             .with_level("debug")
             .with_clock(tracelake_instrumentation::Clock::Manual(self.clock.clone()))
-            // The generator walks its seed in fixed steps: seeds must be far
-            // apart, or two environments would repeat each other's ids.
-            .with_id_seed(
-                crate::rng::SimRng::new(
-                    self.seed ^ (stream as u64).wrapping_mul(0xa076_1d64_78bd_642f),
-                )
-                .next_u64(),
-            );
+            // Each environment, and each rebuild of one after a timeout or a
+            // crash, draws its own seed: sandboxes never share an id sequence.
+            .with_id_seed(self.id_seeds.next_u64());
         let telemetry = Telemetry::new(config, Output::buffer(&self.buffer)).map_err(|error| {
             InstrumentedError::Telemetry {
                 service: service.name.clone(),

@@ -1,0 +1,80 @@
+//! Tests of the decode stage.
+
+use base64::Engine as _;
+
+use super::*;
+use std::io::Write as _;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+const DATA: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":5,"message":"hi"}]}"#;
+
+#[test]
+fn numeric_event_ids_are_read_as_text() {
+    let moto = DATA.replace(r#""id":"1""#, r#""id":123456789012345678"#);
+    let payloads = decode_input(moto.as_bytes(), &DecodeLimits::default());
+    let Ok(Payload::Data(batch)) = &payloads[0] else {
+        panic!("{payloads:?}")
+    };
+    assert_eq!(batch.events[0].id, "123456789012345678");
+}
+
+#[test]
+fn gzip_bombs_stop_at_the_limit() {
+    let bomb = gzip(&vec![b' '; 2 * 1024 * 1024]);
+    let limits = DecodeLimits {
+        max_decompressed_bytes: 1024 * 1024,
+        ..DecodeLimits::default()
+    };
+    let payloads = decode_input(&bomb, &limits);
+    assert!(matches!(
+        payloads[0],
+        Err((DecodeError::TooLarge { .. }, _))
+    ));
+}
+
+#[test]
+fn json_lines_decode_each_line_on_its_own() {
+    let lines = format!("{DATA}\n{{\"messageType\":\"CONTROL_MESSAGE\"}}\n{{broken\n");
+    let payloads = decode_input(lines.as_bytes(), &DecodeLimits::default());
+    assert_eq!(payloads.len(), 3);
+    assert!(matches!(payloads[0], Ok(Payload::Data(_))));
+    assert!(matches!(payloads[1], Ok(Payload::Control)));
+    assert!(matches!(payloads[2], Err((DecodeError::Json(_), _))));
+}
+
+#[test]
+fn lambda_event_wrapping_gzip_decodes() {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(DATA.as_bytes()));
+    let event = format!(r#"{{"awslogs":{{"data":"{data}"}},"extra":1}}"#);
+    let payloads = decode_input(event.as_bytes(), &DecodeLimits::default());
+    assert!(matches!(&payloads[..], [Ok(Payload::Data(batch))] if batch.log_group == "g"));
+}
+
+#[test]
+fn a_byte_order_mark_and_base64_of_plain_json_are_read() {
+    let with_bom = [b"\xef\xbb\xbf".as_slice(), DATA.as_bytes()].concat();
+    assert!(matches!(
+        decode_input(&with_bom, &DecodeLimits::default())[..],
+        [Ok(Payload::Data(_))]
+    ));
+    let base64_json = base64::engine::general_purpose::STANDARD.encode(DATA);
+    assert!(matches!(
+        decode_input(base64_json.as_bytes(), &DecodeLimits::default())[..],
+        [Ok(Payload::Data(_))]
+    ));
+}
+
+#[test]
+fn unknown_message_types_are_errors() {
+    let odd = DATA.replace("DATA_MESSAGE", "MYSTERY");
+    let payloads = decode_input(odd.as_bytes(), &DecodeLimits::default());
+    assert!(matches!(
+        payloads[0],
+        Err((DecodeError::UnknownMessageType(_), _))
+    ));
+}
