@@ -134,6 +134,9 @@ fn span_links(rows: &[SpanRow]) -> Result<ListArray, ArrowError> {
 }
 
 /// The `spans` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         ids(rows.iter().map(|r| Some(r.trace_id))),
@@ -169,6 +172,9 @@ pub fn spans_batch(rows: &[SpanRow]) -> Result<RecordBatch, ArrowError> {
 }
 
 /// The `logs` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         timestamps(rows.iter().map(|r| r.timestamp_ns)),
@@ -189,6 +195,9 @@ pub fn logs_batch(rows: &[LogRow]) -> Result<RecordBatch, ArrowError> {
 }
 
 /// The `invocations` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(rows.iter().map(|r| r.request_id.as_str())),
@@ -223,6 +232,9 @@ pub fn invocations_batch(rows: &[InvocationRow]) -> Result<RecordBatch, ArrowErr
 }
 
 /// The `trace_index` columns of `rows`.
+///
+/// # Errors
+/// [`ArrowError`] when the columns do not match the table's schema.
 pub fn trace_index_batch(rows: &[TraceIndexRow]) -> Result<RecordBatch, ArrowError> {
     let services: StringArray = rows
         .iter()
@@ -255,15 +267,27 @@ pub enum RowsError {
     /// A required column is missing or has another type than format v1 gives it.
     #[error("column {column:?}: {reason}")]
     Column {
+        /// The column's name.
         column: &'static str,
+        /// What is wrong with it.
         reason: String,
     },
     /// A value outside its closed set (`kind`, `status_code`, `level`, …).
     #[error("column {column:?}: unknown value {value:?}")]
-    UnknownValue { column: &'static str, value: String },
+    UnknownValue {
+        /// The column's name.
+        column: &'static str,
+        /// The value found.
+        value: String,
+    },
     /// A trace or span id column holding text that is not an id.
     #[error("column {column:?}: invalid id {value:?}")]
-    InvalidId { column: &'static str, value: String },
+    InvalidId {
+        /// The column's name.
+        column: &'static str,
+        /// The text found.
+        value: String,
+    },
 }
 
 /// Typed access to the columns of one record batch, by name.

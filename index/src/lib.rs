@@ -19,6 +19,8 @@
 //!
 //! It does not depend on DataFusion nor on the collector.
 
+#![warn(missing_docs)]
+
 pub mod columns;
 pub mod compact;
 pub mod gc;
@@ -31,5 +33,5 @@ pub mod store;
 pub mod symlink;
 pub mod writer;
 
-pub use store::{IndexStore, StoreError};
+pub use store::{IndexStore, S3Limits, StoreError};
 pub use writer::{IndexError, IndexWriter, WrittenRows};

@@ -63,13 +63,20 @@ pub async fn read_rows<R: CompactRow>(store: &IndexStore) -> Result<Vec<R>, Stat
 /// How one log row was linked: what the demo and tests compare with ground truth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLink {
+    /// The CloudWatch event id of the line.
     pub event_id: String,
+    /// The trace it is linked to, if any.
     pub trace_id: Option<String>,
+    /// How it was linked (`trace_id`, `request_id`, `stream`), if it was.
     pub link: Option<String>,
+    /// The line format the collector recognised.
     pub format: String,
 }
 
 /// The link of every row of `logs`.
+///
+/// # Errors
+/// [`StatsError`] when the store fails or a live file is unreadable.
 pub async fn read_log_links(store: &IndexStore) -> Result<Vec<LogLink>, StatsError> {
     let mut links = Vec::new();
     for batch in read_table(store, schema::LOGS).await? {

@@ -8,6 +8,7 @@
 //! <root>/v1/quarantine/dt=YYYY-MM-DD/<segment>.json
 //! ```
 
+use chrono::Timelike as _;
 use std::sync::{Arc, LazyLock};
 
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -321,13 +322,11 @@ pub struct InvalidHour {
 impl HourPartition {
     /// The partition holding a UTC time in nanoseconds since the epoch.
     pub fn of_nanos(nanos: i64) -> HourPartition {
-        let seconds = nanos.div_euclid(1_000_000_000);
-        let days = seconds.div_euclid(86_400);
-        let hour = (seconds.rem_euclid(86_400) / 3_600) as u32;
-        let (year, month, day) = civil_from_days(days);
+        // Every i64 of nanoseconds (1677 to 2262) is a valid chrono time.
+        let time = chrono::DateTime::from_timestamp_nanos(nanos);
         HourPartition {
-            date: format!("{year:04}-{month:02}-{day:02}"),
-            hour,
+            date: time.format("%Y-%m-%d").to_string(),
+            hour: time.hour(),
         }
     }
 
@@ -355,18 +354,14 @@ impl HourPartition {
         ) else {
             return Err(invalid());
         };
-        let partition = HourPartition {
-            date: format!("{year:04}-{month:02}-{day:02}"),
-            hour,
-        };
-        // Round-tripping through the calendar rejects 2026-02-30 and hour 24.
-        let start = (days_from_civil(year, month, day) * 86_400 + i64::from(hour) * 3_600)
-            .checked_mul(1_000_000_000)
+        // chrono rejects 2026-02-30, hour 24 and hours outside i64 nanoseconds.
+        let start = i32::try_from(year)
+            .ok()
+            .and_then(|year| chrono::NaiveDate::from_ymd_opt(year, month, day))
+            .and_then(|date| date.and_hms_opt(hour, 0, 0))
+            .and_then(|time| time.and_utc().timestamp_nanos_opt())
             .ok_or_else(invalid)?;
-        if hour > 23 || !(1..=12).contains(&month) || HourPartition::of_nanos(start) != partition {
-            return Err(invalid());
-        }
-        Ok(partition)
+        Ok(HourPartition::of_nanos(start))
     }
 
     /// Reads the `dt=YYYY-MM-DD` and `hour=HH` directory names of the layout.
@@ -376,19 +371,14 @@ impl HourPartition {
         HourPartition::parse(&format!("{date}T{hour}")).ok()
     }
 
-    /// The first nanosecond of the hour (UTC).
+    /// The first nanosecond of the hour (UTC); 0 for a partition whose
+    /// fields were set by hand to something that is no hour.
     pub fn start_nanos(&self) -> i64 {
-        let mut parts = self
-            .date
-            .splitn(3, '-')
-            .map(|p| p.parse::<i64>().unwrap_or(0));
-        let (year, month, day) = (
-            parts.next().unwrap_or(1970),
-            parts.next().unwrap_or(1) as u32,
-            parts.next().unwrap_or(1) as u32,
-        );
-        (days_from_civil(year, month, day) * 86_400 + i64::from(self.hour) * 3_600)
-            .saturating_mul(1_000_000_000)
+        chrono::NaiveDate::parse_from_str(&self.date, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(self.hour, 0, 0))
+            .and_then(|time| time.and_utc().timestamp_nanos_opt())
+            .unwrap_or(0)
     }
 
     /// The hour before.
@@ -412,32 +402,6 @@ impl std::fmt::Display for HourPartition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}T{:02}", self.date, self.hour)
     }
-}
-
-/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let month = i64::from(month);
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::store::{IndexStore, StoreError};
 /// Files and rows of one table partition.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionStats {
+    /// The table (`spans`, `logs`, `invocations`, `trace_index`).
     pub table: String,
     /// `dt=YYYY-MM-DD/hour=HH`.
     pub partition: String,
@@ -39,13 +40,20 @@ pub struct PartitionStats {
 /// Why stats could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A manifest could not be read.
     #[error(transparent)]
     Manifest(#[from] crate::manifest::ManifestError),
     /// A file in the index that is not readable Parquet.
     #[error("cannot read parquet footer of {path}: {reason}")]
-    Parquet { path: String, reason: String },
+    Parquet {
+        /// Path relative to the root.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 async fn footer_rows(store: &IndexStore, relative: &str) -> Result<u64, StatsError> {

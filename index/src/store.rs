@@ -2,6 +2,7 @@
 //! AWS, anything `object_store` reads in tests (in-memory).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt as _;
@@ -14,21 +15,81 @@ use object_store::{
 pub enum StoreError {
     /// The URL names no store we can open.
     #[error("invalid index url {url:?}: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// Why it cannot be opened.
+        reason: String,
+    },
     /// A local index directory that cannot be created or is not a directory.
     #[error("cannot use {path:?} as an index directory")]
     LocalDirectory {
+        /// The local path.
         path: String,
+        /// The file system's error.
         #[source]
         source: std::io::Error,
     },
     /// A read or write through `object_store` failed.
     #[error("object store error at {location}")]
     ObjectStore {
+        /// The object or prefix.
         location: String,
+        /// `object_store`'s error.
         #[source]
         source: object_store::Error,
     },
+}
+
+/// Bounds on every S3 request, so that an endpoint that refuses connections,
+/// answers 5xx or never answers fails with an error in bounded time instead
+/// of hanging: `object_store`'s own defaults retry for up to 3 minutes.
+///
+/// The worst case for one call is about `retry_timeout + request_timeout`
+/// (the last attempt started before the retry window closed, plus its backoff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct S3Limits {
+    /// Time to open a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Time for one whole request, response body included.
+    pub request_timeout: Duration,
+    /// Retries of a request that failed with a 5xx, 429, a refused connection
+    /// or (for idempotent requests) a timeout.
+    pub max_retries: usize,
+    /// No retry starts after this long from the first attempt.
+    pub retry_timeout: Duration,
+}
+
+impl Default for S3Limits {
+    /// 5 s to connect, 30 s per request, at most 5 retries within 60 s.
+    fn default() -> S3Limits {
+        S3Limits {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_retries: 5,
+            retry_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl S3Limits {
+    fn client_options(&self) -> object_store::ClientOptions {
+        object_store::ClientOptions::new()
+            .with_connect_timeout(self.connect_timeout)
+            .with_timeout(self.request_timeout)
+    }
+
+    fn retry(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            backoff: object_store::BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: self.retry_timeout.min(Duration::from_secs(15)),
+                base: 2.0,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: self.retry_timeout,
+        }
+    }
 }
 
 /// An index root: an object store and the path prefix inside it.
@@ -42,15 +103,37 @@ pub struct IndexStore {
 impl IndexStore {
     /// Opens a local directory (created if missing) or an `s3://` URL. S3
     /// credentials, region and endpoint come from the usual `AWS_*` variables.
+    ///
+    /// # Errors
+    /// As [`IndexStore::open_with_options`].
     pub fn open(url: &str) -> Result<IndexStore, StoreError> {
         IndexStore::open_with_options(url, std::iter::empty::<(String, String)>())
     }
 
     /// Like [`IndexStore::open`], with `object_store` options for S3 (for
-    /// example `aws_endpoint` and `aws_allow_http` for a local endpoint).
+    /// example `aws_endpoint` and `aws_allow_http` for a local endpoint) and
+    /// the default [`S3Limits`].
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidUrl`] for a URL or an option that names no store,
+    /// [`StoreError::LocalDirectory`] for a local path that cannot be a directory.
     pub fn open_with_options(
         url: &str,
         options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<IndexStore, StoreError> {
+        IndexStore::open_with_limits(url, options, S3Limits::default())
+    }
+
+    /// Like [`IndexStore::open_with_options`], with explicit bounds on S3
+    /// requests (ignored for a local directory). Options given as strings
+    /// (`timeout`, `connect_timeout`, …) override the limits' timeouts.
+    ///
+    /// # Errors
+    /// As [`IndexStore::open_with_options`].
+    pub fn open_with_limits(
+        url: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+        limits: S3Limits,
     ) -> Result<IndexStore, StoreError> {
         let invalid = |reason: String| StoreError::InvalidUrl {
             url: url.to_owned(),
@@ -58,7 +141,10 @@ impl IndexStore {
         };
         if url.starts_with("s3://") || url.starts_with("s3a://") {
             let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
-            let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
+            let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url)
+                .with_client_options(limits.client_options())
+                .with_retry(limits.retry());
             for (key, value) in options {
                 let key = key
                     .parse::<object_store::aws::AmazonS3ConfigKey>()
@@ -97,6 +183,10 @@ impl IndexStore {
 
     /// Opens an existing local directory or S3 URL for reading: a local path that
     /// does not exist is an error rather than a new empty index.
+    ///
+    /// # Errors
+    /// [`StoreError::LocalDirectory`] for a local path that does not exist or is
+    /// not a directory; otherwise as [`IndexStore::open`].
     pub fn open_existing(url: &str) -> Result<IndexStore, StoreError> {
         let is_local = !url.contains("://") || url.starts_with("file://");
         if is_local {
@@ -155,6 +245,9 @@ impl IndexStore {
 
     /// Writes one object in a single put: atomic on S3, and a temporary file
     /// renamed into place on a local disk.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the store refuses the write.
     pub async fn put(&self, relative: &str, bytes: Bytes) -> Result<(), StoreError> {
         let location = self.path(relative);
         self.store
@@ -276,6 +369,9 @@ impl IndexStore {
     }
 
     /// Reads one object.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the object is missing or the read fails.
     pub async fn get(&self, relative: &str) -> Result<Bytes, StoreError> {
         let location = self.path(relative);
         let error = |source| StoreError::ObjectStore {
@@ -292,6 +388,9 @@ impl IndexStore {
     }
 
     /// Lists every object under a relative prefix, sorted by path.
+    ///
+    /// # Errors
+    /// [`StoreError::ObjectStore`] when the listing fails.
     pub async fn list(&self, relative_prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
         let prefix = self.path(relative_prefix);
         let mut objects: Vec<ObjectMeta> = self

@@ -29,7 +29,12 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 pub enum IndexError {
     /// The rows could not be encoded as Arrow or Parquet (a bug, not bad input).
     #[error("cannot encode {table} rows: {reason}")]
-    Encode { table: &'static str, reason: String },
+    Encode {
+        /// The table.
+        table: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// The store refused the write.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -38,9 +43,13 @@ pub enum IndexError {
 /// Rows written per table by one segment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WrittenRows {
+    /// Rows of `spans`.
     pub spans: u64,
+    /// Rows of `logs`.
     pub logs: u64,
+    /// Rows of `invocations`.
     pub invocations: u64,
+    /// Rows of `trace_index`.
     pub trace_index: u64,
     /// Parquet objects written.
     pub files: u64,
@@ -353,14 +362,5 @@ pub(crate) fn now_nanos() -> i64 {
 }
 
 pub(crate) fn now_rfc3339() -> String {
-    let nanos = now_nanos();
-    let partition = HourPartition::of_nanos(nanos);
-    let seconds_of_hour = (nanos / 1_000_000_000).rem_euclid(3_600);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        partition.date,
-        partition.hour,
-        seconds_of_hour / 60,
-        seconds_of_hour % 60
-    )
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod duckdb;
 mod fixture;
+mod index_protocol;
 mod limits;
 mod queries;
 mod shipped;

@@ -1,8 +1,11 @@
-//! The compaction protocol's hazards (DESIGN.md "Index engine"), each on the
-//! in-memory and local stores (and S3 in `moto`): after every step, our reader
-//! and, on a local disk, DuckDB over the printed views see each row once.
+//! The compaction protocol's hazards (DESIGN.md "Index engine") as scenarios
+//! over any store: after every step, our reader, DuckDB over the printed views
+//! (on a local disk) and any further reader a [`Checker`] names see each row
+//! once. `hazards` runs them on the in-memory and local stores, `moto` on S3;
+//! dashboards' test binary includes this module and `support` (by path) to run
+//! them with DataFusion over its live tables, which the index must not depend on.
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tracelake_index::IndexStore;
@@ -11,15 +14,22 @@ use tracelake_index::compact::{
 };
 use tracelake_index::gc::collect_garbage;
 use tracelake_index::manifest::{LiveSource, latest_manifest, live_files};
-use tracelake_index::schema::{self, HourPartition};
+use tracelake_index::schema;
 use tracelake_index::stats::index_stats;
 use tracelake_index::symlink::symlinked_paths;
 
 use super::support::*;
 
-/// The checks every scenario runs: ours, and DuckDB's on a local disk.
+/// A further reader's check: panics unless the store reads as exactly the
+/// expected rows.
+pub type ReaderCheck =
+    for<'a> fn(&'a IndexStore, &'a Expected, &'a str) -> futures::future::BoxFuture<'a, ()>;
+
+/// The checks every scenario runs: ours, DuckDB's on a local disk, and another
+/// reader's (dashboards' DataFusion tables, in dashboards' tests).
 pub struct Checker {
     pub duckdb: bool,
+    pub other: Option<ReaderCheck>,
 }
 
 impl Checker {
@@ -27,6 +37,54 @@ impl Checker {
         assert_reads_exactly(store, expected, context).await;
         if self.duckdb {
             assert_duckdb_reads_exactly(store, expected, context).await;
+        }
+        if let Some(other) = self.other {
+            other(store, expected, context).await;
+        }
+    }
+}
+
+/// How long a scenario's hook waits for the other side (the other compactor,
+/// or the ingest running meanwhile) before failing the compaction loudly: a
+/// side that failed never arrives, and a plain barrier would then wait forever
+/// (with no CPU used, and the test's panic message still captured).
+const RENDEZVOUS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A barrier for `parties` threads whose wait gives up after
+/// [`RENDEZVOUS_TIMEOUT`] with an error instead of blocking forever.
+struct Rendezvous {
+    parties: usize,
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+}
+
+impl Rendezvous {
+    fn new(parties: usize) -> Rendezvous {
+        Rendezvous {
+            parties,
+            arrived: Mutex::new(0),
+            all_here: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) -> Result<(), String> {
+        let mut arrived = self.arrived.lock().expect("lock");
+        *arrived += 1;
+        if *arrived >= self.parties {
+            self.all_here.notify_all();
+            return Ok(());
+        }
+        let (arrived, timeout) = self
+            .all_here
+            .wait_timeout_while(arrived, RENDEZVOUS_TIMEOUT, |n| *n < self.parties)
+            .expect("lock");
+        if timeout.timed_out() {
+            Err(format!(
+                "only {} of {} compactors reached their commit within {RENDEZVOUS_TIMEOUT:?}",
+                *arrived, self.parties
+            ))
+        } else {
+            Ok(())
         }
     }
 }
@@ -160,7 +218,7 @@ pub async fn crash_at_every_step(
 pub async fn two_compactors_race(store: IndexStore, checker: &Checker) {
     let rows = deliveries(0..30);
     ingest(&store, &rows).await;
-    let barrier = Arc::new(Barrier::new(2));
+    let barrier = Arc::new(Rendezvous::new(2));
     let options = || {
         let barrier = barrier.clone();
         CompactOptions {
@@ -168,7 +226,7 @@ pub async fn two_compactors_race(store: IndexStore, checker: &Checker) {
                 if *step == CompactionStep::Committing {
                     // block_in_place hands this worker's queued tasks (the S3
                     // client's connections) to another thread while it waits.
-                    tokio::task::block_in_place(|| barrier.wait());
+                    tokio::task::block_in_place(|| barrier.wait())?;
                 }
                 Ok(())
             })),
@@ -317,8 +375,12 @@ pub async fn ingest_during_compaction(store: IndexStore, checker: &Checker) {
             {
                 let _ = tx.send(());
                 tokio::task::block_in_place(|| {
-                    let _ = ingested_rx.lock().expect("lock").recv();
-                });
+                    ingested_rx
+                        .lock()
+                        .expect("lock")
+                        .recv_timeout(RENDEZVOUS_TIMEOUT)
+                        .map_err(|e| format!("the ingest meanwhile never finished: {e}"))
+                })?;
             }
             Ok(())
         })),
@@ -327,7 +389,7 @@ pub async fn ingest_during_compaction(store: IndexStore, checker: &Checker) {
     let compactor_store = store.clone();
     let compaction =
         tokio::spawn(async move { compact_hour(&compactor_store, &hour(), &options).await });
-    tokio::task::spawn_blocking(move || planned_rx.recv())
+    tokio::task::spawn_blocking(move || planned_rx.recv_timeout(RENDEZVOUS_TIMEOUT))
         .await
         .expect("joins")
         .expect("compaction planned");
@@ -394,166 +456,4 @@ pub async fn gc_respects_grace_and_symlinks(store: IndexStore) {
         );
     }
     Expected::of(&rows);
-}
-
-fn memory() -> (Option<tempfile::TempDir>, IndexStore) {
-    (None, memory_store())
-}
-
-fn local() -> (Option<tempfile::TempDir>, IndexStore) {
-    let (dir, store) = local_store();
-    (Some(dir), store)
-}
-
-const OURS: Checker = Checker { duckdb: false };
-const OURS_AND_DUCKDB: Checker = Checker { duckdb: true };
-
-#[test]
-fn crash_at_every_step_in_memory() {
-    runtime().block_on(crash_at_every_step(memory, &OURS));
-}
-
-#[test]
-fn crash_at_every_step_on_local_disk_checked_by_duckdb() {
-    runtime().block_on(crash_at_every_step(local, &OURS_AND_DUCKDB));
-}
-
-#[test]
-fn two_compactors_race_in_memory_and_on_local_disk() {
-    let rt = runtime();
-    rt.block_on(two_compactors_race(memory_store(), &OURS));
-    let (_dir, store) = local_store();
-    rt.block_on(two_compactors_race(store, &OURS_AND_DUCKDB));
-}
-
-#[test]
-fn retried_delivery_after_compaction_and_after_gc() {
-    let rt = runtime();
-    rt.block_on(retried_delivery(memory_store(), &OURS));
-    let (_dir, store) = local_store();
-    rt.block_on(retried_delivery(store, &OURS_AND_DUCKDB));
-}
-
-#[test]
-fn late_data_for_a_compacted_hour() {
-    let rt = runtime();
-    rt.block_on(late_data(memory_store(), &OURS));
-    let (_dir, store) = local_store();
-    rt.block_on(late_data(store, &OURS_AND_DUCKDB));
-}
-
-#[test]
-fn ingest_while_compacting() {
-    let rt = runtime();
-    rt.block_on(ingest_during_compaction(memory_store(), &OURS));
-    let (_dir, store) = local_store();
-    rt.block_on(ingest_during_compaction(store, &OURS_AND_DUCKDB));
-}
-
-#[test]
-fn gc_keeps_files_within_the_grace_period() {
-    runtime().block_on(gc_respects_grace_and_symlinks(memory_store()));
-}
-
-#[test]
-fn an_hour_larger_than_the_memory_budget_spills_and_compacts_the_same() {
-    let rt = runtime();
-    let rows = deliveries(0..120);
-    let mut with_duplicates = rows.clone();
-    with_duplicates.extend(rows[50..100].iter().cloned().map(|mut d| {
-        d.name.push_str("-redelivered");
-        d
-    }));
-    let compact_with = |budget: usize| {
-        let store = memory_store();
-        rt.block_on(async {
-            ingest(&store, &with_duplicates).await;
-            let options = CompactOptions {
-                memory_budget_bytes: budget,
-                ..CompactOptions::default()
-            };
-            let report = compact_hour(&store, &hour(), &options)
-                .await
-                .expect("compacts");
-            assert_reads_exactly(&store, &Expected::of(&rows), &format!("budget {budget}")).await;
-            let mut files = Vec::new();
-            for table in schema::TABLES {
-                for file in live_files(&store, table, &hour()).await.expect("live") {
-                    let batches = tracelake_index::read::read_file(&store, &file.path)
-                        .await
-                        .expect("read");
-                    files.push(batches);
-                }
-            }
-            (report, files)
-        })
-    };
-    let (in_memory, memory_files) = compact_with(usize::MAX / 4);
-    let (spilled, spilled_files) = compact_with(32 * 1024);
-    assert!(!in_memory.spilled && spilled.spilled);
-    assert!(
-        spilled.peak_buffered_bytes < in_memory.peak_buffered_bytes / 4,
-        "{spilled:?} vs {in_memory:?}"
-    );
-    assert_eq!(in_memory.figures.duplicates_dropped, 50 * 6);
-    assert_eq!(spilled.figures.duplicates_dropped, 50 * 6);
-    // Same rows, same order, same files.
-    assert_eq!(memory_files, spilled_files);
-}
-
-#[test]
-fn compacted_files_are_sorted_by_trace_and_prune_a_trace_by_id() {
-    let rt = runtime();
-    let store = memory_store();
-    rt.block_on(async {
-        ingest(&store, &deliveries(0..50)).await;
-        compact_hour(&store, &hour(), &CompactOptions::default())
-            .await
-            .expect("compacts");
-        let spans: Vec<tracelake_index::rows::SpanRow> = tracelake_index::read::read_rows(&store)
-            .await
-            .expect("spans");
-        let keys: Vec<(String, i64)> = spans
-            .iter()
-            .map(|s| (s.trace_id.to_string(), s.start_time_ns))
-            .collect();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(keys, sorted);
-        let manifest = latest_manifest(&store, &hour())
-            .await
-            .expect("read")
-            .expect("one");
-        let output = &manifest.table("spans").outputs[0];
-        assert_eq!(
-            output.min_trace_id.as_deref(),
-            keys.first().map(|k| k.0.as_str())
-        );
-        assert_eq!(
-            output.max_trace_id.as_deref(),
-            keys.last().map(|k| k.0.as_str())
-        );
-        // The file carries a bloom filter on trace_id that rejects an absent id.
-        let bytes = store.get(&output.path).await.expect("file");
-        let reader = parquet::file::serialized_reader::SerializedFileReader::new_with_options(
-            bytes,
-            parquet::file::serialized_reader::ReadOptionsBuilder::new()
-                .with_reader_properties(
-                    parquet::file::properties::ReaderProperties::builder()
-                        .set_read_bloom_filter(true)
-                        .build(),
-                )
-                .build(),
-        )
-        .expect("parquet");
-        use parquet::file::reader::FileReader as _;
-        let group = reader.get_row_group(0).expect("row group");
-        let trace_column = 0;
-        let bloom = group
-            .get_column_bloom_filter(trace_column)
-            .expect("bloom filter on trace_id");
-        assert!(bloom.check(&keys[0].0.as_str()));
-        assert!(!bloom.check(&"ffffffffffffffffffffffffffffffff"));
-    });
-    let _ = HourPartition::parse("2026-11-29T05");
 }

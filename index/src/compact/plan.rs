@@ -1,0 +1,118 @@
+//! Planning a compaction: what an hour's next generation reads and covers.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{self, LiveSource, Manifest, RawSegment};
+use crate::schema::{self, HourPartition};
+use crate::store::IndexStore;
+
+use super::CompactionError;
+
+/// One file compaction reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// Path relative to the root.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// What compacting an hour would read and cover.
+#[derive(Debug, Clone)]
+pub struct HourPlan {
+    /// The hour.
+    pub hour: HourPartition,
+    /// Its latest manifest, the parent of the next generation.
+    pub parent: Option<Manifest>,
+    /// Per table: the parent's outputs and the uncovered raw segments.
+    pub inputs: BTreeMap<&'static str, Vec<InputFile>>,
+    /// Per table: the raw segments the next generation newly covers.
+    pub uncovered: BTreeMap<&'static str, Vec<RawSegment>>,
+}
+
+impl HourPlan {
+    /// Whether there is anything to compact: a raw segment no manifest covers.
+    pub fn needs_compaction(&self) -> bool {
+        self.uncovered.values().any(|segments| !segments.is_empty())
+    }
+
+    /// Files and bytes the compaction reads (`trace_index` is rebuilt, not read).
+    pub fn input_totals(&self) -> (u64, u64) {
+        self.inputs
+            .iter()
+            .filter(|(table, _)| **table != schema::TRACE_INDEX)
+            .flat_map(|(_, files)| files)
+            .fold((0, 0), |(files, bytes), f| (files + 1, bytes + f.bytes))
+    }
+
+    /// The generation the compaction would commit.
+    pub fn next_generation(&self) -> u64 {
+        self.parent.as_ref().map_or(1, |m| m.generation + 1)
+    }
+}
+
+/// Reads the latest manifest and the raw listing of an hour.
+///
+/// # Errors
+/// [`CompactionError`] when the store fails or the manifest is unreadable.
+pub async fn plan_hour(
+    store: &IndexStore,
+    hour: &HourPartition,
+) -> Result<HourPlan, CompactionError> {
+    let parent = manifest::latest_manifest(store, hour).await?;
+    let mut inputs = BTreeMap::new();
+    let mut uncovered = BTreeMap::new();
+    for table in schema::TABLES {
+        let set = manifest::live_set_with(store, table, hour, parent.clone()).await?;
+        let mut table_inputs = Vec::new();
+        let mut table_uncovered = Vec::new();
+        let raw = manifest::raw_segments(store, table, hour).await?;
+        for file in set.files {
+            if file.source == LiveSource::Raw
+                && let Some(segment) = raw.iter().find(|s| s.path == file.path)
+            {
+                table_uncovered.push(segment.clone());
+            }
+            table_inputs.push(InputFile {
+                path: file.path,
+                bytes: file.bytes,
+            });
+        }
+        inputs.insert(table, table_inputs);
+        uncovered.insert(table, table_uncovered);
+    }
+    Ok(HourPlan {
+        hour: hour.clone(),
+        parent,
+        inputs,
+        uncovered,
+    })
+}
+
+/// Hours with raw segments that no manifest covers, ascending.
+///
+/// # Errors
+/// [`CompactionError`] when the store fails or a manifest is unreadable.
+pub async fn hours_needing_compaction(
+    store: &IndexStore,
+) -> Result<Vec<HourPartition>, CompactionError> {
+    let mut hours = Vec::new();
+    for hour in manifest::hours(store).await? {
+        let parent = manifest::latest_manifest(store, &hour).await?;
+        let mut needed = false;
+        for table in schema::TABLES {
+            let raw = manifest::raw_segments(store, table, &hour).await?;
+            if raw
+                .iter()
+                .any(|s| !parent.as_ref().is_some_and(|m| m.covers(table, &s.name)))
+            {
+                needed = true;
+                break;
+            }
+        }
+        if needed {
+            hours.push(hour);
+        }
+    }
+    Ok(hours)
+}
