@@ -1,6 +1,8 @@
 //! End-to-end tests of the whole system: one test binary, one module per area
 //! under `tests/e2e/`.
 
+#[path = "e2e/aws_cli.rs"]
+mod aws_cli;
 #[path = "e2e/cli.rs"]
 mod cli;
 #[path = "e2e/field_ids.rs"]

@@ -5,12 +5,16 @@
 use anyhow::Context as _;
 use tracelake_collector::aws::backfill::{BackfillOptions, backfill};
 use tracelake_collector::aws::subscribe::{
-    GroupAction, GroupReport, Selection, SubscribeOptions, collector_log_group,
-    delete_account_policy, put_account_policy, status, subscribe, unsubscribe,
+    GroupAction, Selection, SubscribeOptions, collector_log_group, delete_account_policy,
+    put_account_policy, status, subscribe, unsubscribe,
 };
+use tracelake_collector::aws::validate;
 use tracelake_collector::aws::{Client, client_from_env};
 use tracelake_collector::index::stats::index_stats;
 use tracelake_collector::{Collector, IndexStore};
+
+mod output;
+use output::{bar, last_written_per_hour, print_reports};
 
 /// Arguments of `tracelake aws`.
 #[derive(clap::Args)]
@@ -53,12 +57,20 @@ pub struct SelectionArgs {
 
 impl SelectionArgs {
     fn selection(&self, destination_arn: Option<&str>) -> anyhow::Result<Selection> {
+        for prefix in &self.prefixes {
+            validate::log_group_name("--log-group-prefix", prefix)?;
+        }
+        for name in &self.exclude {
+            validate::log_group_name("--exclude", name)?;
+        }
+        for function in &self.collector_functions {
+            validate::collector_function(function)?;
+        }
         let pattern = self
             .pattern
             .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .context("invalid --log-group-pattern")?;
+            .map(validate::log_group_pattern)
+            .transpose()?;
         let mut collector_log_groups: Vec<String> = self
             .collector_functions
             .iter()
@@ -156,72 +168,97 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// Runs the command.
+/// Runs the command. Every argument is checked before the first AWS call
+/// (before credentials are even loaded), so a typo fails at once with the
+/// offending value.
 pub fn run(args: AwsArgs) -> anyhow::Result<()> {
+    let command = Checked::new(args.command)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        if let Checked::Backfill(args, options) = &command
+            && args.dry_run
+        {
+            return print_backfill_plan(args, options);
+        }
         let client = client_from_env().await;
-        match args.command {
-            AwsCommand::Subscribe(args) => run_subscribe(&client, args).await,
-            AwsCommand::Unsubscribe(args) => run_unsubscribe(&client, args).await,
-            AwsCommand::Backfill(args) => run_backfill(&client, args).await,
-            AwsCommand::Status(args) => run_status(&client, args).await,
+        match command {
+            Checked::Subscribe(args, selection) => run_subscribe(&client, args, selection).await,
+            Checked::Unsubscribe(args, selection) => {
+                run_unsubscribe(&client, args, selection).await
+            }
+            Checked::Backfill(args, options) => run_backfill(&client, args, options).await,
+            Checked::Status(args, selection) => run_status(&client, args, selection).await,
         }
     })
 }
 
-fn bar(json: bool, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what} {{msg}}"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    if json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar
+/// A subcommand whose arguments passed every check, with what they parse to.
+enum Checked {
+    Subscribe(SubscribeArgs, Selection),
+    Unsubscribe(UnsubscribeArgs, Selection),
+    Backfill(BackfillArgs, BackfillOptions),
+    Status(StatusArgs, Selection),
 }
 
-fn print_reports(reports: &[GroupReport], json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(reports)?);
-        return Ok(());
+impl Checked {
+    fn new(command: AwsCommand) -> anyhow::Result<Checked> {
+        Ok(match command {
+            AwsCommand::Subscribe(args) => {
+                let kind = validate::destination_arn(&args.destination_arn)?;
+                validate::role_for_destination(kind, args.role_arn.as_deref())?;
+                validate::filter_pattern(&args.filter_pattern)?;
+                let selection = args.selection.selection(Some(&args.destination_arn))?;
+                if args.account_policy
+                    && (!selection.prefixes.is_empty() || selection.pattern.is_some())
+                {
+                    anyhow::bail!(
+                        "--account-policy covers every log group except --exclude and the collector; \
+                         --log-group-prefix and --log-group-pattern apply to per-group filters only"
+                    );
+                }
+                Checked::Subscribe(args, selection)
+            }
+            AwsCommand::Unsubscribe(args) => {
+                if let Some(arn) = &args.destination_arn {
+                    validate::destination_arn(arn)?;
+                }
+                let selection = args.selection.selection(args.destination_arn.as_deref())?;
+                Checked::Unsubscribe(args, selection)
+            }
+            AwsCommand::Backfill(args) => {
+                let options = BackfillOptions {
+                    log_group: args.log_group.clone(),
+                    from_ms: args
+                        .from
+                        .as_deref()
+                        .map(|t| parse_time("--from", t))
+                        .transpose()?,
+                    to_ms: args
+                        .to
+                        .as_deref()
+                        .map(|t| parse_time("--to", t))
+                        .transpose()?,
+                    page_size: args.page_size,
+                };
+                options.validate()?;
+                Checked::Backfill(args, options)
+            }
+            AwsCommand::Status(args) => {
+                let selection = args.selection.selection(None)?;
+                Checked::Status(args, selection)
+            }
+        })
     }
-    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    for report in reports {
-        let (label, detail) = match &report.action {
-            GroupAction::Subscribed => ("subscribed", String::new()),
-            GroupAction::Unchanged => ("unchanged", String::new()),
-            GroupAction::Updated => ("updated", String::new()),
-            GroupAction::Unsubscribed => ("unsubscribed", String::new()),
-            GroupAction::NotSubscribed => ("not subscribed", String::new()),
-            GroupAction::Excluded { reason } => ("excluded", reason.clone()),
-            GroupAction::Conflict { filters } => (
-                "CONFLICT",
-                format!("two filters already: {}", filters.join(", ")),
-            ),
-        };
-        *counts.entry(label).or_default() += 1;
-        let noteworthy = !matches!(
-            report.action,
-            GroupAction::Unchanged | GroupAction::NotSubscribed
-        ) && !matches!(&report.action, GroupAction::Excluded { reason } if reason != "the collector's own log group");
-        if noteworthy {
-            let dry = if report.dry_run { " (dry run)" } else { "" };
-            println!("{label:<14} {}{dry} {detail}", report.log_group);
-        }
-    }
-    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("{} log groups: {}", reports.len(), summary.join(", "));
-    Ok(())
 }
 
-async fn run_subscribe(client: &Client, args: SubscribeArgs) -> anyhow::Result<()> {
-    let selection = args.selection.selection(Some(&args.destination_arn))?;
+async fn run_subscribe(
+    client: &Client,
+    args: SubscribeArgs,
+    selection: Selection,
+) -> anyhow::Result<()> {
     let options = SubscribeOptions {
         destination_arn: args.destination_arn,
         role_arn: args.role_arn,
@@ -264,7 +301,11 @@ async fn run_subscribe(client: &Client, args: SubscribeArgs) -> anyhow::Result<(
     Ok(())
 }
 
-async fn run_unsubscribe(client: &Client, args: UnsubscribeArgs) -> anyhow::Result<()> {
+async fn run_unsubscribe(
+    client: &Client,
+    args: UnsubscribeArgs,
+    selection: Selection,
+) -> anyhow::Result<()> {
     if args.account_policy {
         delete_account_policy(client, args.dry_run).await?;
         let verb = if args.dry_run {
@@ -282,7 +323,6 @@ async fn run_unsubscribe(client: &Client, args: UnsubscribeArgs) -> anyhow::Resu
         }
         return Ok(());
     }
-    let selection = args.selection.selection(args.destination_arn.as_deref())?;
     let progress = bar(args.json, "log groups");
     let reports = unsubscribe(
         client,
@@ -299,33 +339,38 @@ async fn run_unsubscribe(client: &Client, args: UnsubscribeArgs) -> anyhow::Resu
     print_reports(&reports, args.json)
 }
 
-fn parse_time(text: &str) -> anyhow::Result<i64> {
+/// A `--from`/`--to` value: epoch milliseconds or RFC 3339.
+fn parse_time(flag: &str, text: &str) -> anyhow::Result<i64> {
     if let Ok(millis) = text.parse::<i64>() {
+        anyhow::ensure!(
+            millis >= 0,
+            "{flag} {text:?}: epoch milliseconds cannot be negative"
+        );
         return Ok(millis);
     }
-    let nanos = tracelake_collector::parse::time::parse_timestamp_ns(text)
-        .with_context(|| format!("{text:?} is neither RFC 3339 nor epoch milliseconds"))?;
+    let nanos = tracelake_collector::parse::time::parse_timestamp_ns(text).with_context(|| {
+        format!("{flag} {text:?} is neither RFC 3339 (2026-11-29T00:00:00Z) nor epoch milliseconds")
+    })?;
     Ok(nanos / 1_000_000)
 }
 
-async fn run_backfill(client: &Client, args: BackfillArgs) -> anyhow::Result<()> {
-    let options = BackfillOptions {
-        log_group: args.log_group.clone(),
-        from_ms: args.from.as_deref().map(parse_time).transpose()?,
-        to_ms: args.to.as_deref().map(parse_time).transpose()?,
-        page_size: args.page_size,
-    };
-    if args.dry_run {
-        let plan = serde_json::json!({
-            "log_group": options.log_group,
-            "from_ms": options.from_ms,
-            "to_ms": options.to_ms,
-            "data": args.data,
-            "dry_run": true,
-        });
-        println!("{}", serde_json::to_string_pretty(&plan)?);
-        return Ok(());
-    }
+fn print_backfill_plan(args: &BackfillArgs, options: &BackfillOptions) -> anyhow::Result<()> {
+    let plan = serde_json::json!({
+        "log_group": options.log_group,
+        "from_ms": options.from_ms,
+        "to_ms": options.to_ms,
+        "data": args.data,
+        "dry_run": true,
+    });
+    println!("{}", serde_json::to_string_pretty(&plan)?);
+    Ok(())
+}
+
+async fn run_backfill(
+    client: &Client,
+    args: BackfillArgs,
+    options: BackfillOptions,
+) -> anyhow::Result<()> {
     let store = IndexStore::open(&args.data)
         .with_context(|| format!("cannot open index at {}", args.data))?;
     let collector = Collector::new(store);
@@ -357,8 +402,7 @@ async fn run_backfill(client: &Client, args: BackfillArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn run_status(client: &Client, args: StatusArgs) -> anyhow::Result<()> {
-    let selection = args.selection.selection(None)?;
+async fn run_status(client: &Client, args: StatusArgs, selection: Selection) -> anyhow::Result<()> {
     let progress = bar(args.json, "log groups");
     let statuses = status(client, &selection, &|done, total| {
         progress.set_length(total as u64);
@@ -419,32 +463,4 @@ async fn run_status(client: &Client, args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The newest write time of any object in each `dt=…/hour=…` partition.
-async fn last_written_per_hour(store: &IndexStore) -> std::collections::BTreeMap<String, String> {
-    let mut newest = std::collections::BTreeMap::<String, String>::new();
-    let Ok(objects) = store.list("v1").await else {
-        return newest;
-    };
-    for object in objects {
-        let path = store.relative(&object.location);
-        let Some(start) = path.find("dt=") else {
-            continue;
-        };
-        let partition: String = path[start..]
-            .split('/')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join("/");
-        if !partition.contains("/hour=") {
-            continue;
-        }
-        let written = object.last_modified.to_rfc3339();
-        let entry = newest.entry(partition).or_default();
-        if written > *entry {
-            *entry = written;
-        }
-    }
-    newest
 }
