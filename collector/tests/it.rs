@@ -6,6 +6,7 @@ mod it {
     pub mod duckdb;
     pub mod field;
     pub mod fixtures;
+    pub mod fuzz;
     pub mod links;
     pub mod properties;
     pub mod real;

@@ -6,6 +6,7 @@
 //! mostly hand work on through SQS, SNS, EventBridge, Kinesis and Step Functions.
 //! Services with no outgoing edge are the workers at the leaves.
 
+use crate::names::{DOMAINS, ENTRY_ROLES, LEAF_ROLES, MID_ROLES, TEAMS};
 use crate::rng::SimRng;
 
 /// The deepest level; call chains are at most `MAX_LEVEL + 1` services long.
@@ -216,64 +217,6 @@ pub struct Fleet {
     pub account_id: String,
 }
 
-const DOMAINS: [&str; 26] = [
-    "orders",
-    "payments",
-    "users",
-    "catalog",
-    "inventory",
-    "shipping",
-    "billing",
-    "search",
-    "reviews",
-    "notifications",
-    "auth",
-    "cart",
-    "pricing",
-    "recommendations",
-    "analytics",
-    "fraud",
-    "ledger",
-    "media",
-    "geo",
-    "support",
-    "loyalty",
-    "tax",
-    "returns",
-    "subscriptions",
-    "messaging",
-    "invoices",
-];
-/// The team owning each domain: the `team` resource attribute of a Rust
-/// service's spans, so that the service map can group services by a tag that
-/// is not their name prefix (teams own several domains).
-const TEAMS: [(&str, &[&str]); 6] = [
-    (
-        "storefront",
-        &[
-            "orders",
-            "cart",
-            "catalog",
-            "search",
-            "reviews",
-            "recommendations",
-        ],
-    ),
-    (
-        "payments",
-        &[
-            "payments", "billing", "ledger", "invoices", "tax", "fraud", "pricing",
-        ],
-    ),
-    ("identity", &["users", "auth", "loyalty", "subscriptions"]),
-    ("fulfilment", &["inventory", "shipping", "returns", "geo"]),
-    (
-        "platform",
-        &["notifications", "messaging", "media", "analytics"],
-    ),
-    ("care", &["support"]),
-];
-
 impl Service {
     /// The team owning the service's domain (its name's first word), or
     /// `platform` for a name outside the known domains.
@@ -285,28 +228,6 @@ impl Service {
             .map_or("platform", |(team, _)| team)
     }
 }
-
-const ENTRY_ROLES: [&str; 4] = ["api", "gateway", "bff", "graphql"];
-const MID_ROLES: [&str; 8] = [
-    "service",
-    "handler",
-    "processor",
-    "validator",
-    "enricher",
-    "router",
-    "aggregator",
-    "resolver",
-];
-const LEAF_ROLES: [&str; 8] = [
-    "worker",
-    "indexer",
-    "archiver",
-    "notifier",
-    "exporter",
-    "sync",
-    "cleanup",
-    "projector",
-];
 
 impl Fleet {
     /// Builds a fleet of `config.services` services (at least 2) from `rng`.

@@ -38,6 +38,7 @@ pub mod delivery;
 pub mod event;
 pub mod event_id;
 pub mod fleet;
+mod names;
 pub mod render;
 pub mod rng;
 pub mod streams;

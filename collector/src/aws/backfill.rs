@@ -35,6 +35,24 @@ pub struct BackfillOptions {
     pub page_size: i32,
 }
 
+impl BackfillOptions {
+    /// Checks the options before any call: the log group's name, the page
+    /// size (`FilterLogEvents` takes 1 to 10,000) and a non-empty window.
+    ///
+    /// # Errors
+    /// [`AwsError::Invalid`] naming the offending value.
+    pub fn validate(&self) -> Result<(), AwsError> {
+        super::validate::log_group_name("--log-group", &self.log_group)?;
+        if !(1..=10_000).contains(&self.page_size) {
+            return Err(AwsError::Invalid(format!(
+                "--page-size {} is outside 1..=10000 (FilterLogEvents' limit)",
+                self.page_size
+            )));
+        }
+        check_window(self, now_ms())
+    }
+}
+
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BackfillReport {
@@ -105,13 +123,7 @@ pub async fn backfill(
     options: &BackfillOptions,
     progress: &dyn Fn(u64, u64, u64),
 ) -> Result<BackfillReport, AwsError> {
-    if !(1..=10_000).contains(&options.page_size) {
-        return Err(AwsError::Invalid(format!(
-            "page size {} is outside 1..=10000",
-            options.page_size
-        )));
-    }
-    check_window(options, now_ms())?;
+    options.validate()?;
     let store = collector.store();
     let location = checkpoint_path(options);
     let checkpoint_error = |reason: String| AwsError::Checkpoint {
@@ -284,5 +296,21 @@ mod window_tests {
         assert!(check_window(&options(None, None), now).is_ok());
         assert!(check_window(&options(Some(0), Some(1)), now).is_ok());
         assert!(check_window(&options(Some(now - 1), None), now).is_ok());
+    }
+
+    #[test]
+    fn bad_options_are_refused_before_any_call() {
+        let invalid = |options: BackfillOptions| match options.validate() {
+            Err(AwsError::Invalid(message)) => message,
+            other => panic!("expected invalid, got {other:?}"),
+        };
+        let mut bad_page = options(Some(0), Some(1));
+        bad_page.page_size = 0;
+        assert!(invalid(bad_page).contains("--page-size 0 is outside 1..=10000"));
+        let mut bad_group = options(Some(0), Some(1));
+        bad_group.log_group = "/aws/lambda/my fn".into();
+        assert!(invalid(bad_group).contains("--log-group \"/aws/lambda/my fn\""));
+        assert!(invalid(options(Some(9), Some(2))).contains("the window is empty"));
+        assert!(options(Some(0), Some(1)).validate().is_ok());
     }
 }

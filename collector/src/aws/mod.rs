@@ -15,6 +15,7 @@
 
 pub mod backfill;
 pub mod subscribe;
+pub mod validate;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -36,11 +37,14 @@ pub enum AwsError {
     Api {
         /// The API operation, e.g. `PutSubscriptionFilter`.
         operation: &'static str,
-        /// The error with its context chain.
+        /// What went wrong, readably: the service's error code and message
+        /// with the HTTP status, or the chain of causes of a failure to get an
+        /// answer (see [`AwsError::api`]).
         message: String,
-        /// The error.
-        #[source]
-        source: Box<aws_sdk_cloudwatchlogs::Error>,
+        /// The SDK's error, for callers that match on it. Not a `#[source]`:
+        /// `message` already says everything it would add, and printing the
+        /// chain would repeat it.
+        error: Box<aws_sdk_cloudwatchlogs::Error>,
     },
     /// The index could not be written (backfill).
     #[error(transparent)]
@@ -59,22 +63,75 @@ pub enum AwsError {
 }
 
 impl AwsError {
-    pub(crate) fn api<E, R>(
+    /// An [`AwsError::Api`] for a failed call of `operation`, with a readable
+    /// message: `CODE: message (HTTP status)` for an error the service
+    /// answered, or the causes joined by `: ` for one it never answered
+    /// (connection refused, timeout). Never the SDK's debug dump, which
+    /// `DisplayErrorContext` appends.
+    pub(crate) fn api<E>(
         operation: &'static str,
-        error: aws_sdk_cloudwatchlogs::error::SdkError<E, R>,
+        error: aws_sdk_cloudwatchlogs::error::SdkError<
+            E,
+            aws_sdk_cloudwatchlogs::config::http::HttpResponse,
+        >,
     ) -> AwsError
     where
-        E: std::error::Error + Send + Sync + 'static,
-        aws_sdk_cloudwatchlogs::Error: From<aws_sdk_cloudwatchlogs::error::SdkError<E, R>>,
-        R: std::fmt::Debug,
+        E: aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        aws_sdk_cloudwatchlogs::Error: From<
+            aws_sdk_cloudwatchlogs::error::SdkError<
+                E,
+                aws_sdk_cloudwatchlogs::config::http::HttpResponse,
+            >,
+        >,
     {
-        let message = aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&error).to_string();
+        use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata as _, SdkError};
+        let message = match &error {
+            SdkError::ServiceError(_) => service_error_message(
+                error.code(),
+                error.message(),
+                error.raw_response().map(|raw| raw.status().as_u16()),
+            ),
+            other => cause_chain(other),
+        };
         AwsError::Api {
             operation,
             message,
-            source: Box::new(aws_sdk_cloudwatchlogs::Error::from(error)),
+            error: Box::new(aws_sdk_cloudwatchlogs::Error::from(error)),
         }
     }
+}
+
+/// `CODE: message (HTTP status)`, or what the answer was when it carried no
+/// AWS error code (a proxy's or a mock's error page).
+fn service_error_message(code: Option<&str>, message: Option<&str>, status: Option<u16>) -> String {
+    let status = status.map_or_else(String::new, |status| format!(" (HTTP {status})"));
+    match (code, message) {
+        (Some(code), Some(message)) if !message.is_empty() => format!("{code}: {message}{status}"),
+        (Some(code), _) => format!("{code}{status}"),
+        (None, _) => format!(
+            "the endpoint answered without an AWS error code{status}; is AWS_ENDPOINT_URL an endpoint that implements this operation?"
+        ),
+    }
+}
+
+/// An error and its sources, joined by `: `.
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some layers repeat their source's text; say it once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A CloudWatch Logs client from the environment (`AWS_REGION`,
@@ -96,4 +153,42 @@ pub fn https_client() -> aws_sdk_cloudwatchlogs::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_errors_read_as_code_message_and_status() {
+        assert_eq!(
+            service_error_message(
+                Some("ResourceNotFoundException"),
+                Some("The specified log group does not exist."),
+                Some(400)
+            ),
+            "ResourceNotFoundException: The specified log group does not exist. (HTTP 400)"
+        );
+        assert_eq!(
+            service_error_message(Some("ThrottlingException"), None, None),
+            "ThrottlingException"
+        );
+        let no_code = service_error_message(None, None, Some(500));
+        assert!(
+            no_code.starts_with("the endpoint answered without an AWS error code (HTTP 500)"),
+            "{no_code}"
+        );
+    }
+
+    #[test]
+    fn other_failures_read_as_their_causes_without_debug_output() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("dispatch failure")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        assert_eq!(cause_chain(&error), "dispatch failure: connection refused");
+    }
 }

@@ -246,7 +246,7 @@ async fn subscribe_one(
         Err(error) => {
             let error = AwsError::api("PutSubscriptionFilter", error);
             // Another tool took the second slot between our read and our put.
-            if let AwsError::Api { source, .. } = &error
+            if let AwsError::Api { error: source, .. } = &error
                 && matches!(
                     **source,
                     aws_sdk_cloudwatchlogs::Error::LimitExceededException(_)

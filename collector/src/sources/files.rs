@@ -141,7 +141,7 @@ fn payload_chunks<'b>(
 ) -> Box<dyn Iterator<Item = Vec<DecodedPayload>> + 'b> {
     let limits = *collector.limits();
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Box::new(super::s3::member_payloads(bytes, &limits));
+        return Box::new(super::members::member_payloads(bytes, &limits));
     }
     if let Some(event) = as_kinesis_event(bytes) {
         return Box::new(

@@ -5,7 +5,8 @@
 //! collector many payloads at once (DESIGN.md "Sources: fewer, larger batches"):
 //! - [`kinesis`]: a Kinesis Data Streams event, up to 10,000 records of one shard;
 //! - [`s3`]: an object that Firehose delivered to S3 (concatenated gzip members,
-//!   each of concatenated payloads);
+//!   each of concatenated payloads), read as a stream and split into members as
+//!   the bytes arrive (`members`);
 //! - [`firehose`]: a Firehose HTTP endpoint request;
 //! - [`files`]: files and directories of deliveries (`tracelake ingest`).
 //!
@@ -19,6 +20,7 @@
 pub mod files;
 pub mod firehose;
 pub mod kinesis;
+mod members;
 pub mod s3;
 
 use std::collections::{BTreeMap, HashSet};

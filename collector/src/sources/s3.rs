@@ -3,9 +3,12 @@
 //! Firehose writes the records it buffered (1–128 MB) into one object. With a
 //! CloudWatch Logs source each record is a gzipped subscription payload, so the
 //! object is a sequence of gzip members; one member may hold several payloads
-//! written back to back (`…]}{"messageType"…`). The object is read member by
-//! member, each member capped at [`DecodeLimits::max_decompressed_bytes`], so a
-//! large object never expands in memory at once and a gzip bomb stops at the cap.
+//! written back to back (`…]}{"messageType"…`). The object is read as a byte
+//! stream and its members are decompressed as the bytes arrive, each capped at
+//! [`crate::decode::DecodeLimits::max_decompressed_bytes`]: memory holds one chunk of the
+//! object and one member, never the whole object, and a gzip bomb stops at the
+//! cap. A corrupt member is quarantined with its reason and the rest of the
+//! object (up to 8 MiB), since without a member boundary it cannot be split.
 //!
 //! An object becomes one set of segments named from its bucket, key and ETag
 //! (S3 retries an event notification, and the same object then overwrites the
@@ -13,19 +16,19 @@
 //! [`ObjectLimits::max_batch_log_bytes`] is written in parts `-p001`, `-p002`, …,
 //! the same parts on every retry.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use aws_lambda_events::event::s3::S3Event;
+use bytes::Bytes;
+use futures::{Stream, StreamExt as _};
 use object_store::{ObjectStore, ObjectStoreExt as _, path::Path};
 
-use super::{Batch, batch_segment_name};
+use super::{Batch, batch_segment_name, members};
 use crate::counters::IngestCounters;
-use crate::decode::{self, DecodeLimits, DecodedPayload};
 use crate::index::store::StoreError;
 use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
-
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Caps on one delivered object.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +163,7 @@ fn is_inside_index(collector: &Collector, object: &DeliveredObject) -> bool {
     bucket == object.bucket && object.key.starts_with(&index_root)
 }
 
-/// Reads one object from `store` and ingests it.
+/// Reads one object from `store` as a stream and ingests it.
 ///
 /// # Errors
 /// When the object cannot be read or the index cannot be written.
@@ -197,8 +200,11 @@ pub async fn ingest_object(
             .await?;
         return Ok(batch.finish().await?);
     }
-    let bytes = result.bytes().await.map_err(read_error)?;
-    Ok(ingest_delivered_bytes(collector, &bytes, &segment, &source, limits).await?)
+    match ingest_chunks(collector, result.into_stream(), &segment, &source, limits).await {
+        Ok(counters) => Ok(counters),
+        Err(ChunkError::Read(error)) => Err(read_error(error)),
+        Err(ChunkError::Index(error)) => Err(S3SourceError::Index(error)),
+    }
 }
 
 /// The segment name of a delivered object: its bucket, key and ETag.
@@ -219,84 +225,82 @@ pub async fn ingest_delivered_bytes(
     source: &str,
     limits: &ObjectLimits,
 ) -> Result<IngestCounters, IndexError> {
+    // Copied a chunk at a time, as the object store would hand them over.
+    let chunks = futures::stream::iter(
+        bytes
+            .chunks(members::CHUNK_BYTES)
+            .map(|chunk| Ok::<_, std::convert::Infallible>(Bytes::copy_from_slice(chunk))),
+    );
+    match ingest_chunks(collector, chunks, segment, source, limits).await {
+        Ok(counters) => Ok(counters),
+        Err(ChunkError::Index(error)) => Err(error),
+        Err(ChunkError::Read(never)) => match never {},
+    }
+}
+
+/// Why [`ingest_chunks`] stopped.
+enum ChunkError<E> {
+    /// The next chunk could not be read.
+    Read(E),
+    /// The index could not be written.
+    Index(IndexError),
+}
+
+/// Ingests a delivery that arrives as a stream of chunks, decompressing each
+/// gzip member as its bytes arrive; a part is written each time the log text
+/// gathered passes [`ObjectLimits::max_batch_log_bytes`].
+async fn ingest_chunks<S, E>(
+    collector: &Collector,
+    mut chunks: S,
+    segment: &str,
+    source: &str,
+    limits: &ObjectLimits,
+) -> Result<IngestCounters, ChunkError<E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut splitter = members::MemberSplitter::new(*collector.limits());
+    let mut members = VecDeque::new();
     let mut total = IngestCounters::default();
     let mut part = 0usize;
     let mut batch = Batch::new(collector, segment.to_owned(), source.to_owned());
-    let mut members = member_payloads(bytes, collector.limits()).peekable();
     let mut member_number = 0usize;
-    while let Some(payloads) = members.next() {
-        batch
-            .add(payloads, &format!("{source}#member{member_number}"))
-            .await?;
-        member_number += 1;
-        if batch.log_text_bytes() >= limits.max_batch_log_bytes && members.peek().is_some() {
-            total += batch.finish().await?;
-            part += 1;
-            batch = Batch::new(
-                collector,
-                format!("{segment}-p{part:03}"),
-                source.to_owned(),
-            );
+    loop {
+        let chunk = chunks.next().await.transpose().map_err(ChunkError::Read)?;
+        match &chunk {
+            Some(bytes) => splitter.push(bytes, &mut members),
+            None => splitter.finish(&mut members),
+        }
+        while let Some(payloads) = members.pop_front() {
+            if batch.log_text_bytes() >= limits.max_batch_log_bytes {
+                total += batch.finish().await.map_err(ChunkError::Index)?;
+                part += 1;
+                batch = Batch::new(
+                    collector,
+                    format!("{segment}-p{part:03}"),
+                    source.to_owned(),
+                );
+            }
+            batch
+                .add(payloads, &format!("{source}#member{member_number}"))
+                .await
+                .map_err(ChunkError::Index)?;
+            member_number += 1;
+        }
+        if chunk.is_none() {
+            break;
         }
     }
-    total += batch.finish().await?;
+    total += batch.finish().await.map_err(ChunkError::Index)?;
     Ok(total)
-}
-
-/// The most bytes of an undecodable tail kept in its quarantine record.
-const QUARANTINE_KEEP_BYTES: usize = 8 * 1024 * 1024;
-
-/// The payloads of delivered bytes, one gzip member at a time (each capped at
-/// `max_decompressed_bytes`). Bytes that are not gzip are read as one input; a
-/// corrupt member ends the sequence with an error that keeps the rest (up to
-/// 8 MiB), since without a member boundary it cannot be split.
-pub(crate) fn member_payloads<'b>(
-    bytes: &'b [u8],
-    limits: &DecodeLimits,
-) -> impl Iterator<Item = Vec<DecodedPayload>> + 'b {
-    GzipMembers {
-        rest: bytes,
-        limits: *limits,
-    }
-}
-
-struct GzipMembers<'b> {
-    rest: &'b [u8],
-    limits: DecodeLimits,
-}
-
-impl Iterator for GzipMembers<'_> {
-    type Item = Vec<DecodedPayload>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.trim_ascii().is_empty() {
-            return None;
-        }
-        if !self.rest.starts_with(&GZIP_MAGIC) {
-            let rest = std::mem::take(&mut self.rest);
-            return Some(decode::decode_input(rest, &self.limits));
-        }
-        // One member at a time, so that a corrupt member quarantines only
-        // itself and what follows, not the members already read.
-        let mut decoder = flate2::bufread::GzDecoder::new(self.rest);
-        let cap = self.limits.max_decompressed_bytes;
-        match decode::read_capped(&mut decoder, cap, 0) {
-            Ok(out) => {
-                self.rest = decoder.into_inner();
-                Some(decode::decode_input(&out, &self.limits))
-            }
-            Err(error) => {
-                let rest = std::mem::take(&mut self.rest);
-                let kept = rest[..rest.len().min(QUARANTINE_KEEP_BYTES)].to_vec();
-                Some(vec![Err((error, kept))])
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
+    use crate::decode::DecodeLimits;
 
     #[test]
     fn event_keys_are_url_decoded() {
@@ -307,46 +311,137 @@ mod tests {
         assert_eq!(url_decode_key("a%2Bb&c"), "a+b&c");
     }
 
-    #[test]
-    fn members_split_at_their_boundaries_and_a_bomb_stops_at_the_cap() {
-        use std::io::Write as _;
-        let gzip = |text: &[u8]| {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            encoder.write_all(text).unwrap();
-            encoder.finish().unwrap()
-        };
-        let payload = |group: &str| {
-            format!(
-                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"{group}","logStream":"s","logEvents":[{{"id":"1","timestamp":5,"message":"hi"}}]}}"#
-            )
-        };
-        let object = [
-            gzip(format!("{}{}", payload("a"), payload("b")).as_bytes()),
-            gzip(payload("c").as_bytes()),
-            gzip(&vec![b' '; 4096]),
-        ]
-        .concat();
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// A subscription payload of `events` events of `group`, each message
+    /// `message_bytes` long, ids unique across groups.
+    fn payload(group: &str, events: usize, message_bytes: usize) -> String {
+        let events: Vec<String> = (0..events)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"{group}-{i}","timestamp":{},"message":"{}"}}"#,
+                    1_764_400_000_000u64 + i as u64,
+                    "x".repeat(message_bytes)
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"{group}","logStream":"s","subscriptionFilters":["tracelake"],"logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    }
+
+    fn in_memory_collector(limits: DecodeLimits) -> (Collector, Arc<dyn ObjectStore>) {
+        let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let index = crate::IndexStore::from_object_store(store.clone(), Path::from("index"));
+        (Collector::with_limits(index, limits), store)
+    }
+
+    /// Puts `object` in an in-memory bucket, ingests it with members capped at
+    /// 8 KiB, and returns the counters, the quarantine reasons and the paths
+    /// written.
+    fn ingest_in_memory(
+        object: Vec<u8>,
+        max_batch_log_bytes: usize,
+    ) -> (IngestCounters, Vec<String>, Vec<String>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let limits = DecodeLimits {
-            max_decompressed_bytes: 1024,
+            max_decompressed_bytes: 8 * 1024,
             ..DecodeLimits::default()
         };
-        let members: Vec<_> = member_payloads(&object, &limits).collect();
-        assert_eq!(members.len(), 3);
-        let groups = |member: &Vec<DecodedPayload>| -> Vec<String> {
-            member
-                .iter()
-                .map(|p| match p {
-                    Ok(decode::Payload::Data(batch)) => batch.log_group.clone(),
-                    other => format!("{other:?}"),
-                })
-                .collect()
+        let (collector, store) = in_memory_collector(limits);
+        let key = "raw/2026/11/29/10/tracelake-1";
+        runtime
+            .block_on(store.put(&Path::from(key), object.into()))
+            .unwrap();
+        let object_limits = ObjectLimits {
+            max_object_bytes: 1024 * 1024,
+            max_batch_log_bytes,
         };
-        assert_eq!(groups(&members[0]), ["a", "b"]);
-        assert_eq!(groups(&members[1]), ["c"]);
-        assert!(matches!(
-            members[2][..],
-            [Err((decode::DecodeError::TooLarge { limit: 1024 }, _))]
-        ));
+        let delivered = DeliveredObject {
+            bucket: "raw-bucket".into(),
+            key: key.into(),
+            etag: Some("\"e1\"".into()),
+        };
+        let counters = runtime
+            .block_on(ingest_object(
+                &collector,
+                store.as_ref(),
+                &delivered,
+                &object_limits,
+            ))
+            .unwrap();
+        let mut reasons = Vec::new();
+        for object in runtime
+            .block_on(collector.store().list("v1/quarantine"))
+            .unwrap()
+        {
+            let bytes = runtime
+                .block_on(async { store.get(&object.location).await?.bytes().await })
+                .unwrap();
+            let record: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            reasons.push(record["reason"].as_str().unwrap_or_default().to_owned());
+        }
+        let paths = runtime
+            .block_on(collector.store().list("v1"))
+            .unwrap()
+            .iter()
+            .map(|o| o.location.to_string())
+            .collect();
+        (counters, reasons, paths)
+    }
+
+    #[test]
+    fn an_object_far_bigger_than_the_member_cap_is_streamed_with_exact_counters() {
+        let members = 40;
+        let events_per_member = 20;
+        let mut object = Vec::new();
+        let mut decompressed = 0;
+        for member in 0..members {
+            let text = payload(&format!("/aws/lambda/fn-{member}"), events_per_member, 200);
+            decompressed += text.len();
+            object.extend(gzip(text.as_bytes()));
+        }
+        // A bomb member at the end stops at the cap and is quarantined.
+        object.extend(gzip(&vec![b' '; 64 * 1024]));
+        // The object decompresses to over 20 times the cap on one member.
+        assert!(decompressed > 20 * 8 * 1024, "{decompressed}");
+        // Parts of about a quarter of the object.
+        let (counters, reasons, paths) = ingest_in_memory(object, 10 * events_per_member * 200);
+        let events = (members * events_per_member) as u64;
+        assert_eq!(counters.payloads, members as u64 + 1);
+        assert_eq!(counters.payloads_quarantined, 1);
+        assert_eq!(counters.events_in, events);
+        assert_eq!(counters.events_indexed, events);
+        assert_eq!(counters.events_quarantined, 0);
+        assert_eq!(reasons, ["gzip stream expands past 8192 bytes"]);
+        assert!(paths.iter().any(|p| p.contains("-p003")), "{paths:?}");
+    }
+
+    #[test]
+    fn a_corrupt_member_is_quarantined_with_its_reason_and_counters_stay_exact() {
+        let mut object = Vec::new();
+        for member in 0..3 {
+            object.extend(gzip(
+                payload(&format!("/aws/lambda/ok-{member}"), 5, 10).as_bytes(),
+            ));
+        }
+        let mut corrupt = gzip(payload("/aws/lambda/bad", 4, 10).as_bytes());
+        let crc = corrupt.len() - 8;
+        corrupt[crc] ^= 0xff;
+        object.extend(&corrupt);
+        let (counters, reasons, _) = ingest_in_memory(object, 64 * 1024 * 1024);
+        assert_eq!(counters.payloads, 4);
+        assert_eq!(counters.payloads_quarantined, 1);
+        assert_eq!(counters.events_in, 15);
+        assert_eq!(counters.events_indexed, 15);
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].starts_with("invalid gzip stream"), "{reasons:?}");
     }
 }
