@@ -483,7 +483,7 @@ fn main() {
     for payload in &payloads {
         for decoded in tracelake_collector::decode::decode_input(payload, &limits) {
             if let Ok(tracelake_collector::decode::Payload::Data(batch)) = decoded {
-                let out = tracelake_collector::correlate::correlate(batch, &limits);
+                let out = tracelake_collector::pipeline::parse_and_correlate(batch, &limits);
                 rows += out.logs.len() + out.spans.len();
             }
         }

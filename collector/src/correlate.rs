@@ -23,9 +23,9 @@ use std::collections::HashMap;
 
 use tracelake_instrumentation::wire::ids::TraceId;
 
-use crate::decode::{DecodeLimits, LogBatch, LogEvent};
+use crate::decode::LogEvent;
 use crate::index::rows::{InvocationRow, LogLevel, LogRow, SpanRow};
-use crate::parse::{self, InvocationStatus, ParsedEvent, ParsedLog, PlatformRecord};
+use crate::parse::{self, InvocationStatus, ParsedBatch, ParsedLog, PlatformRecord};
 
 pub use crate::index::rows::Link;
 
@@ -109,42 +109,23 @@ pub fn version_of_log_stream(log_stream: &str) -> Option<&str> {
     Some(&log_stream[start..end]).filter(|version| !version.is_empty())
 }
 
-/// Parses and links every event of a batch, and builds its rows.
-pub fn correlate(batch: LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
-    let LogBatch {
+/// Links every parsed event of a batch to its trace, and builds its rows.
+/// Takes the parse stage's output ([`parse::parse_batch`]); never parses.
+pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
+    let ParsedBatch {
         log_group,
         log_stream,
-        events,
-        rejected,
-        ..
+        spans,
+        logs: parsed,
+        quarantined,
+        span_events,
     } = batch;
     let mut out = CorrelatedBatch {
-        quarantined: rejected,
+        spans,
+        quarantined,
+        events_indexed: span_events,
         ..CorrelatedBatch::default()
     };
-    let mut parsed: Vec<(LogEvent, ParsedLog)> = Vec::with_capacity(events.len());
-    for event in events {
-        if event.message.len() > limits.max_event_bytes {
-            let reason = format!(
-                "event of {} bytes exceeds the {}-byte cloudwatch event limit",
-                event.message.len(),
-                limits.max_event_bytes
-            );
-            out.quarantined.push(QuarantinedEvent { event, reason });
-            continue;
-        }
-        match parse::parse_event(&event.message) {
-            ParsedEvent::Spans(spans) => {
-                out.events_indexed += 1;
-                out.spans.extend(spans);
-            }
-            ParsedEvent::Invalid(reason) => out.quarantined.push(QuarantinedEvent {
-                event,
-                reason: format!("unreadable span line: {reason}"),
-            }),
-            ParsedEvent::Log(log) => parsed.push((event, *log)),
-        }
-    }
 
     // Who ran in which trace, from every source in the batch.
     let mut request_traces = RequestTraces::default();
@@ -378,6 +359,8 @@ fn requests_running_by_position(parsed: &[(LogEvent, ParsedLog)]) -> Vec<Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{DecodeLimits, LogBatch};
+    use crate::pipeline::parse_and_correlate as correlate;
 
     fn event(id: u32, message: &str) -> LogEvent {
         LogEvent {

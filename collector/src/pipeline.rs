@@ -1,11 +1,18 @@
 //! The whole collector for one input: decode → parse → correlate → index, with
 //! counters and one structured log line per payload.
 
-use crate::correlate;
+use crate::correlate::{self, CorrelatedBatch};
 use crate::counters::IngestCounters;
 use crate::decode::{self, DecodeLimits, DecodedPayload, Payload, QuarantinedEvent};
 use crate::index::IndexStore;
 use crate::index::writer::{IndexError, IndexWriter, QuarantineEvent, segment_name};
+use crate::parse;
+
+/// The parse and correlate stages for one log stream's batch:
+/// [`parse::parse_batch`] then [`correlate::link`].
+pub fn parse_and_correlate(batch: decode::LogBatch, limits: &DecodeLimits) -> CorrelatedBatch {
+    correlate::link(parse::parse_batch(batch, limits))
+}
 
 /// Ingests inputs into one index.
 #[derive(Clone, Debug)]
@@ -175,7 +182,7 @@ impl Collector {
         };
         let log_group = batch.log_group.clone();
         let log_stream = batch.log_stream.clone();
-        let correlated = correlate::correlate(batch, &self.limits);
+        let correlated = parse_and_correlate(batch, &self.limits);
         let quarantined = correlated.quarantined;
         let result = self
             .writer

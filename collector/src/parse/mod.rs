@@ -5,6 +5,7 @@
 //! plain log line. Parsing never fails: the only events that do not become rows
 //! are span lines that do not decode, which the pipeline quarantines.
 
+mod batch;
 mod json;
 pub mod otlp;
 pub mod platform;
@@ -19,6 +20,7 @@ use tracelake_instrumentation::wire::{
 };
 
 use crate::index::rows::SpanRow;
+pub use batch::{ParsedBatch, parse_batch};
 pub(crate) use json::parse_fields;
 use json::{adopt_json_body, parse_json_object};
 pub use platform::{InvocationStatus, PlatformRecord, Report};

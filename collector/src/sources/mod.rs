@@ -27,7 +27,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::correlate;
 use crate::counters::IngestCounters;
 use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
 use crate::index::writer::IndexError;
@@ -224,7 +223,7 @@ impl<'a> Batch<'a> {
                 events: stream.events,
                 rejected: stream.rejected,
             };
-            let correlated = correlate::correlate(batch, collector.limits());
+            let correlated = crate::pipeline::parse_and_correlate(batch, collector.limits());
             counters.events_indexed += correlated.events_indexed;
             counters.events_quarantined += correlated.quarantined.len() as u64;
             spans.extend(correlated.spans);

@@ -3,10 +3,10 @@
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
-use tracelake_collector::correlate::correlate;
 use tracelake_collector::decode::DecodeLimits;
 use tracelake_collector::index::read::read_log_links;
 use tracelake_collector::index::stats::index_stats;
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 use tracelake_instrumentation::wire::{ids::TraceId, log_line::LogLine, span_line};
 
 use super::support::*;

@@ -2,9 +2,10 @@
 //! reports), with the expected values written from that directory's README, not
 //! from what the parser produces.
 
-use tracelake_collector::correlate::{CorrelatedBatch, correlate};
+use tracelake_collector::correlate::CorrelatedBatch;
 use tracelake_collector::decode::{DecodeLimits, LogBatch, Payload, decode_input};
 use tracelake_collector::index::rows::{InvocationRow, LogRow};
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 
 use super::support::*;
 

@@ -1,9 +1,9 @@
 //! Every file of `../shared/fixtures/cloudwatch`, with expectations written by
 //! reading the fixture.
 
-use tracelake_collector::correlate::correlate;
 use tracelake_collector::decode::{DecodeLimits, Payload, decode_input};
 use tracelake_collector::index::rows::{InvocationRow, LogRow};
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 use tracelake_instrumentation::wire::ids::{TraceId, XrayHeader};
 
 use super::support::*;

@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use tracelake_collector::correlate::correlate;
 use tracelake_collector::decode::{DecodeLimits, LogBatch, Payload, decode_input};
 use tracelake_collector::parse::{ParsedEvent, parse_event};
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 use tracelake_simulator::delivery::DeliveryKind;
 use tracelake_simulator::{SimulationConfig, simulate};
 

@@ -2,8 +2,8 @@
 //! row lands far from its CloudWatch time.
 
 use proptest::prelude::*;
-use tracelake_collector::correlate::correlate;
 use tracelake_collector::decode::{DecodeLimits, Payload, decode_input};
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 
 /// Event texts of every shape the parser tells apart, with random parts.
 fn message() -> impl Strategy<Value = String> {

@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use tracelake_collector::correlate::{CorrelatedBatch, correlate};
+use tracelake_collector::correlate::CorrelatedBatch;
 use tracelake_collector::decode::{DecodeLimits, Payload, decode_input};
 use tracelake_collector::index::rows::LogRow;
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 use tracelake_instrumentation::wire::ids::TraceId;
 
 fn real_dir() -> PathBuf {

@@ -3,9 +3,10 @@
 //! test), and every platform line Lambda adds. Expected values are read off the
 //! lines themselves.
 
-use tracelake_collector::correlate::{CorrelatedBatch, correlate};
+use tracelake_collector::correlate::CorrelatedBatch;
 use tracelake_collector::decode::DecodeLimits;
 use tracelake_collector::index::rows::LogRow;
+use tracelake_collector::pipeline::parse_and_correlate as correlate;
 
 use super::support::*;
 
