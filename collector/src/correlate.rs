@@ -503,7 +503,10 @@ mod tests {
         let line = |message: &str| out.logs.iter().find(|l| l.message == message).unwrap();
         assert_eq!(line("reserving").trace_id, TraceId::parse_any(trace).ok());
         assert_eq!(line("reserving").link, Some(Link::RequestId));
-        assert_eq!(line("plain callee line").trace_id, TraceId::parse_any(trace).ok());
+        assert_eq!(
+            line("plain callee line").trace_id,
+            TraceId::parse_any(trace).ok()
+        );
         assert_eq!(out.invocations[0].trace_id, TraceId::parse_any(trace).ok());
     }
 
