@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use serde_json::Value;
-use tracelake_dashboards::api::params::{parse_go_duration, parse_time};
+use tracelake_dashboards::api::params::{BucketSeconds, parse_go_duration, parse_time};
 use tracelake_dashboards::query::params::format_timestamp;
 use tracelake_dashboards::query::{
     DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, LogSearch, QueryEngine, TimeRange, TraceDetail,
@@ -85,9 +85,9 @@ pub enum QueryCommand {
         /// Only this operation.
         #[arg(long)]
         operation: Option<String>,
-        /// Bucket width (Go duration dividing a day).
+        /// Bucket width: a Go duration of whole seconds dividing a day.
         #[arg(long, default_value = "1m")]
-        bucket: String,
+        bucket: BucketSeconds,
     },
     /// Cold starts per function.
     Coldstarts {
@@ -279,13 +279,12 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             operation,
             bucket,
         } => {
-            let bucket_ns = parse_go_duration(bucket).map_err(anyhow::Error::msg)?;
             let found = engine
                 .red(
                     &range(&engine, &args).await?,
                     service.as_deref(),
                     operation.as_deref(),
-                    bucket_ns / 1_000_000_000,
+                    bucket.seconds(),
                 )
                 .await?;
             output(

@@ -142,3 +142,21 @@ fn missing_paths_and_unreadable_stores_fail_clearly() {
     assert!(!output.status.success(), "a file is not an index directory");
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open index at"));
 }
+
+/// `--bucket` is read as the API reads `bucket=`: a width that is not whole
+/// seconds dividing a day is refused with a message, not silently cut (1500ms
+/// once became 1 s in the CLI while the API refused it).
+#[test]
+fn query_red_refuses_a_bucket_the_api_refuses() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().to_str().expect("utf-8");
+    for bad in ["1500ms", "7s"] {
+        let output = tracelake(&["query", "--data", data, "red", "--bucket", bad]);
+        assert!(!output.status.success(), "--bucket {bad} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--bucket") && stderr.contains(bad),
+            "--bucket {bad}: {stderr}"
+        );
+    }
+}

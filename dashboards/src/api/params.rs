@@ -114,6 +114,47 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
     Ok(if negative { -nanos } else { nanos })
 }
 
+/// A RED bucket width, parsed once from a Go duration for the API
+/// (`bucket=`) and the CLI (`--bucket`): whole seconds that divide a day, so
+/// that buckets line up with hours and days. `1500ms` is refused, not cut to
+/// 1 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketSeconds(i64);
+
+impl BucketSeconds {
+    /// The width in seconds.
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+}
+
+impl Default for BucketSeconds {
+    /// One minute.
+    fn default() -> Self {
+        BucketSeconds(60)
+    }
+}
+
+impl std::str::FromStr for BucketSeconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let nanos = parse_go_duration(text)?;
+        if nanos <= 0 || nanos % 1_000_000_000 != 0 {
+            return Err(format!(
+                "bucket must be a positive whole number of seconds, got {text:?}"
+            ));
+        }
+        let seconds = nanos / 1_000_000_000;
+        if seconds > 86_400 || 86_400 % seconds != 0 {
+            return Err(format!(
+                "bucket must divide a day evenly (e.g. 1m, 5m, 1h), got {text:?}"
+            ));
+        }
+        Ok(BucketSeconds(seconds))
+    }
+}
+
 /// Jaeger v1 `start`/`end`: microseconds since the epoch, though Grafana sometimes
 /// sends milliseconds. Values below 10^14 (year 5138 in ms, 1973 in µs) are read
 /// as milliseconds. Returns nanoseconds.
@@ -168,6 +209,25 @@ pub fn parse_name(name: &str, text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_are_whole_seconds_dividing_a_day() {
+        assert_eq!(
+            "1m".parse::<BucketSeconds>().map(BucketSeconds::seconds),
+            Ok(60)
+        );
+        assert_eq!(
+            "1h".parse::<BucketSeconds>().map(BucketSeconds::seconds),
+            Ok(3600)
+        );
+        assert_eq!(
+            "24h".parse::<BucketSeconds>().map(BucketSeconds::seconds),
+            Ok(86_400)
+        );
+        for bad in ["1500ms", "0s", "-1m", "7s", "25h", "soon", ""] {
+            assert!(bad.parse::<BucketSeconds>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn go_durations() {

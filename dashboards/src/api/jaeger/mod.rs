@@ -291,3 +291,6 @@ fn v3_span(span: &Span) -> Value {
     }
     otlp
 }
+
+pub(crate) mod v1;
+pub(crate) mod v3;

@@ -1,0 +1,158 @@
+//! API errors: the JSON body or Jaeger envelope, the status, and the request id
+//! every response and server-side log line carries.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::jaeger::Envelope;
+use crate::query::QueryError;
+
+/// An error answered as JSON: `{"error": "..."}` on tracelake's API, the
+/// envelope on Jaeger v1.
+#[derive(Debug)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+    pub(crate) jaeger_v1: bool,
+    pub(crate) trace_id: Option<String>,
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            jaeger_v1: false,
+            trace_id: None,
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            jaeger_v1: false,
+            trace_id: None,
+        }
+    }
+
+    pub(crate) fn v1(mut self) -> ApiError {
+        self.jaeger_v1 = true;
+        self
+    }
+
+    pub(crate) fn for_trace(mut self, trace_id: &str) -> ApiError {
+        self.trace_id = Some(trace_id.to_owned());
+        self
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> ApiError {
+        let status = match &error {
+            QueryError::InvalidTraceId(_)
+            | QueryError::InvalidParameter { .. }
+            | QueryError::Sql(_) => StatusCode::BAD_REQUEST,
+            QueryError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            QueryError::ResourcesExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            message: error.to_string(),
+            jaeger_v1: false,
+            trace_id: None,
+        }
+    }
+}
+
+impl From<String> for ApiError {
+    fn from(message: String) -> ApiError {
+        ApiError::bad_request(message)
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being answered, set by [`request_id`].
+    static REQUEST_ID: Arc<str>;
+}
+
+/// The current request's id, if called while answering one.
+pub(crate) fn current_request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        if self.status.is_server_error() {
+            tracing::error!(
+                request_id = request_id.as_deref().unwrap_or(""),
+                status = self.status.as_u16(),
+                error = %self.message,
+                "ApiRequestFailed"
+            );
+        }
+        let body = if self.jaeger_v1 {
+            let message = match &request_id {
+                Some(id) if self.status.is_server_error() => {
+                    format!("{} (request id {id})", self.message)
+                }
+                _ => self.message,
+            };
+            serde_json::to_value(Envelope::error(
+                self.status.as_u16(),
+                message,
+                self.trace_id,
+            ))
+            .unwrap_or(Value::Null)
+        } else {
+            json!({
+                "error": self.message,
+                "status": self.status.as_u16(),
+                "request_id": request_id.as_deref(),
+            })
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Names every request: the caller's `X-Request-Id` when it is short and
+/// printable, else a new one; answered in the `X-Request-Id` header and
+/// available to error responses and log lines.
+pub(crate) async fn request_id(request: Request, next: Next) -> Response {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let given = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned);
+    let id: Arc<str> = Arc::from(given.unwrap_or_else(|| {
+        let sequence = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:08x}-{sequence:06x}", std::process::id())
+    }));
+    let mut response = REQUEST_ID.scope(Arc::clone(&id), next.run(request)).await;
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub(crate) type ApiResult = Result<Response, ApiError>;
+
+pub(crate) fn ok_json(value: impl serde::Serialize) -> ApiResult {
+    Ok(axum::Json(value).into_response())
+}

@@ -1,0 +1,256 @@
+//! The Jaeger v1 HTTP API under `/api/` (what Grafana's Jaeger data source calls).
+
+use axum::extract::{Path, RawQuery, State};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::api::AppState;
+use crate::api::error::*;
+use crate::api::jaeger::Envelope;
+use crate::api::params::{
+    QueryString, parse_go_duration, parse_jaeger_epoch, parse_name, parse_trace_id,
+};
+use crate::api::tracelake::*;
+use crate::query::{HOUR_NS, QueryEngine, QueryError, TimeRange, TraceDetail, TraceSearch};
+
+/// Default Jaeger range: the two days before [`default_end`].
+pub(crate) async fn jaeger_default_range(engine: &QueryEngine) -> Result<TimeRange, ApiError> {
+    let end = default_end(engine).await?;
+    TimeRange::new(end.saturating_sub(48 * HOUR_NS), end.saturating_add(1))
+        .ok_or_else(|| ApiError::bad_request("empty time range"))
+}
+
+pub(crate) fn envelope(items: Vec<Value>, limit: usize) -> ApiResult {
+    ok_json(Envelope::list(items, limit))
+}
+
+pub(crate) async fn v1_services(State(state): State<AppState>) -> ApiResult {
+    let range = jaeger_default_range(&state.engine)
+        .await
+        .map_err(ApiError::v1)?;
+    let services = state
+        .engine
+        .services(&range)
+        .await
+        .map_err(|e| ApiError::from(e).v1())?;
+    envelope(
+        services
+            .into_iter()
+            .map(|s| Value::from(s.service))
+            .collect(),
+        0,
+    )
+}
+
+pub(crate) async fn v1_service_operations(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+) -> ApiResult {
+    let service = parse_name("service", &service).map_err(|m| ApiError::bad_request(m).v1())?;
+    let range = jaeger_default_range(&state.engine)
+        .await
+        .map_err(ApiError::v1)?;
+    let operations = state
+        .engine
+        .operations(&range, &service, None)
+        .await
+        .map_err(|e| ApiError::from(e).v1())?;
+    let mut names: Vec<String> = operations.into_iter().map(|o| o.name).collect();
+    names.dedup();
+    envelope(names.into_iter().map(Value::from).collect(), 0)
+}
+
+pub(crate) async fn v1_operations(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let service = name_param(&query, &["service"])
+        .map_err(ApiError::v1)?
+        .ok_or_else(|| ApiError::bad_request("parameter 'service' is required").v1())?;
+    let kind = name_param(&query, &["spanKind"]).map_err(ApiError::v1)?;
+    let range = jaeger_default_range(&state.engine)
+        .await
+        .map_err(ApiError::v1)?;
+    let operations = state
+        .engine
+        .operations(&range, &service, kind.as_deref())
+        .await
+        .map_err(|e| ApiError::from(e).v1())?;
+    envelope(
+        operations
+            .into_iter()
+            .map(|o| json!({"name": o.name, "spanKind": o.kind.unwrap_or_default()}))
+            .collect(),
+        0,
+    )
+}
+
+/// `start`/`end` of Jaeger v1 (µs, or ms from Grafana), both or neither.
+pub(crate) fn v1_range(query: &QueryString) -> Result<Option<TimeRange>, ApiError> {
+    match (query.get(&["start"]), query.get(&["end"])) {
+        (Some(start), Some(end)) => {
+            let from = parse_jaeger_epoch("start", start)?;
+            let to = parse_jaeger_epoch("end", end)?;
+            // Inclusive end, and ms precision from Grafana: widen to the next ms.
+            Ok(Some(
+                TimeRange::new(from, to.saturating_add(1_000_000))
+                    .ok_or_else(|| ApiError::bad_request("start must not be after end"))?,
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub(crate) async fn v1_trace(
+    State(state): State<AppState>,
+    Path(trace_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let id = parse_trace_id(&trace_id).map_err(|m| ApiError::bad_request(m).v1())?;
+    let range = v1_range(&query).map_err(ApiError::v1)?;
+    match state
+        .engine
+        .trace(&id, range)
+        .await
+        .map_err(|e| ApiError::from(e).v1())?
+    {
+        Some(trace) => ok_json(Envelope {
+            data: Value::Array(vec![crate::api::jaeger::v1_trace(&trace)]),
+            total: 0,
+            limit: 0,
+            offset: 0,
+            errors: None,
+        }),
+        None => Err(ApiError::not_found("trace not found").v1().for_trace(&id)),
+    }
+}
+
+/// Most trace ids one Jaeger `traceID=` lookup takes.
+pub(crate) const MAX_TRACE_IDS: usize = 20;
+
+/// Full traces by id (Jaeger's `traceID=` list), four lookups at a time.
+pub(crate) async fn full_traces(
+    engine: &QueryEngine,
+    ids: Vec<String>,
+    range: Option<TimeRange>,
+) -> Result<Vec<TraceDetail>, ApiError> {
+    if ids.len() > MAX_TRACE_IDS {
+        return Err(ApiError::bad_request(format!(
+            "{} trace ids given, at most {MAX_TRACE_IDS} are looked up at once",
+            ids.len()
+        )));
+    }
+    let found: Vec<Result<Option<TraceDetail>, QueryError>> = futures::stream::iter(ids)
+        .map(|id| async move { engine.trace(&id, range).await })
+        .buffered(4)
+        .collect()
+        .await;
+    let mut traces = Vec::new();
+    for trace in found {
+        if let Some(trace) = trace? {
+            traces.push(trace);
+        }
+    }
+    Ok(traces)
+}
+
+/// A Jaeger search as one query: the matching traces' spans, capped by the
+/// engine's span budget (a warning is logged when it cuts the answer).
+pub(crate) async fn bounded_search(
+    engine: &QueryEngine,
+    search: &TraceSearch,
+) -> Result<Vec<TraceDetail>, ApiError> {
+    let (traces, truncated) = engine.search_trace_spans(search).await?;
+    if truncated {
+        tracing::warn!(
+            request_id = current_request_id().as_deref().unwrap_or(""),
+            span_budget = engine.options().span_budget,
+            traces = traces.len(),
+            "JaegerSearchSpanBudgetReached"
+        );
+    }
+    Ok(traces)
+}
+
+pub(crate) async fn v1_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
+    v1_search_inner(&state, QueryString::parse(raw.as_deref()))
+        .await
+        .map_err(ApiError::v1)
+}
+
+pub(crate) async fn v1_search_inner(state: &AppState, query: QueryString) -> ApiResult {
+    let engine = &state.engine;
+    let trace_ids = query.all("traceID");
+    let range = match v1_range(&query)? {
+        Some(range) => range,
+        None => jaeger_default_range(engine).await?,
+    };
+    let limit = limit_param(&query, 100)?;
+    if !trace_ids.is_empty() {
+        let ids = trace_ids
+            .iter()
+            .map(|id| parse_trace_id(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let traces = full_traces(engine, ids, None).await?;
+        return envelope(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0);
+    }
+    let mut search = TraceSearch::new(range);
+    search.service = Some(
+        name_param(&query, &["service"])?
+            .ok_or_else(|| ApiError::bad_request("parameter 'service' is required"))?,
+    );
+    search.operation = name_param(&query, &["operation"])?;
+    search.min_duration_ns = query
+        .get(&["minDuration"])
+        .map(parse_go_duration)
+        .transpose()?;
+    search.max_duration_ns = query
+        .get(&["maxDuration"])
+        .map(parse_go_duration)
+        .transpose()?;
+    search.limit = limit;
+    apply_tags(&mut search, tag_pairs(&query)?);
+    let traces = bounded_search(engine, &search).await?;
+    envelope(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0)
+}
+
+pub(crate) async fn v1_dependencies(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let query = QueryString::parse(raw.as_deref());
+    let end_ms = match query
+        .int(&["endTs"])
+        .map_err(|m| ApiError::bad_request(m).v1())?
+    {
+        Some(ms) => ms,
+        None => default_end(&state.engine).await.map_err(ApiError::v1)? / 1_000_000,
+    };
+    let lookback_ms = query
+        .int(&["lookback"])
+        .map_err(|m| ApiError::bad_request(m).v1())?
+        .unwrap_or(24 * 3_600_000);
+    let range = TimeRange::new(
+        end_ms.saturating_sub(lookback_ms).saturating_mul(1_000_000),
+        end_ms.saturating_mul(1_000_000),
+    )
+    .ok_or_else(|| ApiError::bad_request("lookback must be positive").v1())?;
+    let edges = state
+        .engine
+        .service_map(&range)
+        .await
+        .map_err(|e| ApiError::from(e).v1())?;
+    let mut counts: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for edge in edges {
+        *counts.entry((edge.parent, edge.child)).or_default() += edge.call_count;
+    }
+    envelope(
+        counts
+            .into_iter()
+            .map(|((parent, child), count)| json!({"parent": parent, "child": child, "callCount": count}))
+            .collect(),
+        0,
+    )
+}
