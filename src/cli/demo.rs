@@ -1,5 +1,7 @@
-//! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--no-serve]`:
-//! simulates a fleet, ingests its payloads through the collector, and scores the
+//! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--rate R] [--full] [--no-serve]`:
+//! simulates a fleet (by default at a quarter of the benchmark fleet's traffic,
+//! for a first look in seconds; `--full`: the benchmark fleet of `tracelake
+//! simulate`), ingests its payloads through the collector, and scores the
 //! index's correlation against the simulator's ground truth. Deliveries are
 //! ingested in groups the size of a Kinesis invocation, as the Kinesis path
 //! does (`--no-batch`: one batch per delivery, as the direct subscription does).
@@ -10,6 +12,7 @@ use anyhow::Context as _;
 use tracelake_collector::index::read::read_log_links;
 use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore, IngestCounters};
+use tracelake_simulator::SimulationConfig;
 use tracelake_simulator::truth::{ScopeRecall, Score};
 
 use super::simulate::{FleetArgs, simulate_with_progress};
@@ -22,6 +25,10 @@ pub struct DemoArgs {
     pub data: String,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    /// Simulate the benchmark fleet's full traffic (20 root requests/s, the
+    /// default of `tracelake simulate`) instead of the demo's lighter 5.
+    #[arg(long, conflicts_with = "rate")]
+    pub full: bool,
     /// Exit after the report instead of serving the dashboards at http://127.0.0.1:7070 until Ctrl-C.
     #[arg(long)]
     pub no_serve: bool,
@@ -39,10 +46,28 @@ pub struct DemoArgs {
     pub no_compact: bool,
 }
 
+/// The demo's default traffic in root requests per simulated second: a quarter
+/// of the benchmark fleet's, so that a first look takes seconds while every
+/// service, edge and minute of the default fleet still has data (docs/BENCHMARKS.md).
+pub const DEMO_RATE: f64 = 5.0;
+
+impl DemoArgs {
+    /// The simulation to run: the fleet options at the demo's lighter traffic,
+    /// unless `--full` or `--rate` asks for more.
+    pub fn simulation_config(&self) -> SimulationConfig {
+        let rate = if self.full {
+            SimulationConfig::default().rate
+        } else {
+            DEMO_RATE
+        };
+        self.fleet.config(rate)
+    }
+}
+
 /// Runs the command.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let simulation = simulate_with_progress(&args.fleet.config())?;
+    let simulation = simulate_with_progress(&args.simulation_config())?;
     let simulated = started.elapsed();
     let summary = simulation.summary;
     println!(
@@ -266,5 +291,53 @@ fn print_score(score: &Score) {
             "  wrongly linked event ids: {}",
             score.wrong_examples.join(", ")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::simulate::SimulateArgs;
+
+    #[derive(clap::Parser)]
+    struct Demo {
+        #[command(flatten)]
+        args: DemoArgs,
+    }
+
+    #[derive(clap::Parser)]
+    struct Simulate {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    fn demo(args: &[&str]) -> Result<SimulationConfig, clap::Error> {
+        Demo::try_parse_from(std::iter::once("demo").chain(args.iter().copied()))
+            .map(|demo| demo.args.simulation_config())
+    }
+
+    #[test]
+    fn the_demo_runs_the_default_fleet_at_lighter_traffic_and_full_is_the_benchmark_fleet() {
+        let benchmark = SimulationConfig::default();
+        let first_look = demo(&[]).expect("no arguments parse");
+        assert_eq!(first_look.rate, DEMO_RATE);
+        assert!(first_look.rate < benchmark.rate);
+        let full = demo(&["--full"]).expect("--full parses");
+        assert_eq!(full.rate, benchmark.rate);
+        for config in [&first_look, &full] {
+            assert_eq!(config.services, benchmark.services);
+            assert_eq!(config.minutes, benchmark.minutes);
+            assert_eq!(config.seed, benchmark.seed);
+        }
+        assert_eq!(demo(&["--rate", "7.5"]).expect("--rate parses").rate, 7.5);
+        assert!(demo(&["--full", "--rate", "7.5"]).is_err());
+
+        // `tracelake simulate` keeps the benchmark fleet's traffic.
+        let simulate = Simulate::try_parse_from(["simulate", "--out", "sim"])
+            .expect("--out parses")
+            .args;
+        assert_eq!(simulate.simulation_config().rate, benchmark.rate);
     }
 }

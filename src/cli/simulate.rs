@@ -16,6 +16,13 @@ pub struct SimulateArgs {
     pub fleet: FleetArgs,
 }
 
+impl SimulateArgs {
+    /// The simulation to run: the benchmark fleet's traffic unless `--rate` is given.
+    pub fn simulation_config(&self) -> SimulationConfig {
+        self.fleet.config(SimulationConfig::default().rate)
+    }
+}
+
 /// The fleet and traffic options shared by `simulate` and `demo`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct FleetArgs {
@@ -28,19 +35,21 @@ pub struct FleetArgs {
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Root requests per simulated second, over the whole fleet.
-    #[arg(long, default_value_t = 20.0)]
-    pub rate: f64,
+    /// Root requests per simulated second, over the whole fleet [default: 20;
+    /// `tracelake demo`: 5 unless --full].
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 impl FleetArgs {
-    /// The simulation these options describe.
-    pub fn config(&self) -> SimulationConfig {
+    /// The simulation these options describe, at `default_rate` root requests
+    /// per second unless `--rate` was given.
+    pub fn config(&self, default_rate: f64) -> SimulationConfig {
         SimulationConfig {
             seed: self.seed,
             services: self.services,
             minutes: self.minutes,
-            rate: self.rate,
+            rate: self.rate.unwrap_or(default_rate),
             ..SimulationConfig::default()
         }
     }
@@ -76,7 +85,7 @@ pub fn simulate_with_progress(config: &SimulationConfig) -> anyhow::Result<Simul
 /// Runs the command.
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let simulation = simulate_with_progress(&args.fleet.config())?;
+    let simulation = simulate_with_progress(&args.simulation_config())?;
     let simulated = started.elapsed();
     let written = simulation
         .write_to_dir(&args.out)
