@@ -39,7 +39,7 @@ pub enum AwsError {
         operation: &'static str,
         /// What went wrong, readably: the service's error code and message
         /// with the HTTP status, or the chain of causes of a failure to get an
-        /// answer (see [`AwsError::api`]).
+        /// answer.
         message: String,
         /// The SDK's error, for callers that match on it. Not a `#[source]`:
         /// `message` already says everything it would add, and printing the

@@ -30,7 +30,7 @@ pub use time::LineTime;
 /// The line format an event was read as: the `format` column of `logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineFormat {
-    /// Our JSON log line ([`log_line::LogLine`]).
+    /// Our JSON log line (`tracelake_instrumentation::wire::log_line::LogLine`).
     Tracelake,
     /// Lambda platform text (`START`, `END`, `REPORT`, …).
     LambdaPlatformText,
