@@ -81,6 +81,23 @@ struct Checkpoint {
     next_token: Option<String>,
 }
 
+/// An error's message followed by its causes: an object store's message names
+/// only the location, and the reason (credentials, endpoint, bucket) is in
+/// its sources.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn checkpoint_path(options: &BackfillOptions) -> String {
     let to = options
         .to_ms
@@ -142,7 +159,7 @@ pub async fn backfill(
             to_ms: options.to_ms.unwrap_or_else(now_ms),
             ..Checkpoint::default()
         },
-        Err(error) => return Err(checkpoint_error(error.to_string())),
+        Err(error) => return Err(checkpoint_error(with_causes(&error))),
     };
     let (owner, streams) = streams_of(client, &options.log_group).await?;
     let mut report = BackfillReport {
@@ -171,7 +188,9 @@ pub async fn backfill(
                 .log_group_name(&options.log_group)
                 .log_stream_names(stream)
                 .start_time(checkpoint.from_ms)
-                .end_time(checkpoint.to_ms)
+                // FilterLogEvents returns events at exactly `endTime`; `--to`
+                // is exclusive.
+                .end_time(checkpoint.to_ms - 1)
                 .limit(options.page_size)
                 .set_next_token(token.clone())
                 .send()
@@ -214,7 +233,7 @@ pub async fn backfill(
             store
                 .put(&location, Bytes::from(text))
                 .await
-                .map_err(|e| checkpoint_error(e.to_string()))?;
+                .map_err(|e| checkpoint_error(with_causes(&e)))?;
             progress(done, report.streams, report.counters.events_in);
             if finished {
                 break;

@@ -356,7 +356,7 @@ pub async fn put_account_policy(
     let mut document = serde_json::json!({
         "DestinationArn": options.destination_arn,
         "FilterPattern": options.filter_pattern,
-        "Distribution": "Random",
+        "Distribution": "ByLogStream",
     });
     if let Some(role) = &options.role_arn {
         document["RoleArn"] = serde_json::Value::String(role.clone());
@@ -390,6 +390,7 @@ pub async fn put_account_policy(
         .filter(|name| *name != FILTER_NAME)
         .map(str::to_owned)
         .collect();
+    refuse_foreign_policies(&plan.foreign_policies)?;
     client
         .put_account_policy()
         .policy_name(FILTER_NAME)
@@ -401,6 +402,20 @@ pub async fn put_account_policy(
         .await
         .map_err(|e| AwsError::api("PutAccountPolicy", e))?;
     Ok(plan)
+}
+
+/// An account holds one subscription filter policy per Region
+/// (`PutAccountPolicy` in the CloudWatch Logs API reference), so another
+/// tool's policy would make ours fail: say so before trying, naming it.
+fn refuse_foreign_policies(foreign: &[String]) -> Result<(), AwsError> {
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(AwsError::Invalid(format!(
+        "the account already has the subscription filter policy {} and holds one per Region: \
+         remove it, or subscribe log groups one by one (without --account-policy)",
+        foreign.join(", ")
+    )))
 }
 
 /// Deletes our account-level policy (and no other).
@@ -466,6 +481,14 @@ pub async fn status(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn another_tools_account_policy_is_refused_by_name() {
+        assert!(super::refuse_foreign_policies(&[]).is_ok());
+        let error = super::refuse_foreign_policies(&["datadog-forwarder".to_owned()])
+            .expect_err("a foreign policy");
+        assert!(error.to_string().contains("datadog-forwarder"), "{error}");
+    }
+
     use super::*;
 
     #[test]

@@ -472,6 +472,24 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     assert_eq!(index_files(dir.path()), files);
     assert_eq!(
         duckdb_rows_per_group(dir.path()),
-        BTreeMap::from([(group, 7)])
+        BTreeMap::from([(group.clone(), 7)])
+    );
+
+    // `--to` is exclusive: the events are 1 ms apart, so a window ending at
+    // the fourth event's timestamp holds the first three.
+    let other = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(other.path().to_str().expect("utf-8")).expect("index"));
+    let bounded = BackfillOptions {
+        to_ms: Some(start + 3),
+        ..options
+    };
+    let third = rt
+        .block_on(backfill(&client, &collector, &bounded, &|_, _, _| {}))
+        .expect("bounded backfill");
+    assert_eq!(third.counters.events_in, 3, "{third:?}");
+    assert_eq!(
+        duckdb_rows_per_group(other.path()),
+        BTreeMap::from([(group, 3)])
     );
 }
