@@ -47,8 +47,8 @@ pub struct DemoArgs {
 }
 
 /// The demo's default traffic in root requests per simulated second: a quarter
-/// of the benchmark fleet's, so that a first look takes seconds while every
-/// service, edge and minute of the default fleet still has data (docs/BENCHMARKS.md).
+/// of the benchmark fleet's, so that a first look has a quarter of the events to
+/// process, over the same services and minutes (docs/build.md).
 pub const DEMO_RATE: f64 = 5.0;
 
 impl DemoArgs {
