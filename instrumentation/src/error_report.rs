@@ -27,17 +27,7 @@ impl ErrorReport {
     /// error type is named by [`std::any::type_name`].
     pub fn of<E: fmt::Display + fmt::Debug + 'static>(error: &E) -> ErrorReport {
         let any: &dyn Any = error;
-        let boxed: Option<&(dyn Error + 'static)> = any
-            .downcast_ref::<Box<dyn Error + Send + Sync>>()
-            .map(|boxed| &**boxed as &(dyn Error + 'static))
-            .or_else(|| {
-                any.downcast_ref::<Box<dyn Error + Send>>()
-                    .map(|boxed| &**boxed as &(dyn Error + 'static))
-            })
-            .or_else(|| {
-                any.downcast_ref::<Box<dyn Error>>()
-                    .map(|boxed| &**boxed as &(dyn Error + 'static))
-            });
+        let boxed: Option<&(dyn Error + 'static)> = boxed_error(any);
         match boxed.or_else(|| anyhow_error(any)) {
             Some(inner) => ErrorReport::of_dyn(inner),
             None => ErrorReport {
@@ -70,18 +60,7 @@ impl ErrorReport {
         if let Some(text) = any.downcast_ref::<&'static str>() {
             return ErrorReport::of(text);
         }
-        let boxed: Option<&(dyn Error + 'static)> = any
-            .downcast_ref::<Box<dyn Error + Send + Sync>>()
-            .map(|boxed| &**boxed as &(dyn Error + 'static))
-            .or_else(|| {
-                any.downcast_ref::<Box<dyn Error + Send>>()
-                    .map(|boxed| &**boxed as &(dyn Error + 'static))
-            })
-            .or_else(|| {
-                any.downcast_ref::<Box<dyn Error>>()
-                    .map(|boxed| &**boxed as &(dyn Error + 'static))
-            })
-            .or_else(|| anyhow_error(any));
+        let boxed: Option<&(dyn Error + 'static)> = boxed_error(any).or_else(|| anyhow_error(any));
         match boxed {
             Some(inner) => ErrorReport::of_dyn(inner),
             None => ErrorReport {
@@ -133,6 +112,20 @@ impl ErrorReport {
 
 /// An `anyhow::Error` as the error it holds, whose sources are its context
 /// chain (feature `anyhow`).
+/// The error inside a boxed `dyn Error` (with or without `Send`/`Sync`).
+fn boxed_error(any: &dyn Any) -> Option<&(dyn Error + 'static)> {
+    any.downcast_ref::<Box<dyn Error + Send + Sync>>()
+        .map(|boxed| &**boxed as &(dyn Error + 'static))
+        .or_else(|| {
+            any.downcast_ref::<Box<dyn Error + Send>>()
+                .map(|boxed| &**boxed as &(dyn Error + 'static))
+        })
+        .or_else(|| {
+            any.downcast_ref::<Box<dyn Error>>()
+                .map(|boxed| &**boxed as &(dyn Error + 'static))
+        })
+}
+
 #[cfg(feature = "anyhow")]
 fn anyhow_error(any: &dyn Any) -> Option<&(dyn Error + 'static)> {
     any.downcast_ref::<anyhow::Error>()

@@ -255,10 +255,11 @@ impl std::io::Write for CappedSink {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
+    /// `text` as one gzip member.
+    pub(crate) fn gzip(text: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(text).unwrap();
         encoder.finish().unwrap()
@@ -266,7 +267,7 @@ mod tests {
 
     /// A subscription payload of `events` events of `group`, each message
     /// `message_bytes` long, ids unique across groups.
-    fn payload(group: &str, events: usize, message_bytes: usize) -> String {
+    pub(crate) fn payload(group: &str, events: usize, message_bytes: usize) -> String {
         let events: Vec<String> = (0..events)
             .map(|i| {
                 format!(

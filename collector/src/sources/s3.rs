@@ -297,10 +297,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write as _;
-
     use super::*;
     use crate::decode::DecodeLimits;
+    use crate::sources::members::tests::{gzip, payload};
 
     #[test]
     fn event_keys_are_url_decoded() {
@@ -309,30 +308,6 @@ mod tests {
             "raw/2026/11/29/10/tracelake-1-2026-11-29-10-00-00-a=b c"
         );
         assert_eq!(url_decode_key("a%2Bb&c"), "a+b&c");
-    }
-
-    fn gzip(text: &[u8]) -> Vec<u8> {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        encoder.write_all(text).unwrap();
-        encoder.finish().unwrap()
-    }
-
-    /// A subscription payload of `events` events of `group`, each message
-    /// `message_bytes` long, ids unique across groups.
-    fn payload(group: &str, events: usize, message_bytes: usize) -> String {
-        let events: Vec<String> = (0..events)
-            .map(|i| {
-                format!(
-                    r#"{{"id":"{group}-{i}","timestamp":{},"message":"{}"}}"#,
-                    1_764_400_000_000u64 + i as u64,
-                    "x".repeat(message_bytes)
-                )
-            })
-            .collect();
-        format!(
-            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"{group}","logStream":"s","subscriptionFilters":["tracelake"],"logEvents":[{}]}}"#,
-            events.join(",")
-        )
     }
 
     fn in_memory_collector(limits: DecodeLimits) -> (Collector, Arc<dyn ObjectStore>) {

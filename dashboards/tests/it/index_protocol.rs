@@ -95,21 +95,7 @@ fn datafusion_reads_exactly<'a>(
         )
         .await;
         let invocations = strings(&session, "SELECT request_id FROM invocations ORDER BY 1").await;
-        let want_spans: Vec<Vec<String>> = expected
-            .spans
-            .keys()
-            .map(|(t, s)| vec![t.to_string(), s.to_string()])
-            .collect();
-        let want_logs: Vec<Vec<String>> = expected
-            .logs
-            .keys()
-            .map(|(g, s, e)| vec![g.clone(), s.clone(), e.clone()])
-            .collect();
-        let want_invocations: Vec<Vec<String>> = expected
-            .invocations
-            .keys()
-            .map(|r| vec![r.clone()])
-            .collect();
+        let [want_spans, want_logs, want_invocations] = expected.keys();
         assert_eq!(spans, want_spans, "{context}: datafusion spans");
         assert_eq!(logs, want_logs, "{context}: datafusion logs");
         assert_eq!(

@@ -164,6 +164,23 @@ impl Expected {
                 .collect(),
         }
     }
+
+    /// The natural keys as text, in key order: spans (trace id, span id), logs
+    /// (log group, log stream, event id) and invocations (request id), as an
+    /// independent reader returns them.
+    pub fn keys(&self) -> [Vec<Vec<String>>; 3] {
+        [
+            self.spans
+                .keys()
+                .map(|(t, s)| vec![t.to_string(), s.to_string()])
+                .collect(),
+            self.logs
+                .keys()
+                .map(|(g, s, e)| vec![g.clone(), s.clone(), e.clone()])
+                .collect(),
+            self.invocations.keys().map(|r| vec![r.clone()]).collect(),
+        ]
+    }
 }
 
 fn keyed<R: CompactRow>(rows: Vec<R>, table: &str) -> BTreeMap<R::Key, R> {
@@ -223,21 +240,7 @@ print(json.dumps({
     let logs: Vec<Vec<String>> = serde_json::from_value(value["logs"].clone()).expect("logs");
     let invocations: Vec<Vec<String>> =
         serde_json::from_value(value["invocations"].clone()).expect("invocations");
-    let want_spans: Vec<Vec<String>> = expected
-        .spans
-        .keys()
-        .map(|(t, s)| vec![t.to_string(), s.to_string()])
-        .collect();
-    let want_logs: Vec<Vec<String>> = expected
-        .logs
-        .keys()
-        .map(|(g, s, e)| vec![g.clone(), s.clone(), e.clone()])
-        .collect();
-    let want_invocations: Vec<Vec<String>> = expected
-        .invocations
-        .keys()
-        .map(|r| vec![r.clone()])
-        .collect();
+    let [want_spans, want_logs, want_invocations] = expected.keys();
     assert_eq!(spans, want_spans, "{context}: duckdb spans");
     assert_eq!(logs, want_logs, "{context}: duckdb logs");
     assert_eq!(
