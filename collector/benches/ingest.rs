@@ -438,6 +438,102 @@ fn fleet_corpus() {
         "| per delivery, direct | {:.2} ms | | | |",
         direct_seconds * 1e3 / payloads.len() as f64
     );
+    delivery_cost(&payloads);
+}
+
+/// Least squares `y = fixed + per_event × events`.
+fn fit(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
+    let (mx, my) = (sx / n, sy / n);
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, y) in points {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    (my - slope * mx, slope)
+}
+
+/// One delivery's cost through the Lambda path, stage by stage (the steps of
+/// `Collector::ingest`, through the same public functions), each fitted as a
+/// fixed part per delivery plus a part per event.
+fn delivery_cost(payloads: &[Vec<u8>]) {
+    use tracelake_collector::decode::{self, DecodeLimits, Payload};
+    use tracelake_collector::index::writer::segment_name;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let collector = Collector::new(IndexStore::from_object_store(
+        Arc::new(InMemory::new()),
+        Default::default(),
+    ));
+    let limits = DecodeLimits::default();
+    let stages = [
+        "decode",
+        "parse + correlate",
+        "Arrow + Parquet + PUT (InMemory)",
+    ];
+    let mut points: [Vec<(f64, f64)>; 3] = Default::default();
+    let mut files = 0u64;
+    for payload in payloads {
+        let started = Instant::now();
+        let decoded = decode::decode_input(payload, &limits);
+        let decode_seconds = started.elapsed().as_secs_f64();
+        for batch in decoded {
+            let Ok(Payload::Data(batch)) = batch else {
+                continue;
+            };
+            let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) else {
+                continue;
+            };
+            let events = batch.events_in() as f64;
+            let segment = segment_name(
+                &batch.log_group,
+                &batch.log_stream,
+                &first.id,
+                &last.id,
+                batch.events_in(),
+            );
+            let started = Instant::now();
+            let correlated = tracelake_collector::pipeline::parse_and_correlate(batch, &limits);
+            let parse_seconds = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let written = runtime
+                .block_on(collector.writer().write_rows(
+                    &segment,
+                    correlated.spans,
+                    correlated.logs,
+                    correlated.invocations,
+                ))
+                .expect("write");
+            let write_seconds = started.elapsed().as_secs_f64();
+            files += written.files;
+            points[0].push((events, decode_seconds));
+            points[1].push((events, parse_seconds));
+            points[2].push((events, write_seconds));
+        }
+    }
+    let deliveries = points[0].len();
+    println!();
+    println!(
+        "| one delivery, direct path, by stage ({deliveries} data deliveries, {:.2} Parquet files each) | mean per delivery | fixed part (fit) | per event (fit) |",
+        files as f64 / deliveries as f64
+    );
+    println!("|---|---|---|---|");
+    for (name, points) in stages.iter().zip(&points) {
+        let (fixed, per_event) = fit(points);
+        let mean = points.iter().map(|(_, y)| y).sum::<f64>() / points.len() as f64;
+        println!(
+            "| {name} | {:.1} µs | {:.1} µs | {:.2} µs |",
+            mean * 1e6,
+            fixed * 1e6,
+            per_event * 1e6
+        );
+    }
 }
 
 fn main() {
