@@ -156,6 +156,59 @@ fn group_by_partition<T>(
     groups
 }
 
+/// Batches of at least this many rows encode their files on all cores; below
+/// it, handing the files to other threads costs more than it saves.
+pub const PARALLEL_ENCODE_ROWS: usize = 4096;
+
+/// The rows of one table and hour, before encoding.
+enum TableRows {
+    Spans(Vec<SpanRow>),
+    Logs(Vec<LogRow>),
+    Invocations(Vec<InvocationRow>),
+}
+
+/// One Parquet file, encoded and not yet written.
+struct EncodedFile {
+    table: &'static str,
+    partition: HourPartition,
+    rows: usize,
+    bytes: Vec<u8>,
+}
+
+impl TableRows {
+    /// The table's file for `partition` (and for spans, the trace index's).
+    fn encode(&self, partition: &HourPartition) -> Result<Vec<EncodedFile>, IndexError> {
+        let file = |table: &'static str,
+                    batch: Result<RecordBatch, arrow::error::ArrowError>|
+         -> Result<EncodedFile, IndexError> {
+            let batch = batch.map_err(|e| IndexError::Encode {
+                table,
+                reason: e.to_string(),
+            })?;
+            Ok(EncodedFile {
+                table,
+                partition: partition.clone(),
+                rows: batch.num_rows(),
+                bytes: encode_parquet(table, &batch)?,
+            })
+        };
+        match self {
+            TableRows::Spans(rows) => Ok(vec![
+                file(schema::SPANS, columns::spans_batch(rows))?,
+                file(
+                    schema::TRACE_INDEX,
+                    columns::trace_index_batch(&trace_index_rows(rows)),
+                )?,
+            ]),
+            TableRows::Logs(rows) => Ok(vec![file(schema::LOGS, columns::logs_batch(rows))?]),
+            TableRows::Invocations(rows) => Ok(vec![file(
+                schema::INVOCATIONS,
+                columns::invocations_batch(rows),
+            )?]),
+        }
+    }
+}
+
 /// What one trace looks like within some spans.
 pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
     let mut traces: BTreeMap<TraceId, TraceIndexRow> = BTreeMap::new();
@@ -219,24 +272,11 @@ impl IndexWriter {
         &self.store
     }
 
-    async fn write_table(
-        &self,
-        table: &'static str,
-        partition: &HourPartition,
-        segment: &str,
-        batch: RecordBatch,
-    ) -> Result<(), IndexError> {
-        let bytes = encode_parquet(table, &batch)?;
-        let relative = format!(
-            "{}/{segment}.parquet",
-            schema::partition_dir(table, partition)
-        );
-        self.store.put(&relative, Bytes::from(bytes)).await?;
-        Ok(())
-    }
-
     /// Writes a batch's rows, one Parquet file per table and hour, sorted by
     /// (service, time) within each file.
+    ///
+    /// The files are encoded first, on all cores when the batch is large
+    /// enough to pay for it ([`PARALLEL_ENCODE_ROWS`]), then written in order.
     pub async fn write_rows(
         &self,
         segment: &str,
@@ -244,43 +284,49 @@ impl IndexWriter {
         mut logs: Vec<LogRow>,
         mut invocations: Vec<InvocationRow>,
     ) -> Result<WrittenRows, IndexError> {
-        let mut written = WrittenRows::default();
-        let encode_error = |table| {
-            move |e: arrow::error::ArrowError| IndexError::Encode {
-                table,
-                reason: e.to_string(),
-            }
-        };
-
+        let rows = spans.len() + logs.len() + invocations.len();
         spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
-        for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
-            let index_rows = trace_index_rows(&rows);
-            let batch = columns::spans_batch(&rows).map_err(encode_error(schema::SPANS))?;
-            self.write_table(schema::SPANS, &partition, segment, batch)
-                .await?;
-            let batch = columns::trace_index_batch(&index_rows)
-                .map_err(encode_error(schema::TRACE_INDEX))?;
-            self.write_table(schema::TRACE_INDEX, &partition, segment, batch)
-                .await?;
-            written.spans += rows.len() as u64;
-            written.trace_index += index_rows.len() as u64;
-            written.files += 2;
-        }
         logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
-        for (partition, rows) in group_by_partition(logs, |r| r.timestamp_ns) {
-            let batch = columns::logs_batch(&rows).map_err(encode_error(schema::LOGS))?;
-            self.write_table(schema::LOGS, &partition, segment, batch)
-                .await?;
-            written.logs += rows.len() as u64;
-            written.files += 1;
-        }
         invocations.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        let mut parts: Vec<(HourPartition, TableRows)> = Vec::new();
+        for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
+            parts.push((partition, TableRows::Spans(rows)));
+        }
+        for (partition, rows) in group_by_partition(logs, |r| r.timestamp_ns) {
+            parts.push((partition, TableRows::Logs(rows)));
+        }
         for (partition, rows) in group_by_partition(invocations, |r| r.end_time_ns) {
-            let batch =
-                columns::invocations_batch(&rows).map_err(encode_error(schema::INVOCATIONS))?;
-            self.write_table(schema::INVOCATIONS, &partition, segment, batch)
-                .await?;
-            written.invocations += rows.len() as u64;
+            parts.push((partition, TableRows::Invocations(rows)));
+        }
+        let encoded: Vec<EncodedFile> = if rows >= PARALLEL_ENCODE_ROWS && parts.len() > 1 {
+            use rayon::prelude::*;
+            parts
+                .par_iter()
+                .map(|(partition, rows)| rows.encode(partition))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            parts
+                .iter()
+                .map(|(partition, rows)| rows.encode(partition))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut written = WrittenRows::default();
+        for file in encoded {
+            let relative = format!(
+                "{}/{segment}.parquet",
+                schema::partition_dir(file.table, &file.partition)
+            );
+            self.store.put(&relative, Bytes::from(file.bytes)).await?;
+            let rows = file.rows as u64;
+            match file.table {
+                schema::SPANS => written.spans += rows,
+                schema::LOGS => written.logs += rows,
+                schema::INVOCATIONS => written.invocations += rows,
+                _ => written.trace_index += rows,
+            }
             written.files += 1;
         }
         Ok(written)

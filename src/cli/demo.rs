@@ -17,6 +17,9 @@ use tracelake_simulator::truth::{ScopeRecall, Score};
 
 use super::simulate::{FleetArgs, simulate_with_progress};
 
+/// Deliveries handed to the batcher at once.
+const DELIVERY_WINDOW: usize = 512;
+
 /// Arguments of `tracelake demo`.
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -100,22 +103,33 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..FileBatchLimits::default()
     };
     let mut batcher = (!args.no_batch).then(|| FileBatcher::new(&collector, limits));
-    for (number, delivery) in simulation.delivered.deliveries.iter().enumerate() {
-        let source = format!("simulated-delivery-{number:07}");
+    let deliveries = &simulation.delivered.deliveries;
+    // Deliveries are handed over a window at a time, which the batcher
+    // decodes on all cores.
+    for (window_number, window) in deliveries.chunks(DELIVERY_WINDOW).enumerate() {
+        let first = window_number * DELIVERY_WINDOW;
+        let sources =
+            (first..first + window.len()).map(|number| format!("simulated-delivery-{number:07}"));
         match batcher.as_mut() {
-            Some(batcher) => runtime
-                .block_on(batcher.add_file(&source, &delivery.payload))
-                .with_context(|| format!("cannot write the index at {}", args.data))?,
-            None => {
-                total += runtime
-                    .block_on(collector.ingest(&delivery.payload, &source))
+            Some(batcher) => {
+                let files: Vec<(String, &[u8])> = sources
+                    .zip(window)
+                    .map(|(source, delivery)| (source, delivery.payload.as_slice()))
+                    .collect();
+                runtime
+                    .block_on(batcher.add_files(&files))
                     .with_context(|| format!("cannot write the index at {}", args.data))?;
             }
+            None => {
+                for (source, delivery) in sources.zip(window) {
+                    total += runtime
+                        .block_on(collector.ingest(&delivery.payload, &source))
+                        .with_context(|| format!("cannot write the index at {}", args.data))?;
+                }
+            }
         }
-        if number % 256 == 0 {
-            bar.set_message(format!("{} events", total.events_in));
-        }
-        bar.inc(1);
+        bar.set_message(format!("{} events", total.events_in));
+        bar.inc(window.len() as u64);
     }
     if let Some(batcher) = batcher {
         let (counters, _groups) = runtime

@@ -39,6 +39,11 @@ pub struct IngestArgs {
     pub no_compact: bool,
 }
 
+/// Bytes of input files read before they are decoded together.
+const WINDOW_BYTES: usize = 32 * 1024 * 1024;
+/// Files read before they are decoded together.
+const WINDOW_FILES: usize = 1024;
+
 /// Runs the command.
 pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     let inputs = collect_inputs(&args.paths)?;
@@ -64,7 +69,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
     };
     let mut batcher = (!args.no_batch).then(|| FileBatcher::new(&collector, limits));
     let write_error = || format!("cannot write the index at {}", args.data);
-    for input in &inputs {
+    // Files are read a window at a time and each window is decoded on all
+    // cores (`FileBatcher::add_files`); the window bounds the memory held.
+    let mut window: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut window_bytes = 0usize;
+    for (number, input) in inputs.iter().enumerate() {
         let (bytes, source) = match input {
             Input::Stdin => {
                 let mut bytes = Vec::new();
@@ -79,16 +88,31 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
             ),
         };
         if let Some(batcher) = batcher.as_mut() {
-            runtime
-                .block_on(batcher.add_file(&source, &bytes))
-                .with_context(|| format!("{} while ingesting {source}", write_error()))?;
+            window_bytes += bytes.len();
+            window.push((source, bytes));
+            let last = number + 1 == inputs.len();
+            if last || window_bytes >= WINDOW_BYTES || window.len() >= WINDOW_FILES {
+                runtime
+                    .block_on(batcher.add_files(&window))
+                    .with_context(|| {
+                        format!(
+                            "{} while ingesting {} to {}",
+                            write_error(),
+                            window[0].0,
+                            window[window.len() - 1].0
+                        )
+                    })?;
+                progress.inc(window.len() as u64);
+                window.clear();
+                window_bytes = 0;
+            }
         } else {
             total += runtime
                 .block_on(collector.ingest(&bytes, &source))
                 .with_context(|| format!("{} while ingesting {source}", write_error()))?;
             progress.set_message(format!("{} events", total.events_in));
+            progress.inc(1);
         }
-        progress.inc(1);
     }
     let mut groups = None;
     if let Some(batcher) = batcher {

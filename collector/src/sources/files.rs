@@ -75,30 +75,76 @@ impl<'a> FileBatcher<'a> {
     /// # Errors
     /// Only when the index cannot be written.
     pub async fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), IndexError> {
-        let file_hash: String = Sha256::digest(bytes)[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let mut range_start = 0usize;
-        let mut position = 0usize;
+        let mut range = FileRange::new(bytes);
         for payloads in payload_chunks(bytes, self.collector) {
-            for payload in payloads {
-                if self.is_full() {
-                    self.identity
-                        .push(format!("{file_hash}:{range_start}-{position}"));
-                    self.flush().await?;
-                    range_start = position;
-                }
-                let batch = self.batch.get_or_insert_with(|| {
-                    Batch::new(self.collector, String::new(), format!("files:{name}"))
-                });
-                batch.add(vec![payload], name).await?;
-                self.payloads_in_group += 1;
-                position += 1;
-            }
+            self.add_payloads(name, &mut range, payloads).await?;
         }
-        self.identity
-            .push(format!("{file_hash}:{range_start}-{position}"));
+        self.identity.push(range.finish());
+        Ok(())
+    }
+
+    /// Adds several files, decoding them on all cores, then gathering their
+    /// payloads in the order given: the groups, and so the segments written,
+    /// are the same as [`FileBatcher::add_file`] one file at a time makes.
+    ///
+    /// A file larger than [`PARALLEL_FILE_BYTES`] (an object of many gzip
+    /// members) is read member by member as `add_file` does, which bounds the
+    /// memory it takes.
+    ///
+    /// # Errors
+    /// Only when the index cannot be written.
+    pub async fn add_files<N, B>(&mut self, files: &[(N, B)]) -> Result<(), IndexError>
+    where
+        N: AsRef<str> + Sync,
+        B: AsRef<[u8]> + Sync,
+    {
+        use rayon::prelude::*;
+        let collector = self.collector;
+        let decoded: Vec<Option<(FileRange, Vec<Vec<DecodedPayload>>)>> = files
+            .par_iter()
+            .map(|(_, bytes)| {
+                let bytes = bytes.as_ref();
+                (bytes.len() <= PARALLEL_FILE_BYTES).then(|| {
+                    (
+                        FileRange::new(bytes),
+                        payload_chunks(bytes, collector).collect(),
+                    )
+                })
+            })
+            .collect();
+        for ((name, bytes), decoded) in files.iter().zip(decoded) {
+            let name = name.as_ref();
+            let Some((mut range, chunks)) = decoded else {
+                self.add_file(name, bytes.as_ref()).await?;
+                continue;
+            };
+            for payloads in chunks {
+                self.add_payloads(name, &mut range, payloads).await?;
+            }
+            self.identity.push(range.finish());
+        }
+        Ok(())
+    }
+
+    async fn add_payloads(
+        &mut self,
+        name: &str,
+        range: &mut FileRange,
+        payloads: Vec<DecodedPayload>,
+    ) -> Result<(), IndexError> {
+        for payload in payloads {
+            if self.is_full() {
+                self.identity.push(range.finish());
+                self.flush().await?;
+                range.start = range.position;
+            }
+            let batch = self.batch.get_or_insert_with(|| {
+                Batch::new(self.collector, String::new(), format!("files:{name}"))
+            });
+            batch.add(vec![payload], name).await?;
+            self.payloads_in_group += 1;
+            range.position += 1;
+        }
         Ok(())
     }
 
@@ -130,6 +176,35 @@ impl<'a> FileBatcher<'a> {
     pub async fn finish(mut self) -> Result<(IngestCounters, u64), IndexError> {
         self.flush().await?;
         Ok((self.total, self.groups))
+    }
+}
+
+/// Files up to this size are decoded whole by [`FileBatcher::add_files`], on
+/// all cores; larger ones are read member by member.
+pub const PARALLEL_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A file's identity within a group: a hash of its bytes and the range of its
+/// payloads the group holds.
+struct FileRange {
+    hash: String,
+    start: usize,
+    position: usize,
+}
+
+impl FileRange {
+    fn new(bytes: &[u8]) -> FileRange {
+        FileRange {
+            hash: Sha256::digest(bytes)[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            start: 0,
+            position: 0,
+        }
+    }
+
+    fn finish(&self) -> String {
+        format!("{}:{}-{}", self.hash, self.start, self.position)
     }
 }
 

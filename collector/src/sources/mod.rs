@@ -208,22 +208,45 @@ impl<'a> Batch<'a> {
         let mut invocations = Vec::new();
         let stream_count = streams.len();
         let mut quarantined_batches = Vec::new();
-        for (number, ((log_group, log_stream), mut stream)) in streams.into_iter().enumerate() {
-            if stream.events.is_empty() && stream.rejected.is_empty() {
-                continue;
-            }
-            // Deliveries of one stream can arrive out of order (across shards or
-            // retries); within a delivery CloudWatch keeps write order, which a
-            // stable sort on the timestamp preserves for ties.
-            stream.events.sort_by_key(|event| event.timestamp_ms);
-            let batch = LogBatch {
-                owner: stream.owner,
-                log_group: log_group.clone(),
-                log_stream: log_stream.clone(),
-                events: stream.events,
-                rejected: stream.rejected,
-            };
-            let correlated = crate::pipeline::parse_and_correlate(batch, collector.limits());
+        let batches: Vec<(usize, LogBatch)> = streams
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, stream))| !stream.events.is_empty() || !stream.rejected.is_empty())
+            .map(|(number, ((log_group, log_stream), mut stream))| {
+                // Deliveries of one stream can arrive out of order (across
+                // shards or retries); within a delivery CloudWatch keeps write
+                // order, which a stable sort on the timestamp preserves for ties.
+                stream.events.sort_by_key(|event| event.timestamp_ms);
+                let batch = LogBatch {
+                    owner: stream.owner,
+                    log_group,
+                    log_stream,
+                    events: stream.events,
+                    rejected: stream.rejected,
+                };
+                (number, batch)
+            })
+            .collect();
+        // Each stream is parsed and correlated on its own, so streams go to all
+        // cores; the results are gathered in stream order, as one thread would.
+        let limits = collector.limits();
+        let correlated: Vec<_> = {
+            use rayon::prelude::*;
+            batches
+                .into_par_iter()
+                .map(|(number, batch)| {
+                    let (log_group, log_stream) =
+                        (batch.log_group.clone(), batch.log_stream.clone());
+                    (
+                        number,
+                        log_group,
+                        log_stream,
+                        crate::pipeline::parse_and_correlate(batch, limits),
+                    )
+                })
+                .collect()
+        };
+        for (number, log_group, log_stream, correlated) in correlated {
             counters.events_indexed += correlated.events_indexed;
             counters.events_quarantined += correlated.quarantined.len() as u64;
             spans.extend(correlated.spans);

@@ -455,3 +455,164 @@ fn a_directory_of_deliveries_is_batched_and_reingesting_it_changes_nothing() {
     assert_eq!(small_groups, counters.payloads.div_ceil(2));
     assert_eq!(small_counters.events_indexed, 9);
 }
+
+/// `tracelake ingest <dir>` twice over the same files (decoded on all cores by
+/// `FileBatcher::add_files`, in groups smaller than the directory): the second
+/// run writes the same segments, so after compaction the index read path sees
+/// each event and each span of the simulator's ground truth exactly once, and
+/// both runs count every event delivered.
+#[test]
+fn a_directory_ingested_twice_holds_each_event_once() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::SpanRow;
+    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
+    use tracelake_simulator::delivery::DeliveryKind;
+    use tracelake_simulator::event::EventKind;
+
+    let config = tracelake_simulator::SimulationConfig {
+        seed: 23,
+        services: 24,
+        minutes: 1.0,
+        delivery: tracelake_simulator::delivery::DeliveryConfig {
+            duplicate_rate: 0.05,
+            control_rate: 0.02,
+            ..Default::default()
+        },
+        ..tracelake_simulator::SimulationConfig::default()
+    };
+    let run = tracelake_simulator::simulate(&config, &mut |_, _, _| {}).expect("simulate");
+    let input = tempfile::tempdir().expect("tempdir");
+    for (number, delivery) in run.delivered.deliveries.iter().enumerate() {
+        let path = input.path().join(format!("delivery-{number:05}.json"));
+        std::fs::write(path, &delivery.payload).expect("write input");
+    }
+    // The events each delivery carries (duplicates included), from the simulator.
+    let delivered_events: u64 = run
+        .delivered
+        .deliveries
+        .iter()
+        .filter_map(|delivery| delivery.batch)
+        .map(|batch| run.delivered.batches[batch].events.len() as u64)
+        .sum();
+    let controls = run
+        .delivered
+        .deliveries
+        .iter()
+        .filter(|delivery| delivery.kind == DeliveryKind::Control)
+        .count() as u64;
+    assert!(
+        run.delivered
+            .deliveries
+            .iter()
+            .any(|delivery| delivery.kind == DeliveryKind::Duplicate),
+        "the corpus should hold retried deliveries"
+    );
+
+    let index = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(&index.path().to_string_lossy()).expect("index"));
+    let limits = FileBatchLimits {
+        max_payloads: 40,
+        ..FileBatchLimits::default()
+    };
+    let rt = runtime();
+    let ingest_dir = || {
+        let mut paths: Vec<_> = std::fs::read_dir(input.path())
+            .expect("list")
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+        paths.sort();
+        let files: Vec<(String, Vec<u8>)> = paths
+            .iter()
+            .map(|path| {
+                (
+                    path.display().to_string(),
+                    std::fs::read(path).expect("read"),
+                )
+            })
+            .collect();
+        let mut batcher = FileBatcher::new(&collector, limits);
+        // Two windows, as the CLI reads a directory.
+        let (head, tail) = files.split_at(files.len() / 2);
+        rt.block_on(batcher.add_files(head)).expect("add");
+        rt.block_on(batcher.add_files(tail)).expect("add");
+        rt.block_on(batcher.finish()).expect("finish")
+    };
+    let (first, groups) = ingest_dir();
+    assert_eq!(groups, (run.delivered.deliveries.len() as u64).div_ceil(40));
+    assert_eq!(first.payloads, run.delivered.deliveries.len() as u64);
+    assert_eq!(first.control_messages, controls);
+    assert_eq!(first.events_in, delivered_events);
+    assert_eq!(first.payloads_quarantined, 0);
+    assert_eq!(
+        first.events_indexed + first.events_quarantined + first.events_duplicate,
+        first.events_in
+    );
+    let objects = index_objects(&collector);
+    let (second, _) = ingest_dir();
+    assert_eq!(second, first);
+    assert_eq!(
+        index_objects(&collector),
+        objects,
+        "the same segments again"
+    );
+
+    // One by one, in the same groups: the same segments, byte for byte.
+    let one_by_one = memory_collector();
+    let mut batcher = FileBatcher::new(&one_by_one, limits);
+    for (number, delivery) in run.delivered.deliveries.iter().enumerate() {
+        let name = input
+            .path()
+            .join(format!("delivery-{number:05}.json"))
+            .display()
+            .to_string();
+        rt.block_on(batcher.add_file(&name, &delivery.payload))
+            .expect("add");
+    }
+    assert_eq!(rt.block_on(batcher.finish()).expect("finish").0, first);
+    assert_eq!(index_objects(&one_by_one), objects);
+
+    let store = collector.store();
+    rt.block_on(async {
+        let hours = hours_needing_compaction(store).await?;
+        compact_hours(store, &hours, &CompactOptions::default()).await
+    })
+    .expect("compact");
+    let mut log_ids: BTreeMap<String, usize> = BTreeMap::new();
+    for link in rt.block_on(read_log_links(store)).expect("read logs") {
+        *log_ids.entry(link.event_id).or_default() += 1;
+    }
+    let expected_logs: BTreeSet<String> = run
+        .truth
+        .events
+        .iter()
+        .filter(|event| event.kind != EventKind::SpanLine)
+        .map(|event| event.event_id.clone())
+        .collect();
+    assert_eq!(
+        log_ids.keys().cloned().collect::<BTreeSet<_>>(),
+        expected_logs
+    );
+    assert!(log_ids.values().all(|&count| count == 1), "a log row twice");
+    let mut span_ids: BTreeMap<(u128, u64), usize> = BTreeMap::new();
+    for span in rt
+        .block_on(read_rows::<SpanRow>(store))
+        .expect("read spans")
+    {
+        *span_ids
+            .entry((span.trace_id.0, span.span_id.0))
+            .or_default() += 1;
+    }
+    let expected_spans: BTreeSet<(u128, u64)> = run
+        .truth
+        .spans
+        .iter()
+        .map(|span| (span.trace_id, span.span_id))
+        .collect();
+    assert_eq!(
+        span_ids.keys().copied().collect::<BTreeSet<_>>(),
+        expected_spans
+    );
+    assert!(span_ids.values().all(|&count| count == 1), "a span twice");
+}
