@@ -2,7 +2,10 @@
 //! ecs-logging, pino/winston/bunyan and any other JSON object, read from a
 //! `serde_json` object by the keys each logger uses.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Number, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
 use tracelake_instrumentation::wire::log_line;
 
@@ -18,10 +21,15 @@ pub(super) fn adopt_json_body(log: &mut ParsedLog) {
     if !body.starts_with('{') {
         return;
     }
-    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
-        return;
+    let record = match FlatObject::parse(body) {
+        Some(flat) => parse_fields(LineFormat::Json, body, &flat),
+        None => {
+            let Ok(Value::Object(object)) = serde_json::from_str::<Value>(body) else {
+                return;
+            };
+            parse_fields(LineFormat::Json, body, &object)
+        }
     };
-    let record = parse_fields(LineFormat::Json, body, &object);
     if record.level.is_some() {
         log.level = record.level;
     }
@@ -44,18 +52,270 @@ pub(super) fn adopt_json_body(log: &mut ParsedLog) {
 /// A non-empty string field. A dotted key (`trace.id`, `service.name`) is read
 /// as written and, failing that, as nested objects (`{"trace":{"id":…}}`), the
 /// way ecs-logging and Elastic APM write it.
-pub(super) fn string_field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    let flat = object.get(key).and_then(Value::as_str);
-    let nested = || {
+pub(super) fn string_field<'a>(object: &'a impl JsonObject, key: &str) -> Option<&'a str> {
+    let flat = match object.field(key) {
+        Some(Field::Str(text)) => Some(text),
+        _ => None,
+    };
+    flat.filter(|s| !s.is_empty())
+        .or_else(|| object.nested_str(key).filter(|s| !s.is_empty()))
+}
+
+/// One value of a [`JsonObject`], as [`parse_fields`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field<'v> {
+    /// A string.
+    Str(&'v str),
+    /// A number.
+    Number(&'v Number),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An array or an object (only in a `serde_json` map).
+    Json(&'v Value),
+}
+
+impl Field<'_> {
+    /// The value as an attribute holds it: a string as it is, anything else
+    /// as compact JSON (what [`value_text`] gives for the same `Value`).
+    fn text(self) -> String {
+        match self {
+            Field::Str(text) => text.to_owned(),
+            Field::Number(number) => number.to_string(),
+            Field::Bool(value) => value.to_string(),
+            Field::Null => "null".to_owned(),
+            Field::Json(value) => value.to_string(),
+        }
+    }
+}
+
+/// A JSON object as [`parse_fields`] reads it: a `serde_json` map, or a flat
+/// object borrowed from the line ([`FlatObject`]). Keys iterate in sorted
+/// order, each once (the last of duplicates), as `serde_json::Map` keeps them.
+pub(crate) trait JsonObject {
+    /// The value of a top-level key.
+    fn field(&self, key: &str) -> Option<Field<'_>>;
+    /// A string under nested objects, the dotted `key` read as a path
+    /// (`trace.id` → `{"trace":{"id":…}}`).
+    fn nested_str(&self, key: &str) -> Option<&str>;
+    /// The value under `head` then `key`, as text (`fields.message`).
+    fn nested_text(&self, head: &str, key: &str) -> Option<String>;
+    /// log4j2's JSON layout: `"instant":{"epochSecond":…,"nanoOfSecond":…}`.
+    fn log4j_instant(&self) -> Option<LineTime>;
+    /// Every top-level key and value.
+    fn entries(&self) -> impl Iterator<Item = (&str, Field<'_>)>;
+    /// Whether the object has `key`.
+    fn has(&self, key: &str) -> bool {
+        self.field(key).is_some()
+    }
+}
+
+impl JsonObject for Map<String, Value> {
+    fn field(&self, key: &str) -> Option<Field<'_>> {
+        self.get(key).map(field_of)
+    }
+
+    fn nested_str(&self, key: &str) -> Option<&str> {
         let (head, rest) = key.split_once('.')?;
-        let mut value = object.get(head)?;
+        let mut value = self.get(head)?;
         for part in rest.split('.') {
             value = value.as_object()?.get(part)?;
         }
         value.as_str()
-    };
-    flat.filter(|s| !s.is_empty())
-        .or_else(|| nested().filter(|s| !s.is_empty()))
+    }
+
+    fn nested_text(&self, head: &str, key: &str) -> Option<String> {
+        self.get(head)
+            .and_then(|inner| inner.get(key))
+            .map(value_text)
+    }
+
+    fn log4j_instant(&self) -> Option<LineTime> {
+        let instant = self.get("instant")?.as_object()?;
+        let seconds = instant.get("epochSecond")?.as_i64()?;
+        let nanos = instant
+            .get("nanoOfSecond")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let time = chrono::DateTime::from_timestamp(seconds, u32::try_from(nanos).ok()?)?;
+        Some(LineTime {
+            ns: time.timestamp_nanos_opt()?,
+            precision_ns: 1,
+        })
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&str, Field<'_>)> {
+        self.iter()
+            .map(|(key, value)| (key.as_str(), field_of(value)))
+    }
+}
+
+fn field_of(value: &Value) -> Field<'_> {
+    match value {
+        Value::String(text) => Field::Str(text),
+        Value::Number(number) => Field::Number(number),
+        Value::Bool(value) => Field::Bool(*value),
+        Value::Null => Field::Null,
+        other => Field::Json(other),
+    }
+}
+
+/// A JSON object whose values are all strings, numbers, booleans or `null`
+/// (most log lines), read without building a `serde_json::Value` tree: keys
+/// and strings borrow the line unless they hold escapes.
+#[derive(Debug)]
+pub(crate) struct FlatObject<'a> {
+    /// Sorted by key, each key once.
+    fields: Vec<(Cow<'a, str>, FlatValue<'a>)>,
+}
+
+#[derive(Debug)]
+enum FlatValue<'a> {
+    Str(Cow<'a, str>),
+    Number(Number),
+    Bool(bool),
+    Null,
+}
+
+impl<'a> FlatObject<'a> {
+    /// Reads `text` as a flat object; `None` for anything else (nested values,
+    /// not an object, not JSON), which the `Value` path then reads.
+    pub(crate) fn parse(text: &'a str) -> Option<FlatObject<'a>> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn index(&self, key: &str) -> Option<usize> {
+        self.fields
+            .binary_search_by(|(name, _)| name.as_ref().cmp(key))
+            .ok()
+    }
+}
+
+fn flat_field<'v>(value: &'v FlatValue<'_>) -> Field<'v> {
+    match value {
+        FlatValue::Str(text) => Field::Str(text),
+        FlatValue::Number(number) => Field::Number(number),
+        FlatValue::Bool(value) => Field::Bool(*value),
+        FlatValue::Null => Field::Null,
+    }
+}
+
+impl JsonObject for FlatObject<'_> {
+    fn field(&self, key: &str) -> Option<Field<'_>> {
+        self.index(key).map(|at| flat_field(&self.fields[at].1))
+    }
+
+    fn nested_str(&self, _key: &str) -> Option<&str> {
+        None
+    }
+
+    fn nested_text(&self, _head: &str, _key: &str) -> Option<String> {
+        None
+    }
+
+    fn log4j_instant(&self) -> Option<LineTime> {
+        None
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&str, Field<'_>)> {
+        self.fields
+            .iter()
+            .map(|(key, value)| (key.as_ref(), flat_field(value)))
+    }
+}
+
+impl<'de> Deserialize<'de> for FlatObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = FlatObject<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object of scalar values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields: Vec<(Cow<'de, str>, FlatValue<'de>)> = Vec::with_capacity(16);
+                while let Some(key) = map.next_key::<Text<'de>>()? {
+                    fields.push((key.0, map.next_value()?));
+                }
+                // As serde_json's map keeps them: sorted, the last of duplicates.
+                fields.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut kept: Vec<(Cow<'de, str>, FlatValue<'de>)> =
+                    Vec::with_capacity(fields.len());
+                for field in fields {
+                    match kept.last_mut() {
+                        Some(last) if last.0 == field.0 => *last = field,
+                        _ => kept.push(field),
+                    }
+                }
+                Ok(FlatObject { fields: kept })
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// A string borrowed from the input when it holds no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for FlatValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        // The same values `serde_json::Value` makes of each form.
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = FlatValue<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(FlatValue::Str(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(FlatValue::Str(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(FlatValue::Str(Cow::Owned(text)))
+            }
+            fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+                Ok(FlatValue::Number(value.into()))
+            }
+            fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+                Ok(FlatValue::Number(value.into()))
+            }
+            fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+                Ok(Number::from_f64(value).map_or(FlatValue::Null, FlatValue::Number))
+            }
+            fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(FlatValue::Bool(value))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(FlatValue::Null)
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
 }
 
 /// loguru's `serialize=True` record: `{"text":…,"record":{"level":{"name":…},
@@ -186,9 +446,31 @@ pub(super) fn parse_json_object(text: &str, object: Map<String, Value>) -> Parse
     if let Some(fields) = loguru_fields(&object) {
         return parse_fields(LineFormat::Json, text, &fields);
     }
-    let has = |key: &str| object.contains_key(key);
+    let ours = log_line::is_log_line(&object);
+    parse_fields(json_format(&object, ours), text, &object)
+}
+
+/// [`parse_json_object`] for a line that is a flat object ([`FlatObject`]),
+/// without a `Value` tree; `None` when the line is not one, or is a Lambda
+/// platform record (`"type":"platform.…"`), which the `Value` path reads.
+/// (loguru's records nest, so they are never flat.)
+pub(super) fn parse_flat_json(text: &str) -> Option<ParsedLog> {
+    let object = FlatObject::parse(text)?;
+    if matches!(object.field("type"), Some(Field::Str(kind)) if kind.starts_with("platform.")) {
+        return None;
+    }
+    // `log_line::is_log_line`, on the flat object.
+    let ours = log_line::REQUIRED_KEYS.iter().all(|key| object.has(key))
+        && log_line::ID_KEYS.iter().any(|key| object.has(key));
+    Some(parse_fields(json_format(&object, ours), text, &object))
+}
+
+/// The format of a JSON line that is not a platform nor a loguru record, by
+/// the keys it has; `ours` when it is one of our log lines.
+fn json_format(object: &impl JsonObject, ours: bool) -> LineFormat {
+    let has = |key: &str| object.has(key);
     let crash = has("errorType") && has("errorMessage");
-    let format = if log_line::is_log_line(&object) {
+    if ours {
         LineFormat::Tracelake
     } else if has("function_request_id")
         || has("xray_trace_id")
@@ -202,16 +484,11 @@ pub(super) fn parse_json_object(text: &str, object: Map<String, Value>) -> Parse
         LineFormat::LambdaJson
     } else {
         LineFormat::Json
-    };
-    parse_fields(format, text, &object)
+    }
 }
 
 /// The fields of a JSON (or logfmt) record, wherever its logger put them.
-pub(crate) fn parse_fields(
-    format: LineFormat,
-    text: &str,
-    object: &Map<String, Value>,
-) -> ParsedLog {
+pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObject) -> ParsedLog {
     let mut trace_id = None;
     let mut trace_from_xray = false;
     let mut span_id = None;
@@ -243,24 +520,23 @@ pub(crate) fn parse_fields(
         .map(str::to_owned);
     let time = TIME_KEYS
         .iter()
-        .find_map(|key| match object.get(*key)? {
-            Value::String(text) => time::parse_timestamp(text).or_else(|| time::parse_epoch(text)),
-            Value::Number(number) => time::parse_epoch(&number.to_string()),
+        .find_map(|key| match object.field(key)? {
+            Field::Str(text) => time::parse_timestamp(text).or_else(|| time::parse_epoch(text)),
+            Field::Number(number) => time::parse_epoch(&number.to_string()),
             _ => None,
         })
-        .or_else(|| log4j_instant(object));
+        .or_else(|| object.log4j_instant());
     let level = LEVEL_KEYS
         .iter()
         .chain(["severityNumber", "severity_number"].iter())
-        .find_map(|key| match object.get(*key)? {
-            Value::String(text) => normalise_level(text),
-            Value::Number(number) => numeric_level(key, number.as_i64()?),
+        .find_map(|key| match object.field(key)? {
+            Field::Str(text) => normalise_level(text),
+            Field::Number(number) => numeric_level(key, number.as_i64()?),
             _ => None,
         })
         .or_else(|| {
             // A runtime's crash record names no level: it is an error.
-            (object.contains_key("errorType") && object.contains_key("errorMessage"))
-                .then_some("ERROR")
+            (object.has("errorType") && object.has("errorMessage")).then_some("ERROR")
         });
     let service = SERVICE_KEYS
         .iter()
@@ -273,13 +549,13 @@ pub(crate) fn parse_fields(
     let attributes = match format {
         // The whole JSON is the message; only other tracers' ids are repeated.
         LineFormat::Json => object
-            .iter()
+            .entries()
             .filter(|(key, _)| {
-                TRACER_ATTRIBUTE_KEYS.contains(&key.as_str())
-                    || (key.as_str() != "trace_id" && TRACE_KEYS.contains(&key.as_str()))
-                    || SPAN_KEYS.contains(&key.as_str())
+                TRACER_ATTRIBUTE_KEYS.contains(key)
+                    || (*key != "trace_id" && TRACE_KEYS.contains(key))
+                    || SPAN_KEYS.contains(key)
             })
-            .map(|(key, value)| (key.clone(), value_text(value)))
+            .map(|(key, value)| (key.to_owned(), value.text()))
             .collect(),
         _ => {
             let skip = |key: &str| {
@@ -294,9 +570,9 @@ pub(crate) fn parse_fields(
                     || key == "xray_trace_id"
             };
             object
-                .iter()
+                .entries()
                 .filter(|(key, _)| !skip(key))
-                .map(|(key, value)| (key.clone(), value_text(value)))
+                .map(|(key, value)| (key.to_owned(), value.text()))
                 .collect()
         }
     };
@@ -317,18 +593,15 @@ pub(crate) fn parse_fields(
 
 /// The message of a record: `message`/`msg`/`body`, `fields.message` (Rust
 /// `tracing`'s JSON), or a crash record's `errorType: errorMessage`.
-pub(super) fn message_of(object: &Map<String, Value>) -> Option<String> {
-    if let Some(value) = MESSAGE_KEYS.iter().find_map(|key| object.get(*key)) {
-        return Some(value_text(value));
+pub(super) fn message_of(object: &impl JsonObject) -> Option<String> {
+    if let Some(value) = MESSAGE_KEYS.iter().find_map(|key| object.field(key)) {
+        return Some(value.text());
     }
-    if let Some(message) = object
-        .get("fields")
-        .and_then(|fields| fields.get("message"))
-    {
-        return Some(value_text(message));
+    if let Some(message) = object.nested_text("fields", "message") {
+        return Some(message);
     }
     let error_type = string_field(object, "errorType");
-    let error_message = object.get("errorMessage").map(value_text);
+    let error_message = object.field("errorMessage").map(Field::text);
     match (error_type, error_message) {
         (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
         (Some(kind), None) => Some(kind.to_owned()),
@@ -337,17 +610,111 @@ pub(super) fn message_of(object: &Map<String, Value>) -> Option<String> {
     }
 }
 
-/// log4j2's JSON layout: `"instant":{"epochSecond":…,"nanoOfSecond":…}`.
-pub(super) fn log4j_instant(object: &Map<String, Value>) -> Option<LineTime> {
-    let instant = object.get("instant")?.as_object()?;
-    let seconds = instant.get("epochSecond")?.as_i64()?;
-    let nanos = instant
-        .get("nanoOfSecond")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let time = chrono::DateTime::from_timestamp(seconds, u32::try_from(nanos).ok()?)?;
-    Some(LineTime {
-        ns: time.timestamp_nanos_opt()?,
-        precision_ns: 1,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The `Value` path: what a flat line must read as.
+    fn by_value(text: &str) -> Option<ParsedLog> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(object)) => Some(parse_json_object(text, object)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn flat_lines_read_as_the_value_path_reads_them() {
+        for line in [
+            r#"{"timestamp":"2026-11-29T01:02:03.456789Z","level":"INFO","message":"charged card","trace_id":"5759e988bd862e3fe1be46a994272793","span_id":"53995c3f42cd8ad8","request_id":"r-1","service":"payments","amount":42,"ratio":0.5,"big":1e3,"ok":true,"none":null}"#,
+            r#"{"level":"INFO","location":"collect.handler:9","message":"Collecting payment","timestamp":"2021-05-03 11:47:12,494+0000","service":"payment","cold_start":true,"function_name":"f","function_memory_size":128,"function_request_id":"52fdfc07-2182-154f-163f-5f0f9a621d72","xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793"}"#,
+            r#"{"timestamp":"2026-11-29T10:00:03Z","level":"ERROR","requestId":"0bfd1d7a-8a54-4f33-8628-4b67d110ed94","message":"boom"}"#,
+            r#"{"errorMessage":"boom","errorType":"java.lang.RuntimeException"}"#,
+            r#"{"level":50,"msg":"x","time":1764378000123,"otelTraceID":"8ed12a364f9bfedd4a7edc321dcaaef9","otelSpanID":"e3bb6f3d57a91383"}"#,
+            r#"{"severityNumber":13,"body":"x","dd.trace_id":"3172564172058669914","dd.span_id":"14292093692483532556"}"#,
+            r#"{"msg":"m","traceparent":"00-8ed12a364f9bfedd4a7edc321dcaaef9-e3bb6f3d57a91383-01","ts":"1764378000.5"}"#,
+            r#"{"message":"esc\"aped \u00e9\n","key\"q":"v\\","message":"second wins"}"#,
+            r#"{"type":"platform.start","time":"2026-11-29T10:00:00.000Z","record":{"requestId":"r"}}"#,
+            r#"{"type":"platform.unknown","time":"2026-11-29T10:00:00.000Z","status":"x"}"#,
+            r#"{"n":-0,"m":18446744073709551616,"f":1.0,"g":-1.5e-7}"#,
+            r#"{}"#,
+        ] {
+            if let Some(flat) = parse_flat_json(line) {
+                assert_eq!(Some(flat), by_value(line), "{line}");
+            }
+        }
+        // Nested values and platform records are left to the `Value` path.
+        assert!(parse_flat_json(r#"{"a":{"b":1}}"#).is_none());
+        assert!(parse_flat_json(r#"{"a":[1]}"#).is_none());
+        assert!(parse_flat_json(r#"{"type":"platform.start","record":"x"}"#).is_none());
+        assert!(parse_flat_json(r#"{"a":1} trailing"#).is_none());
+        assert_eq!(by_value(r#"{"a":1} trailing"#), None);
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        let known: Vec<String> = TRACE_KEYS
+            .iter()
+            .chain(&SPAN_KEYS)
+            .chain(&REQUEST_KEYS)
+            .chain(&LEVEL_KEYS)
+            .chain(&SERVICE_KEYS)
+            .chain(&TIME_KEYS)
+            .chain(&MESSAGE_KEYS)
+            .chain(&TRACER_ATTRIBUTE_KEYS)
+            .chain(&[
+                "severityNumber",
+                "errorType",
+                "errorMessage",
+                "location",
+                "type",
+                "fields",
+            ])
+            .map(|key| key.to_string())
+            .collect();
+        prop_oneof![prop::sample::select(known), "[a-z_.\"\\\\é]{1,8}"]
+    }
+
+    fn value() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            "(\\PC|[\t\n\"\\\\])*".prop_map(Value::from),
+            prop::sample::select(vec![
+                "5759e988bd862e3fe1be46a994272793",
+                "1-5759e988-bd862e3fe1be46a994272793",
+                "53995c3f42cd8ad8",
+                "INFO",
+                "warning",
+                "2026-11-29T01:02:03.456Z",
+                "1764378000123",
+                "platform.start",
+                "0bfd1d7a-8a54-4f33-8628-4b67d110ed94",
+                "",
+            ])
+            .prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+        ]
+    }
+
+    proptest! {
+        /// Any flat object, keys repeated or escaped: the flat path reads what
+        /// the `Value` path reads.
+        #[test]
+        fn any_flat_object_reads_as_the_value_path_reads_it(
+            fields in prop::collection::vec((key(), value()), 0..12),
+        ) {
+            let members: Vec<String> = fields
+                .iter()
+                .map(|(key, value)| format!("{}:{value}", Value::from(key.as_str())))
+                .collect();
+            let line = format!("{{{}}}", members.join(","));
+            let flat = parse_flat_json(&line);
+            prop_assert!(flat.is_some() || line.contains("\"type\":\"platform."), "{line}");
+            if let Some(flat) = flat {
+                prop_assert_eq!(Some(flat), by_value(&line), "{}", line);
+            }
+        }
+    }
 }

@@ -22,7 +22,7 @@ use tracelake_instrumentation::wire::{
 use crate::index::rows::SpanRow;
 pub use batch::{ParsedBatch, parse_batch};
 pub(crate) use json::parse_fields;
-use json::{adopt_json_body, parse_json_object};
+use json::{adopt_json_body, parse_flat_json, parse_json_object};
 pub use platform::{InvocationStatus, PlatformRecord, Report};
 use text::{adopt_text_trace_fields, keep_datadog_text_ids};
 pub use time::LineTime;
@@ -192,6 +192,10 @@ pub fn parse_event(message: &str) -> ParsedEvent {
                 },
                 Err(error) => ParsedEvent::Invalid(error.to_string()),
             };
+        }
+        // Most JSON lines are flat: read without a `Value` tree when they are.
+        if let Some(log) = parse_flat_json(trimmed) {
+            return ParsedEvent::Log(Box::new(log));
         }
         if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(trimmed) {
             return ParsedEvent::Log(Box::new(parse_json_object(trimmed, object)));
