@@ -103,12 +103,26 @@ pub fn payload_segment_name(bytes: &[u8]) -> String {
     format!("payload-{hash}")
 }
 
+/// Files of fewer rows than this (a direct delivery's segment: 29 events on
+/// average in the demo fleet) are written uncompressed; larger ones, and every
+/// compacted file, with zstd. Each zstd column chunk creates a compression and
+/// a decompression context, and each creation asks the CPU its features
+/// (`cpuid`), which traps to the hypervisor in a VM such as Lambda's: with
+/// ~70 column chunks per delivery that was most of a small delivery's cost,
+/// for a few kilobytes saved until compaction rewrites the hour.
+pub const UNCOMPRESSED_BELOW_ROWS: usize = 1024;
+
 /// The properties of one file of `rows` rows. Bloom filters are sized for the
 /// file's rows: the default (a row group's worth, 128K) costs time and space in
 /// every small segment.
 pub(crate) fn writer_properties(table: &'static str, rows: usize) -> WriterProperties {
+    let compression = if rows < UNCOMPRESSED_BELOW_ROWS {
+        Compression::UNCOMPRESSED
+    } else {
+        Compression::ZSTD(ZstdLevel::default())
+    };
     let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_compression(compression)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("tracelake {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(vec![KeyValue::new(

@@ -142,10 +142,29 @@ fn duckdb_reads_every_table_with_our_columns_types_and_counts() {
     assert_eq!(result["span_attribute"], serde_json::json!([["http"]]));
 }
 
+/// Segments of at least `UNCOMPRESSED_BELOW_ROWS` rows are zstd; smaller ones
+/// (a direct delivery's) are uncompressed until compaction rewrites them.
 #[test]
 fn files_carry_bloom_filters_zstd_and_the_format_version() {
+    use tracelake_collector::index::writer::UNCOMPRESSED_BELOW_ROWS;
     let dir = tempfile::tempdir().expect("tempdir");
     build_index(dir.path());
+    // One batch large enough to be compressed.
+    let lines: Vec<String> = (0..UNCOMPRESSED_BELOW_ROWS + 200)
+        .map(|i| format!("plain line {i} of a large batch"))
+        .collect();
+    let large = data_message_json(&batch_of(
+        "/aws/lambda/large",
+        "2025/11/29/[$LATEST]l",
+        &lines,
+    ));
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8 path")).expect("local"));
+    let counters = runtime()
+        .block_on(collector.ingest(&large, "large"))
+        .expect("ingest");
+    assert_eq!(counters.log_rows, lines.len() as u64);
+    let mut codecs = std::collections::BTreeSet::new();
     let store = LocalFileSystem::new_with_prefix(dir.path()).expect("local");
     let index = IndexStore::from_object_store(Arc::new(store), Default::default());
     let rt = runtime();
@@ -170,16 +189,31 @@ fn files_carry_bloom_filters_zstd_and_the_format_version() {
                 });
             assert_eq!(version.as_deref(), Some("v1"));
             let row_group = metadata.row_group(0);
+            let rows = metadata.file_metadata().num_rows() as usize;
             for column in row_group.columns() {
                 let name = column.column_path().string();
-                assert!(
-                    matches!(column.compression(), Compression::ZSTD(_)),
-                    "{table}.{name} is zstd"
-                );
+                if rows >= UNCOMPRESSED_BELOW_ROWS {
+                    assert!(
+                        matches!(column.compression(), Compression::ZSTD(_)),
+                        "{table}.{name} is zstd in a file of {rows} rows"
+                    );
+                } else {
+                    assert_eq!(
+                        column.compression(),
+                        Compression::UNCOMPRESSED,
+                        "{table}.{name} in a file of {rows} rows"
+                    );
+                }
+                codecs.insert(rows >= UNCOMPRESSED_BELOW_ROWS);
                 let bloom = column.bloom_filter_offset().is_some();
                 let wants_bloom = schema::bloom_filter_columns(table).contains(&name.as_str());
                 assert_eq!(bloom, wants_bloom, "{table}.{name} bloom filter");
             }
         }
     }
+    assert_eq!(
+        codecs.len(),
+        2,
+        "both small and large segments were checked"
+    );
 }
