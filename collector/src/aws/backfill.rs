@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AwsError, Client};
 use crate::counters::IngestCounters;
-use crate::index::compact::{CompactOptions, compact_hour};
+use crate::index::compact::{CompactOptions, CompactionOutcome, compact_hour};
 use crate::index::schema::HourPartition;
 use crate::index::store::{IndexStore, StoreError};
 use crate::pipeline::Collector;
@@ -168,6 +168,10 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
+
+/// Compactions of one hour tried while other compactors keep winning the
+/// race to commit.
+const COMPACTION_ATTEMPTS: usize = 3;
 
 /// A log stream of the group, with what `DescribeLogStreams` says of its
 /// events.
@@ -411,7 +415,15 @@ pub async fn backfill(
             location: location.clone(),
             reason: e.to_string(),
         })?;
-        compact_hour(store, &partition, &compact_options).await?;
+        // Another compactor (the scheduled one) may commit first, from a plan
+        // made before our segments were written: compact again until a
+        // generation of ours covers them or nothing is left uncovered.
+        for _ in 0..COMPACTION_ATTEMPTS {
+            let report = compact_hour(store, &partition, &compact_options).await?;
+            if !matches!(report.outcome, CompactionOutcome::LostRace { .. }) {
+                break;
+            }
+        }
         checkpoint.hours_to_compact.remove(0);
         report.hours_compacted.push(hour);
         save(store, &location, &checkpoint).await?;

@@ -207,7 +207,7 @@ pub async fn client_from_env() -> Result<Client, AwsError> {
         .await;
     if let Err(error) = credentials.provide_credentials().await {
         return Err(AwsError::Setup(format!(
-            "no AWS credentials ({}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`), or run with an instance or task role",
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`), or run with an instance or task role (the SDK's credential chain said: {})",
             cause_chain(&error)
         )));
     }
