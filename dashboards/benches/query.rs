@@ -10,7 +10,8 @@
 //!
 //! Knobs (environment):
 //! - `TRACELAKE_BENCH_DIR` (`target/bench-index`): where the indexes are built
-//!   once and kept (`demo/`, `spans-<N>/`); delete it to rebuild.
+//!   once and kept (`demo-<M>min/`, `spans-<N>-from-<demo dir name>/`); delete
+//!   one to rebuild it.
 //! - `TRACELAKE_BENCH_DEMO_DATA`: a directory made by `tracelake demo --no-serve
 //!   --data DIR`, used as the demo index instead of building one in-process.
 //! - `TRACELAKE_BENCH_DEMO_MINUTES` (10, the demo's default): simulated minutes
@@ -24,8 +25,10 @@
 //! collector in groups the size of a Kinesis invocation, every hour compacted.
 //!
 //! **The large index** replicates the demo index's live rows, through the
-//! collector's own Parquet encoding, with fresh trace and request ids and times
-//! shifted so that the copies cover 24 hours, until it holds the requested
+//! collector's own Parquet encoding, with fresh trace and request ids, log
+//! streams of its own, the X-Ray ids in its lines' text rewritten (compaction
+//! relinks lines from what platform lines say) and times shifted so that the
+//! copies cover 24 hours, until it holds the requested
 //! number of spans; every tenth copy keeps its log lines (the logs table would
 //! otherwise be seven times the spans). The copies are written as raw segments
 //! and every hour is then compacted with `tracelake_index::compact`, so both
@@ -118,7 +121,13 @@ async fn run(knobs: &Knobs) -> BenchResult<()> {
             path
         }
     };
-    let large = knobs.dir.join(format!("spans-{}", knobs.spans_wanted));
+    // Named after its base too, so that another demo gets its own copy.
+    let base_name = demo
+        .file_name()
+        .map_or_else(|| "demo".into(), |name| name.to_string_lossy());
+    let large = knobs
+        .dir
+        .join(format!("spans-{}-from-{base_name}", knobs.spans_wanted));
     build_replicated_index(&demo, &large, knobs.spans_wanted).await?;
 
     let mut table = String::from(
@@ -309,7 +318,12 @@ async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> BenchResult<Stri
                 )
                 .into());
             }
-            eprintln!("{name} {form:?} {text}: {counts:?}");
+            let slowest = ours_ms[ours_ms.len() - knobs.runs..]
+                .iter()
+                .fold(0.0f64, |a, &b| a.max(b));
+            eprintln!(
+                "{name} {form:?} {text}: [spans, logs, invocations] {counts:?}, slowest {slowest:.1} ms"
+            );
             theirs_ms.extend(
                 lookup["ms"]
                     .as_array()
@@ -635,8 +649,47 @@ fn copy_trace_id(id: &str, copy: usize, shift_seconds: i64) -> String {
     }
 }
 
+/// Whether `text` is an X-Ray trace id, `1-` then 8 and 24 lowercase hex digits.
+fn is_xray_id(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let hex = |range: std::ops::Range<usize>| {
+        bytes[range]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    };
+    bytes.len() == 35 && text.starts_with("1-") && bytes[10] == b'-' && hex(2..10) && hex(11..35)
+}
+
+/// Rewrites the X-Ray trace ids a line's text names (`REPORT … XRAY TraceId:`,
+/// `platform.start` tracing, Powertools' `xray_trace_id`) with
+/// [`copy_trace_id`], as the `trace_id` column is: compaction relinks lines
+/// from what their platform lines say, so a copy must say its own trace.
+fn rewrite_xray_ids_in_text(text: &str, copy: usize, shift_seconds: i64) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut copied_to, mut from) = (0, 0);
+    while let Some(found) = text[from..].find("1-") {
+        let start = from + found;
+        let starts_word = start == 0 || !text.as_bytes()[start - 1].is_ascii_alphanumeric();
+        match text.get(start..start + 35) {
+            Some(id) if starts_word && is_xray_id(id) => {
+                let hex = format!("{}{}", &id[2..10], &id[11..]);
+                let new = copy_trace_id(&hex, copy, shift_seconds);
+                out.push_str(&text[copied_to..start]);
+                out.push_str(&format!("1-{}-{}", &new[..8], &new[8..]));
+                copied_to = start + 35;
+                from = copied_to;
+            }
+            _ => from = start + 2,
+        }
+    }
+    out.push_str(&text[copied_to..]);
+    out
+}
+
 /// Rewrites a string id column: trace ids with [`copy_trace_id`], other ids
-/// with the copy as a prefix.
+/// (request ids, log streams) with the copy as a prefix. Event ids are kept:
+/// they are stream positions (decimal numbers), and each copy has its own
+/// streams, so `(log_group, log_stream, event_id)` stays unique.
 fn rewrite_ids(
     column: &ArrayRef,
     copy: usize,
@@ -680,8 +733,16 @@ fn replicate(
             Arc::new(shifted) as ArrayRef
         } else if name == "trace_id" {
             rewrite_ids(column, copy, shift_ns, true)?
-        } else if name == "request_id" || name == "event_id" {
+        } else if name == "request_id" || name == "log_stream" {
             rewrite_ids(column, copy, shift_ns, false)?
+        } else if name == "message" {
+            let shift_seconds = shift_ns / 1_000_000_000;
+            let messages: StringArray = column
+                .as_string::<i32>()
+                .iter()
+                .map(|m| m.map(|m| rewrite_xray_ids_in_text(m, copy, shift_seconds)))
+                .collect();
+            Arc::new(messages) as ArrayRef
         } else {
             Arc::clone(column)
         };
