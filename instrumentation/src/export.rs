@@ -25,6 +25,9 @@ use crate::config::{ResourceValue, TelemetryConfig};
 use crate::output::Output;
 use crate::wire::span_line::{LineOrigin, SpanEncoder};
 
+/// The instrumentation scope name on every span.
+pub const SCOPE_NAME: &str = "tracelake-instrumentation";
+
 /// Spans kept before a flush is forced, whatever the invocation is doing.
 const MAX_BUFFERED_SPANS: usize = 2048;
 
@@ -76,7 +79,7 @@ impl SpanLines {
                 ..Default::default()
             },
             scope: InstrumentationScope {
-                name: crate::SCOPE_NAME.to_owned(),
+                name: SCOPE_NAME.to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 ..Default::default()
             },
