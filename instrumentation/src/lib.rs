@@ -42,6 +42,7 @@ pub mod messages;
 pub mod output;
 pub mod propagation;
 pub mod telemetry;
+mod unwind;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock};
@@ -52,7 +53,8 @@ pub use id_generator::XrayIdGenerator;
 pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
-pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError, TelemetryLayer};
+pub use telemetry::invocation_span::InvocationSpan;
+pub use telemetry::{InitError, Telemetry, TelemetryError, TelemetryLayer};
 pub use wire::span_line::SpanFormat;
 
 /// Builds a [`Telemetry`] from the Lambda environment
