@@ -21,7 +21,8 @@ use crate::wire::log_line::keys;
 pub(crate) use crate::wire::write_json_string;
 
 /// The span field that marks an invocation span and carries its request id.
-pub(crate) const INVOCATION_ID_FIELD: &str = "faas.invocation_id";
+pub(crate) const INVOCATION_ID_FIELD: &str =
+    opentelemetry_semantic_conventions::attribute::FAAS_INVOCATION_ID;
 /// The span field that carries the X-Ray header keys to pass on (`Lineage`, …).
 pub(crate) const XRAY_EXTRA_FIELD: &str = "tracelake.xray_extra";
 
