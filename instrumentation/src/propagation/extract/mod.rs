@@ -32,6 +32,7 @@ mod sqs;
 pub use dynamodb::dynamodb_record_context;
 pub use extracted::{ExtractContext, Extracted, json_context};
 pub use http_request::context_from_headers;
+#[cfg(feature = "lambda-http")]
 pub(crate) use http_request::http_extracted;
 pub use invoke::{client_context_context, invoke_input_context};
 pub use kinesis::kinesis_record_context;
