@@ -185,6 +185,13 @@ fn run(bin: &str, env: &[(&str, &str)], spans: u64, invocations: usize) -> Measu
     }
 }
 
+/// A function to drive: its name in the tables, its binary, its environment.
+type Variant = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
 fn median(values: &mut [u64]) -> u64 {
     values.sort_unstable();
     values[values.len() / 2]
@@ -195,7 +202,7 @@ fn main() {
     let invocations: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3000);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
     let warm_up = invocations / 10;
-    let variants: [(&str, &str, Vec<(&str, &str)>); 4] = [
+    let variants: [Variant; 4] = [
         ("plain lambda_runtime", "plain", vec![]),
         (
             "tracelake, OTLP JSON",
