@@ -19,6 +19,7 @@ use crate::config::InitializationType;
 use crate::error_report::ErrorReport;
 use crate::id_generator::with_next_trace_id;
 use crate::invocation::Invocation;
+use crate::logs::XRAY_EXTRA_FIELD;
 use crate::unwind::{CatchUnwind, catch};
 
 impl Telemetry {
@@ -60,12 +61,12 @@ impl Telemetry {
                 "invocation",
                 otel.name = %span_name,
                 otel.kind = kind.as_str(),
-                faas.trigger = invocation.trigger.as_str(),
-                faas.invocation_id = %invocation.request_id,
-                faas.coldstart = cold_start,
-                cloud.account.id = account_id,
-                aws.lambda.invoked_arn = invocation.invoked_arn.as_deref(),
-                tracelake.xray_extra = xray_extra.as_deref(),
+                { semconv::FAAS_TRIGGER } = invocation.trigger.as_str(),
+                { semconv::FAAS_INVOCATION_ID } = %invocation.request_id,
+                { semconv::FAAS_COLDSTART } = cold_start,
+                { semconv::CLOUD_ACCOUNT_ID } = account_id,
+                { semconv::AWS_LAMBDA_INVOKED_ARN } = invocation.invoked_arn.as_deref(),
+                { XRAY_EXTRA_FIELD } = xray_extra.as_deref(),
             );
             for (key, value) in &invocation.attributes {
                 span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));
