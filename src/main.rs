@@ -42,12 +42,15 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The pipeline's own telemetry (quarantined payloads, per-batch counters at
-    // `RUST_LOG=tracelake=info`) goes to stderr; warnings show by default.
+    // `RUST_LOG=tracelake=info`) goes to stderr; warnings show by default,
+    // except aws-config's about each credential provider that found nothing:
+    // `tracelake aws` says in one line what is missing.
+    const DEFAULT_FILTER: &str = "warn,aws_config=error";
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_FILTER)),
         )
         .init();
     let result = match cli.command {

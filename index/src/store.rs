@@ -73,10 +73,22 @@ impl Default for S3Limits {
 }
 
 impl S3Limits {
-    fn client_options(&self) -> object_store::ClientOptions {
-        object_store::ClientOptions::new()
-            .with_connect_timeout(self.connect_timeout)
-            .with_timeout(self.request_timeout)
+    /// The timeouts as `object_store` client options, to be set one by one:
+    /// `AmazonS3Builder::with_client_options` would replace the client
+    /// options `from_env` read (`AWS_ALLOW_HTTP`), so a local endpoint over
+    /// plain HTTP named by the environment would be refused.
+    fn client_config(&self) -> [(object_store::ClientConfigKey, String); 2] {
+        let millis = |d: Duration| format!("{}ms", d.as_millis());
+        [
+            (
+                object_store::ClientConfigKey::ConnectTimeout,
+                millis(self.connect_timeout),
+            ),
+            (
+                object_store::ClientConfigKey::Timeout,
+                millis(self.request_timeout),
+            ),
+        ]
     }
 
     fn retry(&self) -> object_store::RetryConfig {
@@ -143,8 +155,11 @@ impl IndexStore {
             let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
             let mut builder = object_store::aws::AmazonS3Builder::from_env()
                 .with_url(url)
-                .with_client_options(limits.client_options())
                 .with_retry(limits.retry());
+            for (key, value) in limits.client_config() {
+                builder =
+                    builder.with_config(object_store::aws::AmazonS3ConfigKey::Client(key), value);
+            }
             for (key, value) in options {
                 let key = key
                     .parse::<object_store::aws::AmazonS3ConfigKey>()

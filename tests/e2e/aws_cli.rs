@@ -215,3 +215,39 @@ fn service_errors_print_code_and_message_without_debug_output() {
         assert_eq!(text.lines().count(), 1, "one line expected:\n{text}");
     }
 }
+
+/// A shell without a region or without credentials: one line saying what to
+/// set, and none of the SDK's warnings about each credential source it tried.
+#[test]
+fn a_missing_region_or_credentials_is_one_line_before_any_call() {
+    // An empty home: no ~/.aws/config or ~/.aws/credentials.
+    let home = tempfile::tempdir().expect("an empty home");
+    let run = |region: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tracelake"));
+        command
+            .args(["aws", "status", "--log-group-prefix", "/aws/lambda/"])
+            .env_clear()
+            .env("HOME", home.path());
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        if let Some(region) = region {
+            command.env("AWS_REGION", region);
+        }
+        command.output().expect("run tracelake")
+    };
+    for (region, expected) in [
+        (None, "error: no AWS region: set AWS_REGION"),
+        (
+            Some("eu-west-1"),
+            "error: no AWS credentials: set AWS_ACCESS_KEY_ID",
+        ),
+    ] {
+        let output = run(region);
+        let text = stderr(&output);
+        assert!(!output.status.success(), "{text}");
+        assert!(text.starts_with(expected), "{text}");
+        assert_eq!(text.lines().count(), 1, "one line expected:\n{text}");
+        assert!(output.stdout.is_empty(), "{output:?}");
+    }
+}

@@ -2,25 +2,35 @@
 //! the subscription would have delivered it.
 //!
 //! Each page of one log stream becomes one `DATA_MESSAGE` payload with
-//! CloudWatch's own event ids, ingested by the collector as a live delivery
-//! is: its segment is named from the group, stream, first and last event id
-//! and count, so backfilling the same window again overwrites the same
-//! objects, and compaction dedupes rows that a live delivery also brought (on
-//! `event_id`).
+//! CloudWatch's own event ids. Pages are gathered into one [`Batch`] across
+//! streams until it holds the limits of the batched sources
+//! ([`FileBatchLimits`]: 10,000 payloads or 32 MiB of log text), and each batch
+//! is written as one set of segments named from the pages it holds, so
+//! backfilling the same window again overwrites the same objects. Streams
+//! whose `lastEventTimestamp` is before the window are not read.
 //!
-//! Progress is checkpointed in the index after every page
-//! (`v1/_backfill/<name>.json`: the streams done and the page token of the
-//! stream under way), so an interrupted backfill resumes where it stopped, and
-//! a finished one run again writes nothing. Without `--to` the end of the
-//! window is fixed at the first run and kept in the checkpoint.
+//! When the events are written, the hours they went to are compacted: the
+//! compactor dedupes on `event_id`, so rows a live delivery (Kinesis,
+//! Firehose, direct) also brought are read once, right away.
+//!
+//! Progress is checkpointed in the index after every batch written
+//! (`v1/_backfill/<name>.json`: the streams done, the page token of the stream
+//! under way, and the hours still to compact), so an interrupted backfill
+//! resumes where it stopped, and a finished one run again writes nothing.
+//! Without `--to` the end of the window is fixed at the first run and kept in
+//! the checkpoint.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{AwsError, Client};
 use crate::counters::IngestCounters;
-use crate::index::store::StoreError;
+use crate::index::compact::{CompactOptions, CompactionOutcome, compact_hour};
+use crate::index::schema::HourPartition;
+use crate::index::store::{IndexStore, StoreError};
 use crate::pipeline::Collector;
+use crate::sources::files::FileBatchLimits;
+use crate::sources::{Batch, batch_segment_name};
 
 /// What to backfill.
 #[derive(Debug, Clone)]
@@ -33,9 +43,24 @@ pub struct BackfillOptions {
     pub to_ms: Option<i64>,
     /// Events per `FilterLogEvents` page (at most 10,000).
     pub page_size: i32,
+    /// How many pages (payloads) and bytes of log text one set of segments
+    /// holds: the batched sources' limits by default.
+    pub segment_limits: FileBatchLimits,
 }
 
 impl BackfillOptions {
+    /// Options for `log_group` over `[from_ms, to_ms)`, with full pages and
+    /// the batched sources' segment limits.
+    pub fn new(log_group: impl Into<String>, from_ms: Option<i64>, to_ms: Option<i64>) -> Self {
+        BackfillOptions {
+            log_group: log_group.into(),
+            from_ms,
+            to_ms,
+            page_size: 10_000,
+            segment_limits: FileBatchLimits::default(),
+        }
+    }
+
     /// Checks the options before any call: the log group's name, the page
     /// size (`FilterLogEvents` takes 1 to 10,000) and a non-empty window.
     ///
@@ -48,6 +73,11 @@ impl BackfillOptions {
                 "--page-size {} is outside 1..=10000 (FilterLogEvents' limit)",
                 self.page_size
             )));
+        }
+        if self.segment_limits.max_payloads == 0 || self.segment_limits.max_log_bytes == 0 {
+            return Err(AwsError::Invalid(
+                "segment limits must allow at least one page and one byte".into(),
+            ));
         }
         check_window(self, now_ms())
     }
@@ -63,8 +93,16 @@ pub struct BackfillReport {
     pub streams: u64,
     /// Streams skipped because the checkpoint says they are done.
     pub streams_already_done: u64,
+    /// Streams not read because their last event is before the window.
+    pub streams_before_window: u64,
+    /// Streams read with `FilterLogEvents`.
+    pub streams_read: u64,
     /// Pages read.
     pub pages: u64,
+    /// Sets of segments written (one per batch of pages).
+    pub segments: u64,
+    /// The hours compacted after writing (`YYYY-MM-DDTHH`).
+    pub hours_compacted: Vec<String>,
     /// What the collector did with the events.
     pub counters: IngestCounters,
     /// Where the checkpoint is.
@@ -79,6 +117,9 @@ struct Checkpoint {
     done_streams: Vec<String>,
     current_stream: Option<String>,
     next_token: Option<String>,
+    /// Hours written and not yet compacted (`YYYY-MM-DDTHH`).
+    #[serde(default)]
+    hours_to_compact: Vec<String>,
 }
 
 /// An error's message followed by its causes: an object store's message names
@@ -128,12 +169,82 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
-/// Backfills one log group into the collector's index. `progress` is called
-/// after each page with (streams done, streams, events so far).
+/// Compactions of one hour tried while other compactors keep winning the
+/// race to commit.
+const COMPACTION_ATTEMPTS: usize = 3;
+
+/// A log stream of the group, with what `DescribeLogStreams` says of its
+/// events.
+#[derive(Debug, Clone)]
+struct StreamInfo {
+    name: String,
+    /// Unset for a stream without events (or not yet updated: the value is
+    /// eventually consistent), which is then read.
+    last_event_ms: Option<i64>,
+}
+
+/// Whether a stream can hold no event of a window starting at `from_ms`.
+fn before_window(stream: &StreamInfo, from_ms: i64) -> bool {
+    stream.last_event_ms.is_some_and(|last| last < from_ms)
+}
+
+/// The pages gathered for the next set of segments, and what names them.
+struct Pending<'a> {
+    batch: Batch<'a>,
+    /// Per page: stream, first and last event id, event count.
+    identity: Vec<String>,
+    pages: usize,
+}
+
+/// Writes the pages gathered, if any, and records the hours written.
+async fn flush(
+    pending: &mut Option<Pending<'_>>,
+    log_group: &str,
+    report: &mut BackfillReport,
+    hours: &mut Vec<String>,
+) -> Result<(), AwsError> {
+    let Some(Pending {
+        mut batch,
+        identity,
+        pages: _,
+    }) = pending.take()
+    else {
+        return Ok(());
+    };
+    let mut parts: Vec<&str> = vec![log_group];
+    parts.extend(identity.iter().map(String::as_str));
+    batch.set_segment(batch_segment_name("backfill", "", &parts));
+    let (counters, written) = batch.finish_with_hours().await?;
+    report.counters += counters;
+    report.segments += 1;
+    for hour in written {
+        let hour = hour.to_string();
+        if !hours.contains(&hour) {
+            hours.push(hour);
+        }
+    }
+    Ok(())
+}
+
+async fn save(store: &IndexStore, location: &str, checkpoint: &Checkpoint) -> Result<(), AwsError> {
+    let text = serde_json::to_vec_pretty(checkpoint).unwrap_or_default();
+    store
+        .put(location, Bytes::from(text))
+        .await
+        .map_err(|e| AwsError::Checkpoint {
+            location: location.to_owned(),
+            reason: with_causes(&e),
+        })
+}
+
+/// Backfills one log group into the collector's index, then compacts the
+/// hours written. `progress` is called after each page with (streams done,
+/// streams, events so far).
 ///
 /// # Errors
 /// When an API call fails after retries, or the index or checkpoint cannot be
-/// written. The checkpoint then holds the progress made.
+/// written, or compaction fails. The checkpoint then holds the progress made
+/// (hours left to compact included).
 pub async fn backfill(
     client: &Client,
     collector: &Collector,
@@ -143,13 +254,13 @@ pub async fn backfill(
     options.validate()?;
     let store = collector.store();
     let location = checkpoint_path(options);
-    let checkpoint_error = |reason: String| AwsError::Checkpoint {
-        location: location.clone(),
-        reason,
-    };
     let mut checkpoint = match store.get(&location).await {
-        Ok(bytes) => serde_json::from_slice::<Checkpoint>(&bytes)
-            .map_err(|e| checkpoint_error(format!("unreadable: {e}")))?,
+        Ok(bytes) => {
+            serde_json::from_slice::<Checkpoint>(&bytes).map_err(|e| AwsError::Checkpoint {
+                location: location.clone(),
+                reason: format!("unreadable: {e}"),
+            })?
+        }
         Err(StoreError::ObjectStore {
             source: object_store::Error::NotFound { .. },
             ..
@@ -159,7 +270,12 @@ pub async fn backfill(
             to_ms: options.to_ms.unwrap_or_else(now_ms),
             ..Checkpoint::default()
         },
-        Err(error) => return Err(checkpoint_error(with_causes(&error))),
+        Err(error) => {
+            return Err(AwsError::Checkpoint {
+                location: location.clone(),
+                reason: with_causes(&error),
+            });
+        }
     };
     let (owner, streams) = streams_of(client, &options.log_group).await?;
     let mut report = BackfillReport {
@@ -170,14 +286,22 @@ pub async fn backfill(
         checkpoint: location.clone(),
         ..BackfillReport::default()
     };
+    let limits = options.segment_limits;
+    let mut pending: Option<Pending<'_>> = None;
     let mut done = 0u64;
     for stream in &streams {
-        if checkpoint.done_streams.contains(stream) {
+        if checkpoint.done_streams.contains(&stream.name) {
             report.streams_already_done += 1;
             done += 1;
             continue;
         }
-        let mut token = if checkpoint.current_stream.as_deref() == Some(stream) {
+        if before_window(stream, checkpoint.from_ms) {
+            report.streams_before_window += 1;
+            done += 1;
+            continue;
+        }
+        report.streams_read += 1;
+        let mut token = if checkpoint.current_stream.as_deref() == Some(stream.name.as_str()) {
             checkpoint.next_token.clone()
         } else {
             None
@@ -186,7 +310,7 @@ pub async fn backfill(
             let page = client
                 .filter_log_events()
                 .log_group_name(&options.log_group)
-                .log_stream_names(stream)
+                .log_stream_names(&stream.name)
                 .start_time(checkpoint.from_ms)
                 // FilterLogEvents returns events at exactly `endTime`; `--to`
                 // is exclusive.
@@ -208,32 +332,64 @@ pub async fn backfill(
                     })
                 })
                 .collect();
-            if !events.is_empty() {
+            if let (Some(first), Some(last)) = (page.events().first(), page.events().last()) {
                 let payload = serde_json::json!({
                     "messageType": "DATA_MESSAGE",
                     "owner": owner,
                     "logGroup": options.log_group,
-                    "logStream": stream,
+                    "logStream": stream.name,
                     "subscriptionFilters": [super::FILTER_NAME],
                     "logEvents": events,
                 });
                 let bytes = serde_json::to_vec(&payload).unwrap_or_default();
-                let source = format!("backfill:{}:{stream}", options.log_group);
-                report.counters += collector.ingest(&bytes, &source).await?;
+                let source = format!("backfill:{}:{}", options.log_group, stream.name);
+                let batch = pending.get_or_insert_with(|| Pending {
+                    batch: Batch::new(
+                        collector,
+                        String::new(),
+                        format!("backfill:{}", options.log_group),
+                    ),
+                    identity: Vec::new(),
+                    pages: 0,
+                });
+                batch.identity.push(format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}",
+                    stream.name,
+                    first.event_id().unwrap_or_default(),
+                    last.event_id().unwrap_or_default(),
+                    events.len()
+                ));
+                batch.pages += 1;
+                batch
+                    .batch
+                    .add(
+                        crate::decode::decode_input(&bytes, collector.limits()),
+                        &source,
+                    )
+                    .await?;
             }
             let next = page.next_token().map(str::to_owned);
             // FilterLogEvents ends a search by returning the token it was given.
             let finished = next.is_none() || next == token;
-            checkpoint.current_stream = (!finished).then(|| stream.clone());
+            checkpoint.current_stream = (!finished).then(|| stream.name.clone());
             checkpoint.next_token = if finished { None } else { next.clone() };
             if finished {
-                checkpoint.done_streams.push(stream.clone());
+                checkpoint.done_streams.push(stream.name.clone());
             }
-            let text = serde_json::to_vec_pretty(&checkpoint).unwrap_or_default();
-            store
-                .put(&location, Bytes::from(text))
-                .await
-                .map_err(|e| checkpoint_error(with_causes(&e)))?;
+            let full = pending.as_ref().is_some_and(|p| {
+                p.pages >= limits.max_payloads || p.batch.log_text_bytes() >= limits.max_log_bytes
+            });
+            if full {
+                // Everything read so far is written: the checkpoint can say so.
+                flush(
+                    &mut pending,
+                    &options.log_group,
+                    &mut report,
+                    &mut checkpoint.hours_to_compact,
+                )
+                .await?;
+                save(store, &location, &checkpoint).await?;
+            }
             progress(done, report.streams, report.counters.events_in);
             if finished {
                 break;
@@ -243,11 +399,43 @@ pub async fn backfill(
         done += 1;
         progress(done, report.streams, report.counters.events_in);
     }
+    flush(
+        &mut pending,
+        &options.log_group,
+        &mut report,
+        &mut checkpoint.hours_to_compact,
+    )
+    .await?;
+    save(store, &location, &checkpoint).await?;
+    // The hours written (by this run or an interrupted one) now hold rows
+    // that a live delivery may also have written: compaction dedupes them.
+    let compact_options = CompactOptions::default();
+    while let Some(hour) = checkpoint.hours_to_compact.first().cloned() {
+        let partition = HourPartition::parse(&hour).map_err(|e| AwsError::Checkpoint {
+            location: location.clone(),
+            reason: e.to_string(),
+        })?;
+        // Another compactor (the scheduled one) may commit first, from a plan
+        // made before our segments were written: compact again until a
+        // generation of ours covers them or nothing is left uncovered.
+        for _ in 0..COMPACTION_ATTEMPTS {
+            let report = compact_hour(store, &partition, &compact_options).await?;
+            if !matches!(report.outcome, CompactionOutcome::LostRace { .. }) {
+                break;
+            }
+        }
+        checkpoint.hours_to_compact.remove(0);
+        report.hours_compacted.push(hour);
+        save(store, &location, &checkpoint).await?;
+    }
     Ok(report)
 }
 
-/// The account that owns the group (from its ARN) and its stream names.
-async fn streams_of(client: &Client, log_group: &str) -> Result<(String, Vec<String>), AwsError> {
+/// The account that owns the group (from its ARN) and its streams, by name.
+async fn streams_of(
+    client: &Client,
+    log_group: &str,
+) -> Result<(String, Vec<StreamInfo>), AwsError> {
     let groups = client
         .describe_log_groups()
         .log_group_name_prefix(log_group)
@@ -262,7 +450,7 @@ async fn streams_of(client: &Client, log_group: &str) -> Result<(String, Vec<Str
         .and_then(|arn| arn.split(':').nth(4))
         .unwrap_or_default()
         .to_owned();
-    let mut names = Vec::new();
+    let mut streams = Vec::new();
     let mut pages = client
         .describe_log_streams()
         .log_group_name(log_group)
@@ -272,11 +460,14 @@ async fn streams_of(client: &Client, log_group: &str) -> Result<(String, Vec<Str
     while let Some(stream) = pages.next().await {
         let stream = stream.map_err(|e| AwsError::api("DescribeLogStreams", e))?;
         if let Some(name) = stream.log_stream_name() {
-            names.push(name.to_owned());
+            streams.push(StreamInfo {
+                name: name.to_owned(),
+                last_event_ms: stream.last_event_timestamp(),
+            });
         }
     }
-    names.sort();
-    Ok((owner, names))
+    streams.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((owner, streams))
 }
 
 #[cfg(test)]
@@ -284,12 +475,7 @@ mod window_tests {
     use super::*;
 
     fn options(from_ms: Option<i64>, to_ms: Option<i64>) -> BackfillOptions {
-        BackfillOptions {
-            log_group: "/aws/lambda/checkout".to_owned(),
-            from_ms,
-            to_ms,
-            page_size: 10_000,
-        }
+        BackfillOptions::new("/aws/lambda/checkout", from_ms, to_ms)
     }
 
     #[test]
@@ -331,5 +517,17 @@ mod window_tests {
         assert!(invalid(bad_group).contains("--log-group \"/aws/lambda/my fn\""));
         assert!(invalid(options(Some(9), Some(2))).contains("the window is empty"));
         assert!(options(Some(0), Some(1)).validate().is_ok());
+    }
+
+    #[test]
+    fn only_streams_whose_last_event_is_before_the_window_are_skipped() {
+        let stream = |last_event_ms| StreamInfo {
+            name: "s".into(),
+            last_event_ms,
+        };
+        assert!(before_window(&stream(Some(999)), 1_000));
+        assert!(!before_window(&stream(Some(1_000)), 1_000));
+        // No lastEventTimestamp (no events yet, or not updated yet): read it.
+        assert!(!before_window(&stream(None), 1_000));
     }
 }

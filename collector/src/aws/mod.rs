@@ -18,7 +18,10 @@ pub mod subscribe;
 pub mod validate;
 
 use aws_config::BehaviorVersion;
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 /// The SDK, for callers that configure their own client.
 pub use aws_sdk_cloudwatchlogs as sdk;
 pub use aws_sdk_cloudwatchlogs::Client;
@@ -27,7 +30,25 @@ pub use aws_sdk_cloudwatchlogs::Client;
 pub const FILTER_NAME: &str = "tracelake";
 
 /// Attempts per API call, throttling included.
-pub const MAX_ATTEMPTS: u32 = 10;
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The longest wait between two attempts (exponential backoff with jitter up
+/// to this).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Time to open a connection to the endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Time for one attempt of a call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Time for a whole call, its retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Time for one call to the instance metadata service (credentials on EC2),
+/// tried once: off EC2 nothing answers there, and the default client's
+/// retries cost seconds before the error.
+pub const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why an AWS operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +70,9 @@ pub enum AwsError {
     /// The index could not be written (backfill).
     #[error(transparent)]
     Index(#[from] crate::index::writer::IndexError),
+    /// The hours a backfill wrote could not be compacted.
+    #[error("compacting the hours backfilled: {0}")]
+    Compaction(#[from] crate::index::compact::CompactionError),
     /// A checkpoint could not be read or written.
     #[error("backfill checkpoint {location}: {reason}")]
     Checkpoint {
@@ -60,6 +84,9 @@ pub enum AwsError {
     /// The arguments do not make sense.
     #[error("{0}")]
     Invalid(String),
+    /// No region or no credentials: nothing was called.
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl AwsError {
@@ -136,14 +163,73 @@ fn cause_chain(error: &dyn std::error::Error) -> String {
 
 /// A CloudWatch Logs client from the environment (`AWS_REGION`,
 /// `AWS_PROFILE`, `AWS_ENDPOINT_URL`, credentials, …), retrying throttled
-/// calls with backoff.
-pub async fn client_from_env() -> Client {
+/// calls with backoff ([`MAX_ATTEMPTS`], [`MAX_BACKOFF`]) within bounded
+/// times ([`CONNECT_TIMEOUT`], [`ATTEMPT_TIMEOUT`], [`OPERATION_TIMEOUT`]).
+///
+/// The region and the credentials are checked before anything else, so that
+/// a shell without them fails at once with one line saying what to set. The
+/// region comes from `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile (as
+/// the AWS CLI reads it; never from instance metadata); credentials from the
+/// SDK's default chain, with instance metadata asked once with a 1-second
+/// timeout ([`IMDS_TIMEOUT`]).
+///
+/// # Errors
+/// [`AwsError::Setup`] when no region or no credentials are found.
+pub async fn client_from_env() -> Result<Client, AwsError> {
+    use aws_config::meta::region::RegionProviderChain;
+    use aws_config::provider_config::ProviderConfig;
+    use aws_sdk_cloudwatchlogs::config::ProvideCredentials as _;
+
+    let region = RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+    .region()
+    .await
+    .ok_or_else(|| {
+        AwsError::Setup(
+            "no AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1) or use a profile with a region (AWS_PROFILE)".into(),
+        )
+    })?;
+    let provider_config = ProviderConfig::without_region()
+        .with_http_client(https_client())
+        .with_region(Some(region.clone()));
+    let imds = aws_config::imds::Client::builder()
+        .configure(&provider_config)
+        .max_attempts(1)
+        .connect_timeout(IMDS_TIMEOUT)
+        .read_timeout(IMDS_TIMEOUT)
+        .build();
+    let credentials = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        .configure(provider_config)
+        .imds_client(imds)
+        .build()
+        .await;
+    if let Err(error) = credentials.provide_credentials().await {
+        return Err(AwsError::Setup(format!(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`), or run with an instance or task role (the SDK's credential chain said: {})",
+            cause_chain(&error)
+        )));
+    }
     let config = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .region(region)
+        .credentials_provider(credentials)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_max_backoff(MAX_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
         .load()
         .await;
-    Client::new(&config)
+    Ok(Client::new(&config))
 }
 
 /// The HTTPS client every SDK call goes through: rustls with the ring crypto

@@ -94,6 +94,26 @@ pub enum GroupAction {
     Excluded { reason: String },
     /// Both filter slots hold other tools' filters: nothing was changed.
     Conflict { filters: Vec<String> },
+    /// An API call for this group failed (after retries); the other groups
+    /// were still handled.
+    Failed { error: String },
+}
+
+impl GroupAction {
+    /// The action for a group whose API call failed.
+    fn failed(error: &AwsError) -> GroupAction {
+        GroupAction::Failed {
+            error: error.to_string(),
+        }
+    }
+}
+
+/// How many of `reports` failed.
+pub fn failures(reports: &[GroupReport]) -> usize {
+    reports
+        .iter()
+        .filter(|r| matches!(r.action, GroupAction::Failed { .. }))
+        .count()
 }
 
 /// One log group's outcome.
@@ -175,10 +195,11 @@ pub async fn filters_of(client: &Client, log_group: &str) -> Result<Vec<FilterIn
 pub const FILTERS_PER_LOG_GROUP: usize = 2;
 
 /// Subscribes every selected log group. `progress` is called after each group
-/// with (done, total).
+/// with (done, total). A group whose calls fail is reported as
+/// [`GroupAction::Failed`] and the others are still handled.
 ///
 /// # Errors
-/// When listing fails, or a put fails for a reason other than the filter limit.
+/// When listing the log groups fails.
 pub async fn subscribe(
     client: &Client,
     selection: &Selection,
@@ -188,7 +209,9 @@ pub async fn subscribe(
     let groups = list_log_groups(client, &selection.prefixes).await?;
     let mut reports = Vec::with_capacity(groups.len());
     for (done, log_group) in groups.iter().enumerate() {
-        let action = subscribe_one(client, selection, options, log_group).await?;
+        let action = subscribe_one(client, selection, options, log_group)
+            .await
+            .unwrap_or_else(|error| GroupAction::failed(&error));
         reports.push(GroupReport {
             log_group: log_group.clone(),
             dry_run: options.dry_run
@@ -263,10 +286,12 @@ async fn subscribe_one(
 }
 
 /// Removes our filter from every selected log group; other filters stay.
-/// With `destination_arn`, only a filter of ours that delivers there.
+/// With `destination_arn`, only a filter of ours that delivers there. A group
+/// whose calls fail is reported as [`GroupAction::Failed`] and the others are
+/// still handled.
 ///
 /// # Errors
-/// When listing or deleting fails.
+/// When listing the log groups fails.
 pub async fn unsubscribe(
     client: &Client,
     selection: &Selection,
@@ -287,24 +312,9 @@ pub async fn unsubscribe(
                 reason: reason.to_owned(),
             }
         } else {
-            let filters = filters_of(client, log_group).await?;
-            let ours = filters.iter().find(|f| {
-                f.name == FILTER_NAME && destination_arn.is_none_or(|d| f.destination_arn == d)
-            });
-            match ours {
-                None => GroupAction::NotSubscribed,
-                Some(_) if dry_run => GroupAction::Unsubscribed,
-                Some(_) => {
-                    client
-                        .delete_subscription_filter()
-                        .log_group_name(log_group)
-                        .filter_name(FILTER_NAME)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::api("DeleteSubscriptionFilter", e))?;
-                    GroupAction::Unsubscribed
-                }
-            }
+            unsubscribe_one(client, log_group, destination_arn, dry_run)
+                .await
+                .unwrap_or_else(|error| GroupAction::failed(&error))
         };
         reports.push(GroupReport {
             log_group: log_group.clone(),
@@ -316,6 +326,32 @@ pub async fn unsubscribe(
     Ok(reports)
 }
 
+async fn unsubscribe_one(
+    client: &Client,
+    log_group: &str,
+    destination_arn: Option<&str>,
+    dry_run: bool,
+) -> Result<GroupAction, AwsError> {
+    let filters = filters_of(client, log_group).await?;
+    let ours = filters
+        .iter()
+        .find(|f| f.name == FILTER_NAME && destination_arn.is_none_or(|d| f.destination_arn == d));
+    Ok(match ours {
+        None => GroupAction::NotSubscribed,
+        Some(_) if dry_run => GroupAction::Unsubscribed,
+        Some(_) => {
+            client
+                .delete_subscription_filter()
+                .log_group_name(log_group)
+                .filter_name(FILTER_NAME)
+                .send()
+                .await
+                .map_err(|e| AwsError::api("DeleteSubscriptionFilter", e))?;
+            GroupAction::Unsubscribed
+        }
+    })
+}
+
 /// The account-level subscription filter policy `subscribe --account-policy` puts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountPolicyPlan {
@@ -324,8 +360,6 @@ pub struct AccountPolicyPlan {
     pub policy_document: String,
     pub selection_criteria: String,
     pub scope: String,
-    /// Other tools' subscription filter policies, left as they are.
-    pub foreign_policies: Vec<String>,
     pub dry_run: bool,
 }
 
@@ -339,10 +373,12 @@ pub fn selection_criteria(excluded: &[String]) -> String {
     format!("LogGroupName NOT IN [{}]", quoted.join(", "))
 }
 
-/// Puts (or, in a dry run, plans) the account-level subscription filter policy.
+/// Puts (or, in a dry run, plans) the account-level subscription filter
+/// policy. An account holds one such policy per Region, so another tool's
+/// policy is refused by name (a dry run makes no call: it prints the plan).
 ///
 /// # Errors
-/// When the API calls fail.
+/// When the API calls fail, or another subscription filter policy exists.
 pub async fn put_account_policy(
     client: &Client,
     selection: &Selection,
@@ -365,13 +401,12 @@ pub async fn put_account_policy(
     excluded.extend(selection.exclude.iter().cloned());
     excluded.sort();
     excluded.dedup();
-    let mut plan = AccountPolicyPlan {
+    let plan = AccountPolicyPlan {
         policy_name: FILTER_NAME.to_owned(),
         policy_type: PolicyType::SubscriptionFilterPolicy.as_str().to_owned(),
         policy_document: document.to_string(),
         selection_criteria: selection_criteria(&excluded),
         scope: Scope::All.as_str().to_owned(),
-        foreign_policies: Vec::new(),
         dry_run: options.dry_run,
     };
     if options.dry_run {
@@ -383,14 +418,14 @@ pub async fn put_account_policy(
         .send()
         .await
         .map_err(|e| AwsError::api("DescribeAccountPolicies", e))?;
-    plan.foreign_policies = existing
+    let foreign: Vec<String> = existing
         .account_policies()
         .iter()
         .filter_map(|p| p.policy_name())
         .filter(|name| *name != FILTER_NAME)
         .map(str::to_owned)
         .collect();
-    refuse_foreign_policies(&plan.foreign_policies)?;
+    refuse_foreign_policies(&foreign)?;
     client
         .put_account_policy()
         .policy_name(FILTER_NAME)
@@ -446,12 +481,16 @@ pub struct GroupStatus {
     pub other_filters: Vec<String>,
     /// Why the group is left out, if it is.
     pub excluded: Option<String>,
+    /// Why its filters could not be read, if they could not (the other
+    /// fields are then empty).
+    pub error: Option<String>,
 }
 
-/// The subscription state of every listed log group.
+/// The subscription state of every listed log group. A group whose filters
+/// cannot be read carries the error; the others are still read.
 ///
 /// # Errors
-/// When listing fails.
+/// When listing the log groups fails.
 pub async fn status(
     client: &Client,
     selection: &Selection,
@@ -460,9 +499,13 @@ pub async fn status(
     let groups = list_log_groups(client, &selection.prefixes).await?;
     let mut statuses = Vec::with_capacity(groups.len());
     for (done, log_group) in groups.iter().enumerate() {
-        let filters = filters_of(client, log_group).await?;
+        let (filters, error) = match filters_of(client, log_group).await {
+            Ok(filters) => (filters, None),
+            Err(error) => (Vec::new(), Some(error.to_string())),
+        };
         statuses.push(GroupStatus {
             log_group: log_group.clone(),
+            error,
             destination_arn: filters
                 .iter()
                 .find(|f| f.name == FILTER_NAME)

@@ -22,9 +22,9 @@ pub(crate) const CHUNK_BYTES: usize = 1024 * 1024;
 const QUARANTINE_KEEP_BYTES: usize = 8 * 1024 * 1024;
 
 /// The payloads of delivered bytes, one gzip member at a time (each capped at
-/// `max_decompressed_bytes`). Bytes that are not gzip are read as one input; a
-/// corrupt member ends the sequence with an error that keeps the rest (up to
-/// 8 MiB), since without a member boundary it cannot be split.
+/// `max_decompressed_bytes`). Bytes that are not gzip are read as one input. A
+/// corrupt member is one error (with its bytes, up to 8 MiB) and the members
+/// after it are still read: the splitter looks for the next gzip header.
 pub(crate) fn member_payloads<'b>(
     bytes: &'b [u8],
     limits: &DecodeLimits,
@@ -52,12 +52,15 @@ pub(crate) fn member_payloads<'b>(
     })
 }
 
+/// The first bytes of a gzip member: the magic number and the deflate method.
+const GZIP_HEADER: [u8; 3] = [GZIP_FIRST_BYTE, 0x8b, 0x08];
+
 /// Where the splitter is in the delivered bytes.
 enum SplitState {
     /// At a member boundary (or the start).
     Between,
     /// Inside a gzip member; `compressed` keeps its bytes (up to 8 MiB) for
-    /// quarantine if it turns out corrupt.
+    /// quarantine and for looking for the next member if it turns out corrupt.
     Member {
         // Boxed: the decoder's state is large beside the other variants'.
         decoder: Box<flate2::write::GzDecoder<CappedSink>>,
@@ -65,18 +68,28 @@ enum SplitState {
     },
     /// The bytes are not gzip: gathered (up to the cap) and read as one input.
     Plain { bytes: Vec<u8>, too_large: bool },
-    /// A member failed: the rest is kept (up to 8 MiB) and quarantined.
-    Corrupt {
-        error: decode::DecodeError,
-        kept: Vec<u8>,
-    },
+    /// After a corrupt member: looking for the next gzip header. `tail` holds
+    /// the last bytes seen (fewer than a header), which a header may start in.
+    Scanning { tail: Vec<u8> },
 }
 
 /// Splits delivered bytes, fed in chunks of any size, into decoded gzip
 /// members: incremental, so only one chunk and one member are in memory.
+///
+/// A member that fails (bad deflate data, a CRC or length that does not check
+/// out, a member cut short, one over the cap) does not end the object: its
+/// bytes up to the next gzip header are one quarantined input with the
+/// reason, and the members after it are read. Since a corrupt member has no
+/// trustworthy end, the next header is looked for from its second byte; a
+/// header-like sequence inside the corrupt bytes starts a member that fails
+/// too, and joins the same quarantined input, so one corrupt stretch is one
+/// quarantine record however it is cut.
 pub(crate) struct MemberSplitter {
     limits: DecodeLimits,
     state: SplitState,
+    /// The corrupt stretch under way: the first failure's reason and its bytes
+    /// (up to 8 MiB). Handed out before the next good member, or at the end.
+    corrupt: Option<(decode::DecodeError, Vec<u8>)>,
 }
 
 impl MemberSplitter {
@@ -84,18 +97,46 @@ impl MemberSplitter {
         MemberSplitter {
             limits,
             state: SplitState::Between,
+            corrupt: None,
         }
     }
 
     /// Feeds the next chunk; each member it completes is appended to `out`.
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut VecDeque<Vec<DecodedPayload>>) {
+        let mut input = std::borrow::Cow::Borrowed(chunk);
+        // A corrupt member hands back the bytes to look through again.
+        while let Some(again) = self.step(&input, out) {
+            input = std::borrow::Cow::Owned(again);
+        }
+    }
+
+    /// Consumes `input`; returns bytes to be fed again (from a corrupt
+    /// member's second byte on) when a member fails.
+    fn step(
+        &mut self,
+        mut input: &[u8],
+        out: &mut VecDeque<Vec<DecodedPayload>>,
+    ) -> Option<Vec<u8>> {
         let cap = self.limits.max_decompressed_bytes;
-        let mut input = chunk;
         while !input.is_empty() {
             match &mut self.state {
-                SplitState::Corrupt { kept, .. } => {
-                    keep(kept, input);
-                    return;
+                SplitState::Scanning { tail } => {
+                    let mut seen = std::mem::take(tail);
+                    seen.extend_from_slice(input);
+                    if let Some(start) = seen
+                        .windows(GZIP_HEADER.len())
+                        .position(|w| w == GZIP_HEADER)
+                    {
+                        self.add_corrupt_bytes(&seen[..start]);
+                        self.state = SplitState::Between;
+                        return Some(seen[start..].to_vec());
+                    }
+                    let keep_from = seen.len().saturating_sub(GZIP_HEADER.len() - 1);
+                    self.add_corrupt_bytes(&seen[..keep_from]);
+                    self.state = SplitState::Scanning {
+                        tail: seen[keep_from..].to_vec(),
+                    };
+                    return None;
                 }
                 SplitState::Plain { bytes, too_large } => {
                     if !*too_large {
@@ -106,7 +147,7 @@ impl MemberSplitter {
                             bytes.extend_from_slice(input);
                         }
                     }
-                    return;
+                    return None;
                 }
                 SplitState::Between => {
                     // Whitespace between members (or after the last) is not data.
@@ -116,7 +157,7 @@ impl MemberSplitter {
                         .unwrap_or(input.len());
                     input = &input[start..];
                     if input.is_empty() {
-                        return;
+                        return None;
                     }
                     self.state = if input[0] == GZIP_FIRST_BYTE {
                         SplitState::Member {
@@ -136,59 +177,98 @@ impl MemberSplitter {
                 } => match decoder.write(input) {
                     // The member's trailer has been read: the rest of the input
                     // is the next member.
-                    Ok(0) => self.end_member(out),
+                    Ok(0) => {
+                        if let Some(mut again) = self.end_member(out) {
+                            again.extend_from_slice(input);
+                            return Some(again);
+                        }
+                    }
                     Ok(consumed) => {
                         keep(compressed, &input[..consumed]);
                         input = &input[consumed..];
                     }
                     Err(error) => {
                         let error = member_error(decoder.get_ref(), error, cap);
-                        let mut kept = std::mem::take(compressed);
-                        keep(&mut kept, input);
-                        self.state = SplitState::Corrupt { error, kept };
-                        return;
+                        let mut member = std::mem::take(compressed);
+                        member.extend_from_slice(input);
+                        return Some(self.member_failed(error, member));
                     }
                 },
             }
         }
+        None
     }
 
-    /// Ends the member under way, appending its payloads (or, if its trailer
-    /// does not check out, the error) to `out`.
-    fn end_member(&mut self, out: &mut VecDeque<Vec<DecodedPayload>>) {
+    /// A member failed: its first byte joins the corrupt stretch, and the
+    /// rest of its bytes are returned to be looked through for the next
+    /// member.
+    fn member_failed(&mut self, error: decode::DecodeError, member: Vec<u8>) -> Vec<u8> {
+        match &mut self.corrupt {
+            Some((_, kept)) => keep(kept, &member[..member.len().min(1)]),
+            None => self.corrupt = Some((error, member[..member.len().min(1)].to_vec())),
+        }
+        self.state = SplitState::Scanning { tail: Vec::new() };
+        member.get(1..).map(<[u8]>::to_vec).unwrap_or_default()
+    }
+
+    fn add_corrupt_bytes(&mut self, bytes: &[u8]) {
+        if let Some((_, kept)) = &mut self.corrupt {
+            keep(kept, bytes);
+        }
+    }
+
+    /// Hands out the corrupt stretch under way, if any.
+    fn flush_corrupt(&mut self, out: &mut VecDeque<Vec<DecodedPayload>>) {
+        if let Some((error, kept)) = self.corrupt.take() {
+            out.push_back(vec![Err((error, kept))]);
+        }
+    }
+
+    /// Ends the member under way, appending its payloads to `out`; if its
+    /// trailer does not check out, returns its bytes after the first, to be
+    /// looked through for the next member.
+    fn end_member(&mut self, out: &mut VecDeque<Vec<DecodedPayload>>) -> Option<Vec<u8>> {
         let SplitState::Member {
             mut decoder,
             compressed,
         } = std::mem::replace(&mut self.state, SplitState::Between)
         else {
-            return;
+            return None;
         };
         let cap = self.limits.max_decompressed_bytes;
         match decoder.try_finish() {
             Ok(()) => {
+                self.flush_corrupt(out);
                 let sink = decoder.get_ref();
                 out.push_back(decode::decode_input(&sink.bytes, &self.limits));
+                None
             }
             Err(error) => {
                 let error = member_error(decoder.get_ref(), error, cap);
-                self.state = SplitState::Corrupt {
-                    error,
-                    kept: compressed,
-                };
+                Some(self.member_failed(error, compressed))
             }
         }
     }
 
     /// The end of the delivered bytes: the last member (or the plain input, or
-    /// the quarantined tail) is appended to `out`.
+    /// the corrupt stretch) is appended to `out`.
     pub(crate) fn finish(&mut self, out: &mut VecDeque<Vec<DecodedPayload>>) {
-        if matches!(self.state, SplitState::Member { .. }) {
-            // A member cut short fails its trailer check here.
-            self.end_member(out);
+        loop {
+            let again = match self.state {
+                // A member cut short fails its trailer check here.
+                SplitState::Member { .. } => self.end_member(out),
+                _ => None,
+            };
+            match again {
+                Some(bytes) => self.push(&bytes, out),
+                None => break,
+            }
         }
         match std::mem::replace(&mut self.state, SplitState::Between) {
             SplitState::Between | SplitState::Member { .. } => {}
+            SplitState::Scanning { tail } => self.add_corrupt_bytes(&tail),
             SplitState::Plain { bytes, too_large } => {
+                self.flush_corrupt(out);
                 if too_large {
                     let error = decode::DecodeError::TooLarge {
                         limit: self.limits.max_decompressed_bytes,
@@ -198,8 +278,8 @@ impl MemberSplitter {
                     out.push_back(decode::decode_input(&bytes, &self.limits));
                 }
             }
-            SplitState::Corrupt { error, kept } => out.push_back(vec![Err((error, kept))]),
         }
+        self.flush_corrupt(out);
     }
 }
 
@@ -379,25 +459,55 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_corrupt_member_ends_the_object_with_its_reason_and_the_rest_kept() {
+    fn a_corrupt_member_is_one_error_with_its_bytes_and_the_members_after_it_are_read() {
         let good = gzip(payload("a", 1, 10).as_bytes());
-        let mut corrupt = gzip(payload("b", 1, 10).as_bytes());
+        let mut bad_crc = gzip(payload("b", 1, 10).as_bytes());
         // Flip a byte of the CRC-32 in the trailer.
-        let crc = corrupt.len() - 8;
-        corrupt[crc] ^= 0xff;
+        let crc = bad_crc.len() - 8;
+        bad_crc[crc] ^= 0xff;
+        // Bad deflate data: a block type that does not exist (BTYPE 11) right
+        // after the 10-byte header.
+        let mut bad_deflate = gzip(payload("x", 3, 50).as_bytes());
+        bad_deflate[10] |= 0b110;
         let after = gzip(payload("c", 1, 10).as_bytes());
-        let object = [good.clone(), corrupt.clone(), after.clone()].concat();
-        for chunk in [1, 5, object.len()] {
+        let last = gzip(payload("d", 1, 10).as_bytes());
+        let object = [
+            good.clone(),
+            bad_crc.clone(),
+            after.clone(),
+            bad_deflate.clone(),
+            last.clone(),
+        ]
+        .concat();
+        for chunk in [1, 2, 5, 64, object.len()] {
             let members = split_in_chunks(&object, chunk, &DecodeLimits::default());
-            assert_eq!(members.len(), 2, "chunks of {chunk}");
-            assert_eq!(groups_of(&members[..1]), [vec!["a"]]);
-            match &members[1][..] {
-                [Err((decode::DecodeError::Gzip(_), kept))] => {
-                    assert_eq!(kept, &[corrupt.clone(), after.clone()].concat());
+            assert_eq!(members.len(), 5, "chunks of {chunk}");
+            assert_eq!(groups_of(&members[..1]), [vec!["a"]], "chunks of {chunk}");
+            assert_eq!(groups_of(&members[2..3]), [vec!["c"]], "chunks of {chunk}");
+            assert_eq!(groups_of(&members[4..]), [vec!["d"]], "chunks of {chunk}");
+            for (member, bytes) in [(&members[1], &bad_crc), (&members[3], &bad_deflate)] {
+                match &member[..] {
+                    [Err((decode::DecodeError::Gzip(_), kept))] => {
+                        assert_eq!(kept, bytes, "chunks of {chunk}");
+                    }
+                    other => panic!("expected a gzip error, got {other:?}"),
                 }
-                other => panic!("expected a gzip error, got {other:?}"),
             }
         }
+        // Two corrupt members in a row are one corrupt stretch.
+        let object = [
+            good.clone(),
+            bad_crc.clone(),
+            bad_crc.clone(),
+            after.clone(),
+        ]
+        .concat();
+        let members = split_in_chunks(&object, 3, &DecodeLimits::default());
+        assert_eq!(members.len(), 3);
+        assert!(
+            matches!(&members[1][..], [Err((_, kept))] if *kept == [bad_crc.clone(), bad_crc.clone()].concat())
+        );
+        assert_eq!(groups_of(&members[2..]), [vec!["c"]]);
         // A member cut short is corrupt too.
         let truncated = [good.clone(), good[..good.len() - 3].to_vec()].concat();
         let members = split_in_chunks(&truncated, 4, &DecodeLimits::default());
@@ -406,6 +516,31 @@ pub(crate) mod tests {
             members[1][..],
             [Err((decode::DecodeError::Gzip(_), _))]
         ));
+    }
+
+    #[test]
+    fn a_bomb_between_members_is_quarantined_and_the_next_member_read() {
+        let limits = DecodeLimits {
+            max_decompressed_bytes: 4096,
+            ..DecodeLimits::default()
+        };
+        let bomb = gzip(&vec![b' '; 1 << 20]);
+        let object = [
+            gzip(payload("a", 1, 10).as_bytes()),
+            bomb.clone(),
+            gzip(payload("b", 1, 10).as_bytes()),
+        ]
+        .concat();
+        for chunk in [7, 4096, object.len()] {
+            let members = split_in_chunks(&object, chunk, &limits);
+            assert_eq!(members.len(), 3, "chunks of {chunk}");
+            assert_eq!(groups_of(&members[..1]), [vec!["a"]]);
+            assert!(matches!(
+                &members[1][..],
+                [Err((decode::DecodeError::TooLarge { limit: 4096 }, kept))] if *kept == bomb
+            ));
+            assert_eq!(groups_of(&members[2..]), [vec!["b"]]);
+        }
     }
 
     #[test]

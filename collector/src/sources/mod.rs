@@ -23,12 +23,13 @@ pub mod kinesis;
 mod members;
 pub mod s3;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
 use crate::counters::IngestCounters;
 use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
+use crate::index::schema::HourPartition;
 use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
 
@@ -108,6 +109,12 @@ impl<'a> Batch<'a> {
         &self.segment
     }
 
+    /// Renames the segment the batch will be written as (a caller that names
+    /// it from everything it holds knows the name only at the end).
+    pub fn set_segment(&mut self, segment: String) {
+        self.segment = segment;
+    }
+
     /// Events gathered so far, duplicates left out.
     pub fn events(&self) -> usize {
         self.streams.values().map(|s| s.events.len()).sum()
@@ -148,7 +155,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Quarantines input that never became a payload (an object too large to
-    /// read, a corrupt tail after good gzip members), with its reason.
+    /// read), with its reason.
     ///
     /// # Errors
     /// Only when the quarantine record cannot be written to the store.
@@ -195,6 +202,17 @@ impl<'a> Batch<'a> {
     /// When the store cannot be written (or rows cannot be encoded, a bug); the
     /// whole input should then be retried, and its retry overwrites.
     pub async fn finish(self) -> Result<IngestCounters, IndexError> {
+        Ok(self.finish_with_hours().await?.0)
+    }
+
+    /// As [`Batch::finish`], also returning the hour partitions the rows were
+    /// written to (every table's), so that a caller can compact them.
+    ///
+    /// # Errors
+    /// As [`Batch::finish`].
+    pub async fn finish_with_hours(
+        self,
+    ) -> Result<(IngestCounters, BTreeSet<HourPartition>), IndexError> {
         let Batch {
             collector,
             segment,
@@ -233,6 +251,13 @@ impl<'a> Batch<'a> {
                 quarantined_batches.push((number, log_group, log_stream, correlated.quarantined));
             }
         }
+        let hours: BTreeSet<HourPartition> = spans
+            .iter()
+            .map(|row| row.start_time_ns)
+            .chain(logs.iter().map(|row| row.timestamp_ns))
+            .chain(invocations.iter().map(|row| row.end_time_ns))
+            .map(HourPartition::of_nanos)
+            .collect();
         if !spans.is_empty() || !logs.is_empty() || !invocations.is_empty() {
             let written = collector
                 .writer()
@@ -268,7 +293,7 @@ impl<'a> Batch<'a> {
             invocation_rows = counters.invocation_rows,
             "BatchIndexed"
         );
-        Ok(counters)
+        Ok((counters, hours))
     }
 }
 

@@ -7,8 +7,9 @@
 //! stream and its members are decompressed as the bytes arrive, each capped at
 //! [`crate::decode::DecodeLimits::max_decompressed_bytes`]: memory holds one chunk of the
 //! object and one member, never the whole object, and a gzip bomb stops at the
-//! cap. A corrupt member is quarantined with its reason and the rest of the
-//! object (up to 8 MiB), since without a member boundary it cannot be split.
+//! cap. A corrupt member is quarantined with its reason and its bytes (up to
+//! 8 MiB), and the members after it are read: the splitter looks for the next
+//! gzip header (`members`).
 //!
 //! An object becomes one set of segments named from its bucket, key and ETag
 //! (S3 retries an event notification, and the same object then overwrites the
@@ -411,11 +412,17 @@ mod tests {
         let crc = corrupt.len() - 8;
         corrupt[crc] ^= 0xff;
         object.extend(&corrupt);
+        // The members after the corrupt one are still read.
+        for member in 3..5 {
+            object.extend(gzip(
+                payload(&format!("/aws/lambda/ok-{member}"), 5, 10).as_bytes(),
+            ));
+        }
         let (counters, reasons, _) = ingest_in_memory(object, 64 * 1024 * 1024);
-        assert_eq!(counters.payloads, 4);
+        assert_eq!(counters.payloads, 6);
         assert_eq!(counters.payloads_quarantined, 1);
-        assert_eq!(counters.events_in, 15);
-        assert_eq!(counters.events_indexed, 15);
+        assert_eq!(counters.events_in, 25);
+        assert_eq!(counters.events_indexed, 25);
         assert_eq!(reasons.len(), 1);
         assert!(reasons[0].starts_with("invalid gzip stream"), "{reasons:?}");
     }

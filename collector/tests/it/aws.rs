@@ -446,10 +446,8 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     let collector =
         Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
     let options = BackfillOptions {
-        log_group: group.clone(),
-        from_ms: Some(start - 1_000),
-        to_ms: Some(start + 60_000),
         page_size: 3, // several pages
+        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
     };
     let first = rt
         .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
@@ -492,4 +490,361 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
         duckdb_rows_per_group(other.path()),
         BTreeMap::from([(group, 3)])
     );
+}
+
+/// Events of a log group as CloudWatch holds them (id, timestamp, message),
+/// read back through FilterLogEvents.
+fn cloudwatch_events(
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    log_group: &str,
+) -> Vec<(String, i64, String)> {
+    let page = rt
+        .block_on(client.filter_log_events().log_group_name(log_group).send())
+        .expect("FilterLogEvents");
+    assert!(page.next_token().is_none(), "one page expected");
+    page.events()
+        .iter()
+        .map(|e| {
+            (
+                e.event_id().expect("id").to_owned(),
+                e.timestamp().expect("timestamp"),
+                e.message().expect("message").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::LogRow;
+
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/overlap".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": STREAM}),
+    );
+    let start = now_ms() - 2 * 3_600_000;
+    moto_helper(
+        &moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(&group, 10, start)]}),
+    );
+    let client = client(&moto);
+    let all = cloudwatch_events(&rt, &client, &group);
+    assert_eq!(all.len(), 10);
+
+    // The live path delivered the first six events, with CloudWatch's ids,
+    // before the backfill ran.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let live: Vec<serde_json::Value> = all[..6]
+        .iter()
+        .map(|(id, timestamp, message)| {
+            serde_json::json!({"id": id, "timestamp": timestamp, "message": message})
+        })
+        .collect();
+    let payload = serde_json::json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": group,
+        "logStream": STREAM,
+        "subscriptionFilters": ["tracelake"],
+        "logEvents": live,
+    });
+    let delivered = rt
+        .block_on(collector.ingest(payload.to_string().as_bytes(), "live"))
+        .expect("live delivery");
+    assert_eq!(delivered.events_indexed, 6);
+
+    // A backfill of an overlapping window: all ten events.
+    let options = BackfillOptions {
+        page_size: 4,
+        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
+    };
+    let report = rt
+        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .expect("backfill");
+    assert_eq!(report.counters.events_indexed, 10, "{report:?}");
+    assert!(!report.hours_compacted.is_empty(), "{report:?}");
+    // The raw segments hold the six overlapping events twice ...
+    assert_eq!(
+        duckdb_rows_per_group(dir.path()),
+        BTreeMap::from([(group.clone(), 16)])
+    );
+    // ... and a reader of the index sees each event once.
+    let rows: Vec<LogRow> = rt
+        .block_on(read_rows::<LogRow>(collector.store()))
+        .expect("read the index");
+    let mut read: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row.event_id.clone(), row.message.clone()))
+        .collect();
+    read.sort();
+    let mut expected: Vec<(String, String)> = all
+        .iter()
+        .map(|(id, _, message)| (id.clone(), message.clone()))
+        .collect();
+    expected.sort();
+    assert_eq!(read, expected);
+}
+
+#[test]
+fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/many-streams".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": "old"}),
+    );
+    let recent = ["recent-a", "recent-b", "recent-c"];
+    moto_helper(
+        &moto,
+        "create_log_streams",
+        serde_json::json!({"log_group": &group, "streams": recent}),
+    );
+    let now = now_ms();
+    let stream_events = |stream: &str, count: usize, start_ms: i64| {
+        let mut put = events(&group, count, start_ms);
+        put["log_stream"] = serde_json::json!(stream);
+        put["events"]
+            .as_array_mut()
+            .expect("events")
+            .iter_mut()
+            .for_each(|e| {
+                let message = format!("{stream}: {}", e["message"].as_str().expect("message"));
+                e["message"] = serde_json::json!(message);
+            });
+        put
+    };
+    let mut puts = vec![stream_events("old", 4, now - 5 * 3_600_000)];
+    for (i, stream) in recent.iter().enumerate() {
+        puts.push(stream_events(stream, 5, now - 3_600_000 + 100 * i as i64));
+    }
+    moto_helper(&moto, "put_log_events", serde_json::json!({"puts": puts}));
+    let client = client(&moto);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    // Pages of two events: 3 per recent stream (2 + 2 + 1), 9 in all; four
+    // pages per set of segments: 3 sets.
+    let options = BackfillOptions {
+        page_size: 2,
+        segment_limits: tracelake_collector::sources::files::FileBatchLimits {
+            max_payloads: 4,
+            max_log_bytes: 1 << 20,
+        },
+        ..BackfillOptions::new(group.clone(), Some(now - 2 * 3_600_000), Some(now))
+    };
+    let report = rt
+        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .expect("backfill");
+    assert_eq!(report.streams, 4, "{report:?}");
+    assert_eq!(report.streams_before_window, 1, "{report:?}");
+    assert_eq!(report.streams_read, 3, "{report:?}");
+    assert!(report.pages >= 9, "{report:?}");
+    assert_eq!(report.counters.events_in, 15, "{report:?}");
+    assert_eq!(report.segments, 3, "{report:?}");
+    // The raw log files of the index: three segment names, whatever hours
+    // they span.
+    let segments: std::collections::BTreeSet<String> = index_files(dir.path())
+        .iter()
+        .filter(|(path, _)| path.contains("/v1/logs/"))
+        .map(|(path, _)| {
+            std::path::Path::new(path)
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(segments.len(), 3, "{segments:?}");
+    assert_eq!(
+        duckdb_rows_per_group(dir.path()),
+        BTreeMap::from([(group, 15)])
+    );
+}
+
+#[test]
+fn a_failing_log_group_is_reported_and_the_others_are_still_handled() {
+    use tracelake_collector::aws::subscribe::{failures, status};
+
+    let moto = Moto::start();
+    let rt = runtime();
+    let destination = moto_helper(
+        &moto,
+        "create_kinesis_stream",
+        serde_json::json!({"name": "tracelake-logs"}),
+    )["arn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let groups: Vec<String> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|n| format!("/aws/lambda/{n}"))
+        .collect();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": &groups, "stream": STREAM}),
+    );
+    let client = client(&moto);
+    let selection = Selection::default();
+    // Deletes `victim` once the first group is done: it was listed, and is
+    // gone when its turn comes.
+    let delete_after_first = |victim: &str| {
+        let victim = victim.to_owned();
+        let moto = &moto;
+        move |done: usize, _total: usize| {
+            if done == 1 {
+                moto_helper(
+                    moto,
+                    "delete_log_group",
+                    serde_json::json!({"log_group": victim}),
+                );
+            }
+        }
+    };
+    let options = SubscribeOptions {
+        destination_arn: destination.clone(),
+        role_arn: Some(ROLE.into()),
+        filter_pattern: String::new(),
+        dry_run: false,
+    };
+    let actions = |reports: &[tracelake_collector::aws::subscribe::GroupReport]| {
+        reports
+            .iter()
+            .map(|r| {
+                let action = match &r.action {
+                    GroupAction::Failed { error } => {
+                        assert!(
+                            error.contains("ResourceNotFoundException"),
+                            "{}: {error}",
+                            r.log_group
+                        );
+                        "failed".to_owned()
+                    }
+                    other => format!("{other:?}").to_lowercase(),
+                };
+                (r.log_group.clone(), action)
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let reports = rt
+        .block_on(subscribe(
+            &client,
+            &selection,
+            &options,
+            &delete_after_first(&groups[1]),
+        ))
+        .expect("listing works");
+    assert_eq!(
+        actions(&reports),
+        [
+            (groups[0].clone(), "subscribed".to_owned()),
+            (groups[1].clone(), "failed".to_owned()),
+            (groups[2].clone(), "subscribed".to_owned()),
+            (groups[3].clone(), "subscribed".to_owned()),
+            (groups[4].clone(), "subscribed".to_owned()),
+        ]
+    );
+    assert_eq!(failures(&reports), 1);
+
+    let statuses = rt
+        .block_on(status(&client, &selection, &delete_after_first(&groups[2])))
+        .expect("listing works");
+    let read: Vec<(String, Option<String>, bool)> = statuses
+        .iter()
+        .map(|s| {
+            (
+                s.log_group.clone(),
+                s.destination_arn.clone(),
+                s.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("ResourceNotFoundException")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (groups[0].clone(), Some(destination.clone()), false),
+            (groups[2].clone(), None, true),
+            (groups[3].clone(), Some(destination.clone()), false),
+            (groups[4].clone(), Some(destination.clone()), false),
+        ]
+    );
+
+    let reports = rt
+        .block_on(unsubscribe(
+            &client,
+            &selection,
+            None,
+            false,
+            &delete_after_first(&groups[3]),
+        ))
+        .expect("listing works");
+    assert_eq!(
+        actions(&reports),
+        [
+            (groups[0].clone(), "unsubscribed".to_owned()),
+            (groups[3].clone(), "failed".to_owned()),
+            (groups[4].clone(), "unsubscribed".to_owned()),
+        ]
+    );
+    assert_eq!(failures(&reports), 1);
+}
+
+/// Without a region, or without credentials, `client_from_env` says so in one
+/// line before any call (no endpoint is running here at all).
+#[test]
+fn a_shell_without_region_or_credentials_gets_one_clear_line() {
+    use super::support::{CHILD_ENV, run_in_child};
+    use tracelake_collector::aws::{AwsError, client_from_env};
+
+    if let Some(expected) = std::env::var_os(CHILD_ENV) {
+        let expected = expected.to_string_lossy().into_owned();
+        match runtime().block_on(client_from_env()) {
+            Err(AwsError::Setup(message)) => {
+                assert!(message.starts_with(&expected), "{message}");
+                assert!(!message.contains('\n'), "one line: {message}");
+                println!("setup error: {message}");
+            }
+            Err(other) => panic!("expected a setup error, got {other}"),
+            Ok(_) => panic!("expected a setup error, got a client"),
+        }
+        return;
+    }
+    let home = tempfile::tempdir().expect("an empty home");
+    let nowhere = home.path().join("absent").display().to_string();
+    let bare = [
+        ("HOME", home.path().display().to_string()),
+        ("AWS_CONFIG_FILE", nowhere.clone()),
+        ("AWS_SHARED_CREDENTIALS_FILE", nowhere),
+    ];
+    let name = "it::aws::a_shell_without_region_or_credentials_gets_one_clear_line";
+    let mut no_region = bare.to_vec();
+    no_region.push((CHILD_ENV, "no AWS region: set AWS_REGION".to_owned()));
+    let mut no_credentials = bare.to_vec();
+    no_credentials.extend([
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        (CHILD_ENV, "no AWS credentials".to_owned()),
+    ]);
+    for env in [no_region, no_credentials] {
+        let output = run_in_child(name, &env);
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

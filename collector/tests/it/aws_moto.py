@@ -32,6 +32,18 @@ def create_log_groups():
     return {"created": len(ARGS["names"])}
 
 
+def create_log_streams():
+    logs = client("logs")
+    for name in ARGS["streams"]:
+        logs.create_log_stream(logGroupName=ARGS["log_group"], logStreamName=name)
+    return {"created": len(ARGS["streams"])}
+
+
+def delete_log_group():
+    client("logs").delete_log_group(logGroupName=ARGS["log_group"])
+    return {}
+
+
 def create_kinesis_stream():
     kinesis = client("kinesis")
     kinesis.create_stream(StreamName=ARGS["name"], ShardCount=1)

@@ -82,3 +82,42 @@ fn the_lambda_handler_fails_so_lambda_retries_when_the_store_cannot_be_written()
     let error = result.expect_err("a failed write is an error");
     assert!(error.to_string().contains("object store error"), "{error}");
 }
+
+/// `--data s3://…` with nothing but the standard variables: a local endpoint
+/// over plain HTTP (`AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`) must be used as the
+/// variables say, whatever bounds the store puts on requests.
+#[test]
+fn an_s3_index_takes_endpoint_and_plain_http_from_the_environment() {
+    const URL: &str = "s3://from-env/tracelake";
+    if std::env::var_os(CHILD_ENV).is_some() {
+        // The child: only the environment says where S3 is.
+        let store = IndexStore::open(URL).expect("open from the environment");
+        runtime()
+            .block_on(store.put("v1/hello.txt", bytes::Bytes::from_static(b"from env")))
+            .expect("put through the endpoint from AWS_ENDPOINT_URL over http");
+        return;
+    }
+    let moto = Moto::start();
+    moto.create_bucket("from-env");
+    let output = run_in_child(
+        "it::s3::an_s3_index_takes_endpoint_and_plain_http_from_the_environment",
+        &[
+            ("AWS_ENDPOINT_URL", moto.endpoint()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_ACCESS_KEY_ID", Moto::ACCESS_KEY_ID.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", Moto::SECRET_ACCESS_KEY.to_owned()),
+            ("AWS_REGION", Moto::REGION.to_owned()),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The object is in moto, read with explicit options.
+    let bytes = runtime()
+        .block_on(s3_store(&moto, URL).get("v1/hello.txt"))
+        .expect("the child's object is in moto");
+    assert_eq!(&bytes[..], b"from env");
+}

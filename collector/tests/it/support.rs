@@ -130,3 +130,34 @@ pub fn quarantine_records(collector: &Collector) -> Vec<serde_json::Value> {
         records
     })
 }
+
+/// Set in a test binary run as a child by [`run_in_child`].
+pub const CHILD_ENV: &str = "TRACELAKE_TEST_CHILD";
+
+/// Runs the test `name` (its path in this binary, e.g. `it::s3::x`) again in a
+/// child process whose environment holds only `PATH`, [`CHILD_ENV`] and
+/// `env`: a test of what the process environment does, without changing this
+/// process's (which other tests share). The test checks [`CHILD_ENV`] to know
+/// which side it runs on. Returns the child's output.
+pub fn run_in_child(name: &str, env: &[(&str, String)]) -> std::process::Output {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut command = std::process::Command::new(exe);
+    command
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env_clear()
+        .env(CHILD_ENV, "1");
+    // `env` may give CHILD_ENV a value for the child to read.
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("running 1 test"),
+        "the child did not run the test {name}: {stdout}"
+    );
+    output
+}

@@ -5,8 +5,8 @@
 use anyhow::Context as _;
 use tracelake_collector::aws::backfill::{BackfillOptions, backfill};
 use tracelake_collector::aws::subscribe::{
-    GroupAction, Selection, SubscribeOptions, collector_log_group, delete_account_policy,
-    put_account_policy, status, subscribe, unsubscribe,
+    GroupAction, GroupStatus, Selection, SubscribeOptions, collector_log_group,
+    delete_account_policy, failures, put_account_policy, status, subscribe, unsubscribe,
 };
 use tracelake_collector::aws::validate;
 use tracelake_collector::aws::{Client, client_from_env};
@@ -125,8 +125,10 @@ pub struct UnsubscribeArgs {
     pub account_policy: bool,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    /// Report which filters would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -149,9 +151,10 @@ pub struct BackfillArgs {
     /// Events per FilterLogEvents page.
     #[arg(long, default_value_t = 10_000)]
     pub page_size: i32,
-    /// Report the window, change nothing.
+    /// Print the window (as epoch milliseconds) and the index, read and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -164,6 +167,7 @@ pub struct StatusArgs {
     /// The index whose freshness to show (skipped if it does not exist).
     #[arg(long, default_value = super::DEFAULT_DATA)]
     pub data: String,
+    /// Print the log groups and hours as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -183,7 +187,7 @@ pub fn run(args: AwsArgs) -> anyhow::Result<()> {
         {
             return print_backfill_plan(args, options);
         }
-        let client = client_from_env().await;
+        let client = client_from_env().await?;
         match command {
             Checked::Subscribe(args, selection) => run_subscribe(&client, args, selection).await,
             Checked::Unsubscribe(args, selection) => {
@@ -230,18 +234,18 @@ impl Checked {
             }
             AwsCommand::Backfill(args) => {
                 let options = BackfillOptions {
-                    log_group: args.log_group.clone(),
-                    from_ms: args
-                        .from
-                        .as_deref()
-                        .map(|t| parse_time("--from", t))
-                        .transpose()?,
-                    to_ms: args
-                        .to
-                        .as_deref()
-                        .map(|t| parse_time("--to", t))
-                        .transpose()?,
                     page_size: args.page_size,
+                    ..BackfillOptions::new(
+                        args.log_group.clone(),
+                        args.from
+                            .as_deref()
+                            .map(|t| parse_time("--from", t))
+                            .transpose()?,
+                        args.to
+                            .as_deref()
+                            .map(|t| parse_time("--to", t))
+                            .transpose()?,
+                    )
                 };
                 options.validate()?;
                 Checked::Backfill(args, options)
@@ -275,9 +279,6 @@ async fn run_subscribe(
                 "{verb} account policy {} ({}): {}\n  selection: {}",
                 plan.policy_name, plan.policy_type, plan.policy_document, plan.selection_criteria
             );
-            for foreign in &plan.foreign_policies {
-                println!("  left as it is: subscription filter policy {foreign}");
-            }
         }
         return Ok(());
     }
@@ -293,12 +294,17 @@ async fn run_subscribe(
         .iter()
         .filter(|r| matches!(r.action, GroupAction::Conflict { .. }))
         .count();
-    if conflicts > 0 {
-        anyhow::bail!(
+    let failed = failures(&reports);
+    match (conflicts, failed) {
+        (0, 0) => Ok(()),
+        (0, failed) => anyhow::bail!("{failed} log group(s) failed; the others were handled"),
+        (conflicts, 0) => anyhow::bail!(
             "{conflicts} log group(s) already have two subscription filters of other tools; remove one or use --account-policy"
-        );
+        ),
+        (conflicts, failed) => anyhow::bail!(
+            "{failed} log group(s) failed and {conflicts} already have two subscription filters of other tools; the others were handled"
+        ),
     }
-    Ok(())
 }
 
 async fn run_unsubscribe(
@@ -336,7 +342,12 @@ async fn run_unsubscribe(
     )
     .await?;
     progress.finish_and_clear();
-    print_reports(&reports, args.json)
+    print_reports(&reports, args.json)?;
+    let failed = failures(&reports);
+    if failed > 0 {
+        anyhow::bail!("{failed} log group(s) failed; the others were handled");
+    }
+    Ok(())
 }
 
 /// A `--from`/`--to` value: epoch milliseconds or RFC 3339.
@@ -355,10 +366,17 @@ fn parse_time(flag: &str, text: &str) -> anyhow::Result<i64> {
 }
 
 fn print_backfill_plan(args: &BackfillArgs, options: &BackfillOptions) -> anyhow::Result<()> {
+    // The window as the run would take it: from the epoch without --from, to
+    // now without --to (a run that resumes a checkpoint keeps its own end).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let plan = serde_json::json!({
         "log_group": options.log_group,
-        "from_ms": options.from_ms,
-        "to_ms": options.to_ms,
+        "from_ms": options.from_ms.unwrap_or(0),
+        "to_ms": options.to_ms.unwrap_or(now_ms),
+        "to_is_now": options.to_ms.is_none(),
+        "page_size": options.page_size,
         "data": args.data,
         "dry_run": true,
     });
@@ -386,17 +404,21 @@ async fn run_backfill(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "backfilled {} from {} to {} into {}: {} streams ({} already done), {} pages, {} events in, {} indexed, {} quarantined",
+            "backfilled {} from {} to {} into {}: {} streams ({} read, {} already done, {} ended before the window), {} pages in {} segment sets, {} events in, {} indexed, {} quarantined; {} hours compacted",
             report.log_group,
             report.from_ms,
             report.to_ms,
             args.data,
             report.streams,
+            report.streams_read,
             report.streams_already_done,
+            report.streams_before_window,
             report.pages,
+            report.segments,
             report.counters.events_in,
             report.counters.events_indexed,
-            report.counters.events_quarantined
+            report.counters.events_quarantined,
+            report.hours_compacted.len()
         );
     }
     Ok(())
@@ -430,7 +452,7 @@ async fn run_status(client: &Client, args: StatusArgs, selection: Selection) -> 
                 &serde_json::json!({"log_groups": statuses, "index_hours": hours})
             )?
         );
-        return Ok(());
+        return status_outcome(&statuses);
     }
     for group in &statuses {
         let target = group.destination_arn.as_deref().unwrap_or("-");
@@ -444,13 +466,24 @@ async fn run_status(client: &Client, args: StatusArgs, selection: Selection) -> 
             .as_deref()
             .map(|r| format!(" [excluded: {r}]"))
             .unwrap_or_default();
-        println!("{:<60} {target}{others}{excluded}", group.log_group);
+        match &group.error {
+            Some(error) => println!("{:<60} FAILED: {error}", group.log_group),
+            None => println!("{:<60} {target}{others}{excluded}", group.log_group),
+        }
     }
     let subscribed = statuses
         .iter()
         .filter(|g| g.destination_arn.is_some())
         .count();
-    println!("{subscribed} of {} log groups subscribed", statuses.len());
+    let failed = statuses.iter().filter(|g| g.error.is_some()).count();
+    if failed > 0 {
+        println!(
+            "{subscribed} of {} log groups subscribed, {failed} could not be read",
+            statuses.len()
+        );
+    } else {
+        println!("{subscribed} of {} log groups subscribed", statuses.len());
+    }
     for partition in freshness.iter().filter(|p| p.table == "logs") {
         println!(
             "index logs {}: {} rows in {} files, last written {}",
@@ -461,6 +494,16 @@ async fn run_status(client: &Client, args: StatusArgs, selection: Selection) -> 
                 .get(&partition.partition)
                 .map_or("-", String::as_str)
         );
+    }
+    status_outcome(&statuses)
+}
+
+/// Fails the command when a group's filters could not be read (after its
+/// output is printed).
+fn status_outcome(statuses: &[GroupStatus]) -> anyhow::Result<()> {
+    let failed = statuses.iter().filter(|g| g.error.is_some()).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} log group(s) could not be read; the others were");
     }
     Ok(())
 }

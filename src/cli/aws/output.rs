@@ -33,6 +33,7 @@ pub(super) fn print_reports(reports: &[GroupReport], json: bool) -> anyhow::Resu
             GroupAction::Unsubscribed => ("unsubscribed", String::new()),
             GroupAction::NotSubscribed => ("not subscribed", String::new()),
             GroupAction::Excluded { reason } => ("excluded", reason.clone()),
+            GroupAction::Failed { error } => ("FAILED", error.clone()),
             GroupAction::Conflict { filters } => (
                 "CONFLICT",
                 format!("two filters already: {}", filters.join(", ")),
