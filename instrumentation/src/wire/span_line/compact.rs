@@ -2,7 +2,7 @@
 //! `{"__otel_otlp_stdout":"tracelake-2","payload":"<base64>"}`.
 //!
 //! The payload is OTLP protobuf `TracesData`, raw deflate (RFC 1951, no gzip or
-//! zlib framing) with the preset [dictionary](super::dictionary), in base64
+//! zlib framing) with the preset dictionary (`dictionary.rs`), in base64
 //! without padding. The resource leaves out the attributes its
 //! [origin](super::origin) implies; the collector restores them from the
 //! log group and stream of the delivery. The version names all of this, so the
@@ -12,7 +12,7 @@ use base64::Engine as _;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
 
-pub use opentelemetry_proto::tonic::trace::v1::TracesData;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 
 use super::dictionary::DICTIONARY_V2;
 use super::format::{
@@ -198,8 +198,8 @@ pub(crate) fn encode_protobuf(data: &TracesData, origin: Option<&LineOrigin>, ou
     }
 }
 
-/// Reads the payload of a `tracelake-N` envelope; `None` for a version this
-/// reader does not know.
+/// Reads the payload of a `tracelake-N` envelope: an
+/// [`SpanLineError::UnsupportedVersion`] for a version this reader does not know.
 pub(crate) fn decode_payload(version: &str, payload: &str) -> Result<TracesData, SpanLineError> {
     if version != COMPACT_VERSION {
         return Err(SpanLineError::UnsupportedVersion(version.to_owned()));

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-pub use opentelemetry_proto::tonic::trace::v1::TracesData;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 
 /// Writes `data` as one OTLP JSON line, without the trailing newline.
 pub fn encode_json_line(data: &TracesData) -> String {
