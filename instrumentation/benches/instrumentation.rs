@@ -240,8 +240,32 @@ fn log_lines_per_second() -> f64 {
     lines as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Bytes per span at 1, 6 and 20 spans per invocation (the invocation span
+/// and 0, 5 or 19 CLIENT children), both formats. Sizes do not depend on the
+/// build profile.
+fn print_sizes() {
+    println!("bytes per span on stdout at 1 / 6 / 20 spans per invocation (no log lines):");
+    for format in [SpanFormat::OtlpJson, SpanFormat::Compact] {
+        let sizes: Vec<String> = [0, 5, 19]
+            .into_iter()
+            .map(|children| {
+                format!(
+                    "{:.0}",
+                    bytes_per_span_with(format, || spans_only(children)).0
+                )
+            })
+            .collect();
+        println!("  {format:?}: {}", sizes.join(" / "));
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
+    // TRACELAKE_BENCH_SIZES_ONLY=1 prints the sizes alone (quick, any profile).
+    if std::env::var_os("TRACELAKE_BENCH_SIZES_ONLY").is_some() {
+        print_sizes();
+        return;
+    }
     let started = Instant::now();
     let (baseline, baseline_bytes) = baseline_invocation_ns();
     let json = telemetry_invocation_ns(SpanFormat::OtlpJson);
@@ -278,5 +302,6 @@ fn main() {
     println!("  same, 20 spans per invocation, compact:    {compact_20:>9.0}");
     println!("bytes per log line:                          {log_bytes:>9.0}");
     println!("log lines per second (one thread):           {lines_per_second:>9.0}");
+    print_sizes();
     eprintln!("bench ran in {:.1} s", started.elapsed().as_secs_f64());
 }

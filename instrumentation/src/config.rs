@@ -6,6 +6,8 @@
 //! reads the same names from any lookup, so tests and the simulator never touch
 //! the process environment.
 
+use opentelemetry_semantic_conventions::attribute as semconv;
+
 use crate::clock::Clock;
 use crate::wire::span_line::SpanFormat;
 
@@ -156,11 +158,11 @@ impl TelemetryConfig {
         };
         let function_name = non_empty("AWS_LAMBDA_FUNCTION_NAME");
         let service_name = non_empty("OTEL_SERVICE_NAME")
-            .or_else(|| from_resource("service.name"))
+            .or_else(|| from_resource(semconv::SERVICE_NAME))
             .or_else(|| function_name.clone())
             .unwrap_or_else(|| "unknown_service".to_owned());
         let mut config = TelemetryConfig::new(service_name);
-        config.account_id = from_resource("cloud.account.id");
+        config.account_id = from_resource(semconv::CLOUD_ACCOUNT_ID);
         config.resource_attributes = resource_attributes;
         config.function_name = function_name;
         config.function_version = non_empty("AWS_LAMBDA_FUNCTION_VERSION");
@@ -274,30 +276,36 @@ impl TelemetryConfig {
             }
         };
         push(
-            "service.name",
+            semconv::SERVICE_NAME,
             ResourceValue::Text(self.service_name.clone()),
         );
-        push("cloud.provider", ResourceValue::Text("aws".into()));
-        push("cloud.platform", ResourceValue::Text("aws_lambda".into()));
+        push(semconv::CLOUD_PROVIDER, ResourceValue::Text("aws".into()));
+        push(
+            semconv::CLOUD_PLATFORM,
+            ResourceValue::Text("aws_lambda".into()),
+        );
         if let Some(region) = &self.region {
-            push("cloud.region", ResourceValue::Text(region.clone()));
+            push(semconv::CLOUD_REGION, ResourceValue::Text(region.clone()));
         }
         if let Some(account_id) = &self.account_id {
-            push("cloud.account.id", ResourceValue::Text(account_id.clone()));
+            push(
+                semconv::CLOUD_ACCOUNT_ID,
+                ResourceValue::Text(account_id.clone()),
+            );
         }
         if let Some(name) = &self.function_name {
-            push("faas.name", ResourceValue::Text(name.clone()));
+            push(semconv::FAAS_NAME, ResourceValue::Text(name.clone()));
         }
         if let Some(version) = &self.function_version {
-            push("faas.version", ResourceValue::Text(version.clone()));
+            push(semconv::FAAS_VERSION, ResourceValue::Text(version.clone()));
         }
         if let Some(stream) = &self.log_stream {
-            push("faas.instance", ResourceValue::Text(stream.clone()));
+            push(semconv::FAAS_INSTANCE, ResourceValue::Text(stream.clone()));
         }
         if let Some(memory) = self.memory_mb {
             let bytes = memory.saturating_mul(1024 * 1024);
             push(
-                "faas.max_memory",
+                semconv::FAAS_MAX_MEMORY,
                 ResourceValue::Int(i64::try_from(bytes).unwrap_or(i64::MAX)),
             );
         }

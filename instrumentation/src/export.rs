@@ -23,7 +23,10 @@ use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
 use crate::config::{ResourceValue, TelemetryConfig};
 use crate::output::Output;
-use crate::wire::span_line::SpanEncoder;
+use crate::wire::span_line::{LineOrigin, SpanEncoder};
+
+/// The instrumentation scope name on every span.
+pub const SCOPE_NAME: &str = "tracelake-instrumentation";
 
 /// Spans kept before a flush is forced, whatever the invocation is doing.
 const MAX_BUFFERED_SPANS: usize = 2048;
@@ -76,11 +79,11 @@ impl SpanLines {
                 ..Default::default()
             },
             scope: InstrumentationScope {
-                name: crate::SCOPE_NAME.to_owned(),
+                name: SCOPE_NAME.to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 ..Default::default()
             },
-            encoder: Mutex::new(SpanEncoder::new(config.span_format, &config.service_name)),
+            encoder: Mutex::new(span_encoder(config)),
             output,
             line_limit: config.line_limit,
             manual_clock: !config.clock.is_system(),
@@ -134,6 +137,19 @@ impl SpanLines {
         self.output.write_lines(lines.iter().map(Vec::as_slice));
         count
     }
+}
+
+/// The encoder of this function's span lines. In Lambda (a log group or stream
+/// is known) compact lines leave out what the collector restores from them.
+fn span_encoder(config: &TelemetryConfig) -> SpanEncoder {
+    let encoder = SpanEncoder::new(config.span_format);
+    if config.log_group.is_none() && config.log_stream.is_none() {
+        return encoder;
+    }
+    encoder.with_origin(LineOrigin::new(
+        config.log_group.clone().unwrap_or_default(),
+        config.log_stream.clone().unwrap_or_default(),
+    ))
 }
 
 /// The OpenTelemetry span processor that feeds [`SpanLines`].

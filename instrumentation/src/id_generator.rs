@@ -7,10 +7,11 @@
 //! kept: the SDK asks this generator only for traces with no valid parent.
 
 use std::cell::Cell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::trace::{SpanId, TraceId};
+use rand::rngs::SmallRng;
+use rand::{RngCore as _, SeedableRng as _};
 
 use crate::clock::Clock;
 
@@ -47,7 +48,7 @@ pub(crate) fn with_next_trace_id<R>(trace_id: Option<u128>, f: impl FnOnce() -> 
 pub struct XrayIdGenerator {
     clock: Clock,
     /// Shared with the telemetry, which reseeds it after a SnapStart restore.
-    state: Arc<AtomicU64>,
+    rng: Arc<Mutex<SmallRng>>,
 }
 
 /// Reseeds an [`XrayIdGenerator`] from fresh entropy.
@@ -57,65 +58,58 @@ pub struct XrayIdGenerator {
 /// they would all give the same ids.
 #[derive(Debug, Clone)]
 pub(crate) struct Reseeder {
-    state: Arc<AtomicU64>,
+    rng: Arc<Mutex<SmallRng>>,
 }
 
 impl Reseeder {
-    /// Mixes fresh entropy into the state: 8 bytes of `/dev/urandom` (read
-    /// now, after the restore), the time in nanoseconds and the process id.
+    /// Replaces the generator's state with one drawn from the OS now, after
+    /// the restore.
     pub(crate) fn reseed(&self) {
-        use std::hash::{BuildHasher, Hasher};
-        use std::io::Read as _;
-        let mut random = [0u8; 8];
-        let from_os = std::fs::File::open("/dev/urandom")
-            .and_then(|mut file| file.read_exact(&mut random))
-            .is_ok();
-        // std's hasher keys were drawn before the snapshot: they only add mixing.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(crate::clock::system_unix_nanos());
-        hasher.write_u32(std::process::id());
-        if from_os {
-            hasher.write(&random);
-        }
-        let seed = hasher.finish() ^ u64::from_le_bytes(random);
-        self.state.store(seed, Ordering::Relaxed);
+        *self.rng.lock().unwrap_or_else(PoisonError::into_inner) = os_seeded();
     }
 }
 
-/// splitmix64's increment.
-const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
-
-impl XrayIdGenerator {
-    /// A generator seeded from the OS (through std's hasher keys) and the time.
-    pub fn new(clock: Clock) -> XrayIdGenerator {
+/// A generator state drawn from the OS. Should the OS refuse, a seed from
+/// the time in nanoseconds and the process id (std's hasher keys, drawn
+/// before a SnapStart snapshot, only add mixing).
+fn os_seeded() -> SmallRng {
+    SmallRng::try_from_os_rng().unwrap_or_else(|_| {
         use std::hash::{BuildHasher, Hasher};
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u64(crate::clock::system_unix_nanos());
-        hasher.write_usize(&hasher as *const _ as usize);
-        XrayIdGenerator::seeded(clock, hasher.finish())
+        hasher.write_u32(std::process::id());
+        SmallRng::seed_from_u64(hasher.finish())
+    })
+}
+
+impl XrayIdGenerator {
+    /// A generator seeded from the OS.
+    pub fn new(clock: Clock) -> XrayIdGenerator {
+        XrayIdGenerator {
+            clock,
+            rng: Arc::new(Mutex::new(os_seeded())),
+        }
     }
 
-    /// A generator whose ids repeat for the same seed and the same clock readings.
+    /// A generator whose ids repeat for the same seed and the same clock
+    /// readings (in one build: `rand`'s `SmallRng`).
     pub fn seeded(clock: Clock, seed: u64) -> XrayIdGenerator {
         XrayIdGenerator {
             clock,
-            state: Arc::new(AtomicU64::new(seed)),
+            rng: Arc::new(Mutex::new(SmallRng::seed_from_u64(seed))),
         }
     }
 
     fn next_u64(&self) -> u64 {
-        let mut z = self
-            .state
-            .fetch_add(GAMMA, Ordering::Relaxed)
-            .wrapping_add(GAMMA);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_u64()
     }
 
     pub(crate) fn reseeder(&self) -> Reseeder {
         Reseeder {
-            state: self.state.clone(),
+            rng: self.rng.clone(),
         }
     }
 

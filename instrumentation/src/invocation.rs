@@ -209,22 +209,6 @@ impl Invocation {
         self
     }
 
-    /// Takes the trigger, kind, name, parent, links and attributes that were
-    /// extracted from the event.
-    pub fn with_extracted(mut self, extracted: crate::propagation::extract::Extracted) -> Self {
-        self.trigger = extracted.trigger;
-        self.kind = Some(extracted.kind);
-        if extracted.span_name.is_some() {
-            self.span_name = extracted.span_name;
-        }
-        if extracted.parent.is_some() {
-            self.parent = extracted.parent;
-        }
-        self.links.extend(extracted.links);
-        self.attributes.extend(extracted.attributes);
-        self
-    }
-
     /// The account id in the invoked ARN (`arn:aws:lambda:region:ACCOUNT:function:name`).
     pub fn account_id_from_arn(&self) -> Option<&str> {
         let arn = self.invoked_arn.as_deref()?;

@@ -25,7 +25,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -178,7 +178,7 @@ impl<S, R> TracingService<S, R> {
         let inner = &mut self.inner;
         let called = tracing::dispatcher::with_default(&dispatch, || {
             let _entered = span.enter();
-            catch_unwind(AssertUnwindSafe(|| inner.call(request)))
+            crate::unwind::catch(|| inner.call(request))
         });
         match called {
             Ok(future) => TracingFuture {
@@ -260,11 +260,9 @@ where
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Pending;
         };
-        let polled = catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)));
-        let outcome = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(outcome)) => Ok(outcome),
-            Err(panic) => Err(panic),
+        let outcome = match crate::unwind::poll_catching(inner.as_mut(), cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(outcome) => outcome,
         };
         self.inner = None;
         let Some(started) = self.started.take() else {

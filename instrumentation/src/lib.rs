@@ -42,20 +42,20 @@ pub mod messages;
 pub mod output;
 pub mod propagation;
 pub mod telemetry;
+mod unwind;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock};
 pub use config::{InitializationType, TelemetryConfig};
 pub use error_report::ErrorReport;
+pub use export::SCOPE_NAME;
 pub use id_generator::XrayIdGenerator;
 pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
-pub use telemetry::{InitError, InvocationSpan, Telemetry, TelemetryError, TelemetryLayer};
+pub use telemetry::invocation_span::InvocationSpan;
+pub use telemetry::{InitError, Telemetry, TelemetryError, TelemetryLayer};
 pub use wire::span_line::SpanFormat;
-
-/// The instrumentation scope name on every span.
-pub const SCOPE_NAME: &str = "tracelake-instrumentation";
 
 /// Builds a [`Telemetry`] from the Lambda environment
 /// ([`TelemetryConfig::from_env`]), writing to stdout, and installs it as the

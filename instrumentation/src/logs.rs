@@ -17,26 +17,14 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::clock::{Clock, write_rfc3339_micros};
 use crate::output::Output;
+use crate::wire::log_line::keys;
 pub(crate) use crate::wire::write_json_string;
 
 /// The span field that marks an invocation span and carries its request id.
-pub(crate) const INVOCATION_ID_FIELD: &str = "faas.invocation_id";
+pub(crate) const INVOCATION_ID_FIELD: &str =
+    opentelemetry_semantic_conventions::attribute::FAAS_INVOCATION_ID;
 /// The span field that carries the X-Ray header keys to pass on (`Lineage`, …).
 pub(crate) const XRAY_EXTRA_FIELD: &str = "tracelake.xray_extra";
-
-/// Keys our log format owns; an event field with one of these names is written
-/// as `field.<name>` instead of overwriting it.
-const RESERVED_KEYS: [&str; 9] = [
-    "timestamp",
-    "level",
-    "message",
-    "trace_id",
-    "span_id",
-    "request_id",
-    "service",
-    "xray_trace_id",
-    "function_request_id",
-];
 
 /// The span field of `lambda_runtime`'s own span around each invocation.
 const RUNTIME_REQUEST_ID_FIELD: &str = "requestId";
@@ -286,39 +274,56 @@ impl JsonLogLayer {
         invocation: Option<&InvocationFields>,
         line: &mut String,
     ) {
-        line.push_str("{\"timestamp\":\"");
+        line.push('{');
+        push_key(line, keys::TIMESTAMP);
+        line.push('"');
         write_rfc3339_micros(line, self.clock.now_unix_nanos());
-        line.push_str("\",\"level\":\"");
+        line.push_str("\",");
+        push_key(line, keys::LEVEL);
+        line.push('"');
         line.push_str(level_name(event.metadata().level()));
-        line.push_str("\",\"message\":");
+        line.push_str("\",");
+        push_key(line, keys::MESSAGE);
         let mut visitor = JsonFieldVisitor::default();
         event.record(&mut visitor);
         write_json_string(line, &visitor.message);
         if let Some(ids) = ids {
-            let _ = write!(
-                line,
-                ",\"trace_id\":\"{:032x}\",\"span_id\":\"{:016x}\"",
-                ids.trace, ids.span
-            );
+            line.push(',');
+            push_key(line, keys::TRACE_ID);
+            let _ = write!(line, "\"{:032x}\",", ids.trace);
+            push_key(line, keys::SPAN_ID);
+            let _ = write!(line, "\"{:016x}\"", ids.span);
         }
         let request_id = invocation.and_then(|fields| fields.request_id_json.as_deref());
         if let Some(request_id) = request_id {
-            line.push_str(",\"request_id\":");
+            line.push(',');
+            push_key(line, keys::REQUEST_ID);
             line.push_str(request_id);
         }
-        line.push_str(",\"service\":");
+        line.push(',');
+        push_key(line, keys::SERVICE);
         line.push_str(&self.service_json);
         if let Some(ids) = ids {
             let hex = format!("{:032x}", ids.trace);
-            let _ = write!(line, ",\"xray_trace_id\":\"1-{}-{}\"", &hex[..8], &hex[8..]);
+            line.push(',');
+            push_key(line, keys::XRAY_TRACE_ID);
+            let _ = write!(line, "\"1-{}-{}\"", &hex[..8], &hex[8..]);
         }
         if let Some(request_id) = request_id {
-            line.push_str(",\"function_request_id\":");
+            line.push(',');
+            push_key(line, keys::FUNCTION_REQUEST_ID);
             line.push_str(request_id);
         }
         line.push_str(&visitor.fields);
         line.push_str("}\n");
     }
+}
+
+/// Writes `"key":`.
+fn push_key(line: &mut String, key: &str) {
+    line.push('"');
+    line.push_str(key);
+    line.push_str("\":");
 }
 
 fn level_name(level: &Level) -> &'static str {
@@ -369,7 +374,7 @@ impl JsonFieldVisitor {
     fn key(&mut self, field: &Field) {
         let name = field.name();
         self.fields.push(',');
-        if RESERVED_KEYS.contains(&name) {
+        if keys::ALL.contains(&name) {
             let mut prefixed = String::with_capacity(name.len() + 6);
             prefixed.push_str("field.");
             prefixed.push_str(name);

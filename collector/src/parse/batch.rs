@@ -4,7 +4,9 @@
 use crate::decode::{DecodeLimits, LogBatch, LogEvent, QuarantinedEvent};
 use crate::index::rows::SpanRow;
 
-use super::{ParsedEvent, ParsedLog, parse_event};
+use tracelake_instrumentation::wire::span_line::LineOrigin;
+
+use super::{ParsedEvent, ParsedLog, parse_event_from};
 
 /// One log stream's batch, parsed: the parse stage's output and the correlate
 /// stage's input.
@@ -35,6 +37,7 @@ pub fn parse_batch(batch: LogBatch, limits: &DecodeLimits) -> ParsedBatch {
         rejected,
         ..
     } = batch;
+    let origin = LineOrigin::new(log_group.clone(), log_stream.clone());
     let mut out = ParsedBatch {
         log_group,
         log_stream,
@@ -52,7 +55,7 @@ pub fn parse_batch(batch: LogBatch, limits: &DecodeLimits) -> ParsedBatch {
             out.quarantined.push(QuarantinedEvent { event, reason });
             continue;
         }
-        match parse_event(&event.message) {
+        match parse_event_from(&event.message, &origin) {
             ParsedEvent::Spans(spans) => {
                 out.span_events += 1;
                 out.spans.extend(spans);

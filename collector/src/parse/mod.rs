@@ -16,7 +16,7 @@ pub mod time;
 use serde_json::Value;
 use tracelake_instrumentation::wire::{
     ids::{SpanId, TraceId},
-    span_line,
+    span_line::{self, LineOrigin},
 };
 
 use crate::index::rows::SpanRow;
@@ -179,13 +179,29 @@ fn numeric_level(key: &str, value: i64) -> Option<&'static str> {
     }
 }
 
-/// Parses one event's text.
+/// Parses one event's text. A compact span line's resource is read as written,
+/// without what its log group and stream imply: [`parse_event_from`] restores it.
 pub fn parse_event(message: &str) -> ParsedEvent {
+    parse_event_in(message, None)
+}
+
+/// Parses one event's text delivered through `origin` (the batch's log group
+/// and stream): the resource attributes a compact span line left out because
+/// its origin implies them are restored (`span_line::origin`).
+pub fn parse_event_from(message: &str, origin: &LineOrigin) -> ParsedEvent {
+    parse_event_in(message, Some(origin))
+}
+
+fn parse_event_in(message: &str, origin: Option<&LineOrigin>) -> ParsedEvent {
     let trimmed = message.trim_end_matches(['\n', '\r']);
     let first = trimmed.as_bytes().first().copied();
     if first == Some(b'{') {
         if span_line::is_span_line(trimmed) {
-            return match span_line::decode_span_line(trimmed) {
+            let decoded = match origin {
+                Some(origin) => span_line::decode_span_line_from(trimmed, origin),
+                None => span_line::decode_span_line(trimmed),
+            };
+            return match decoded {
                 Ok(data) => match otlp::span_rows(data) {
                     Ok(rows) => ParsedEvent::Spans(rows),
                     Err(error) => ParsedEvent::Invalid(error.to_string()),

@@ -517,3 +517,142 @@ fn every_fixture_file_is_covered_by_a_test_here() {
         );
     }
 }
+
+/// The resource a `TelemetryConfig` gives its spans, as the `spans` table
+/// stores it (strings), sorted.
+fn configured_resource(
+    config: &tracelake_instrumentation::TelemetryConfig,
+) -> Vec<(String, String)> {
+    use tracelake_instrumentation::config::ResourceValue;
+    let mut resource: Vec<(String, String)> = config
+        .resource()
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                ResourceValue::Text(text) => text,
+                ResourceValue::Int(number) => number.to_string(),
+            };
+            (key, value)
+        })
+        .collect();
+    resource.sort();
+    resource
+}
+
+/// F02 as a Lambda's delivery: a real function's compact span lines (format
+/// `tracelake-2`, which leaves out the resource its log group and stream
+/// imply) and a line of the format before it (gzip, whole resource) in the
+/// DATA_MESSAGE of fixture 02. Every span comes out with its writer's whole
+/// resource.
+#[test]
+fn f02_compact_span_lines_get_back_the_resource_their_writer_left_out() {
+    use std::io::Write as _;
+
+    use base64::Engine as _;
+    use prost::Message as _;
+    use tracelake_instrumentation::wire::span_line::{decode_span_line, is_span_line};
+    use tracelake_instrumentation::{
+        Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig,
+    };
+
+    let log_group = "/aws/lambda/checkout-prod";
+    let log_stream = "2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef";
+    let config = TelemetryConfig::new("checkout-prod")
+        .with_function("checkout-prod", "$LATEST")
+        .with_log_group(log_group)
+        .with_log_stream(log_stream)
+        .with_region("eu-west-1")
+        .with_account_id("123456789012")
+        .with_memory_mb(512)
+        .with_resource_attribute("team", "payments")
+        .with_span_format(SpanFormat::Compact);
+    let buffer = LineBuffer::new();
+    let telemetry = Telemetry::new(config.clone(), Output::buffer(&buffer)).expect("telemetry");
+    for request in ["req-1", "req-2"] {
+        let _ = telemetry.in_invocation(&Invocation::new(request), || -> Result<(), String> {
+            let _child = tracing::info_span!("GetItem", db.system = "dynamodb").entered();
+            Ok(())
+        });
+    }
+    let mut lines: Vec<String> = buffer
+        .take_lines()
+        .into_iter()
+        .filter(|line| is_span_line(line))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    // As written, the lines lack what the origin implies.
+    let written = decode_span_line(&lines[0]).expect("compact line");
+    let written_keys: Vec<&str> = written.resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("resource")
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
+    for left_out in ["service.name", "faas.name", "faas.instance", "faas.version"] {
+        assert!(!written_keys.contains(&left_out), "{written_keys:?}");
+    }
+    // The format before tracelake-2, as our writer wrote it: gzip, whole resource.
+    let mut whole = written.clone();
+    let old_resource = whole.resource_spans[0].resource.as_mut().expect("resource");
+    old_resource.attributes.clear();
+    for (key, value) in configured_resource(&config) {
+        let value = if key == "faas.max_memory" {
+            opentelemetry_proto::tonic::common::v1::any_value::Value::IntValue(
+                value.parse().expect("int"),
+            )
+        } else {
+            opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(value)
+        };
+        old_resource
+            .attributes
+            .push(opentelemetry_proto::tonic::common::v1::KeyValue {
+                key,
+                value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
+                    value: Some(value),
+                }),
+                ..Default::default()
+            });
+    }
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&whole.encode_to_vec()).expect("gzip");
+    lines.push(format!(
+        r#"{{"__otel_otlp_stdout":"0.1.0","source":"checkout-prod","content-type":"application/x-protobuf","content-encoding":"gzip","base64":true,"payload":"{}"}}"#,
+        base64::engine::general_purpose::STANDARD.encode(gzip.finish().expect("gzip"))
+    ));
+
+    let mut message: serde_json::Value =
+        serde_json::from_slice(&fixture("02_cwl_decoded_data_message.json")).expect("f02");
+    message["logGroup"] = log_group.into();
+    message["logStream"] = log_stream.into();
+    message["logEvents"] = lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            serde_json::json!({"id": format!("e{index}"), "timestamp": 1_764_400_000_000i64 + index as i64, "message": line})
+        })
+        .collect();
+    let payloads = decode_input(
+        &serde_json::to_vec(&message).expect("json"),
+        &DecodeLimits::default(),
+    );
+    let [Ok(Payload::Data(batch))] = payloads.as_slice() else {
+        panic!("expected one DATA_MESSAGE, got {payloads:?}");
+    };
+    let out = correlate(batch.clone(), &DecodeLimits::default());
+    assert!(out.quarantined.is_empty(), "{:?}", out.quarantined);
+    assert_eq!(
+        out.spans.len(),
+        6,
+        "two invocations of two spans, and the old line's two"
+    );
+    let expected = configured_resource(&config);
+    for span in &out.spans {
+        let mut resource = span.resource_attributes.clone();
+        resource.sort();
+        assert_eq!(resource, expected, "span {}", span.name);
+        assert_eq!(span.service, "checkout-prod");
+        assert_eq!(span.faas_name.as_deref(), Some("checkout-prod"));
+    }
+}

@@ -15,12 +15,48 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The keys of this format, defined once: the writer (`logs.rs`) writes them,
+/// [`LogLine`] reads them (its field names; a test checks they agree).
+pub mod keys {
+    /// RFC 3339 UTC time with microseconds.
+    pub const TIMESTAMP: &str = "timestamp";
+    /// The level name.
+    pub const LEVEL: &str = "level";
+    /// The formatted message.
+    pub const MESSAGE: &str = "message";
+    /// The trace id, 32 lowercase hex digits.
+    pub const TRACE_ID: &str = "trace_id";
+    /// The current span's id, 16 lowercase hex digits.
+    pub const SPAN_ID: &str = "span_id";
+    /// The Lambda request id.
+    pub const REQUEST_ID: &str = "request_id";
+    /// The service name.
+    pub const SERVICE: &str = "service";
+    /// The trace id in X-Ray form, under Powertools' name.
+    pub const XRAY_TRACE_ID: &str = "xray_trace_id";
+    /// The request id, under Powertools' name.
+    pub const FUNCTION_REQUEST_ID: &str = "function_request_id";
+    /// Every key the format owns: an event field of one of these names is
+    /// written as `field.<name>`.
+    pub const ALL: [&str; 9] = [
+        TIMESTAMP,
+        LEVEL,
+        MESSAGE,
+        TRACE_ID,
+        SPAN_ID,
+        REQUEST_ID,
+        SERVICE,
+        XRAY_TRACE_ID,
+        FUNCTION_REQUEST_ID,
+    ];
+}
+
 /// The keys that every line of this format carries, whatever the event's fields.
-pub const REQUIRED_KEYS: [&str; 4] = ["timestamp", "level", "message", "service"];
+pub const REQUIRED_KEYS: [&str; 4] = [keys::TIMESTAMP, keys::LEVEL, keys::MESSAGE, keys::SERVICE];
 
 /// The keys by which the collector tells this format from other JSON log lines:
 /// a line with the required keys and at least one of these is ours.
-pub const ID_KEYS: [&str; 3] = ["trace_id", "span_id", "request_id"];
+pub const ID_KEYS: [&str; 3] = [keys::TRACE_ID, keys::SPAN_ID, keys::REQUEST_ID];
 
 /// One log record as written to stdout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +98,30 @@ pub fn is_log_line(object: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_struct_reads_and_writes_exactly_the_format_keys() {
+        let line = LogLine {
+            timestamp: "t".into(),
+            level: "INFO".into(),
+            message: "m".into(),
+            trace_id: Some("a".into()),
+            span_id: Some("b".into()),
+            request_id: Some("c".into()),
+            service: "s".into(),
+            xray_trace_id: Some("d".into()),
+            function_request_id: Some("e".into()),
+            fields: Map::new(),
+        };
+        let Value::Object(object) = serde_json::to_value(&line).unwrap() else {
+            panic!("a log line is an object");
+        };
+        let mut written: Vec<&str> = object.keys().map(String::as_str).collect();
+        let mut expected = keys::ALL.to_vec();
+        written.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(written, expected);
+    }
 
     #[test]
     fn a_line_round_trips_with_its_fields() {

@@ -32,6 +32,14 @@
 //!
 //! No HTTP client comes with this feature: only the SDK's runtime API types.
 
+mod dynamodb;
+mod eventbridge;
+mod json_body;
+mod lambda;
+mod sns;
+mod sqs;
+mod step_functions;
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -44,14 +52,19 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use base64::Engine as _;
 use opentelemetry::trace::Status;
 use opentelemetry_semantic_conventions::attribute as semconv;
-use serde_json::{Map, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::propagation::inject::OutgoingContext;
 use crate::propagation::{TRACEPARENT, TRACESTATE, XRAY_HEADER};
+use dynamodb::record_dynamodb;
+use eventbridge::inject_eventbridge;
+use json_body::rewrite_json;
+use lambda::{inject_client_context, record_lambda};
+use sns::{inject_sns, record_sns};
+use sqs::{inject_sqs, record_sqs};
+use step_functions::inject_step_functions;
 
 /// The interceptor: add one to each SDK client's config.
 #[derive(Debug, Clone, Default)]
@@ -257,291 +270,11 @@ fn error_kind(debug: &str) -> String {
     }
 }
 
-/// Parses a JSON object body, lets `edit` change it (returning whether it
-/// did), and serializes it again.
-fn rewrite_json(
-    body: &[u8],
-    edit: impl FnOnce(&mut Map<String, Value>) -> bool,
-) -> Option<Vec<u8>> {
-    let mut value: Value = serde_json::from_slice(body).ok()?;
-    let object = value.as_object_mut()?;
-    edit(object).then(|| serde_json::to_vec(&value).ok())?
-}
-
-/// SQS allows 10 message attributes per message.
-const SQS_MAX_ATTRIBUTES: usize = 10;
-
-fn sqs_message(message: &mut Map<String, Value>, outgoing: &OutgoingContext) -> bool {
-    let mut changed = false;
-    let attributes = message
-        .entry("MessageAttributes")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(attributes) = attributes.as_object_mut()
-        && !attributes.contains_key(TRACEPARENT)
-        && attributes.len() < SQS_MAX_ATTRIBUTES
-    {
-        attributes.insert(
-            TRACEPARENT.to_owned(),
-            serde_json::json!({ "DataType": "String", "StringValue": outgoing.traceparent() }),
-        );
-        changed = true;
-    }
-    let system = message
-        .entry("MessageSystemAttributes")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(system) = system.as_object_mut()
-        && !system.contains_key(crate::propagation::SQS_XRAY_ATTRIBUTE)
-    {
-        system.insert(
-            crate::propagation::SQS_XRAY_ATTRIBUTE.to_owned(),
-            serde_json::json!({ "DataType": "String", "StringValue": outgoing.xray_header() }),
-        );
-        changed = true;
-    }
-    changed
-}
-
-fn inject_sqs(object: &mut Map<String, Value>, outgoing: &OutgoingContext) -> bool {
-    match object.get_mut("Entries").and_then(Value::as_array_mut) {
-        Some(entries) => entries
-            .iter_mut()
-            .filter_map(Value::as_object_mut)
-            .fold(false, |changed, entry| {
-                sqs_message(entry, outgoing) | changed
-            }),
-        None => sqs_message(object, outgoing),
-    }
-}
-
-fn record_sqs(span: &tracing::Span, body: &[u8]) {
-    span.set_attribute(semconv::MESSAGING_SYSTEM, "aws_sqs");
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return;
-    };
-    if let Some(queue) = value
-        .get("QueueUrl")
-        .and_then(Value::as_str)
-        .and_then(|url| url.rsplit('/').next())
-    {
-        span.set_attribute(semconv::MESSAGING_DESTINATION_NAME, queue.to_owned());
-    }
-    if let Some(entries) = value.get("Entries").and_then(Value::as_array) {
-        span.set_attribute(
-            semconv::MESSAGING_BATCH_MESSAGE_COUNT,
-            i64::try_from(entries.len()).unwrap_or(i64::MAX),
-        );
-    }
-}
-
-/// SNS `Publish` is a form: one more `MessageAttributes.entry.N`.
-fn inject_sns(body: &[u8], outgoing: &OutgoingContext) -> Option<Vec<u8>> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let mut highest = 0usize;
-    for (key, value) in &pairs {
-        if let Some(rest) = key.strip_prefix("MessageAttributes.entry.")
-            && let Some((index, field)) = rest.split_once('.')
-        {
-            if field == "Name" && value == TRACEPARENT {
-                return None;
-            }
-            highest = highest.max(index.parse().unwrap_or(0));
-        }
-    }
-    if highest >= SQS_MAX_ATTRIBUTES {
-        return None;
-    }
-    let entry = highest + 1;
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    serializer.extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    serializer.append_pair(
-        &format!("MessageAttributes.entry.{entry}.Name"),
-        TRACEPARENT,
-    );
-    serializer.append_pair(
-        &format!("MessageAttributes.entry.{entry}.Value.DataType"),
-        "String",
-    );
-    serializer.append_pair(
-        &format!("MessageAttributes.entry.{entry}.Value.StringValue"),
-        &outgoing.traceparent(),
-    );
-    Some(serializer.finish().into_bytes())
-}
-
-fn record_sns(span: &tracing::Span, body: &[u8]) {
-    span.set_attribute(semconv::MESSAGING_SYSTEM, "aws_sns");
-    if let Some((_, topic)) = form_urlencoded::parse(body).find(|(key, _)| key == "TopicArn")
-        && let Some(name) = topic.rsplit(':').next()
-    {
-        span.set_attribute(semconv::MESSAGING_DESTINATION_NAME, name.to_owned());
-    }
-}
-
-fn inject_eventbridge(object: &mut Map<String, Value>, outgoing: &OutgoingContext) -> bool {
-    let Some(entries) = object.get_mut("Entries").and_then(Value::as_array_mut) else {
-        return false;
-    };
-    let mut changed = false;
-    for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
-        if !entry.contains_key("TraceHeader") {
-            entry.insert("TraceHeader".into(), Value::String(outgoing.xray_header()));
-            changed = true;
-        }
-        if let Some(detail) = entry.get("Detail").and_then(Value::as_str)
-            && let Ok(mut detail) = serde_json::from_str::<Value>(detail)
-            && detail.is_object()
-        {
-            outgoing.inject_json(&mut detail);
-            entry.insert("Detail".into(), Value::String(detail.to_string()));
-            changed = true;
-        }
-    }
-    changed
-}
-
-fn inject_step_functions(object: &mut Map<String, Value>, outgoing: &OutgoingContext) -> bool {
-    let mut changed = false;
-    if !object.contains_key("traceHeader") {
-        object.insert("traceHeader".into(), Value::String(outgoing.xray_header()));
-        changed = true;
-    }
-    let input = object
-        .get("input")
-        .and_then(Value::as_str)
-        .unwrap_or("{}")
-        .to_owned();
-    if let Ok(mut input) = serde_json::from_str::<Value>(&input)
-        && input.is_object()
-    {
-        outgoing.inject_json(&mut input);
-        object.insert("input".into(), Value::String(input.to_string()));
-        changed = true;
-    }
-    changed
-}
-
-/// Lambda `Invoke`: the client context (base64 JSON) gets `traceparent` and
-/// `X-Amzn-Trace-Id` in its `custom` map, which the callee's runtime reads.
-fn inject_client_context(
-    request: &mut aws_smithy_runtime_api::http::Request,
-    outgoing: &OutgoingContext,
-) {
-    const HEADER: &str = "x-amz-client-context";
-    let engine = base64::engine::general_purpose::STANDARD;
-    let mut context: Value = request
-        .headers()
-        .get(HEADER)
-        .and_then(|text| engine.decode(text).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_else(|| Value::Object(Map::new()));
-    let Some(object) = context.as_object_mut() else {
-        return;
-    };
-    let custom = object
-        .entry("custom")
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Some(custom) = custom.as_object_mut() else {
-        return;
-    };
-    for (name, value) in outgoing.w3c_pairs() {
-        custom.insert(name.to_owned(), Value::String(value));
-    }
-    custom.insert(
-        XRAY_HEADER.to_owned(),
-        Value::String(outgoing.xray_header()),
-    );
-    let encoded = engine.encode(context.to_string());
-    // Lambda refuses a client context over 3,583 bytes: then send none of ours.
-    if encoded.len() <= 3_583 {
-        request.headers_mut().insert(HEADER, encoded);
-    }
-}
-
-fn record_lambda(span: &tracing::Span, uri: &str) {
-    let (name, region) = invoked_function(uri);
-    if let Some(name) = name {
-        span.set_attribute(semconv::FAAS_INVOKED_NAME, name);
-        span.set_attribute(semconv::FAAS_INVOKED_PROVIDER, "aws");
-    }
-    if let Some(region) = region {
-        span.set_attribute(semconv::FAAS_INVOKED_REGION, region);
-    }
-}
-
-/// The function name and region of an `Invoke` URI,
-/// `https://lambda.REGION.amazonaws.com/2015-03-31/functions/NAME/invocations`.
-/// NAME is percent-encoded (the SDK encodes `:`) and may be a name, a
-/// `name:qualifier`, a partial ARN (`ACCOUNT:function:name`) or a full ARN
-/// (which also names the region).
-fn invoked_function(uri: &str) -> (Option<String>, Option<String>) {
-    let label = uri
-        .split('/')
-        .skip_while(|part| *part != "functions")
-        .nth(1)
-        .map(|label| percent_encoding::percent_decode_str(label).decode_utf8_lossy());
-    let mut name = None;
-    let mut arn_region = None;
-    if let Some(label) = &label {
-        let parts: Vec<&str> = label.split(':').collect();
-        name = match parts.as_slice() {
-            ["arn", _, "lambda", region, _, "function", name, ..] => {
-                arn_region = Some((*region).to_owned());
-                Some(*name)
-            }
-            [_, "function", name, ..] => Some(*name),
-            [name, ..] => Some(*name),
-            [] => None,
-        }
-        .filter(|name| !name.is_empty())
-        .map(str::to_owned);
-    }
-    let host_region = uri
-        .split("lambda.")
-        .nth(1)
-        .and_then(|rest| rest.split('.').next())
-        .filter(|region| region.contains('-'))
-        .map(str::to_owned);
-    (name, arn_region.filter(|r| !r.is_empty()).or(host_region))
-}
-
-fn record_dynamodb(span: &tracing::Span, body: &[u8]) {
-    span.set_attribute(semconv::DB_SYSTEM_NAME, "aws.dynamodb");
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return;
-    };
-    let mut tables: Vec<String> = Vec::new();
-    if let Some(table) = value.get("TableName").and_then(Value::as_str) {
-        tables.push(table.to_owned());
-    }
-    if let Some(items) = value.get("RequestItems").and_then(Value::as_object) {
-        tables.extend(items.keys().cloned());
-    }
-    if let Some(items) = value.get("TransactItems").and_then(Value::as_array) {
-        for item in items {
-            if let Some(table) = item
-                .as_object()
-                .and_then(|operation| operation.values().next())
-                .and_then(|operation| operation.get("TableName"))
-                .and_then(Value::as_str)
-            {
-                tables.push(table.to_owned());
-            }
-        }
-    }
-    tables.sort();
-    tables.dedup();
-    if !tables.is_empty() {
-        span.set_attribute(
-            semconv::AWS_DYNAMODB_TABLE_NAMES,
-            opentelemetry::Value::Array(opentelemetry::Array::String(
-                tables.into_iter().map(Into::into).collect(),
-            )),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
+    use super::lambda::invoked_function;
     use super::*;
     use crate::wire::ids::{SpanId, TraceId};
 
