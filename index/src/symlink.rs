@@ -107,8 +107,11 @@ fn sql_string(text: &str) -> String {
 }
 
 /// DuckDB `CREATE VIEW` statements, one per table, over the live files of a
-/// local index, with the `dt` and `hour` columns from the paths. A table with
-/// no live file gets a view with its columns and no row.
+/// local index, with the `dt` and `hour` columns from the paths, both as text
+/// as in the DataFusion tables (DuckDB would otherwise guess `dt` as a date and
+/// `hour` as a number when every hour present is 10 or later, so that the
+/// dashboards' SQL, e.g. `hour = '05'`, would not run the same on both). A table
+/// with no live file gets a view with its columns and no row.
 ///
 /// # Errors
 /// [`ManifestError`] when the store fails.
@@ -138,7 +141,7 @@ pub async fn duckdb_views(store: &IndexStore) -> Result<String, ManifestError> {
             })
             .collect();
         sql.push_str(&format!(
-            "CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{}], hive_partitioning = true, union_by_name = true);\n",
+            "CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{}], hive_partitioning = true, hive_types = {{'dt': VARCHAR, 'hour': VARCHAR}}, union_by_name = true);\n",
             files.join(", ")
         ));
     }

@@ -6,15 +6,20 @@
 //!
 //! The file list is read at every scan, so a query sees the generation that was
 //! latest when it started. `dt` and `hour` come from each file's hour, as Hive
-//! partition columns would.
+//! partition columns would, and a scan lists the live files only of the hours
+//! that pass its filters on `dt` and `hour` (`dt || hour BETWEEN …` in the
+//! dashboards' SQL): a trace lookup reads one hour's manifest and files, not
+//! every hour's.
 
 use std::sync::Arc;
 
+use arrow::array::{Array as _, AsArray as _, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
@@ -26,6 +31,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use tracelake_index::IndexStore;
 use tracelake_index::manifest;
+use tracelake_index::schema::HourPartition;
 
 use super::tables::{PARTITION_COLUMNS, Table};
 
@@ -74,14 +80,19 @@ impl LiveTable {
         }
     }
 
-    async fn live_files(&self) -> Result<Vec<PartitionedFile>> {
+    /// The live files of the hours that pass `filters` (see [`hours_passing`]).
+    async fn live_files(
+        &self,
+        state: &dyn Session,
+        filters: &[Expr],
+    ) -> Result<Vec<PartitionedFile>> {
         let external =
             |error: &dyn std::fmt::Display| DataFusionError::External(error.to_string().into());
         let mut files = Vec::new();
         let hours = manifest::hours(&self.store)
             .await
             .map_err(|e| external(&e))?;
-        for hour in hours {
+        for hour in hours_passing(state, hours, filters) {
             let live = manifest::live_files(&self.store, self.table.name(), &hour)
                 .await
                 .map_err(|e| external(&e))?;
@@ -97,6 +108,59 @@ impl LiveTable {
         }
         Ok(files)
     }
+}
+
+/// The hours whose `dt` and `hour` pass every filter that reads only those two
+/// columns. A filter that cannot be evaluated on them keeps every hour: the
+/// pushdown is inexact, so DataFusion filters the rows again either way and
+/// pruning here only saves reading manifests and files.
+fn hours_passing(
+    state: &dyn Session,
+    hours: Vec<HourPartition>,
+    filters: &[Expr],
+) -> Vec<HourPartition> {
+    let partition_filters: Vec<&Expr> = filters
+        .iter()
+        .filter(|filter| expr_applicable_for_cols(&PARTITION_COLUMNS, filter))
+        .collect();
+    if partition_filters.is_empty() || hours.is_empty() {
+        return hours;
+    }
+    let schema = Arc::new(Schema::new(partition_fields()));
+    let columns: Vec<Arc<dyn arrow::array::Array>> = vec![
+        Arc::new(StringArray::from_iter_values(
+            hours.iter().map(|hour| hour.date.clone()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            hours.iter().map(|hour| format!("{:02}", hour.hour)),
+        )),
+    ];
+    let (Ok(batch), Ok(df_schema)) = (
+        RecordBatch::try_new(schema.clone(), columns),
+        DFSchema::try_from(schema.as_ref().clone()),
+    ) else {
+        return hours;
+    };
+    let mut keep = vec![true; hours.len()];
+    for filter in partition_filters {
+        let values = state
+            .create_physical_expr(filter.clone(), &df_schema)
+            .and_then(|expr| expr.evaluate(&batch))
+            .and_then(|value| value.into_array(batch.num_rows()));
+        let Ok(values) = values else { continue };
+        let Some(passed) = values.as_boolean_opt() else {
+            continue;
+        };
+        for (row, keep) in keep.iter_mut().enumerate() {
+            // NULL is not true: WHERE would drop the rows of this hour too.
+            *keep &= passed.is_valid(row) && passed.value(row);
+        }
+    }
+    hours
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(hour, keep)| keep.then_some(hour))
+        .collect()
 }
 
 #[async_trait::async_trait]
@@ -124,7 +188,7 @@ impl TableProvider for LiveTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let files = self.live_files().await?;
+        let files = self.live_files(state, filters).await?;
         if files.is_empty() {
             // A scan of no file groups has no partition at all, which operators
             // that need one input partition (a sort) refuse: an empty table is
@@ -158,5 +222,58 @@ impl TableProvider for LiveTable {
             .with_limit(limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::logical_expr::{Operator, binary_expr};
+    use datafusion::prelude::{SessionContext, col, lit};
+
+    use super::*;
+
+    fn hour(date: &str, hour: u32) -> HourPartition {
+        HourPartition {
+            date: date.to_owned(),
+            hour,
+        }
+    }
+
+    fn partition_between(from: &str, to: &str) -> Expr {
+        binary_expr(col("dt"), Operator::StringConcat, col("hour")).between(lit(from), lit(to))
+    }
+
+    #[test]
+    fn a_scan_lists_only_the_hours_its_partition_filters_pass() {
+        let state = SessionContext::new().state();
+        let hours = vec![
+            hour("2026-11-28", 23),
+            hour("2026-11-29", 0),
+            hour("2026-11-29", 1),
+            hour("2026-11-29", 10),
+        ];
+        // The trace lookup's filters: a partition range and a trace id.
+        let filters = [
+            partition_between("2026-11-2900", "2026-11-2901"),
+            col("trace_id").eq(lit("6b0b6b52807c759dc6fb164fd21c3f33")),
+        ];
+        assert_eq!(
+            hours_passing(&state, hours.clone(), &filters),
+            vec![hour("2026-11-29", 0), hour("2026-11-29", 1)]
+        );
+        // Every filter must pass; a range outside the index keeps nothing.
+        let narrower = [
+            partition_between("2026-11-2823", "2026-11-2900"),
+            col("hour").eq(lit("00")),
+        ];
+        assert_eq!(
+            hours_passing(&state, hours.clone(), &narrower),
+            vec![hour("2026-11-29", 0)]
+        );
+        let outside = [partition_between("2027-01-0100", "2027-01-0123")];
+        assert_eq!(hours_passing(&state, hours.clone(), &outside), vec![]);
+        // No filter on the partition columns: every hour.
+        let none = [col("trace_id").eq(lit("x"))];
+        assert_eq!(hours_passing(&state, hours.clone(), &none), hours);
     }
 }

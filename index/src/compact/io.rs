@@ -26,8 +26,9 @@ use crate::store::{IndexStore, StoreError};
 use crate::writer::{ROW_GROUP_ROWS, now_nanos, writer_properties};
 
 use super::dedupe::CompactRow;
+use super::options::{CompactionError, MAX_ROWS_PER_FILE};
+use super::plan::InputFile;
 use super::spill::SortedRows;
-use super::{CompactionError, InputFile, MAX_ROWS_PER_FILE};
 
 /// Rows decoded at a time from an input row group.
 const READ_BATCH_ROWS: usize = 8192;

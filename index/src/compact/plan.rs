@@ -6,7 +6,7 @@ use crate::manifest::{self, LiveSource, Manifest, RawSegment};
 use crate::schema::{self, HourPartition};
 use crate::store::IndexStore;
 
-use super::CompactionError;
+use super::options::CompactionError;
 
 /// One file compaction reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use super::CompactionError;
 use super::dedupe::CompactRow;
+use super::options::CompactionError;
 
 /// Rows per spill write and read.
 const SPILL_BATCH_ROWS: usize = 4096;

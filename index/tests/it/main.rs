@@ -8,3 +8,4 @@ mod hazards;
 mod moto;
 mod protocol;
 mod support;
+mod views;
