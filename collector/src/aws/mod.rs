@@ -13,6 +13,7 @@
 //! - [`backfill`]: replay a log group's history through `FilterLogEvents` into
 //!   the same payloads a subscription delivers, keeping CloudWatch's event ids.
 
+pub mod account_policy;
 pub mod backfill;
 pub mod subscribe;
 pub mod validate;

@@ -10,11 +10,11 @@ use std::process::Command;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::s3::S3Event;
 use tracelake_collector::aws::Client;
+use tracelake_collector::aws::account_policy::put_account_policy;
 use tracelake_collector::aws::backfill::{BackfillOptions, backfill};
 use tracelake_collector::aws::sdk;
 use tracelake_collector::aws::subscribe::{
-    GroupAction, Selection, SubscribeOptions, collector_log_group, put_account_policy, subscribe,
-    unsubscribe,
+    GroupAction, Selection, SubscribeOptions, collector_log_group, subscribe, unsubscribe,
 };
 use tracelake_collector::index::stats::index_stats;
 use tracelake_collector::sources::kinesis::handle_kinesis_event;

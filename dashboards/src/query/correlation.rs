@@ -13,7 +13,30 @@
 
 use std::collections::BTreeMap;
 
+use super::engine::QueryEngine;
+use super::error::QueryError;
 use super::model::{CorrelationCalls, CorrelationInvocations, CorrelationLogs, ServiceCorrelation};
+use super::params::PARTITION_SLACK_NS;
+use super::params::{Params, TimeRange};
+use super::sql;
+
+impl QueryEngine {
+    /// The correlation report over the range: per service, its log lines by
+    /// link kind, its invocations without a trace and the calls to it whose
+    /// context did not arrive, worst first (see `correlation.rs`).
+    pub async fn correlation(
+        &self,
+        range: &TimeRange,
+    ) -> Result<Vec<ServiceCorrelation>, QueryError> {
+        let params = Params::new().range(range, PARTITION_SLACK_NS);
+        let (logs, invocations, calls) = futures::try_join!(
+            self.run_typed::<CorrelationLogs>(&sql::CORRELATION_LOGS, &params),
+            self.run_typed::<CorrelationInvocations>(&sql::CORRELATION_INVOCATIONS, &params),
+            self.run_typed::<CorrelationCalls>(&sql::CORRELATION_CALLS, &params),
+        )?;
+        Ok(merge(logs, invocations, calls))
+    }
+}
 
 fn empty_row(service: &str) -> ServiceCorrelation {
     ServiceCorrelation {

@@ -8,8 +8,15 @@ use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
 use serde::Serialize;
 
+use super::error::QueryError;
+
 /// Nanoseconds in one hour.
 pub const HOUR_NS: i64 = 3_600 * 1_000_000_000;
+
+/// Slack added on both sides of a time range when choosing the hour partitions
+/// to read: a table may be partitioned by another time than the one filtered on
+/// (an invocation's end versus its start, a log line's arrival).
+pub const PARTITION_SLACK_NS: i64 = HOUR_NS;
 
 /// A half-open time range `[from_ns, to_ns)` in nanoseconds since the epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,5 +145,32 @@ impl Params {
             .map(|(name, value)| (name.clone(), ScalarAndMetadata::from(value.to_scalar())))
             .collect();
         ParamValues::Map(map)
+    }
+}
+
+/// The most rows a query may be asked for.
+pub const MAX_LIMIT: i64 = 10_000;
+
+/// `limit` when it is between 1 and [`MAX_LIMIT`].
+pub(crate) fn positive_limit(limit: i64) -> Result<i64, QueryError> {
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(QueryError::InvalidParameter {
+            name: "limit",
+            reason: format!("{limit} is not between 1 and {MAX_LIMIT}"),
+        })
+    }
+}
+
+/// Checks a histogram or RED bucket width: whole seconds that divide a day.
+pub(crate) fn day_bucket(bucket_seconds: i64) -> Result<(), QueryError> {
+    if (1..=86_400).contains(&bucket_seconds) && 86_400 % bucket_seconds == 0 {
+        Ok(())
+    } else {
+        Err(QueryError::InvalidParameter {
+            name: "bucket",
+            reason: format!("{bucket_seconds} s does not divide a day evenly"),
+        })
     }
 }

@@ -28,6 +28,13 @@ macro_rules! asset {
 const ASSETS: &[Asset] = &[
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("app.js", "text/javascript; charset=utf-8"),
+    asset!("ui.js", "text/javascript; charset=utf-8"),
+    asset!("views/search.js", "text/javascript; charset=utf-8"),
+    asset!("views/trace.js", "text/javascript; charset=utf-8"),
+    asset!("views/map.js", "text/javascript; charset=utf-8"),
+    asset!("views/services.js", "text/javascript; charset=utf-8"),
+    asset!("views/logs.js", "text/javascript; charset=utf-8"),
+    asset!("views/correlation.js", "text/javascript; charset=utf-8"),
     asset!("app.css", "text/css; charset=utf-8"),
     asset!(
         "vendor/uplot/uPlot.iife.min.js",

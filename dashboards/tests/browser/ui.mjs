@@ -110,6 +110,8 @@ try {
   // teams come from the services API, the services from the map API), then a
   // group opened and all collapsed again.
   const teams = await page.evaluate(async () => {
+    // The page's own API client and range (the same module instance the views use).
+    const { api, range } = await import('/assets/ui.js');
     const r = await range();
     const [edges, services] = await Promise.all([api('map', r), api('services', r)]);
     const onMap = new Set(edges.flatMap((e) => [e.parent, e.child]));

@@ -1,0 +1,354 @@
+//! Engine and session setup: the DataFusion session over one index, its
+//! tables and object store, and running one query under the engine's limits
+//! (see [`limits`]).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use object_store::aws::AmazonS3Builder;
+use serde::de::DeserializeOwned;
+use tracelake_index::IndexStore;
+use url::Url;
+
+use super::error::QueryError;
+use super::error::failure;
+use super::params::{HOUR_NS, Params, TimeRange};
+use super::rows::{self, Row};
+use super::sql::DashboardQuery;
+use super::tables::Table;
+use super::{limits, live};
+
+/// The us-east-1 x86 Lambda price per GB-second, in USD.
+pub const DEFAULT_PRICE_PER_GB_SECOND: f64 = 0.000_016_666_7;
+
+/// Settings of a [`QueryEngine`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// USD per GB-second for Lambda cost.
+    pub price_per_gb_second: f64,
+    /// How long before its X-Ray epoch a trace's spans are looked for.
+    pub trace_lookback_ns: i64,
+    /// How long after its X-Ray epoch a trace's spans are looked for. Async hops
+    /// (queues, Step Functions) can continue a trace long after it began.
+    pub trace_lookahead_ns: i64,
+    /// Size of the memory pool shared by all queries; operators that can
+    /// spill (sorts, aggregations) spill to disk past it, others fail.
+    pub memory_limit_bytes: usize,
+    /// How long one query may run before it is stopped.
+    pub query_timeout: std::time::Duration,
+    /// Most rows ad-hoc SQL returns; the answer says when it was cut.
+    pub sql_row_cap: usize,
+    /// Most spans one Jaeger search returns, over all its traces.
+    pub span_budget: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            price_per_gb_second: DEFAULT_PRICE_PER_GB_SECOND,
+            trace_lookback_ns: HOUR_NS,
+            trace_lookahead_ns: 6 * HOUR_NS,
+            memory_limit_bytes: limits::DEFAULT_MEMORY_LIMIT_BYTES,
+            query_timeout: limits::DEFAULT_QUERY_TIMEOUT,
+            sql_row_cap: limits::DEFAULT_SQL_ROW_CAP,
+            span_budget: limits::DEFAULT_SPAN_BUDGET,
+        }
+    }
+}
+
+/// DataFusion over one index.
+#[derive(Clone)]
+pub struct QueryEngine {
+    context: SessionContext,
+    root: Url,
+    pub(super) index: IndexStore,
+    pub(super) options: EngineOptions,
+    stats: Arc<limits::QueryStats>,
+}
+
+impl std::fmt::Debug for QueryEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryEngine")
+            .field("root", &self.root.as_str())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// The URL of an index root given as a local directory or an `s3://` / `file://` URL.
+fn root_url(location: &str) -> Result<Url, QueryError> {
+    let invalid = |reason: String| QueryError::InvalidLocation {
+        location: location.to_owned(),
+        reason,
+    };
+    let mut url = if location.contains("://") {
+        let url = Url::parse(location).map_err(|error| invalid(error.to_string()))?;
+        match url.scheme() {
+            "s3" | "file" => url,
+            other => return Err(invalid(format!("unsupported scheme {other:?}"))),
+        }
+    } else {
+        let path = Path::new(location);
+        if !path.is_dir() {
+            return Err(invalid("no such directory".to_owned()));
+        }
+        let absolute = std::path::absolute(path).map_err(|error| invalid(error.to_string()))?;
+        Url::from_directory_path(&absolute)
+            .map_err(|()| invalid("not an absolute path".to_owned()))?
+    };
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+impl QueryEngine {
+    /// Opens the index at `location`: a local directory, `file://…` or
+    /// `s3://bucket/prefix` (credentials and region from the usual AWS
+    /// environment variables, `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP` included).
+    pub async fn open(location: &str, options: EngineOptions) -> Result<QueryEngine, QueryError> {
+        let root = root_url(location)?;
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+            .set_bool("datafusion.execution.parquet.reorder_filters", true);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(limits::memory_pool(options.memory_limit_bytes))
+            .build_arc()
+            .map_err(|error| QueryError::Query {
+                query: "runtime",
+                source: Box::new(error),
+            })?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(limits::YieldEveryOperator))
+            .build();
+        let context = SessionContext::new_with_state(state);
+        if root.scheme() == "s3" {
+            let store = AmazonS3Builder::from_env()
+                .with_url(root.as_str())
+                .build()
+                .map_err(|source| QueryError::Store {
+                    location: location.to_owned(),
+                    source,
+                })?;
+            let bucket_url = Url::parse(&format!("s3://{}", root.host_str().unwrap_or("")))
+                .map_err(|error| QueryError::InvalidLocation {
+                    location: location.to_owned(),
+                    reason: error.to_string(),
+                })?;
+            context.register_object_store(&bucket_url, Arc::new(store));
+        }
+        let time_bucket = datafusion::functions::datetime::date_bin()
+            .as_ref()
+            .clone()
+            .with_aliases(["time_bucket"]);
+        context.register_udf(time_bucket);
+
+        // Each table reads the live files of each hour, never a glob (`live`).
+        let index = if root.scheme() == "file" {
+            let path = root
+                .to_file_path()
+                .map_err(|()| QueryError::InvalidLocation {
+                    location: location.to_owned(),
+                    reason: "not a local path".to_owned(),
+                })?;
+            IndexStore::open_existing(&path.to_string_lossy())
+        } else {
+            IndexStore::open(root.as_str())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        let object_store_url = if root.scheme() == "s3" {
+            ObjectStoreUrl::parse(format!("s3://{}", root.host_str().unwrap_or("")))
+        } else {
+            Ok(ObjectStoreUrl::local_filesystem())
+        }
+        .map_err(|error| QueryError::InvalidLocation {
+            location: location.to_owned(),
+            reason: error.to_string(),
+        })?;
+        for table in Table::ALL {
+            let provider =
+                live::LiveTable::new(table, index.clone(), object_store_url.clone(), root.path());
+            context
+                .register_table(table.name(), Arc::new(provider))
+                .map_err(|error| QueryError::Query {
+                    query: table.name(),
+                    source: Box::new(error),
+                })?;
+        }
+        Ok(QueryEngine {
+            context,
+            root,
+            index,
+            options,
+            stats: Arc::default(),
+        })
+    }
+
+    /// The index root as a URL.
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// The engine's settings.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// The DataFusion session, for callers that register more tables.
+    pub fn context(&self) -> &SessionContext {
+        &self.context
+    }
+
+    /// How many queries ran and are running.
+    pub fn stats(&self) -> &limits::QueryStats {
+        &self.stats
+    }
+
+    /// Runs one dashboard SQL file with its parameters and returns the rows.
+    pub async fn run(
+        &self,
+        query: &DashboardQuery,
+        params: &Params,
+    ) -> Result<Vec<Row>, QueryError> {
+        let context = self.context.clone();
+        let text = query.sql;
+        let values = params.to_param_values();
+        let capped = self
+            .bounded(query.name, None, async move {
+                context
+                    .sql_with_options(text, read_only())
+                    .await?
+                    .with_param_values(values)
+            })
+            .await?;
+        Ok(rows::batches_to_rows(&capped.batches))
+    }
+
+    /// Plans and runs one query under the engine's limits: counted in
+    /// [`QueryEngine::stats`] until it really stops, answered with a timeout
+    /// error at [`EngineOptions::query_timeout`], cut at `row_cap` rows.
+    ///
+    /// The query runs in its own task, so that the caller (an HTTP handler)
+    /// stays responsive while DataFusion computes: when the caller is dropped
+    /// (the client went away) or the timeout passes, the task is aborted and
+    /// DataFusion's own tasks with it.
+    async fn bounded(
+        &self,
+        name: &'static str,
+        row_cap: Option<usize>,
+        plan: impl Future<Output = Result<datafusion::dataframe::DataFrame, DataFusionError>>
+        + Send
+        + 'static,
+    ) -> Result<limits::Capped, QueryError> {
+        let running = self.stats.begin();
+        let limit_bytes = self.options.memory_limit_bytes;
+        let task = tokio::spawn(async move {
+            let _running = running;
+            let frame = plan.await.map_err(|error| {
+                // Ad-hoc SQL that does not plan is the client's mistake.
+                if name == "sql"
+                    && limits::failure_kind(&error) != limits::FailureKind::ResourcesExhausted
+                {
+                    QueryError::Sql(Box::new(error))
+                } else {
+                    failure(name, limit_bytes, error)
+                }
+            })?;
+            limits::collect_capped(frame, row_cap)
+                .await
+                .map_err(|error| failure(name, limit_bytes, error))
+        });
+        let _abort = limits::AbortOnDrop(task.abort_handle());
+        match tokio::time::timeout(self.options.query_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join_error)) => Err(QueryError::Query {
+                query: name,
+                source: Box::new(DataFusionError::ExecutionJoin(Box::new(join_error))),
+            }),
+            Err(_elapsed) => Err(QueryError::Timeout {
+                query: name,
+                seconds: self.options.query_timeout.as_secs_f64(),
+            }),
+        }
+    }
+
+    /// Runs one dashboard SQL file and reads each row into a `T`.
+    pub(super) async fn run_typed<T: DeserializeOwned>(
+        &self,
+        query: &DashboardQuery,
+        params: &Params,
+    ) -> Result<Vec<T>, QueryError> {
+        self.run(query, params)
+            .await?
+            .into_iter()
+            .map(|row| {
+                serde_json::from_value(serde_json::Value::Object(row)).map_err(|source| {
+                    QueryError::Decode {
+                        query: query.name,
+                        source,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`), cut
+    /// at [`EngineOptions::sql_row_cap`] rows.
+    pub async fn sql(&self, text: &str) -> Result<limits::Capped, QueryError> {
+        let context = self.context.clone();
+        let text = text.to_owned();
+        self.bounded("sql", Some(self.options.sql_row_cap), async move {
+            context.sql_with_options(&text, read_only()).await
+        })
+        .await
+    }
+
+    /// A failure to read the index's manifests or listings, as a 5xx-class error.
+    pub(super) fn index_read_error(&self, error: impl std::fmt::Display) -> QueryError {
+        QueryError::IndexRead {
+            location: self.root.to_string(),
+            reason: error.to_string(),
+        }
+    }
+
+    /// The end of default time ranges: the end of the newest hour of spans, so
+    /// that a dashboard opened on an index that stopped receiving data (a demo,
+    /// a simulator's clock, an archive) shows its last data; now when empty.
+    pub async fn default_end(&self) -> Result<i64, QueryError> {
+        let now = TimeRange::last_seconds(0).to_ns;
+        let latest = self.latest_span_hour().await?;
+        Ok(latest.map_or(now, |hour| hour.saturating_add(HOUR_NS)))
+    }
+
+    /// The start (ns) of the latest hour partition that holds data (raw
+    /// segments or a manifest), found by listing directories only. `None` for
+    /// an empty index.
+    pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
+        let hours = tracelake_index::manifest::hours(&self.index)
+            .await
+            .map_err(|error| self.index_read_error(error))?;
+        Ok(hours
+            .last()
+            .map(tracelake_index::schema::HourPartition::start_nanos))
+    }
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}

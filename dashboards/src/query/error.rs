@@ -1,0 +1,104 @@
+//! Why a query could not be answered.
+
+use datafusion::error::DataFusionError;
+
+use super::limits;
+
+/// Why a query could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The index location is neither a directory nor a supported URL.
+    #[error("invalid index location {location:?}: {reason}")]
+    InvalidLocation {
+        /// What was given.
+        location: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The index's manifests or hour listing could not be read.
+    #[error("cannot read the index at {location:?}: {reason}")]
+    IndexRead {
+        /// The index root.
+        location: String,
+        /// The store's or manifest's error.
+        reason: String,
+    },
+    /// The object store for the location could not be built.
+    #[error("cannot open object store for {location:?}: {source}")]
+    Store {
+        /// What was given.
+        location: String,
+        /// The object store's error.
+        source: object_store::Error,
+    },
+    /// Text that is not a trace id in any form `TraceId::parse_any` reads.
+    #[error("invalid trace id {0:?}")]
+    InvalidTraceId(String),
+    /// A parameter outside its domain.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// Parameter name.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// DataFusion rejected or failed a dashboard query.
+    #[error("query {query} failed: {source}")]
+    Query {
+        /// The SQL file name.
+        query: &'static str,
+        /// DataFusion's error.
+        source: Box<DataFusionError>,
+    },
+    /// Ad-hoc SQL was rejected: bad syntax, unknown table, a value that does
+    /// not cast (a client error).
+    #[error("sql failed: {0}")]
+    Sql(Box<DataFusionError>),
+    /// A query ran past the engine's timeout and was stopped.
+    #[error("query {query} stopped after the {seconds} s timeout")]
+    Timeout {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The timeout.
+        seconds: f64,
+    },
+    /// A query needed more memory than the engine's pool allows and could not
+    /// spill.
+    #[error("query {query} refused: it needs more memory than the {limit_mb} MB limit ({source})")]
+    ResourcesExhausted {
+        /// The SQL file name, or `sql`.
+        query: &'static str,
+        /// The pool size.
+        limit_mb: usize,
+        /// DataFusion's error.
+        source: Box<DataFusionError>,
+    },
+    /// A result row did not have the expected shape.
+    #[error("unexpected row from {query}: {source}")]
+    Decode {
+        /// The SQL file name.
+        query: &'static str,
+        /// serde's error.
+        source: serde_json::Error,
+    },
+}
+
+/// A DataFusion failure as the caller can act on it.
+pub(super) fn failure(
+    name: &'static str,
+    limit_bytes: usize,
+    error: DataFusionError,
+) -> QueryError {
+    match limits::failure_kind(&error) {
+        limits::FailureKind::ResourcesExhausted => QueryError::ResourcesExhausted {
+            query: name,
+            limit_mb: limit_bytes >> 20,
+            source: Box::new(error),
+        },
+        limits::FailureKind::Rejected if name == "sql" => QueryError::Sql(Box::new(error)),
+        _ => QueryError::Query {
+            query: name,
+            source: Box::new(error),
+        },
+    }
+}

@@ -1,0 +1,157 @@
+//! Trace by id: which hour partitions hold a trace, and the trace itself
+//! (spans, logs and invocations assembled by `trace.rs`).
+
+use std::collections::BTreeSet;
+
+use tracelake_instrumentation::wire::ids::TraceId;
+
+use super::engine::QueryEngine;
+use super::error::QueryError;
+use super::model::{Invocation, LogLine, Span, TraceDetail};
+use super::params::PARTITION_SLACK_NS;
+use super::params::{HOUR_NS, Params, TimeRange, partition_key};
+use super::{sql, trace};
+
+impl QueryEngine {
+    /// The time range a trace lookup scans: the given one, else around the
+    /// X-Ray epoch of the id, else everything.
+    pub fn trace_range(&self, trace_id: &TraceId, given: Option<TimeRange>) -> Option<TimeRange> {
+        if let Some(range) = given {
+            return Some(range);
+        }
+        let epoch_ns = i64::from(trace_id.xray_epoch_seconds()?) * 1_000_000_000;
+        TimeRange::new(
+            epoch_ns.saturating_sub(self.options.trace_lookback_ns),
+            epoch_ns.saturating_add(self.options.trace_lookahead_ns),
+        )
+    }
+
+    /// The parameters of the three trace-by-id queries.
+    pub fn trace_params(&self, trace_id: &TraceId, given: Option<TimeRange>) -> Params {
+        let (from, to) = match self.trace_range(trace_id, given) {
+            Some(range) => range.partitions(PARTITION_SLACK_NS),
+            // Lexically below and above every `YYYY-MM-DDHH`.
+            None => ("0".to_owned(), "A".to_owned()),
+        };
+        Params::new()
+            .text("trace_id", Some(&trace_id.to_string()))
+            .text("partition_from", Some(&from))
+            .text("partition_to", Some(&to))
+    }
+
+    /// The hour partitions (`YYYY-MM-DDHH`) in which `trace_index` lists the
+    /// trace, sorted.
+    pub async fn trace_hours(&self, trace_id: &TraceId) -> Result<Vec<String>, QueryError> {
+        #[derive(serde::Deserialize)]
+        struct Hour {
+            partition: String,
+        }
+        let params = Params::new().text("trace_id", Some(&trace_id.to_string()));
+        let hours: Vec<Hour> = self.run_typed(&sql::TRACE_HOURS, &params).await?;
+        Ok(hours.into_iter().map(|hour| hour.partition).collect())
+    }
+
+    /// The hour partitions (`YYYY-MM-DDHH`) whose live files include raw
+    /// segments that no manifest covers yet: hours whose `trace_index` may not
+    /// list every trace (a raw segment's `trace_index` rows come from its spans
+    /// only; compaction rebuilds them from every table).
+    pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
+        let hours = tracelake_index::compact::hours_needing_compaction(&self.index)
+            .await
+            .map_err(|error| self.index_read_error(error))?;
+        Ok(hours
+            .iter()
+            .map(|hour| partition_key(hour.start_nanos()))
+            .collect())
+    }
+
+    /// The hour partitions a trace lookup reads, as `(from, to)` bounds of
+    /// `dt || hour`, or `None` when the trace is in no hour.
+    ///
+    /// The hours `trace_index` lists, plus, from the hours with raw segments
+    /// (see [`QueryEngine::uncompacted_hours`]): the neighbours of those hours
+    /// (a raw hour's logs may follow its spans into the next hour), and when
+    /// `trace_index` knows nothing of the trace, the raw hours around its X-Ray
+    /// epoch, or every raw hour when the id has no plausible epoch or no raw
+    /// hour lies around it (a W3C id's random first digits often read as one).
+    pub async fn trace_partitions(
+        &self,
+        trace_id: &TraceId,
+    ) -> Result<Option<(String, String)>, QueryError> {
+        let (indexed, raw) =
+            futures::try_join!(self.trace_hours(trace_id), self.uncompacted_hours())?;
+        let mut hours: BTreeSet<String> = indexed.iter().cloned().collect();
+        for hour in &indexed {
+            if let Some(start) = partition_start_ns(hour) {
+                for neighbour in [start - HOUR_NS, start + HOUR_NS] {
+                    let key = partition_key(neighbour);
+                    if raw.contains(&key) {
+                        hours.insert(key);
+                    }
+                }
+            }
+        }
+        if indexed.is_empty() {
+            // A W3C id's first 8 hex digits are random, yet 70% of them read
+            // as an epoch between 2010 and 2100: when the hint names no raw
+            // hour, the id is not taken for an X-Ray one and every raw hour is read.
+            let hinted: Vec<String> = match self.trace_range(trace_id, None) {
+                Some(hint) => {
+                    let (from, to) = hint.partitions(PARTITION_SLACK_NS);
+                    raw.range(from..=to).cloned().collect()
+                }
+                None => Vec::new(),
+            };
+            if hinted.is_empty() {
+                hours.extend(raw);
+            } else {
+                hours.extend(hinted);
+            }
+        }
+        Ok(hours.first().cloned().zip(hours.last().cloned()))
+    }
+
+    /// A trace by id (W3C, X-Ray, 16 hex digits or hex with leading zeros
+    /// dropped): spans as a tree, logs under their spans, invocations and cost.
+    /// A trace with logs or invocations but no span is found too. `None` when
+    /// nothing of it is found.
+    ///
+    /// Without `range`, the hours are found with [`QueryEngine::trace_partitions`].
+    pub async fn trace(
+        &self,
+        trace_id: &str,
+        range: Option<TimeRange>,
+    ) -> Result<Option<TraceDetail>, QueryError> {
+        let id = TraceId::parse_any(trace_id)
+            .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
+        let params = match range {
+            Some(range) => self.trace_params(&id, Some(range)),
+            None => match self.trace_partitions(&id).await? {
+                Some((from, to)) => Params::new()
+                    .text("trace_id", Some(&id.to_string()))
+                    .text("partition_from", Some(&from))
+                    .text("partition_to", Some(&to)),
+                None => return Ok(None),
+            },
+        };
+        let (spans, logs, invocations) = futures::try_join!(
+            self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
+            self.run_typed::<LogLine>(&sql::TRACE_LOGS, &params),
+            self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
+        )?;
+        Ok(trace::assemble(
+            &id.to_string(),
+            spans,
+            logs,
+            invocations,
+            self.options.price_per_gb_second,
+        ))
+    }
+}
+
+/// The start of an hour partition `YYYY-MM-DDHH`, in ns.
+fn partition_start_ns(key: &str) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
+    let hour: u32 = key.get(10..)?.parse().ok()?;
+    day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
+}

@@ -1,0 +1,199 @@
+//! How `tracelake query` prints: aligned tables whose cells are formatted by
+//! what their column holds, JSON, and the trace waterfall.
+
+use serde_json::Value;
+use tracelake_dashboards::query::TraceDetail;
+use tracelake_dashboards::query::params::format_timestamp;
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+pub(super) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("cannot write to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn print_json(value: &Value) -> anyhow::Result<()> {
+    emit(&format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
+fn format_time(ns: i64) -> String {
+    format_timestamp(ns)
+}
+
+fn format_duration(ns: f64) -> String {
+    if ns < 1e6 {
+        format!("{:.1}µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1}ms", ns / 1e6)
+    } else {
+        format!("{:.2}s", ns / 1e9)
+    }
+}
+
+/// One cell, formatted by what its column holds.
+fn cell(key: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_owned(),
+        Value::String(text) => text.replace(['\n', '\r'], " "),
+        Value::Number(number) => {
+            let as_float = number.as_f64().unwrap_or(0.0);
+            if key.ends_with("_ns") {
+                format_duration(as_float)
+            } else if key == "timestamp" || key == "bucket" || key.ends_with("_start") {
+                format_time(number.as_i64().unwrap_or(0))
+            } else if key == "error_rate"
+                || key == "cold_start_rate"
+                || key == "linked_share"
+                || key == "gap"
+            {
+                format!("{:.1}%", as_float * 100.0)
+            } else if key == "cost_usd" {
+                format!("{as_float:.6}")
+            } else if number.is_f64() {
+                format!("{as_float:.3}")
+            } else {
+                number.to_string()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Prints rows as JSON or as an aligned table of the given columns.
+pub(super) fn output(json: bool, rows: Value, columns: &[(&str, &str)]) -> anyhow::Result<()> {
+    if json {
+        return print_json(&rows);
+    }
+    let values: Vec<Value> = match rows {
+        Value::Array(values) => values,
+        other => vec![other],
+    };
+    let cells: Vec<Vec<String>> = values
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|(_, key)| cell(key, &row[*key]))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, (title, _))| {
+            cells
+                .iter()
+                .map(|row| row[index].chars().count())
+                .chain([title.len()])
+                .max()
+                .unwrap_or(0)
+                .min(100)
+        })
+        .collect();
+    let line = |texts: Vec<String>| {
+        texts
+            .iter()
+            .zip(&widths)
+            .map(|(text, width)| {
+                let shown: String = text.chars().take(*width).collect();
+                format!("{shown:<width$}")
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let titles = columns
+        .iter()
+        .map(|(title, _)| (*title).to_owned())
+        .collect();
+    let mut text = line(titles);
+    text.push('\n');
+    for row in cells {
+        text.push_str(&line(row));
+        text.push('\n');
+    }
+    text.push_str(&format!("({} rows)\n", values.len()));
+    emit(&text)
+}
+
+/// The trace as an indented waterfall, logs under their spans, then invocations.
+pub(super) fn trace_text(trace: &TraceDetail) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "trace {}  start {}  duration {}  spans {}  errors {}  services {}  cost ${:.8}",
+        trace.trace_id,
+        trace.start_time.map(format_time).unwrap_or_default(),
+        format_duration(trace.duration_ns as f64),
+        trace.span_count,
+        trace.error_count,
+        trace.services.len(),
+        trace.cost_usd
+    );
+    let start = trace.start_time.unwrap_or(0);
+    for node in &trace.spans {
+        let span = &node.span;
+        let _ = writeln!(
+            text,
+            "{:>9} {:>9}  {}{} {}{}",
+            format!(
+                "+{}",
+                format_duration(span.start_time.unwrap_or(start).saturating_sub(start) as f64)
+            ),
+            format_duration(span.duration_ns.unwrap_or(0) as f64),
+            "  ".repeat(node.depth),
+            span.service.as_deref().unwrap_or("?"),
+            span.name.as_deref().unwrap_or(""),
+            if span.is_error() { "  [error]" } else { "" }
+        );
+        for log in &node.logs {
+            let _ = writeln!(
+                text,
+                "{:>20}  {}  | {:<5} {}",
+                "",
+                "  ".repeat(node.depth),
+                log.level.as_deref().unwrap_or("-"),
+                log.message
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace(['\n', '\r'], " ")
+            );
+        }
+    }
+    for log in &trace.unattached_logs {
+        let _ = writeln!(
+            text,
+            "(no span) {:<5} {}",
+            log.level.as_deref().unwrap_or("-"),
+            log.message.as_deref().unwrap_or("")
+        );
+    }
+    text.push_str("\ninvocations:\n");
+    for invocation in &trace.invocations {
+        let _ = writeln!(
+            text,
+            "  {:<30} {:<38} billed {:>6} ms × {:>5} MB  {}  ${:.8}",
+            invocation.function.as_deref().unwrap_or("?"),
+            invocation.request_id.as_deref().unwrap_or("?"),
+            invocation.billed_duration_ms.unwrap_or(0),
+            invocation.memory_size_mb.unwrap_or(0),
+            if invocation.cold_start == Some(true) {
+                "cold"
+            } else {
+                "warm"
+            },
+            invocation.cost_usd
+        );
+    }
+    text
+}
