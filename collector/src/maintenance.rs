@@ -47,9 +47,10 @@ pub struct MaintenanceReport {
     pub hours_lost_race: Vec<String>,
     /// Hours with uncovered segments left for a later run (not settled yet).
     pub hours_waiting: Vec<String>,
-    /// Rows written by compaction.
+    /// Rows written by the hours this run committed, all tables (the rebuilt
+    /// `trace_index` included); hours lost to another compactor are not counted.
     pub rows_out: u64,
-    /// Duplicates dropped by compaction.
+    /// Duplicates dropped by the hours this run committed.
     pub duplicates_dropped: u64,
     /// Raw segments GC deleted.
     pub raw_deleted: u64,
@@ -90,12 +91,15 @@ pub async fn run_scheduled_maintenance(
         }
         let compaction = compact::compact_hour(store, &hour, &options.compact).await?;
         match compaction.outcome {
-            CompactionOutcome::Committed { .. } => report.hours_compacted.push(hour.to_string()),
+            CompactionOutcome::Committed { .. } => {
+                report.hours_compacted.push(hour.to_string());
+                // Only a committed hour's rows are live: a lost race's outputs were deleted.
+                report.rows_out += compaction.figures.rows_out;
+                report.duplicates_dropped += compaction.figures.duplicates_dropped;
+            }
             CompactionOutcome::LostRace { .. } => report.hours_lost_race.push(hour.to_string()),
             CompactionOutcome::UpToDate | CompactionOutcome::Planned => {}
         }
-        report.rows_out += compaction.figures.rows_out;
-        report.duplicates_dropped += compaction.figures.duplicates_dropped;
     }
     let collected = gc::collect_garbage(store, options.grace, false).await?;
     report.raw_deleted = collected.raw_deleted;
@@ -103,6 +107,8 @@ pub async fn run_scheduled_maintenance(
     tracing::info!(
         target: "tracelake::collector",
         hours_compacted = report.hours_compacted.len(),
+        hours_lost_race = report.hours_lost_race.len(),
+        rows_out = report.rows_out,
         hours_waiting = report.hours_waiting.len(),
         raw_deleted = report.raw_deleted,
         compacted_deleted = report.compacted_deleted,

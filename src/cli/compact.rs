@@ -129,7 +129,93 @@ pub async fn compact_with_progress(
     Ok(reports)
 }
 
-/// Prints what compaction did, hour by hour and in total.
+/// The totals of a compaction run: the figures of the hours this run
+/// committed (or, in a dry run, would compact) only. An hour that another
+/// compactor committed first wrote nothing live, so its figures are left out
+/// and it is counted apart.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CompactionTotals {
+    /// Hours this run committed (planned, in a dry run).
+    pub hours: usize,
+    /// Hours another compactor committed first.
+    pub hours_lost_race: usize,
+    /// Hours that needed nothing.
+    pub hours_up_to_date: usize,
+    /// Files written by the committed hours.
+    pub files_out: u64,
+    /// Figures summed over the committed hours.
+    pub figures: tracelake_index::manifest::CompactionFigures,
+}
+
+/// Sums the committed (or planned) hours of `reports`.
+pub fn compaction_totals(reports: &[CompactionReport]) -> CompactionTotals {
+    let mut totals = CompactionTotals::default();
+    for report in reports {
+        match report.outcome {
+            CompactionOutcome::Committed { .. } | CompactionOutcome::Planned => {}
+            CompactionOutcome::LostRace { .. } => {
+                totals.hours_lost_race += 1;
+                continue;
+            }
+            CompactionOutcome::UpToDate => {
+                totals.hours_up_to_date += 1;
+                continue;
+            }
+        }
+        let f = &report.figures;
+        let total = &mut totals.figures;
+        totals.hours += 1;
+        totals.files_out += report.files_out;
+        total.files_in += f.files_in;
+        total.rows_in += f.rows_in;
+        total.rows_out += f.rows_out;
+        total.duplicates_dropped += f.duplicates_dropped;
+        total.links_resolved += f.links_resolved;
+        total.bytes_in += f.bytes_in;
+        total.bytes_out += f.bytes_out;
+    }
+    totals
+}
+
+/// The last line of the summary: the committed hours' totals, and the hours
+/// left to another compactor or already up to date.
+pub fn compaction_total_line(totals: &CompactionTotals, dry_run: bool) -> String {
+    let t = &totals.figures;
+    let mut line = format!(
+        "{} {} hour(s): {} files in, {} out; {} rows in, {} out (rows out include the trace_index \
+         rebuilt from spans and logs); {} duplicates dropped; {} links resolved; {} bytes in, {} out",
+        if dry_run {
+            "would compact"
+        } else {
+            "compacted"
+        },
+        totals.hours,
+        t.files_in,
+        totals.files_out,
+        t.rows_in,
+        t.rows_out,
+        t.duplicates_dropped,
+        t.links_resolved,
+        t.bytes_in,
+        t.bytes_out
+    );
+    if totals.hours_lost_race > 0 {
+        line.push_str(&format!(
+            "; {} hour(s) left to another compactor that committed them first (not counted)",
+            totals.hours_lost_race
+        ));
+    }
+    if totals.hours_up_to_date > 0 {
+        line.push_str(&format!(
+            "; {} hour(s) already up to date",
+            totals.hours_up_to_date
+        ));
+    }
+    line
+}
+
+/// Prints what compaction did, hour by hour and in total (the total counts
+/// only the hours this run committed: see [`compaction_totals`]).
 pub fn print_compaction_summary(data: &str, reports: &[CompactionReport], dry_run: bool) {
     if reports.is_empty() {
         println!("{data}: nothing to compact");
@@ -148,8 +234,6 @@ pub fn print_compaction_summary(data: &str, reports: &[CompactionReport], dry_ru
         "bytes in",
         "bytes out"
     );
-    let mut total = tracelake_index::manifest::CompactionFigures::default();
-    let mut files_out = 0;
     for report in reports {
         let outcome = match report.outcome {
             CompactionOutcome::UpToDate => "up to date".to_owned(),
@@ -171,30 +255,10 @@ pub fn print_compaction_summary(data: &str, reports: &[CompactionReport], dry_ru
             f.bytes_in,
             f.bytes_out
         );
-        total.files_in += f.files_in;
-        total.rows_in += f.rows_in;
-        total.rows_out += f.rows_out;
-        total.duplicates_dropped += f.duplicates_dropped;
-        total.links_resolved += f.links_resolved;
-        total.bytes_in += f.bytes_in;
-        total.bytes_out += f.bytes_out;
-        files_out += report.files_out;
     }
     println!(
-        "{} {} hour(s): {} files in, {files_out} out; {} rows in, {} out; {} duplicates dropped; {} links resolved; {} bytes in, {} out",
-        if dry_run {
-            "would compact"
-        } else {
-            "compacted"
-        },
-        reports.len(),
-        total.files_in,
-        total.rows_in,
-        total.rows_out,
-        total.duplicates_dropped,
-        total.links_resolved,
-        total.bytes_in,
-        total.bytes_out
+        "{}",
+        compaction_total_line(&compaction_totals(reports), dry_run)
     );
 }
 
@@ -245,4 +309,82 @@ pub fn run_duckdb_view(args: DuckdbViewArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot list the live files of {}", args.data))?;
     print!("{sql}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracelake_index::manifest::CompactionFigures;
+
+    use super::*;
+
+    fn report(hour: &str, outcome: CompactionOutcome, rows: u64) -> CompactionReport {
+        CompactionReport {
+            hour: HourPartition::parse(hour).expect("hour"),
+            outcome,
+            figures: CompactionFigures {
+                files_in: 2,
+                rows_in: rows,
+                rows_out: rows + 1,
+                duplicates_dropped: 1,
+                links_resolved: 3,
+                bytes_in: 100,
+                bytes_out: 50,
+            },
+            files_out: 4,
+            spilled: false,
+            peak_buffered_bytes: 0,
+            peak_input_fetch_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn totals_count_only_committed_hours() {
+        let reports = [
+            report(
+                "2026-11-29T01",
+                CompactionOutcome::Committed { generation: 2 },
+                10,
+            ),
+            report(
+                "2026-11-29T02",
+                CompactionOutcome::LostRace { generation: 1 },
+                1_000,
+            ),
+            report(
+                "2026-11-29T03",
+                CompactionOutcome::LostRace { generation: 3 },
+                2_000,
+            ),
+            report("2026-11-29T04", CompactionOutcome::UpToDate, 0),
+        ];
+        let totals = compaction_totals(&reports);
+        assert_eq!(totals.hours, 1);
+        assert_eq!(totals.hours_lost_race, 2);
+        assert_eq!(totals.hours_up_to_date, 1);
+        assert_eq!(totals.files_out, 4);
+        assert_eq!(totals.figures, reports[0].figures);
+        let line = compaction_total_line(&totals, false);
+        assert!(line.starts_with("compacted 1 hour(s): 2 files in, 4 out; 10 rows in, 11 out"));
+        assert!(line.contains("rows out include the trace_index"), "{line}");
+        assert!(
+            line.contains("2 hour(s) left to another compactor"),
+            "{line}"
+        );
+        assert!(line.contains("1 hour(s) already up to date"), "{line}");
+    }
+
+    #[test]
+    fn dry_run_totals_the_planned_hours() {
+        let reports = [
+            report("2026-11-29T01", CompactionOutcome::Planned, 10),
+            report("2026-11-29T02", CompactionOutcome::Planned, 5),
+        ];
+        let totals = compaction_totals(&reports);
+        assert_eq!(totals.hours, 2);
+        assert_eq!(totals.figures.rows_in, 15);
+        assert_eq!(totals.figures.rows_out, 17);
+        let line = compaction_total_line(&totals, true);
+        assert!(line.starts_with("would compact 2 hour(s)"), "{line}");
+        assert!(!line.contains("another compactor"), "{line}");
+    }
 }

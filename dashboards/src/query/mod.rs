@@ -42,4 +42,5 @@ pub use params::{
     HOUR_NS, MAX_LIMIT, PARTITION_SLACK_NS, ParamValue, Params, TimeRange, partition_key,
 };
 pub use rows::Row;
+pub(crate) use trace::SYNTHETIC_ATTRIBUTE;
 pub use traces::TraceSearch;

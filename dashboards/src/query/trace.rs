@@ -10,6 +10,7 @@ mod platform;
 mod synthetic;
 
 pub(super) use platform::{readable_platform_record, readable_platform_text};
+pub(crate) use synthetic::SYNTHETIC_ATTRIBUTE;
 pub(super) use synthetic::invocation_spans;
 
 /// Builds the trace view; `None` when there are no spans, logs or invocations.

@@ -641,3 +641,157 @@ async fn bearer_token_on_and_off() {
     let (status, _) = call(&locked, "/", None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// `shared/fixtures/field/<name>` beside the repository; panics (failing the
+/// test loudly) when there is none.
+fn field_fixture(name: &str) -> Vec<u8> {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/fixtures/field").join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/fixtures/field/{name} beside {}",
+                manifest.display()
+            )
+        });
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Field case 07: two pino lines carry an OpenTelemetry trace id whose
+/// service wrote no span and no invocation. Jaeger shows nothing of a trace
+/// without spans, so the lines get a span of their service, as its logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jaeger_trace_of_log_lines_only_has_a_span_per_service() {
+    const TRACE: &str = "8ed12a364f9bfedd4a7edc321dcaaef9";
+    let input = field_fixture("07_pino_otel_trace_id_fields.json");
+    // Expected values from the input: the pino lines that name the trace.
+    let payload: Value = serde_json::from_slice(&input).expect("fixture is JSON");
+    let service = payload["logGroup"]
+        .as_str()
+        .and_then(|group| group.strip_prefix("/aws/lambda/"))
+        .expect("a Lambda log group")
+        .to_owned();
+    let lines: Vec<(i64, Value)> = payload["logEvents"]
+        .as_array()
+        .expect("logEvents")
+        .iter()
+        .filter_map(|event| {
+            let line: Value = serde_json::from_str(event["message"].as_str()?.trim()).ok()?;
+            (line["trace_id"] == TRACE).then(|| (event["timestamp"].as_i64().unwrap_or(0), line))
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "the fixture's pino lines of {TRACE}");
+    let span_id = lines[0].1["span_id"].as_str().expect("span_id").to_owned();
+    // pino levels: 50 is error.
+    let error_line = lines
+        .iter()
+        .find(|(_, line)| line["level"] == 50)
+        .map(|(_, line)| line["msg"].as_str().unwrap_or("").to_owned())
+        .expect("a line at pino level 50");
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store =
+        tracelake_collector::IndexStore::open(&dir.path().to_string_lossy()).expect("store opens");
+    tracelake_collector::Collector::new(store)
+        .ingest(&input, "field/07")
+        .await
+        .expect("fixture is ingested");
+    let engine = tracelake_dashboards::query::QueryEngine::open(
+        &dir.path().to_string_lossy(),
+        tracelake_dashboards::query::EngineOptions {
+            query_timeout: std::time::Duration::from_secs(600),
+            ..tracelake_dashboards::query::EngineOptions::default()
+        },
+    )
+    .await
+    .expect("index opens");
+    let app = router(AppState {
+        engine,
+        token: None,
+    });
+
+    let (status, body) = get(&app, &format!("/api/traces/{TRACE}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let trace = &body["data"][0];
+    assert_eq!(trace["traceID"], TRACE);
+    let spans = trace["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), 1, "one span per service: {trace}");
+    let span = &spans[0];
+    assert_eq!(span["spanID"], span_id.as_str(), "the span the lines name");
+    assert_eq!(span["traceID"], TRACE);
+    assert_eq!(span["references"], serde_json::json!([]));
+    let process_id = span["processID"].as_str().expect("processID");
+    assert_eq!(
+        trace["processes"][process_id]["serviceName"],
+        service.as_str()
+    );
+    assert_eq!(span["startTime"], lines[0].0 * 1_000);
+    assert_eq!(span["duration"], (lines[1].0 - lines[0].0) * 1_000);
+    let tags = span["tags"].as_array().expect("tags");
+    let tag = |key: &str| {
+        tags.iter()
+            .find(|t| t["key"] == key)
+            .map(|t| t["value"].clone())
+    };
+    assert_eq!(tag("error"), Some(Value::Bool(true)));
+    assert_eq!(tag("otel.status_code"), Some("ERROR".into()));
+    assert_eq!(
+        tag("otel.status_description"),
+        Some(error_line.as_str().into())
+    );
+    assert_eq!(tag("tracelake.synthetic"), Some("log_lines".into()));
+    let logs = span["logs"].as_array().expect("logs");
+    assert_eq!(logs.len(), lines.len());
+    for (log, (millis, line)) in logs.iter().zip(&lines) {
+        assert_eq!(log["timestamp"], millis * 1_000);
+        let field = |key: &str| {
+            log["fields"]
+                .as_array()
+                .and_then(|f| f.iter().find(|kv| kv["key"] == key))
+                .map(|kv| kv["value"].clone())
+        };
+        // The stored message is the whole pino line.
+        let message = field("message").expect("message field");
+        let msg = line["msg"].as_str().expect("msg");
+        assert!(
+            message.as_str().is_some_and(|m| m.contains(msg)),
+            "{message}"
+        );
+        let level = if line["level"] == 50 { "ERROR" } else { "INFO" };
+        assert_eq!(field("level"), Some(level.into()));
+    }
+
+    // v3 shares the drawing: one resource of the service, the lines as events.
+    let (status, body) = get(&app, &format!("/api/v3/traces/{TRACE}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resources = body["result"]["resourceSpans"]
+        .as_array()
+        .expect("resources");
+    assert_eq!(resources.len(), 1, "{body}");
+    assert!(
+        resources[0]["resource"]["attributes"]
+            .as_array()
+            .is_some_and(|a| a
+                .iter()
+                .any(|kv| kv["key"] == "service.name"
+                    && kv["value"]["stringValue"] == service.as_str()))
+    );
+    let span = &resources[0]["scopeSpans"][0]["spans"][0];
+    assert_eq!(span["spanId"], span_id.as_str());
+    assert_eq!(span["status"]["code"], 2);
+    let events = span["events"].as_array().expect("events");
+    assert_eq!(events.len(), lines.len());
+    assert!(events.iter().all(|event| event["name"] == "log"));
+    assert!(events.iter().any(|event| {
+        event["attributes"].as_array().is_some_and(|a| {
+            a.iter().any(|kv| {
+                kv["key"] == "message"
+                    && kv["value"]["stringValue"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(&error_line))
+            })
+        })
+    }));
+}

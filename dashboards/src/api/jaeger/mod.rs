@@ -2,12 +2,12 @@
 //! OTLP JSON (the current Jaeger UI), per `shared/contracts/jaeger-http-api.md`.
 //! All the Jaeger shapes live in this module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::query::{LogLine, Span, SpanNode, TraceDetail};
+use crate::query::{LogLine, SYNTHETIC_ATTRIBUTE, Span, SpanEvent, SpanNode, TraceDetail};
 
 /// The v1 response envelope.
 #[derive(Debug, Serialize)]
@@ -123,12 +123,151 @@ fn log_fields(log: &LogLine) -> Vec<Value> {
     fields
 }
 
+/// The operation name of a span drawn for log lines that name no span found.
+pub const LOG_LINES_OPERATION: &str = "log lines (no span)";
+
+/// The [`SYNTHETIC_ATTRIBUTE`] value of a span drawn for log lines.
+const LOG_LINES_MARK: &str = "log_lines";
+
+fn is_error_level(level: Option<&str>) -> bool {
+    level.is_some_and(|l| l.eq_ignore_ascii_case("ERROR") || l.eq_ignore_ascii_case("FATAL"))
+}
+
+/// What a line says, for a status description: the `msg`/`message` field of a
+/// JSON line (pino, bunyan, structlog), else the line as a person reads it.
+fn short_message(log: &LogLine) -> Option<String> {
+    let text = log.text.as_deref().or(log.message.as_deref())?;
+    let field = serde_json::from_str::<Value>(text.trim())
+        .ok()
+        .and_then(|line| {
+            ["msg", "message"]
+                .iter()
+                .find_map(|key| line.get(key)?.as_str().map(str::to_owned))
+        });
+    Some(field.unwrap_or_else(|| text.to_owned()))
+}
+
+fn is_span_id(text: &str) -> bool {
+    text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A stable 16-hex-digit id (FNV-1a of the trace id and service), so that the
+/// same trace draws the same ids.
+fn drawn_span_id(trace_id: &str, service: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in trace_id.bytes().chain([0]).chain(service.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Spans drawn for a trace that has log lines but no span and no invocation
+/// (Jaeger shows nothing of a trace without spans): one per service, over the
+/// time of its lines, holding them as its logs, with the error tags when a
+/// line is at `ERROR` or `FATAL`. Its id is the one span id its lines name
+/// (the span that wrote no row), else a stable hash. Empty when the trace has
+/// spans (written or drawn for invocations).
+pub fn log_line_nodes(trace: &TraceDetail) -> Vec<SpanNode> {
+    if !trace.spans.is_empty() {
+        return Vec::new();
+    }
+    let mut by_service: BTreeMap<String, Vec<LogLine>> = BTreeMap::new();
+    for log in &trace.unattached_logs {
+        let service = log
+            .service
+            .clone()
+            .or_else(|| {
+                log.log_group
+                    .as_deref()?
+                    .strip_prefix("/aws/lambda/")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        by_service.entry(service).or_default().push(log.clone());
+    }
+    let mut taken = BTreeSet::new();
+    let mut nodes = Vec::with_capacity(by_service.len());
+    for (service, mut lines) in by_service {
+        lines.sort_by_key(|line| line.timestamp);
+        let start = lines
+            .iter()
+            .filter_map(|l| l.timestamp)
+            .min()
+            .or(trace.start_time)
+            .unwrap_or(0);
+        let end = lines
+            .iter()
+            .filter_map(|l| l.timestamp)
+            .max()
+            .unwrap_or(start)
+            .max(start);
+        let named: BTreeSet<String> = lines
+            .iter()
+            .filter_map(|l| l.span_id.as_deref())
+            .filter(|id| is_span_id(id))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let span_id = match named.iter().next() {
+            Some(id) if named.len() == 1 && !taken.contains(id) => id.clone(),
+            _ => drawn_span_id(&trace.trace_id, &service),
+        };
+        taken.insert(span_id.clone());
+        let first_error = lines.iter().find(|l| is_error_level(l.level.as_deref()));
+        let mut attributes = BTreeMap::new();
+        attributes.insert(SYNTHETIC_ATTRIBUTE.to_owned(), LOG_LINES_MARK.to_owned());
+        nodes.push(SpanNode {
+            span: Span {
+                trace_id: trace.trace_id.clone(),
+                span_id,
+                parent_span_id: None,
+                name: Some(LOG_LINES_OPERATION.to_owned()),
+                kind: None,
+                service: Some(service),
+                start_time: Some(start),
+                end_time: Some(end),
+                duration_ns: Some(end - start),
+                status_code: Some(
+                    if first_error.is_some() {
+                        "error"
+                    } else {
+                        "unset"
+                    }
+                    .to_owned(),
+                ),
+                status_message: first_error.and_then(short_message),
+                request_id: None,
+                faas_name: None,
+                faas_trigger: None,
+                cold_start: None,
+                cloud_region: None,
+                cloud_account_id: None,
+                attributes,
+                resource_attributes: BTreeMap::new(),
+                events: Vec::new(),
+                links: Vec::new(),
+                log_group: lines.iter().find_map(|l| l.log_group.clone()),
+                log_stream: lines.iter().find_map(|l| l.log_stream.clone()),
+            },
+            depth: 0,
+            children: Vec::new(),
+            logs: lines,
+            synthetic: true,
+            note: Some("no span of this service in the trace: drawn from its log lines".to_owned()),
+            invocation_status: None,
+        });
+    }
+    nodes
+}
+
 /// A trace in Jaeger v1 form. Span events and the trace's log lines become span
-/// logs, so Grafana shows the logs inside the span.
+/// logs, so Grafana shows the logs inside the span; a trace of log lines only
+/// gets a span per service for them (see [`log_line_nodes`]).
 pub fn v1_trace(trace: &TraceDetail) -> Value {
     let mut processes: Vec<(String, BTreeMap<String, String>)> = Vec::new();
-    let mut spans = Vec::with_capacity(trace.spans.len());
-    for node in &trace.spans {
+    let drawn = log_line_nodes(trace);
+    let mut spans = Vec::with_capacity(trace.spans.len() + drawn.len());
+    for node in trace.spans.iter().chain(&drawn) {
         let span = &node.span;
         let service = span.service.clone().unwrap_or_else(|| "unknown".to_owned());
         let process = (service, span.resource_attributes.clone());
@@ -227,17 +366,26 @@ fn nanos_text(nanos: Option<i64>) -> String {
 type Resource = (String, BTreeMap<String, String>);
 
 /// Traces in OTLP JSON (`{"resourceSpans": [...]}`), one resource per service
-/// and resource attribute set.
+/// and resource attribute set. A trace of log lines only gets a span per
+/// service for them (see [`log_line_nodes`]), its lines as span events.
 pub fn v3_traces(traces: &[TraceDetail]) -> Value {
     let mut resources: Vec<(Resource, Vec<Value>)> = Vec::new();
     for trace in traces {
-        for node in &trace.spans {
+        let drawn = log_line_nodes(trace);
+        let written = trace.spans.iter().map(|node| (node, false));
+        for (node, lines_as_events) in written.chain(drawn.iter().map(|node| (node, true))) {
             let span = &node.span;
             let key = (
                 span.service.clone().unwrap_or_else(|| "unknown".to_owned()),
                 span.resource_attributes.clone(),
             );
-            let otlp = v3_span(span);
+            let otlp = if lines_as_events {
+                let mut span = span.clone();
+                span.events.extend(node.logs.iter().map(line_event));
+                v3_span(&span)
+            } else {
+                v3_span(span)
+            };
             match resources.iter_mut().find(|(known, _)| *known == key) {
                 Some((_, spans)) => spans.push(otlp),
                 None => resources.push((key, vec![otlp])),
@@ -258,6 +406,29 @@ pub fn v3_traces(traces: &[TraceDetail]) -> Value {
         })
         .collect();
     json!({"resourceSpans": resource_spans})
+}
+
+/// A log line as an OTLP span event named `log`, with the fields of its v1 form.
+fn line_event(log: &LogLine) -> SpanEvent {
+    let mut attributes = BTreeMap::new();
+    if let Some(level) = &log.level {
+        attributes.insert("level".to_owned(), level.clone());
+    }
+    let message = log.text.as_deref().or(log.message.as_deref());
+    attributes.insert("message".to_owned(), message.unwrap_or("").to_owned());
+    if let Some(request) = &log.request_id {
+        attributes.insert("request_id".to_owned(), request.clone());
+    }
+    for (key, value) in &log.attributes {
+        attributes
+            .entry(key.clone())
+            .or_insert_with(|| value.clone());
+    }
+    SpanEvent {
+        time: log.timestamp,
+        name: Some("log".to_owned()),
+        attributes,
+    }
 }
 
 fn v3_span(span: &Span) -> Value {
