@@ -137,8 +137,11 @@ where
 {
     let config = TelemetryConfig::from_env();
     match Telemetry::new_layered(config.clone(), Output::stdout()) {
-        Err(TelemetryError::InvalidLevel { .. }) => {
-            Telemetry::new_layered(config.with_level("info"), Output::stdout())
+        Err(TelemetryError::InvalidLevel { level, reason }) => {
+            let (telemetry, layer) =
+                Telemetry::new_layered(config.with_level("info"), Output::stdout())?;
+            telemetry.warn_at_first_invocation(level, reason);
+            Ok((telemetry, layer))
         }
         other => other,
     }

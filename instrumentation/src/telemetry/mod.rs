@@ -102,6 +102,10 @@ struct Inner {
     recent: Arc<RecentInvocations>,
     /// Reseeds the id generator (after a SnapStart restore).
     reseeder: crate::id_generator::Reseeder,
+    /// A log level from the environment that could not be read (level,
+    /// reason), to be said at the first invocation: a layered telemetry has
+    /// no subscriber to write through before the user installs theirs.
+    unread_level: std::sync::Mutex<Option<(String, String)>>,
 }
 
 impl fmt::Debug for Telemetry {
@@ -120,6 +124,30 @@ impl Drop for Inner {
 }
 
 impl Telemetry {
+    /// Keeps a log level that could not be read, for a WARN line at the first
+    /// invocation (see [`crate::layers`]).
+    pub(crate) fn warn_at_first_invocation(&self, level: String, reason: String) {
+        if let Ok(mut slot) = self.inner.unread_level.lock() {
+            *slot = Some((level, reason));
+        }
+    }
+
+    /// Writes the WARN line kept by [`Telemetry::warn_at_first_invocation`], once.
+    pub(crate) fn take_unread_level_warning(&self) {
+        let pending = self
+            .inner
+            .unread_level
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        if let Some((level, reason)) = pending {
+            tracing::warn!(
+                level = level.as_str(),
+                reason = reason.as_str(),
+                "invalid log level, using INFO"
+            );
+        }
+    }
     fn build(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
         // The level is checked once here; each layer set parses it again.
         log_filter(&config.level)?;
@@ -151,6 +179,7 @@ impl Telemetry {
                 cold_start_pending,
                 recent,
                 reseeder,
+                unread_level: std::sync::Mutex::new(None),
             }),
         };
         Ok(telemetry)

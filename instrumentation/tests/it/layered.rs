@@ -57,3 +57,30 @@ fn the_layer_works_inside_an_existing_subscriber_and_init_says_why_it_cannot() {
         Value::from("6745aaaa0123456789abcdef01234567")
     );
 }
+
+/// `layers()` over an unreadable log level falls back to INFO, and says so at
+/// the first invocation (there is no subscriber to say it through before).
+#[test]
+fn layers_warns_of_an_unreadable_log_level_at_the_first_invocation() {
+    let api = ScriptedRuntimeApi::start([
+        Scripted::new("req-1", r#"{"action":"send"}"#),
+        Scripted::new("req-2", r#"{"action":"send"}"#),
+    ]);
+    let run = run_child("layered", &api, &[("RUST_LOG", "my_crate=loud")]);
+    assert_eq!(api.answers().len(), 2, "stderr: {}", run.stderr);
+    let written = read(&run.stdout);
+    let warnings: Vec<_> = written
+        .logs
+        .iter()
+        .filter(|log| log["message"] == "invalid log level, using INFO")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", written.logs);
+    assert_eq!(warnings[0]["level"], "WARN", "{:?}", warnings[0]);
+    assert!(
+        serde_json::to_string(warnings[0])
+            .unwrap()
+            .contains("my_crate=loud"),
+        "{:?}",
+        warnings[0]
+    );
+}
