@@ -56,7 +56,7 @@ impl Telemetry {
             .or_else(|| invocation.account_id_from_arn());
 
         let span = tracing::dispatcher::with_default(&self.current_dispatch(), || {
-            self.take_unread_level_warning();
+            self.write_startup_warnings();
             let span = tracing::info_span!(
                 target: "tracelake",
                 parent: None,
