@@ -130,6 +130,7 @@ mod tests {
 
     use super::*;
     use crate::index::IndexWriter;
+    use crate::index::compact::CompactionStep;
     use crate::index::manifest::latest_manifest;
     use crate::index::rows::{LogRow, SpanId, SpanRow, TraceId};
     use crate::index::schema::HourPartition;
@@ -202,5 +203,70 @@ mod tests {
         );
         let logs: Vec<LogRow> = crate::index::read::read_rows(&store).await.expect("logs");
         assert_eq!(logs.len(), 3, "every row still read once");
+    }
+
+    /// Another compactor commits the second hour while this run writes it:
+    /// that hour is reported as lost and its rows are not counted.
+    #[tokio::test]
+    async fn rows_of_an_hour_lost_to_another_compactor_are_not_counted() {
+        let store = IndexStore::from_object_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            Default::default(),
+        );
+        let writer = IndexWriter::new(store.clone());
+        let first = HourPartition::parse("2026-11-29T01").expect("hour");
+        let second = HourPartition::parse("2026-11-29T02").expect("hour");
+        for (n, hour) in [(1, &first), (2, &first), (3, &second), (4, &second)] {
+            let (spans, logs) = rows(hour, n);
+            writer
+                .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
+                .await
+                .expect("written");
+        }
+        let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let rival_store = store.clone();
+        let mut options = MaintenanceOptions {
+            grace: Duration::ZERO,
+            ..MaintenanceOptions::default()
+        };
+        options.compact.on_step = Some(Arc::new(move |step: &CompactionStep| {
+            if matches!(step, CompactionStep::Committing)
+                && commits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1
+            {
+                // Just before this run commits the second hour, a rival commits it.
+                let store = rival_store.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    runtime.block_on(async {
+                        for hour in compact::hours_needing_compaction(&store)
+                            .await
+                            .map_err(|e| e.to_string())?
+                        {
+                            compact::compact_hour(&store, &hour, &CompactOptions::default())
+                                .await
+                                .map_err(|e| e.to_string())?;
+                        }
+                        Ok::<(), String>(())
+                    })
+                })
+                .join()
+                .map_err(|_| "rival compactor panicked".to_owned())??;
+            }
+            Ok(())
+        }));
+        let now = second.start_nanos() + 3 * HOUR_NANOS;
+        let report = run_scheduled_maintenance(&store, now, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted, vec![first.to_string()]);
+        assert_eq!(report.hours_lost_race, vec![second.to_string()]);
+        assert_eq!(
+            report.rows_out,
+            2 + 2 + 2,
+            "spans, logs and trace_index rows of the committed hour only"
+        );
     }
 }
