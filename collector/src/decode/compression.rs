@@ -5,7 +5,7 @@ use std::io::Read;
 
 use base64::Engine as _;
 
-use super::DecodeError;
+use super::error::DecodeError;
 
 /// Gunzips with a cap on the output size. Concatenated gzip members are valid
 /// gzip (and what Firehose may write): all of them are read.

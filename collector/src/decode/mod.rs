@@ -18,6 +18,7 @@
 //! test checks that both read every fixture the same.
 
 mod compression;
+mod error;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,6 +26,7 @@ use serde_json::value::RawValue;
 use crate::parse::time::EVENT_TIME_RANGE_MS;
 use compression::{base64_decode, trim_ascii};
 pub use compression::{gunzip, read_capped};
+pub use error::DecodeError;
 
 /// CloudWatch Logs' largest event since April 2025: 1 MB (1,048,576 bytes).
 /// Lambda still cuts a stdout line at 256 KB, but other sources (ECS, agents,
@@ -50,35 +52,6 @@ impl Default for DecodeLimits {
             max_event_bytes: CLOUDWATCH_MAX_EVENT_BYTES,
         }
     }
-}
-
-/// Why an input could not be decoded. The input is quarantined with this reason.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// Base64 text that does not decode.
-    #[error("invalid base64: {0}")]
-    Base64(#[from] base64::DecodeError),
-    /// Bytes with a gzip header whose stream is corrupt or truncated.
-    #[error("invalid gzip stream: {0}")]
-    Gzip(std::io::Error),
-    /// A gzip stream that expands past the limit.
-    #[error("gzip stream expands past {limit} bytes")]
-    TooLarge {
-        /// The limit that was reached.
-        limit: u64,
-    },
-    /// Bytes that are not UTF-8 where JSON was expected.
-    #[error("input is not valid utf-8 at byte {0}")]
-    NotUtf8(usize),
-    /// JSON that does not parse, or has none of the accepted shapes.
-    #[error("invalid json: {0}")]
-    Json(#[from] serde_json::Error),
-    /// A JSON object of a shape we do not read.
-    #[error("unrecognised input: {0}")]
-    Unrecognised(String),
-    /// A subscription payload with a `messageType` other than DATA or CONTROL.
-    #[error("unknown messageType {0:?}")]
-    UnknownMessageType(String),
 }
 
 /// One CloudWatch log event.

@@ -6,7 +6,8 @@ use crate::index::rows::SpanRow;
 
 use tracelake_instrumentation::wire::span_line::LineOrigin;
 
-use super::{ParsedEvent, ParsedLog, parse_event_from};
+use super::event::parse_event_from;
+use super::log::{ParsedEvent, ParsedLog};
 
 /// One log stream's batch, parsed: the parse stage's output and the correlate
 /// stage's input.

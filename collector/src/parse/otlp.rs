@@ -119,7 +119,7 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                     request_id: REQUEST_ID_ATTRIBUTES
                         .iter()
                         .find_map(|key| attribute(key))
-                        .filter(|id| !super::runtime::is_placeholder_request_id(id)),
+                        .filter(|id| !super::request_id::is_placeholder_request_id(id)),
                     faas_name: faas_name.clone(),
                     faas_trigger: attribute("faas.trigger"),
                     cold_start: COLD_START_ATTRIBUTES

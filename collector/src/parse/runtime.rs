@@ -20,16 +20,11 @@
 
 use serde_json::{Map, Value};
 
+use super::json::parse_fields;
+use super::level::normalise_level;
+use super::log::{LineFormat, ParsedLog};
+pub use super::request_id::is_placeholder_request_id;
 use super::time::{LineTime, parse_timestamp};
-use super::{LineFormat, ParsedLog, normalise_level};
-
-/// A request id field that holds no request id: Node writes `undefined` outside
-/// an invocation, other loggers `null`, `None` or `-`.
-pub fn is_placeholder_request_id(text: &str) -> bool {
-    let text = text.trim();
-    text.is_empty()
-        || ["undefined", "null", "none", "nil", "-"].contains(&text.to_ascii_lowercase().as_str())
-}
 
 fn request_id_of(text: &str) -> Option<String> {
     (!is_placeholder_request_id(text)).then(|| text.trim().to_owned())
@@ -225,7 +220,7 @@ pub fn parse_logfmt(line: &str) -> Option<ParsedLog> {
         .into_iter()
         .map(|(key, value)| (key, Value::String(value)))
         .collect();
-    Some(super::parse_fields(LineFormat::Logfmt, line, &object))
+    Some(parse_fields(LineFormat::Logfmt, line, &object))
 }
 
 /// `key=value key="quoted \"value\""` pairs, or `None` when the line is not logfmt.

@@ -3,8 +3,8 @@
 
 use tracelake_instrumentation::wire::ids::SpanId;
 
-use super::ParsedLog;
 use super::json::trace_of;
+use super::log::ParsedLog;
 
 /// Datadog's log injection writes `[dd.trace_id=… dd.span_id=…]` into text lines:
 /// kept as attributes, never taken for the trace (they are decimal 64-bit ids).

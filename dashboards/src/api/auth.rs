@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::error::*;
+use super::state::AppState;
 
 /// Constant-time comparison (`subtle`), so the token cannot be guessed byte
 /// by byte. Only the length leaks, as with any such comparison.

@@ -5,11 +5,11 @@ use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
 use super::error::*;
 use super::params::{
     BucketSeconds, QueryString, parse_go_duration, parse_name, parse_time, parse_trace_id,
 };
+use super::state::AppState;
 use crate::query::{HOUR_NS, LogSearch, QueryEngine, TimeRange, TraceSearch, rows};
 
 pub(crate) async fn default_end(engine: &QueryEngine) -> Result<i64, ApiError> {

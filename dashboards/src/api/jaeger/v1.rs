@@ -4,12 +4,12 @@ use axum::extract::{Path, RawQuery, State};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use crate::api::AppState;
 use crate::api::error::*;
 use crate::api::jaeger::Envelope;
 use crate::api::params::{
     QueryString, parse_go_duration, parse_jaeger_epoch, parse_name, parse_trace_id,
 };
+use crate::api::state::AppState;
 use crate::api::tracelake::*;
 use crate::query::{HOUR_NS, QueryEngine, QueryError, TimeRange, TraceDetail, TraceSearch};
 

@@ -3,10 +3,10 @@
 use axum::extract::{Path, RawQuery, State};
 use serde_json::json;
 
-use crate::api::AppState;
 use crate::api::error::*;
 use crate::api::jaeger::v1::*;
 use crate::api::params::{QueryString, parse_go_duration, parse_trace_id};
+use crate::api::state::AppState;
 use crate::api::tracelake::*;
 use crate::query::{TimeRange, TraceSearch};
 

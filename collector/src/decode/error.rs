@@ -1,0 +1,31 @@
+//! Why an input could not be decoded: shared by the decoders and the
+//! decompression helpers.
+
+/// Why an input could not be decoded. The input is quarantined with this reason.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Base64 text that does not decode.
+    #[error("invalid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// Bytes with a gzip header whose stream is corrupt or truncated.
+    #[error("invalid gzip stream: {0}")]
+    Gzip(std::io::Error),
+    /// A gzip stream that expands past the limit.
+    #[error("gzip stream expands past {limit} bytes")]
+    TooLarge {
+        /// The limit that was reached.
+        limit: u64,
+    },
+    /// Bytes that are not UTF-8 where JSON was expected.
+    #[error("input is not valid utf-8 at byte {0}")]
+    NotUtf8(usize),
+    /// JSON that does not parse, or has none of the accepted shapes.
+    #[error("invalid json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A JSON object of a shape we do not read.
+    #[error("unrecognised input: {0}")]
+    Unrecognised(String),
+    /// A subscription payload with a `messageType` other than DATA or CONTROL.
+    #[error("unknown messageType {0:?}")]
+    UnknownMessageType(String),
+}
