@@ -1,15 +1,16 @@
 -- Correlation report, calls: per called service (or destination), the client
 -- and producer spans that name it, and those whose context did not arrive: no
--- span has the call as parent, and no invocation OF THE CALLEE in the same
+-- span has the call as parent, and no invocation of the callee in the same
 -- trace began during the call (after it, for a producer). The callee is
 -- `peer.service`, else `faas.invoked_name`, else `messaging.destination.name`;
 -- calls that name none (database and AWS API clients) are not counted.
 -- An invocation is of the callee when its function, or the service of its
 -- spans, is the callee, or its function is named `<callee>-…` (or the callee
--- is the function's ARN); for a queue or topic, when its function shares the
--- destination's first word (`orders-queue`, `orders-events-topic` → `orders-…`),
--- the only tie between a destination and an uninstrumented consumer that the
--- logs hold.
+-- is the function's ARN); for a queue or topic, when the function writes no
+-- span and shares the destination's first word (`orders-queue`,
+-- `orders-events-topic` → `orders-…`), the only tie between a destination and
+-- an uninstrumented consumer that the logs hold (an instrumented consumer's
+-- span has the producer span as parent).
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             call start time range [from, to)
 WITH calls AS (
@@ -60,7 +61,8 @@ arrived AS (
            OR i.service = c.callee
            OR starts_with(i.function, c.callee || '-')
            OR ends_with(c.callee, ':' || i.function)
-           OR (c.to_destination AND starts_with(i.function, split_part(c.callee, '-', 1) || '-')))
+           OR (c.to_destination AND i.service IS NULL
+               AND starts_with(i.function, split_part(c.callee, '-', 1) || '-')))
 ),
 marked AS (
     SELECT c.callee, c.caller, c.trace_id, c.kind,
