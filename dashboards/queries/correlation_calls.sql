@@ -1,16 +1,25 @@
 -- Correlation report, calls: per called service (or destination), the client
 -- and producer spans that name it, and those whose context did not arrive: no
--- span has the call as parent, and no other invocation of the same trace began
--- during the call (after it, for a producer). The callee is `peer.service`,
--- else `faas.invoked_name`, else `messaging.destination.name`; calls that name
--- none (database and AWS API clients) are not counted.
+-- span has the call as parent, and no invocation of the callee in the same
+-- trace began during the call (after it, for a producer). The callee is
+-- `peer.service`, else `faas.invoked_name`, else `messaging.destination.name`;
+-- calls that name none (database and AWS API clients) are not counted.
+-- An invocation is of the callee when its function, or the service of its
+-- spans, is the callee, or its function is named `<callee>-…` (or the callee
+-- is the function's ARN); for a queue or topic, when the function writes no
+-- span and shares the destination's first word (`orders-queue`,
+-- `orders-events-topic` → `orders-…`), the only tie between a destination and
+-- an uninstrumented consumer that the logs hold (an instrumented consumer's
+-- span has the producer span as parent).
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             call start time range [from, to)
 WITH calls AS (
     SELECT trace_id, span_id, service AS caller, kind, start_time, end_time, request_id,
            coalesce(map_extract(attributes, 'peer.service')[1],
                     map_extract(attributes, 'faas.invoked_name')[1],
-                    map_extract(attributes, 'messaging.destination.name')[1]) AS callee
+                    map_extract(attributes, 'messaging.destination.name')[1]) AS callee,
+           map_extract(attributes, 'peer.service')[1] IS NULL
+               AND map_extract(attributes, 'faas.invoked_name')[1] IS NULL AS to_destination
     FROM spans
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND start_time >= $time_from
@@ -26,19 +35,34 @@ children AS (
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND parent_span_id IS NOT NULL
 ),
-trace_invocations AS (
-    SELECT trace_id, request_id, coalesce(start_time, end_time) AS started
-    FROM invocations
+function_services AS (
+    SELECT faas_name, max(service) AS service
+    FROM spans
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND trace_id IS NOT NULL
+      AND faas_name IS NOT NULL
+    GROUP BY faas_name
+),
+trace_invocations AS (
+    SELECT i.trace_id, i.request_id, i.function, f.service,
+           coalesce(i.start_time, i.end_time) AS started
+    FROM invocations i
+    LEFT JOIN function_services f ON f.faas_name = i.function
+    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
+      AND i.trace_id IS NOT NULL
 ),
 arrived AS (
     SELECT DISTINCT c.trace_id, c.span_id
     FROM named_calls c
     JOIN trace_invocations i ON i.trace_id = c.trace_id
-    WHERE (c.request_id IS NULL OR i.request_id IS NULL OR i.request_id <> c.request_id)
+    WHERE (c.request_id IS NULL OR i.request_id <> c.request_id)
       AND i.started >= c.start_time
       AND (c.kind = 'producer' OR i.started <= c.end_time)
+      AND (i.function = c.callee
+           OR i.service = c.callee
+           OR starts_with(i.function, c.callee || '-')
+           OR ends_with(c.callee, ':' || i.function)
+           OR (c.to_destination AND i.service IS NULL
+               AND starts_with(i.function, split_part(c.callee, '-', 1) || '-')))
 ),
 marked AS (
     SELECT c.callee, c.caller, c.trace_id, c.kind,

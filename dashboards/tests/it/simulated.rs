@@ -364,7 +364,9 @@ async fn uninstrumented_invocations_are_drawn() {
 /// in a trace; a report never claims more linked lines than the truth allows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correlation_report_matches_the_truth() {
-    use tracelake_simulator::fleet::Runtime;
+    use tracelake_dashboards::query::model::CorrelationCalls;
+    use tracelake_dashboards::query::{PARTITION_SLACK_NS, Params, sql};
+    use tracelake_simulator::fleet::{EdgeKind, Runtime};
 
     let sim = simulated().await;
     let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
@@ -454,6 +456,94 @@ async fn correlation_report_matches_the_truth() {
         );
         assert!(!row.example_trace_ids.is_empty());
     }
+    // Inbound calls that lost their context, per callee as the callers name
+    // it, against the fleet: a call reaches the edge's target, whose
+    // invocation is tied to the trace unless the target is dark. (A dark
+    // target of a Lambda `Invoke` is tied only by compaction, which reads the
+    // caller's `aws.request_id`; this index is ingested only, so such
+    // callees are left out.) Callees all of whose targets are dark lose every
+    // call's context; callees all of whose targets are tied lose none.
+    let fleet = &sim.run.fleet;
+    let mut targets_of: BTreeMap<String, Vec<(Option<bool>, bool)>> = BTreeMap::new();
+    for caller in &fleet.services {
+        if caller.runtime != Runtime::RustInstrumented {
+            continue; // writes no call span
+        }
+        for edge in &caller.edges {
+            let target = &fleet.services[edge.target];
+            let callee = match edge.kind {
+                EdgeKind::Http => target.name.clone(),
+                _ => edge.channel.clone(),
+            };
+            let dark = target.runtime != Runtime::RustInstrumented && !target.xray_active;
+            let tied = if dark && edge.kind == EdgeKind::LambdaInvoke && fleet.invoke_request_ids {
+                None
+            } else {
+                Some(!dark)
+            };
+            let destination = !matches!(edge.kind, EdgeKind::Http | EdgeKind::LambdaInvoke);
+            targets_of
+                .entry(callee)
+                .or_default()
+                .push((tied, destination));
+        }
+    }
+    let calls: Vec<CorrelationCalls> = engine
+        .run(
+            &sql::CORRELATION_CALLS,
+            &Params::new().range(&whole_run(start), PARTITION_SLACK_NS),
+        )
+        .await
+        .expect("calls query runs")
+        .into_iter()
+        .map(|row| serde_json::from_value(serde_json::Value::Object(row)).expect("a calls row"))
+        .collect();
+    let (mut all_lost, mut none_lost, mut lost_at_destinations) = (0, 0, 0);
+    for row in calls.iter().filter(|row| row.inbound_calls > 0) {
+        let targets = targets_of
+            .get(&row.service)
+            .unwrap_or_else(|| panic!("{}: callers name no such callee", row.service));
+        if targets.iter().all(|(_, destination)| *destination) {
+            // A queue or topic: every publish span names it.
+            let publishes = sim
+                .run
+                .truth
+                .spans
+                .iter()
+                .filter(|span| span.name == format!("{} publish", row.service))
+                .count();
+            assert_eq!(
+                usize::try_from(row.inbound_calls).ok(),
+                Some(publishes),
+                "{}: calls",
+                row.service
+            );
+        }
+        if targets.iter().all(|(tied, _)| *tied == Some(false)) {
+            assert_eq!(
+                row.inbound_without_context, row.inbound_calls,
+                "{}: every call to a dark callee loses its context",
+                row.service
+            );
+            assert!(row.example_lost_trace_id.is_some(), "{}", row.service);
+            all_lost += 1;
+            if targets.iter().all(|(_, destination)| *destination) {
+                lost_at_destinations += 1;
+            }
+        } else if targets.iter().all(|(tied, _)| *tied == Some(true)) {
+            assert_eq!(
+                row.inbound_without_context, 0,
+                "{}: every callee's invocation joins the trace",
+                row.service
+            );
+            none_lost += 1;
+        }
+    }
+    assert!(
+        all_lost > 0 && none_lost > 0 && lost_at_destinations > 0,
+        "the run has dark and tied callees, and a queue or topic read by dark consumers \
+         ({all_lost} dark, {none_lost} tied, {lost_at_destinations} dark destinations)"
+    );
     // Precision: linked lines per service never exceed what the truth links.
     let linked_total: i64 = report.iter().map(|row| row.log_lines - row.unlinked).sum();
     let linkable = sim
