@@ -43,6 +43,9 @@ impl Default for MaintenanceOptions {
 pub struct MaintenanceReport {
     /// Hours compacted into a new generation.
     pub hours_compacted: Vec<String>,
+    /// Already-compacted hours relinked (a generation more) because a
+    /// neighbour hour compacted now linked some of their rows.
+    pub hours_relinked: Vec<String>,
     /// Hours another compactor committed first.
     pub hours_lost_race: Vec<String>,
     /// Hours with uncovered segments left for a later run (not settled yet).
@@ -96,6 +99,13 @@ pub async fn run_scheduled_maintenance(
         }
         report.rows_out += compaction.figures.rows_out;
         report.duplicates_dropped += compaction.figures.duplicates_dropped;
+        // Compacted neighbours that this hour's rows linked (docs/collector.md).
+        for relinked in &compaction.relinked {
+            if let CompactionOutcome::Committed { .. } = relinked.outcome {
+                report.hours_relinked.push(relinked.hour.to_string());
+            }
+            report.rows_out += relinked.figures.rows_out;
+        }
     }
     let collected = gc::collect_garbage(store, options.grace, false).await?;
     report.raw_deleted = collected.raw_deleted;
@@ -103,6 +113,7 @@ pub async fn run_scheduled_maintenance(
     tracing::info!(
         target: "tracelake::collector",
         hours_compacted = report.hours_compacted.len(),
+        hours_relinked = report.hours_relinked.len(),
         hours_waiting = report.hours_waiting.len(),
         raw_deleted = report.raw_deleted,
         compacted_deleted = report.compacted_deleted,
