@@ -53,6 +53,7 @@ pub use id_generator::XrayIdGenerator;
 pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
+use telemetry::StartupWarning;
 pub use telemetry::invocation_span::InvocationSpan;
 pub use telemetry::{InitError, Telemetry, TelemetryError, TelemetryLayer};
 pub use wire::span_line::SpanFormat;
@@ -72,18 +73,20 @@ pub use wire::span_line::SpanFormat;
 /// [`layers`], which adds tracelake to a subscriber of your own.
 pub fn init() -> Result<Telemetry, InitError> {
     let config = TelemetryConfig::from_env();
-    match init_with(config.clone(), Output::stdout()) {
+    let telemetry = match init_with(config.clone(), Output::stdout()) {
         Err(InitError::Telemetry(TelemetryError::InvalidLevel { level, reason })) => {
             let telemetry = init_with(config.with_level("info"), Output::stdout())?;
-            tracing::warn!(
-                level = level.as_str(),
-                reason = reason.as_str(),
-                "invalid log level, using INFO"
-            );
-            Ok(telemetry)
+            StartupWarning::UnreadLevel { level, reason }.write();
+            telemetry
         }
-        other => other,
+        other => other?,
+    };
+    if let Some(warning) = StartupWarning::of_span_format_env() {
+        // At the first invocation, as `layers()` does: the line then carries
+        // the request and trace ids.
+        telemetry.warn_at_first_invocation(warning);
     }
+    Ok(telemetry)
 }
 
 /// Sets a span attribute on the current span: in a handler, outside any span
@@ -136,12 +139,19 @@ where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
 {
     let config = TelemetryConfig::from_env();
-    match Telemetry::new_layered(config.clone(), Output::stdout()) {
-        Err(TelemetryError::InvalidLevel { .. }) => {
-            Telemetry::new_layered(config.with_level("info"), Output::stdout())
+    let (telemetry, layer) = match Telemetry::new_layered(config.clone(), Output::stdout()) {
+        Err(TelemetryError::InvalidLevel { level, reason }) => {
+            let (telemetry, layer) =
+                Telemetry::new_layered(config.with_level("info"), Output::stdout())?;
+            telemetry.warn_at_first_invocation(StartupWarning::UnreadLevel { level, reason });
+            (telemetry, layer)
         }
-        other => other,
+        other => other?,
+    };
+    if let Some(warning) = StartupWarning::of_span_format_env() {
+        telemetry.warn_at_first_invocation(warning);
     }
+    Ok((telemetry, layer))
 }
 
 /// Builds a [`Telemetry`] from `config` and `output` and installs it as the

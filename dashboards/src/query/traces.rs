@@ -106,7 +106,7 @@ impl QueryEngine {
     }
 
     /// Full traces for a Jaeger search in one query: the spans of the matching
-    /// traces (no logs or invocations), at most [`EngineOptions::span_budget`]
+    /// traces (no logs or invocations), at most [`EngineOptions::span_budget`](crate::query::EngineOptions::span_budget)
     /// spans in all. The flag is true when the budget cut the answer (the last
     /// trace may then miss spans, and older matches are left out).
     pub async fn search_trace_spans(

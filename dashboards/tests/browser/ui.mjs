@@ -102,6 +102,18 @@ try {
   const focused = await page.evaluate(() => ({ nodes: window.tracelakeGraph.nodes().length, edges: window.tracelakeGraph.edges().length }));
   check(focused.nodes === hub.neighbours + 1, `the focused map shows ${hub.service} and its ${hub.neighbours} neighbours, got ${focused.nodes} nodes`);
   await page.screenshot({ path: join(shots, '06-map-focused.png'), fullPage: true });
+  // Two hops up- and downstream: callers of callers and callees of callees,
+  // never the other callers of a callee nor the siblings (a turn).
+  const twoHops = await page.evaluate(async () => {
+    const { neighbourhood } = await import('/assets/views/map.js');
+    const edges = [
+      { parent: 'gw', child: 'focus' }, { parent: 'edge', child: 'gw' }, { parent: 'focus', child: 'db' },
+      { parent: 'db', child: 'disk' }, { parent: 'other', child: 'db' }, { parent: 'gw', child: 'sibling' },
+    ];
+    return [...neighbourhood(edges, 'focus', 2, 'both')].sort();
+  });
+  check(JSON.stringify(twoHops) === JSON.stringify(['db', 'disk', 'edge', 'focus', 'gw']),
+    `2 hops up- and downstream of focus are gw, edge, db, disk; got ${twoHops}`);
   await page.selectOption('#map-view', 'table');
   await page.click('#map-apply');
   await page.waitForSelector('#map-table tr.map-edge');

@@ -266,6 +266,28 @@ async fn jaeger_search_is_one_query_within_the_span_budget() {
         })
         .unwrap_or(0);
     assert_eq!(spans, 7);
+    // The trace the budget cut says so where Jaeger and Grafana show it; the
+    // whole ones before it carry no warning.
+    let traces = body["data"].as_array().cloned().unwrap_or_default();
+    let (last, whole) = traces.split_last().expect("some traces");
+    let warning = last["warnings"][0].as_str().unwrap_or("");
+    assert!(warning.contains("span budget of 7"), "{last}");
+    for trace in whole {
+        assert!(trace["warnings"].is_null(), "{trace}");
+    }
+    // Under the budget nothing is flagged.
+    let (_, _, body) = send(
+        &app,
+        Request::get(format!(
+            "/api/traces?service=orders&limit=100&start={start}&end={end}"
+        ))
+        .body(Body::empty())
+        .expect("request"),
+    )
+    .await;
+    for trace in body["data"].as_array().cloned().unwrap_or_default() {
+        assert!(trace["warnings"].is_null(), "{trace}");
+    }
 }
 
 fn chrono_text(ns: i64) -> String {

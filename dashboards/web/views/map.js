@@ -17,18 +17,28 @@ export function servicePrefix(name) {
 }
 
 // Services within `hops` of `focus`, following edges downstream, upstream or both.
+// "Both" is the callers up to `hops` away plus the callees up to `hops` away,
+// as in Jaeger's deep dependency graph: never a turn (down then up), which
+// would pull in the other callers of a callee, services that do not talk to
+// the focus at all.
 export function neighbourhood(edges, focus, hops, direction) {
-  const keep = new Set([focus]);
-  let frontier = new Set([focus]);
-  for (let hop = 0; hop < hops; hop++) {
-    const next = new Set();
-    for (const e of edges) {
-      if ((direction !== 'up') && frontier.has(e.parent) && !keep.has(e.child)) next.add(e.child);
-      if ((direction !== 'down') && frontier.has(e.child) && !keep.has(e.parent)) next.add(e.parent);
+  const walk = (downstream) => {
+    const reached = new Set([focus]);
+    let frontier = new Set([focus]);
+    for (let hop = 0; hop < hops; hop++) {
+      const next = new Set();
+      for (const e of edges) {
+        const [from, to] = downstream ? [e.parent, e.child] : [e.child, e.parent];
+        if (frontier.has(from) && !reached.has(to)) next.add(to);
+      }
+      next.forEach((n) => reached.add(n));
+      frontier = next;
     }
-    next.forEach((n) => keep.add(n));
-    frontier = next;
-  }
+    return reached;
+  };
+  const keep = new Set([focus]);
+  if (direction !== 'up') walk(true).forEach((n) => keep.add(n));
+  if (direction !== 'down') walk(false).forEach((n) => keep.add(n));
   return keep;
 }
 

@@ -51,7 +51,8 @@ pub struct TraceContext {
 
 impl TraceContext {
     /// Reads a W3C `traceparent` (`00-{trace}-{span}-{flags}`), with an optional
-    /// `tracestate`. Version `ff`, all-zero ids and malformed text are `None`;
+    /// `tracestate`. Version `ff`, all-zero ids, uppercase hex and malformed text
+    /// are `None`;
     /// unknown versions are read by their first four fields, as W3C asks.
     pub fn from_traceparent(traceparent: &str, tracestate: Option<&str>) -> Option<TraceContext> {
         let text = traceparent.trim();
@@ -61,13 +62,20 @@ impl TraceContext {
         let span = parts.next()?;
         let flags = parts.next()?;
         let rest = parts.next();
-        if version.len() != 2 || !version.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // Every field is lowercase hex (W3C `HEXDIGLC`): a value with an
+        // uppercase digit, a sign or a space is invalid, and W3C says to ignore it.
+        let lower_hex = |field: &str| {
+            field
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
+        if version.len() != 2 || version == "ff" || (version == "00" && rest.is_some()) {
             return None;
         }
-        if version.eq_ignore_ascii_case("ff") || (version == "00" && rest.is_some()) {
+        if trace.len() != 32 || span.len() != 16 || flags.len() != 2 {
             return None;
         }
-        if trace.len() != 32 || flags.len() != 2 {
+        if ![version, trace, span, flags].into_iter().all(lower_hex) {
             return None;
         }
         let trace_id = TraceId::parse(trace).ok()?;
@@ -196,6 +204,12 @@ mod tests {
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra",
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",
             "garbage",
+            // W3C: lowercase hex only (`HEXDIGLC`), in every field.
+            "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-B7AD6B7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-+1",
+            "00-0af7651916cd43dd8448eb211c80319c- b7ad6b716920333-01",
+            "0A-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         ] {
             assert!(TraceContext::from_traceparent(bad, None).is_none(), "{bad}");
         }

@@ -15,6 +15,7 @@ use tracing::instrument::WithSubscriber as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::Telemetry;
+use super::sampler::with_next_root_decision;
 use crate::config::InitializationType;
 use crate::error_report::ErrorReport;
 use crate::id_generator::with_next_trace_id;
@@ -55,6 +56,7 @@ impl Telemetry {
             .or_else(|| invocation.account_id_from_arn());
 
         let span = tracing::dispatcher::with_default(&self.current_dispatch(), || {
+            self.write_startup_warnings();
             let span = tracing::info_span!(
                 target: "tracelake",
                 parent: None,
@@ -72,6 +74,7 @@ impl Telemetry {
                 span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));
             }
             let mut forced_trace_id = None;
+            let mut root_decision = None;
             if let Some(parent) = &parent {
                 match parent.to_span_context() {
                     Some(span_context) => {
@@ -80,7 +83,11 @@ impl Telemetry {
                         let _ = span.set_parent(cx);
                     }
                     // An X-Ray header with a Root and no Parent: same trace, no parent span.
-                    None => forced_trace_id = Some(parent.trace_id.0),
+                    // Its `Sampled` is kept as the root span's decision.
+                    None => {
+                        forced_trace_id = Some(parent.trace_id.0);
+                        root_decision = parent.sampled;
+                    }
                 }
             }
             for link in &links {
@@ -90,7 +97,9 @@ impl Telemetry {
             }
             // Start the OpenTelemetry span now, while the forced id is in place.
             with_next_trace_id(forced_trace_id, || {
-                let _ = span.context();
+                with_next_root_decision(root_decision, || {
+                    let _ = span.context();
+                })
             });
             span
         });

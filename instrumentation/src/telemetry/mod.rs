@@ -102,6 +102,53 @@ struct Inner {
     recent: Arc<RecentInvocations>,
     /// Reseeds the id generator (after a SnapStart restore).
     reseeder: crate::id_generator::Reseeder,
+    /// What the environment said that could not be used, to be said at the
+    /// first invocation: a layered telemetry has no subscriber to write
+    /// through before the user installs theirs.
+    startup_warnings: std::sync::Mutex<Vec<StartupWarning>>,
+}
+
+/// A setting from the environment that could not be used; the telemetry
+/// falls back and says so in a WARN line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StartupWarning {
+    /// `AWS_LAMBDA_LOG_LEVEL`/`RUST_LOG` could not be read: INFO is used.
+    UnreadLevel {
+        /// The value.
+        level: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// `TRACELAKE_SPAN_FORMAT` names no format: OTLP JSON is used.
+    UnknownSpanFormat {
+        /// The value.
+        value: String,
+    },
+}
+
+impl StartupWarning {
+    /// Writes the WARN line, through the current dispatch.
+    pub(crate) fn write(&self) {
+        match self {
+            StartupWarning::UnreadLevel { level, reason } => tracing::warn!(
+                level = level.as_str(),
+                reason = reason.as_str(),
+                "invalid log level, using INFO"
+            ),
+            StartupWarning::UnknownSpanFormat { value } => tracing::warn!(
+                value = value.as_str(),
+                "unknown TRACELAKE_SPAN_FORMAT (compact or json), using OTLP JSON"
+            ),
+        }
+    }
+
+    /// The warning for `TRACELAKE_SPAN_FORMAT` in the process environment,
+    /// when it is set and names no format.
+    pub(crate) fn of_span_format_env() -> Option<StartupWarning> {
+        let value = std::env::var("TRACELAKE_SPAN_FORMAT").ok()?;
+        (!value.trim().is_empty() && crate::SpanFormat::parse(&value).is_none())
+            .then_some(StartupWarning::UnknownSpanFormat { value })
+    }
 }
 
 impl fmt::Debug for Telemetry {
@@ -120,6 +167,26 @@ impl Drop for Inner {
 }
 
 impl Telemetry {
+    /// Keeps a warning about the environment, for a WARN line at the first
+    /// invocation (see [`crate::layers`]).
+    pub(crate) fn warn_at_first_invocation(&self, warning: StartupWarning) {
+        if let Ok(mut pending) = self.inner.startup_warnings.lock() {
+            pending.push(warning);
+        }
+    }
+
+    /// Writes the WARN lines kept by [`Telemetry::warn_at_first_invocation`], once.
+    pub(crate) fn write_startup_warnings(&self) {
+        let pending = self
+            .inner
+            .startup_warnings
+            .lock()
+            .map(|mut pending| std::mem::take(&mut *pending))
+            .unwrap_or_default();
+        for warning in pending {
+            warning.write();
+        }
+    }
     fn build(config: TelemetryConfig, output: Output) -> Result<Telemetry, TelemetryError> {
         // The level is checked once here; each layer set parses it again.
         log_filter(&config.level)?;
@@ -151,6 +218,7 @@ impl Telemetry {
                 cold_start_pending,
                 recent,
                 reseeder,
+                startup_warnings: std::sync::Mutex::new(Vec::new()),
             }),
         };
         Ok(telemetry)

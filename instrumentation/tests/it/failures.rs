@@ -224,3 +224,48 @@ fn outgoing_headers_honour_the_w3c_flags_of_the_parent() {
         );
     }
 }
+
+/// An X-Ray header that names a trace and a decision but no parent segment
+/// (`Root=…;Sampled=0`, as the first hop of a request writes it) is an
+/// unsampled trace: the invocation continues it and passes `Sampled=0` on.
+#[test]
+fn a_parentless_xray_header_keeps_its_sampling_decision() {
+    let input = |sampled: &str| {
+        format!(
+            r#"{{"action":"send","X-Amzn-Trace-Id":"Root=1-{}-{};Sampled={sampled}"}}"#,
+            &TRACE[..8],
+            &TRACE[8..]
+        )
+    };
+    let api = ScriptedRuntimeApi::start([
+        Scripted::new("req-rootonly-unsampled", input("0")),
+        Scripted::new("req-rootonly-sampled", input("1")),
+    ]);
+    let run = run_child("fails_or_sends", &api, &[]);
+    let answers: HashMap<String, Value> = api
+        .answers()
+        .into_iter()
+        .map(|answer| {
+            (
+                answer.request_id.clone(),
+                serde_json::from_str(&answer.body).expect("json answer"),
+            )
+        })
+        .collect();
+    assert_eq!(answers.len(), 2, "stderr: {}", run.stderr);
+    for (request, flags, sampled) in [
+        ("req-rootonly-unsampled", "-00", "Sampled=0"),
+        ("req-rootonly-sampled", "-01", "Sampled=1"),
+    ] {
+        let traceparent = answers[request]["traceparent"].as_str().unwrap();
+        let xray_out = answers[request]["x-amzn-trace-id"].as_str().unwrap();
+        assert!(
+            traceparent.starts_with(&format!("00-{TRACE}-")) && traceparent.ends_with(flags),
+            "{request}: {traceparent}"
+        );
+        assert!(
+            xray_out.contains(sampled) && xray_out.matches("Sampled=").count() == 1,
+            "{request}: {xray_out}"
+        );
+    }
+}

@@ -157,11 +157,13 @@ pub(crate) async fn full_traces(
 }
 
 /// A Jaeger search as one query: the matching traces' spans, capped by the
-/// engine's span budget (a warning is logged when it cuts the answer).
+/// engine's span budget (a warning is logged when it cuts the answer). The
+/// flag says whether the budget cut the answer; the last trace may then be
+/// missing spans.
 pub(crate) async fn bounded_search(
     engine: &QueryEngine,
     search: &TraceSearch,
-) -> Result<Vec<TraceDetail>, ApiError> {
+) -> Result<(Vec<TraceDetail>, bool), ApiError> {
     let (traces, truncated) = engine.search_trace_spans(search).await?;
     if truncated {
         tracing::warn!(
@@ -171,7 +173,7 @@ pub(crate) async fn bounded_search(
             "JaegerSearchSpanBudgetReached"
         );
     }
-    Ok(traces)
+    Ok((traces, truncated))
 }
 
 pub(crate) async fn v1_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
@@ -212,8 +214,21 @@ pub(crate) async fn v1_search_inner(state: &AppState, query: QueryString) -> Api
         .transpose()?;
     search.limit = limit;
     apply_tags(&mut search, tag_pairs(&query)?);
-    let traces = bounded_search(engine, &search).await?;
-    envelope(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0)
+    let (traces, truncated) = bounded_search(engine, &search).await?;
+    let mut data: Vec<Value> = traces.iter().map(crate::api::jaeger::v1_trace).collect();
+    if truncated {
+        // The budget cut the last trace: say so on it, where the Jaeger UI and
+        // Grafana show a trace's warnings, rather than hand out a partial trace
+        // that looks whole.
+        if let Some(last) = data.last_mut() {
+            last["warnings"] = json!([format!(
+                "this trace may be incomplete: the search reached its span budget of {} spans; \
+                 open the trace by id for all its spans",
+                engine.options().span_budget
+            )]);
+        }
+    }
+    envelope(data, 0)
 }
 
 pub(crate) async fn v1_dependencies(

@@ -114,7 +114,7 @@ pub(crate) async fn v3_search(State(state): State<AppState>, RawQuery(raw): RawQ
         })?;
         apply_tags(&mut search, map.into_iter().collect());
     }
-    let traces = bounded_search(engine, &search).await?;
+    let (traces, _) = bounded_search(engine, &search).await?;
     if traces.is_empty() {
         return Err(ApiError::not_found("no traces found"));
     }
