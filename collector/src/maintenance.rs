@@ -43,6 +43,9 @@ impl Default for MaintenanceOptions {
 pub struct MaintenanceReport {
     /// Hours compacted into a new generation.
     pub hours_compacted: Vec<String>,
+    /// Already-compacted hours relinked (a generation more) because a
+    /// neighbour hour compacted now linked some of their rows.
+    pub hours_relinked: Vec<String>,
     /// Hours another compactor committed first.
     pub hours_lost_race: Vec<String>,
     /// Hours with uncovered segments left for a later run (not settled yet).
@@ -100,6 +103,14 @@ pub async fn run_scheduled_maintenance(
             CompactionOutcome::LostRace { .. } => report.hours_lost_race.push(hour.to_string()),
             CompactionOutcome::UpToDate | CompactionOutcome::Planned => {}
         }
+        // Compacted neighbours that this hour's rows linked (docs/collector.md);
+        // as above, only a committed relink's rows are live.
+        for relinked in &compaction.relinked {
+            if let CompactionOutcome::Committed { .. } = relinked.outcome {
+                report.hours_relinked.push(relinked.hour.to_string());
+                report.rows_out += relinked.figures.rows_out;
+            }
+        }
     }
     let collected = gc::collect_garbage(store, options.grace, false).await?;
     report.raw_deleted = collected.raw_deleted;
@@ -108,6 +119,7 @@ pub async fn run_scheduled_maintenance(
         target: "tracelake::collector",
         hours_compacted = report.hours_compacted.len(),
         hours_lost_race = report.hours_lost_race.len(),
+        hours_relinked = report.hours_relinked.len(),
         rows_out = report.rows_out,
         hours_waiting = report.hours_waiting.len(),
         raw_deleted = report.raw_deleted,

@@ -139,6 +139,13 @@ async fn observe_neighbour(
 
 /// Compacts one hour: merges its live files into one generation more.
 ///
+/// Links across hours: when it commits, each already-compacted neighbour hour
+/// (the hour before and after) whose rows the new evidence links is relinked,
+/// a generation more for it ([`CompactionReport::relinked`]). An hour with
+/// nothing uncovered is also relinked itself when its neighbours' live rows
+/// link some of its rows (a relink a crash cut short); else it is up to date.
+/// A relink commits only when it links at least one row, so it converges.
+///
 /// # Errors
 /// [`CompactionError`] when the store, an input or the spill disk fails, or
 /// [`CompactOptions::on_step`] stops it. The index stays exact in every case.
@@ -146,6 +153,116 @@ pub async fn compact_hour(
     store: &IndexStore,
     hour: &HourPartition,
     options: &CompactOptions,
+) -> Result<CompactionReport, CompactionError> {
+    let mut report = compact_one(store, hour, options, Mode::Compact).await?;
+    if matches!(report.outcome, CompactionOutcome::Committed { .. }) {
+        for neighbour in [hour.previous(), hour.next()] {
+            if relink_needed(store, &neighbour).await? {
+                let relinked = compact_one(store, &neighbour, options, Mode::Relink).await?;
+                if !matches!(relinked.outcome, CompactionOutcome::UpToDate) {
+                    report.relinked.push(relinked);
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Why an hour is compacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Its uncovered raw segments, if any (else a relink when one is needed).
+    Compact,
+    /// Its links, evidence from a neighbour having changed: commits only when
+    /// a row is linked that was not (or raw segments arrived meanwhile).
+    Relink,
+}
+
+/// Whether the live rows of a compacted hour and its neighbours link a row of
+/// the hour that its latest generation has unlinked: a log row, or an
+/// invocation without a trace. Reads the three hours; writes nothing.
+///
+/// # Errors
+/// [`CompactionError`] when the store or an input fails.
+pub async fn relink_needed(
+    store: &IndexStore,
+    hour: &HourPartition,
+) -> Result<bool, CompactionError> {
+    if manifest::latest_manifest(store, hour).await?.is_none() {
+        return Ok(false);
+    }
+    let meter = FetchMeter::default();
+    let mut observed = LinkEvidence::new(hour);
+    observe_neighbour(store, &hour.previous(), &meter, &mut observed).await?;
+    observe_neighbour(store, &hour.next(), &meter, &mut observed).await?;
+    // Every row is observed before any is resolved, as in a compaction.
+    let mut this_hour = Vec::new();
+    for table in [schema::SPANS, schema::INVOCATIONS, schema::LOGS] {
+        for file in manifest::live_files(store, table, hour).await? {
+            let input = InputFile {
+                path: file.path,
+                bytes: file.bytes,
+            };
+            match table {
+                schema::SPANS => {
+                    read_rows::<SpanRow>(store, &input, &meter, |row| {
+                        observed.observe_span(&row, Origin::ThisHour);
+                        Ok(())
+                    })
+                    .await?
+                }
+                schema::INVOCATIONS => {
+                    read_rows::<InvocationRow>(store, &input, &meter, |row| {
+                        observed.observe_invocation(&row, Origin::ThisHour);
+                        Ok(())
+                    })
+                    .await?
+                }
+                _ => {
+                    read_rows::<LogRow>(store, &input, &meter, |row| {
+                        observed.observe_log(&row, Origin::ThisHour);
+                        Ok(())
+                    })
+                    .await?
+                }
+            };
+            this_hour.push((table, input));
+        }
+    }
+    let mut linked = false;
+    for (table, input) in &this_hour {
+        if linked {
+            break;
+        }
+        match *table {
+            schema::INVOCATIONS => {
+                read_rows::<InvocationRow>(store, input, &meter, |mut row| {
+                    let before = row.trace_id.is_some();
+                    observed.resolve_invocation(&mut row);
+                    linked |= !before && row.trace_id.is_some();
+                    Ok(())
+                })
+                .await?
+            }
+            schema::LOGS => {
+                read_rows::<LogRow>(store, input, &meter, |mut row| {
+                    linked |= observed.resolve(&mut row);
+                    Ok(())
+                })
+                .await?
+            }
+            _ => 0,
+        };
+    }
+    Ok(linked)
+}
+
+/// Compacts one hour (see [`compact_hour`]), without relinking its neighbours.
+async fn compact_one(
+    store: &IndexStore,
+    hour: &HourPartition,
+    options: &CompactOptions,
+    mut mode: Mode,
 ) -> Result<CompactionReport, CompactionError> {
     let plan = plan_hour(store, hour).await?;
     let (files, bytes) = plan.input_totals();
@@ -157,8 +274,14 @@ pub async fn compact_hour(
         spilled: false,
         peak_buffered_bytes: 0,
         peak_input_fetch_bytes: 0,
+        relinked: Vec::new(),
     };
-    if !plan.needs_compaction() {
+    if plan.needs_compaction() {
+        mode = Mode::Compact;
+    } else if mode == Mode::Compact && plan.parent.is_some() && relink_needed(store, hour).await? {
+        mode = Mode::Relink;
+    }
+    if !plan.needs_compaction() && mode == Mode::Compact {
         // A compactor that crashed between its commit and its symlinks left
         // them naming the previous generation: publish them now.
         if !options.dry_run
@@ -210,7 +333,18 @@ pub async fn compact_hour(
     )
     .await;
     let tables = match result {
-        Ok(tables) => tables,
+        Ok((_, added)) if mode == Mode::Relink && added == 0 => {
+            // The evidence changed since it was checked (another compactor
+            // relinked first): nothing to commit.
+            output.delete_all().await?;
+            report = CompactionReport {
+                figures: CompactionFigures::default(),
+                files_out: 0,
+                ..report
+            };
+            return Ok(report);
+        }
+        Ok((tables, _)) => tables,
         Err(error) => {
             // Outputs without a manifest are never read; GC deletes them. Deleting
             // now is only tidiness, and must not hide the real error.
@@ -276,12 +410,17 @@ pub async fn compact_hour(
         rows_out = report.figures.rows_out,
         duplicates_dropped = report.figures.duplicates_dropped,
         links_resolved = report.figures.links_resolved,
+        relink = mode == Mode::Relink,
         "HourCompacted"
     );
     Ok(report)
 }
 
-/// Reads, merges and writes every table; returns the outputs per table.
+/// Outputs per table.
+type Outputs = BTreeMap<&'static str, Vec<OutputFile>>;
+
+/// Reads, merges and writes every table; returns the outputs per table and the
+/// number of rows linked that were not (logs, and invocations given a trace).
 async fn write_generation(
     store: &IndexStore,
     plan: &HourPlan,
@@ -289,7 +428,7 @@ async fn write_generation(
     spill_dir: &std::path::Path,
     output: &mut OutputWriter<'_>,
     report: &mut CompactionReport,
-) -> Result<BTreeMap<&'static str, Vec<OutputFile>>, CompactionError> {
+) -> Result<(Outputs, u64), CompactionError> {
     let hour = &plan.hour;
     let meter = FetchMeter::default();
     let mut evidence = LinkEvidence::new(hour);
@@ -350,8 +489,11 @@ async fn write_generation(
     )
     .await?;
     report.spilled |= sorter.spilled();
+    let mut invocations_linked = 0;
     let sorted = sorter.finish(|row| {
+        let before = row.trace_id.is_some();
         evidence.resolve_invocation(row);
+        invocations_linked += u64::from(!before && row.trace_id.is_some());
         false
     })?;
     figures.duplicates_dropped += sorted.duplicates_dropped;
@@ -396,9 +538,10 @@ async fn write_generation(
         table: schema::TRACE_INDEX,
     })?;
 
+    let added = figures.links_resolved + invocations_linked;
     report.figures = figures;
     report.peak_input_fetch_bytes = meter.peak();
-    Ok(tables)
+    Ok((tables, added))
 }
 
 /// Compacts each hour in turn; see [`compact_hour`].

@@ -196,4 +196,8 @@ pub struct CompactionReport {
     /// footer aside): inputs are read a row group at a time, so this is about
     /// the largest input row group's size, however large the file.
     pub peak_input_fetch_bytes: u64,
+    /// The already-compacted neighbour hours this compaction relinked: each
+    /// committed a generation more because this hour's rows linked some of
+    /// their rows (see "Links across hours" in docs/index.md).
+    pub relinked: Vec<CompactionReport>,
 }

@@ -7,5 +7,6 @@ mod golden;
 mod hazards;
 mod moto;
 mod protocol;
+mod relink;
 mod support;
 mod views;
