@@ -68,7 +68,15 @@ fn in_invocation<T, E: std::fmt::Debug + std::fmt::Display>(
 
 /// The client span `name`, checked to be a child of the invocation span.
 fn client_span<'a>(written: &'a super::support::Written, name: &str) -> &'a Span {
-    let root = written.span_named("orders-api");
+    child_client_span(written, written.span_named("orders-api"), name)
+}
+
+/// The client span `name`, checked to be a child of `root`.
+fn child_client_span<'a>(
+    written: &'a super::support::Written,
+    root: &Span,
+    name: &str,
+) -> &'a Span {
     let call = written.span_named(name);
     assert_eq!(call.kind, SpanKind::Client as i32);
     assert_eq!(call.parent_span_id, root.span_id);
@@ -501,4 +509,265 @@ fn a_lambda_invoke_carries_the_trace_and_records_the_callees_request_id() {
 
 fn aws_smithy_types_blob(bytes: &[u8]) -> aws_sdk_lambda::primitives::Blob {
     aws_sdk_lambda::primitives::Blob::new(bytes)
+}
+
+/// The function of [`sdk_calls_through_the_runtime_are_client_spans_of_the_invocation`],
+/// run by a child process against the scripted Runtime API: SQS SendMessage,
+/// SNS Publish, DynamoDB PutItem and GetItem on the event's `moto` endpoint
+/// and a Lambda Invoke on its `invoke` endpoint, with the interceptor. It
+/// answers with the request ids the SDK returned.
+#[cfg(feature = "lambda-runtime")]
+pub async fn sdk_calls(
+    event: lambda_runtime::LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let field = |key: &str| {
+        event.payload[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("event without {key}"))
+            .to_owned()
+    };
+    let failed = |error: &dyn std::fmt::Debug| format!("{error:?}");
+    let sqs = client!(aws_sdk_sqs, field("moto"));
+    let sent = sqs
+        .send_message()
+        .queue_url(field("queue_url"))
+        .message_body("order o-42")
+        .send()
+        .await
+        .map_err(|error| failed(&error))?;
+    let sns = client!(aws_sdk_sns, field("moto"));
+    let published = sns
+        .publish()
+        .topic_arn(field("topic_arn"))
+        .message("order o-42 placed")
+        .send()
+        .await
+        .map_err(|error| failed(&error))?;
+    let dynamodb = client!(aws_sdk_dynamodb, field("moto"));
+    let put = dynamodb
+        .put_item()
+        .table_name("orders")
+        .item("id", AttributeValue::S("o-42".into()))
+        .send()
+        .await
+        .map_err(|error| failed(&error))?;
+    let got = dynamodb
+        .get_item()
+        .table_name("orders")
+        .key("id", AttributeValue::S("o-42".into()))
+        .send()
+        .await
+        .map_err(|error| failed(&error))?;
+    let lambda = client!(aws_sdk_lambda, field("invoke"));
+    let invoked = lambda
+        .invoke()
+        .function_name("inventory-worker:prod")
+        .payload(aws_smithy_types_blob(br#"{"order":"o-42"}"#))
+        .send()
+        .await
+        .map_err(|error| failed(&error))?;
+    Ok(serde_json::json!({
+        "SQS.SendMessage": sent.request_id(),
+        "SNS.Publish": aws_sdk_sns::operation::RequestId::request_id(&published),
+        "DynamoDB.PutItem": aws_sdk_dynamodb::operation::RequestId::request_id(&put),
+        "DynamoDB.GetItem": aws_sdk_dynamodb::operation::RequestId::request_id(&got),
+        "found": got.item.is_some(),
+        "invoked_status": invoked.status_code,
+    }))
+}
+
+/// The real `lambda_runtime` client runs [`sdk_calls`] for an invocation of
+/// the scripted Runtime API; the spans come from the function's stdout.
+#[cfg(feature = "lambda-runtime")]
+#[test]
+fn sdk_calls_through_the_runtime_are_client_spans_of_the_invocation() {
+    use super::runtime_api::{Scripted, ScriptedRuntimeApi, run_child};
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    const CALLEE_REQUEST: &str = "0b7e4c2d-5a6f-4e81-9c3d-2f1a0e9b8c7d";
+    let moto = Moto::start();
+    let (port, stub) = invoke_stub(CALLEE_REQUEST);
+
+    // The resources, made by this process (its spans are not looked at).
+    let (runtime, _buffer, telemetry) = setup();
+    let sqs = sqs_client(&moto);
+    let sns = client!(aws_sdk_sns, moto.endpoint());
+    let dynamodb = client!(aws_sdk_dynamodb, moto.endpoint());
+    let setup_invocation = Invocation::new("req-0");
+    let queue_url = in_invocation(
+        &runtime,
+        &telemetry,
+        &setup_invocation,
+        sqs.create_queue().queue_name("orders").send(),
+    )
+    .queue_url
+    .expect("queue url");
+    let topic_arn = in_invocation(
+        &runtime,
+        &telemetry,
+        &setup_invocation,
+        sns.create_topic().name("order-events").send(),
+    )
+    .topic_arn
+    .expect("topic arn");
+    in_invocation(
+        &runtime,
+        &telemetry,
+        &setup_invocation,
+        dynamodb
+            .create_table()
+            .table_name("orders")
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("definition"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("id")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key"),
+            )
+            .send(),
+    );
+
+    let event = serde_json::json!({
+        "moto": moto.endpoint(),
+        "queue_url": queue_url,
+        "topic_arn": topic_arn,
+        "invoke": format!("http://127.0.0.1:{port}"),
+    });
+    let api =
+        ScriptedRuntimeApi::start([Scripted::new("req-sdk", event.to_string()).with_xray(XRAY)]);
+    let run = run_child("sdk_calls", &api, &[]);
+    let answers = api.answers();
+    assert_eq!(answers.len(), 1, "stderr: {}", run.stderr);
+    assert_eq!(answers[0].kind, "response", "{answers:?}");
+    let answer: serde_json::Value = serde_json::from_str(&answers[0].body).expect("JSON answer");
+    assert_eq!(answer["found"], true, "GetItem read what PutItem wrote");
+    assert_eq!(answer["invoked_status"], 200);
+    let request = stub.join().expect("stub");
+
+    let written = read(&run.stdout);
+    let root = written
+        .spans
+        .iter()
+        .find(|span| {
+            attributes(span)
+                .get("faas.invocation_id")
+                .map(String::as_str)
+                == Some("req-sdk")
+        })
+        .unwrap_or_else(|| panic!("no invocation span: {:?}", written.names()));
+    assert_eq!(hex(&root.trace_id), "6745aaaa0123456789abcdef01234567");
+    // (span, rpc.service, rpc.method, the service's own attributes)
+    type Expected<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let expected: [Expected; 5] = [
+        (
+            "SQS.SendMessage",
+            "SQS",
+            "SendMessage",
+            &[
+                ("messaging.system", "aws_sqs"),
+                ("messaging.destination.name", "orders"),
+            ],
+        ),
+        (
+            "SNS.Publish",
+            "SNS",
+            "Publish",
+            &[
+                ("messaging.system", "aws_sns"),
+                ("messaging.destination.name", "order-events"),
+            ],
+        ),
+        (
+            "DynamoDB.PutItem",
+            "DynamoDB",
+            "PutItem",
+            &[("db.system.name", "aws.dynamodb")],
+        ),
+        (
+            "DynamoDB.GetItem",
+            "DynamoDB",
+            "GetItem",
+            &[("db.system.name", "aws.dynamodb")],
+        ),
+        (
+            "Lambda.Invoke",
+            "Lambda",
+            "Invoke",
+            &[
+                ("faas.invoked_name", "inventory-worker"),
+                ("faas.invoked_provider", "aws"),
+                ("aws.request_id", CALLEE_REQUEST),
+            ],
+        ),
+    ];
+    for (name, service, method, specific) in expected {
+        let call = child_client_span(&written, root, name);
+        let call_attributes = attributes(call);
+        assert_eq!(call_attributes["rpc.system"], "aws-api", "{name}");
+        assert_eq!(call_attributes["rpc.service"], service, "{name}");
+        assert_eq!(call_attributes["rpc.method"], method, "{name}");
+        for (key, value) in specific {
+            assert_eq!(call_attributes[*key], *value, "{name} {key}");
+        }
+        if name.starts_with("DynamoDB") {
+            assert_eq!(string_array(call, "aws.dynamodb.table_names"), ["orders"]);
+        }
+        if name != "Lambda.Invoke" {
+            assert_eq!(
+                answer[name], call_attributes["aws.request_id"],
+                "{name}: the span's request id is the one the SDK returned"
+            );
+        }
+    }
+
+    // The receivers: the SQS message's attributes and the Invoke's client
+    // context name the CLIENT span, in the invocation's trace.
+    let traceparent_of = |name: &str| {
+        let call = written.span_named(name);
+        format!("00-{}-{}-01", hex(&call.trace_id), hex(&call.span_id))
+    };
+    let received = runtime
+        .block_on(
+            sqs.receive_message()
+                .queue_url(&queue_url)
+                .message_attribute_names("All")
+                .send(),
+        )
+        .expect("receive");
+    let message = &received.messages.expect("messages")[0];
+    assert_eq!(message.body.as_deref(), Some("order o-42"));
+    assert_eq!(
+        message.message_attributes.as_ref().expect("attributes")["traceparent"]
+            .string_value
+            .as_deref(),
+        Some(traceparent_of("SQS.SendMessage").as_str())
+    );
+    let client_context: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(&request.headers["x-amz-client-context"])
+            .expect("base64 client context"),
+    )
+    .expect("JSON client context");
+    let invoke_traceparent = traceparent_of("Lambda.Invoke");
+    assert!(
+        invoke_traceparent.starts_with("00-6745aaaa0123456789abcdef01234567-"),
+        "{invoke_traceparent}"
+    );
+    assert_eq!(client_context["custom"]["traceparent"], invoke_traceparent);
+    assert!(
+        client_context["custom"]["X-Amzn-Trace-Id"]
+            .as_str()
+            .is_some_and(|xray| xray.starts_with("Root=1-6745aaaa-0123456789abcdef01234567;")),
+        "{client_context}"
+    );
 }

@@ -175,6 +175,13 @@ pub fn run(scenario: &str) {
                 )
                 .await
             }
+            #[cfg(feature = "aws-sdk")]
+            "sdk_calls" => {
+                lambda_runtime::run(
+                    TracingLayer::new(telemetry).layer(service_fn(super::aws_sdk_calls::sdk_calls)),
+                )
+                .await
+            }
             other => panic!("unknown scenario {other}"),
         }
     });
