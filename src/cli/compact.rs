@@ -260,6 +260,19 @@ pub fn print_compaction_summary(data: &str, reports: &[CompactionReport], dry_ru
         "{}",
         compaction_total_line(&compaction_totals(reports), dry_run)
     );
+    let relinked: Vec<String> = reports
+        .iter()
+        .flat_map(|report| &report.relinked)
+        .filter(|r| matches!(r.outcome, CompactionOutcome::Committed { .. }))
+        .map(|r| format!("{} ({} links)", r.hour, r.figures.links_resolved))
+        .collect();
+    if !relinked.is_empty() {
+        println!(
+            "relinked {} already-compacted neighbour hour(s) with evidence from these: {}",
+            relinked.len(),
+            relinked.join(", ")
+        );
+    }
 }
 
 /// Runs `tracelake gc`.
@@ -334,6 +347,7 @@ mod tests {
             spilled: false,
             peak_buffered_bytes: 0,
             peak_input_fetch_bytes: 0,
+            relinked: Vec::new(),
         }
     }
 
