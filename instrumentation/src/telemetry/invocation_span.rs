@@ -136,22 +136,7 @@ impl Telemetry {
             let _entered = started.span.enter();
             catch(handler)
         });
-        match outcome {
-            Ok(Ok(value)) => {
-                started.finish();
-                Ok(value)
-            }
-            Ok(Err(error)) => {
-                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
-                started.finish();
-                Err(error)
-            }
-            Err(panic) => {
-                started.record_panic(panic.as_ref());
-                started.finish();
-                resume_unwind(panic)
-            }
-        }
+        started.conclude(outcome)
     }
 
     /// The async form of [`Telemetry::in_invocation`].
@@ -167,22 +152,7 @@ impl Telemetry {
         let started = self.start_invocation(invocation);
         let future = tracing::Instrument::instrument(handler, started.span.clone())
             .with_subscriber(self.current_dispatch());
-        match CatchUnwind::new(future).await {
-            Ok(Ok(value)) => {
-                started.finish();
-                Ok(value)
-            }
-            Ok(Err(error)) => {
-                started.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
-                started.finish();
-                Err(error)
-            }
-            Err(panic) => {
-                started.record_panic(panic.as_ref());
-                started.finish();
-                resume_unwind(panic)
-            }
-        }
+        started.conclude(CatchUnwind::new(future).await)
     }
 }
 
@@ -195,6 +165,31 @@ pub struct InvocationSpan {
 }
 
 impl InvocationSpan {
+    /// Ends the span with the handler's outcome, as both forms of
+    /// [`Telemetry::in_invocation`] do: an error is recorded with its type,
+    /// a panic is recorded and then resumed.
+    fn conclude<T, E: fmt::Display>(
+        self,
+        outcome: std::thread::Result<Result<T, E>>,
+    ) -> Result<T, E> {
+        match outcome {
+            Ok(Ok(value)) => {
+                self.finish();
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                self.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
+                self.finish();
+                Err(error)
+            }
+            Err(panic) => {
+                self.record_panic(panic.as_ref());
+                self.finish();
+                resume_unwind(panic)
+            }
+        }
+    }
+
     /// The tracing span: enter it, or instrument the handler's future with it.
     pub fn span(&self) -> &tracing::Span {
         &self.span
