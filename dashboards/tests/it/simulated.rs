@@ -458,7 +458,9 @@ async fn correlation_report_matches_the_truth() {
     }
     // Inbound calls that lost their context, per callee as the callers name
     // it, against the fleet: a call reaches the edge's target, whose
-    // invocation is tied to the trace unless the target is dark. (A dark
+    // invocation is tied to the trace unless the target is dark (for a
+    // queue, topic or stream, named `<system>:<destination>`: unless the
+    // consumer writes spans). (A dark
     // target of a Lambda `Invoke` is tied only by compaction, which reads the
     // caller's `aws.request_id`; this index is ingested only, so such
     // callees are left out.) Callees all of whose targets are dark lose every
@@ -471,17 +473,31 @@ async fn correlation_report_matches_the_truth() {
         }
         for edge in &caller.edges {
             let target = &fleet.services[edge.target];
+            // A call into a queue, topic or stream names the destination as
+            // `<messaging.system without aws_>:<destination>`.
             let callee = match edge.kind {
                 EdgeKind::Http => target.name.clone(),
-                _ => edge.channel.clone(),
+                EdgeKind::LambdaInvoke => edge.channel.clone(),
+                kind => {
+                    let system = kind.label();
+                    let system = system.strip_prefix("aws_").unwrap_or(system);
+                    format!("{system}:{}", edge.channel)
+                }
             };
             let dark = target.runtime != Runtime::RustInstrumented && !target.xray_active;
-            let tied = if dark && edge.kind == EdgeKind::LambdaInvoke && fleet.invoke_request_ids {
+            let destination = !matches!(edge.kind, EdgeKind::Http | EdgeKind::LambdaInvoke);
+            let tied = if destination {
+                // Only a consumer span with the publish as parent ties a
+                // publish to its consumer: an uninstrumented consumer with
+                // X-Ray joins the trace, but nothing in the index says which
+                // publish it read (its platform.start `Parent=` is its own
+                // segment), so its publishes count as lost.
+                Some(target.runtime == Runtime::RustInstrumented)
+            } else if dark && edge.kind == EdgeKind::LambdaInvoke && fleet.invoke_request_ids {
                 None
             } else {
                 Some(!dark)
             };
-            let destination = !matches!(edge.kind, EdgeKind::Http | EdgeKind::LambdaInvoke);
             targets_of
                 .entry(callee)
                 .or_default()
@@ -510,7 +526,11 @@ async fn correlation_report_matches_the_truth() {
                 .truth
                 .spans
                 .iter()
-                .filter(|span| span.name == format!("{} publish", row.service))
+                .filter(|span| {
+                    row.service
+                        .split_once(':')
+                        .is_some_and(|(_, channel)| span.name == format!("{channel} publish"))
+                })
                 .count();
             assert_eq!(
                 usize::try_from(row.inbound_calls).ok(),
