@@ -358,6 +358,70 @@ async fn uninstrumented_invocations_are_drawn() {
     );
 }
 
+/// Search counts what opening the trace shows: the invocations drawn without
+/// spans of their own (tracelake's summary) and their spans (Jaeger search),
+/// on the simulated fleet's traces with uninstrumented hops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_counts_the_invocations_the_trace_view_draws() {
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
+        .await
+        .expect("index opens");
+    let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");
+    let mut search = TraceSearch::new(whole_run(start));
+    search.limit = 2_000;
+    let summaries = engine.search_traces(&search).await.expect("search runs");
+    let (jaeger, truncated) = engine
+        .search_trace_spans(&search)
+        .await
+        .expect("Jaeger search runs");
+    assert!(!truncated, "the span budget holds the whole run");
+    let jaeger: HashMap<&str, &tracelake_dashboards::query::TraceDetail> = jaeger
+        .iter()
+        .map(|trace| (trace.trace_id.as_str(), trace))
+        .collect();
+    // The traces with drawn invocations first, then some without.
+    let (with, without): (Vec<_>, Vec<_>) = summaries.iter().partition(|s| s.synthetic_count > 0);
+    assert!(
+        !with.is_empty(),
+        "the run has traces with uninstrumented hops"
+    );
+    for summary in with.iter().take(25).chain(without.iter().take(5)) {
+        let id = summary.trace_id.as_str();
+        let opened = engine
+            .trace(id, None)
+            .await
+            .expect("trace runs")
+            .unwrap_or_else(|| panic!("{id} opens"));
+        assert_eq!(
+            summary.span_count,
+            i64::try_from(opened.span_count).expect("fits"),
+            "{id}"
+        );
+        assert_eq!(summary.synthetic_count, opened.synthetic_count, "{id}");
+        assert_eq!(summary.services, opened.services, "{id}");
+        // Jaeger search answers the spans (written and drawn) of the trace view.
+        let found = jaeger
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} in Jaeger search"));
+        let ids = |trace: &tracelake_dashboards::query::TraceDetail| {
+            trace
+                .spans
+                .iter()
+                .map(|node| {
+                    (
+                        node.span.span_id.clone(),
+                        node.span.service.clone(),
+                        node.synthetic,
+                    )
+                })
+                .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(ids(found), ids(&opened), "{id}");
+        assert_eq!(found.synthetic_count, opened.synthetic_count, "{id}");
+    }
+}
+
 /// The correlation report against the simulator's truth: the services that
 /// neither write spans nor run with X-Ray are the least linked, their lines
 /// and invocations tied to nothing; services with X-Ray have every invocation
