@@ -17,7 +17,7 @@ use parquet::arrow::{
 };
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::{ColumnPath, SchemaDescriptor};
 use sha2::{Digest as _, Sha256};
 
@@ -115,6 +115,11 @@ pub fn payload_segment_name(bytes: &[u8]) -> String {
 /// (`cpuid`), which traps to the hypervisor in a VM such as Lambda's: with
 /// ~70 column chunks per delivery that was most of a small delivery's cost,
 /// for a few kilobytes saved until compaction rewrites the hour.
+///
+/// The same small files also skip what only pays in a large file: dictionary
+/// pages (a second page per column chunk) and the page index (one page per
+/// column chunk here, so the column chunk's statistics, which are kept, say
+/// the same). Compaction writes the hour again with both.
 pub const UNCOMPRESSED_BELOW_ROWS: usize = 1024;
 
 /// The properties of one file of `rows` rows. Bloom filters are sized for the
@@ -131,13 +136,17 @@ fn writer_properties_with(
     rows: usize,
     arrow_schema: Option<KeyValue>,
 ) -> WriterProperties {
-    let compression = if rows < UNCOMPRESSED_BELOW_ROWS {
-        Compression::UNCOMPRESSED
+    let small = rows < UNCOMPRESSED_BELOW_ROWS;
+    let mut builder = WriterProperties::builder();
+    builder = if small {
+        builder
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
     } else {
-        Compression::ZSTD(ZstdLevel::default())
+        builder.set_compression(Compression::ZSTD(ZstdLevel::default()))
     };
-    let mut builder = WriterProperties::builder()
-        .set_compression(compression)
+    builder = builder
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("tracelake {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(
@@ -148,8 +157,10 @@ fn writer_properties_with(
             .chain(arrow_schema)
             .collect(),
         ));
-    for column in schema::high_cardinality_columns(table) {
-        builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+    if !small {
+        for column in schema::high_cardinality_columns(table) {
+            builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
     }
     for column in schema::bloom_filter_columns(table) {
         builder = builder
@@ -590,5 +601,50 @@ mod tests {
         assert!(TableEncoding::for_batch(schema::SPANS, &batch).is_none());
         let ours = encode_parquet(schema::SPANS, &batch).expect("encode");
         assert_eq!(ours, reference_encoding(schema::SPANS, &batch));
+    }
+}
+
+#[cfg(test)]
+mod small_file_tests {
+    use bytes::Bytes;
+    use parquet::file::reader::{FileReader as _, SerializedFileReader};
+
+    use super::*;
+    use crate::columns;
+    use crate::rows::LogRow;
+
+    /// Small files have no dictionary pages and no page index, but keep each
+    /// column chunk's statistics; large ones have all three.
+    #[test]
+    fn small_files_keep_statistics_without_dictionaries_or_page_index() {
+        let row = |n: usize| LogRow {
+            timestamp_ns: 1_700_000_000_000_000_000 + n as i64,
+            service: Some("cart".into()),
+            message: format!("line {n}"),
+            ..LogRow::default()
+        };
+        for rows in [3, UNCOMPRESSED_BELOW_ROWS] {
+            let logs: Vec<LogRow> = (0..rows).map(row).collect();
+            let batch = columns::logs_batch(&logs).expect("batch");
+            let bytes = encode_parquet(schema::LOGS, &batch).expect("encode");
+            let reader = SerializedFileReader::new(Bytes::from(bytes)).expect("parquet");
+            let large = rows >= UNCOMPRESSED_BELOW_ROWS;
+            for column in reader.metadata().row_group(0).columns() {
+                let name = column.column_path().string();
+                assert!(column.statistics().is_some(), "{name} of {rows} rows");
+                assert_eq!(
+                    column.column_index_offset().is_some(),
+                    large,
+                    "{name} page index, {rows} rows"
+                );
+                if name == "service" {
+                    assert_eq!(
+                        column.dictionary_page_offset().is_some(),
+                        large,
+                        "{name} dictionary, {rows} rows"
+                    );
+                }
+            }
+        }
     }
 }
