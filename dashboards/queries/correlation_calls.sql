@@ -2,22 +2,31 @@
 -- and producer spans that name it, and those whose context did not arrive: no
 -- span has the call as parent, and no invocation of the callee in the same
 -- trace began during the call (after it, for a producer). The callee is
--- `peer.service`, else `faas.invoked_name`, else `messaging.destination.name`;
--- calls that name none (database and AWS API clients) are not counted.
--- An invocation is of the callee when its function, or the service of its
+-- `peer.service`, else `faas.invoked_name`; a call that names neither but a
+-- messaging destination (`messaging.destination.name`) is a call into that
+-- queue, topic or stream, named `<system>:<destination>` with an `aws_` prefix
+-- of `messaging.system` dropped (`sqs:orders-queue`, `sns:…`; `messaging:`
+-- when no system is named), the node X-Ray and Jaeger draw for a messaging
+-- system. Calls that name none (database and AWS API clients) are not counted.
+-- An invocation is of a named callee when its function, or the service of its
 -- spans, is the callee, or its function is named `<callee>-…` (or the callee
--- is the function's ARN); for a queue or topic, when the function writes no
--- span and shares the destination's first word (`orders-queue`,
--- `orders-events-topic` → `orders-…`), the only tie between a destination and
--- an uninstrumented consumer that the logs hold (an instrumented consumer's
--- span has the producer span as parent).
+-- is the function's ARN). A call into a destination arrived only when a span
+-- has it as parent (an instrumented consumer continued the trace): the
+-- consumer's name is never guessed and an invocation is never tied to a
+-- publish by time alone, so a publish nothing continued counts against the
+-- destination itself.
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             call start time range [from, to)
 WITH calls AS (
     SELECT trace_id, span_id, service AS caller, kind, start_time, end_time, request_id,
            coalesce(map_extract(attributes, 'peer.service')[1],
                     map_extract(attributes, 'faas.invoked_name')[1],
-                    map_extract(attributes, 'messaging.destination.name')[1]) AS callee,
+                    CASE
+                        WHEN map_extract(attributes, 'messaging.system')[1] IS NULL THEN 'messaging'
+                        WHEN starts_with(map_extract(attributes, 'messaging.system')[1], 'aws_')
+                            THEN substr(map_extract(attributes, 'messaging.system')[1], 5)
+                        ELSE map_extract(attributes, 'messaging.system')[1]
+                    END || ':' || map_extract(attributes, 'messaging.destination.name')[1]) AS callee,
            map_extract(attributes, 'peer.service')[1] IS NULL
                AND map_extract(attributes, 'faas.invoked_name')[1] IS NULL AS to_destination
     FROM spans
@@ -50,19 +59,20 @@ trace_invocations AS (
     WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
       AND i.trace_id IS NOT NULL
 ),
+-- Invocations of a named callee that began during a call naming it (after
+-- it, for a producer: an asynchronous Invoke).
 arrived AS (
     SELECT DISTINCT c.trace_id, c.span_id
     FROM named_calls c
     JOIN trace_invocations i ON i.trace_id = c.trace_id
-    WHERE (c.request_id IS NULL OR i.request_id <> c.request_id)
+    WHERE NOT c.to_destination
+      AND (c.request_id IS NULL OR i.request_id <> c.request_id)
       AND i.started >= c.start_time
       AND (c.kind = 'producer' OR i.started <= c.end_time)
       AND (i.function = c.callee
            OR i.service = c.callee
            OR starts_with(i.function, c.callee || '-')
-           OR ends_with(c.callee, ':' || i.function)
-           OR (c.to_destination AND i.service IS NULL
-               AND starts_with(i.function, split_part(c.callee, '-', 1) || '-')))
+           OR ends_with(c.callee, ':' || i.function))
 ),
 marked AS (
     SELECT c.callee, c.caller, c.trace_id, c.kind,

@@ -27,7 +27,8 @@ pub struct ServeArgs {
     /// spill to disk past it, other queries fail with a 503.
     #[arg(long, default_value_t = limits::DEFAULT_MEMORY_LIMIT_BYTES >> 20)]
     pub memory_limit_mb: usize,
-    /// How long one query may run before it is stopped with a 504 (`30s`, `2m`).
+    /// How long one API request may take from its arrival, every query it
+    /// runs included, before it is stopped with a 504 (`30s`, `2m`).
     #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub query_timeout: Duration,
     /// Most rows ad-hoc SQL returns (the answer says when it was cut).

@@ -29,12 +29,10 @@ pub(crate) async fn require_token(
             .and_then(|value| value.strip_prefix("Bearer "));
         let authorised = given.is_some_and(|given| same_token(given.as_bytes(), token.as_bytes()));
         if !authorised {
-            let mut response = ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                message: "missing or wrong bearer token".to_owned(),
-                jaeger_v1: false,
-                trace_id: None,
-            }
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong bearer token".to_owned(),
+            )
             .into_response();
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

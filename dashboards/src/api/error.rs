@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::jaeger::Envelope;
+use super::state::AppState;
 use crate::query::QueryError;
+use crate::query::limits::Deadline;
 
 /// An error answered as JSON: `{"error": "..."}` on tracelake's API, the
 /// envelope on Jaeger v1.
@@ -20,25 +22,27 @@ pub struct ApiError {
     pub(crate) message: String,
     pub(crate) jaeger_v1: bool,
     pub(crate) trace_id: Option<String>,
+    /// For a timeout: `(elapsed_ms, deadline_ms)`, answered as fields.
+    pub(crate) timing: Option<(u64, u64)>,
 }
 
 impl ApiError {
-    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: String) -> ApiError {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
+            status,
+            message,
             jaeger_v1: false,
             trace_id: None,
+            timing: None,
         }
     }
 
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message.into())
+    }
+
     pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-            jaeger_v1: false,
-            trace_id: None,
-        }
+        ApiError::new(StatusCode::NOT_FOUND, message.into())
     }
 
     pub(crate) fn v1(mut self) -> ApiError {
@@ -62,11 +66,17 @@ impl From<QueryError> for ApiError {
             QueryError::ResourcesExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        let timing = match &error {
+            QueryError::Timeout {
+                elapsed_ms,
+                deadline_ms,
+                ..
+            } => Some((*elapsed_ms, *deadline_ms)),
+            _ => None,
+        };
         ApiError {
-            status,
-            message: error.to_string(),
-            jaeger_v1: false,
-            trace_id: None,
+            timing,
+            ..ApiError::new(status, error.to_string())
         }
     }
 }
@@ -112,11 +122,18 @@ impl IntoResponse for ApiError {
             ))
             .unwrap_or(Value::Null)
         } else {
-            json!({
+            let mut body = json!({
                 "error": self.message,
                 "status": self.status.as_u16(),
                 "request_id": request_id.as_deref(),
-            })
+            });
+            if let (Some((elapsed_ms, deadline_ms)), Some(fields)) =
+                (self.timing, body.as_object_mut())
+            {
+                fields.insert("elapsed_ms".to_owned(), elapsed_ms.into());
+                fields.insert("deadline_ms".to_owned(), deadline_ms.into());
+            }
+            body
         };
         (self.status, axum::Json(body)).into_response()
     }
@@ -147,6 +164,30 @@ pub(crate) async fn request_id(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// Gives every API request one deadline, measured from its arrival: the
+/// engine's `query_timeout` covers all it does (listing the index, planning,
+/// every query, assembling the answer). Past it, the handler is dropped (which
+/// aborts its running queries) and the answer is a 504 naming the time spent
+/// and the deadline; queries the handler would still start are refused
+/// without running (see `query::limits::Deadline`).
+pub(crate) async fn request_deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let deadline = Deadline::starting_now(state.engine.options().query_timeout);
+    let path = request.uri().path();
+    let jaeger_v1 = !path.starts_with("/api/tracelake/") && !path.starts_with("/api/v3/");
+    let answer = deadline.scope(next.run(request));
+    match tokio::time::timeout_at(deadline.at(), answer).await {
+        Ok(response) => response,
+        Err(_elapsed) => {
+            let error = ApiError::from(QueryError::timeout("request", &deadline));
+            if jaeger_v1 { error.v1() } else { error }.into_response()
+        }
+    }
 }
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";

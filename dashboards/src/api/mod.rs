@@ -8,7 +8,9 @@
 //! Every response carries an `X-Request-Id` (the caller's, or a new one). A
 //! server-side failure is a 5xx whose body and log line both name that id: 500
 //! for I/O and internal errors, 503 when a query needs more memory than the
-//! pool allows, 504 when it runs past the timeout. Client errors stay 4xx.
+//! pool allows, 504 when the request runs past its deadline (`query_timeout`
+//! from its arrival, whatever it spent the time on; the body names
+//! `elapsed_ms` and `deadline_ms`). Client errors stay 4xx.
 
 mod auth;
 mod error;

@@ -6,7 +6,7 @@ use axum::middleware::{self};
 use axum::routing::{get, post};
 
 use super::auth::require_token;
-use super::error::{ApiError, request_id};
+use super::error::{ApiError, request_deadline, request_id};
 use super::jaeger::v1::*;
 use super::jaeger::v3::*;
 use super::state::AppState;
@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(api_not_found)
         // `layer`, not `route_layer`: unknown API paths need the token too.
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_deadline,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(state);
     api.merge(crate::web::router())

@@ -4,12 +4,16 @@
 //! service.
 //!
 //! A caller names its callee by `peer.service` (or `faas.invoked_name`, or a
-//! queue or topic); lines and invocations carry the service of their log
+//! queue, topic or stream as `<system>:<destination>`, e.g.
+//! `sqs:orders-queue`); lines and invocations carry the service of their log
 //! group, which for an uninstrumented function is its function name. A callee
 //! named by callers is merged into the row of the service or function of that
 //! name, else into the row of a function whose name starts with `<callee>-`
-//! (the common `<service>-<suffix>` naming); otherwise it keeps a row of its
-//! own, marked [`ServiceCorrelation::named_by_callers_only`].
+//! (the common `<service>-<suffix>` naming); otherwise (a queue, topic or
+//! stream always) it keeps a row of its own, marked
+//! [`ServiceCorrelation::named_by_callers_only`]: calls into a destination
+//! whose consumer did not join the trace count against the destination, as
+//! the report has no evidence of which function consumes it.
 
 use std::collections::BTreeMap;
 
@@ -217,7 +221,7 @@ mod tests {
                     example_caller: Some("orders".to_owned()),
                 },
                 CorrelationCalls {
-                    service: "orders-queue".to_owned(),
+                    service: "sqs:orders-queue".to_owned(),
                     inbound_calls: 2,
                     inbound_without_context: 1,
                     example_lost_trace_id: None,
@@ -226,7 +230,7 @@ mod tests {
             ],
         );
         let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
-        assert_eq!(names, ["billing-fn004", "orders-queue", "orders"]);
+        assert_eq!(names, ["billing-fn004", "sqs:orders-queue", "orders"]);
         assert_eq!(rows[0].inbound_calls, 4);
         assert_eq!(rows[0].gap, 1.0);
         assert_eq!(rows[0].example_trace_ids, ["t1"]);

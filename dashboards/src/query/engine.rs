@@ -39,7 +39,9 @@ pub struct EngineOptions {
     /// Size of the memory pool shared by all queries; operators that can
     /// spill (sorts, aggregations) spill to disk past it, others fail.
     pub memory_limit_bytes: usize,
-    /// How long one query may run before it is stopped.
+    /// How long one request may take from its arrival (every query, listing
+    /// and planning it does included) before it is stopped; outside a request,
+    /// how long one query may run.
     pub query_timeout: std::time::Duration,
     /// Most rows ad-hoc SQL returns; the answer says when it was cut.
     pub sql_row_cap: usize,
@@ -238,12 +240,14 @@ impl QueryEngine {
     }
 
     /// Plans and runs one query under the engine's limits: counted in
-    /// [`QueryEngine::stats`] until it really stops, answered with a timeout
-    /// error at [`EngineOptions::query_timeout`], cut at `row_cap` rows.
+    /// [`QueryEngine::stats`] until it really stops, stopped with a timeout
+    /// error at the request's [`limits::Deadline`] (else at
+    /// [`EngineOptions::query_timeout`] from now), cut at `row_cap` rows.
+    /// A query whose deadline has already passed is refused without running.
     ///
     /// The query runs in its own task, so that the caller (an HTTP handler)
     /// stays responsive while DataFusion computes: when the caller is dropped
-    /// (the client went away) or the timeout passes, the task is aborted and
+    /// (the client went away) or the deadline passes, the task is aborted and
     /// DataFusion's own tasks with it.
     async fn bounded(
         &self,
@@ -253,6 +257,11 @@ impl QueryEngine {
         + Send
         + 'static,
     ) -> Result<limits::Capped, QueryError> {
+        let deadline = limits::Deadline::current()
+            .unwrap_or_else(|| limits::Deadline::starting_now(self.options.query_timeout));
+        if deadline.has_passed() {
+            return Err(QueryError::timeout(name, &deadline));
+        }
         let running = self.stats.begin();
         let limit_bytes = self.options.memory_limit_bytes;
         let task = tokio::spawn(async move {
@@ -272,16 +281,13 @@ impl QueryEngine {
                 .map_err(|error| failure(name, limit_bytes, error))
         });
         let _abort = limits::AbortOnDrop(task.abort_handle());
-        match tokio::time::timeout(self.options.query_timeout, task).await {
+        match tokio::time::timeout_at(deadline.at(), task).await {
             Ok(Ok(result)) => result,
             Ok(Err(join_error)) => Err(QueryError::Query {
                 query: name,
                 source: Box::new(DataFusionError::ExecutionJoin(Box::new(join_error))),
             }),
-            Err(_elapsed) => Err(QueryError::Timeout {
-                query: name,
-                seconds: self.options.query_timeout.as_secs_f64(),
-            }),
+            Err(_elapsed) => Err(QueryError::timeout(name, &deadline)),
         }
     }
 

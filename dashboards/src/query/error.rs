@@ -54,13 +54,21 @@ pub enum QueryError {
     /// not cast (a client error).
     #[error("sql failed: {0}")]
     Sql(Box<DataFusionError>),
-    /// A query ran past the engine's timeout and was stopped.
-    #[error("query {query} stopped after the {seconds} s timeout")]
+    /// The request (or, outside a request, the query) ran past its timeout:
+    /// the query was stopped, or refused without running when the deadline
+    /// had already passed (see [`limits::Deadline`]).
+    #[error(
+        "{query} stopped after {elapsed_ms} ms: past the {deadline_ms} ms timeout, \
+         counted from the request's arrival"
+    )]
     Timeout {
-        /// The SQL file name, or `sql`.
+        /// The SQL file name, `sql`, or `request` when the deadline passed
+        /// outside a query (listing the index, assembling the answer).
         query: &'static str,
-        /// The timeout.
-        seconds: f64,
+        /// Time from the request's arrival to when it was stopped.
+        elapsed_ms: u64,
+        /// The timeout (the engine's `query_timeout`).
+        deadline_ms: u64,
     },
     /// A query needed more memory than the engine's pool allows and could not
     /// spill.
@@ -81,6 +89,19 @@ pub enum QueryError {
         /// serde's error.
         source: serde_json::Error,
     },
+}
+
+impl QueryError {
+    /// The error of work stopped at `deadline`.
+    pub fn timeout(query: &'static str, deadline: &limits::Deadline) -> QueryError {
+        let millis =
+            |duration: std::time::Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        QueryError::Timeout {
+            query,
+            elapsed_ms: millis(deadline.elapsed()),
+            deadline_ms: millis(deadline.timeout()),
+        }
+    }
 }
 
 /// A DataFusion failure as the caller can act on it.

@@ -1,6 +1,12 @@
 //! Guard rails around every query: a memory pool shared by all queries, a
-//! per-query timeout, row caps, and counters that say how many queries ran and
-//! how many are running.
+//! deadline, row caps, and counters that say how many queries ran and how many
+//! are running.
+//!
+//! Deadline: one per request, measured from its arrival ([`Deadline`]). The
+//! HTTP layer sets it for everything a request does (planning, listing the
+//! index, every query, assembling the answer); a query started past it is
+//! refused without running, a running one is stopped at it. Outside a request
+//! (the CLI) each query gets the timeout from its own start.
 //!
 //! Cancellation: a query runs in its own task, which owns its DataFusion
 //! stream; DataFusion aborts the tasks it spawned when that stream is dropped.
@@ -12,6 +18,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use arrow::array::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -43,6 +51,66 @@ pub const DEFAULT_SPAN_BUDGET: usize = 10_000;
 pub fn memory_pool(bytes: usize) -> Arc<dyn MemoryPool> {
     let top = std::num::NonZeroUsize::new(3).unwrap_or(std::num::NonZeroUsize::MIN);
     Arc::new(TrackConsumersPool::new(FairSpillPool::new(bytes), top))
+}
+
+/// When the work of one request must be done: its arrival plus the engine's
+/// timeout. Every query of the request shares it (see the module's notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    arrived: Instant,
+    timeout: Duration,
+    at: Instant,
+}
+
+tokio::task_local! {
+    /// The deadline of the request being answered, set by [`Deadline::scope`].
+    static DEADLINE: Deadline;
+}
+
+impl Deadline {
+    /// A deadline `timeout` from now (far in the future when that overflows).
+    pub fn starting_now(timeout: Duration) -> Deadline {
+        let arrived = Instant::now();
+        let at = arrived
+            .checked_add(timeout)
+            .unwrap_or_else(|| arrived + Duration::from_secs(100 * 365 * 86_400));
+        Deadline {
+            arrived,
+            timeout,
+            at,
+        }
+    }
+
+    /// The deadline of the surrounding [`Deadline::scope`], if any.
+    pub fn current() -> Option<Deadline> {
+        DEADLINE.try_with(|deadline| *deadline).ok()
+    }
+
+    /// Runs `work` with this deadline: every query it runs on any engine
+    /// shares it.
+    pub async fn scope<F: Future>(self, work: F) -> F::Output {
+        DEADLINE.scope(self, work).await
+    }
+
+    /// The instant past which the work is stopped.
+    pub fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// The time allowed, from arrival.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Time since arrival.
+    pub fn elapsed(&self) -> Duration {
+        self.arrived.elapsed()
+    }
+
+    /// True once the deadline has passed.
+    pub fn has_passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
 }
 
 /// Counts of queries, shared by the clones of an engine.

@@ -29,6 +29,8 @@ dashboard_query!(TRACE_LOGS, "trace_logs");
 dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
 dashboard_query!(SEARCH_TRACES, "search_traces");
 dashboard_query!(SEARCH_TRACE_SPANS, "search_trace_spans");
+dashboard_query!(SEARCH_TRACE_INVOCATIONS, "search_trace_invocations");
+dashboard_query!(SEARCH_TRACE_LINES, "search_trace_lines");
 dashboard_query!(SERVICES, "services");
 dashboard_query!(SERVICE_TAGS, "service_tags");
 dashboard_query!(OPERATIONS, "operations");
@@ -44,13 +46,15 @@ dashboard_query!(CORRELATION_INVOCATIONS, "correlation_invocations");
 dashboard_query!(CORRELATION_CALLS, "correlation_calls");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 19] = [
+pub const ALL: [DashboardQuery; 21] = [
     TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
     TRACE_INVOCATIONS,
     SEARCH_TRACES,
     SEARCH_TRACE_SPANS,
+    SEARCH_TRACE_INVOCATIONS,
+    SEARCH_TRACE_LINES,
     SERVICES,
     SERVICE_TAGS,
     OPERATIONS,

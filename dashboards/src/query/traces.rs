@@ -1,10 +1,18 @@
 //! Trace search: the traces matching a [`TraceSearch`], as summaries or, for a
 //! Jaeger search, as full traces within a span budget.
+//!
+//! A search matches spans; then one more pass (two queries, whatever the
+//! number of traces) reads the found traces' invocations that wrote no span
+//! and their lines, so that a summary counts the invocations the trace view
+//! draws ([`TraceSummary::synthetic_count`]) and a Jaeger search answers the
+//! same spans as opening the trace.
+
+use std::collections::BTreeMap;
 
 use super::engine::QueryEngine;
 use super::error::QueryError;
-use super::model::{Span, TraceDetail, TraceSummary};
-use super::params::{ParamValue, Params, TimeRange, positive_limit};
+use super::model::{Invocation, LogLine, Span, TraceDetail, TraceSummary};
+use super::params::{PARTITION_SLACK_NS, ParamValue, Params, TimeRange, positive_limit};
 use super::{sql, trace};
 
 /// Filters of a trace search. Every filter given must hold for one span of a
@@ -87,6 +95,16 @@ impl TraceSearch {
     }
 }
 
+/// A row of the search's second pass, with whether a span of its trace
+/// carries its request id.
+#[derive(serde::Deserialize)]
+struct WithSpanFlag<T> {
+    #[serde(flatten)]
+    row: T,
+    #[serde(default)]
+    has_span: bool,
+}
+
 impl QueryEngine {
     /// Traces matching a search, most recent first.
     pub async fn search_traces(
@@ -96,17 +114,56 @@ impl QueryEngine {
         let mut found: Vec<TraceSummary> = self
             .run_typed(&sql::SEARCH_TRACES, &search.params()?)
             .await?;
+        let ids: Vec<&str> = found.iter().map(|s| s.trace_id.as_str()).collect();
+        let mut unspanned = self.unspanned_invocations(&search.range, &ids).await?;
         for summary in &mut found {
             summary.duration_ns = match (summary.trace_start, summary.trace_end) {
                 (Some(start), Some(end)) => end.saturating_sub(start),
                 _ => 0,
             };
+            let (lines, invocations) = unspanned.remove(&summary.trace_id).unwrap_or_default();
+            summary.synthetic_count =
+                trace::invocation_spans(&summary.trace_id, &[], &lines, &invocations).len();
         }
         Ok(found)
     }
 
-    /// Full traces for a Jaeger search in one query: the spans of the matching
-    /// traces (no logs or invocations), at most [`EngineOptions::span_budget`](crate::query::EngineOptions::span_budget)
+    /// The invocations of the given traces that wrote no span, and their
+    /// lines, by trace: two queries for all traces (none for no trace).
+    async fn unspanned_invocations(
+        &self,
+        range: &TimeRange,
+        trace_ids: &[&str],
+    ) -> Result<BTreeMap<String, (Vec<LogLine>, Vec<Invocation>)>, QueryError> {
+        let mut by_trace: BTreeMap<String, (Vec<LogLine>, Vec<Invocation>)> = BTreeMap::new();
+        if trace_ids.is_empty() {
+            return Ok(by_trace);
+        }
+        let (from, to) = range.partitions(PARTITION_SLACK_NS);
+        let params = Params::new()
+            .text("trace_ids", Some(&trace_ids.join(",")))
+            .text("partition_from", Some(&from))
+            .text("partition_to", Some(&to));
+        let (lines, invocations) = futures::try_join!(
+            self.run_typed::<WithSpanFlag<LogLine>>(&sql::SEARCH_TRACE_LINES, &params),
+            self.run_typed::<WithSpanFlag<Invocation>>(&sql::SEARCH_TRACE_INVOCATIONS, &params),
+        )?;
+        for line in lines.into_iter().filter(|row| !row.has_span) {
+            if let Some(trace_id) = line.row.trace_id.clone() {
+                by_trace.entry(trace_id).or_default().0.push(line.row);
+            }
+        }
+        for invocation in invocations.into_iter().filter(|row| !row.has_span) {
+            if let Some(trace_id) = invocation.row.trace_id.clone() {
+                by_trace.entry(trace_id).or_default().1.push(invocation.row);
+            }
+        }
+        Ok(by_trace)
+    }
+
+    /// Full traces for a Jaeger search in one query, plus the pass for
+    /// invocations without spans: the spans of the matching traces and the
+    /// spans drawn for those invocations (with their lines), at most [`EngineOptions::span_budget`](crate::query::EngineOptions::span_budget)
     /// spans in all. The flag is true when the budget cut the answer (the last
     /// trace may then miss spans, and older matches are left out).
     pub async fn search_trace_spans(
@@ -126,14 +183,17 @@ impl QueryEngine {
                 _ => by_trace.push((span.trace_id.clone(), vec![span])),
             }
         }
+        let ids: Vec<&str> = by_trace.iter().map(|(id, _)| id.as_str()).collect();
+        let mut unspanned = self.unspanned_invocations(&search.range, &ids).await?;
         let traces = by_trace
             .into_iter()
             .filter_map(|(trace_id, spans)| {
+                let (lines, invocations) = unspanned.remove(&trace_id).unwrap_or_default();
                 trace::assemble(
                     &trace_id,
                     spans,
-                    Vec::new(),
-                    Vec::new(),
+                    lines,
+                    invocations,
                     self.options.price_per_gb_second,
                 )
             })

@@ -55,6 +55,7 @@ try {
   // 2. Open the trace with the most spans: spans and logs are shown.
   const counts = await page.locator('#search-results tr.trace-row td:nth-child(4)').allTextContents();
   const biggest = counts.map(Number).reduce((best, n, i, all) => (n > all[best] ? i : best), 0);
+  const listedDrawn = Number(await page.locator('#search-results tr.trace-row td:nth-child(5)').nth(biggest).textContent());
   await page.locator('#search-results tr.trace-row').nth(biggest).click();
   await page.waitForSelector('#waterfall .span-row');
   // Written spans, plus a bar for each invocation that wrote none.
@@ -63,6 +64,7 @@ try {
   check(spans === expected && spans >= 2, `waterfall shows ${spans} of ${expected} spans`);
   const drawn = await page.locator('#waterfall .span-row.synthetic').count();
   check(drawn === Number(await page.textContent('#trace-synthetic-count')), 'every drawn invocation is in the waterfall');
+  check(drawn === listedDrawn, `the search listed the ${drawn} invocations the trace draws (${listedDrawn})`);
   const logs = await page.locator('.log-line').allTextContents();
   check(logs.length > 0, 'the trace shows its log lines');
   await page.locator('#waterfall .span-row').nth(1).click();

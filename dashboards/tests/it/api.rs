@@ -330,6 +330,56 @@ async fn jaeger_v1_search_services_operations_dependencies() {
     assert_eq!(deps.len(), 4);
 }
 
+#[tokio::test]
+async fn jaeger_dependencies_out_of_range_names_the_parameter_and_range() {
+    let app = app(None).await;
+    let max_end_ms = i64::MAX / 1_000_000;
+    let end_ms = whole_range_end_ms();
+    for (uri, parameter, range) in [
+        // A lookback that overflows nanoseconds (and goes before 1970).
+        (
+            format!("/api/dependencies?endTs={end_ms}&lookback={}", i64::MAX),
+            "lookback",
+            format!("between 1 and {end_ms} ms"),
+        ),
+        (
+            format!("/api/dependencies?endTs={end_ms}&lookback=0"),
+            "lookback",
+            format!("between 1 and {end_ms} ms"),
+        ),
+        // An endTs whose nanoseconds do not fit.
+        (
+            format!("/api/dependencies?endTs={}&lookback=1000", i64::MAX),
+            "endTs",
+            format!("between 0 and {max_end_ms}"),
+        ),
+        (
+            "/api/dependencies?endTs=-5&lookback=1000".to_owned(),
+            "endTs",
+            format!("between 0 and {max_end_ms}"),
+        ),
+    ] {
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["errors"][0]["code"], 400, "{uri}");
+        let message = body["errors"][0]["msg"].as_str().unwrap_or("");
+        assert!(message.starts_with(parameter), "{uri}: {message}");
+        assert!(message.contains(&range), "{uri}: {message}");
+    }
+    // The widest range allowed is answered.
+    let (status, body) = get(
+        &app,
+        &format!("/api/dependencies?endTs={end_ms}&lookback={end_ms}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(4));
+}
+
+fn whole_range_end_ms() -> i64 {
+    crate::fixture::whole_range().to_ns / 1_000_000
+}
+
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

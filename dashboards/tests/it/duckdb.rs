@@ -28,6 +28,11 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
     logs.text = Some("order".to_owned());
     logs.limit = 500;
     let base = Params::new().range(&range, 0);
+    let (partition_from, partition_to) = range.partitions(3_600_000_000_000);
+    let found_traces = Params::new()
+        .text("trace_ids", Some(&fleet.request_traces[..12].join(",")))
+        .text("partition_from", Some(&partition_from))
+        .text("partition_to", Some(&partition_to));
     let slack = Params::new().range(&range, 3_600_000_000_000);
     let cost = slack
         .clone()
@@ -49,6 +54,8 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
                 .expect("valid search")
                 .with("span_budget", ParamValue::Int(Some(40))),
         ),
+        (sql::SEARCH_TRACE_INVOCATIONS, found_traces.clone()),
+        (sql::SEARCH_TRACE_LINES, found_traces),
         (sql::SERVICES, base.clone()),
         (sql::SERVICE_TAGS, base.clone()),
         (

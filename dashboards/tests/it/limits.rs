@@ -9,7 +9,8 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tower::ServiceExt;
 use tracelake_dashboards::api::{AppState, router};
-use tracelake_dashboards::query::{EngineOptions, QueryEngine};
+use tracelake_dashboards::query::limits::Deadline;
+use tracelake_dashboards::query::{EngineOptions, QueryEngine, QueryError};
 
 use crate::fixture::{self, PRICE, indexed};
 
@@ -80,6 +81,11 @@ async fn a_query_past_its_timeout_gets_a_504_with_a_request_id() {
     assert!(message.contains("timeout"), "{message}");
     let header_id = header_id.expect("every answer names its request");
     assert_eq!(body["request_id"], header_id.as_str());
+    // The body names the request's deadline and the time it ran from its
+    // arrival, which is at least the deadline (it was stopped at it).
+    assert_eq!(body["deadline_ms"], 50, "{body}");
+    let elapsed = body["elapsed_ms"].as_u64().expect("elapsed_ms");
+    assert!(elapsed >= 50, "{body}");
     assert!(
         eventually(Duration::from_secs(30), || engine.stats().active() == 0).await,
         "the timed-out query was stopped"
@@ -99,6 +105,73 @@ async fn a_query_past_its_timeout_gets_a_504_with_a_request_id() {
     let (status, header_id, body) = send(&app, post_sql("SELECT nope FROM nowhere")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["request_id"], header_id.expect("id").as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_deadline_runs_no_query() {
+    // A deadline that has passed when the request arrives at its first query
+    // (as after waiting in a queue, or listing a slow store): nothing runs.
+    let engine = engine_with(|options| options.query_timeout = Duration::ZERO).await;
+    let app = app(&engine);
+    let trace_id = indexed().fleet.request_traces[0].clone();
+    for request in [
+        post_sql("SELECT 1 AS one"),
+        Request::get(format!("/api/tracelake/traces/{trace_id}"))
+            .body(Body::empty())
+            .expect("request"),
+        Request::get(format!("/api/traces/{trace_id}"))
+            .body(Body::empty())
+            .expect("request"),
+    ] {
+        let uri = request.uri().to_string();
+        let (status, _, body) = send(&app, request).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{uri}: {body}");
+        assert_eq!(engine.stats().started(), 0, "{uri}: no query started");
+        if uri.starts_with("/api/tracelake/") {
+            assert_eq!(body["deadline_ms"], 0, "{body}");
+        } else {
+            // Jaeger's envelope.
+            assert_eq!(body["errors"][0]["code"], 504, "{body}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_deadline_covers_every_query_of_a_request() {
+    // Per-query timeouts would give the second query a fresh 50 ms; the
+    // request's deadline has passed when the first one is stopped, so the
+    // second is refused without running.
+    let engine = engine_with(|options| options.query_timeout = Duration::from_secs(600)).await;
+    let deadline = Deadline::starting_now(Duration::from_millis(50));
+    let (slow, quick) = deadline
+        .scope(async {
+            (
+                engine.sql(SLOW_SQL).await,
+                engine.sql("SELECT 1 AS one").await,
+            )
+        })
+        .await;
+    for (name, result) in [("slow", slow), ("quick", quick)] {
+        match result {
+            Err(QueryError::Timeout {
+                elapsed_ms,
+                deadline_ms,
+                ..
+            }) => {
+                assert_eq!(deadline_ms, 50, "{name}");
+                assert!(elapsed_ms >= 50, "{name}: {elapsed_ms}");
+            }
+            other => panic!("{name}: expected a timeout, got {other:?}"),
+        }
+    }
+    assert_eq!(engine.stats().started(), 1, "only the first query ran");
+    assert!(
+        eventually(Duration::from_secs(30), || engine.stats().active() == 0).await,
+        "the timed-out query was stopped"
+    );
+    // Outside a request, each query has the engine's timeout from its start.
+    let rows = engine.sql("SELECT 1 AS one").await.expect("runs");
+    assert!(!rows.truncated);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,7 +268,7 @@ async fn a_dropped_request_stops_its_query() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jaeger_search_is_one_query_within_the_span_budget() {
+async fn jaeger_search_is_a_bounded_number_of_queries_within_the_span_budget() {
     let range = fixture::whole_range();
     let (start, end) = (range.from_ns / 1_000, range.to_ns / 1_000);
     let engine = engine_with(|_| {}).await;
@@ -215,8 +288,9 @@ async fn jaeger_search_is_one_query_within_the_span_budget() {
     assert!(traces.len() >= 10, "many traces match: {}", traces.len());
     assert_eq!(
         engine.stats().started() - before,
-        1,
-        "one query, whatever the number of traces"
+        3,
+        "three queries whatever the number of traces: the spans, then the \
+         invocations without spans of the found traces and their lines"
     );
     // Each trace comes back whole: as many spans as the fixture wrote.
     let fleet = &indexed().fleet;
@@ -243,7 +317,7 @@ async fn jaeger_search_is_one_query_within_the_span_budget() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(engine.stats().started() - before, 1);
+    assert_eq!(engine.stats().started() - before, 3);
 
     // A span budget smaller than the answer caps it.
     let budget = engine_with(|options| options.span_budget = 7).await;

@@ -358,6 +358,70 @@ async fn uninstrumented_invocations_are_drawn() {
     );
 }
 
+/// Search counts what opening the trace shows: the invocations drawn without
+/// spans of their own (tracelake's summary) and their spans (Jaeger search),
+/// on the simulated fleet's traces with uninstrumented hops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_counts_the_invocations_the_trace_view_draws() {
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
+        .await
+        .expect("index opens");
+    let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");
+    let mut search = TraceSearch::new(whole_run(start));
+    search.limit = 2_000;
+    let summaries = engine.search_traces(&search).await.expect("search runs");
+    let (jaeger, truncated) = engine
+        .search_trace_spans(&search)
+        .await
+        .expect("Jaeger search runs");
+    assert!(!truncated, "the span budget holds the whole run");
+    let jaeger: HashMap<&str, &tracelake_dashboards::query::TraceDetail> = jaeger
+        .iter()
+        .map(|trace| (trace.trace_id.as_str(), trace))
+        .collect();
+    // The traces with drawn invocations first, then some without.
+    let (with, without): (Vec<_>, Vec<_>) = summaries.iter().partition(|s| s.synthetic_count > 0);
+    assert!(
+        !with.is_empty(),
+        "the run has traces with uninstrumented hops"
+    );
+    for summary in with.iter().take(25).chain(without.iter().take(5)) {
+        let id = summary.trace_id.as_str();
+        let opened = engine
+            .trace(id, None)
+            .await
+            .expect("trace runs")
+            .unwrap_or_else(|| panic!("{id} opens"));
+        assert_eq!(
+            summary.span_count,
+            i64::try_from(opened.span_count).expect("fits"),
+            "{id}"
+        );
+        assert_eq!(summary.synthetic_count, opened.synthetic_count, "{id}");
+        assert_eq!(summary.services, opened.services, "{id}");
+        // Jaeger search answers the spans (written and drawn) of the trace view.
+        let found = jaeger
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} in Jaeger search"));
+        let ids = |trace: &tracelake_dashboards::query::TraceDetail| {
+            trace
+                .spans
+                .iter()
+                .map(|node| {
+                    (
+                        node.span.span_id.clone(),
+                        node.span.service.clone(),
+                        node.synthetic,
+                    )
+                })
+                .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(ids(found), ids(&opened), "{id}");
+        assert_eq!(found.synthetic_count, opened.synthetic_count, "{id}");
+    }
+}
+
 /// The correlation report against the simulator's truth: the services that
 /// neither write spans nor run with X-Ray are the least linked, their lines
 /// and invocations tied to nothing; services with X-Ray have every invocation
@@ -458,7 +522,9 @@ async fn correlation_report_matches_the_truth() {
     }
     // Inbound calls that lost their context, per callee as the callers name
     // it, against the fleet: a call reaches the edge's target, whose
-    // invocation is tied to the trace unless the target is dark. (A dark
+    // invocation is tied to the trace unless the target is dark (for a
+    // queue, topic or stream, named `<system>:<destination>`: unless the
+    // consumer writes spans). (A dark
     // target of a Lambda `Invoke` is tied only by compaction, which reads the
     // caller's `aws.request_id`; this index is ingested only, so such
     // callees are left out.) Callees all of whose targets are dark lose every
@@ -471,17 +537,31 @@ async fn correlation_report_matches_the_truth() {
         }
         for edge in &caller.edges {
             let target = &fleet.services[edge.target];
+            // A call into a queue, topic or stream names the destination as
+            // `<messaging.system without aws_>:<destination>`.
             let callee = match edge.kind {
                 EdgeKind::Http => target.name.clone(),
-                _ => edge.channel.clone(),
+                EdgeKind::LambdaInvoke => edge.channel.clone(),
+                kind => {
+                    let system = kind.label();
+                    let system = system.strip_prefix("aws_").unwrap_or(system);
+                    format!("{system}:{}", edge.channel)
+                }
             };
             let dark = target.runtime != Runtime::RustInstrumented && !target.xray_active;
-            let tied = if dark && edge.kind == EdgeKind::LambdaInvoke && fleet.invoke_request_ids {
+            let destination = !matches!(edge.kind, EdgeKind::Http | EdgeKind::LambdaInvoke);
+            let tied = if destination {
+                // Only a consumer span with the publish as parent ties a
+                // publish to its consumer: an uninstrumented consumer with
+                // X-Ray joins the trace, but nothing in the index says which
+                // publish it read (its platform.start `Parent=` is its own
+                // segment), so its publishes count as lost.
+                Some(target.runtime == Runtime::RustInstrumented)
+            } else if dark && edge.kind == EdgeKind::LambdaInvoke && fleet.invoke_request_ids {
                 None
             } else {
                 Some(!dark)
             };
-            let destination = !matches!(edge.kind, EdgeKind::Http | EdgeKind::LambdaInvoke);
             targets_of
                 .entry(callee)
                 .or_default()
@@ -510,7 +590,11 @@ async fn correlation_report_matches_the_truth() {
                 .truth
                 .spans
                 .iter()
-                .filter(|span| span.name == format!("{} publish", row.service))
+                .filter(|span| {
+                    row.service
+                        .split_once(':')
+                        .is_some_and(|(_, channel)| span.name == format!("{channel} publish"))
+                })
                 .count();
             assert_eq!(
                 usize::try_from(row.inbound_calls).ok(),

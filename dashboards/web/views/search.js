@@ -37,6 +37,7 @@ export async function searchPage(query) {
       { title: 'Start', value: (t) => formatTime(t.trace_start) },
       { title: 'Duration', value: (t) => formatDuration(t.duration_ns) },
       { title: 'Spans', value: (t) => t.span_count },
+      { title: 'Invocations without spans', value: (t) => t.synthetic_count },
       { title: 'Errors', value: (t) => t.error_count ? el('span', { class: 'error-text' }, t.error_count) : '0' },
       { title: 'Services', value: (t) => t.services.length + ': ' + t.services.slice(0, 6).join(', ') + (t.services.length > 6 ? ', …' : '') },
       { title: 'Trace id', class: 'mono', value: (t) => t.trace_id },

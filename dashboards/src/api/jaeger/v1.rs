@@ -231,6 +231,31 @@ pub(crate) async fn v1_search_inner(state: &AppState, query: QueryString) -> Api
     envelope(data, 0)
 }
 
+/// The latest `endTs` (epoch ms) whose nanoseconds fit the index's `i64`
+/// times: 2262-04-11.
+const MAX_END_MS: i64 = i64::MAX / 1_000_000;
+
+/// The range of `/api/dependencies`: `lookback` ms before `endTs` (epoch ms),
+/// checked so that an out-of-range value is named, never wrapped or saturated.
+fn dependencies_range(end_ms: i64, lookback_ms: i64) -> Result<TimeRange, String> {
+    if !(0..=MAX_END_MS).contains(&end_ms) {
+        return Err(format!(
+            "endTs must be epoch milliseconds between 0 and {MAX_END_MS}, got {end_ms}"
+        ));
+    }
+    if !(1..=end_ms).contains(&lookback_ms) {
+        return Err(format!(
+            "lookback must be between 1 and {end_ms} ms (endTs, so that the range starts \
+             at or after 1970-01-01), got {lookback_ms}"
+        ));
+    }
+    let nanos = |ms: i64| ms.checked_mul(1_000_000);
+    let from = end_ms.checked_sub(lookback_ms).and_then(nanos);
+    from.zip(nanos(end_ms))
+        .and_then(|(from, to)| TimeRange::new(from, to))
+        .ok_or_else(|| format!("endTs {end_ms} and lookback {lookback_ms} make no time range"))
+}
+
 pub(crate) async fn v1_dependencies(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -247,11 +272,8 @@ pub(crate) async fn v1_dependencies(
         .int(&["lookback"])
         .map_err(|m| ApiError::bad_request(m).v1())?
         .unwrap_or(24 * 3_600_000);
-    let range = TimeRange::new(
-        end_ms.saturating_sub(lookback_ms).saturating_mul(1_000_000),
-        end_ms.saturating_mul(1_000_000),
-    )
-    .ok_or_else(|| ApiError::bad_request("lookback must be positive").v1())?;
+    let range = dependencies_range(end_ms, lookback_ms)
+        .map_err(|message| ApiError::bad_request(message).v1())?;
     let edges = state
         .engine
         .service_map(&range)

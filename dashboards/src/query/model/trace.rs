@@ -255,6 +255,10 @@ pub struct TraceSummary {
     /// Services, sorted.
     #[serde(default, deserialize_with = "null_as_default")]
     pub services: Vec<String>,
+    /// Invocations without a span of their own that the trace view draws as
+    /// spans (as [`TraceDetail::synthetic_count`]; computed).
+    #[serde(default)]
+    pub synthetic_count: usize,
     /// The root span's service.
     pub root_service: Option<String>,
     /// The root span's name.
