@@ -124,11 +124,11 @@ pub(crate) async fn v3_search(State(state): State<AppState>, RawQuery(raw): RawQ
 
 /// `{"result": <traces in OTLP JSON>}`.
 fn v3_response(traces: &[TraceDetail]) -> ApiResult {
-    let body = v3_result(&v3_traces(traces)).map_err(|error| ApiError {
-        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        message: format!("traces not encodable as OTLP JSON: {error}"),
-        jaeger_v1: false,
-        trace_id: None,
+    let body = v3_result(&v3_traces(traces)).map_err(|error| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("traces not encodable as OTLP JSON: {error}"),
+        )
     })?;
     ok_json(body)
 }
