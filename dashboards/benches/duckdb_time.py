@@ -1,4 +1,4 @@
-"""Times dashboard SQL on DuckDB for the query benchmark (benches/query.rs).
+"""Times dashboard SQL on DuckDB for the query benchmark (benches/query/).
 
 Input on stdin (JSON):
   {"views": SQL, "runs": N,

@@ -5,19 +5,18 @@
 //! resource once and every span after it (split across lines when it would pass
 //! the CloudWatch event limit). Spans are written synchronously, on the thread
 //! that flushes, so that none waits in memory when the sandbox freezes.
+//!
+//! The OTLP is `opentelemetry-proto`'s transform of the SDK's [`SpanData`]
+//! (`transform::trace`), with one adjustment ([`otlp_resource_spans`]).
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
-use opentelemetry::trace::{SpanKind, Status};
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, ArrayValue, InstrumentationScope, KeyValue as ProtoKeyValue, any_value,
-};
-use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
-use opentelemetry_proto::tonic::trace::v1::{
-    ResourceSpans, ScopeSpans, Span as ProtoSpan, Status as ProtoStatus, TracesData, span, status,
-};
+use opentelemetry::KeyValue;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, TracesData, status};
+use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
@@ -27,6 +26,13 @@ use crate::wire::span_line::{LineOrigin, SpanEncoder};
 
 /// The instrumentation scope name on every span.
 pub const SCOPE_NAME: &str = "tracelake-instrumentation";
+
+/// The instrumentation scope of the tracer whose spans this crate writes.
+pub(crate) fn instrumentation_scope() -> opentelemetry::InstrumentationScope {
+    opentelemetry::InstrumentationScope::builder(SCOPE_NAME)
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build()
+}
 
 /// Spans kept before a flush is forced, whatever the invocation is doing.
 const MAX_BUFFERED_SPANS: usize = 2048;
@@ -44,11 +50,13 @@ pub(crate) fn set_ending_span_times(start: u64, end: u64) {
 
 /// The state shared by the processor (inside the tracer provider) and the
 /// [`Telemetry`](crate::Telemetry) that flushes it.
+///
+/// Spans wait as the SDK's [`SpanData`] and become OTLP at the flush through
+/// `opentelemetry-proto`'s transform ([`otlp_resource_spans`]).
 #[derive(Debug)]
 pub(crate) struct SpanLines {
-    pending: Mutex<Vec<ProtoSpan>>,
-    resource: ProtoResource,
-    scope: InstrumentationScope,
+    pending: Mutex<Vec<SpanData>>,
+    resource: ResourceAttributesWithSchema,
     /// One encoder (one compressor, reused buffers) for every flush.
     encoder: Mutex<SpanEncoder>,
     output: Output,
@@ -61,27 +69,15 @@ impl SpanLines {
         let attributes = config
             .resource()
             .into_iter()
-            .map(|(key, value)| ProtoKeyValue {
-                key,
-                value: Some(match value {
-                    ResourceValue::Text(text) => string_value(text),
-                    ResourceValue::Int(number) => AnyValue {
-                        value: Some(any_value::Value::IntValue(number)),
-                    },
-                }),
-                ..Default::default()
-            })
-            .collect();
+            .map(|(key, value)| match value {
+                ResourceValue::Text(text) => KeyValue::new(key, text),
+                ResourceValue::Int(number) => KeyValue::new(key, number),
+            });
         SpanLines {
             pending: Mutex::new(Vec::new()),
-            resource: ProtoResource {
-                attributes,
-                ..Default::default()
-            },
-            scope: InstrumentationScope {
-                name: SCOPE_NAME.to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                ..Default::default()
+            resource: ResourceAttributesWithSchema {
+                attributes: Attributes::from(attributes),
+                schema_url: None,
             },
             encoder: Mutex::new(span_encoder(config)),
             output,
@@ -90,7 +86,7 @@ impl SpanLines {
         }
     }
 
-    fn push(&self, span: ProtoSpan) {
+    fn push(&self, span: SpanData) {
         let full = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.push(span);
@@ -110,15 +106,7 @@ impl SpanLines {
         }
         let count = spans.len();
         let data = TracesData {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(self.resource.clone()),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(self.scope.clone()),
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
+            resource_spans: otlp_resource_spans(spans, &self.resource),
         };
         // The newline is part of the limit: Lambda splits on it.
         let lines = self
@@ -137,6 +125,31 @@ impl SpanLines {
         self.output.write_lines(lines.iter().map(Vec::as_slice));
         count
     }
+}
+
+/// `spans` as OTLP: the resource once, a `ScopeSpans` per instrumentation
+/// scope, each span converted by `opentelemetry-proto`'s transform.
+///
+/// One adjustment: the transform writes an unset status as a `Status` with
+/// code `UNSET`; it is left out instead (an absent status means unset in
+/// OTLP), as before the transform was used, so lines are no longer than needed.
+fn otlp_resource_spans(
+    spans: Vec<SpanData>,
+    resource: &ResourceAttributesWithSchema,
+) -> Vec<ResourceSpans> {
+    let mut resource_spans = group_spans_by_resource_and_scope(spans, resource);
+    for span in resource_spans
+        .iter_mut()
+        .flat_map(|resource_spans| &mut resource_spans.scope_spans)
+        .flat_map(|scope_spans| &mut scope_spans.spans)
+    {
+        if span.status.as_ref().is_some_and(|status| {
+            status.code == status::StatusCode::Unset as i32 && status.message.is_empty()
+        }) {
+            span.status = None;
+        }
+    }
+    resource_spans
 }
 
 /// The encoder of this function's span lines. In Lambda (a log group or stream
@@ -161,15 +174,14 @@ pub(crate) struct LineSpanProcessor {
 impl SpanProcessor for LineSpanProcessor {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
 
-    fn on_end(&self, span: SpanData) {
-        let mut proto = convert_span(span);
+    fn on_end(&self, mut span: SpanData) {
         if self.lines.manual_clock
             && let Some((start, end)) = ENDING_SPAN_TIMES.with(Cell::take)
         {
-            proto.start_time_unix_nano = start;
-            proto.end_time_unix_nano = end.max(start);
+            span.start_time = UNIX_EPOCH + Duration::from_nanos(start);
+            span.end_time = UNIX_EPOCH + Duration::from_nanos(end.max(start));
         }
-        self.lines.push(proto);
+        self.lines.push(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -183,143 +195,282 @@ impl SpanProcessor for LineSpanProcessor {
     }
 }
 
-fn unix_nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|elapsed| u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
 
-fn string_value(text: String) -> AnyValue {
-    AnyValue {
-        value: Some(any_value::Value::StringValue(text)),
+    use opentelemetry::trace::{
+        Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry::{Array, KeyValue, StringValue, Value};
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+    use opentelemetry_proto::tonic::trace::v1::{Span, span};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+    use crate::output::LineBuffer;
+    use crate::wire::span_line::{SpanFormat, decode_span_line};
+
+    /// W3C `sampled`, and OTLP's `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK` and
+    /// `SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK` (trace.proto).
+    const SAMPLED: u32 = 0x01;
+    const HAS_IS_REMOTE: u32 = 0x100;
+    const IS_REMOTE: u32 = 0x200;
+
+    fn nanos(time: SystemTime) -> u64 {
+        u64::try_from(time.duration_since(UNIX_EPOCH).unwrap().as_nanos()).unwrap()
     }
-}
 
-fn convert_value(value: opentelemetry::Value) -> AnyValue {
-    use opentelemetry::{Array, Value};
-    let value = match value {
-        Value::Bool(flag) => any_value::Value::BoolValue(flag),
-        Value::I64(number) => any_value::Value::IntValue(number),
-        Value::F64(number) => any_value::Value::DoubleValue(number),
-        Value::String(text) => any_value::Value::StringValue(text.into()),
-        Value::Array(array) => {
-            let values = match array {
-                Array::Bool(items) => items
-                    .into_iter()
-                    .map(|v| convert_value(Value::Bool(v)))
-                    .collect(),
-                Array::I64(items) => items
-                    .into_iter()
-                    .map(|v| convert_value(Value::I64(v)))
-                    .collect(),
-                Array::F64(items) => items
-                    .into_iter()
-                    .map(|v| convert_value(Value::F64(v)))
-                    .collect(),
-                Array::String(items) => items
-                    .into_iter()
-                    .map(|v| convert_value(Value::String(v)))
-                    .collect(),
-                other => vec![string_value(other.to_string())],
-            };
-            any_value::Value::ArrayValue(ArrayValue { values })
-        }
-        other => any_value::Value::StringValue(other.as_str().into_owned()),
-    };
-    AnyValue { value: Some(value) }
-}
+    fn context(trace: u128, span: u64, remote: bool, state: &str) -> SpanContext {
+        SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(span),
+            TraceFlags::SAMPLED,
+            remote,
+            TraceState::from_key_value([("vendor", state)]).unwrap(),
+        )
+    }
 
-fn convert_attributes(attributes: Vec<opentelemetry::KeyValue>) -> Vec<ProtoKeyValue> {
-    attributes
-        .into_iter()
-        .map(|kv| ProtoKeyValue {
-            key: kv.key.as_str().to_owned(),
-            value: Some(convert_value(kv.value)),
-            ..Default::default()
-        })
-        .collect()
-}
-
-/// W3C trace flags plus OTLP's "parent is known / is remote" bits.
-fn span_flags(sampled: bool, has_parent: bool, parent_is_remote: bool) -> u32 {
-    let mut flags = u32::from(sampled);
-    if has_parent {
-        flags |= 0x100;
-        if parent_is_remote {
-            flags |= 0x200;
+    /// A child of a remote parent with every field OTLP carries set.
+    fn full_span() -> SpanData {
+        let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
+        let mut events = SpanEvents::default();
+        events.events = vec![Event::new(
+            "exception",
+            start + Duration::from_millis(5),
+            vec![KeyValue::new("exception.message", "boom")],
+            1,
+        )];
+        events.dropped_count = 2;
+        let mut links = SpanLinks::default();
+        links.links = vec![Link::new(
+            context(0xaa, 0xbb, true, "linked"),
+            vec![KeyValue::new("messaging.message.id", "m-1")],
+            4,
+        )];
+        links.dropped_count = 3;
+        SpanData {
+            span_context: context(
+                0x5759_e988_bd86_2e3f_e1be_46a9_9427_2793,
+                0x42,
+                false,
+                "own",
+            ),
+            parent_span_id: SpanId::from(0x41),
+            parent_span_is_remote: true,
+            span_kind: SpanKind::Server,
+            name: "GET /cart".into(),
+            start_time: start,
+            end_time: start + Duration::from_millis(250),
+            attributes: vec![
+                KeyValue::new("faas.coldstart", true),
+                KeyValue::new("http.response.status_code", 200_i64),
+                KeyValue::new("ratio", 0.5),
+                KeyValue::new("http.route", "/cart"),
+                KeyValue::new(
+                    "tags",
+                    Value::Array(Array::String(vec![StringValue::from("a"), "b".into()])),
+                ),
+            ],
+            dropped_attributes_count: 7,
+            events,
+            links,
+            status: Status::error("payment declined"),
+            instrumentation_scope: instrumentation_scope(),
         }
     }
-    flags
-}
 
-pub(crate) fn convert_span(span: SpanData) -> ProtoSpan {
-    let context = &span.span_context;
-    let has_parent = span.parent_span_id != opentelemetry::trace::SpanId::INVALID;
-    let kind = match span.span_kind {
-        SpanKind::Internal => span::SpanKind::Internal,
-        SpanKind::Server => span::SpanKind::Server,
-        SpanKind::Client => span::SpanKind::Client,
-        SpanKind::Producer => span::SpanKind::Producer,
-        SpanKind::Consumer => span::SpanKind::Consumer,
-    };
-    let status = match &span.status {
-        Status::Unset => None,
-        Status::Ok => Some(ProtoStatus {
-            message: String::new(),
-            code: status::StatusCode::Ok as i32,
-        }),
-        Status::Error { description } => Some(ProtoStatus {
-            message: description.to_string(),
-            code: status::StatusCode::Error as i32,
-        }),
-    };
-    ProtoSpan {
-        trace_id: context.trace_id().to_bytes().to_vec(),
-        span_id: context.span_id().to_bytes().to_vec(),
-        trace_state: context.trace_state().header(),
-        parent_span_id: if has_parent {
-            span.parent_span_id.to_bytes().to_vec()
+    /// A root span of a service's own trace, status unset.
+    fn root_span() -> SpanData {
+        let mut span = full_span();
+        span.span_context = context(0x1234, 0x99, false, "root");
+        span.parent_span_id = SpanId::INVALID;
+        span.parent_span_is_remote = false;
+        span.events = SpanEvents::default();
+        span.links = SpanLinks::default();
+        span.status = Status::Unset;
+        span
+    }
+
+    fn any_value(value: &Value) -> AnyValue {
+        let value = match value {
+            Value::Bool(flag) => any_value::Value::BoolValue(*flag),
+            Value::I64(number) => any_value::Value::IntValue(*number),
+            Value::F64(number) => any_value::Value::DoubleValue(*number),
+            Value::String(text) => any_value::Value::StringValue(text.as_str().to_owned()),
+            Value::Array(Array::String(items)) => {
+                any_value::Value::ArrayValue(opentelemetry_proto::tonic::common::v1::ArrayValue {
+                    values: items
+                        .iter()
+                        .map(|item| any_value(&Value::String(item.clone())))
+                        .collect(),
+                })
+            }
+            other => panic!("no expectation for {other:?}"),
+        };
+        AnyValue { value: Some(value) }
+    }
+
+    fn assert_attributes(
+        written: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+        source: &[KeyValue],
+    ) {
+        assert_eq!(written.len(), source.len());
+        for (written, source) in written.iter().zip(source) {
+            assert_eq!(written.key, source.key.as_str());
+            assert_eq!(written.value.as_ref(), Some(&any_value(&source.value)));
+        }
+    }
+
+    /// Checks every OTLP field of `written` against the `SpanData` it came from.
+    fn assert_span_matches(written: &Span, source: &SpanData) {
+        let context = &source.span_context;
+        assert_eq!(written.trace_id, context.trace_id().to_bytes());
+        assert_eq!(written.span_id, context.span_id().to_bytes());
+        assert_eq!(written.trace_state, context.trace_state().header());
+        let has_parent = source.parent_span_id != SpanId::INVALID;
+        if has_parent {
+            assert_eq!(written.parent_span_id, source.parent_span_id.to_bytes());
         } else {
-            Vec::new()
-        },
-        flags: span_flags(context.is_sampled(), has_parent, span.parent_span_is_remote),
-        name: span.name.into_owned(),
-        kind: kind as i32,
-        start_time_unix_nano: unix_nanos(span.start_time),
-        end_time_unix_nano: unix_nanos(span.end_time),
-        attributes: convert_attributes(span.attributes),
-        dropped_attributes_count: span.dropped_attributes_count,
-        dropped_events_count: span.events.dropped_count,
-        events: span
-            .events
-            .events
-            .into_iter()
-            .map(|event| span::Event {
-                time_unix_nano: unix_nanos(event.timestamp),
-                name: event.name.into_owned(),
-                attributes: convert_attributes(event.attributes),
-                dropped_attributes_count: event.dropped_attributes_count,
+            assert!(written.parent_span_id.is_empty());
+        }
+        let remote = if source.parent_span_is_remote {
+            IS_REMOTE
+        } else {
+            0
+        };
+        assert_eq!(written.flags, SAMPLED | HAS_IS_REMOTE | remote);
+        assert_eq!(written.name, source.name);
+        let kind = match source.span_kind {
+            SpanKind::Server => span::SpanKind::Server,
+            ref other => panic!("no expectation for {other:?}"),
+        };
+        assert_eq!(written.kind, kind as i32);
+        assert_eq!(written.start_time_unix_nano, nanos(source.start_time));
+        assert_eq!(written.end_time_unix_nano, nanos(source.end_time));
+        assert_attributes(&written.attributes, &source.attributes);
+        assert_eq!(
+            written.dropped_attributes_count,
+            source.dropped_attributes_count
+        );
+
+        assert_eq!(written.events.len(), source.events.len());
+        for (event, expected) in written.events.iter().zip(source.events.iter()) {
+            assert_eq!(event.name, expected.name);
+            assert_eq!(event.time_unix_nano, nanos(expected.timestamp));
+            assert_attributes(&event.attributes, &expected.attributes);
+            assert_eq!(
+                event.dropped_attributes_count,
+                expected.dropped_attributes_count
+            );
+        }
+        assert_eq!(written.dropped_events_count, source.events.dropped_count);
+
+        assert_eq!(written.links.len(), source.links.len());
+        for (link, expected) in written.links.iter().zip(source.links.iter()) {
+            let linked = &expected.span_context;
+            assert_eq!(link.trace_id, linked.trace_id().to_bytes());
+            assert_eq!(link.span_id, linked.span_id().to_bytes());
+            assert_eq!(link.trace_state, linked.trace_state().header());
+            let remote = if linked.is_remote() { IS_REMOTE } else { 0 };
+            assert_eq!(link.flags, SAMPLED | HAS_IS_REMOTE | remote);
+            assert_attributes(&link.attributes, &expected.attributes);
+            assert_eq!(
+                link.dropped_attributes_count,
+                expected.dropped_attributes_count
+            );
+        }
+        assert_eq!(written.dropped_links_count, source.links.dropped_count);
+
+        match &source.status {
+            Status::Unset => assert_eq!(written.status, None),
+            Status::Error { description } => {
+                let status = written.status.as_ref().expect("an error status is written");
+                assert_eq!(status.code, status::StatusCode::Error as i32);
+                assert_eq!(status.message, description.as_ref());
+            }
+            Status::Ok => {
+                let status = written.status.as_ref().expect("an ok status is written");
+                assert_eq!(status.code, status::StatusCode::Ok as i32);
+            }
+        }
+    }
+
+    #[test]
+    fn exported_spans_carry_every_field_of_their_span_data_in_both_formats() {
+        for format in [SpanFormat::OtlpJson, SpanFormat::Compact] {
+            let mut config = TelemetryConfig::new("checkout");
+            config.span_format = format;
+            let buffer = LineBuffer::new();
+            let lines = Arc::new(SpanLines::new(&config, Output::buffer(&buffer)));
+            let processor = LineSpanProcessor {
+                lines: Arc::clone(&lines),
+            };
+            let sources = [full_span(), root_span()];
+            for source in &sources {
+                processor.on_end(source.clone());
+            }
+            assert_eq!(lines.flush(), 2);
+
+            let written = buffer.take_lines();
+            assert_eq!(written.len(), 1, "{format:?}: {written:?}");
+            let data = decode_span_line(&written[0]).unwrap();
+            assert_eq!(data.resource_spans.len(), 1);
+            let resource_spans = &data.resource_spans[0];
+            let resource = resource_spans.resource.as_ref().unwrap();
+            let service = resource
+                .attributes
+                .iter()
+                .find(|attribute| attribute.key == "service.name")
+                .and_then(|attribute| attribute.value.as_ref());
+            let expected = AnyValue {
+                value: Some(any_value::Value::StringValue("checkout".into())),
+            };
+            assert_eq!(service, Some(&expected), "{format:?}");
+            assert_eq!(resource_spans.scope_spans.len(), 1);
+            let scope_spans = &resource_spans.scope_spans[0];
+            let scope = scope_spans.scope.as_ref().unwrap();
+            assert_eq!(scope.name, SCOPE_NAME);
+            assert_eq!(scope.version, env!("CARGO_PKG_VERSION"));
+            assert_eq!(scope_spans.spans.len(), sources.len());
+            for (span, source) in scope_spans.spans.iter().zip(&sources) {
+                assert_span_matches(span, source);
+            }
+        }
+    }
+
+    #[test]
+    fn spans_of_another_tracer_are_written_under_their_own_scope() {
+        let config = TelemetryConfig::new("checkout");
+        let buffer = LineBuffer::new();
+        let lines = SpanLines::new(&config, Output::buffer(&buffer));
+        let mut other = root_span();
+        other.instrumentation_scope = opentelemetry::InstrumentationScope::builder("orders-db")
+            .with_version("2.1.0")
+            .build();
+        lines.push(root_span());
+        lines.push(other);
+        lines.flush();
+
+        let data = decode_span_line(&buffer.take_lines()[0]).unwrap();
+        let scopes: Vec<(String, String, usize)> = data.resource_spans[0]
+            .scope_spans
+            .iter()
+            .map(|scope_spans| {
+                let scope = scope_spans.scope.clone().unwrap_or_default();
+                (scope.name, scope.version, scope_spans.spans.len())
             })
-            .collect(),
-        dropped_links_count: span.links.dropped_count,
-        links: span
-            .links
-            .links
-            .into_iter()
-            .map(|link| span::Link {
-                trace_id: link.span_context.trace_id().to_bytes().to_vec(),
-                span_id: link.span_context.span_id().to_bytes().to_vec(),
-                trace_state: link.span_context.trace_state().header(),
-                attributes: convert_attributes(link.attributes),
-                dropped_attributes_count: link.dropped_attributes_count,
-                flags: span_flags(
-                    link.span_context.is_sampled(),
-                    true,
-                    link.span_context.is_remote(),
-                ) & !0x100
-                    | 0x100,
-            })
-            .collect(),
-        status,
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                (
+                    SCOPE_NAME.to_owned(),
+                    env!("CARGO_PKG_VERSION").to_owned(),
+                    1
+                ),
+                ("orders-db".to_owned(), "2.1.0".to_owned(), 1),
+            ]
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Why an input could not be decoded: shared by the decoders and the
 //! decompression helpers.
 
+use tracelake_instrumentation::wire::gzip::GunzipError;
+
 /// Why an input could not be decoded. The input is quarantined with this reason.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -28,4 +30,13 @@ pub enum DecodeError {
     /// A subscription payload with a `messageType` other than DATA or CONTROL.
     #[error("unknown messageType {0:?}")]
     UnknownMessageType(String),
+}
+
+impl From<GunzipError> for DecodeError {
+    fn from(error: GunzipError) -> DecodeError {
+        match error {
+            GunzipError::Invalid(error) => DecodeError::Gzip(error),
+            GunzipError::TooLarge { limit } => DecodeError::TooLarge { limit },
+        }
+    }
 }

@@ -22,10 +22,10 @@ mod error;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use tracelake_instrumentation::wire::gzip::gunzip_capped;
 
 use crate::parse::time::EVENT_TIME_RANGE_MS;
 use compression::{base64_decode, trim_ascii};
-pub use compression::{gunzip, read_capped};
 pub use error::DecodeError;
 
 /// CloudWatch Logs' largest event since April 2025: 1 MB (1,048,576 bytes).
@@ -254,9 +254,9 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
         return;
     }
     if bytes.starts_with(&GZIP_MAGIC) {
-        match gunzip(bytes, limits.max_decompressed_bytes) {
+        match gunzip_capped(bytes, limits.max_decompressed_bytes) {
             Ok(inner) => decode_into(&inner, limits, out, depth + 1),
-            Err(error) => out.push(Err((error, bytes.to_vec()))),
+            Err(error) => out.push(Err((error.into(), bytes.to_vec()))),
         }
         return;
     }

@@ -16,10 +16,11 @@
 //!   same request id, overwrites the same segments).
 
 use serde::{Deserialize, Serialize};
+use tracelake_instrumentation::wire::gzip::{GunzipError, gunzip_capped};
 
 use super::{Batch, batch_segment_name};
 use crate::counters::IngestCounters;
-use crate::decode::{self, DecodeError};
+use crate::decode;
 use crate::pipeline::Collector;
 
 /// The largest request body accepted, compressed or not. Firehose buffers at
@@ -116,12 +117,12 @@ pub async fn handle_firehose_request(
         .is_some_and(|encoding| encoding.trim().eq_ignore_ascii_case("gzip"));
     let inflated;
     let body = if gzipped {
-        match decode::gunzip(request.body, MAX_REQUEST_BYTES as u64) {
+        match gunzip_capped(request.body, MAX_REQUEST_BYTES as u64) {
             Ok(bytes) => {
                 inflated = bytes;
                 inflated.as_slice()
             }
-            Err(DecodeError::TooLarge { limit }) => {
+            Err(GunzipError::TooLarge { limit }) => {
                 return answer(
                     413,
                     &header_id,

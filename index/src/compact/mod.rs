@@ -15,6 +15,12 @@
 //! [`CompactOptions::on_step`] is called at each step; tests make it fail to
 //! inject a crash there.
 //!
+//! One module per concern: `plan` (what an hour's next generation covers),
+//! `merge` (read, merge and write an hour's tables, with [`dedupe`], [`spill`],
+//! [`links`] and [`trace_summary`]; Parquet in and out in `io`), `relink`
+//! (evidence across hours, [`relink_needed`]), `options` (options, steps,
+//! report and errors); this module commits and publishes a generation.
+//!
 //! # Links and `trace_index`
 //!
 //! - Links, [`links::LinkEvidence`]: `new(&HourPartition)`;
@@ -38,8 +44,10 @@
 pub mod dedupe;
 mod io;
 pub mod links;
+mod merge;
 mod options;
 mod plan;
+mod relink;
 pub mod spill;
 pub mod trace_summary;
 
@@ -48,94 +56,18 @@ pub use options::{
     DEFAULT_MEMORY_BUDGET, MAX_ROWS_PER_FILE, StepHook,
 };
 pub use plan::{HourPlan, InputFile, hours_needing_compaction, plan_hour};
+pub use relink::relink_needed;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::manifest::{
-    self, CompactionFigures, MANIFEST_FORMAT, Manifest, OutputFile, TableManifest,
-};
-use crate::rows::{InvocationRow, LogRow, SpanRow, TraceIndexRow};
+use crate::manifest::{self, CompactionFigures, MANIFEST_FORMAT, Manifest, TableManifest};
 use crate::schema::{self, HourPartition};
 use crate::store::IndexStore;
 use crate::symlink;
 use crate::writer::now_rfc3339;
 
-use dedupe::CompactRow;
-use io::{FetchMeter, OutputWriter, read_rows, run_id};
-use links::{LinkEvidence, Origin};
-use spill::TableSorter;
-use trace_summary::TraceSummaries;
-
-/// Per-table work: read every input into a sorter, feeding the link evidence.
-async fn sort_table<R: CompactRow>(
-    store: &IndexStore,
-    plan: &HourPlan,
-    options: &CompactOptions,
-    spill_dir: &std::path::Path,
-    meter: &FetchMeter,
-    figures: &mut CompactionFigures,
-    mut observe: impl FnMut(&R),
-) -> Result<TableSorter<R>, CompactionError> {
-    let inputs = plan.inputs.get(R::TABLE).cloned().unwrap_or_default();
-    // Parquet of these tables holds about 8 times its size in rows.
-    let expected: u64 = inputs.iter().map(|f| f.bytes).sum::<u64>() * 8;
-    let mut sorter = TableSorter::new(options.memory_budget_bytes, spill_dir, expected as usize);
-    for file in &inputs {
-        let rows = read_rows::<R>(store, file, meter, |row| {
-            observe(&row);
-            sorter.push(row)
-        })
-        .await?;
-        figures.files_in += 1;
-        figures.rows_in += rows;
-        figures.bytes_in += file.bytes;
-        options.step(CompactionStep::InputRead {
-            path: file.path.clone(),
-        })?;
-    }
-    Ok(sorter)
-}
-
-/// Feeds the live spans, invocations and logs of a neighbour hour to the evidence.
-async fn observe_neighbour(
-    store: &IndexStore,
-    hour: &HourPartition,
-    meter: &FetchMeter,
-    evidence: &mut LinkEvidence,
-) -> Result<(), CompactionError> {
-    for table in [schema::SPANS, schema::INVOCATIONS, schema::LOGS] {
-        for file in manifest::live_files(store, table, hour).await? {
-            let input = InputFile {
-                path: file.path,
-                bytes: file.bytes,
-            };
-            match table {
-                schema::SPANS => {
-                    read_rows::<SpanRow>(store, &input, meter, |row| {
-                        evidence.observe_span(&row, Origin::NeighbourHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-                schema::INVOCATIONS => {
-                    read_rows::<InvocationRow>(store, &input, meter, |row| {
-                        evidence.observe_invocation(&row, Origin::NeighbourHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-                _ => {
-                    read_rows::<LogRow>(store, &input, meter, |row| {
-                        evidence.observe_log(&row, Origin::NeighbourHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-            };
-        }
-    }
-    Ok(())
-}
+use io::{OutputWriter, run_id};
+use merge::write_generation;
 
 /// Compacts one hour: merges its live files into one generation more.
 ///
@@ -176,85 +108,6 @@ enum Mode {
     /// Its links, evidence from a neighbour having changed: commits only when
     /// a row is linked that was not (or raw segments arrived meanwhile).
     Relink,
-}
-
-/// Whether the live rows of a compacted hour and its neighbours link a row of
-/// the hour that its latest generation has unlinked: a log row, or an
-/// invocation without a trace. Reads the three hours; writes nothing.
-///
-/// # Errors
-/// [`CompactionError`] when the store or an input fails.
-pub async fn relink_needed(
-    store: &IndexStore,
-    hour: &HourPartition,
-) -> Result<bool, CompactionError> {
-    if manifest::latest_manifest(store, hour).await?.is_none() {
-        return Ok(false);
-    }
-    let meter = FetchMeter::default();
-    let mut observed = LinkEvidence::new(hour);
-    observe_neighbour(store, &hour.previous(), &meter, &mut observed).await?;
-    observe_neighbour(store, &hour.next(), &meter, &mut observed).await?;
-    // Every row is observed before any is resolved, as in a compaction.
-    let mut this_hour = Vec::new();
-    for table in [schema::SPANS, schema::INVOCATIONS, schema::LOGS] {
-        for file in manifest::live_files(store, table, hour).await? {
-            let input = InputFile {
-                path: file.path,
-                bytes: file.bytes,
-            };
-            match table {
-                schema::SPANS => {
-                    read_rows::<SpanRow>(store, &input, &meter, |row| {
-                        observed.observe_span(&row, Origin::ThisHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-                schema::INVOCATIONS => {
-                    read_rows::<InvocationRow>(store, &input, &meter, |row| {
-                        observed.observe_invocation(&row, Origin::ThisHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-                _ => {
-                    read_rows::<LogRow>(store, &input, &meter, |row| {
-                        observed.observe_log(&row, Origin::ThisHour);
-                        Ok(())
-                    })
-                    .await?
-                }
-            };
-            this_hour.push((table, input));
-        }
-    }
-    let mut linked = false;
-    for (table, input) in &this_hour {
-        if linked {
-            break;
-        }
-        match *table {
-            schema::INVOCATIONS => {
-                read_rows::<InvocationRow>(store, input, &meter, |mut row| {
-                    let before = row.trace_id.is_some();
-                    observed.resolve_invocation(&mut row);
-                    linked |= !before && row.trace_id.is_some();
-                    Ok(())
-                })
-                .await?
-            }
-            schema::LOGS => {
-                read_rows::<LogRow>(store, input, &meter, |mut row| {
-                    linked |= observed.resolve(&mut row);
-                    Ok(())
-                })
-                .await?
-            }
-            _ => 0,
-        };
-    }
-    Ok(linked)
 }
 
 /// Compacts one hour (see [`compact_hour`]), without relinking its neighbours.
@@ -414,134 +267,6 @@ async fn compact_one(
         "HourCompacted"
     );
     Ok(report)
-}
-
-/// Outputs per table.
-type Outputs = BTreeMap<&'static str, Vec<OutputFile>>;
-
-/// Reads, merges and writes every table; returns the outputs per table and the
-/// number of rows linked that were not (logs, and invocations given a trace).
-async fn write_generation(
-    store: &IndexStore,
-    plan: &HourPlan,
-    options: &CompactOptions,
-    spill_dir: &std::path::Path,
-    output: &mut OutputWriter<'_>,
-    report: &mut CompactionReport,
-) -> Result<(Outputs, u64), CompactionError> {
-    let hour = &plan.hour;
-    let meter = FetchMeter::default();
-    let mut evidence = LinkEvidence::new(hour);
-    if LinkEvidence::READS_NEIGHBOUR_HOURS {
-        observe_neighbour(store, &hour.previous(), &meter, &mut evidence).await?;
-        observe_neighbour(store, &hour.next(), &meter, &mut evidence).await?;
-    }
-    let mut summaries = TraceSummaries::new();
-    let mut tables = BTreeMap::new();
-    let mut figures = CompactionFigures::default();
-
-    let sorter = sort_table::<SpanRow>(
-        store,
-        plan,
-        options,
-        spill_dir,
-        &meter,
-        &mut figures,
-        |row| evidence.observe_span(row, Origin::ThisHour),
-    )
-    .await?;
-    report.spilled |= sorter.spilled();
-    let sorted = sorter.finish(|_| false)?;
-    figures.duplicates_dropped += sorted.duplicates_dropped;
-    report.peak_buffered_bytes = report
-        .peak_buffered_bytes
-        .max(sorted.peak_buffered_bytes as u64);
-    let files = output
-        .write(sorted, |row: &SpanRow| summaries.observe_span(row))
-        .await?;
-    tables.insert(schema::SPANS, files);
-    options.step(CompactionStep::OutputWritten {
-        table: schema::SPANS,
-    })?;
-
-    // Every log row is observed before invocations and logs are linked: an
-    // invocation takes the trace its REPORT, START and lines name.
-    let log_sorter = sort_table::<LogRow>(
-        store,
-        plan,
-        options,
-        spill_dir,
-        &meter,
-        &mut figures,
-        |row| evidence.observe_log(row, Origin::ThisHour),
-    )
-    .await?;
-    report.spilled |= log_sorter.spilled();
-
-    let sorter = sort_table::<InvocationRow>(
-        store,
-        plan,
-        options,
-        spill_dir,
-        &meter,
-        &mut figures,
-        |row| evidence.observe_invocation(row, Origin::ThisHour),
-    )
-    .await?;
-    report.spilled |= sorter.spilled();
-    let mut invocations_linked = 0;
-    let sorted = sorter.finish(|row| {
-        let before = row.trace_id.is_some();
-        evidence.resolve_invocation(row);
-        invocations_linked += u64::from(!before && row.trace_id.is_some());
-        false
-    })?;
-    figures.duplicates_dropped += sorted.duplicates_dropped;
-    report.peak_buffered_bytes = report
-        .peak_buffered_bytes
-        .max(sorted.peak_buffered_bytes as u64);
-    let files = output
-        .write(sorted, |row: &InvocationRow| {
-            summaries.observe_invocation(row)
-        })
-        .await?;
-    tables.insert(schema::INVOCATIONS, files);
-    options.step(CompactionStep::OutputWritten {
-        table: schema::INVOCATIONS,
-    })?;
-
-    // Every row that does not name its own trace is linked again from the
-    // hour's evidence (a link made at ingest may be contradicted by another batch).
-    let sorted = log_sorter.finish(|row| evidence.resolve(row))?;
-    figures.duplicates_dropped += sorted.duplicates_dropped;
-    figures.links_resolved += sorted.links_resolved;
-    report.peak_buffered_bytes = report
-        .peak_buffered_bytes
-        .max(sorted.peak_buffered_bytes as u64);
-    let files = output
-        .write(sorted, |row: &LogRow| summaries.observe_log(row))
-        .await?;
-    tables.insert(schema::LOGS, files);
-    options.step(CompactionStep::OutputWritten {
-        table: schema::LOGS,
-    })?;
-
-    let trace_rows = summaries.finish();
-    let mut sorter = TableSorter::<TraceIndexRow>::new(usize::MAX, spill_dir, 0);
-    for row in trace_rows {
-        sorter.push(row)?;
-    }
-    let sorted = sorter.finish(|_| false)?;
-    let files = output.write(sorted, |_: &TraceIndexRow| {}).await?;
-    tables.insert(schema::TRACE_INDEX, files);
-    options.step(CompactionStep::OutputWritten {
-        table: schema::TRACE_INDEX,
-    })?;
-
-    let added = figures.links_resolved + invocations_linked;
-    report.figures = figures;
-    report.peak_input_fetch_bytes = meter.peak();
-    Ok((tables, added))
 }
 
 /// Compacts each hour in turn; see [`compact_hour`].

@@ -21,7 +21,7 @@ pub use error::{InitError, TelemetryError};
 
 use crate::clock::Clock;
 use crate::config::TelemetryConfig;
-use crate::export::{LineSpanProcessor, SCOPE_NAME, SpanLines};
+use crate::export::{LineSpanProcessor, SpanLines};
 use crate::id_generator::XrayIdGenerator;
 use crate::logs::{JsonLogLayer, RecentInvocations};
 use crate::output::Output;
@@ -289,7 +289,10 @@ impl Telemetry {
     {
         let config = &self.inner.config;
         let (log_filter, span_level) = log_filter(&config.level)?;
-        let tracer = self.inner.provider.tracer(SCOPE_NAME);
+        let tracer = self
+            .inner
+            .provider
+            .tracer_with_scope(crate::export::instrumentation_scope());
         let timing = (!config.clock.is_system()).then(|| TimingLayer {
             clock: config.clock.clone(),
         });

@@ -8,7 +8,8 @@
 //!   carries base64 of gzipped OTLP protobuf or JSON;
 //! - [`log_line`]: one JSON object per log record with `timestamp`, `level`,
 //!   `message`, `trace_id`, `span_id`, `request_id`, `service` and fields;
-//! - [`ids`]: trace and span ids, and the conversion between X-Ray and W3C forms.
+//! - [`ids`]: trace and span ids, and the conversion between X-Ray and W3C forms;
+//! - [`gzip`]: the capped gunzip both sides use for gzipped inputs.
 //!
 //! ```
 //! use tracelake_instrumentation::wire::ids::TraceId;
@@ -19,6 +20,7 @@
 //! assert_eq!(id.xray_epoch_seconds(), Some(0x5759e988));
 //! ```
 
+pub mod gzip;
 pub mod ids;
 pub mod log_line;
 pub mod span_line;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::query::{LogLine, SYNTHETIC_ATTRIBUTE, Span, SpanEvent, SpanNode, TraceDetail};
+use crate::query::{LogLine, SYNTHETIC_ATTRIBUTE, Span, SpanNode, TraceDetail};
 
 /// The v1 response envelope.
 #[derive(Debug, Serialize)]
@@ -339,129 +339,6 @@ fn v1_span(node: &SpanNode, process_id: &str) -> Value {
     })
 }
 
-/// OTLP span kind numbers.
-pub fn otlp_kind(kind: Option<&str>) -> i64 {
-    match kind {
-        Some("internal") => 1,
-        Some("server") => 2,
-        Some("client") => 3,
-        Some("producer") => 4,
-        Some("consumer") => 5,
-        _ => 0,
-    }
-}
-
-fn otlp_attributes(attributes: &BTreeMap<String, String>) -> Vec<Value> {
-    attributes
-        .iter()
-        .map(|(key, value)| json!({"key": key, "value": {"stringValue": value}}))
-        .collect()
-}
-
-fn nanos_text(nanos: Option<i64>) -> String {
-    nanos.unwrap_or(0).to_string()
-}
-
-/// A service and its resource attributes: one OTLP resource.
-type Resource = (String, BTreeMap<String, String>);
-
-/// Traces in OTLP JSON (`{"resourceSpans": [...]}`), one resource per service
-/// and resource attribute set. A trace of log lines only gets a span per
-/// service for them (see [`log_line_nodes`]), its lines as span events.
-pub fn v3_traces(traces: &[TraceDetail]) -> Value {
-    let mut resources: Vec<(Resource, Vec<Value>)> = Vec::new();
-    for trace in traces {
-        let drawn = log_line_nodes(trace);
-        let written = trace.spans.iter().map(|node| (node, false));
-        for (node, lines_as_events) in written.chain(drawn.iter().map(|node| (node, true))) {
-            let span = &node.span;
-            let key = (
-                span.service.clone().unwrap_or_else(|| "unknown".to_owned()),
-                span.resource_attributes.clone(),
-            );
-            let otlp = if lines_as_events {
-                let mut span = span.clone();
-                span.events.extend(node.logs.iter().map(line_event));
-                v3_span(&span)
-            } else {
-                v3_span(span)
-            };
-            match resources.iter_mut().find(|(known, _)| *known == key) {
-                Some((_, spans)) => spans.push(otlp),
-                None => resources.push((key, vec![otlp])),
-            }
-        }
-    }
-    let resource_spans: Vec<Value> = resources
-        .into_iter()
-        .map(|((service, attributes), spans)| {
-            let mut resource_attributes = attributes;
-            resource_attributes
-                .entry("service.name".to_owned())
-                .or_insert(service);
-            json!({
-                "resource": {"attributes": otlp_attributes(&resource_attributes)},
-                "scopeSpans": [{"scope": {"name": "tracelake"}, "spans": spans}],
-            })
-        })
-        .collect();
-    json!({"resourceSpans": resource_spans})
-}
-
-/// A log line as an OTLP span event named `log`, with the fields of its v1 form.
-fn line_event(log: &LogLine) -> SpanEvent {
-    let mut attributes = BTreeMap::new();
-    if let Some(level) = &log.level {
-        attributes.insert("level".to_owned(), level.clone());
-    }
-    let message = log.text.as_deref().or(log.message.as_deref());
-    attributes.insert("message".to_owned(), message.unwrap_or("").to_owned());
-    if let Some(request) = &log.request_id {
-        attributes.insert("request_id".to_owned(), request.clone());
-    }
-    for (key, value) in &log.attributes {
-        attributes
-            .entry(key.clone())
-            .or_insert_with(|| value.clone());
-    }
-    SpanEvent {
-        time: log.timestamp,
-        name: Some("log".to_owned()),
-        attributes,
-    }
-}
-
-fn v3_span(span: &Span) -> Value {
-    let status_code = match span.status_code.as_deref() {
-        Some("ok") => 1,
-        Some("error") => 2,
-        _ => 0,
-    };
-    let mut otlp = json!({
-        "traceId": span.trace_id,
-        "spanId": span.span_id,
-        "name": span.name.clone().unwrap_or_default(),
-        "kind": otlp_kind(span.kind.as_deref()),
-        "startTimeUnixNano": nanos_text(span.start_time),
-        "endTimeUnixNano": nanos_text(span.end_time),
-        "attributes": otlp_attributes(&span.attributes),
-        "events": span.events.iter().map(|event| json!({
-            "timeUnixNano": nanos_text(event.time),
-            "name": event.name.clone().unwrap_or_default(),
-            "attributes": otlp_attributes(&event.attributes),
-        })).collect::<Vec<_>>(),
-        "links": span.links.iter().map(|link| json!({
-            "traceId": link.trace_id.clone().unwrap_or_default(),
-            "spanId": link.span_id.clone().unwrap_or_default(),
-            "attributes": otlp_attributes(&link.attributes),
-        })).collect::<Vec<_>>(),
-        "status": {"code": status_code, "message": span.status_message.clone().unwrap_or_default()},
-    });
-    if let (Some(parent), Some(object)) = (&span.parent_span_id, otlp.as_object_mut()) {
-        object.insert("parentSpanId".to_owned(), Value::from(parent.clone()));
-    }
-    otlp
-}
-
+pub mod otlp;
 pub(crate) mod v1;
 pub(crate) mod v3;

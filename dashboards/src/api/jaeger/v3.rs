@@ -4,11 +4,12 @@ use axum::extract::{Path, RawQuery, State};
 use serde_json::json;
 
 use crate::api::error::*;
+use crate::api::jaeger::otlp::{v3_result, v3_traces};
 use crate::api::jaeger::v1::*;
 use crate::api::params::{QueryString, parse_go_duration, parse_trace_id};
 use crate::api::state::AppState;
 use crate::api::tracelake::*;
-use crate::query::{TimeRange, TraceSearch};
+use crate::query::{TimeRange, TraceDetail, TraceSearch};
 
 pub(crate) async fn v3_services(State(state): State<AppState>) -> ApiResult {
     let range = jaeger_default_range(&state.engine).await?;
@@ -69,7 +70,7 @@ pub(crate) async fn v3_trace(
         _ => None,
     };
     match state.engine.trace(&id, range).await? {
-        Some(trace) => ok_json(json!({"result": crate::api::jaeger::v3_traces(&[trace])})),
+        Some(trace) => v3_response(&[trace]),
         None => Err(ApiError::not_found(format!("trace {id} not found"))),
     }
 }
@@ -118,5 +119,16 @@ pub(crate) async fn v3_search(State(state): State<AppState>, RawQuery(raw): RawQ
     if traces.is_empty() {
         return Err(ApiError::not_found("no traces found"));
     }
-    ok_json(json!({"result": crate::api::jaeger::v3_traces(&traces)}))
+    v3_response(&traces)
+}
+
+/// `{"result": <traces in OTLP JSON>}`.
+fn v3_response(traces: &[TraceDetail]) -> ApiResult {
+    let body = v3_result(&v3_traces(traces)).map_err(|error| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("traces not encodable as OTLP JSON: {error}"),
+        )
+    })?;
+    ok_json(body)
 }

@@ -1,6 +1,8 @@
 //! The span line formats, the envelope's key and versions, and the errors of
 //! reading a line.
 
+use crate::wire::gzip::GunzipError;
+
 /// The key that marks the envelope format.
 pub const ENVELOPE_KEY: &str = "__otel_otlp_stdout";
 
@@ -17,7 +19,8 @@ pub enum SpanLineError {
     /// The envelope's payload is not valid base64.
     #[error("invalid base64 payload in {ENVELOPE_KEY} envelope: {0}")]
     Base64(#[from] base64::DecodeError),
-    /// The envelope's payload does not gunzip.
+    /// The envelope's payload does not gunzip (a stream that expands past
+    /// [`MAX_ENVELOPE_PAYLOAD_BYTES`] is [`SpanLineError::TooLarge`]).
     #[error("invalid gzip payload in {ENVELOPE_KEY} envelope: {0}")]
     Gzip(std::io::Error),
     /// The envelope's payload expands past [`MAX_ENVELOPE_PAYLOAD_BYTES`].
@@ -35,6 +38,15 @@ pub enum SpanLineError {
     /// A compact line of a `tracelake-` version this reader does not know.
     #[error("unsupported compact line version {0:?} (this reader knows {COMPACT_VERSION})")]
     UnsupportedVersion(String),
+}
+
+impl From<GunzipError> for SpanLineError {
+    fn from(error: GunzipError) -> SpanLineError {
+        match error {
+            GunzipError::Invalid(error) => SpanLineError::Gzip(error),
+            GunzipError::TooLarge { .. } => SpanLineError::TooLarge,
+        }
+    }
 }
 
 /// The envelope version of compact lines written now.

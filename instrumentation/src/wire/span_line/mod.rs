@@ -21,8 +21,6 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-use std::io::Read;
-
 use base64::Engine as _;
 use prost::Message as _;
 use serde::Deserialize;
@@ -111,23 +109,11 @@ fn decode_envelope(envelope: Envelope) -> Result<TracesData, SpanLineError> {
         payload.as_bytes().to_vec()
     };
     if envelope.content_encoding.as_deref() == Some("gzip") {
-        bytes = gunzip_capped(&bytes)?;
+        bytes = super::gzip::gunzip_capped(&bytes, MAX_ENVELOPE_PAYLOAD_BYTES)?;
     }
     match content_type.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(TracesData::decode(&bytes[..])?),
         "application/json" => Ok(serde_json::from_slice(&bytes)?),
         other => Err(SpanLineError::UnsupportedContentType(other.to_owned())),
     }
-}
-
-fn gunzip_capped(bytes: &[u8]) -> Result<Vec<u8>, SpanLineError> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .take(MAX_ENVELOPE_PAYLOAD_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(SpanLineError::Gzip)?;
-    if out.len() as u64 > MAX_ENVELOPE_PAYLOAD_BYTES {
-        return Err(SpanLineError::TooLarge);
-    }
-    Ok(out)
 }

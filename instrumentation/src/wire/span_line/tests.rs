@@ -181,6 +181,49 @@ fn one_encoder_writes_many_independent_lines() {
     }
 }
 
+fn gzip_envelope(gzipped: &[u8]) -> String {
+    let payload = base64::engine::general_purpose::STANDARD.encode(gzipped);
+    format!(
+        r#"{{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"{payload}","base64":true}}"#
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn an_envelope_payload_in_two_gzip_members_is_read_whole() {
+    let data = decode_span_line(OTLP_JSON).unwrap();
+    let protobuf = data.encode_to_vec();
+    let (first, second) = protobuf.split_at(protobuf.len() / 2);
+    let mut gzipped = gzip(first);
+    gzipped.extend(gzip(second));
+    assert_eq!(decode_span_line(&gzip_envelope(&gzipped)).unwrap(), data);
+}
+
+/// The envelope reader's cap is the shared gunzip's (`wire::gzip`, tested
+/// there with small caps; a 32 MiB bomb takes seconds in a debug build): its
+/// two errors keep their span-line names.
+#[test]
+fn gunzip_errors_become_the_span_line_errors_of_the_envelope() {
+    use crate::wire::gzip::GunzipError;
+    assert!(matches!(
+        SpanLineError::from(GunzipError::TooLarge {
+            limit: MAX_ENVELOPE_PAYLOAD_BYTES
+        }),
+        SpanLineError::TooLarge
+    ));
+    let invalid = std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt deflate stream");
+    assert!(matches!(
+        SpanLineError::from(GunzipError::Invalid(invalid)),
+        SpanLineError::Gzip(error) if error.to_string() == "corrupt deflate stream"
+    ));
+}
+
 #[test]
 fn broken_envelopes_are_errors() {
     let bad_base64 = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"!!!","base64":true}"#;
