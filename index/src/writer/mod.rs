@@ -1,0 +1,356 @@
+//! Writing rows as Parquet segments and bad input as quarantine records.
+//!
+//! A segment's name is derived from its input (log group, stream, first and last
+//! event id, event count), so a retried or duplicated delivery overwrites the
+//! same objects instead of adding rows twice.
+
+use std::collections::BTreeMap;
+
+use arrow::array::RecordBatch;
+use base64::Engine as _;
+use bytes::Bytes;
+use sha2::{Digest as _, Sha256};
+
+use crate::columns;
+use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceId, TraceIndexRow};
+use crate::schema::{self, HourPartition};
+use crate::store::{IndexStore, StoreError};
+
+mod error;
+mod parquet_file;
+
+pub use error::IndexError;
+pub(crate) use parquet_file::writer_properties;
+pub use parquet_file::{ROW_GROUP_ROWS, UNCOMPRESSED_BELOW_ROWS, encode_parquet};
+
+/// Rows written per table by one segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WrittenRows {
+    /// Rows of `spans`.
+    pub spans: u64,
+    /// Rows of `logs`.
+    pub logs: u64,
+    /// Rows of `invocations`.
+    pub invocations: u64,
+    /// Rows of `trace_index`.
+    pub trace_index: u64,
+    /// Parquet objects written.
+    pub files: u64,
+}
+
+/// A stable name for the segment that one batch of one stream becomes.
+pub fn segment_name(
+    log_group: &str,
+    log_stream: &str,
+    first_event_id: &str,
+    last_event_id: &str,
+    events: usize,
+) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        log_group,
+        log_stream,
+        first_event_id,
+        last_event_id,
+        &events.to_string(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    let function = log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group);
+    let readable: String = function
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(48)
+        .collect();
+    let readable = readable.trim_matches('_');
+    if readable.is_empty() {
+        hash
+    } else {
+        format!("{readable}-{hash}")
+    }
+}
+
+/// A name for a quarantined payload, derived from its bytes.
+pub fn payload_segment_name(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    format!("payload-{hash}")
+}
+
+fn group_by_partition<T>(
+    rows: Vec<T>,
+    time_of: impl Fn(&T) -> i64,
+) -> BTreeMap<HourPartition, Vec<T>> {
+    let mut groups: BTreeMap<HourPartition, Vec<T>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry(HourPartition::of_nanos(time_of(&row)))
+            .or_default()
+            .push(row);
+    }
+    groups
+}
+
+/// Batches of at least this many rows encode their files on all cores; below
+/// it, handing the files to other threads costs more than it saves.
+pub const PARALLEL_ENCODE_ROWS: usize = 4096;
+
+/// The rows of one table and hour, before encoding.
+enum TableRows {
+    Spans(Vec<SpanRow>),
+    Logs(Vec<LogRow>),
+    Invocations(Vec<InvocationRow>),
+}
+
+/// One Parquet file, encoded and not yet written.
+struct EncodedFile {
+    table: &'static str,
+    partition: HourPartition,
+    rows: usize,
+    bytes: Vec<u8>,
+}
+
+impl TableRows {
+    /// The table's file for `partition` (and for spans, the trace index's).
+    fn encode(&self, partition: &HourPartition) -> Result<Vec<EncodedFile>, IndexError> {
+        let file = |table: &'static str,
+                    batch: Result<RecordBatch, arrow::error::ArrowError>|
+         -> Result<EncodedFile, IndexError> {
+            let batch = batch.map_err(|e| IndexError::Encode {
+                table,
+                reason: e.to_string(),
+            })?;
+            Ok(EncodedFile {
+                table,
+                partition: partition.clone(),
+                rows: batch.num_rows(),
+                bytes: encode_parquet(table, &batch)?,
+            })
+        };
+        match self {
+            TableRows::Spans(rows) => Ok(vec![
+                file(schema::SPANS, columns::spans_batch(rows))?,
+                file(
+                    schema::TRACE_INDEX,
+                    columns::trace_index_batch(&trace_index_rows(rows)),
+                )?,
+            ]),
+            TableRows::Logs(rows) => Ok(vec![file(schema::LOGS, columns::logs_batch(rows))?]),
+            TableRows::Invocations(rows) => Ok(vec![file(
+                schema::INVOCATIONS,
+                columns::invocations_batch(rows),
+            )?]),
+        }
+    }
+}
+
+/// What one trace looks like within some spans.
+pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
+    let mut traces: BTreeMap<TraceId, TraceIndexRow> = BTreeMap::new();
+    for span in spans {
+        let row = traces
+            .entry(span.trace_id)
+            .or_insert_with(|| TraceIndexRow {
+                trace_id: span.trace_id,
+                min_start_ns: span.start_time_ns,
+                max_end_ns: span.end_time_ns,
+                ..TraceIndexRow::default()
+            });
+        row.min_start_ns = row.min_start_ns.min(span.start_time_ns);
+        row.max_end_ns = row.max_end_ns.max(span.end_time_ns);
+        row.span_count += 1;
+        row.error_count += i64::from(span.status_code == StatusCode::Error);
+        if span.parent_span_id.is_none() {
+            row.root_service = Some(span.service.clone());
+            row.root_name = Some(span.name.clone());
+        }
+        if !row.services.contains(&span.service) {
+            row.services.push(span.service.clone());
+        }
+    }
+    traces
+        .into_values()
+        .map(|mut row| {
+            row.services.sort();
+            row
+        })
+        .collect()
+}
+
+/// One event of a decoded batch that could not be indexed, as quarantine keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantineEvent<'a> {
+    /// CloudWatch's event id.
+    pub id: &'a str,
+    /// CloudWatch's event time, in milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// Why it could not be indexed.
+    pub reason: &'a str,
+    /// The event's text.
+    pub message: &'a str,
+}
+
+/// Writes rows and quarantine records into an [`IndexStore`].
+#[derive(Clone, Debug)]
+pub struct IndexWriter {
+    store: IndexStore,
+}
+
+impl IndexWriter {
+    /// A writer into `store`.
+    pub fn new(store: IndexStore) -> IndexWriter {
+        IndexWriter { store }
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &IndexStore {
+        &self.store
+    }
+
+    /// Writes a batch's rows, one Parquet file per table and hour, sorted by
+    /// (service, time) within each file.
+    ///
+    /// The files are encoded first, on all cores when the batch is large
+    /// enough to pay for it ([`PARALLEL_ENCODE_ROWS`]), then written in order.
+    pub async fn write_rows(
+        &self,
+        segment: &str,
+        mut spans: Vec<SpanRow>,
+        mut logs: Vec<LogRow>,
+        mut invocations: Vec<InvocationRow>,
+    ) -> Result<WrittenRows, IndexError> {
+        let rows = spans.len() + logs.len() + invocations.len();
+        spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
+        logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
+        invocations.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        let mut parts: Vec<(HourPartition, TableRows)> = Vec::new();
+        for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
+            parts.push((partition, TableRows::Spans(rows)));
+        }
+        for (partition, rows) in group_by_partition(logs, |r| r.timestamp_ns) {
+            parts.push((partition, TableRows::Logs(rows)));
+        }
+        for (partition, rows) in group_by_partition(invocations, |r| r.end_time_ns) {
+            parts.push((partition, TableRows::Invocations(rows)));
+        }
+        let encoded: Vec<EncodedFile> = if rows >= PARALLEL_ENCODE_ROWS && parts.len() > 1 {
+            use rayon::prelude::*;
+            parts
+                .par_iter()
+                .map(|(partition, rows)| rows.encode(partition))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            parts
+                .iter()
+                .map(|(partition, rows)| rows.encode(partition))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut written = WrittenRows::default();
+        for file in encoded {
+            let relative = format!(
+                "{}/{segment}.parquet",
+                schema::partition_dir(file.table, &file.partition)
+            );
+            self.store.put(&relative, Bytes::from(file.bytes)).await?;
+            let rows = file.rows as u64;
+            match file.table {
+                schema::SPANS => written.spans += rows,
+                schema::LOGS => written.logs += rows,
+                schema::INVOCATIONS => written.invocations += rows,
+                _ => written.trace_index += rows,
+            }
+            written.files += 1;
+        }
+        Ok(written)
+    }
+
+    /// Keeps a payload that could not be decoded, with the reason.
+    pub async fn quarantine_payload(
+        &self,
+        source: &str,
+        reason: &str,
+        bytes: &[u8],
+    ) -> Result<String, StoreError> {
+        let record = serde_json::json!({
+            "kind": "payload",
+            "reason": reason,
+            "source": source,
+            "received_at": now_rfc3339(),
+            "payload_bytes": bytes.len(),
+            "payload_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+        self.put_quarantine(&payload_segment_name(bytes), record)
+            .await
+    }
+
+    /// Keeps events of a decoded batch that could not be indexed, each with its reason.
+    pub async fn quarantine_events(
+        &self,
+        segment: &str,
+        source: &str,
+        log_group: &str,
+        log_stream: &str,
+        events: impl IntoIterator<Item = QuarantineEvent<'_>>,
+    ) -> Result<String, StoreError> {
+        let events: Vec<serde_json::Value> = events
+            .into_iter()
+            .map(|q| {
+                serde_json::json!({
+                    "id": q.id,
+                    "timestamp": q.timestamp_ms,
+                    "reason": q.reason,
+                    "message": q.message,
+                })
+            })
+            .collect();
+        let record = serde_json::json!({
+            "kind": "events",
+            "reason": events.first().and_then(|e| e.get("reason")).cloned().unwrap_or_default(),
+            "source": source,
+            "received_at": now_rfc3339(),
+            "log_group": log_group,
+            "log_stream": log_stream,
+            "events": events,
+        });
+        self.put_quarantine(&format!("{segment}-events"), record)
+            .await
+    }
+
+    async fn put_quarantine(
+        &self,
+        name: &str,
+        record: serde_json::Value,
+    ) -> Result<String, StoreError> {
+        let today = HourPartition::of_nanos(now_nanos()).date;
+        let relative = format!(
+            "{}/{}/dt={today}/{name}.json",
+            schema::FORMAT_VERSION_DIR,
+            schema::QUARANTINE
+        );
+        let text = serde_json::to_vec_pretty(&record).unwrap_or_default();
+        self.store.put(&relative, Bytes::from(text)).await?;
+        Ok(relative)
+    }
+}
+
+pub(crate) fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
