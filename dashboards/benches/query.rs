@@ -270,7 +270,9 @@ async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> BenchResult<Stri
             let queries: Vec<serde_json::Value> =
                 [sql::TRACE_SPANS, sql::TRACE_LOGS, sql::TRACE_INVOCATIONS]
                     .iter()
-                    .map(|q| serde_json::json!({"name": q.name, "sql": q.sql, "params": params.0}))
+                    .map(
+                        |q| serde_json::json!({"name": q.name, "sql": q.sql(), "params": params.0}),
+                    )
                     .collect();
             lookups.push(serde_json::json!({
                 "key": format!("{form:?}/{id}"),
@@ -462,7 +464,7 @@ async fn other_queries(root: &Path, runs: usize) -> BenchResult<()> {
         "cases": cases.iter().map(|(label, queries)| serde_json::json!({
             "label": label,
             "queries": queries.iter().map(|(query, params)| serde_json::json!({
-                "name": query.name, "sql": query.sql, "params": params.0,
+                "name": query.name, "sql": query.sql(), "params": params.0,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     }))?;

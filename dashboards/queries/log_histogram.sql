@@ -15,13 +15,6 @@ SELECT time_bucket($bucket, l."timestamp") AS bucket,
        count(*) AS line_count
 FROM logs l
 LEFT JOIN request_traces r ON l.request_id = r.request_id
-WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to
-  AND l."timestamp" >= $time_from
-  AND l."timestamp" < $time_to
-  AND ($text IS NULL OR strpos(lower(l.message), lower($text)) > 0)
-  AND ($level IS NULL OR l.level = $level)
-  AND ($service IS NULL OR l.service = $service)
-  AND ($trace_id IS NULL OR coalesce(l.trace_id, r.trace_id) = $trace_id)
-  AND ($request_id IS NULL OR l.request_id = $request_id)
+WHERE {{log_filter}}
 GROUP BY 1, 2
 ORDER BY bucket, level

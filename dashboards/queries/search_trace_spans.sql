@@ -16,15 +16,7 @@ WITH window_spans AS (
 matching AS (
     SELECT DISTINCT trace_id
     FROM window_spans
-    WHERE ($service IS NULL OR service = $service)
-      AND ($operation IS NULL OR name = $operation)
-      AND ($kind IS NULL OR kind = $kind)
-      AND ($min_duration_ns IS NULL OR duration_ns >= $min_duration_ns)
-      AND ($max_duration_ns IS NULL OR duration_ns <= $max_duration_ns)
-      AND (NOT $errors_only OR status_code = 'error')
-      AND ($attribute_key_1 IS NULL OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1))
-      AND ($attribute_key_2 IS NULL OR array_has(map_extract(attributes, $attribute_key_2), $attribute_value_2))
-      AND ($attribute_key_3 IS NULL OR array_has(map_extract(attributes, $attribute_key_3), $attribute_value_3))
+    WHERE {{span_filter}}
 ),
 latest AS (
     SELECT s.trace_id, min(s.start_time) AS trace_start

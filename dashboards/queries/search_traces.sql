@@ -3,10 +3,7 @@
 -- root (the earliest span whose parent is not in the trace).
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             span start time range [from, to)
--- $service, $operation, $kind      exact match, or NULL for any
--- $min_duration_ns, $max_duration_ns   span duration bounds, or NULL
--- $errors_only                     true: only spans with status 'error' match
--- $attribute_key_1, $attribute_value_1, … _3   span attribute equality, NULL key for none
+-- the span filter                 filters/span_filter.sql, with its parameters
 -- $limit                           number of traces returned
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, name, kind, service, start_time, end_time,
@@ -19,15 +16,7 @@ WITH window_spans AS (
 matching AS (
     SELECT DISTINCT trace_id
     FROM window_spans
-    WHERE ($service IS NULL OR service = $service)
-      AND ($operation IS NULL OR name = $operation)
-      AND ($kind IS NULL OR kind = $kind)
-      AND ($min_duration_ns IS NULL OR duration_ns >= $min_duration_ns)
-      AND ($max_duration_ns IS NULL OR duration_ns <= $max_duration_ns)
-      AND (NOT $errors_only OR status_code = 'error')
-      AND ($attribute_key_1 IS NULL OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1))
-      AND ($attribute_key_2 IS NULL OR array_has(map_extract(attributes, $attribute_key_2), $attribute_value_2))
-      AND ($attribute_key_3 IS NULL OR array_has(map_extract(attributes, $attribute_key_3), $attribute_value_3))
+    WHERE {{span_filter}}
 ),
 summaries AS (
     SELECT s.trace_id,

@@ -6,6 +6,8 @@
 //!   [`query::QueryEngine`] answers trace by id, trace search, services and
 //!   operations, the service map, RED, cold starts, cost and log search, each
 //!   from one SQL file of `dashboards/queries/`.
+//! - [`params`]: the parameters of each query, one struct per kind, read by
+//!   the API from the query string and by the CLI with clap.
 //! - [`api`]: the axum routes: tracelake's JSON API, the Jaeger v1 and v3 APIs
 //!   ([`api::jaeger`] holds every Jaeger shape), bearer-token auth.
 //! - [`web`]: the web UI, its assets embedded in the binary.
@@ -27,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod params;
 pub mod query;
 pub mod serve;
 pub mod web;

@@ -2,17 +2,22 @@
 
 use anyhow::Context;
 use serde_json::Value;
-use tracelake_dashboards::api::params::{BucketSeconds, parse_go_duration, parse_time};
+use tracelake_dashboards::params::values::{TraceIdFilter, name_str};
+use tracelake_dashboards::params::{
+    ColdStartParams, CostGrouping, CostParams, LogSearchParams, OperationsParams, RangeParams,
+    RedGrouping, RedParams, TraceSearchParams,
+};
 use tracelake_dashboards::query::{
-    DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, LogSearch, QueryEngine, TimeRange, TraceSearch,
-    rows,
+    DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, QueryEngine, TimeRange, rows,
 };
 
 mod output;
 
 use output::{emit, output, print_json, trace_text};
 
-/// Arguments of `tracelake query`.
+/// Arguments of `tracelake query`. The query parameters are the API's
+/// (`tracelake_dashboards::params`), read by clap: the same text gets the same
+/// answer on both sides.
 #[derive(clap::Args)]
 pub struct QueryArgs {
     /// The index: a directory, `file://…` or `s3://bucket/prefix`.
@@ -21,16 +26,9 @@ pub struct QueryArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Start of the time range (RFC 3339 or epoch ms). Default: `--lookback` before `--to`.
-    #[arg(long, global = true)]
-    pub from: Option<String>,
-    /// End of the time range (RFC 3339 or epoch ms). Default: now, or the end of
-    /// the newest data when it lies in the future.
-    #[arg(long, global = true)]
-    pub to: Option<String>,
-    /// Length of the time range when `--from` is not given (Go duration).
-    #[arg(long, global = true, default_value = "1h")]
-    pub lookback: String,
+    /// The time range.
+    #[command(flatten)]
+    pub range: RangeParams,
     /// Lambda price in USD per GB-second (default: us-east-1 x86).
     #[arg(long, global = true, default_value_t = DEFAULT_PRICE_PER_GB_SECOND)]
     pub price_per_gb_second: f64,
@@ -45,89 +43,24 @@ pub enum QueryCommand {
     /// logs, invocations, cost.
     Trace {
         /// The trace id.
-        trace_id: String,
+        trace_id: TraceIdFilter,
     },
     /// Search traces.
-    Search {
-        /// Service that has a matching span.
-        #[arg(long)]
-        service: Option<String>,
-        /// Span name.
-        #[arg(long)]
-        operation: Option<String>,
-        /// Minimum span duration (Go duration, e.g. 250ms).
-        #[arg(long)]
-        min_duration: Option<String>,
-        /// Maximum span duration.
-        #[arg(long)]
-        max_duration: Option<String>,
-        /// Only spans with status error.
-        #[arg(long)]
-        errors: bool,
-        /// Span attribute equality `key=value` (repeatable, up to 3).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
-        /// Most traces shown.
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-    },
+    Search(TraceSearchParams),
     /// Services with span, trace and error counts.
     Services,
     /// Operations of a service.
-    Operations {
-        /// The service.
-        service: String,
-    },
+    Operations(OperationsParams),
     /// The service map: edges with calls, errors and latency.
     Map,
     /// Rate, errors and duration per service and operation over time buckets.
-    Red {
-        /// Only this service.
-        #[arg(long)]
-        service: Option<String>,
-        /// Only this operation.
-        #[arg(long)]
-        operation: Option<String>,
-        /// Bucket width: a Go duration of whole seconds dividing a day.
-        #[arg(long, default_value = "1m")]
-        bucket: BucketSeconds,
-    },
+    Red(RedParams),
     /// Cold starts per function.
-    Coldstarts {
-        /// Only this function.
-        #[arg(long)]
-        function: Option<String>,
-    },
+    Coldstarts(ColdStartParams),
     /// Lambda cost per function or per trace.
-    Cost {
-        /// `function` or `trace`.
-        #[arg(long, default_value = "function")]
-        by: String,
-        /// Most rows shown.
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-    },
+    Cost(CostParams),
     /// Search log lines.
-    Logs {
-        /// Case-insensitive text in the message.
-        #[arg(long, short = 'q')]
-        text: Option<String>,
-        /// Level (INFO, ERROR, …).
-        #[arg(long)]
-        level: Option<String>,
-        /// Service.
-        #[arg(long)]
-        service: Option<String>,
-        /// Trace id.
-        #[arg(long)]
-        trace_id: Option<String>,
-        /// Lambda request id: every line of one invocation.
-        #[arg(long)]
-        request_id: Option<String>,
-        /// Most lines shown.
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-    },
+    Logs(LogSearchParams),
     /// Per service, how much of its telemetry is tied to traces, worst first:
     /// log lines by link kind, invocations without a trace, inbound calls whose
     /// trace context did not arrive.
@@ -153,22 +86,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
 }
 
 async fn range(engine: &QueryEngine, args: &QueryArgs) -> anyhow::Result<TimeRange> {
-    let to = match &args.to {
-        Some(text) => parse_time("--to", text).map_err(anyhow::Error::msg)?,
-        None => engine.default_end().await?,
-    };
-    let from = match &args.from {
-        Some(text) => parse_time("--from", text).map_err(anyhow::Error::msg)?,
-        None => to.saturating_sub(parse_go_duration(&args.lookback).map_err(anyhow::Error::msg)?),
-    };
-    TimeRange::new(from, to).context("the time range is empty: --from must be before --to")
-}
-
-fn duration_ns(text: &Option<String>) -> anyhow::Result<Option<i64>> {
-    text.as_deref()
-        .map(parse_go_duration)
-        .transpose()
-        .map_err(anyhow::Error::msg)
+    Ok(args.range.resolve(engine).await?)
 }
 
 async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
@@ -182,11 +100,10 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
     .await?;
     let json = args.json;
     match &args.query {
-        QueryCommand::Trace { trace_id } => {
-            let given = match (&args.from, &args.to) {
-                (Some(_), Some(_)) => Some(range(&engine, &args).await?),
-                _ => None,
-            };
+        QueryCommand::Trace {
+            trace_id: TraceIdFilter(trace_id),
+        } => {
+            let given = args.range.explicit()?;
             let trace = engine
                 .trace(trace_id, given)
                 .await?
@@ -197,28 +114,8 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 emit(&trace_text(&trace))
             }
         }
-        QueryCommand::Search {
-            service,
-            operation,
-            min_duration,
-            max_duration,
-            errors,
-            tags,
-            limit,
-        } => {
-            let mut search = TraceSearch::new(range(&engine, &args).await?);
-            search.service = service.clone();
-            search.operation = operation.clone();
-            search.min_duration_ns = duration_ns(min_duration)?;
-            search.max_duration_ns = duration_ns(max_duration)?;
-            search.errors_only = *errors;
-            search.limit = *limit;
-            for tag in tags {
-                let (key, value) = tag
-                    .split_once('=')
-                    .with_context(|| format!("--tag must be key=value, got {tag:?}"))?;
-                search.attributes.push((key.to_owned(), value.to_owned()));
-            }
+        QueryCommand::Search(params) => {
+            let search = params.search(range(&engine, &args).await?);
             let found = engine.search_traces(&search).await?;
             output(
                 json,
@@ -247,9 +144,13 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 ],
             )
         }
-        QueryCommand::Operations { service } => {
+        QueryCommand::Operations(params) => {
             let found = engine
-                .operations(&range(&engine, &args).await?, service, None)
+                .operations(
+                    &range(&engine, &args).await?,
+                    &params.service.0,
+                    params.kind_str(),
+                )
                 .await?;
             output(
                 json,
@@ -277,22 +178,24 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 ],
             )
         }
-        QueryCommand::Red {
-            service,
-            operation,
-            bucket,
-        } => {
-            let found = engine
-                .red(
-                    &range(&engine, &args).await?,
-                    service.as_deref(),
-                    operation.as_deref(),
-                    bucket.seconds(),
-                )
-                .await?;
+        QueryCommand::Red(params) => {
+            let range = range(&engine, &args).await?;
+            let (service, operation) = (name_str(&params.service), name_str(&params.operation));
+            let found = match params.grouping()? {
+                RedGrouping::Operation => serde_json::to_value(
+                    engine
+                        .red(&range, service, operation, params.bucket_seconds())
+                        .await?,
+                )?,
+                RedGrouping::Service => serde_json::to_value(
+                    engine
+                        .service_red(&range, service, params.bucket_seconds())
+                        .await?,
+                )?,
+            };
             output(
                 json,
-                serde_json::to_value(&found)?,
+                found,
                 &[
                     ("SERVICE", "service"),
                     ("OPERATION", "operation"),
@@ -306,9 +209,9 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 ],
             )
         }
-        QueryCommand::Coldstarts { function } => {
+        QueryCommand::Coldstarts(params) => {
             let found = engine
-                .cold_starts(&range(&engine, &args).await?, function.as_deref())
+                .cold_starts(&range(&engine, &args).await?, name_str(&params.function))
                 .await?;
             output(
                 json,
@@ -323,12 +226,12 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                 ],
             )
         }
-        QueryCommand::Cost { by, limit } => {
+        QueryCommand::Cost(params) => {
             let range = range(&engine, &args).await?;
-            match by.as_str() {
-                "function" => output(
+            match params.by.unwrap_or_default() {
+                CostGrouping::Function => output(
                     json,
-                    serde_json::to_value(engine.cost_by_function(&range, *limit).await?)?,
+                    serde_json::to_value(engine.cost_by_function(&range, params.limit()).await?)?,
                     &[
                         ("FUNCTION", "function"),
                         ("INVOCATIONS", "invocations"),
@@ -336,9 +239,9 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                         ("COST USD", "cost_usd"),
                     ],
                 ),
-                "trace" => output(
+                CostGrouping::Trace => output(
                     json,
-                    serde_json::to_value(engine.cost_by_trace(&range, *limit).await?)?,
+                    serde_json::to_value(engine.cost_by_trace(&range, params.limit()).await?)?,
                     &[
                         ("TRACE", "trace_id"),
                         ("INVOCATIONS", "invocations"),
@@ -346,24 +249,10 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
                         ("COST USD", "cost_usd"),
                     ],
                 ),
-                other => anyhow::bail!("--by must be function or trace, got {other:?}"),
             }
         }
-        QueryCommand::Logs {
-            text,
-            level,
-            service,
-            trace_id,
-            request_id,
-            limit,
-        } => {
-            let mut search = LogSearch::new(range(&engine, &args).await?);
-            search.text = text.clone();
-            search.level = level.as_ref().map(|level| level.to_uppercase());
-            search.service = service.clone();
-            search.trace_id = trace_id.clone();
-            search.request_id = request_id.clone();
-            search.limit = *limit;
+        QueryCommand::Logs(params) => {
+            let search = params.search(range(&engine, &args).await?);
             let found = engine.search_logs(&search).await?;
             if found.truncated {
                 eprintln!(

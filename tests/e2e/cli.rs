@@ -159,4 +159,16 @@ fn query_red_refuses_a_bucket_the_api_refuses() {
             "--bucket {bad}: {stderr}"
         );
     }
+    // Zero, negative and garbage widths too (`--bucket=-1m`: with a space,
+    // clap would take `-1m` for a flag).
+    for bad in ["0s", "-1m", "soon"] {
+        let flag = format!("--bucket={bad}");
+        let output = tracelake(&["query", "--data", data, "red", &flag]);
+        assert!(!output.status.success(), "{flag} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--bucket") && stderr.contains(bad),
+            "{flag}: {stderr}"
+        );
+    }
 }

@@ -1,8 +1,52 @@
-//! Reading request parameters: repeatable query-string keys, times in the units
-//! each API uses, and Go durations. Every reader returns a message naming the
+//! Reading request parameters: the [`ApiQuery`] extractor of the typed
+//! parameter structs, Jaeger's epoch times, and the raw [`QueryString`] the
+//! Jaeger v3 handlers still read. Every reader returns a message naming the
 //! offending parameter and value, for a 400.
 
-use chrono::DateTime;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::params::values::DurationNs;
+
+/// A query string deserialised into one of the parameter structs of
+/// [`crate::params`] (or the Jaeger ones here). Repeated keys fill `Vec`
+/// fields (serde_html_form); empty values are dropped first, as no value. A
+/// bad value is a 400 naming the parameter.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        from_query(parts.uri.query().unwrap_or(""))
+            .map(ApiQuery)
+            .map_err(ApiError::bad_request)
+    }
+}
+
+/// Deserialises a raw query string the way [`ApiQuery`] does.
+///
+/// # Errors
+///
+/// A message naming the parameter and what is wrong with its value.
+pub fn from_query<T: DeserializeOwned>(raw: &str) -> Result<T, String> {
+    let given = url::form_urlencoded::parse(raw.as_bytes()).filter(|(_, value)| !value.is_empty());
+    let kept = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(given)
+        .finish();
+    serde_path_to_error::deserialize(serde_html_form::Deserializer::from_bytes(kept.as_bytes()))
+        .map_err(|error| {
+            let path = error.path().to_string();
+            if path == "." {
+                error.inner().to_string()
+            } else {
+                format!("{path}: {}", error.inner())
+            }
+        })
+}
 
 /// A query string as ordered key/value pairs (keys may repeat).
 #[derive(Debug, Clone, Default)]
@@ -70,89 +114,10 @@ fn first<'a>(names: &[&'a str]) -> &'a str {
     names.first().copied().unwrap_or("parameter")
 }
 
-/// Parses a Go duration (`300ms`, `1.5s`, `2h45m`, `10us`, `10µs`) into nanoseconds.
+/// A duration in nanoseconds, read as every parameter reads one
+/// ([`DurationNs`]: humantime, which reads Go durations).
 pub fn parse_go_duration(text: &str) -> Result<i64, String> {
-    let invalid = || format!("invalid duration {text:?} (expected e.g. 100ms, 1.5s, 2m)");
-    let mut rest = text.trim();
-    let negative = rest.starts_with('-');
-    rest = rest.trim_start_matches(['-', '+']);
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    if rest == "0" {
-        return Ok(0);
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(invalid)?;
-        if number_end == 0 {
-            return Err(invalid());
-        }
-        let number: f64 = rest[..number_end].parse().map_err(|_| invalid())?;
-        rest = &rest[number_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let nanos_per_unit = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(invalid()),
-        };
-        total += number * nanos_per_unit;
-        rest = &rest[unit_end..];
-    }
-    if !total.is_finite() || total > i64::MAX as f64 {
-        return Err(invalid());
-    }
-    let nanos = total.round() as i64;
-    Ok(if negative { -nanos } else { nanos })
-}
-
-/// A RED bucket width, parsed once from a Go duration for the API
-/// (`bucket=`) and the CLI (`--bucket`): whole seconds that divide a day, so
-/// that buckets line up with hours and days. `1500ms` is refused, not cut to
-/// 1 s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BucketSeconds(i64);
-
-impl BucketSeconds {
-    /// The width in seconds.
-    pub fn seconds(self) -> i64 {
-        self.0
-    }
-}
-
-impl Default for BucketSeconds {
-    /// One minute.
-    fn default() -> Self {
-        BucketSeconds(60)
-    }
-}
-
-impl std::str::FromStr for BucketSeconds {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let nanos = parse_go_duration(text)?;
-        if nanos <= 0 || nanos % 1_000_000_000 != 0 {
-            return Err(format!(
-                "bucket must be a positive whole number of seconds, got {text:?}"
-            ));
-        }
-        let seconds = nanos / 1_000_000_000;
-        if seconds > 86_400 || 86_400 % seconds != 0 {
-            return Err(format!(
-                "bucket must divide a day evenly (e.g. 1m, 5m, 1h), got {text:?}"
-            ));
-        }
-        Ok(BucketSeconds(seconds))
-    }
+    text.parse::<DurationNs>().map(|DurationNs(nanos)| nanos)
 }
 
 /// Jaeger v1 `start`/`end`: microseconds since the epoch, though Grafana sometimes
@@ -174,18 +139,17 @@ pub fn parse_jaeger_epoch(name: &str, text: &str) -> Result<i64, String> {
     nanos.ok_or_else(|| format!("{name} is out of range: {text:?}"))
 }
 
-/// An RFC 3339 time, or an integer epoch in milliseconds. Returns nanoseconds.
-pub fn parse_time(name: &str, text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    if let Ok(millis) = text.parse::<i64>() {
-        return millis
-            .checked_mul(1_000_000)
-            .ok_or_else(|| format!("{name} is out of range: {text:?}"));
+/// A Jaeger v1 `start`/`end` ([`parse_jaeger_epoch`]), in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JaegerEpochNs(pub i64);
+
+impl<'de> serde::Deserialize<'de> for JaegerEpochNs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse_jaeger_epoch("time", &text)
+            .map(JaegerEpochNs)
+            .map_err(serde::de::Error::custom)
     }
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .and_then(|time| time.timestamp_nanos_opt())
-        .ok_or_else(|| format!("{name} must be RFC 3339 or epoch milliseconds, got {text:?}"))
 }
 
 /// A trace id in any form a user or Jaeger/Grafana sends (X-Ray, 32 hex, 16 hex,
@@ -211,43 +175,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buckets_are_whole_seconds_dividing_a_day() {
-        assert_eq!(
-            "1m".parse::<BucketSeconds>().map(BucketSeconds::seconds),
-            Ok(60)
-        );
-        assert_eq!(
-            "1h".parse::<BucketSeconds>().map(BucketSeconds::seconds),
-            Ok(3600)
-        );
-        assert_eq!(
-            "24h".parse::<BucketSeconds>().map(BucketSeconds::seconds),
-            Ok(86_400)
-        );
-        for bad in ["1500ms", "0s", "-1m", "7s", "25h", "soon", ""] {
-            assert!(bad.parse::<BucketSeconds>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_go_duration("100ms"), Ok(100_000_000));
-        assert_eq!(parse_go_duration("1.5s"), Ok(1_500_000_000));
-        assert_eq!(
-            parse_go_duration("2h45m"),
-            Ok((2 * 3600 + 45 * 60) * 1_000_000_000)
-        );
-        assert_eq!(parse_go_duration("10us"), Ok(10_000));
-        assert_eq!(parse_go_duration("10µs"), Ok(10_000));
-        assert_eq!(parse_go_duration("0"), Ok(0));
-        assert!(parse_go_duration("100").is_err());
-        assert!(parse_go_duration("1.5 s").is_err());
-        assert!(parse_go_duration("ms").is_err());
-        assert!(parse_go_duration("1d").is_err());
-        assert!(parse_go_duration("'; DROP TABLE spans; --").is_err());
-    }
-
-    #[test]
     fn jaeger_epochs_accept_micro_and_milliseconds() {
         assert_eq!(
             parse_jaeger_epoch("start", "1706678909209712"),
@@ -262,20 +189,162 @@ mod tests {
     }
 
     #[test]
-    fn times_in_rfc3339_or_milliseconds() {
-        assert_eq!(
-            parse_time("from", "1970-01-01T00:00:01Z"),
-            Ok(1_000_000_000)
-        );
-        assert_eq!(parse_time("from", "1500"), Ok(1_500_000_000));
-        assert!(parse_time("from", "yesterday").is_err());
-    }
-
-    #[test]
     fn repeated_keys() {
         let query = QueryString::parse(Some("traceID=a&traceID=b&tag=x%3Ay&empty="));
         assert_eq!(query.all("traceID"), vec!["a", "b"]);
         assert_eq!(query.get(&["tag"]), Some("x:y"));
         assert_eq!(query.get(&["empty"]), None);
+    }
+
+    use crate::params::{LogSearchParams, RedParams, TraceSearchParams};
+    use clap::Parser;
+
+    /// The CLI's side: the same structs read by clap.
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(clap::Subcommand)]
+    enum Command {
+        Red(RedParams),
+        Search(TraceSearchParams),
+        Logs(LogSearchParams),
+    }
+
+    fn parse_cli(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(std::iter::once("tracelake").chain(args.iter().copied()))
+            .map(|cli| cli.command)
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_api_and_the_cli_read_a_bucket_alike() {
+        for (text, expected) in [
+            ("1m", Some(60)),
+            ("1h", Some(3600)),
+            ("30s", Some(30)),
+            ("1500ms", None),
+            ("1.5s", None),
+            ("0s", None),
+            ("0", None),
+            ("-1m", None),
+            ("7s", None),
+            ("soon", None),
+            ("1m;DROP", None),
+        ] {
+            let api = from_query::<RedParams>(&format!("bucket={}", encode(text)))
+                .map(|params| params.bucket_seconds());
+            // `--bucket=-1m`: with a space, clap takes `-1m` for a flag.
+            let cli = match parse_cli(&["red", &format!("--bucket={text}")]) {
+                Ok(Command::Red(params)) => Ok(params.bucket_seconds()),
+                Ok(_) => unreachable!("red parses as red"),
+                Err(error) => Err(error),
+            };
+            assert_eq!(api.as_ref().ok().copied(), expected, "api {text}: {api:?}");
+            assert_eq!(cli.as_ref().ok().copied(), expected, "cli {text}: {cli:?}");
+            if let (Err(api), Err(cli)) = (&api, &cli) {
+                assert!(api.contains("bucket") && api.contains(text), "{api}");
+                assert!(cli.contains("--bucket") && cli.contains(text), "{cli}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_api_and_the_cli_read_a_search_alike() {
+        let api: TraceSearchParams = from_query(
+            "service=orders&minDuration=1500ms&maxDuration=2s&kind=SERVER&errors=true\
+             &tag=http.route%3A%2Fa&tag=team%3Dpay&limit=7&operation=",
+        )
+        .expect("api");
+        let Ok(Command::Search(cli)) = parse_cli(&[
+            "search",
+            "--service",
+            "orders",
+            "--min-duration",
+            "1500ms",
+            "--max-duration",
+            "2s",
+            "--kind",
+            "SERVER",
+            "--errors",
+            "--tag",
+            "http.route:/a",
+            "--tag",
+            "team=pay",
+            "--limit",
+            "7",
+        ]) else {
+            panic!("cli search")
+        };
+        let range = crate::query::TimeRange::new(0, 1).expect("range");
+        let (api, cli) = (api.search(range), cli.search(range));
+        assert_eq!(api.min_duration_ns, Some(1_500_000_000));
+        assert_eq!(api.max_duration_ns, Some(2_000_000_000));
+        assert_eq!(api.kind.as_deref(), Some("server"));
+        assert_eq!(api.operation, None, "an empty value is no value");
+        assert_eq!(
+            api.attributes,
+            vec![
+                ("http.route".to_owned(), "/a".to_owned()),
+                ("team".to_owned(), "pay".to_owned())
+            ]
+        );
+        assert_eq!(api, cli);
+
+        for bad in ["-1s", "fast", "0x10ms"] {
+            let api = from_query::<TraceSearchParams>(&format!("minDuration={bad}"));
+            assert!(
+                api.as_ref().is_err_and(|e| e.contains("minDuration")),
+                "{api:?}"
+            );
+            assert!(
+                parse_cli(&["search", "--min-duration", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        for bad in [
+            "kind=sideways",
+            "errors=maybe",
+            "limit=ten",
+            "tag=novalue",
+            "tags=notjson",
+        ] {
+            assert!(from_query::<TraceSearchParams>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_api_and_the_cli_read_a_log_search_alike() {
+        let api: LogSearchParams =
+            from_query("q=timeout&level=warning&traceId=1-5759e988-bd862e3fe1be46a994272793")
+                .expect("api");
+        let Ok(Command::Logs(cli)) = parse_cli(&[
+            "logs",
+            "-q",
+            "timeout",
+            "--level",
+            "warning",
+            "--trace-id",
+            "1-5759e988-bd862e3fe1be46a994272793",
+        ]) else {
+            panic!("cli logs")
+        };
+        let range = crate::query::TimeRange::new(0, 1).expect("range");
+        let (api, cli) = (api.search(range), cli.search(range));
+        assert_eq!(api.level.as_deref(), Some("WARN"));
+        assert_eq!(
+            api.trace_id.as_deref(),
+            Some("5759e988bd862e3fe1be46a994272793")
+        );
+        assert_eq!(api, cli);
+        assert!(from_query::<LogSearchParams>("level=loud").is_err());
+        assert!(from_query::<LogSearchParams>("traceId=nope").is_err());
+        assert!(parse_cli(&["logs", "--level", "loud"]).is_err());
+    }
+
+    fn encode(text: &str) -> String {
+        url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
     }
 }

@@ -226,7 +226,7 @@ impl QueryEngine {
         params: &Params,
     ) -> Result<Vec<Row>, QueryError> {
         let context = self.context.clone();
-        let text = query.sql;
+        let text = query.sql();
         let values = params.to_param_values();
         let capped = self
             .bounded(query.name, None, async move {

@@ -3,14 +3,63 @@
 //! The same text runs on DataFusion here, on DuckDB in the tests, and is the
 //! starting point for Athena. Parameters are named (`$service`) and always bound,
 //! never spliced into the text.
+//!
+//! The filters of a search are written once, in `queries/filters/`: the span
+//! filter (tracelake's trace search and the Jaeger searches) and the log filter
+//! (log search and its histogram). A query names one with a `{{span_filter}}`
+//! or `{{log_filter}}` marker, replaced by the filter's text
+//! ([`DashboardQuery::sql`]).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// One SQL file of `dashboards/queries/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DashboardQuery {
     /// The file name without `.sql`.
     pub name: &'static str,
-    /// The SQL text.
-    pub sql: &'static str,
+    /// The file's text, filter markers unreplaced.
+    template: &'static str,
+}
+
+/// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
+const FILTERS: [(&str, &str); 2] = [
+    (
+        "{{span_filter}}",
+        include_str!("../../queries/filters/span_filter.sql"),
+    ),
+    (
+        "{{log_filter}}",
+        include_str!("../../queries/filters/log_filter.sql"),
+    ),
+];
+
+impl DashboardQuery {
+    /// The SQL text, with the shared filters in place of their markers.
+    pub fn sql(&self) -> &'static str {
+        static ASSEMBLED: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+            ALL.iter()
+                .map(|query| (query.name, assemble(query.template)))
+                .collect()
+        });
+        ASSEMBLED
+            .get(self.name)
+            .map_or(self.template, String::as_str)
+    }
+}
+
+/// `template` with each filter marker replaced by the filter's text (its
+/// comment lines left out).
+fn assemble(template: &str) -> String {
+    FILTERS
+        .iter()
+        .fold(template.to_owned(), |text, (marker, filter)| {
+            let body: Vec<&str> = filter
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect();
+            text.replace(marker, &body.join("\n"))
+        })
 }
 
 macro_rules! dashboard_query {
@@ -18,7 +67,7 @@ macro_rules! dashboard_query {
         #[doc = concat!("`queries/", $name, ".sql`")]
         pub const $constant: DashboardQuery = DashboardQuery {
             name: $name,
-            sql: include_str!(concat!("../../queries/", $name, ".sql")),
+            template: include_str!(concat!("../../queries/", $name, ".sql")),
         };
     };
 }
@@ -69,3 +118,21 @@ pub const ALL: [DashboardQuery; 21] = [
     CORRELATION_INVOCATIONS,
     CORRELATION_CALLS,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_marker_is_replaced_and_the_searches_share_their_filters() {
+        for query in ALL {
+            assert!(!query.sql().contains("{{"), "{}", query.name);
+        }
+        let span_filter = "($kind IS NULL OR kind = $kind)";
+        assert!(SEARCH_TRACES.sql().contains(span_filter));
+        assert!(SEARCH_TRACE_SPANS.sql().contains(span_filter));
+        let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
+        assert!(SEARCH_LOGS.sql().contains(log_filter));
+        assert!(LOG_HISTOGRAM.sql().contains(log_filter));
+    }
+}

@@ -1,17 +1,40 @@
 //! The Jaeger v1 HTTP API under `/api/` (what Grafana's Jaeger data source calls).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use futures::StreamExt;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::error::*;
 use crate::api::jaeger::Envelope;
-use crate::api::params::{
-    QueryString, parse_go_duration, parse_jaeger_epoch, parse_name, parse_trace_id,
-};
+use crate::api::params::{ApiQuery, JaegerEpochNs, parse_name, parse_trace_id};
 use crate::api::state::AppState;
 use crate::api::tracelake::*;
+use crate::params::values::TraceIdFilter;
+use crate::params::{OperationsParams, TraceSearchParams};
 use crate::query::{HOUR_NS, QueryEngine, QueryError, TimeRange, TraceDetail, TraceSearch};
+
+/// `start`/`end` of a Jaeger v1 search or trace (µs, or ms from Grafana; both
+/// or neither) and the `traceID=` list (repeatable).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct JaegerWindow {
+    start: Option<JaegerEpochNs>,
+    end: Option<JaegerEpochNs>,
+    #[serde(default, rename = "traceID")]
+    trace_ids: Vec<TraceIdFilter>,
+}
+
+/// `/api/dependencies`: `endTs` and `lookback` in milliseconds.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct JaegerDependencies {
+    #[serde(rename = "endTs")]
+    end_ms: Option<i64>,
+    #[serde(rename = "lookback")]
+    lookback_ms: Option<i64>,
+}
+
+/// Most traces a Jaeger v1 search returns when it gives no limit.
+const JAEGER_DEFAULT_LIMIT: i64 = 100;
 
 /// Default Jaeger range: the two days before [`default_end`].
 pub(crate) async fn jaeger_default_range(engine: &QueryEngine) -> Result<TimeRange, ApiError> {
@@ -62,19 +85,15 @@ pub(crate) async fn v1_service_operations(
 
 pub(crate) async fn v1_operations(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    params: Result<ApiQuery<OperationsParams>, ApiError>,
 ) -> ApiResult {
-    let query = QueryString::parse(raw.as_deref());
-    let service = name_param(&query, &["service"])
-        .map_err(ApiError::v1)?
-        .ok_or_else(|| ApiError::bad_request("parameter 'service' is required").v1())?;
-    let kind = name_param(&query, &["spanKind"]).map_err(ApiError::v1)?;
+    let ApiQuery(params) = params.map_err(ApiError::v1)?;
     let range = jaeger_default_range(&state.engine)
         .await
         .map_err(ApiError::v1)?;
     let operations = state
         .engine
-        .operations(&range, &service, kind.as_deref())
+        .operations(&range, &params.service.0, params.kind_str())
         .await
         .map_err(|e| ApiError::from(e).v1())?;
     envelope(
@@ -86,30 +105,30 @@ pub(crate) async fn v1_operations(
     )
 }
 
-/// `start`/`end` of Jaeger v1 (µs, or ms from Grafana), both or neither.
-pub(crate) fn v1_range(query: &QueryString) -> Result<Option<TimeRange>, ApiError> {
-    match (query.get(&["start"]), query.get(&["end"])) {
-        (Some(start), Some(end)) => {
-            let from = parse_jaeger_epoch("start", start)?;
-            let to = parse_jaeger_epoch("end", end)?;
-            // Inclusive end, and ms precision from Grafana: widen to the next ms.
-            Ok(Some(
-                TimeRange::new(from, to.saturating_add(1_000_000))
-                    .ok_or_else(|| ApiError::bad_request("start must not be after end"))?,
-            ))
+impl JaegerWindow {
+    /// The range `start`..`end`, both or neither.
+    fn range(&self) -> Result<Option<TimeRange>, ApiError> {
+        match (self.start, self.end) {
+            (Some(JaegerEpochNs(from)), Some(JaegerEpochNs(to))) => {
+                // Inclusive end, and ms precision from Grafana: widen to the next ms.
+                Ok(Some(
+                    TimeRange::new(from, to.saturating_add(1_000_000))
+                        .ok_or_else(|| ApiError::bad_request("start must not be after end"))?,
+                ))
+            }
+            _ => Ok(None),
         }
-        _ => Ok(None),
     }
 }
 
 pub(crate) async fn v1_trace(
     State(state): State<AppState>,
     Path(trace_id): Path<String>,
-    RawQuery(raw): RawQuery,
+    window: Result<ApiQuery<JaegerWindow>, ApiError>,
 ) -> ApiResult {
-    let query = QueryString::parse(raw.as_deref());
     let id = parse_trace_id(&trace_id).map_err(|m| ApiError::bad_request(m).v1())?;
-    let range = v1_range(&query).map_err(ApiError::v1)?;
+    let ApiQuery(window) = window.map_err(ApiError::v1)?;
+    let range = window.range().map_err(ApiError::v1)?;
     match state
         .engine
         .trace(&id, range)
@@ -176,44 +195,43 @@ pub(crate) async fn bounded_search(
     Ok((traces, truncated))
 }
 
-pub(crate) async fn v1_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
-    v1_search_inner(&state, QueryString::parse(raw.as_deref()))
+pub(crate) async fn v1_search(
+    State(state): State<AppState>,
+    window: Result<ApiQuery<JaegerWindow>, ApiError>,
+    params: Result<ApiQuery<TraceSearchParams>, ApiError>,
+) -> ApiResult {
+    let (ApiQuery(window), ApiQuery(params)) = window
+        .and_then(|window| Ok((window, params?)))
+        .map_err(ApiError::v1)?;
+    v1_search_inner(&state, window, params)
         .await
         .map_err(ApiError::v1)
 }
 
-pub(crate) async fn v1_search_inner(state: &AppState, query: QueryString) -> ApiResult {
+pub(crate) async fn v1_search_inner(
+    state: &AppState,
+    window: JaegerWindow,
+    params: TraceSearchParams,
+) -> ApiResult {
     let engine = &state.engine;
-    let trace_ids = query.all("traceID");
-    let range = match v1_range(&query)? {
+    let range = match window.range()? {
         Some(range) => range,
         None => jaeger_default_range(engine).await?,
     };
-    let limit = limit_param(&query, 100)?;
-    if !trace_ids.is_empty() {
-        let ids = trace_ids
-            .iter()
-            .map(|id| parse_trace_id(id))
-            .collect::<Result<Vec<_>, _>>()?;
+    if !window.trace_ids.is_empty() {
+        let ids = window
+            .trace_ids
+            .into_iter()
+            .map(|TraceIdFilter(id)| id)
+            .collect();
         let traces = full_traces(engine, ids, None).await?;
         return envelope(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0);
     }
-    let mut search = TraceSearch::new(range);
-    search.service = Some(
-        name_param(&query, &["service"])?
-            .ok_or_else(|| ApiError::bad_request("parameter 'service' is required"))?,
-    );
-    search.operation = name_param(&query, &["operation"])?;
-    search.min_duration_ns = query
-        .get(&["minDuration"])
-        .map(parse_go_duration)
-        .transpose()?;
-    search.max_duration_ns = query
-        .get(&["maxDuration"])
-        .map(parse_go_duration)
-        .transpose()?;
-    search.limit = limit;
-    apply_tags(&mut search, tag_pairs(&query)?);
+    if params.service.is_none() {
+        return Err(ApiError::bad_request("parameter 'service' is required"));
+    }
+    let mut search: TraceSearch = params.search(range);
+    search.limit = params.limit.unwrap_or(JAEGER_DEFAULT_LIMIT);
     let (traces, truncated) = bounded_search(engine, &search).await?;
     let mut data: Vec<Value> = traces.iter().map(crate::api::jaeger::v1_trace).collect();
     if truncated {
@@ -258,20 +276,14 @@ fn dependencies_range(end_ms: i64, lookback_ms: i64) -> Result<TimeRange, String
 
 pub(crate) async fn v1_dependencies(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    params: Result<ApiQuery<JaegerDependencies>, ApiError>,
 ) -> ApiResult {
-    let query = QueryString::parse(raw.as_deref());
-    let end_ms = match query
-        .int(&["endTs"])
-        .map_err(|m| ApiError::bad_request(m).v1())?
-    {
+    let ApiQuery(params) = params.map_err(ApiError::v1)?;
+    let end_ms = match params.end_ms {
         Some(ms) => ms,
         None => default_end(&state.engine).await.map_err(ApiError::v1)? / 1_000_000,
     };
-    let lookback_ms = query
-        .int(&["lookback"])
-        .map_err(|m| ApiError::bad_request(m).v1())?
-        .unwrap_or(24 * 3_600_000);
+    let lookback_ms = params.lookback_ms.unwrap_or(24 * 3_600_000);
     let range = dependencies_range(end_ms, lookback_ms)
         .map_err(|message| ApiError::bad_request(message).v1())?;
     let edges = state
