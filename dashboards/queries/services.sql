@@ -1,15 +1,77 @@
 -- Services seen in spans during a time range, with their span, trace and error
--- counts and the Lambda functions (faas.name) that ran them.
+-- counts and the Lambda functions (faas.name) that ran them; then the services
+-- that wrote no span but ran Lambda invocations ending in the range
+-- (uninstrumented functions, `instrumented` false), with 0 spans, the traces
+-- their invocations joined, their failed invocations (REPORT status error,
+-- timeout or failure), their invocations and functions. A function's service
+-- is as in service_map.sql: the one its spans carry for it (`faas.name`; such a
+-- function is instrumented), else the one its log group's lines name, else the
+-- function; it is uninstrumented when no span in the scanned partitions
+-- carries that name.
 -- $partition_from, $partition_to, $time_from, $time_to: as in search_traces.sql
-SELECT service,
-       count(*) AS span_count,
-       count(DISTINCT trace_id) AS trace_count,
-       sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count,
-       array_agg(DISTINCT faas_name ORDER BY faas_name) FILTER (WHERE faas_name IS NOT NULL) AS functions
-FROM spans
-WHERE dt || hour BETWEEN $partition_from AND $partition_to
-  AND start_time >= $time_from
-  AND start_time < $time_to
-  AND service IS NOT NULL
-GROUP BY service
+WITH span_services AS (
+    SELECT DISTINCT service
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND service IS NOT NULL
+),
+function_services AS (
+    SELECT DISTINCT faas_name
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND faas_name IS NOT NULL
+),
+group_services AS (
+    SELECT log_group,
+           coalesce(max(CASE WHEN service <> replace(log_group, '/aws/lambda/', '') THEN service END),
+                    max(service)) AS service
+    FROM logs
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND service IS NOT NULL
+    GROUP BY log_group
+),
+dark_invocations AS (
+    SELECT DISTINCT i.trace_id, i.request_id, i.function,
+           coalesce(g.service, i.function) AS service,
+           i.status IN ('error', 'timeout', 'failure') AS failed
+    FROM invocations i
+    LEFT JOIN function_services f ON f.faas_name = i.function
+    LEFT JOIN group_services g ON g.log_group = i.log_group
+    LEFT JOIN span_services s ON s.service = coalesce(g.service, i.function)
+    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
+      AND i.end_time >= $time_from
+      AND i.end_time < $time_to
+      AND i.function IS NOT NULL
+      AND f.faas_name IS NULL
+      AND s.service IS NULL
+),
+instrumented AS (
+    SELECT service,
+           count(*) AS span_count,
+           count(DISTINCT trace_id) AS trace_count,
+           sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count,
+           array_agg(DISTINCT faas_name ORDER BY faas_name) FILTER (WHERE faas_name IS NOT NULL) AS functions,
+           CAST(NULL AS BIGINT) AS invocation_count,
+           true AS instrumented
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND start_time >= $time_from
+      AND start_time < $time_to
+      AND service IS NOT NULL
+    GROUP BY service
+),
+uninstrumented AS (
+    SELECT service,
+           CAST(0 AS BIGINT) AS span_count,
+           count(DISTINCT trace_id) AS trace_count,
+           sum(CASE WHEN failed THEN 1 ELSE 0 END) AS error_count,
+           array_agg(DISTINCT function ORDER BY function) AS functions,
+           count(DISTINCT request_id) AS invocation_count,
+           false AS instrumented
+    FROM dark_invocations
+    GROUP BY service
+)
+SELECT * FROM instrumented
+UNION ALL
+SELECT * FROM uninstrumented
 ORDER BY service

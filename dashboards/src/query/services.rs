@@ -9,7 +9,9 @@ use super::sql;
 
 impl QueryEngine {
     /// Services with spans in the range, with their tags (see
-    /// [`ServiceSummary::tags`]).
+    /// [`ServiceSummary::tags`]), and those seen only through their Lambda
+    /// invocations ending in the range (`instrumented: false`), sorted by
+    /// name.
     pub async fn services(&self, range: &TimeRange) -> Result<Vec<ServiceSummary>, QueryError> {
         let params = Params::new().range(range, 0);
         let (mut services, tags) = futures::try_join!(
@@ -17,6 +19,17 @@ impl QueryEngine {
             self.run_typed::<ServiceTag>(&sql::SERVICE_TAGS, &params),
         )?;
         ServiceSummary::attach_tags(&mut services, &tags);
+        Ok(services)
+    }
+
+    /// The services of [`QueryEngine::services`] that wrote spans: what
+    /// Jaeger lists, since only they have traces to search.
+    pub async fn instrumented_services(
+        &self,
+        range: &TimeRange,
+    ) -> Result<Vec<ServiceSummary>, QueryError> {
+        let mut services = self.services(range).await?;
+        services.retain(|service| service.instrumented);
         Ok(services)
     }
 
@@ -34,7 +47,9 @@ impl QueryEngine {
         self.run_typed(&sql::OPERATIONS, &params).await
     }
 
-    /// Edges of the service map over spans starting in the range.
+    /// Edges of the service map over spans starting in the range, and into
+    /// services without spans from the calls that reach their invocations
+    /// (see `queries/service_map.sql`).
     pub async fn service_map(&self, range: &TimeRange) -> Result<Vec<ServiceEdge>, QueryError> {
         self.run_typed(&sql::SERVICE_MAP, &Params::new().range(range, 0))
             .await

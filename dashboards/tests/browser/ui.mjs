@@ -87,6 +87,8 @@ try {
   await page.waitForFunction(() => window.tracelakeGraph && window.tracelakeGraph.nodes().length > 0);
   const graph = await page.evaluate(() => ({ nodes: window.tracelakeGraph.nodes().length, edges: window.tracelakeGraph.edges().length }));
   check(graph.nodes >= 3 && graph.edges >= 2, `service map has ${graph.nodes} nodes and ${graph.edges} edges`);
+  const darkNodes = await page.evaluate(() => window.tracelakeGraph.nodes('[instrumented = 0]').length);
+  check(darkNodes > 0, `the map draws ${darkNodes} uninstrumented services (no spans) as nodes`);
   await page.screenshot({ path: join(shots, '03-service-map.png'), fullPage: true });
   // The service with the most neighbours, typed into the search box.
   const hub = await page.evaluate(() => {
@@ -128,16 +130,25 @@ try {
     const { api, range } = await import('/assets/ui.js');
     const r = await range();
     const [edges, services] = await Promise.all([api('map', r), api('services', r)]);
-    const onMap = new Set(edges.flatMap((e) => [e.parent, e.child]));
+    // The map's services: the services API's (with spans or seen only
+    // through their invocations) and every edge's ends.
+    const onMap = new Set([...services.map((s) => s.service), ...edges.flatMap((e) => [e.parent, e.child])]);
     const byTeam = {};
+    let untagged = 0;
     services.filter((s) => onMap.has(s.service)).forEach((s) => {
-      const team = s.tags.team;
+      const team = s.tags.team ?? '(no team)';
+      if (s.instrumented && !s.tags.team) untagged += 1;
       byTeam[team] = (byTeam[team] || 0) + 1;
     });
-    return { byTeam, services: onMap.size };
+    const dark = services.filter((s) => s.instrumented === false).map((s) => s.service);
+    const inEdges = edges.filter((e) => dark.includes(e.child)).length;
+    return { byTeam, services: onMap.size, untagged, dark: dark.length, inEdges, unlisted: [...onMap].filter((n) => !services.some((s) => s.service === n)) };
   });
   const teamNames = Object.keys(teams.byTeam);
-  check(teamNames.length > 1 && !teamNames.includes('undefined'), `every service on the map has a team tag, in several teams: ${JSON.stringify(teams.byTeam)}`);
+  check(teamNames.filter((t) => t !== '(no team)').length > 1 && teams.untagged === 0 && teams.unlisted.length === 0,
+    `every instrumented service on the map has a team tag, in several teams: ${JSON.stringify(teams)}`);
+  // Uninstrumented services are nodes too (hollow, dashed), called over edges.
+  check(teams.dark > 0 && teams.inEdges > 0, `the map has uninstrumented services with calls into them: ${JSON.stringify(teams)}`);
   await page.goto(base + '/#/map?group=tag%3Ateam');
   await page.waitForFunction((n) => window.tracelakeGraph && window.tracelakeGraph.nodes('[group]').length === n, teamNames.length);
   const groups = await page.evaluate(() => window.tracelakeGraph.nodes('[group]').map((n) => n.data('label')).sort());
@@ -145,7 +156,8 @@ try {
   check(JSON.stringify(groups) === JSON.stringify(expectedGroups), `the map groups services by team: ${groups} (expected ${expectedGroups})`);
   check(await page.locator('#map-group option[value="tag:team"]').count() === 1, 'the group menu offers the team tag');
   await page.screenshot({ path: join(shots, '11-map-grouped-by-team.png'), fullPage: true });
-  const biggestTeam = teamNames.reduce((a, b) => (teams.byTeam[b] > teams.byTeam[a] ? b : a));
+  // The biggest real team (not the `(no team)` group of the uninstrumented services).
+  const biggestTeam = teamNames.filter((t) => t !== '(no team)').reduce((a, b) => (teams.byTeam[b] > teams.byTeam[a] ? b : a));
   await page.evaluate((t) => window.tracelakeGraph.$(`node[group = "${t}"]`).emit('tap'), biggestTeam);
   await page.waitForFunction((t) => location.hash.includes('expand=' + encodeURIComponent(t)), biggestTeam);
   await page.waitForFunction((n) => window.tracelakeGraph && window.tracelakeGraph.nodes().length === n,

@@ -208,11 +208,15 @@ async fn queries_match_the_simulators_ground_truth() {
             }
         }
     }
+    // (Edges into services without spans: `uninstrumented_services_are_on_the_map`.)
+    let span_services: BTreeSet<&str> = truth.spans.iter().map(|s| s.service.as_str()).collect();
     let mut edges: BTreeMap<(String, String), i64> = BTreeMap::new();
     for edge in engine
         .service_map(&whole_run(start))
         .await
         .expect("query runs")
+        .into_iter()
+        .filter(|edge| span_services.contains(edge.child.as_str()))
     {
         *edges.entry((edge.parent, edge.child)).or_default() += edge.call_count;
     }
@@ -225,6 +229,9 @@ async fn queries_match_the_simulators_ground_truth() {
         .services(&whole_run(start))
         .await
         .expect("query runs");
+    // (Services seen only through their invocations are not `instrumented`:
+    // `uninstrumented_services_are_on_the_map`.)
+    let summaries: Vec<_> = summaries.into_iter().filter(|s| s.instrumented).collect();
     let services: BTreeSet<String> = summaries.iter().map(|s| s.service.clone()).collect();
     let expected_services: BTreeSet<String> =
         truth.spans.iter().map(|s| s.service.clone()).collect();
@@ -256,6 +263,143 @@ async fn queries_match_the_simulators_ground_truth() {
         );
         assert!(!summary.tags.contains_key("faas.instance"));
     }
+}
+
+/// Services the simulator invoked without writing spans (uninstrumented
+/// functions) are on the map, not `instrumented`, and called: each dark service
+/// a Rust caller reaches directly (HTTP with `peer.service`, Lambda `Invoke`
+/// with `faas.invoked_name`) has an edge from that caller, with one call per
+/// client span of that hop when the caller has no other hop its spans could be
+/// confused with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uninstrumented_services_are_on_the_map() {
+    use tracelake_simulator::fleet::{EdgeKind, Runtime};
+    use tracelake_simulator::render::EventKind;
+
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
+        .await
+        .expect("index opens");
+    let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");
+    let run = &sim.run;
+    let fleet = &run.fleet;
+    // The services invoked in the run: those whose stream got a REPORT.
+    let batch_of: HashMap<&str, usize> = run
+        .delivered
+        .events
+        .iter()
+        .map(|event| (event.event_id.as_str(), event.batch))
+        .collect();
+    let invoked: BTreeSet<usize> = run
+        .truth
+        .events
+        .iter()
+        .filter(|event| event.kind == EventKind::PlatformReport)
+        .map(|event| {
+            let batch = batch_of[event.event_id.as_str()];
+            run.streams[run.delivered.batches[batch].stream].service
+        })
+        .collect();
+    let dark = |index: usize| fleet.services[index].runtime != Runtime::RustInstrumented;
+    assert!(
+        invoked.iter().any(|i| dark(*i)) && invoked.iter().any(|i| !dark(*i)),
+        "the run invokes services with and without spans"
+    );
+
+    let summaries = engine
+        .services(&whole_run(start))
+        .await
+        .expect("services run");
+    let edges = engine
+        .service_map(&whole_run(start))
+        .await
+        .expect("map runs");
+    // A fleet service's node: its service name, or its function's when its
+    // lines name no service.
+    let node_of = |index: usize| {
+        let service = &fleet.services[index];
+        summaries
+            .iter()
+            .find(|s| s.service == service.name || s.service == service.function_name)
+    };
+    for &index in &invoked {
+        let service = &fleet.services[index];
+        let summary = node_of(index)
+            .unwrap_or_else(|| panic!("{} was invoked but is not on the map", service.name));
+        assert_eq!(summary.instrumented, !dark(index), "{}", summary.service);
+        if dark(index) {
+            assert_eq!(summary.span_count, 0, "{}", summary.service);
+            assert!(
+                summary.invocation_count.is_some_and(|n| n > 0),
+                "{}",
+                summary.service
+            );
+            assert_eq!(summary.functions, vec![service.function_name.clone()]);
+        }
+    }
+    // Nothing else is on the map as uninstrumented.
+    let dark_nodes = summaries.iter().filter(|s| !s.instrumented).count();
+    assert_eq!(dark_nodes, invoked.iter().filter(|i| dark(**i)).count());
+
+    let call_count = |parent: &str, child: &str| -> i64 {
+        edges
+            .iter()
+            .filter(|e| e.parent == parent && e.child == child)
+            .map(|e| e.call_count)
+            .sum()
+    };
+    // The span name a Rust caller's client span of a hop carries.
+    let span_name = |kind: EdgeKind, channel: &str| match kind {
+        EdgeKind::Http => channel.split(' ').next().unwrap_or("GET").to_owned(),
+        _ => "Lambda.Invoke".to_owned(),
+    };
+    // (A caller with two hops of the same span name, e.g. two `GET`s, leaves
+    // the truth unsure which of them a span was: those are not checked.)
+    let mut exact = 0;
+    for caller in fleet
+        .services
+        .iter()
+        .filter(|s| s.runtime == Runtime::RustInstrumented)
+    {
+        let hops: Vec<_> = caller
+            .edges
+            .iter()
+            .filter(|e| matches!(e.kind, EdgeKind::Http | EdgeKind::LambdaInvoke))
+            .collect();
+        for hop in &hops {
+            if !dark(hop.target) || !invoked.contains(&hop.target) {
+                continue;
+            }
+            let name = span_name(hop.kind, &hop.channel);
+            let spans = run
+                .truth
+                .spans
+                .iter()
+                .filter(|s| s.service == caller.name && s.name == name)
+                .count();
+            if spans == 0 {
+                continue; // the caller never made this hop in the run
+            }
+            let child = &node_of(hop.target).expect("an invoked service").service;
+            let calls = call_count(&caller.name, child);
+            let alone = hops
+                .iter()
+                .filter(|other| span_name(other.kind, &other.channel) == name)
+                .count()
+                == 1;
+            if alone {
+                // Its only hop with that span name: every such span is a call into it.
+                assert_eq!(
+                    usize::try_from(calls).ok(),
+                    Some(spans),
+                    "{} -> {child}",
+                    caller.name
+                );
+                exact += 1;
+            }
+        }
+    }
+    assert!(exact > 0, "the fleet has direct calls into dark services");
 }
 
 /// Every invocation of a trace is in its waterfall: those that wrote spans as

@@ -51,7 +51,11 @@ export function errorColour(rate) {
 export async function mapPage(query) {
   const r = await range();
   const [edges, summaries] = await Promise.all([api('map', r), api('services', r)]);
-  const services = [...new Set(edges.flatMap((e) => [e.parent, e.child]))].sort();
+  // Every service the services API knows in the range (those with spans and
+  // those seen only through their Lambda invocations) and every edge's ends.
+  const services = [...new Set([...summaries.map((s) => s.service), ...edges.flatMap((e) => [e.parent, e.child])])].sort();
+  // Services without spans (uninstrumented), drawn hollow and dashed.
+  const dark = new Set(summaries.filter((s) => s.instrumented === false).map((s) => s.service));
   // Tags of each service (its spans' resource attributes), and the keys that
   // split the map's services into more than one group: those are worth offering.
   const tagsOf = new Map(summaries.map((s) => [s.service, s.tags || {}]));
@@ -127,7 +131,7 @@ export async function mapPage(query) {
     (focus ? ` around ${focus} (${hops} hop${hops > 1 ? 's' : ''}, ${direction})` : '') +
     (group === 'prefix' ? '; services grouped by name prefix (click a group to open it)' : '') +
     (tagKey ? `; services grouped by tag ${tagKey} (click a group to open it)` : '') +
-    '. Edge width: calls; colour: error rate; dashed: async.');
+    '. Edge width: calls; colour: error rate; dashed: async; hollow dashed node: no spans (uninstrumented, seen through its Lambda invocations).');
   const edgeTable = table([
     { title: 'Caller', value: (m) => m.source.replace(/^group:/, '') + (m.source.startsWith('group:') ? ' (group)' : '') },
     { title: 'Called', value: (m) => m.target.replace(/^group:/, '') + (m.target.startsWith('group:') ? ' (group)' : '') },
@@ -151,7 +155,8 @@ export async function mapPage(query) {
       const name = n.replace(/^group:/, '');
       return { data: { id: 'n:' + n, service: isGroup ? null : n, group: isGroup ? name : null,
         label: isGroup ? (tagKey ? `${tagKey}=${name} (${members.get(n)})` : `${name}-* (${members.get(n)})`) : n,
-        colour: serviceColour(isGroup ? name : n), focus: n === focus ? 1 : 0 } };
+        colour: serviceColour(isGroup ? name : n), focus: n === focus ? 1 : 0,
+        instrumented: !isGroup && dark.has(n) ? 0 : 1 } };
     }),
     ...[...merged.values()].map((m, i) => ({ data: {
       id: 'e' + i, source: 'n:' + m.source, target: 'n:' + m.target, kind: m.kind,
@@ -171,6 +176,7 @@ export async function mapPage(query) {
     style: [
       { selector: 'node', style: { label: 'data(label)', 'background-color': 'data(colour)', 'font-size': 11, width: 16, height: 16, 'text-valign': 'center', 'text-halign': 'right', 'text-margin-x': 4 } },
       { selector: 'node[group]', style: { shape: 'round-rectangle', width: 26, height: 20, 'font-weight': 'bold' } },
+      { selector: 'node[instrumented = 0]', style: { 'background-color': '#ffffff', 'border-width': 2, 'border-style': 'dashed', 'border-color': '#9ca3af', color: '#6b7280' } },
       { selector: 'node[focus = 1]', style: { 'border-width': 3, 'border-color': '#111827', width: 24, height: 24 } },
       { selector: 'edge', style: { width: 'data(width)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': 'data(colour)', 'target-arrow-color': 'data(colour)', 'font-size': 9, 'text-rotation': 'autorotate', opacity: 0.85 } },
       { selector: 'edge[kind = "async"]', style: { 'line-style': 'dashed' } },

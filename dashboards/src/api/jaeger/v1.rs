@@ -53,7 +53,7 @@ pub(crate) async fn v1_services(State(state): State<AppState>) -> ApiResult {
         .map_err(ApiError::v1)?;
     let services = state
         .engine
-        .services(&range)
+        .instrumented_services(&range)
         .await
         .map_err(|e| ApiError::from(e).v1())?;
     envelope(

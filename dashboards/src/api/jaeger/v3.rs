@@ -13,7 +13,7 @@ use crate::query::{TimeRange, TraceDetail, TraceSearch};
 
 pub(crate) async fn v3_services(State(state): State<AppState>) -> ApiResult {
     let range = jaeger_default_range(&state.engine).await?;
-    let services = state.engine.services(&range).await?;
+    let services = state.engine.instrumented_services(&range).await?;
     ok_json(json!({"services": services.into_iter().map(|s| s.service).collect::<Vec<_>>()}))
 }
 

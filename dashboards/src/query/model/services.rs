@@ -25,6 +25,19 @@ pub struct ServiceSummary {
     /// (`queries/service_tags.sql`).
     #[serde(default)]
     pub tags: Attributes,
+    /// Whether it wrote spans. A service seen only through its Lambda
+    /// invocations (`queries/services.sql`) is not: its
+    /// `span_count` is 0, `trace_count` counts the traces its invocations
+    /// joined (by X-Ray) and `error_count` its failed invocations.
+    #[serde(default = "yes")]
+    pub instrumented: bool,
+    /// Its Lambda invocations in the range, for a service without spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation_count: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How many of a service's spans carry one resource attribute value.
