@@ -66,7 +66,7 @@ pub(crate) async fn other_queries(root: &Path, runs: usize) -> BenchResult<()> {
         "cases": cases.iter().map(|(label, queries)| serde_json::json!({
             "label": label,
             "queries": queries.iter().map(|(query, params)| serde_json::json!({
-                "name": query.name, "sql": query.sql, "params": params.0,
+                "name": query.name, "sql": query.sql(), "params": params.0,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     }))?;

@@ -85,7 +85,9 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
             let queries: Vec<serde_json::Value> =
                 [sql::TRACE_SPANS, sql::TRACE_LOGS, sql::TRACE_INVOCATIONS]
                     .iter()
-                    .map(|q| serde_json::json!({"name": q.name, "sql": q.sql, "params": params.0}))
+                    .map(
+                        |q| serde_json::json!({"name": q.name, "sql": q.sql(), "params": params.0}),
+                    )
                     .collect();
             lookups.push(serde_json::json!({
                 "key": format!("{form:?}/{id}"),
