@@ -47,6 +47,21 @@ pub(crate) async fn build_replicated_index(
     let mut pending_rows: BTreeMap<(&'static str, i64), usize> = BTreeMap::new();
     let mut file_number = 0usize;
     for copy in 0..copies {
+        // Copies move forward in time, so an hour two hours behind this copy's
+        // start gets no more rows (a late one would only make one more raw
+        // segment): write it now instead of holding every hour's rows until
+        // the end, which peaked at 16 GiB for 10M spans.
+        let settled_before = (target_start + copy as i64 * spacing).div_euclid(HOUR_NS) - 2;
+        let settled: Vec<_> = pending
+            .keys()
+            .filter(|(_, hour)| *hour < settled_before)
+            .copied()
+            .collect();
+        for key in settled {
+            let batches = pending.remove(&key).unwrap_or_default();
+            flush(dir, key, batches, &mut file_number)?;
+            pending_rows.remove(&key);
+        }
         let shift = target_start - base_start + copy as i64 * spacing;
         let mut tables = vec![
             (
