@@ -28,13 +28,7 @@ function_services AS (
 -- A log group's service: the one its lines name themselves (a structured
 -- `service` field) rather than the function name the collector falls back to.
 group_services AS (
-    SELECT log_group,
-           coalesce(max(CASE WHEN service <> replace(log_group, '/aws/lambda/', '') THEN service END),
-                    max(service)) AS service
-    FROM logs
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND service IS NOT NULL
-    GROUP BY log_group
+    {{log_group_services}}
 ),
 marked AS (
     SELECT coalesce(f.service, g.service, i.function, 'unknown') AS service, i.function, i.request_id,

@@ -22,13 +22,7 @@ function_services AS (
       AND faas_name IS NOT NULL
 ),
 group_services AS (
-    SELECT log_group,
-           coalesce(max(CASE WHEN service <> replace(log_group, '/aws/lambda/', '') THEN service END),
-                    max(service)) AS service
-    FROM logs
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND service IS NOT NULL
-    GROUP BY log_group
+    {{log_group_services}}
 ),
 dark_invocations AS (
     SELECT DISTINCT i.trace_id, i.request_id, i.function,

@@ -6,9 +6,11 @@
 //!
 //! The filters of a search are written once, in `queries/filters/`: the span
 //! filter (tracelake's trace search and the Jaeger searches) and the log filter
-//! (log search and its histogram). A query names one with a `{{span_filter}}`
-//! or `{{log_filter}}` marker, replaced by the filter's text
-//! ([`DashboardQuery::sql`]).
+//! (log search and its histogram), and the service a log group's lines name
+//! (`log_group_services`, a CTE of the services list, the service map and the
+//! correlation report). A query names one with a `{{span_filter}}`,
+//! `{{log_filter}}` or `{{log_group_services}}` marker, replaced by the
+//! fragment's text ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -23,7 +25,7 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 2] = [
+const FILTERS: [(&str, &str); 3] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
@@ -31,6 +33,10 @@ const FILTERS: [(&str, &str); 2] = [
     (
         "{{log_filter}}",
         include_str!("../../queries/filters/log_filter.sql"),
+    ),
+    (
+        "{{log_group_services}}",
+        include_str!("../../queries/filters/log_group_services.sql"),
     ),
 ];
 
