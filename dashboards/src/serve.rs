@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::api::{AppState, router};
-use crate::query::{EngineOptions, QueryEngine, QueryError};
+use crate::query::{DEFAULT_SERVE_LIVE_FILES_TTL, EngineOptions, QueryEngine, QueryError};
 
 /// Where and how to serve.
 #[derive(Debug, Clone)]
@@ -22,13 +22,18 @@ pub struct ServeOptions {
 }
 
 impl ServeOptions {
-    /// Serves `data` on 127.0.0.1:7070 without a token.
+    /// Serves `data` on 127.0.0.1:7070 without a token, with the engine's
+    /// defaults and the live-file listings kept for
+    /// [`DEFAULT_SERVE_LIVE_FILES_TTL`] (as `tracelake serve`).
     pub fn new(data: impl Into<String>) -> ServeOptions {
         ServeOptions {
             data: data.into(),
             addr: SocketAddr::from(([127, 0, 0, 1], 7070)),
             token: None,
-            engine: EngineOptions::default(),
+            engine: EngineOptions {
+                live_files_ttl: DEFAULT_SERVE_LIVE_FILES_TTL,
+                ..EngineOptions::default()
+            },
         }
     }
 }

@@ -275,6 +275,10 @@ pub struct LiveFile {
     pub rows: Option<u64>,
     /// Compacted output or raw segment.
     pub source: LiveSource,
+    /// When the store last wrote it, for raw segments (a retried delivery
+    /// rewrites its segment under the same name); `None` for compacted
+    /// outputs, whose names are never reused.
+    pub last_modified: Option<std::time::SystemTime>,
 }
 
 /// The live files of a table and hour, and the manifest they were read from.
@@ -326,23 +330,49 @@ pub async fn live_set_with(
     partition: &HourPartition,
     manifest: Option<Manifest>,
 ) -> Result<LiveSet, ManifestError> {
+    let (files, covered_raw) = split_live(store, table, partition, manifest.as_ref()).await?;
+    Ok(LiveSet {
+        manifest,
+        files,
+        covered_raw,
+    })
+}
+
+/// [`live_files`] against a given manifest, the latest of the hour (a reader
+/// that keeps the manifests it read).
+///
+/// # Errors
+/// [`StoreError`] when the listing fails.
+pub async fn live_files_with(
+    store: &IndexStore,
+    table: &str,
+    partition: &HourPartition,
+    manifest: Option<&Manifest>,
+) -> Result<Vec<LiveFile>, StoreError> {
+    Ok(split_live(store, table, partition, manifest).await?.0)
+}
+
+/// The live files of a table and hour against `manifest`, and the raw
+/// segments it covers.
+async fn split_live(
+    store: &IndexStore,
+    table: &str,
+    partition: &HourPartition,
+    manifest: Option<&Manifest>,
+) -> Result<(Vec<LiveFile>, Vec<RawSegment>), StoreError> {
     let mut files = Vec::new();
-    if let Some(manifest) = &manifest
-        && let Some(entry) = manifest.tables.get(table)
-    {
+    if let Some(entry) = manifest.and_then(|manifest| manifest.tables.get(table)) {
         files.extend(entry.outputs.iter().map(|output| LiveFile {
             path: output.path.clone(),
             bytes: output.bytes,
             rows: Some(output.rows),
             source: LiveSource::Compacted,
+            last_modified: None,
         }));
     }
     let mut covered_raw = Vec::new();
     for segment in raw_segments(store, table, partition).await? {
-        if manifest
-            .as_ref()
-            .is_some_and(|m| m.covers(table, &segment.name))
-        {
+        if manifest.is_some_and(|m| m.covers(table, &segment.name)) {
             covered_raw.push(segment);
         } else {
             files.push(LiveFile {
@@ -350,14 +380,11 @@ pub async fn live_set_with(
                 bytes: segment.bytes,
                 rows: None,
                 source: LiveSource::Raw,
+                last_modified: Some(segment.last_modified),
             });
         }
     }
-    Ok(LiveSet {
-        manifest,
-        files,
-        covered_raw,
-    })
+    Ok((files, covered_raw))
 }
 
 /// Every hour that has raw segments or manifests, in any table, ascending.

@@ -37,12 +37,25 @@ pub struct ServeArgs {
     /// Most spans one Jaeger search returns over all its traces.
     #[arg(long, default_value_t = limits::DEFAULT_SPAN_BUDGET)]
     pub span_budget: usize,
+    /// How long a listing of the index's live files (hours, manifests, raw
+    /// segments) is reused before the index is listed again; new data shows
+    /// up to this much later. `0s` lists at every query.
+    #[arg(long, default_value = "2s", value_parser = parse_ttl)]
+    pub live_files_ttl: Duration,
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     let nanos = parse_go_duration(text)?;
     if nanos <= 0 {
         return Err(format!("the timeout must be positive, got {text:?}"));
+    }
+    Ok(Duration::from_nanos(nanos.unsigned_abs()))
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let nanos = parse_go_duration(text)?;
+    if nanos < 0 {
+        return Err(format!("the TTL cannot be negative, got {text:?}"));
     }
     Ok(Duration::from_nanos(nanos.unsigned_abs()))
 }
@@ -59,6 +72,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             query_timeout: args.query_timeout,
             sql_row_cap: args.sql_row_cap,
             span_budget: args.span_budget,
+            live_files_ttl: args.live_files_ttl,
             ..EngineOptions::default()
         },
     };

@@ -19,6 +19,9 @@
 //! - `TRACELAKE_BENCH_SPANS` (10,000,000): spans of the large index.
 //! - `TRACELAKE_BENCH_IDS` (20): ids looked up per id form and index.
 //! - `TRACELAKE_BENCH_RUNS` (5): timed runs of each lookup and query, after one warm-up.
+//! - `TRACELAKE_BENCH_LIVE_FILES_TTL_MS` (`tracelake serve`'s `--live-files-ttl`,
+//!   2000): how long the engines keep a listing of the live files; 0 lists at
+//!   every scan, as the CLI does.
 //!
 //! **The demo index** is built as `tracelake demo` builds it: the simulator's
 //! default fleet at the demo's traffic, its deliveries ingested by the
@@ -88,6 +91,8 @@ pub(crate) struct Knobs {
     pub(crate) spans_wanted: usize,
     pub(crate) ids: usize,
     pub(crate) runs: usize,
+    /// How long the engines keep a listing of the live files.
+    pub(crate) live_files_ttl: std::time::Duration,
 }
 
 fn main() -> BenchResult<()> {
@@ -101,6 +106,10 @@ fn main() -> BenchResult<()> {
         spans_wanted: env_or("TRACELAKE_BENCH_SPANS", 10_000_000),
         ids: env_or("TRACELAKE_BENCH_IDS", 20),
         runs: env_or::<usize>("TRACELAKE_BENCH_RUNS", 5).max(1),
+        live_files_ttl: std::time::Duration::from_millis(env_or(
+            "TRACELAKE_BENCH_LIVE_FILES_TTL_MS",
+            tracelake_dashboards::query::DEFAULT_SERVE_LIVE_FILES_TTL.as_millis() as u64,
+        )),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -132,7 +141,10 @@ async fn run(knobs: &Knobs) -> BenchResult<()> {
     for (name, root) in [("demo", &demo), ("replicated", &large)] {
         table.push_str(&trace_by_id(name, root, knobs).await?);
     }
-    println!("\n## trace by id\n\n{table}");
+    println!(
+        "\n## trace by id\n\nlive-file listings kept for {} ms\n\n{table}",
+        knobs.live_files_ttl.as_millis()
+    );
     other_queries(&large, knobs.runs).await
 }
 

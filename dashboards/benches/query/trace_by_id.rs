@@ -66,7 +66,11 @@ type Counts = [usize; 3];
 
 /// Looks up every picked id on both engines; returns the table rows of this index.
 pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> BenchResult<String> {
-    let engine = QueryEngine::open(&root.to_string_lossy(), EngineOptions::default()).await?;
+    let options = EngineOptions {
+        live_files_ttl: knobs.live_files_ttl,
+        ..EngineOptions::default()
+    };
+    let engine = QueryEngine::open(&root.to_string_lossy(), options).await?;
     let Picked {
         ids: picked,
         w3c_from_xray,

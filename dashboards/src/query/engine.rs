@@ -21,7 +21,7 @@ use super::params::{HOUR_NS, Params, TimeRange};
 use super::rows::{self, Row};
 use super::sql::DashboardQuery;
 use super::tables::Table;
-use super::{limits, live};
+use super::{limits, live, live_files};
 
 /// The us-east-1 x86 Lambda price per GB-second, in USD.
 pub const DEFAULT_PRICE_PER_GB_SECOND: f64 = 0.000_016_666_7;
@@ -47,7 +47,16 @@ pub struct EngineOptions {
     pub sql_row_cap: usize,
     /// Most spans one Jaeger search returns, over all its traces.
     pub span_budget: usize,
+    /// How long a listing of the index's live files (hours, manifests, raw
+    /// segments) is used before it is listed again ([`live_files`]). Zero lists
+    /// at every scan; `tracelake serve` keeps listings for
+    /// [`DEFAULT_SERVE_LIVE_FILES_TTL`], so new data shows that much later.
+    pub live_files_ttl: std::time::Duration,
 }
+
+/// How long `tracelake serve` keeps a listing of the live files by default:
+/// new deliveries and compactions show in the dashboards within this time.
+pub const DEFAULT_SERVE_LIVE_FILES_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Default for EngineOptions {
     fn default() -> Self {
@@ -59,6 +68,7 @@ impl Default for EngineOptions {
             query_timeout: limits::DEFAULT_QUERY_TIMEOUT,
             sql_row_cap: limits::DEFAULT_SQL_ROW_CAP,
             span_budget: limits::DEFAULT_SPAN_BUDGET,
+            live_files_ttl: std::time::Duration::ZERO,
         }
     }
 }
@@ -68,7 +78,7 @@ impl Default for EngineOptions {
 pub struct QueryEngine {
     context: SessionContext,
     root: Url,
-    pub(super) index: IndexStore,
+    pub(super) live: Arc<live_files::LiveFiles>,
     pub(super) options: EngineOptions,
     stats: Arc<limits::QueryStats>,
 }
@@ -180,9 +190,10 @@ impl QueryEngine {
             location: location.to_owned(),
             reason: error.to_string(),
         })?;
+        let live = Arc::new(live_files::LiveFiles::new(index, options.live_files_ttl));
         for table in Table::ALL {
             let provider =
-                live::LiveTable::new(table, index.clone(), object_store_url.clone(), root.path());
+                live::LiveTable::new(table, live.clone(), object_store_url.clone(), root.path());
             context
                 .register_table(table.name(), Arc::new(provider))
                 .map_err(|error| QueryError::Query {
@@ -193,7 +204,7 @@ impl QueryEngine {
         Ok(QueryEngine {
             context,
             root,
-            index,
+            live,
             options,
             stats: Arc::default(),
         })
@@ -343,7 +354,9 @@ impl QueryEngine {
     /// segments or a manifest), found by listing directories only. `None` for
     /// an empty index.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
-        let hours = tracelake_index::manifest::hours(&self.index)
+        let hours = self
+            .live
+            .hours()
             .await
             .map_err(|error| self.index_read_error(error))?;
         Ok(hours

@@ -4,8 +4,12 @@
 //! would read covered segments twice (once raw, once compacted) and lose them
 //! once GC deletes them.
 //!
-//! The file list is read at every scan, so a query sees the generation that was
-//! latest when it started. `dt` and `hour` come from each file's hour, as Hive
+//! The file lists come from the engine's [`LiveFiles`], which lists them again
+//! once they are older than its TTL (at every scan with a TTL of zero, so that
+//! a query sees the generation that was latest when it started); the Parquet
+//! footers and page indexes read are kept in DataFusion's file metadata cache
+//! (`datafusion.runtime.metadata_cache_limit`), keyed by path, size and
+//! modification time. `dt` and `hour` come from each file's hour, as Hive
 //! partition columns would, and a scan lists the live files only of the hours
 //! that pass its filters on `dt` and `hour` (`dt || hour BETWEEN …` in the
 //! dashboards' SQL): a trace lookup reads one hour's manifest and files, not
@@ -20,6 +24,7 @@ use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
@@ -29,17 +34,17 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use tracelake_index::IndexStore;
-use tracelake_index::manifest;
+use object_store::ObjectMeta;
 use tracelake_index::schema::HourPartition;
 
+use super::live_files::LiveFiles;
 use super::tables::{PARTITION_COLUMNS, Table};
 
 /// One table over the live files of every hour of an index.
 #[derive(Debug)]
 pub struct LiveTable {
     table: Table,
-    store: IndexStore,
+    live: Arc<LiveFiles>,
     object_store_url: ObjectStoreUrl,
     /// The path of the index root inside the object store (`prefix/`), with a
     /// trailing slash, or empty.
@@ -55,11 +60,12 @@ fn partition_fields() -> Vec<FieldRef> {
 }
 
 impl LiveTable {
-    /// The table `table` of the index `store`, whose root is `root_path` inside
-    /// the object store registered for `object_store_url`.
+    /// The table `table` of the index whose live files `live` lists, whose
+    /// root is `root_path` inside the object store registered for
+    /// `object_store_url`.
     pub fn new(
         table: Table,
-        store: IndexStore,
+        live: Arc<LiveFiles>,
         object_store_url: ObjectStoreUrl,
         root_path: &str,
     ) -> LiveTable {
@@ -69,7 +75,7 @@ impl LiveTable {
         let root_path = root_path.trim_matches('/');
         LiveTable {
             table,
-            store,
+            live,
             object_store_url,
             root_path: if root_path.is_empty() {
                 String::new()
@@ -88,22 +94,31 @@ impl LiveTable {
     ) -> Result<Vec<PartitionedFile>> {
         let external =
             |error: &dyn std::fmt::Display| DataFusionError::External(error.to_string().into());
+        let hours = self.live.hours().await.map_err(|e| external(&e))?;
+        let hours = hours_passing(state, hours.to_vec(), filters);
         let mut files = Vec::new();
-        let hours = manifest::hours(&self.store)
+        for (hour, live) in self
+            .live
+            .files_of_hours(self.table.name(), &hours)
             .await
-            .map_err(|e| external(&e))?;
-        for hour in hours_passing(state, hours, filters) {
-            let live = manifest::live_files(&self.store, self.table.name(), &hour)
-                .await
-                .map_err(|e| external(&e))?;
-            for file in live {
-                files.push(
+            .map_err(|e| external(&e))?
+        {
+            for file in live.iter() {
+                let mut partitioned =
                     PartitionedFile::new(format!("{}{}", self.root_path, file.path), file.bytes)
                         .with_partition_values(vec![
                             ScalarValue::Utf8(Some(hour.date.clone())),
                             ScalarValue::Utf8(Some(format!("{:02}", hour.hour))),
-                        ]),
-                );
+                        ]);
+                if let Some(modified) = file.last_modified {
+                    // Part of the metadata cache's key: a rewritten raw segment
+                    // gets its footer read again.
+                    partitioned.object_meta = ObjectMeta {
+                        last_modified: modified.into(),
+                        ..partitioned.object_meta
+                    };
+                }
+                files.push(partitioned);
             }
         }
         Ok(files)
@@ -202,8 +217,14 @@ impl TableProvider for LiveTable {
         let table_schema = TableSchema::builder(self.table.schema())
             .with_table_partition_cols(partition_fields())
             .build();
+        let runtime = state.runtime_env();
+        let reader_factory = CachedParquetFileReaderFactory::new(
+            runtime.object_store(&self.object_store_url)?,
+            runtime.cache_manager.get_file_metadata_cache(),
+        );
         let mut source = ParquetSource::new(table_schema)
-            .with_table_parquet_options(state.table_options().parquet.clone());
+            .with_table_parquet_options(state.table_options().parquet.clone())
+            .with_parquet_file_reader_factory(Arc::new(reader_factory));
         if let Some(predicate) = conjunction(filters.to_vec()) {
             let df_schema = DFSchema::try_from(self.schema.as_ref().clone())?;
             let predicate = state.create_physical_expr(predicate, &df_schema)?;

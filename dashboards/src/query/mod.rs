@@ -23,6 +23,7 @@ mod error;
 mod lambda;
 pub mod limits;
 pub mod live;
+pub mod live_files;
 mod logs;
 pub mod model;
 pub mod params;
@@ -34,7 +35,9 @@ mod trace;
 mod trace_by_id;
 mod traces;
 
-pub use engine::{DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, QueryEngine};
+pub use engine::{
+    DEFAULT_PRICE_PER_GB_SECOND, DEFAULT_SERVE_LIVE_FILES_TTL, EngineOptions, QueryEngine,
+};
 pub use error::QueryError;
 pub use logs::LogSearch;
 pub use model::*;

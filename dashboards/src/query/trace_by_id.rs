@@ -56,7 +56,9 @@ impl QueryEngine {
     /// list every trace (a raw segment's `trace_index` rows come from its spans
     /// only; compaction rebuilds them from every table).
     pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
-        let hours = tracelake_index::compact::hours_needing_compaction(&self.index)
+        let hours = self
+            .live
+            .uncompacted_hours()
             .await
             .map_err(|error| self.index_read_error(error))?;
         Ok(hours

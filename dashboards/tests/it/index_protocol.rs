@@ -16,11 +16,13 @@ mod support;
 mod protocol;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::SessionContext;
 use futures::FutureExt as _;
 use tracelake_dashboards::query::live::LiveTable;
+use tracelake_dashboards::query::live_files::LiveFiles;
 use tracelake_dashboards::query::tables::Table;
 use tracelake_index::IndexStore;
 
@@ -34,8 +36,10 @@ fn session(store: &IndexStore) -> SessionContext {
     let context = SessionContext::new();
     let url = ObjectStoreUrl::parse("tracelake://index").expect("url");
     context.register_object_store(url.as_ref(), store.object_store());
+    // A TTL of zero: every scan lists the live files as they are now.
+    let live = Arc::new(LiveFiles::new(store.clone(), Duration::ZERO));
     for table in Table::ALL {
-        let provider = LiveTable::new(table, store.clone(), url.clone(), store.root().as_ref());
+        let provider = LiveTable::new(table, live.clone(), url.clone(), store.root().as_ref());
         context
             .register_table(table.name(), Arc::new(provider))
             .expect("register");
