@@ -23,7 +23,7 @@ use crate::manifest::OutputFile;
 use crate::rows::TraceId;
 use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
-use crate::writer::{ROW_GROUP_ROWS, now_nanos, writer_properties};
+use crate::writer::{COMPACTED_PAGE_ROWS, ROW_GROUP_ROWS, now_nanos, writer_properties};
 
 use super::dedupe::CompactRow;
 use super::options::{CompactionError, MAX_ROWS_PER_FILE};
@@ -212,6 +212,7 @@ impl OutputWriter<'_> {
                     writer_properties(R::TABLE, ROW_GROUP_ROWS)
                         .into_builder()
                         .set_max_row_group_row_count(Some(self.row_group_rows.max(1)))
+                        .set_data_page_row_count_limit(COMPACTED_PAGE_ROWS)
                         .build(),
                 ),
             )

@@ -21,7 +21,9 @@ mod parquet_file;
 
 pub use error::IndexError;
 pub(crate) use parquet_file::writer_properties;
-pub use parquet_file::{ROW_GROUP_ROWS, UNCOMPRESSED_BELOW_ROWS, encode_parquet};
+pub use parquet_file::{
+    COMPACTED_PAGE_ROWS, ROW_GROUP_ROWS, UNCOMPRESSED_BELOW_ROWS, encode_parquet,
+};
 
 /// Rows written per table by one segment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

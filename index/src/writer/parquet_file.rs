@@ -21,6 +21,14 @@ use crate::schema;
 /// Row groups hold about this many rows (DESIGN.md "Index").
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// Compacted files (sorted by `trace_id`) end a data page every this many
+/// rows, instead of parquet's 20,000. A trace lookup finds its rows through the
+/// page index and must still decompress and decode every page that holds one of
+/// them, in every column it returns: with 20,000-row pages that was about a
+/// megabyte per column for a few dozen rows. Smaller pages cost a larger page
+/// index (kept in the readers' metadata cache) and slightly less compression.
+pub const COMPACTED_PAGE_ROWS: usize = 4096;
+
 /// Files of fewer rows than this (a direct delivery's segment: 29 events on
 /// average in the demo fleet) are written uncompressed; larger ones, and every
 /// compacted file, with zstd. Each zstd column chunk creates a compression and

@@ -187,3 +187,61 @@ fn compacted_files_are_sorted_by_trace_and_prune_a_trace_by_id() {
     });
     let _ = HourPartition::parse("2026-11-29T05");
 }
+
+#[test]
+fn compacted_pages_hold_at_most_compacted_page_rows_so_a_lookup_decodes_little() {
+    use parquet::file::reader::FileReader as _;
+    let rt = runtime();
+    let store = memory_store();
+    rt.block_on(async {
+        // One segment of 2,500 requests' rows: 5,000 spans, more than a page.
+        let all = deliveries(0..2_500);
+        let mut one = all[0].clone();
+        one.name = "seg-many".to_owned();
+        for delivery in &all[1..] {
+            one.spans.extend(delivery.spans.iter().cloned());
+            one.logs.extend(delivery.logs.iter().cloned());
+            one.invocations.extend(delivery.invocations.iter().cloned());
+        }
+        let spans_in = one.spans.len();
+        assert!(spans_in > tracelake_index::writer::COMPACTED_PAGE_ROWS);
+        ingest(&store, &[one]).await;
+        compact_hour(&store, &hour(), &CompactOptions::default())
+            .await
+            .expect("compacts");
+        let manifest = latest_manifest(&store, &hour())
+            .await
+            .expect("read")
+            .expect("one");
+        let output = &manifest.table("spans").outputs[0];
+        let bytes = store.get(&output.path).await.expect("file");
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new_with_options(
+            bytes,
+            parquet::file::serialized_reader::ReadOptionsBuilder::new()
+                .with_page_index()
+                .build(),
+        )
+        .expect("parquet");
+        let offsets = reader.metadata().offset_index().expect("offset index");
+        let trace_column = 0;
+        let mut rows_per_page = Vec::new();
+        for (group, columns) in offsets.iter().enumerate() {
+            let group_rows = reader.metadata().row_group(group).num_rows();
+            let locations = columns[trace_column].page_locations();
+            for (page, location) in locations.iter().enumerate() {
+                let next = locations
+                    .get(page + 1)
+                    .map_or(group_rows, |next| next.first_row_index);
+                rows_per_page.push(next - location.first_row_index);
+            }
+        }
+        assert_eq!(rows_per_page.iter().sum::<i64>(), spans_in as i64);
+        assert!(rows_per_page.len() > 1, "{rows_per_page:?}");
+        assert!(
+            rows_per_page
+                .iter()
+                .all(|rows| *rows <= tracelake_index::writer::COMPACTED_PAGE_ROWS as i64),
+            "{rows_per_page:?}"
+        );
+    });
+}
