@@ -50,6 +50,12 @@ pub fn from_query<T: DeserializeOwned>(raw: &str) -> Result<T, String> {
 
 /// A duration in nanoseconds, read as every parameter reads one
 /// ([`DurationNs`]: humantime, which reads Go durations).
+///
+/// # Errors
+///
+/// A message naming the text when it is not a duration humantime reads (a
+/// number without a unit, a negative duration) or does not fit an `i64` of
+/// nanoseconds (about 292 years).
 pub fn parse_go_duration(text: &str) -> Result<i64, String> {
     text.parse::<DurationNs>().map(|DurationNs(nanos)| nanos)
 }
@@ -57,6 +63,11 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
 /// Jaeger v1 `start`/`end`: microseconds since the epoch, though Grafana sometimes
 /// sends milliseconds. Values below 10^14 (year 5138 in ms, 1973 in µs) are read
 /// as milliseconds. Returns nanoseconds.
+///
+/// # Errors
+///
+/// A message naming `name` and the text when it is not an integer, is
+/// negative, or overflows an `i64` of nanoseconds.
 pub fn parse_jaeger_epoch(name: &str, text: &str) -> Result<i64, String> {
     let value: i64 = text
         .trim()
