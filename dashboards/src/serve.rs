@@ -65,6 +65,12 @@ pub struct Server {
 
 impl Server {
     /// Opens the index and binds the address (port 0 picks a free port).
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Index`] with the errors of [`QueryEngine::open`];
+    /// [`ServeError::Bind`] when the address cannot be bound (in use, not local,
+    /// no permission).
     pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
         let engine = QueryEngine::open(&options.data, options.engine.clone()).await?;
         let listener = tokio::net::TcpListener::bind(options.addr)
@@ -84,11 +90,20 @@ impl Server {
     }
 
     /// The address actually bound.
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Run`] when the OS cannot tell the listener's address.
     pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
         self.listener.local_addr().map_err(ServeError::Run)
     }
 
     /// Serves until `shutdown` completes.
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Run`] when accepting connections fails at the OS level; a
+    /// failed request is an HTTP error, not an error here.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -102,6 +117,10 @@ impl Server {
 
 /// Serves the dashboards for `options` until Ctrl-C. This is what `tracelake
 /// serve` and `tracelake demo` call.
+///
+/// # Errors
+///
+/// The errors of [`Server::bind`] and [`Server::run`].
 pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let server = Server::bind(options).await?;
     let addr = server.local_addr()?;

@@ -154,6 +154,11 @@ fn stream_hash(name: &str) -> u64 {
 }
 
 /// Batches, encodes and orders the deliveries of `events`.
+///
+/// # Errors
+///
+/// [`DeliveryError`] when a subscription message cannot be serialised as JSON
+/// or gzipped: both write to memory, so this is a bug, not bad input.
 pub fn deliver(
     fleet: &Fleet,
     streams: &[LogStream],
@@ -351,6 +356,12 @@ pub use aws_lambda_events::cloudwatch_logs::LogsEvent;
 
 /// Reads a payload back with `aws_lambda_events`' own types, as a Lambda
 /// runtime would (it decodes and gunzips `awslogs.data`).
+///
+/// # Errors
+///
+/// The `serde_json` error when `payload` is not a CloudWatch Logs subscription
+/// event (`{"awslogs":{"data":…}}`) or `data` is not base64 of a gzipped
+/// subscription message.
 pub fn decode_payload(payload: &[u8]) -> Result<LogsEvent, serde_json::Error> {
     serde_json::from_slice(payload)
 }

@@ -162,6 +162,12 @@ pub enum SimulationError {
 }
 
 /// Runs a simulation. `progress` receives the phase, work done and work total.
+///
+/// # Errors
+///
+/// [`SimulationError::Instrumented`] when a Rust service's telemetry cannot be
+/// built; [`SimulationError::Delivery`] when a payload cannot be encoded. Nothing
+/// is written to disk here.
 pub fn simulate(
     config: &SimulationConfig,
     progress: &mut dyn FnMut(Phase, usize, usize),
@@ -263,6 +269,11 @@ pub struct WrittenFiles {
 impl Simulation {
     /// Writes `DIR/payloads/deliveries-NNNNN.jsonl` (one Lambda event per line,
     /// in arrival order) and `DIR/truth/{log_events,spans,linkability,services}.csv`.
+    ///
+    /// # Errors
+    ///
+    /// [`SimulationError::Write`] with the path when a directory cannot be created
+    /// or a file cannot be written; files written before it stay.
     pub fn write_to_dir(&self, dir: &Path) -> Result<WrittenFiles, SimulationError> {
         let payload_dir = dir.join("payloads");
         let truth_dir = dir.join("truth");

@@ -1,6 +1,6 @@
 //! Reading request parameters: the [`ApiQuery`] extractor of the typed
-//! parameter structs, Jaeger's epoch times, and the raw [`QueryString`] the
-//! Jaeger v3 handlers still read. Every reader returns a message naming the
+//! parameter structs, and the time forms of Jaeger's v1 (epoch µs) and v3
+//! (RFC 3339) APIs. Every reader returns a message naming the
 //! offending parameter and value, for a 400.
 
 use axum::extract::FromRequestParts;
@@ -48,74 +48,14 @@ pub fn from_query<T: DeserializeOwned>(raw: &str) -> Result<T, String> {
         })
 }
 
-/// A query string as ordered key/value pairs (keys may repeat).
-#[derive(Debug, Clone, Default)]
-pub struct QueryString(Vec<(String, String)>);
-
-impl QueryString {
-    /// Parses `a=1&b=2` (percent-decoded); `None` gives an empty query.
-    pub fn parse(raw: Option<&str>) -> QueryString {
-        QueryString(
-            raw.map(|raw| {
-                url::form_urlencoded::parse(raw.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default(),
-        )
-    }
-
-    /// The first non-empty value of the first key present among `names`.
-    pub fn get(&self, names: &[&str]) -> Option<&str> {
-        names.iter().find_map(|name| {
-            self.0
-                .iter()
-                .find(|(key, value)| key == name && !value.is_empty())
-                .map(|(_, value)| value.as_str())
-        })
-    }
-
-    /// Every non-empty value of `name`.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(key, value)| key == name && !value.is_empty())
-            .map(|(_, value)| value.as_str())
-            .collect()
-    }
-
-    /// An integer parameter.
-    pub fn int(&self, names: &[&str]) -> Result<Option<i64>, String> {
-        match self.get(names) {
-            None => Ok(None),
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| format!("{} must be an integer, got {text:?}", first(names))),
-        }
-    }
-
-    /// A boolean parameter (`true`/`false`/`1`/`0`).
-    pub fn bool(&self, names: &[&str]) -> Result<bool, String> {
-        match self.get(names) {
-            None => Ok(false),
-            Some("true" | "1") => Ok(true),
-            Some("false" | "0") => Ok(false),
-            Some(text) => Err(format!(
-                "{} must be true or false, got {text:?}",
-                first(names)
-            )),
-        }
-    }
-}
-
-fn first<'a>(names: &[&'a str]) -> &'a str {
-    names.first().copied().unwrap_or("parameter")
-}
-
 /// A duration in nanoseconds, read as every parameter reads one
 /// ([`DurationNs`]: humantime, which reads Go durations).
+///
+/// # Errors
+///
+/// A message naming the text when it is not a duration humantime reads (a
+/// number without a unit, a negative duration) or does not fit an `i64` of
+/// nanoseconds (about 292 years).
 pub fn parse_go_duration(text: &str) -> Result<i64, String> {
     text.parse::<DurationNs>().map(|DurationNs(nanos)| nanos)
 }
@@ -123,6 +63,11 @@ pub fn parse_go_duration(text: &str) -> Result<i64, String> {
 /// Jaeger v1 `start`/`end`: microseconds since the epoch, though Grafana sometimes
 /// sends milliseconds. Values below 10^14 (year 5138 in ms, 1973 in µs) are read
 /// as milliseconds. Returns nanoseconds.
+///
+/// # Errors
+///
+/// A message naming `name` and the text when it is not an integer, is
+/// negative, or overflows an `i64` of nanoseconds.
 pub fn parse_jaeger_epoch(name: &str, text: &str) -> Result<i64, String> {
     let value: i64 = text
         .trim()
@@ -152,22 +97,31 @@ impl<'de> serde::Deserialize<'de> for JaegerEpochNs {
     }
 }
 
-/// A trace id in any form a user or Jaeger/Grafana sends (X-Ray, 32 hex, 16 hex,
-/// leading zeros dropped; either case), normalised to 32 lowercase hex digits.
-pub fn parse_trace_id(text: &str) -> Result<String, String> {
-    tracelake_instrumentation::wire::ids::TraceId::parse_any(text)
-        .map(|id| id.to_string())
-        .map_err(|_| format!("invalid trace id {text:?}"))
+/// A Jaeger v3 time (`start_time`, `query.start_time_min`, …): RFC 3339 with
+/// any fraction of a second, as Jaeger's gateway reads it (Go's
+/// `time.RFC3339Nano`), in nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339Ns(pub i64);
+
+impl std::str::FromStr for Rfc3339Ns {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .and_then(|time| time.timestamp_nanos_opt())
+            .map(Rfc3339Ns)
+            .ok_or_else(|| {
+                format!("time must be RFC 3339 (e.g. 2024-01-31T05:08:29Z), got {text:?}")
+            })
+    }
 }
 
-/// A name used as an exact filter (service, operation, level, …): bounded in
-/// length and free of control characters. Quotes and SQL are harmless here (every
-/// value is bound), but a 1 MB service name is still a bad request.
-pub fn parse_name(name: &str, text: &str) -> Result<String, String> {
-    if text.len() > 512 || text.chars().any(char::is_control) {
-        return Err(format!("{name} is too long or has control characters"));
+impl<'de> serde::Deserialize<'de> for Rfc3339Ns {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
-    Ok(text.to_owned())
 }
 
 #[cfg(test)]
@@ -189,11 +143,31 @@ mod tests {
     }
 
     #[test]
-    fn repeated_keys() {
-        let query = QueryString::parse(Some("traceID=a&traceID=b&tag=x%3Ay&empty="));
-        assert_eq!(query.all("traceID"), vec!["a", "b"]);
-        assert_eq!(query.get(&["tag"]), Some("x:y"));
-        assert_eq!(query.get(&["empty"]), None);
+    fn repeated_keys_fill_lists_and_empty_values_are_none() {
+        #[derive(serde::Deserialize)]
+        struct Query {
+            #[serde(default, rename = "traceID")]
+            trace_ids: Vec<String>,
+            tag: Option<String>,
+            empty: Option<String>,
+        }
+        let query: Query = from_query("traceID=a&traceID=b&tag=x%3Ay&empty=").expect("query");
+        assert_eq!(query.trace_ids, vec!["a", "b"]);
+        assert_eq!(query.tag.as_deref(), Some("x:y"));
+        assert_eq!(query.empty, None);
+    }
+
+    #[test]
+    fn v3_times_are_rfc3339_with_any_fraction() {
+        assert_eq!(
+            "1970-01-01T00:00:01.000000002Z".parse(),
+            Ok(Rfc3339Ns(1_000_000_002))
+        );
+        assert_eq!("1970-01-01T01:00:00+01:00".parse(), Ok(Rfc3339Ns(0)));
+        for bad in ["yesterday", "1500", "1970-01-01"] {
+            let error = bad.parse::<Rfc3339Ns>().expect_err(bad);
+            assert!(error.contains(bad), "{error}");
+        }
     }
 
     use crate::params::{LogSearchParams, RedParams, TraceSearchParams};

@@ -1,5 +1,4 @@
-//! tracelake's own JSON API under `/api/tracelake/`, and the parameter
-//! readers the Jaeger v3 API still shares. Every handler takes its typed
+//! tracelake's own JSON API under `/api/tracelake/`. Every handler takes its typed
 //! parameters ([`crate::params`]) through [`ApiQuery`].
 
 use axum::extract::{Path, State};
@@ -7,39 +6,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::*;
-use super::params::{ApiQuery, QueryString, parse_name};
+use super::params::ApiQuery;
 use super::state::AppState;
-use crate::params::values::{TagFilter, TraceIdFilter, name_str};
+use crate::params::values::{TraceIdFilter, name_str};
 use crate::params::{
     ColdStartParams, CostGrouping, CostParams, HistogramParams, LogSearchParams, OperationsParams,
     RangeParams, RedGrouping, RedParams, TraceSearchParams,
 };
-use crate::query::{QueryEngine, TraceSearch, rows};
+use crate::query::{QueryEngine, rows};
 
 pub(crate) async fn default_end(engine: &QueryEngine) -> Result<i64, ApiError> {
     Ok(engine.default_end().await?)
-}
-
-/// A name read from the raw query string (the Jaeger v3 handlers).
-pub(crate) fn name_param(query: &QueryString, names: &[&str]) -> Result<Option<String>, ApiError> {
-    query
-        .get(names)
-        .map(|text| parse_name(names.first().copied().unwrap_or("parameter"), text))
-        .transpose()
-        .map_err(ApiError::bad_request)
-}
-
-pub(crate) type BTreeMapStrings = std::collections::BTreeMap<String, String>;
-
-/// Applies tags that Jaeger clients send for span fields rather than
-/// attributes (the Jaeger v3 handlers; see [`crate::params::apply_tags`]).
-pub(crate) fn apply_tags(search: &mut TraceSearch, pairs: Vec<(String, String)>) {
-    crate::params::apply_tags(
-        search,
-        pairs
-            .into_iter()
-            .map(|(key, value)| TagFilter { key, value }),
-    );
 }
 
 // ---- tracelake JSON API ----

@@ -179,7 +179,7 @@ impl FromStr for TagMap {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let map: BTreeMap<String, String> = serde_json::from_str(text)
-            .map_err(|_| format!("tags must be a JSON object of strings, got {text:?}"))?;
+            .map_err(|_| format!("expected a JSON object of strings, got {text:?}"))?;
         map.into_iter()
             .map(|(key, value)| {
                 Ok(TagFilter {
@@ -193,7 +193,9 @@ impl FromStr for TagMap {
 }
 deserialize_from_str!(TagMap);
 
-/// A span kind filter: the index's [`SpanKind`], in any case (`SERVER`, `server`).
+/// A span kind filter: the index's [`SpanKind`], in any case (`SERVER`,
+/// `server`), with or without the `SPAN_KIND_` prefix of the OTLP enum's names
+/// (`SPAN_KIND_SERVER`, what Jaeger v3 clients send).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpanKindFilter(pub SpanKind);
 
@@ -201,14 +203,14 @@ impl FromStr for SpanKindFilter {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        SpanKind::parse(&text.trim().to_ascii_lowercase())
-            .map(SpanKindFilter)
-            .ok_or_else(|| {
-                format!(
-                    "span kind must be one of {}, got {text:?}",
-                    one_of(SpanKind::ALL.iter().map(|kind| kind.as_str()))
-                )
-            })
+        let lower = text.trim().to_ascii_lowercase();
+        let name = lower.strip_prefix("span_kind_").unwrap_or(&lower);
+        SpanKind::parse(name).map(SpanKindFilter).ok_or_else(|| {
+            format!(
+                "span kind must be one of {} (any case, SPAN_KIND_ prefix optional), got {text:?}",
+                one_of(SpanKind::ALL.iter().map(|kind| kind.as_str()))
+            )
+        })
     }
 }
 deserialize_from_str!(SpanKindFilter);
@@ -316,6 +318,16 @@ mod tests {
     #[test]
     fn kinds_and_levels_are_the_index_enums() {
         assert_eq!("SERVER".parse(), Ok(SpanKindFilter(SpanKind::Server)));
+        assert_eq!(
+            "SPAN_KIND_CONSUMER".parse(),
+            Ok(SpanKindFilter(SpanKind::Consumer))
+        );
+        assert_eq!(
+            "span_kind_client".parse(),
+            Ok(SpanKindFilter(SpanKind::Client))
+        );
+        assert!("SPAN_KIND_UNSPECIFIED".parse::<SpanKindFilter>().is_err());
+        assert!("SPAN_KIND_".parse::<SpanKindFilter>().is_err());
         assert!("sideways".parse::<SpanKindFilter>().is_err());
         assert_eq!("warning".parse(), Ok(LevelFilter(LogLevel::Warn)));
         assert_eq!("error".parse(), Ok(LevelFilter(LogLevel::Error)));

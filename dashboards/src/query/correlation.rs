@@ -28,6 +28,10 @@ impl QueryEngine {
     /// The correlation report over the range: per service, its log lines by
     /// link kind, its invocations without a trace and the calls to it whose
     /// context did not arrive, worst first (see `correlation.rs`).
+    ///
+    /// # Errors
+    ///
+    /// The failure of one of its three queries (see [`QueryError`]).
     pub async fn correlation(
         &self,
         range: &TimeRange,

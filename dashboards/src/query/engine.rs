@@ -124,6 +124,15 @@ impl QueryEngine {
     /// Opens the index at `location`: a local directory, `file://…` or
     /// `s3://bucket/prefix` (credentials and region from the usual AWS
     /// environment variables, `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP` included).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidLocation`] for a URL that does not parse, a scheme other
+    /// than `file://` or `s3://`, a local directory that does not exist, or a
+    /// location the index store cannot open; [`QueryError::Store`] when the S3
+    /// client cannot be built from the environment; [`QueryError::Query`] when
+    /// DataFusion's runtime cannot be built. Nothing is read from the index here:
+    /// an empty or unreadable index fails at the first query.
     pub async fn open(location: &str, options: EngineOptions) -> Result<QueryEngine, QueryError> {
         let root = root_url(location)?;
         let config = SessionConfig::new()
@@ -231,6 +240,13 @@ impl QueryEngine {
     }
 
     /// Runs one dashboard SQL file with its parameters and returns the rows.
+    ///
+    /// # Errors
+    ///
+    /// The query's failure (see [`QueryError`]): [`QueryError::Query`] when
+    /// DataFusion refuses the SQL or its parameters or fails reading the files,
+    /// [`QueryError::Timeout`] past the deadline, [`QueryError::ResourcesExhausted`]
+    /// over the memory limit.
     pub async fn run(
         &self,
         query: &DashboardQuery,
@@ -324,6 +340,12 @@ impl QueryEngine {
 
     /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`), cut
     /// at [`EngineOptions::sql_row_cap`] rows.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::Sql`] when the SQL does not parse, names an unknown table or
+    /// column, or is not a read-only statement; [`QueryError::Timeout`] and
+    /// [`QueryError::ResourcesExhausted`] as for any query.
     pub async fn sql(&self, text: &str) -> Result<limits::Capped, QueryError> {
         let context = self.context.clone();
         let text = text.to_owned();
@@ -344,6 +366,11 @@ impl QueryEngine {
     /// The end of default time ranges: the end of the newest hour of spans, so
     /// that a dashboard opened on an index that stopped receiving data (a demo,
     /// a simulator's clock, an archive) shows its last data; now when empty.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::IndexRead`] when the index's hour directories cannot be
+    /// listed (see [`QueryEngine::latest_span_hour`]).
     pub async fn default_end(&self) -> Result<i64, QueryError> {
         let now = TimeRange::last_seconds(0).to_ns;
         let latest = self.latest_span_hour().await?;
@@ -353,6 +380,11 @@ impl QueryEngine {
     /// The start (ns) of the latest hour partition that holds data (raw
     /// segments or a manifest), found by listing directories only. `None` for
     /// an empty index.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::IndexRead`] when the store cannot list the hour directories
+    /// or a manifest cannot be read.
     pub async fn latest_span_hour(&self) -> Result<Option<i64>, QueryError> {
         let hours = self
             .live

@@ -5,6 +5,13 @@ use datafusion::error::DataFusionError;
 use super::limits;
 
 /// Why a query could not be answered.
+///
+/// Every query method can fail as a query fails: [`QueryError::Query`] when
+/// DataFusion refuses the SQL or fails reading the index's files (a missing or
+/// corrupt Parquet file), [`QueryError::Timeout`] past the request's deadline,
+/// [`QueryError::ResourcesExhausted`] over the memory limit,
+/// [`QueryError::Decode`] when a row does not have the shape of its type (a
+/// bug). A method's `# Errors` names the errors of its own parameters.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     /// The index location is neither a directory nor a supported URL.

@@ -10,6 +10,10 @@ use super::sql;
 
 impl QueryEngine {
     /// Cold starts per function over invocations ending in the range.
+    ///
+    /// # Errors
+    ///
+    /// The query's failure (see [`QueryError`]).
     pub async fn cold_starts(
         &self,
         range: &TimeRange,
@@ -36,6 +40,11 @@ impl QueryEngine {
     }
 
     /// Lambda cost per function, most expensive first.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] (`limit`) when `limit` is not between 1 and
+    /// 10,000; otherwise the query's failure (see [`QueryError`]).
     pub async fn cost_by_function(
         &self,
         range: &TimeRange,
@@ -46,6 +55,11 @@ impl QueryEngine {
     }
 
     /// Lambda cost per trace, most expensive first.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] (`limit`) when `limit` is not between 1 and
+    /// 10,000; otherwise the query's failure (see [`QueryError`]).
     pub async fn cost_by_trace(
         &self,
         range: &TimeRange,

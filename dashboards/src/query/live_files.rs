@@ -157,7 +157,7 @@ impl LiveFiles {
     }
 
     /// The live files of one table in each of `hours`, listed
-    /// [`LISTING_CONCURRENCY`] hours at a time, in the order of `hours`.
+    /// 16 hours at a time (`LISTING_CONCURRENCY`), in the order of `hours`.
     ///
     /// # Errors
     /// [`ManifestError`] when a listing or a manifest read fails.

@@ -43,6 +43,11 @@ impl LogSearch {
     }
 
     /// The bound parameters of `search_logs.sql`.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] (`limit`) when the limit is not between 1
+    /// and 10,000, and the errors of [`LogSearch::filter_params`].
     pub fn params(&self) -> Result<Params, QueryError> {
         // One more than asked, to tell the caller whether it was cut.
         Ok(self.filter_params()?.with(
@@ -52,6 +57,11 @@ impl LogSearch {
     }
 
     /// The filters alone (no limit), as `log_histogram.sql` takes them.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidTraceId`] when the trace id filter is not a trace id in
+    /// any form [`TraceId::parse_any`] reads.
     pub fn filter_params(&self) -> Result<Params, QueryError> {
         let trace_id = match &self.trace_id {
             Some(text) => Some(
@@ -74,6 +84,11 @@ impl LogSearch {
 impl QueryEngine {
     /// Log lines matching a search, most recent first, at most `limit` of
     /// them; [`LogPage::truncated`] says when more matched.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`LogSearch::params`] (limit, trace id), before anything
+    /// runs; then the query's failure (see [`QueryError`]).
     pub async fn search_logs(&self, search: &LogSearch) -> Result<LogPage, QueryError> {
         let mut lines: Vec<LogHit> = self.run_typed(&sql::SEARCH_LOGS, &search.params()?).await?;
         let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
@@ -92,6 +107,12 @@ impl QueryEngine {
 
     /// Lines matching a log search (its limit aside) per level and bucket of
     /// `bucket_seconds`, for a volume histogram.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] (`bucket`) when `bucket_seconds` does not
+    /// divide a day; [`QueryError::InvalidTraceId`] as in
+    /// [`LogSearch::filter_params`]; then the query's failure (see [`QueryError`]).
     pub async fn log_histogram(
         &self,
         search: &LogSearch,

@@ -129,6 +129,10 @@ pub fn value_at(array: &dyn Array, index: usize) -> Value {
 }
 
 /// Batches as an aligned text table (for the CLI's ad-hoc SQL).
+///
+/// # Errors
+///
+/// Arrow's error when a column's type has no text form in Arrow's formatter.
 pub fn pretty_table(batches: &[RecordBatch]) -> Result<String, arrow::error::ArrowError> {
     arrow::util::pretty::pretty_format_batches(batches).map(|table| table.to_string())
 }

@@ -12,6 +12,10 @@ impl QueryEngine {
     /// [`ServiceSummary::tags`]), and those seen only through their Lambda
     /// invocations ending in the range (`instrumented: false`), sorted by
     /// name.
+    ///
+    /// # Errors
+    ///
+    /// The failure of either query, services or their tags (see [`QueryError`]).
     pub async fn services(&self, range: &TimeRange) -> Result<Vec<ServiceSummary>, QueryError> {
         let params = Params::new().range(range, 0);
         let (mut services, tags) = futures::try_join!(
@@ -24,6 +28,10 @@ impl QueryEngine {
 
     /// The services of [`QueryEngine::services`] that wrote spans: what
     /// Jaeger lists, since only they have traces to search.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`QueryEngine::services`].
     pub async fn instrumented_services(
         &self,
         range: &TimeRange,
@@ -34,6 +42,11 @@ impl QueryEngine {
     }
 
     /// Operations of one service, optionally of one span kind.
+    ///
+    /// # Errors
+    ///
+    /// The query's failure (see [`QueryError`]). An unknown service or kind is no
+    /// error: the list is empty.
     pub async fn operations(
         &self,
         range: &TimeRange,
@@ -50,12 +63,21 @@ impl QueryEngine {
     /// Edges of the service map over spans starting in the range, and into
     /// services without spans from the calls that reach their invocations
     /// (see `queries/service_map.sql`).
+    ///
+    /// # Errors
+    ///
+    /// The query's failure (see [`QueryError`]).
     pub async fn service_map(&self, range: &TimeRange) -> Result<Vec<ServiceEdge>, QueryError> {
         self.run_typed(&sql::SERVICE_MAP, &Params::new().range(range, 0))
             .await
     }
 
     /// RED series per service and operation, in buckets of `bucket_seconds`.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] (`bucket`) when `bucket_seconds` does not
+    /// divide a day (1 to 86,400 s); then the query's failure (see [`QueryError`]).
     pub async fn red(
         &self,
         range: &TimeRange,
@@ -69,6 +91,11 @@ impl QueryEngine {
 
     /// RED series per service (all its operations together: the percentiles
     /// are over all its entry spans), in buckets of `bucket_seconds`.
+    ///
+    /// # Errors
+    ///
+    /// As [`QueryEngine::red`]: a `bucket_seconds` that does not divide a day, or
+    /// the query's failure.
     pub async fn service_red(
         &self,
         range: &TimeRange,

@@ -41,6 +41,10 @@ impl QueryEngine {
 
     /// The hour partitions (`YYYY-MM-DDHH`) in which `trace_index` lists the
     /// trace, sorted.
+    ///
+    /// # Errors
+    ///
+    /// The query's failure (see [`QueryError`]).
     pub async fn trace_hours(&self, trace_id: &TraceId) -> Result<Vec<String>, QueryError> {
         #[derive(serde::Deserialize)]
         struct Hour {
@@ -55,6 +59,11 @@ impl QueryEngine {
     /// segments that no manifest covers yet: hours whose `trace_index` may not
     /// list every trace (a raw segment's `trace_index` rows come from its spans
     /// only; compaction rebuilds them from every table).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::IndexRead`] when the hour directories or a manifest cannot be
+    /// read.
     pub async fn uncompacted_hours(&self) -> Result<BTreeSet<String>, QueryError> {
         let hours = self
             .live
@@ -76,6 +85,11 @@ impl QueryEngine {
     /// `trace_index` knows nothing of the trace, the raw hours around its X-Ray
     /// epoch, or every raw hour when the id has no plausible epoch or no raw
     /// hour lies around it (a W3C id's random first digits often read as one).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`QueryEngine::trace_hours`] and
+    /// [`QueryEngine::uncompacted_hours`].
     pub async fn trace_partitions(
         &self,
         trace_id: &TraceId,
@@ -119,6 +133,14 @@ impl QueryEngine {
     /// nothing of it is found.
     ///
     /// Without `range`, the hours are found with [`QueryEngine::trace_partitions`].
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidTraceId`] when `trace_id` is not a trace id in any form
+    /// [`TraceId::parse_any`] reads; the errors of
+    /// [`QueryEngine::trace_partitions`] without a `range`; then the failure of
+    /// one of the trace's queries (see [`QueryError`]). A trace found nowhere is
+    /// `Ok(None)`, not an error.
     pub async fn trace(
         &self,
         trace_id: &str,

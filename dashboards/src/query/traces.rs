@@ -59,6 +59,12 @@ impl TraceSearch {
     }
 
     /// The bound parameters of `search_traces.sql`.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidParameter`] when more than [`TraceSearch::MAX_ATTRIBUTES`]
+    /// attribute filters are given (`attributes`) or the limit is not between 1
+    /// and 10,000 (`limit`).
     pub fn params(&self) -> Result<Params, QueryError> {
         if self.attributes.len() > Self::MAX_ATTRIBUTES {
             return Err(QueryError::InvalidParameter {
@@ -107,6 +113,12 @@ struct WithSpanFlag<T> {
 
 impl QueryEngine {
     /// Traces matching a search, most recent first.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`TraceSearch::params`], before anything runs; then the
+    /// failure of the search or of the query for invocations without spans (see
+    /// [`QueryError`]).
     pub async fn search_traces(
         &self,
         search: &TraceSearch,
@@ -166,6 +178,12 @@ impl QueryEngine {
     /// spans drawn for those invocations (with their lines), at most [`EngineOptions::span_budget`](crate::query::EngineOptions::span_budget)
     /// spans in all. The flag is true when the budget cut the answer (the last
     /// trace may then miss spans, and older matches are left out).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`TraceSearch::params`], before anything runs; then the
+    /// query's failure (see [`QueryError`]). Reaching the span budget is not an
+    /// error: the flag says so.
     pub async fn search_trace_spans(
         &self,
         search: &TraceSearch,

@@ -12,7 +12,7 @@ use tracelake_dashboards::api::{AppState, router};
 use crate::fixture::{self, indexed};
 use crate::queries::engine;
 
-async fn app(token: Option<&str>) -> axum::Router {
+pub(crate) async fn app(token: Option<&str>) -> axum::Router {
     router(AppState {
         engine: engine().await,
         token: token.map(Arc::from),
@@ -38,7 +38,7 @@ async fn call(app: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode
     (status, body)
 }
 
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
     call(app, uri, None).await
 }
 
@@ -47,7 +47,7 @@ fn micros(ns: i64) -> i64 {
     ns / 1_000
 }
 
-fn range_query() -> String {
+pub(crate) fn range_query() -> String {
     let range = fixture::whole_range();
     format!(
         "from={}&to={}",
@@ -380,7 +380,7 @@ fn whole_range_end_ms() -> i64 {
     crate::fixture::whole_range().to_ns / 1_000_000
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 

@@ -6,6 +6,7 @@ mod browser;
 mod duckdb;
 mod fixture;
 mod index_protocol;
+mod jaeger;
 mod limits;
 mod queries;
 mod shipped;

@@ -223,6 +223,12 @@ impl IndexWriter {
     ///
     /// The files are encoded first, on all cores when the batch is large
     /// enough to pay for it ([`PARALLEL_ENCODE_ROWS`]), then written in order.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::Encode`] when rows cannot be encoded as Arrow or Parquet (a
+    /// bug, not bad input); [`IndexError::Store`] when the store refuses a file.
+    /// Files written before the failure stay, under this `segment`'s name.
     pub async fn write_rows(
         &self,
         segment: &str,
@@ -279,6 +285,10 @@ impl IndexWriter {
     }
 
     /// Keeps a payload that could not be decoded, with the reason.
+    ///
+    /// # Errors
+    ///
+    /// The [`StoreError`] of the store when it refuses the quarantine record.
     pub async fn quarantine_payload(
         &self,
         source: &str,
@@ -298,6 +308,10 @@ impl IndexWriter {
     }
 
     /// Keeps events of a decoded batch that could not be indexed, each with its reason.
+    ///
+    /// # Errors
+    ///
+    /// The [`StoreError`] of the store when it refuses the quarantine record.
     pub async fn quarantine_events(
         &self,
         segment: &str,

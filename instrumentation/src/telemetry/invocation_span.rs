@@ -126,6 +126,11 @@ impl Telemetry {
     /// Runs `handler` as one invocation: inside the invocation span, with this
     /// telemetry as the default dispatch. An `Err` or a panic is recorded on the
     /// span; every span is written before this returns (or the panic resumes).
+    ///
+    /// # Errors
+    ///
+    /// The handler's own error, returned unchanged once it is recorded on the
+    /// span. A panic is not turned into an error: it is recorded, then resumed.
     pub fn in_invocation<T, E: fmt::Display>(
         &self,
         invocation: &Invocation,
@@ -140,6 +145,11 @@ impl Telemetry {
     }
 
     /// The async form of [`Telemetry::in_invocation`].
+    ///
+    /// # Errors
+    ///
+    /// The future's own error, returned unchanged once it is recorded on the
+    /// span; a panic is recorded, then resumed, as in [`Telemetry::in_invocation`].
     pub async fn in_invocation_async<T, E, F>(
         &self,
         invocation: &Invocation,

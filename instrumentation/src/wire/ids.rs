@@ -25,6 +25,11 @@ pub struct TraceId(pub u128);
 impl TraceId {
     /// Parses a W3C id (32 hex digits, either case) or an X-Ray id
     /// (`1-5759e988-bd862e3fe1be46a994272793`). An all-zero id is invalid, as in W3C.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::InvalidTraceId`] when the text (trimmed) is neither 32 hex digits
+    /// nor an X-Ray id of 8 + 24 hex digits, or when the id is all zeros.
     pub fn parse(text: &str) -> Result<TraceId, IdError> {
         let text = text.trim();
         let invalid = || IdError::InvalidTraceId(text.to_owned());
@@ -113,6 +118,11 @@ pub struct SpanId(pub u64);
 
 impl SpanId {
     /// Parses 16 hex digits (either case). An all-zero id is invalid.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::InvalidSpanId`] when the text (trimmed) is not exactly 16 hex
+    /// digits, or is all zeros.
     pub fn parse(text: &str) -> Result<SpanId, IdError> {
         let text = text.trim();
         let invalid = || IdError::InvalidSpanId(text.to_owned());
@@ -184,6 +194,11 @@ pub struct XrayHeader {
 impl XrayHeader {
     /// Parses a header value. The `X-Amzn-Trace-Id:` prefix, spaces and key case
     /// are tolerated; a missing or invalid `Root` is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::InvalidTraceId`] when there is no `Root` key or its value is not
+    /// a trace id ([`TraceId::parse`]). An invalid `Parent` is dropped, not an error.
     pub fn parse(text: &str) -> Result<XrayHeader, IdError> {
         let text = text.trim();
         let text = text

@@ -42,6 +42,11 @@ pub struct Rendered {
 /// Renders every invocation of `traffic`, callers before callees. Rust
 /// services run through tracelake-instrumentation; each of their execution
 /// environments gets its own id seed, drawn from `id_seeds`.
+///
+/// # Errors
+///
+/// [`InstrumentedError::Telemetry`] when a Rust service's telemetry rejects its
+/// configuration; nothing is rendered then.
 pub fn render(
     fleet: &Fleet,
     traffic: &Traffic,

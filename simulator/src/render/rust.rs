@@ -168,6 +168,11 @@ impl RustServices {
 
     /// Runs one invocation's handler and returns the span id of each call's
     /// client or producer span, which the callee receives as its parent.
+    ///
+    /// # Errors
+    ///
+    /// [`InstrumentedError::Telemetry`] when the service's telemetry, built on its
+    /// first invocation in an execution environment, rejects its configuration.
     pub fn run_invocation(
         &mut self,
         context: &InvocationContext<'_>,

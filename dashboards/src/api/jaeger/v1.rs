@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use crate::api::error::*;
 use crate::api::jaeger::Envelope;
-use crate::api::params::{ApiQuery, JaegerEpochNs, parse_name, parse_trace_id};
+use crate::api::params::{ApiQuery, JaegerEpochNs};
 use crate::api::state::AppState;
 use crate::api::tracelake::*;
-use crate::params::values::TraceIdFilter;
+use crate::params::values::{Name, TraceIdFilter};
 use crate::params::{OperationsParams, TraceSearchParams};
 use crate::query::{HOUR_NS, QueryEngine, QueryError, TimeRange, TraceDetail, TraceSearch};
 
@@ -69,7 +69,9 @@ pub(crate) async fn v1_service_operations(
     State(state): State<AppState>,
     Path(service): Path<String>,
 ) -> ApiResult {
-    let service = parse_name("service", &service).map_err(|m| ApiError::bad_request(m).v1())?;
+    let Name(service) = service
+        .parse()
+        .map_err(|m: String| ApiError::bad_request(format!("service: {m}")).v1())?;
     let range = jaeger_default_range(&state.engine)
         .await
         .map_err(ApiError::v1)?;
@@ -126,7 +128,9 @@ pub(crate) async fn v1_trace(
     Path(trace_id): Path<String>,
     window: Result<ApiQuery<JaegerWindow>, ApiError>,
 ) -> ApiResult {
-    let id = parse_trace_id(&trace_id).map_err(|m| ApiError::bad_request(m).v1())?;
+    let TraceIdFilter(id) = trace_id
+        .parse()
+        .map_err(|m: String| ApiError::bad_request(m).v1())?;
     let ApiQuery(window) = window.map_err(ApiError::v1)?;
     let range = window.range().map_err(ApiError::v1)?;
     match state
