@@ -7,6 +7,7 @@ mod duckdb;
 mod fixture;
 mod index_protocol;
 mod limits;
+mod memory_pool;
 mod queries;
 mod shipped;
 mod simulated;
