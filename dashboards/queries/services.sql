@@ -39,20 +39,48 @@ dark_invocations AS (
       AND f.faas_name IS NULL
       AND s.service IS NULL
 ),
-instrumented AS (
-    SELECT service,
+-- Spans of each service and trace: a service's traces are counted from these
+-- rows (a hash aggregate DataFusion can spill to disk) rather than with
+-- count(DISTINCT trace_id), which holds every trace id of a service in one
+-- group in memory and failed at 10M spans under a 2 GiB pool.
+service_traces AS (
+    SELECT service, trace_id,
            count(*) AS span_count,
-           count(DISTINCT trace_id) AS trace_count,
-           sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count,
-           array_agg(DISTINCT faas_name ORDER BY faas_name) FILTER (WHERE faas_name IS NOT NULL) AS functions,
-           CAST(NULL AS BIGINT) AS invocation_count,
-           true AS instrumented
+           sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count
     FROM spans
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND start_time >= $time_from
       AND start_time < $time_to
       AND service IS NOT NULL
+    GROUP BY service, trace_id
+),
+service_functions AS (
+    SELECT service, array_agg(faas_name ORDER BY faas_name) AS functions
+    FROM (
+        SELECT DISTINCT service, faas_name
+        FROM spans
+        WHERE dt || hour BETWEEN $partition_from AND $partition_to
+          AND start_time >= $time_from
+          AND start_time < $time_to
+          AND service IS NOT NULL
+          AND faas_name IS NOT NULL
+    ) named
     GROUP BY service
+),
+service_counts AS (
+    SELECT service,
+           CAST(sum(span_count) AS BIGINT) AS span_count,
+           count(trace_id) AS trace_count,
+           CAST(sum(error_count) AS BIGINT) AS error_count
+    FROM service_traces
+    GROUP BY service
+),
+instrumented AS (
+    SELECT c.service, c.span_count, c.trace_count, c.error_count, f.functions,
+           CAST(NULL AS BIGINT) AS invocation_count,
+           true AS instrumented
+    FROM service_counts c
+    LEFT JOIN service_functions f ON f.service = c.service
 ),
 uninstrumented AS (
     SELECT service,

@@ -8,6 +8,7 @@ mod fixture;
 mod index_protocol;
 mod jaeger;
 mod limits;
+mod memory_pool;
 mod queries;
 mod shipped;
 mod simulated;
