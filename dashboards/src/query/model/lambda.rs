@@ -14,9 +14,9 @@ pub struct ColdStarts {
     /// Cold starts / invocations (computed).
     #[serde(default)]
     pub cold_start_rate: f64,
-    /// Median init duration.
+    /// Median init duration, in milliseconds.
     pub init_p50_ms: Option<f64>,
-    /// 99th percentile init duration.
+    /// 99th percentile init duration, in milliseconds.
     pub init_p99_ms: Option<f64>,
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// One log search hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogHit {
-    /// When the line was written.
+    /// When the line was written, in nanoseconds since the epoch (UTC).
     pub timestamp: Option<i64>,
     /// The trace: the collector's link, or the trace of its invocation.
     pub trace_id: Option<String>,
@@ -49,7 +49,7 @@ pub struct LogPage {
 /// Log lines of one level in one time bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogVolume {
-    /// Bucket start.
+    /// Bucket start, in nanoseconds since the epoch (UTC).
     pub bucket: i64,
     /// Level, `NONE` for lines without one.
     pub level: String,

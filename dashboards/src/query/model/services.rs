@@ -101,9 +101,9 @@ pub struct ServiceEdge {
     pub call_count: i64,
     /// Calls whose called span failed.
     pub error_count: i64,
-    /// Median duration of the called span.
+    /// Median duration of the called span, in nanoseconds.
     pub p50_ns: Option<f64>,
-    /// 99th percentile duration of the called span.
+    /// 99th percentile duration of the called span, in nanoseconds.
     pub p99_ns: Option<f64>,
 }
 
@@ -114,7 +114,7 @@ pub struct RedPoint {
     pub service: String,
     /// Operation.
     pub operation: Option<String>,
-    /// Bucket start.
+    /// Bucket start, in nanoseconds since the epoch (UTC).
     pub bucket: i64,
     /// Requests in the bucket.
     pub request_count: i64,
@@ -126,10 +126,10 @@ pub struct RedPoint {
     /// Failed / all (computed).
     #[serde(default)]
     pub error_rate: f64,
-    /// Median duration.
+    /// Median duration, in nanoseconds.
     pub p50_ns: Option<f64>,
-    /// 90th percentile duration.
+    /// 90th percentile duration, in nanoseconds.
     pub p90_ns: Option<f64>,
-    /// 99th percentile duration.
+    /// 99th percentile duration, in nanoseconds.
     pub p99_ns: Option<f64>,
 }

@@ -8,7 +8,7 @@ use super::fields::{Attributes, attributes, null_as_default};
 /// A timestamped annotation on a span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanEvent {
-    /// When it happened.
+    /// When it happened, in nanoseconds since the epoch (UTC).
     pub time: Option<i64>,
     /// Its name (`exception`, …).
     pub name: Option<String>,
@@ -44,9 +44,9 @@ pub struct Span {
     pub kind: Option<String>,
     /// The service that emitted the span.
     pub service: Option<String>,
-    /// Start time.
+    /// Start time, in nanoseconds since the epoch (UTC).
     pub start_time: Option<i64>,
-    /// End time.
+    /// End time, in nanoseconds since the epoch (UTC).
     pub end_time: Option<i64>,
     /// Duration in nanoseconds.
     pub duration_ns: Option<i64>,
@@ -94,7 +94,7 @@ impl Span {
 /// One row of `logs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
-    /// When the line was written.
+    /// When the line was written, in nanoseconds since the epoch (UTC).
     pub timestamp: Option<i64>,
     /// The linked trace, `None` when not linked.
     pub trace_id: Option<String>,
@@ -142,9 +142,10 @@ pub struct Invocation {
     pub log_group: Option<String>,
     /// CloudWatch log stream.
     pub log_stream: Option<String>,
-    /// Start (`None` when START was not seen).
+    /// Start, in nanoseconds since the epoch (UTC); `None` when START was not
+    /// seen.
     pub start_time: Option<i64>,
-    /// End.
+    /// End, in nanoseconds since the epoch (UTC).
     pub end_time: Option<i64>,
     /// Duration in milliseconds.
     pub duration_ms: Option<f64>,
@@ -154,7 +155,7 @@ pub struct Invocation {
     pub memory_size_mb: Option<i64>,
     /// Peak memory used in MB.
     pub max_memory_used_mb: Option<i64>,
-    /// Init duration of a cold start.
+    /// Init duration of a cold start, in milliseconds.
     pub init_duration_ms: Option<f64>,
     /// True on a cold start.
     pub cold_start: Option<bool>,
@@ -211,11 +212,11 @@ pub struct SpanNode {
 pub struct TraceDetail {
     /// 32 lowercase hex digits.
     pub trace_id: String,
-    /// Earliest span start.
+    /// Earliest span start, in nanoseconds since the epoch (UTC).
     pub start_time: Option<i64>,
-    /// Latest span end.
+    /// Latest span end, in nanoseconds since the epoch (UTC).
     pub end_time: Option<i64>,
-    /// `end_time - start_time`.
+    /// `end_time - start_time`, in nanoseconds.
     pub duration_ns: i64,
     /// Number of spans written by the services (synthetic invocation spans
     /// are not counted).
@@ -241,11 +242,11 @@ pub struct TraceDetail {
 pub struct TraceSummary {
     /// 32 lowercase hex digits.
     pub trace_id: String,
-    /// Earliest span start.
+    /// Earliest span start, in nanoseconds since the epoch (UTC).
     pub trace_start: Option<i64>,
-    /// Latest span end.
+    /// Latest span end, in nanoseconds since the epoch (UTC).
     pub trace_end: Option<i64>,
-    /// `trace_end - trace_start` (computed).
+    /// `trace_end - trace_start`, in nanoseconds (computed).
     #[serde(default)]
     pub duration_ns: i64,
     /// Number of spans.
