@@ -16,8 +16,9 @@ pub(super) use synthetic::invocation_spans;
 /// Builds the trace view; `None` when there are no spans, logs or invocations.
 /// A trace without written spans (logs and invocations only) opens like any
 /// other: each invocation is drawn as a span of its function with its lines
-/// under it (see [`invocation_spans`]); its times and services come from its
-/// invocations and logs.
+/// under it (see [`invocation_spans`]); its times come from its invocations
+/// and logs, its services from its drawn invocations (the service each one's
+/// lines name), undrawn invocations' functions and its other lines.
 pub(super) fn assemble(
     trace_id: &str,
     spans: Vec<Span>,
@@ -47,6 +48,15 @@ pub(super) fn assemble(
     let span_count = spans.len();
     let drawn = invocation_spans(trace_id, &spans, &logs, &invocations);
     let synthetic_count = drawn.len();
+    // For a trace without written spans: the services its bars name.
+    let drawn_services: Vec<String> = drawn
+        .iter()
+        .filter_map(|(span, _)| span.service.clone())
+        .collect();
+    let drawn_requests: HashSet<String> = drawn
+        .iter()
+        .filter_map(|(span, _)| span.request_id.clone())
+        .collect();
     let mut notes: HashMap<String, Option<String>> = HashMap::new();
     let mut spans = spans;
     for (span, note) in drawn {
@@ -159,9 +169,19 @@ pub(super) fn assemble(
     let mut services = services;
     if services.is_empty() {
         services.extend(
-            invocations
-                .iter()
-                .filter_map(|invocation| invocation.function.clone())
+            drawn_services
+                .into_iter()
+                .chain(
+                    invocations
+                        .iter()
+                        .filter(|invocation| {
+                            invocation
+                                .request_id
+                                .as_ref()
+                                .is_none_or(|request| !drawn_requests.contains(request))
+                        })
+                        .filter_map(|invocation| invocation.function.clone()),
+                )
                 .chain(unattached_logs.iter().filter_map(|log| log.service.clone())),
         );
     }
@@ -239,7 +259,7 @@ pub(super) fn assemble(
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::synthetic::{StartContext, start_context};
+    use super::synthetic::{XrayContext, xray_context};
     use super::*;
 
     fn log(message: &str, format: &str) -> LogLine {
@@ -290,12 +310,55 @@ mod tests {
     #[test]
     fn platform_start_names_segment_and_parent() {
         assert_eq!(
-            start_context(&log(START, "lambda_platform_json")),
-            Some(StartContext {
+            xray_context(&log(START, "lambda_platform_json")),
+            Some(XrayContext {
                 segment: Some("54565fb41ac79632".to_owned()),
                 parent: Some("53995c3f42cd8ad8".to_owned()),
             })
         );
-        assert_eq!(start_context(&log(REPORT, "lambda_platform_json")), None);
+        // A report without `tracing` names nothing.
+        assert_eq!(xray_context(&log(REPORT, "lambda_platform_json")), None);
+    }
+
+    // Text REPORT lines of /work/shared/fixtures/cloudwatch/07_lambda_platform_text.jsonl.
+    const TEXT_REPORT_XRAY: &str = "REPORT RequestId: f08bb4c8-d6b2-4f05-ac17-af7e2ba005fb\tDuration: 619.31 ms\tBilled Duration: 700 ms\tMemory Size: 128 MB\tMax Memory Used: 118 MB\t\nXRAY TraceId: 1-5e61292c-cc1229a4dfbeae1043928548\tSegmentId: 07a85e713f6302b2\tSampled: true\t\n";
+    const TEXT_REPORT_DOCS: &str = "REPORT RequestId: c793869b-ee49-115b-a5b6-4fd21e8dedac\tDuration: 128.83 ms\tBilled Duration: 200 ms\tMemory Size: 128 MB\tMax Memory Used: 74 MB\tInit Duration: 166.62 ms\tXRAY TraceId: 1-5d9d007f-0a8c7fd02xmpl480aed55ef0\tSegmentId: 3d752xmpl1bbe37e\tSampled: true";
+
+    #[test]
+    fn text_report_names_its_segment() {
+        assert_eq!(
+            xray_context(&log(TEXT_REPORT_XRAY, "lambda_platform_text")),
+            Some(XrayContext {
+                segment: Some("07a85e713f6302b2".to_owned()),
+                parent: None,
+            })
+        );
+        // AWS's documented example has placeholder ids that are not hex.
+        assert_eq!(
+            xray_context(&log(TEXT_REPORT_DOCS, "lambda_platform_text")),
+            None
+        );
+        // Only a platform REPORT line: an app line quoting one names nothing.
+        assert_eq!(xray_context(&log(TEXT_REPORT_XRAY, "node_text")), None);
+        assert_eq!(
+            xray_context(&log(
+                "START RequestId: f08bb4c8-d6b2-4f05-ac17-af7e2ba005fb Version: $LATEST",
+                "lambda_platform_text"
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn json_report_names_its_segment() {
+        // A platform.report with `tracing`, as the Telemetry API documents it.
+        let report = r#"{"time":"2024-01-01T00:00:01.000Z","type":"platform.report","record":{"requestId":"6f7f0961-0000-4000-8000-000000000001","metrics":{"durationMs":1.5,"billedDurationMs":2,"memorySizeMB":128,"maxMemoryUsedMB":61},"tracing":{"spanId":"54565fb41ac79632","type":"X-Amzn-Trace-Id","value":"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"},"status":"success"}}"#;
+        assert_eq!(
+            xray_context(&log(report, "lambda_platform_json")),
+            Some(XrayContext {
+                segment: Some("54565fb41ac79632".to_owned()),
+                parent: Some("53995c3f42cd8ad8".to_owned()),
+            })
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod drawn_invocations;
 mod duckdb;
 mod fixture;
 mod index_protocol;

@@ -9,12 +9,26 @@ use crate::query::model::{Invocation, LogLine, Span};
 /// The attribute that marks a span drawn for an invocation that wrote none.
 pub const SYNTHETIC_ATTRIBUTE: &str = "tracelake.synthetic";
 
-/// Where an invocation's `platform.start` says it sits in X-Ray: its own
-/// segment id (`tracing.spanId`) and the `Parent=` of its trace header.
+/// Where an invocation's platform lines say it sits in X-Ray: its own segment
+/// id and the `Parent=` of the trace header Lambda gave it.
 #[derive(Debug, Default, PartialEq)]
-pub(super) struct StartContext {
+pub(super) struct XrayContext {
+    /// The invocation's segment: `SegmentId:` of a text `REPORT` line, or
+    /// `tracing.spanId` of a JSON `platform.start` or `platform.report`.
     pub(super) segment: Option<String>,
+    /// `Parent=` of the `tracing.value` header of a JSON `platform.start` or
+    /// `platform.report` (a text line names none).
     pub(super) parent: Option<String>,
+}
+
+impl XrayContext {
+    /// Fills what `self` lacks from `other` (the first line naming a field wins).
+    fn or(self, other: XrayContext) -> XrayContext {
+        XrayContext {
+            segment: self.segment.or(other.segment),
+            parent: self.parent.or(other.parent),
+        }
+    }
 }
 
 fn span_id_text(text: &str) -> Option<String> {
@@ -23,30 +37,67 @@ fn span_id_text(text: &str) -> Option<String> {
         .then(|| text.to_ascii_lowercase())
 }
 
-/// The X-Ray context of a JSON `platform.start` record; `None` for other lines.
-pub(super) fn start_context(log: &LogLine) -> Option<StartContext> {
-    if log.format.as_deref() != Some("lambda_platform_json") {
-        return None;
-    }
-    let record: Value = serde_json::from_str(log.message.as_deref()?).ok()?;
-    if record.get("type")?.as_str()? != "platform.start" {
-        return None;
-    }
-    let tracing = record.get("record")?.get("tracing");
-    let header = tracing
-        .and_then(|t| t.get("value"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    Some(StartContext {
-        segment: tracing
-            .and_then(|t| t.get("spanId"))
-            .and_then(Value::as_str)
-            .and_then(span_id_text),
-        parent: header
-            .split(';')
-            .find_map(|part| part.trim().strip_prefix("Parent="))
-            .and_then(span_id_text),
-    })
+/// The X-Ray context a platform line names: a JSON `platform.start` or
+/// `platform.report` (`tracing.spanId`, `Parent=` of `tracing.value`), or a
+/// text `REPORT` line (`XRAY TraceId: … SegmentId: … Sampled: …`). `None` for
+/// other lines and for platform lines that name no segment or parent.
+pub(super) fn xray_context(log: &LogLine) -> Option<XrayContext> {
+    let message = log.message.as_deref()?;
+    let context = match log.format.as_deref()? {
+        "lambda_platform_json" => {
+            let record: Value = serde_json::from_str(message).ok()?;
+            if !matches!(
+                record.get("type")?.as_str()?,
+                "platform.start" | "platform.report"
+            ) {
+                return None;
+            }
+            let tracing = record.get("record")?.get("tracing")?;
+            XrayContext {
+                segment: tracing
+                    .get("spanId")
+                    .and_then(Value::as_str)
+                    .and_then(span_id_text),
+                parent: tracing
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .split(';')
+                    .find_map(|part| part.trim().strip_prefix("Parent="))
+                    .and_then(span_id_text),
+            }
+        }
+        "lambda_platform_text" if message.trim_start().starts_with("REPORT") => {
+            let (_, after) = message.split_once("SegmentId:")?;
+            XrayContext {
+                segment: after.split_whitespace().next().and_then(span_id_text),
+                parent: None,
+            }
+        }
+        _ => return None,
+    };
+    (context.segment.is_some() || context.parent.is_some()).then_some(context)
+}
+
+/// The service an invocation's own lines name: a structured `service` field
+/// other than the function name (which the collector writes on lines that
+/// name none, platform lines included), as the services list reads a log
+/// group's service (`queries/filters/log_group_services.sql`); else the
+/// function.
+fn service_of(function: &str, lines: &[&LogLine]) -> String {
+    lines
+        .iter()
+        .filter(|l| {
+            !matches!(
+                l.format.as_deref(),
+                Some("lambda_platform_text" | "lambda_platform_json")
+            )
+        })
+        .filter_map(|l| l.service.as_deref())
+        .filter(|service| *service != function)
+        .max()
+        .unwrap_or(function)
+        .to_owned()
 }
 
 /// A stable 16-hex-digit id for an invocation without an X-Ray segment id
@@ -66,10 +117,16 @@ fn request_span_id(request_id: &str) -> String {
 /// its `invocations` row (else of its lines), with its cold start, timeout or
 /// error, and gets a note when where it hangs is not known.
 ///
-/// It hangs under the span that its `platform.start` header names as `Parent=`
-/// when that span is in the trace. Its own id is its X-Ray segment id, so that
-/// spans of instrumented services it called (whose parent is that segment)
-/// hang under it. Otherwise it sits at the root with a note.
+/// It hangs under the span that the trace header of its JSON `platform.start`
+/// (or `platform.report`) names as `Parent=` when that span is in the trace;
+/// otherwise it sits at the root with a note. Its own id is the X-Ray segment
+/// id its platform lines name (text `REPORT … SegmentId:`, JSON
+/// `tracing.spanId`), so that spans of instrumented services it called (whose
+/// parent is that segment) hang under it; only an invocation whose lines name
+/// no segment gets an id hashed from its request id.
+///
+/// Its service is the one its own (non-platform) lines name, as the services
+/// list names a function's service, else its function.
 pub(crate) fn invocation_spans(
     trace_id: &str,
     spans: &[Span],
@@ -121,8 +178,8 @@ pub(crate) fn invocation_spans(
         let end = end.max(start);
         let context = lines
             .iter()
-            .find_map(|l| start_context(l))
-            .unwrap_or_default();
+            .filter_map(|l| xray_context(l))
+            .fold(XrayContext::default(), XrayContext::or);
         let parent = context
             .parent
             .clone()
@@ -142,10 +199,7 @@ pub(crate) fn invocation_spans(
                     .map(str::to_owned)
             })
             .unwrap_or_else(|| "unknown function".to_owned());
-        let service = lines
-            .iter()
-            .find_map(|l| l.service.clone())
-            .unwrap_or_else(|| function.clone());
+        let service = service_of(&function, lines);
         let status = row.and_then(|r| r.status.as_deref());
         let failed = matches!(status, Some("error" | "timeout" | "failure"));
         let status_message = match status {
