@@ -4,7 +4,8 @@
 //!
 //! Closed sets of values are enums with one string form each ([`SpanKind`],
 //! [`StatusCode`], [`LogLevel`], [`Link`], [`InvocationStatus`]): the form
-//! written to Parquet, read back, and matched in SQL.
+//! written to Parquet, read back, matched in SQL, and (through their serde
+//! impls) returned by the query API.
 
 use std::borrow::Cow;
 
@@ -46,6 +47,33 @@ macro_rules! column_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        /// As its one string form ([`Self::as_str`]), as the query API returns it.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        /// From its one string form; any other string is an error naming the
+        /// accepted ones.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Form;
+                impl serde::de::Visitor<'_> for Form {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("one of:", $(" ", $text),+))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        $name::parse(text).ok_or_else(|| {
+                            E::invalid_value(serde::de::Unexpected::Str(text), &self)
+                        })
+                    }
+                }
+                deserializer.deserialize_str(Form)
             }
         }
     };

@@ -307,7 +307,7 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             }
             if json {
                 print_json(&Value::from(
-                    rows::batches_to_rows(&batches)
+                    rows::batches_to_rows(&batches)?
                         .into_iter()
                         .map(Value::Object)
                         .collect::<Vec<_>>(),

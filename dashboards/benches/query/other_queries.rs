@@ -98,6 +98,7 @@ pub(crate) async fn other_queries(root: &Path, runs: usize) -> BenchResult<()> {
 }
 
 async fn count(engine: &QueryEngine, text: &str) -> BenchResult<i64> {
-    let rows = tracelake_dashboards::query::rows::batches_to_rows(&engine.sql(text).await?.batches);
+    let rows =
+        tracelake_dashboards::query::rows::batches_to_rows(&engine.sql(text).await?.batches)?;
     Ok(rows.first().and_then(|r| r["n"].as_i64()).unwrap_or(0))
 }

@@ -13,7 +13,7 @@ use crate::params::{
     ColdStartParams, CostGrouping, CostParams, HistogramParams, LogSearchParams, OperationsParams,
     RangeParams, RedGrouping, RedParams, TraceSearchParams,
 };
-use crate::query::{QueryEngine, rows};
+use crate::query::{QueryEngine, QueryError, rows};
 
 pub(crate) async fn default_end(engine: &QueryEngine) -> Result<i64, ApiError> {
     Ok(engine.default_end().await?)
@@ -192,8 +192,12 @@ pub(crate) async fn sql(State(state): State<AppState>, body: axum::body::Bytes) 
         ApiError::bad_request(format!("body must be {{\"sql\": \"…\"}}: {error}"))
     })?;
     let capped = state.engine.sql(&request.sql).await?;
+    let rows = rows::batches_to_rows(&capped.batches).map_err(|source| QueryError::Decode {
+        query: "sql",
+        source,
+    })?;
     ok_json(json!({
-        "rows": rows::batches_to_rows(&capped.batches),
+        "rows": rows,
         "truncated": capped.truncated,
         "row_cap": state.engine.options().sql_row_cap,
     }))

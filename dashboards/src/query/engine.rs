@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -252,6 +253,19 @@ impl QueryEngine {
         query: &DashboardQuery,
         params: &Params,
     ) -> Result<Vec<Row>, QueryError> {
+        let batches = self.run_batches(query, params).await?;
+        rows::batches_to_rows(&batches).map_err(|source| QueryError::Decode {
+            query: query.name,
+            source,
+        })
+    }
+
+    /// Runs one dashboard SQL file with its parameters.
+    async fn run_batches(
+        &self,
+        query: &DashboardQuery,
+        params: &Params,
+    ) -> Result<Vec<RecordBatch>, QueryError> {
         let context = self.context.clone();
         let text = query.sql();
         let values = params.to_param_values();
@@ -263,7 +277,7 @@ impl QueryEngine {
                     .with_param_values(values)
             })
             .await?;
-        Ok(rows::batches_to_rows(&capped.batches))
+        Ok(capped.batches)
     }
 
     /// Plans and runs one query under the engine's limits: counted in
@@ -324,18 +338,11 @@ impl QueryEngine {
         query: &DashboardQuery,
         params: &Params,
     ) -> Result<Vec<T>, QueryError> {
-        self.run(query, params)
-            .await?
-            .into_iter()
-            .map(|row| {
-                serde_json::from_value(serde_json::Value::Object(row)).map_err(|source| {
-                    QueryError::Decode {
-                        query: query.name,
-                        source,
-                    }
-                })
-            })
-            .collect()
+        let batches = self.run_batches(query, params).await?;
+        rows::decode(&batches).map_err(|source| QueryError::Decode {
+            query: query.name,
+            source,
+        })
     }
 
     /// Runs read-only ad-hoc SQL over the tables (no DDL, DML or `SET`), cut

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use tracelake_index::rows::{InvocationStatus, StatusCode};
+
 use super::model::{Invocation, LogLine, Span, SpanNode, TraceDetail};
 
 mod platform;
@@ -44,7 +46,10 @@ pub(super) fn assemble(
         .iter()
         .filter_map(|span| span.service.clone())
         .collect();
-    let error_count = spans.iter().filter(|span| span.is_error()).count();
+    let error_count = spans
+        .iter()
+        .filter(|span| span.status_code == Some(StatusCode::Error))
+        .count();
     let span_count = spans.len();
     let drawn = invocation_spans(trace_id, &spans, &logs, &invocations);
     let synthetic_count = drawn.len();
@@ -63,9 +68,9 @@ pub(super) fn assemble(
         notes.insert(span.span_id.clone(), note);
         spans.push(span);
     }
-    let status_of_request: HashMap<String, String> = invocations
+    let status_of_request: HashMap<String, InvocationStatus> = invocations
         .iter()
-        .filter_map(|i| Some((i.request_id.clone()?, i.status.clone()?)))
+        .filter_map(|i| Some((i.request_id.clone()?, i.status?)))
         .collect();
 
     let index_of: HashMap<&str, usize> = spans
@@ -186,9 +191,9 @@ pub(super) fn assemble(
         );
     }
     let node_count = spans.len();
-    let entry_spans: HashMap<usize, String> = entry_span_of_request
+    let entry_spans: HashMap<usize, InvocationStatus> = entry_span_of_request
         .iter()
-        .filter_map(|(request, &index)| Some((index, status_of_request.get(*request)?.clone())))
+        .filter_map(|(request, &index)| Some((index, *status_of_request.get(*request)?)))
         .collect();
 
     // Depth-first order, iteratively so that a deep trace cannot overflow the stack.
@@ -230,7 +235,7 @@ pub(super) fn assemble(
                 logs: std::mem::take(&mut logs_of_span[index]),
                 synthetic: drawn.is_some(),
                 note: drawn.flatten(),
-                invocation_status: entry_spans.get(&index).cloned(),
+                invocation_status: entry_spans.get(&index).copied(),
                 span,
             });
         }

@@ -162,7 +162,7 @@ async fn trace_by_id_in_xray_form_and_errors() {
         .spans
         .iter()
         .flat_map(|n| &n.logs)
-        .filter(|l| l.level.as_deref() == Some("ERROR"))
+        .filter(|l| l.level.map(|level| level.as_str()) == Some("ERROR"))
         .filter_map(|l| l.message.as_deref())
         .collect();
     assert_eq!(errors, vec!["payment declined for order 7"]);
@@ -341,7 +341,7 @@ async fn services_and_operations() {
         .expect("query runs");
     let names: Vec<(&str, Option<&str>)> = operations
         .iter()
-        .map(|o| (o.name.as_str(), o.kind.as_deref()))
+        .map(|o| (o.name.as_str(), o.kind.map(|kind| kind.as_str())))
         .collect();
     assert_eq!(
         names,
@@ -498,7 +498,10 @@ async fn log_search() {
     assert!(!page.truncated);
     let hits = page.lines;
     assert_eq!(hits.len(), 6);
-    assert!(hits.iter().all(|h| h.level.as_deref() == Some("ERROR")));
+    assert!(
+        hits.iter()
+            .all(|h| h.level.map(|level| level.as_str()) == Some("ERROR"))
+    );
     assert!(hits.iter().all(|h| h.trace_id.is_some()));
 
     let mut late = LogSearch::new(whole_range());
@@ -572,7 +575,7 @@ async fn ad_hoc_sql_is_read_only() {
         .await
         .expect("query runs")
         .batches;
-    let rows = tracelake_dashboards::query::rows::batches_to_rows(&batches);
+    let rows = tracelake_dashboards::query::rows::batches_to_rows(&batches).expect("rows");
     assert_eq!(rows[0]["n"], fleet.spans.len());
     let partitions = engine
         .sql("SELECT DISTINCT dt, hour FROM spans ORDER BY dt, hour")
@@ -580,7 +583,9 @@ async fn ad_hoc_sql_is_read_only() {
         .expect("query runs")
         .batches;
     assert_eq!(
-        tracelake_dashboards::query::rows::batches_to_rows(&partitions).len(),
+        tracelake_dashboards::query::rows::batches_to_rows(&partitions)
+            .expect("rows")
+            .len(),
         2
     );
     for statement in [
@@ -602,7 +607,7 @@ async fn ad_hoc_sql_is_read_only() {
         .expect("query runs")
         .batches;
     assert_eq!(
-        tracelake_dashboards::query::rows::batches_to_rows(&batches)[0]["n"],
+        tracelake_dashboards::query::rows::batches_to_rows(&batches).expect("rows")[0]["n"],
         fleet.spans.len()
     );
 }

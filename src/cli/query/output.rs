@@ -4,6 +4,7 @@
 use serde_json::Value;
 use tracelake_dashboards::query::TraceDetail;
 use tracelake_dashboards::query::params::format_timestamp;
+use tracelake_index::rows::StatusCode;
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
 pub(super) fn emit(text: &str) -> anyhow::Result<()> {
@@ -154,7 +155,11 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
             "  ".repeat(node.depth),
             span.service.as_deref().unwrap_or("?"),
             span.name.as_deref().unwrap_or(""),
-            if span.is_error() { "  [error]" } else { "" }
+            if span.status_code == Some(StatusCode::Error) {
+                "  [error]"
+            } else {
+                ""
+            }
         );
         for log in &node.logs {
             let _ = writeln!(
@@ -162,7 +167,7 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
                 "{:>20}  {}  | {:<5} {}",
                 "",
                 "  ".repeat(node.depth),
-                log.level.as_deref().unwrap_or("-"),
+                log.level.map_or("-", |level| level.as_str()),
                 log.message
                     .as_deref()
                     .unwrap_or("")
@@ -174,7 +179,7 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
         let _ = writeln!(
             text,
             "(no span) {:<5} {}",
-            log.level.as_deref().unwrap_or("-"),
+            log.level.map_or("-", |level| level.as_str()),
             log.message.as_deref().unwrap_or("")
         );
     }

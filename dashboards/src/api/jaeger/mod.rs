@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use tracelake_index::rows::{LogLevel, StatusCode};
+
 use crate::query::{LogLine, SYNTHETIC_ATTRIBUTE, Span, SpanNode, TraceDetail};
 
 /// The v1 response envelope.
@@ -86,16 +88,16 @@ fn attribute_tags(attributes: &BTreeMap<String, String>) -> Vec<Value> {
 /// The tags of a span, mapped the way the OpenTelemetry Jaeger translator does.
 fn span_tags(span: &Span) -> Vec<Value> {
     let mut tags = attribute_tags(&span.attributes);
-    if let Some(kind) = &span.kind {
-        tags.push(string_tag("span.kind", kind));
+    if let Some(kind) = span.kind {
+        tags.push(string_tag("span.kind", kind.as_str()));
     }
-    match span.status_code.as_deref() {
-        Some("error") => {
+    match span.status_code {
+        Some(StatusCode::Error) => {
             tags.push(string_tag("otel.status_code", "ERROR"));
             tags.push(bool_tag("error", true));
         }
-        Some("ok") => tags.push(string_tag("otel.status_code", "OK")),
-        _ => {}
+        Some(StatusCode::Ok) => tags.push(string_tag("otel.status_code", "OK")),
+        Some(StatusCode::Unset) | None => {}
     }
     if let Some(message) = span.status_message.as_deref().filter(|m| !m.is_empty()) {
         tags.push(string_tag("otel.status_description", message));
@@ -111,8 +113,8 @@ fn span_tags(span: &Span) -> Vec<Value> {
 
 fn log_fields(log: &LogLine) -> Vec<Value> {
     let mut fields = vec![string_tag("event", "log")];
-    if let Some(level) = &log.level {
-        fields.push(string_tag("level", level));
+    if let Some(level) = log.level {
+        fields.push(string_tag("level", level.as_str()));
     }
     let message = log.text.as_deref().or(log.message.as_deref());
     fields.push(string_tag("message", message.unwrap_or("")));
@@ -129,8 +131,8 @@ pub const LOG_LINES_OPERATION: &str = "log lines (no span)";
 /// The [`SYNTHETIC_ATTRIBUTE`] value of a span drawn for log lines.
 const LOG_LINES_MARK: &str = "log_lines";
 
-fn is_error_level(level: Option<&str>) -> bool {
-    level.is_some_and(|l| l.eq_ignore_ascii_case("ERROR") || l.eq_ignore_ascii_case("FATAL"))
+fn is_error_level(level: Option<LogLevel>) -> bool {
+    matches!(level, Some(LogLevel::Error | LogLevel::Fatal))
 }
 
 /// What a line says, for a status description: the `msg`/`message` field of a
@@ -213,7 +215,7 @@ pub fn log_line_nodes(trace: &TraceDetail) -> Vec<SpanNode> {
             _ => drawn_span_id(&trace.trace_id, &service),
         };
         taken.insert(span_id.clone());
-        let first_error = lines.iter().find(|l| is_error_level(l.level.as_deref()));
+        let first_error = lines.iter().find(|l| is_error_level(l.level));
         let mut attributes = BTreeMap::new();
         attributes.insert(SYNTHETIC_ATTRIBUTE.to_owned(), LOG_LINES_MARK.to_owned());
         nodes.push(SpanNode {
@@ -227,14 +229,11 @@ pub fn log_line_nodes(trace: &TraceDetail) -> Vec<SpanNode> {
                 start_time: Some(start),
                 end_time: Some(end),
                 duration_ns: Some(end - start),
-                status_code: Some(
-                    if first_error.is_some() {
-                        "error"
-                    } else {
-                        "unset"
-                    }
-                    .to_owned(),
-                ),
+                status_code: Some(if first_error.is_some() {
+                    StatusCode::Error
+                } else {
+                    StatusCode::Unset
+                }),
                 status_message: first_error.and_then(short_message),
                 request_id: None,
                 faas_name: None,

@@ -13,17 +13,19 @@ use serde_json::value::RawValue;
 use tracelake_instrumentation::wire::span_line::encode_otlp_json_line;
 
 use super::log_line_nodes;
+use tracelake_index::rows::{SpanKind, StatusCode};
+
 use crate::query::{LogLine, Span, SpanEvent, TraceDetail};
 
 /// OTLP span kind numbers.
-pub fn otlp_kind(kind: Option<&str>) -> i64 {
+pub fn otlp_kind(kind: Option<SpanKind>) -> i64 {
     match kind {
-        Some("internal") => 1,
-        Some("server") => 2,
-        Some("client") => 3,
-        Some("producer") => 4,
-        Some("consumer") => 5,
-        _ => 0,
+        Some(SpanKind::Internal) => 1,
+        Some(SpanKind::Server) => 2,
+        Some(SpanKind::Client) => 3,
+        Some(SpanKind::Producer) => 4,
+        Some(SpanKind::Consumer) => 5,
+        None => 0,
     }
 }
 
@@ -150,8 +152,8 @@ pub struct V3Result {
 /// A log line as an OTLP span event named `log`, with the fields of its v1 form.
 fn line_event(log: &LogLine) -> SpanEvent {
     let mut attributes = BTreeMap::new();
-    if let Some(level) = &log.level {
-        attributes.insert("level".to_owned(), level.clone());
+    if let Some(level) = log.level {
+        attributes.insert("level".to_owned(), level.as_str().to_owned());
     }
     let message = log.text.as_deref().or(log.message.as_deref());
     attributes.insert("message".to_owned(), message.unwrap_or("").to_owned());
@@ -171,10 +173,10 @@ fn line_event(log: &LogLine) -> SpanEvent {
 }
 
 fn v3_span(span: &Span) -> OtlpSpan {
-    let status = match span.status_code.as_deref() {
-        Some("ok") => Some(status::StatusCode::Ok),
-        Some("error") => Some(status::StatusCode::Error),
-        _ => None,
+    let status = match span.status_code {
+        Some(StatusCode::Ok) => Some(status::StatusCode::Ok),
+        Some(StatusCode::Error) => Some(status::StatusCode::Error),
+        Some(StatusCode::Unset) | None => None,
     };
     OtlpSpan {
         trace_id: id_bytes(&span.trace_id),
@@ -185,7 +187,7 @@ fn v3_span(span: &Span) -> OtlpSpan {
             .map(id_bytes)
             .unwrap_or_default(),
         name: span.name.clone().unwrap_or_default(),
-        kind: otlp_kind(span.kind.as_deref()) as i32,
+        kind: otlp_kind(span.kind) as i32,
         start_time_unix_nano: unix_nanos(span.start_time),
         end_time_unix_nano: unix_nanos(span.end_time),
         attributes: otlp_attributes(&span.attributes),

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::float;
+
 /// Cold starts of one function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColdStarts {
@@ -15,8 +17,10 @@ pub struct ColdStarts {
     #[serde(default)]
     pub cold_start_rate: f64,
     /// Median init duration, in milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub init_p50_ms: Option<f64>,
     /// 99th percentile init duration, in milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub init_p99_ms: Option<f64>,
 }
 
@@ -28,10 +32,13 @@ pub struct FunctionCost {
     /// Invocations in the range.
     pub invocations: i64,
     /// Billed milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub billed_ms: Option<f64>,
     /// GB-seconds.
+    #[serde(default, deserialize_with = "float")]
     pub gb_seconds: Option<f64>,
     /// USD.
+    #[serde(default, deserialize_with = "float")]
     pub cost_usd: Option<f64>,
 }
 
@@ -45,7 +52,9 @@ pub struct TraceCost {
     /// Distinct functions.
     pub functions: i64,
     /// Billed milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub billed_ms: Option<f64>,
     /// USD.
+    #[serde(default, deserialize_with = "float")]
     pub cost_usd: Option<f64>,
 }

@@ -1,6 +1,7 @@
 //! Log search hits, pages and volume.
 
 use serde::{Deserialize, Serialize};
+use tracelake_index::rows::{Link, LogLevel};
 
 /// One log search hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ pub struct LogHit {
     /// Service.
     pub service: Option<String>,
     /// Level.
-    pub level: Option<String>,
+    pub level: Option<LogLevel>,
     /// Message.
     pub message: Option<String>,
     /// CloudWatch log group.
@@ -26,7 +27,7 @@ pub struct LogHit {
     /// CloudWatch event id.
     pub event_id: Option<String>,
     /// How the collector linked it.
-    pub link: Option<String>,
+    pub link: Option<Link>,
     /// The line format it was read as.
     #[serde(default)]
     pub format: Option<String>,

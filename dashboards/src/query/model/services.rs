@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{Attributes, null_as_default};
+use tracelake_index::rows::SpanKind;
+
+use super::fields::{Attributes, float, null_as_default};
 
 /// One service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +85,7 @@ pub struct Operation {
     /// Span name.
     pub name: String,
     /// Span kind.
-    pub kind: Option<String>,
+    pub kind: Option<SpanKind>,
     /// Spans in the range.
     pub span_count: i64,
 }
@@ -102,8 +104,10 @@ pub struct ServiceEdge {
     /// Calls whose called span failed.
     pub error_count: i64,
     /// Median duration of the called span, in nanoseconds.
+    #[serde(default, deserialize_with = "float")]
     pub p50_ns: Option<f64>,
     /// 99th percentile duration of the called span, in nanoseconds.
+    #[serde(default, deserialize_with = "float")]
     pub p99_ns: Option<f64>,
 }
 
@@ -127,9 +131,12 @@ pub struct RedPoint {
     #[serde(default)]
     pub error_rate: f64,
     /// Median duration, in nanoseconds.
+    #[serde(default, deserialize_with = "float")]
     pub p50_ns: Option<f64>,
     /// 90th percentile duration, in nanoseconds.
+    #[serde(default, deserialize_with = "float")]
     pub p90_ns: Option<f64>,
     /// 99th percentile duration, in nanoseconds.
+    #[serde(default, deserialize_with = "float")]
     pub p99_ns: Option<f64>,
 }

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{Attributes, attributes, null_as_default};
+use tracelake_index::rows::{InvocationStatus, Link, LogLevel, SpanKind, StatusCode};
+
+use super::fields::{Attributes, attributes, float, null_as_default};
 
 /// A timestamped annotation on a span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +43,7 @@ pub struct Span {
     /// The operation name.
     pub name: Option<String>,
     /// `server`, `client`, `producer`, `consumer` or `internal`.
-    pub kind: Option<String>,
+    pub kind: Option<SpanKind>,
     /// The service that emitted the span.
     pub service: Option<String>,
     /// Start time, in nanoseconds since the epoch (UTC).
@@ -51,7 +53,7 @@ pub struct Span {
     /// Duration in nanoseconds.
     pub duration_ns: Option<i64>,
     /// `unset`, `ok` or `error`.
-    pub status_code: Option<String>,
+    pub status_code: Option<StatusCode>,
     /// The status message, usually set on errors.
     pub status_message: Option<String>,
     /// The Lambda request id of the invocation that ran the span.
@@ -84,13 +86,6 @@ pub struct Span {
     pub log_stream: Option<String>,
 }
 
-impl Span {
-    /// True when the span's status is an error.
-    pub fn is_error(&self) -> bool {
-        self.status_code.as_deref() == Some("error")
-    }
-}
-
 /// One row of `logs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
@@ -105,7 +100,7 @@ pub struct LogLine {
     /// The service that wrote it.
     pub service: Option<String>,
     /// `TRACE` … `FATAL`, or `None`.
-    pub level: Option<String>,
+    pub level: Option<LogLevel>,
     /// The message.
     pub message: Option<String>,
     /// Structured fields.
@@ -126,7 +121,7 @@ pub struct LogLine {
     pub text: Option<String>,
     /// How the collector linked it (`trace_id`, `request_id`, `stream`), `None`
     /// when the query layer joined it by request id.
-    pub link: Option<String>,
+    pub link: Option<Link>,
 }
 
 /// One row of `invocations` (a REPORT line), with its cost.
@@ -148,6 +143,7 @@ pub struct Invocation {
     /// End, in nanoseconds since the epoch (UTC).
     pub end_time: Option<i64>,
     /// Duration in milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub duration_ms: Option<f64>,
     /// Billed duration in milliseconds.
     pub billed_duration_ms: Option<i64>,
@@ -156,11 +152,12 @@ pub struct Invocation {
     /// Peak memory used in MB.
     pub max_memory_used_mb: Option<i64>,
     /// Init duration of a cold start, in milliseconds.
+    #[serde(default, deserialize_with = "float")]
     pub init_duration_ms: Option<f64>,
     /// True on a cold start.
     pub cold_start: Option<bool>,
     /// `success`, `error` or `timeout`.
-    pub status: Option<String>,
+    pub status: Option<InvocationStatus>,
     /// The error type of a failed invocation.
     pub error_type: Option<String>,
     /// The trace, from `XRAY TraceId` or correlation.
@@ -204,7 +201,7 @@ pub struct SpanNode {
     /// For the entry span of a Lambda invocation: `success`, `error` or
     /// `timeout`, from its REPORT line.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invocation_status: Option<String>,
+    pub invocation_status: Option<InvocationStatus>,
 }
 
 /// Everything about one trace.

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::Value;
 
+use tracelake_index::rows::{InvocationStatus, SpanKind, StatusCode};
+
 use crate::query::model::{Invocation, LogLine, Span};
 
 /// The attribute that marks a span drawn for an invocation that wrote none.
@@ -200,11 +202,14 @@ pub(crate) fn invocation_spans(
             })
             .unwrap_or_else(|| "unknown function".to_owned());
         let service = service_of(&function, lines);
-        let status = row.and_then(|r| r.status.as_deref());
-        let failed = matches!(status, Some("error" | "timeout" | "failure"));
+        let status = row.and_then(|r| r.status);
+        let failed = matches!(
+            status,
+            Some(InvocationStatus::Error | InvocationStatus::Timeout)
+        );
         let status_message = match status {
-            Some("timeout") => Some("Task timed out".to_owned()),
-            Some("error" | "failure") => row
+            Some(InvocationStatus::Timeout) => Some("Task timed out".to_owned()),
+            Some(InvocationStatus::Error) => row
                 .and_then(|r| r.error_type.clone())
                 .or_else(|| Some("invocation failed".to_owned())),
             _ => None,
@@ -248,12 +253,16 @@ pub(crate) fn invocation_spans(
                 span_id: own_id,
                 parent_span_id: parent,
                 name: Some(function.clone()),
-                kind: Some("server".to_owned()),
+                kind: Some(SpanKind::Server),
                 service: Some(service),
                 start_time: Some(start),
                 end_time: Some(end),
                 duration_ns: Some(end - start),
-                status_code: Some(if failed { "error" } else { "unset" }.to_owned()),
+                status_code: Some(if failed {
+                    StatusCode::Error
+                } else {
+                    StatusCode::Unset
+                }),
                 status_message,
                 request_id: Some(request.to_owned()),
                 faas_name: Some(function),
