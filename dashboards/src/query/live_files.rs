@@ -12,7 +12,8 @@
 //! files it reads still exist because GC waits a grace period (one hour by
 //! default, `tracelake gc --grace`) after a file stops being live before
 //! deleting it. A manifest never changes once written (put-if-absent, one
-//! file per generation), so the manifests read are kept whatever the TTL.
+//! file per generation), so the latest manifest read of each hour is kept
+//! whatever the TTL.
 //!
 //! [`EngineOptions::live_files_ttl`]: super::EngineOptions::live_files_ttl
 
@@ -47,7 +48,8 @@ pub struct LiveFiles {
     hours: Mutex<Option<Listed<Arc<[HourPartition]>>>>,
     /// Per hour: the generations of its manifests that exist, the latest last.
     generations: Mutex<HashMap<HourPartition, Listed<Option<u64>>>>,
-    /// Manifests read, by hour and generation (immutable once written).
+    /// The latest manifest read of each hour, by hour and generation
+    /// (immutable once written).
     manifests: Mutex<HashMap<(HourPartition, u64), Arc<Manifest>>>,
     /// Per table and hour: its live files.
     files: Mutex<FilesByTableHour>,
@@ -121,7 +123,11 @@ impl LiveFiles {
             return Ok(Some(manifest.clone()));
         }
         let manifest = Arc::new(manifest::read_manifest(&self.store, hour, generation).await?);
-        lock(&self.manifests).insert(key, manifest.clone());
+        let mut manifests = lock(&self.manifests);
+        // Only the latest generation of an hour is ever read again: a long-running
+        // server keeps one manifest per hour, not every generation it saw.
+        manifests.retain(|(other, _), _| other != hour);
+        manifests.insert(key, manifest.clone());
         Ok(Some(manifest))
     }
 
@@ -330,6 +336,9 @@ mod tests {
             live.uncompacted_hours().await.expect("uncompacted"),
             BTreeSet::new()
         );
+        // Generation 1 is no longer kept once generation 2 was read.
+        let kept: Vec<(HourPartition, u64)> = lock(&live.manifests).keys().cloned().collect();
+        assert_eq!(kept, [(hour(), 2)]);
         // And the index's own rule agrees.
         assert_eq!(
             tracelake_index::compact::hours_needing_compaction(&store)
