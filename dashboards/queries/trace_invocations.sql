@@ -1,13 +1,16 @@
 -- Trace by id: the Lambda invocations (REPORT lines) of one trace, found by the
--- trace id of the REPORT line or, for an invocation linked to no trace, by the
--- request id of one of the trace's spans (as trace_logs.sql finds unlinked
--- lines). An invocation linked to another trace stays in that one: compaction
--- links an invocation to its request's trace, and to none on conflict. The
--- `trace_id IS NULL` also lets the scan skip every page without an unlinked
--- row (the compacted files sort them last): without it the join read the
--- hour's whole request_id column, 15 MB and ~200 ms per lookup on the
--- 10M-span bench index.
+-- trace id of the REPORT line or by the request id of one of the trace's spans.
+-- In hours compacted throughout (`$uncompacted` false), only invocations linked
+-- to no trace are joined by request id, as trace_logs.sql joins unlinked
+-- lines: compaction has linked every invocation to its request's trace (to
+-- none on conflict), and `trace_id IS NULL` lets the scan skip every page
+-- without an unlinked row (compacted files sort them last), where the join
+-- read the hour's whole request_id column (15 MB, ~200 ms of each lookup on
+-- the 10M-span bench index). Before compaction an invocation may still carry
+-- the X-Ray trace of its REPORT while the spans of its request name a W3C
+-- trace (delivered apart), so there every invocation is joined.
 -- $trace_id, $partition_from, $partition_to: as in trace_spans.sql
+-- $uncompacted   true when an hour of the range has raw segments
 WITH trace_requests AS (
     SELECT DISTINCT request_id
     FROM spans
@@ -29,6 +32,6 @@ SELECT i.request_id, i.function, i.function_version, i.log_group, i.log_stream,
        i.trace_id, i.sampled
 FROM invocations i
 JOIN trace_requests r ON i.request_id = r.request_id
-WHERE i.trace_id IS NULL
+WHERE (i.trace_id IS NULL OR $uncompacted)
   AND i.dt || i.hour BETWEEN $partition_from AND $partition_to
 ORDER BY end_time, request_id

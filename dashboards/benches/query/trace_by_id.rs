@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tracelake_collector::IndexStore;
 use tracelake_dashboards::query::sql;
-use tracelake_dashboards::query::{EngineOptions, Params, QueryEngine};
+use tracelake_dashboards::query::{EngineOptions, ParamValue, Params, QueryEngine};
 use tracelake_index::read::read_rows;
 use tracelake_index::rows::TraceIndexRow;
 use tracelake_instrumentation::wire::ids::TraceId;
@@ -85,7 +85,9 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
                 .text("trace_id", Some(&id.to_string()))
                 // Lexically below and above every `YYYY-MM-DDHH`: every hour.
                 .text("partition_from", Some("0"))
-                .text("partition_to", Some("A"));
+                .text("partition_to", Some("A"))
+                // Both indexes are compacted throughout, as our lookups find.
+                .with("uncompacted", ParamValue::Bool(false));
             let queries: Vec<serde_json::Value> =
                 [sql::TRACE_SPANS, sql::TRACE_LOGS, sql::TRACE_INVOCATIONS]
                     .iter()

@@ -9,7 +9,7 @@ use super::engine::QueryEngine;
 use super::error::QueryError;
 use super::model::{Invocation, LogLine, Span, TraceDetail};
 use super::params::PARTITION_SLACK_NS;
-use super::params::{HOUR_NS, Params, TimeRange, partition_key};
+use super::params::{HOUR_NS, ParamValue, Params, TimeRange, partition_key};
 use super::{sql, trace};
 
 impl QueryEngine {
@@ -33,10 +33,10 @@ impl QueryEngine {
             // Lexically below and above every `YYYY-MM-DDHH`.
             None => ("0".to_owned(), "A".to_owned()),
         };
-        Params::new()
-            .text("trace_id", Some(&trace_id.to_string()))
-            .text("partition_from", Some(&from))
-            .text("partition_to", Some(&to))
+        // Without knowing which hours are compacted, invocations are also
+        // joined by request id when linked to another trace (see
+        // `trace_invocations.sql`).
+        trace_query_params(trace_id, &from, &to, true)
     }
 
     /// The hour partitions (`YYYY-MM-DDHH`) in which `trace_index` lists the
@@ -94,6 +94,14 @@ impl QueryEngine {
         &self,
         trace_id: &TraceId,
     ) -> Result<Option<(String, String)>, QueryError> {
+        Ok(self.trace_partitions_and_raw(trace_id).await?.0)
+    }
+
+    /// [`QueryEngine::trace_partitions`], and the hours with raw segments.
+    async fn trace_partitions_and_raw(
+        &self,
+        trace_id: &TraceId,
+    ) -> Result<(Option<(String, String)>, BTreeSet<String>), QueryError> {
         let (indexed, raw) =
             futures::try_join!(self.trace_hours(trace_id), self.uncompacted_hours())?;
         let mut hours: BTreeSet<String> = indexed.iter().cloned().collect();
@@ -119,12 +127,12 @@ impl QueryEngine {
                 None => Vec::new(),
             };
             if hinted.is_empty() {
-                hours.extend(raw);
+                hours.extend(raw.iter().cloned());
             } else {
                 hours.extend(hinted);
             }
         }
-        Ok(hours.first().cloned().zip(hours.last().cloned()))
+        Ok((hours.first().cloned().zip(hours.last().cloned()), raw))
     }
 
     /// A trace by id (W3C, X-Ray, 16 hex digits or hex with leading zeros
@@ -150,12 +158,12 @@ impl QueryEngine {
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
         let params = match range {
             Some(range) => self.trace_params(&id, Some(range)),
-            None => match self.trace_partitions(&id).await? {
-                Some((from, to)) => Params::new()
-                    .text("trace_id", Some(&id.to_string()))
-                    .text("partition_from", Some(&from))
-                    .text("partition_to", Some(&to)),
-                None => return Ok(None),
+            None => match self.trace_partitions_and_raw(&id).await? {
+                (Some((from, to)), raw) => {
+                    let uncompacted = raw.range(from.clone()..=to.clone()).next().is_some();
+                    trace_query_params(&id, &from, &to, uncompacted)
+                }
+                (None, _) => return Ok(None),
             },
         };
         let (spans, logs, invocations) = futures::try_join!(
@@ -171,6 +179,16 @@ impl QueryEngine {
             self.options.price_per_gb_second,
         ))
     }
+}
+
+/// The parameters of the three trace-by-id queries over the hours `from..=to`
+/// (`YYYY-MM-DDHH`); `uncompacted` when one of them has raw segments.
+fn trace_query_params(trace_id: &TraceId, from: &str, to: &str, uncompacted: bool) -> Params {
+    Params::new()
+        .text("trace_id", Some(&trace_id.to_string()))
+        .text("partition_from", Some(from))
+        .text("partition_to", Some(to))
+        .with("uncompacted", ParamValue::Bool(uncompacted))
 }
 
 /// The start of an hour partition `YYYY-MM-DDHH`, in ns.

@@ -201,3 +201,57 @@ async fn a_w3c_trace_seen_only_in_raw_logs_opens_without_a_range() {
     assert_eq!(trace.trace_id, W3C);
     assert_eq!(trace.unattached_logs.len(), 1);
 }
+
+/// A request whose span carries a W3C trace while its REPORT (another
+/// delivery) names the function's X-Ray trace: before compaction relinks it,
+/// its invocation row carries the X-Ray trace, and the trace opened by its W3C
+/// id still shows the invocation through the span's request id.
+#[tokio::test]
+async fn before_compaction_an_invocation_of_another_trace_shows_by_its_request_id() {
+    const W3C: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const XRAY: &str = "6b0c5a500123456789abcdef01234567";
+    const MIXED_REQUEST: &str = "11111111-2222-4333-8444-555555555555";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = HOUR_10_NS + 40 * 60 * 1_000 * MS;
+    let spans = vec![json!({
+        "trace_id": W3C, "span_id": "00f067aa0ba902b7", "parent_span_id": "b7ad6b7169203331",
+        "name": "GET /orders", "kind": "server", "service": "mixed-svc",
+        "start_time": start + MS, "end_time": start + 30 * MS, "duration_ns": 29 * MS,
+        "status_code": "unset", "status_message": null, "request_id": MIXED_REQUEST,
+        "faas_name": "mixed-fn", "faas_trigger": null, "cold_start": null, "cloud_region": null,
+        "cloud_account_id": null, "attributes": {}, "resource_attributes": {},
+        "events": [], "links": [], "log_group": "/aws/lambda/mixed-fn",
+        "log_stream": "2026/11/20/[$LATEST]0001",
+    })];
+    let invocations = vec![json!({
+        "request_id": MIXED_REQUEST, "function": "mixed-fn", "function_version": "$LATEST",
+        "log_group": "/aws/lambda/mixed-fn", "log_stream": "2026/11/20/[$LATEST]0001",
+        "start_time": start, "end_time": start + 32 * MS, "duration_ms": 31.0,
+        "billed_duration_ms": 32, "memory_size_mb": 128, "max_memory_used_mb": 60,
+        "init_duration_ms": null, "cold_start": false, "status": "success",
+        "error_type": null, "trace_id": XRAY, "sampled": true,
+    })];
+    let trace_index = vec![json!({
+        "trace_id": W3C, "min_start": start + MS, "max_end": start + 30 * MS,
+        "root_service": null, "root_name": null, "span_count": 1, "error_count": 0,
+        "services": ["mixed-svc"],
+    })];
+    write_table(dir.path(), Table::Spans, &spans, "start_time").expect("spans");
+    write_table(dir.path(), Table::Invocations, &invocations, "end_time").expect("invocations");
+    write_table(dir.path(), Table::TraceIndex, &trace_index, "min_start").expect("trace_index");
+    let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    let trace = engine
+        .trace(W3C, None)
+        .await
+        .expect("lookup runs")
+        .expect("the trace is found");
+    let requests: Vec<_> = trace
+        .invocations
+        .iter()
+        .filter_map(|invocation| invocation.request_id.as_deref())
+        .collect();
+    assert_eq!(requests, [MIXED_REQUEST]);
+    assert!(trace.cost_usd > 0.0);
+}
