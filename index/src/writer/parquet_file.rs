@@ -24,8 +24,10 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Compacted files (sorted by `trace_id`) end a data page every this many
 /// rows, instead of parquet's 20,000. A trace lookup finds its rows through the
 /// page index and must still decompress and decode every page that holds one of
-/// them, in every column it returns: with 20,000-row pages that was about a
-/// megabyte per column for a few dozen rows. Smaller pages cost a larger page
+/// them, in every column it returns: with 20,000-row pages that was up to a
+/// megabyte per column (parquet's page size limit) for a few dozen rows; with
+/// these pages the spans of one trace scan ~300 KB in all on the 10M-span bench
+/// index (docs/BENCHMARKS.md). Smaller pages cost a larger page
 /// index (kept in the readers' metadata cache) and slightly less compression.
 pub const COMPACTED_PAGE_ROWS: usize = 4096;
 
