@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attribute;
 #[cfg(feature = "aws-sdk")]
 pub mod aws_sdk;
 pub mod clock;

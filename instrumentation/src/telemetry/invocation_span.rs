@@ -16,11 +16,11 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::Telemetry;
 use super::sampler::with_next_root_decision;
+use crate::attribute;
 use crate::config::InitializationType;
 use crate::error_report::ErrorReport;
 use crate::id_generator::with_next_trace_id;
 use crate::invocation::Invocation;
-use crate::logs::XRAY_EXTRA_FIELD;
 use crate::unwind::{Panic, catch, catch_future};
 
 impl Telemetry {
@@ -68,7 +68,7 @@ impl Telemetry {
                 { semconv::FAAS_COLDSTART } = cold_start,
                 { semconv::CLOUD_ACCOUNT_ID } = account_id,
                 { semconv::AWS_LAMBDA_INVOKED_ARN } = invocation.invoked_arn.as_deref(),
-                { XRAY_EXTRA_FIELD } = xray_extra.as_deref(),
+                { attribute::XRAY_EXTRA } = xray_extra.as_deref(),
             );
             for (key, value) in &invocation.attributes {
                 span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));

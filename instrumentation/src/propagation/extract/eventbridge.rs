@@ -5,6 +5,7 @@ use opentelemetry_semantic_conventions::attribute as semconv;
 use serde_json::Value;
 
 use super::extracted::{ExtractContext, Extracted, json_context};
+use crate::attribute;
 use crate::trigger::{EventSource, messaging_system};
 
 impl ExtractContext for EventBridgeEvent<Value> {
@@ -28,7 +29,7 @@ impl ExtractContext for EventBridgeEvent<Value> {
             self.detail_type.clone(),
         );
         extracted.links.clear();
-        extracted = extracted.with_attribute("aws.eventbridge.source", self.source.clone());
+        extracted = extracted.with_attribute(attribute::EVENTBRIDGE_SOURCE, self.source.clone());
         extracted
     }
 }
