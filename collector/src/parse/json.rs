@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
-use tracelake_instrumentation::wire::log_line;
+use tracelake_instrumentation::wire::log_line::{self, keys};
 
 use super::json_object::{Field, FlatObject, JsonObject, string_field};
 use super::level::{normalise_level, numeric_level};
@@ -64,10 +64,10 @@ pub(super) fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, V
         .cloned()
         .unwrap_or_default();
     if let Some(level) = record.get("level").and_then(|level| level.get("name")) {
-        fields.insert("level".to_owned(), level.clone());
+        fields.insert(keys::LEVEL.to_owned(), level.clone());
     }
     if let Some(message) = record.get("message") {
-        fields.insert("message".to_owned(), message.clone());
+        fields.insert(keys::MESSAGE.to_owned(), message.clone());
     }
     if let Some(time) = record.get("time").and_then(|time| time.get("repr")) {
         fields.insert("time".to_owned(), time.clone());
@@ -82,23 +82,23 @@ pub(super) fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, V
 /// `xray_trace_id`. A value that is not a whole trace id (`otelTraceID="0"`, a
 /// Datadog decimal id) names nothing.
 pub(super) const TRACE_KEYS: [&str; 7] = [
-    "trace_id",
+    keys::TRACE_ID,
     "otelTraceID",
     "trace.id",
     "traceparent",
     "traceId",
-    "xray_trace_id",
+    keys::XRAY_TRACE_ID,
     "AWS-XRAY-TRACE-ID",
 ];
 
-pub(super) const SPAN_KEYS: [&str; 4] = ["span_id", "otelSpanID", "span.id", "spanId"];
+pub(super) const SPAN_KEYS: [&str; 4] = [keys::SPAN_ID, "otelSpanID", "span.id", "spanId"];
 
 /// Keys that hold the Lambda request id. Not `aws.request_id`: in OpenTelemetry
 /// that is the id of an AWS SDK call the function made, not of its invocation.
 pub(super) const REQUEST_KEYS: [&str; 8] = [
-    "request_id",
+    keys::REQUEST_ID,
     "requestId",
-    "function_request_id",
+    keys::FUNCTION_REQUEST_ID,
     "AWSRequestId",
     "awsRequestId",
     "aws_request_id",
@@ -107,7 +107,7 @@ pub(super) const REQUEST_KEYS: [&str; 8] = [
 ];
 
 pub(super) const LEVEL_KEYS: [&str; 9] = [
-    "level",
+    keys::LEVEL,
     "log_level",
     "levelname",
     "severity",
@@ -118,13 +118,23 @@ pub(super) const LEVEL_KEYS: [&str; 9] = [
     "@l",
 ];
 
-pub(super) const SERVICE_KEYS: [&str; 4] =
-    ["service", "service.name", "otelServiceName", "serviceName"];
+pub(super) const SERVICE_KEYS: [&str; 4] = [
+    keys::SERVICE,
+    "service.name",
+    "otelServiceName",
+    "serviceName",
+];
 
-pub(super) const TIME_KEYS: [&str; 6] =
-    ["timestamp", "time", "@timestamp", "ts", "@t", "timeMillis"];
+pub(super) const TIME_KEYS: [&str; 6] = [
+    keys::TIMESTAMP,
+    "time",
+    "@timestamp",
+    "ts",
+    "@t",
+    "timeMillis",
+];
 
-pub(super) const MESSAGE_KEYS: [&str; 4] = ["message", "msg", "body", "@m"];
+pub(super) const MESSAGE_KEYS: [&str; 4] = [keys::MESSAGE, "msg", "body", "@m"];
 
 /// Other tracers' ids, kept as attributes (never the indexed trace unless they
 /// are a whole trace id in one of [`TRACE_KEYS`]).
@@ -196,14 +206,14 @@ fn json_format(object: &impl JsonObject, ours: bool) -> LineFormat {
     let crash = has("errorType") && has("errorMessage");
     if ours {
         LineFormat::Tracelake
-    } else if has("function_request_id")
-        || has("xray_trace_id")
-        || (has("service") && has("location") && has("level"))
+    } else if has(keys::FUNCTION_REQUEST_ID)
+        || has(keys::XRAY_TRACE_ID)
+        || (has(keys::SERVICE) && has("location") && has(keys::LEVEL))
     {
         LineFormat::Powertools
     } else if crash
         || (["requestId", "AWSRequestId"].iter().any(|key| has(key))
-            && (has("message") || has("msg")))
+            && (has(keys::MESSAGE) || has("msg")))
     {
         LineFormat::LambdaJson
     } else {
@@ -276,22 +286,24 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
             .entries()
             .filter(|(key, _)| {
                 TRACER_ATTRIBUTE_KEYS.contains(key)
-                    || (*key != "trace_id" && TRACE_KEYS.contains(key))
+                    || (*key != keys::TRACE_ID && TRACE_KEYS.contains(key))
                     || SPAN_KEYS.contains(key)
             })
             .map(|(key, value)| (key.to_owned(), value.text()))
             .collect(),
         _ => {
             let skip = |key: &str| {
-                key == "trace_id"
-                    || key == "span_id"
-                    || (key != "xray_trace_id" && TRACE_KEYS.contains(&key) && trace_id.is_some())
+                key == keys::TRACE_ID
+                    || key == keys::SPAN_ID
+                    || (key != keys::XRAY_TRACE_ID
+                        && TRACE_KEYS.contains(&key)
+                        && trace_id.is_some())
                     || REQUEST_KEYS.contains(&key)
                     || LEVEL_KEYS.contains(&key)
                     || TIME_KEYS.contains(&key)
                     || MESSAGE_KEYS.contains(&key)
-                    || key == "service"
-                    || key == "xray_trace_id"
+                    || key == keys::SERVICE
+                    || key == keys::XRAY_TRACE_ID
             };
             object
                 .entries()
