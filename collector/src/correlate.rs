@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::LogEvent;
-use crate::index::rows::{InvocationRow, LogLevel, LogRow, SpanRow};
+use crate::index::rows::{InvocationRow, LogRow, SpanRow};
 use crate::parse::{self, InvocationStatus, ParsedBatch, ParsedLog, PlatformRecord};
 
 pub use crate::index::rows::Link;
@@ -278,7 +278,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             span_id: log.span_id,
             request_id: log.request_id,
             service: Some(service),
-            level: log.level.and_then(LogLevel::parse),
+            level: log.level,
             message: log.message,
             attributes: log.attributes,
             log_group: log_group.clone(),

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
 use tracelake_instrumentation::wire::log_line::{self, keys};
 
+use crate::index::rows::LogLevel;
+
 use super::json_object::{Field, FlatObject, JsonObject, string_field};
 use super::level::{normalise_level, numeric_level};
 use super::log::{LineFormat, ParsedLog};
@@ -270,7 +272,7 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
         })
         .or_else(|| {
             // A runtime's crash record names no level: it is an error.
-            (object.has("errorType") && object.has("errorMessage")).then_some("ERROR")
+            (object.has("errorType") && object.has("errorMessage")).then_some(LogLevel::Error)
         });
     let service = SERVICE_KEYS
         .iter()

@@ -4,7 +4,7 @@ use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
 use super::platform::PlatformRecord;
 use super::time::LineTime;
-use crate::index::rows::SpanRow;
+use crate::index::rows::{LogLevel, SpanRow};
 
 /// The line format an event was read as: the `format` column of `logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,8 +81,8 @@ pub struct ParsedLog {
     /// The line's own time, when it carries one, with its precision. The row
     /// uses it only when it is believable ([`super::time::row_timestamp_ns`]).
     pub time: Option<LineTime>,
-    /// The normalised level (`TRACE` … `FATAL`), when the line has one.
-    pub level: Option<&'static str>,
+    /// The normalised level, when the line has one.
+    pub level: Option<LogLevel>,
     /// The line's message: the whole line, or its message field for structured lines.
     pub message: String,
     /// The trace the line names itself.

@@ -20,6 +20,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::index::rows::LogLevel;
+
 use super::json::parse_fields;
 use super::level::normalise_level;
 use super::log::{LineFormat, ParsedLog};
@@ -30,7 +32,7 @@ fn request_id_of(text: &str) -> Option<String> {
     (!is_placeholder_request_id(text)).then(|| text.trim().to_owned())
 }
 
-fn log(format: LineFormat, time: Option<LineTime>, level: Option<&'static str>) -> ParsedLog {
+fn log(format: LineFormat, time: Option<LineTime>, level: Option<LogLevel>) -> ParsedLog {
     ParsedLog {
         format: Some(format),
         time,
@@ -297,7 +299,7 @@ fn parse_crash(line: &str) -> Option<ParsedLog> {
     if !go_crash && !java_crash {
         return None;
     }
-    let mut parsed = log(LineFormat::Plain, None, Some("ERROR"));
+    let mut parsed = log(LineFormat::Plain, None, Some(LogLevel::Error));
     parsed.message = line.to_owned();
     Some(parsed)
 }
@@ -313,7 +315,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(line.request_id, None);
-        assert_eq!(line.level, Some("WARN"));
+        assert_eq!(line.level, Some(LogLevel::Warn));
         assert_eq!(line.message, "LAMBDA_WARNING: Unhandled exception.");
     }
 
@@ -330,7 +332,7 @@ mod tests {
             parse_tab_prefixed("2026-11-29T10:00:00.290Z\tundefined\tERROR\tUncaught Exception")
                 .unwrap();
         assert_eq!(line.request_id, None);
-        assert_eq!(line.level, Some("ERROR"));
+        assert_eq!(line.level, Some(LogLevel::Error));
     }
 
     #[test]
@@ -340,7 +342,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(java.format, Some(LineFormat::JavaText));
-        assert_eq!(java.level, Some("WARN"));
+        assert_eq!(java.level, Some(LogLevel::Warn));
         assert_eq!(
             java.request_id.as_deref(),
             Some("0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11")
@@ -349,14 +351,14 @@ mod tests {
         assert_eq!(java.time.unwrap().precision_ns, 1_000_000_000);
         let outside = parse_text("2026-11-29 10:00:05  INFO  Handler - init").unwrap();
         assert_eq!(outside.request_id, None);
-        assert_eq!(outside.level, Some("INFO"));
+        assert_eq!(outside.level, Some(LogLevel::Info));
 
         let ruby = parse_text(
             "E, [2026-11-29T10:00:05.123456 #8] ERROR -- 0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11: boom",
         )
         .unwrap();
         assert_eq!(ruby.format, Some(LineFormat::RubyText));
-        assert_eq!(ruby.level, Some("ERROR"));
+        assert_eq!(ruby.level, Some(LogLevel::Error));
         assert_eq!(ruby.message, "boom");
         assert!(ruby.request_id.is_some());
 
@@ -365,13 +367,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(slog.format, Some(LineFormat::Logfmt));
-        assert_eq!(slog.level, Some("WARN"));
+        assert_eq!(slog.level, Some(LogLevel::Warn));
         assert_eq!(slog.message, r#"cache "miss""#);
 
         let tracing =
             parse_text("2026-11-29T10:00:05.123456Z  INFO checkout::handler: priced").unwrap();
         assert_eq!(tracing.format, Some(LineFormat::Text));
-        assert_eq!(tracing.level, Some("INFO"));
+        assert_eq!(tracing.level, Some(LogLevel::Info));
 
         assert!(parse_text("2026/11/29 10:00:05 plain go log").is_none());
         assert!(parse_text("hello=world").is_none());
@@ -381,12 +383,12 @@ mod tests {
     fn crash_records_without_prefix_are_errors() {
         let go = parse_text("panic: runtime error: index out of range\n\ngoroutine 1 [running]:")
             .unwrap();
-        assert_eq!(go.level, Some("ERROR"));
+        assert_eq!(go.level, Some(LogLevel::Error));
         let java = parse_text(
             "java.lang.IllegalStateException: no db\n\tat example.Handler.handleRequest(Handler.java:12)",
         )
         .unwrap();
-        assert_eq!(java.level, Some("ERROR"));
+        assert_eq!(java.level, Some(LogLevel::Error));
         assert!(parse_text("An Error occurred, no frames").is_none());
     }
 }
