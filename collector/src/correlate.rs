@@ -207,6 +207,12 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             }
             _ => {}
         }
+        // The runtime's own report: Node.js's REPORT says nothing of a handler's error.
+        if let (Some(error), Some(request_id)) = (&log.invoke_error, &log.request_id) {
+            failures
+                .entry(request_id)
+                .or_insert((InvocationStatus::Error, error.error_type.as_deref()));
+        }
     }
 
     for (event, log) in &parsed {

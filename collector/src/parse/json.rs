@@ -326,6 +326,7 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
         service,
         attributes,
         platform: None,
+        invoke_error: None,
     }
 }
 

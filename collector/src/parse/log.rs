@@ -101,4 +101,16 @@ pub struct ParsedLog {
     pub attributes: Vec<(String, String)>,
     /// What a platform line says about its invocation.
     pub platform: Option<PlatformRecord>,
+    /// The runtime's report that the invocation's handler failed.
+    pub invoke_error: Option<InvokeError>,
+}
+
+/// A runtime's report that an invocation's handler failed: Node.js's
+/// `Invoke Error` line. The invocation is stored as an error, with this type.
+/// (A failure the platform reports, `Status: error` or a runtime exit, is a
+/// [`PlatformRecord`].)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvokeError {
+    /// The error's `errorType`, when the runtime wrote one.
+    pub error_type: Option<String>,
 }

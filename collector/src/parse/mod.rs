@@ -21,7 +21,7 @@ pub mod time;
 pub use batch::{ParsedBatch, parse_batch};
 pub use event::{parse_event, parse_event_from};
 pub use level::normalise_level;
-pub use log::{LineFormat, ParsedEvent, ParsedLog};
+pub use log::{InvokeError, LineFormat, ParsedEvent, ParsedLog};
 pub use platform::{InvocationStatus, PlatformRecord, Report};
 pub use time::LineTime;
 

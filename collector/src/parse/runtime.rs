@@ -24,7 +24,7 @@ use crate::index::rows::LogLevel;
 
 use super::json::parse_fields;
 use super::level::normalise_level;
-use super::log::{LineFormat, ParsedLog};
+use super::log::{InvokeError, LineFormat, ParsedLog};
 pub use super::request_id::is_placeholder_request_id;
 use super::time::{LineTime, parse_timestamp};
 
@@ -93,7 +93,25 @@ pub fn parse_tab_prefixed(line: &str) -> Option<ParsedLog> {
     } else {
         message.replace('\r', "\n")
     };
+    if !dotnet && level == LogLevel::Error {
+        parsed.invoke_error = node_invoke_error(&parsed.message);
+    }
     Some(parsed)
+}
+
+/// The Node.js runtime's report of a handler's error, the message of an
+/// `ERROR` line: `Invoke Error \t{"errorType":…,"errorMessage":…,"stack":[…]}`
+/// (the runtime interface client logs `"Invoke Error"` and the formatted error).
+/// `None` for any other message; an error whose JSON does not read has no type.
+fn node_invoke_error(message: &str) -> Option<InvokeError> {
+    let rest = message.strip_prefix("Invoke Error")?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let error_type = serde_json::from_str::<Value>(rest.trim())
+        .ok()
+        .and_then(|error| error.get("errorType")?.as_str().map(str::to_owned));
+    Some(InvokeError { error_type })
 }
 
 /// The .NET ILogger console labels (`Amazon.Lambda.RuntimeSupport`'s formatter).
@@ -307,6 +325,40 @@ fn parse_crash(line: &str) -> Option<ParsedLog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_invoke_error_names_its_type_and_console_error_does_not() {
+        let line = parse_tab_prefixed(
+            "2026-11-29T10:00:05.120Z\t0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading 'id')\",\"stack\":[\"TypeError: Cannot read properties of undefined (reading 'id')\",\"    at Runtime.handler (file:///var/task/index.mjs:7:28)\"]}",
+        )
+        .unwrap();
+        assert_eq!(line.level, Some(LogLevel::Error));
+        assert_eq!(
+            line.invoke_error
+                .and_then(|error| error.error_type)
+                .as_deref(),
+            Some("TypeError")
+        );
+        let unreadable =
+            parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tERROR\tInvoke Error \t{cut").unwrap();
+        assert_eq!(
+            unreadable.invoke_error,
+            Some(InvokeError { error_type: None })
+        );
+        for message in [
+            "could not reach the cache",
+            "Invoke Errors: 3",
+            "Uncaught Exception \t{}",
+        ] {
+            let line =
+                parse_tab_prefixed(&format!("2026-11-29T10:00:05.120Z\tr\tERROR\t{message}"))
+                    .unwrap();
+            assert_eq!(line.invoke_error, None, "{message}");
+        }
+        let info =
+            parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tINFO\tInvoke Error \t{}").unwrap();
+        assert_eq!(info.invoke_error, None);
+    }
 
     #[test]
     fn python_line_with_empty_request_id() {
