@@ -2,6 +2,7 @@
 //! ecs-logging, pino/winston/bunyan and any other JSON object, read from a
 //! `serde_json` object by the keys each logger uses.
 
+use opentelemetry_semantic_conventions::attribute as semconv;
 use serde_json::{Map, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
 use tracelake_instrumentation::wire::log_line::{self, keys};
@@ -104,7 +105,7 @@ pub(super) const REQUEST_KEYS: [&str; 8] = [
     "AWSRequestId",
     "awsRequestId",
     "aws_request_id",
-    "faas.invocation_id",
+    semconv::FAAS_INVOCATION_ID,
     "lambda_request_id",
 ];
 
@@ -122,7 +123,7 @@ pub(super) const LEVEL_KEYS: [&str; 9] = [
 
 pub(super) const SERVICE_KEYS: [&str; 4] = [
     keys::SERVICE,
-    "service.name",
+    semconv::SERVICE_NAME,
     "otelServiceName",
     "serviceName",
 ];

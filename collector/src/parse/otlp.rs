@@ -2,6 +2,7 @@
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{TracesData, span, status};
+use opentelemetry_semantic_conventions::attribute as semconv;
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
 use crate::index::rows::{SpanEventRow, SpanKind, SpanLinkRow, SpanRow, StatusCode};
@@ -27,7 +28,7 @@ pub enum SpanError {
 /// (`faas.invocation_id`), its old name (`faas.execution`, still written by
 /// older AWS Distro for OpenTelemetry layers), and other tracers' keys.
 const REQUEST_ID_ATTRIBUTES: [&str; 5] = [
-    "faas.invocation_id",
+    semconv::FAAS_INVOCATION_ID,
     "faas.execution",
     "aws.lambda.request_id",
     "aws.lambda.invocation_id",
@@ -37,7 +38,7 @@ const REQUEST_ID_ATTRIBUTES: [&str; 5] = [
 /// Span attributes that say a span ran in a cold start: the semantic
 /// convention (`faas.coldstart`) and other tracers' spellings.
 const COLD_START_ATTRIBUTES: [&str; 4] = [
-    "faas.coldstart",
+    semconv::FAAS_COLDSTART,
     "faas.cold_start",
     "aws.lambda.cold_start",
     "cold_start",
@@ -63,10 +64,10 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                 .map(|(_, v)| v.clone())
         };
         let service =
-            resource_value("service.name").unwrap_or_else(|| "unknown_service".to_owned());
-        let faas_name = resource_value("faas.name");
-        let cloud_region = resource_value("cloud.region");
-        let resource_account = resource_value("cloud.account.id");
+            resource_value(semconv::SERVICE_NAME).unwrap_or_else(|| "unknown_service".to_owned());
+        let faas_name = resource_value(semconv::FAAS_NAME);
+        let cloud_region = resource_value(semconv::CLOUD_REGION);
+        let resource_account = resource_value(semconv::CLOUD_ACCOUNT_ID);
         for scope_spans in resource_spans.scope_spans {
             for span in scope_spans.spans {
                 let trace_id = TraceId::from_bytes(&span.trace_id).ok_or_else(|| {
@@ -121,13 +122,13 @@ pub fn span_rows(data: TracesData) -> Result<Vec<SpanRow>, SpanError> {
                         .find_map(|key| attribute(key))
                         .filter(|id| !super::request_id::is_placeholder_request_id(id)),
                     faas_name: faas_name.clone(),
-                    faas_trigger: attribute("faas.trigger"),
+                    faas_trigger: attribute(semconv::FAAS_TRIGGER),
                     cold_start: COLD_START_ATTRIBUTES
                         .iter()
                         .find_map(|key| attribute(key))
                         .map(|v| v.eq_ignore_ascii_case("true") || v == "1"),
                     cloud_region: cloud_region.clone(),
-                    cloud_account_id: attribute("cloud.account.id")
+                    cloud_account_id: attribute(semconv::CLOUD_ACCOUNT_ID)
                         .or_else(|| resource_account.clone()),
                     events: span
                         .events
