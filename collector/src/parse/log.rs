@@ -2,9 +2,10 @@
 
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
+use super::otlp::ParsedSpan;
 use super::platform::PlatformRecord;
 use super::time::LineTime;
-use crate::index::rows::{LogLevel, SpanRow};
+use crate::index::rows::LogLevel;
 
 /// The line format an event was read as: the `format` column of `logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,7 +67,7 @@ impl LineFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParsedEvent {
     /// A span line: the spans it holds.
-    Spans(Vec<SpanRow>),
+    Spans(Vec<ParsedSpan>),
     /// A log line (including platform lines).
     Log(Box<ParsedLog>),
     /// A span line that could not be read: quarantined with this reason.

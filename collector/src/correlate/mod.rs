@@ -19,6 +19,8 @@
 //! CloudWatch keeps the order lines were written in, while millisecond
 //! timestamps tie at invocation boundaries.
 
+mod spans;
+
 use std::collections::HashMap;
 
 use tracelake_instrumentation::wire::ids::TraceId;
@@ -121,7 +123,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
         span_events,
     } = batch;
     let mut out = CorrelatedBatch {
-        spans,
+        spans: spans.into_iter().map(spans::span_row).collect(),
         quarantined,
         events_indexed: span_events,
         ..CorrelatedBatch::default()
