@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 /// A source of wall-clock time.
 #[derive(Debug, Clone, Default)]
 pub enum Clock {
@@ -93,58 +95,11 @@ impl ManualClock {
 /// Writes `unix_nanos` as RFC 3339 UTC with microseconds
 /// (`2026-11-29T01:02:03.456789Z`) into `out`.
 pub(crate) fn write_rfc3339_micros(out: &mut String, unix_nanos: u64) {
-    let seconds = unix_nanos / 1_000_000_000;
-    let micros = (unix_nanos % 1_000_000_000) / 1_000;
-    let days = seconds / 86_400;
-    let second_of_day = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let hour = second_of_day / 3600;
-    let minute = (second_of_day % 3600) / 60;
-    let second = second_of_day % 60;
-    let mut buffer = [0u8; 27];
-    put_digits(&mut buffer[0..4], year.clamp(0, 9999) as u64);
-    buffer[4] = b'-';
-    put_digits(&mut buffer[5..7], month as u64);
-    buffer[7] = b'-';
-    put_digits(&mut buffer[8..10], day as u64);
-    buffer[10] = b'T';
-    put_digits(&mut buffer[11..13], hour);
-    buffer[13] = b':';
-    put_digits(&mut buffer[14..16], minute);
-    buffer[16] = b':';
-    put_digits(&mut buffer[17..19], second);
-    buffer[19] = b'.';
-    put_digits(&mut buffer[20..26], micros);
-    buffer[26] = b'Z';
-    // Every byte written above is ASCII.
-    out.push_str(std::str::from_utf8(&buffer).unwrap_or_default());
-}
-
-fn put_digits(slot: &mut [u8], mut value: u64) {
-    for byte in slot.iter_mut().rev() {
-        *byte = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
-}
-
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's
-/// `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    // Every u64 of nanoseconds (up to the year 2554) is a valid chrono time.
+    let seconds = i64::try_from(unix_nanos / 1_000_000_000).unwrap_or(i64::MAX);
+    let nanos = u32::try_from(unix_nanos % 1_000_000_000).unwrap_or(0);
+    let time = DateTime::<Utc>::from_timestamp(seconds, nanos).unwrap_or_default();
+    out.push_str(&time.to_rfc3339_opts(SecondsFormat::Micros, true));
 }
 
 #[cfg(test)]

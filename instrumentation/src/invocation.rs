@@ -1,44 +1,7 @@
 //! One Lambda invocation, as the invocation span sees it.
 
 use crate::propagation::TraceContext;
-
-/// `faas.trigger`: what kind of event started the invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Trigger {
-    /// An HTTP request (API Gateway, ALB, Function URL).
-    Http,
-    /// A message or stream record (SQS, SNS, EventBridge, Kinesis).
-    PubSub,
-    /// A change in a data source (DynamoDB Streams, S3).
-    Datasource,
-    /// A schedule.
-    Timer,
-    /// Anything else (direct invoke, Step Functions).
-    #[default]
-    Other,
-}
-
-impl Trigger {
-    /// The semantic-convention value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Http => "http",
-            Trigger::PubSub => "pubsub",
-            Trigger::Datasource => "datasource",
-            Trigger::Timer => "timer",
-            Trigger::Other => "other",
-        }
-    }
-
-    /// The span kind of an invocation started this way: CONSUMER for queues and
-    /// streams, SERVER otherwise.
-    pub fn span_kind(self) -> InvocationKind {
-        match self {
-            Trigger::PubSub | Trigger::Datasource => InvocationKind::Consumer,
-            Trigger::Http | Trigger::Timer | Trigger::Other => InvocationKind::Server,
-        }
-    }
-}
+use crate::trigger::{InvocationKind, Trigger};
 
 /// The value of a span attribute set from the event: typed as the semantic
 /// conventions type it (`messaging.batch.message_count` is an int).
@@ -88,24 +51,6 @@ impl From<AttributeValue> for opentelemetry::Value {
             AttributeValue::Text(text) => text.into(),
             AttributeValue::Int(number) => number.into(),
             AttributeValue::Bool(flag) => flag.into(),
-        }
-    }
-}
-
-/// The kind of the invocation span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvocationKind {
-    /// SERVER: the caller waits for the answer.
-    Server,
-    /// CONSUMER: the function processes messages someone else produced.
-    Consumer,
-}
-
-impl InvocationKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            InvocationKind::Server => "server",
-            InvocationKind::Consumer => "consumer",
         }
     }
 }

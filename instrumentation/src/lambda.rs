@@ -25,7 +25,6 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -34,6 +33,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use tracing::instrument::{Instrument as _, Instrumented, WithDispatch, WithSubscriber as _};
 
 use crate::propagation::extract::{ExtractContext, client_context_context};
+use crate::unwind::Caught;
 use crate::{ErrorReport, Invocation, InvocationSpan, Telemetry};
 
 /// Builds the [`Invocation`] of a Lambda request: request id, X-Ray header and
@@ -182,15 +182,20 @@ impl<S, R> TracingService<S, R> {
         });
         match called {
             Ok(future) => TracingFuture {
-                inner: Some(Box::pin(future.instrument(span).with_subscriber(dispatch))),
-                started: Some(started),
+                running: Some((
+                    Box::pin(crate::unwind::catch_future(
+                        future.instrument(span).with_subscriber(dispatch),
+                    )),
+                    started,
+                )),
                 status_of,
                 report,
             },
             Err(panic) => {
-                started.record_panic(panic.as_ref());
-                started.finish();
-                resume_unwind(panic)
+                // The span's last handle other than `started`: while it lives
+                // the span does not end, and `finish` would write nothing.
+                drop(span);
+                started.resume_panic(panic)
             }
         }
     }
@@ -232,10 +237,13 @@ fn http_response_status<B: 'static>(response: &dyn Any) -> Option<i64> {
         .map(|response| i64::from(response.status().as_u16()))
 }
 
+/// The handler's future, in its span and dispatch, its panic caught.
+type Handler<F> = Pin<Box<Caught<WithDispatch<Instrumented<F>>>>>;
+
 /// The future of one traced invocation.
 pub struct TracingFuture<F> {
-    inner: Option<Pin<Box<WithDispatch<Instrumented<F>>>>>,
-    started: Option<InvocationSpan>,
+    /// The handler and its invocation span, until the handler is done.
+    running: Option<(Handler<F>, InvocationSpan)>,
     /// Reads the HTTP status of a response, when it is an HTTP response.
     status_of: fn(&dyn Any) -> Option<i64>,
     /// Reads the handler's error (its type behind `dyn Any`).
@@ -257,41 +265,29 @@ where
     type Output = Result<R, E>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<R, E>> {
-        let Some(inner) = self.inner.as_mut() else {
+        let Some((handler, _)) = self.running.as_mut() else {
             return Poll::Pending;
         };
-        let outcome = match crate::unwind::poll_catching(inner.as_mut(), cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(outcome) => outcome,
+        let Poll::Ready(outcome) = handler.as_mut().poll(cx) else {
+            return Poll::Pending;
         };
-        self.inner = None;
-        let Some(started) = self.started.take() else {
-            return match outcome {
-                Ok(result) => Poll::Ready(result),
-                Err(panic) => resume_unwind(panic),
-            };
+        let Some((_, started)) = self.running.take() else {
+            return Poll::Pending;
         };
-        match outcome {
-            Ok(Ok(response)) => {
-                if let Some(status_code) = (self.status_of)(&response) {
-                    started.record_http_status(status_code);
+        let (status_of, report) = (self.status_of, self.report);
+        Poll::Ready(started.conclude(
+            outcome,
+            |span, response| {
+                if let Some(status_code) = status_of(response) {
+                    span.record_http_status(status_code);
                 }
-                started.finish();
-                Poll::Ready(Ok(response))
-            }
-            Ok(Err(error)) => {
-                if let Some(report) = (self.report)(&error) {
-                    started.record_report(&report);
+            },
+            |span, error| {
+                if let Some(report) = report(error) {
+                    span.record_report(&report);
                 }
-                started.finish();
-                Poll::Ready(Err(error))
-            }
-            Err(panic) => {
-                started.record_panic(panic.as_ref());
-                started.finish();
-                resume_unwind(panic)
-            }
-        }
+            },
+        ))
     }
 }
 

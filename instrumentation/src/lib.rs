@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attribute;
 #[cfg(feature = "aws-sdk")]
 pub mod aws_sdk;
 pub mod clock;
@@ -42,6 +43,7 @@ pub mod messages;
 pub mod output;
 pub mod propagation;
 pub mod telemetry;
+pub mod trigger;
 mod unwind;
 pub mod wire;
 
@@ -50,12 +52,13 @@ pub use config::{InitializationType, TelemetryConfig};
 pub use error_report::ErrorReport;
 pub use export::SCOPE_NAME;
 pub use id_generator::XrayIdGenerator;
-pub use invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
+pub use invocation::{AttributeValue, Invocation};
 pub use output::{LineBuffer, Output};
 pub use propagation::TraceContext;
 use telemetry::StartupWarning;
 pub use telemetry::invocation_span::InvocationSpan;
 pub use telemetry::{InitError, Telemetry, TelemetryError, TelemetryLayer};
+pub use trigger::{EventSource, InvocationKind, Trigger};
 pub use wire::span_line::SpanFormat;
 
 /// Builds a [`Telemetry`] from the Lambda environment

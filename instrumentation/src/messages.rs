@@ -23,10 +23,13 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute as semconv;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use crate::attribute;
 use crate::propagation::TraceContext;
 use crate::propagation::extract::sqs_message_context;
+use crate::trigger::InvocationKind;
 
 /// A CONSUMER span named `name`, child of the current span, linked to `sender`.
 /// Enter it (or instrument a future with it) around the work on one message.
@@ -39,14 +42,17 @@ pub fn message_span(
         target: "tracelake",
         "message",
         otel.name = name,
-        otel.kind = "consumer",
-        messaging.operation.name = "process",
-        messaging.message.id = message_id,
+        otel.kind = InvocationKind::Consumer.as_str(),
+        { semconv::MESSAGING_OPERATION_NAME } = "process",
+        { semconv::MESSAGING_MESSAGE_ID } = message_id,
     );
     if let Some(span_context) = sender.and_then(TraceContext::to_span_context) {
         span.add_link_with_attributes(
             span_context,
-            vec![KeyValue::new("tracelake.link", "message sender")],
+            vec![KeyValue::new(
+                attribute::LINK,
+                attribute::LINK_MESSAGE_SENDER,
+            )],
         );
     }
     span

@@ -6,6 +6,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use super::sqs::SQS_MAX_ATTRIBUTES;
 use crate::propagation::TRACEPARENT;
 use crate::propagation::inject::OutgoingContext;
+use crate::trigger::messaging_system;
 
 /// SNS `Publish` is a form: one more `MessageAttributes.entry.N`.
 pub(super) fn inject_sns(body: &[u8], outgoing: &OutgoingContext) -> Option<Vec<u8>> {
@@ -43,7 +44,7 @@ pub(super) fn inject_sns(body: &[u8], outgoing: &OutgoingContext) -> Option<Vec<
 }
 
 pub(super) fn record_sns(span: &tracing::Span, body: &[u8]) {
-    span.set_attribute(semconv::MESSAGING_SYSTEM, "aws_sns");
+    span.set_attribute(semconv::MESSAGING_SYSTEM, messaging_system::AWS_SNS);
     if let Some((_, topic)) = form_urlencoded::parse(body).find(|(key, _)| key == "TopicArn")
         && let Some(name) = topic.rsplit(':').next()
     {

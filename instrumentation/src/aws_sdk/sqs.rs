@@ -7,6 +7,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::propagation::TRACEPARENT;
 use crate::propagation::inject::OutgoingContext;
+use crate::trigger::messaging_system;
 
 /// SQS (and SNS) allow 10 message attributes per message.
 pub(super) const SQS_MAX_ATTRIBUTES: usize = 10;
@@ -54,7 +55,7 @@ pub(super) fn inject_sqs(object: &mut Map<String, Value>, outgoing: &OutgoingCon
 }
 
 pub(super) fn record_sqs(span: &tracing::Span, body: &[u8]) {
-    span.set_attribute(semconv::MESSAGING_SYSTEM, "aws_sqs");
+    span.set_attribute(semconv::MESSAGING_SYSTEM, messaging_system::AWS_SQS);
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return;
     };

@@ -16,12 +16,12 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::Telemetry;
 use super::sampler::with_next_root_decision;
+use crate::attribute;
 use crate::config::InitializationType;
 use crate::error_report::ErrorReport;
 use crate::id_generator::with_next_trace_id;
 use crate::invocation::Invocation;
-use crate::logs::XRAY_EXTRA_FIELD;
-use crate::unwind::{CatchUnwind, catch};
+use crate::unwind::{Panic, catch, catch_future};
 
 impl Telemetry {
     /// Starts the span of `invocation` (not entered). Finish it with
@@ -68,7 +68,7 @@ impl Telemetry {
                 { semconv::FAAS_COLDSTART } = cold_start,
                 { semconv::CLOUD_ACCOUNT_ID } = account_id,
                 { semconv::AWS_LAMBDA_INVOKED_ARN } = invocation.invoked_arn.as_deref(),
-                { XRAY_EXTRA_FIELD } = xray_extra.as_deref(),
+                { attribute::XRAY_EXTRA } = xray_extra.as_deref(),
             );
             for (key, value) in &invocation.attributes {
                 span.set_attribute(key.clone(), opentelemetry::Value::from(value.clone()));
@@ -141,7 +141,7 @@ impl Telemetry {
             let _entered = started.span.enter();
             catch(handler)
         });
-        started.conclude(outcome)
+        started.conclude(outcome, |_, _| {}, InvocationSpan::record_displayed)
     }
 
     /// The async form of [`Telemetry::in_invocation`].
@@ -162,7 +162,8 @@ impl Telemetry {
         let started = self.start_invocation(invocation);
         let future = tracing::Instrument::instrument(handler, started.span.clone())
             .with_subscriber(self.current_dispatch());
-        started.conclude(CatchUnwind::new(future).await)
+        let outcome = catch_future(future).await;
+        started.conclude(outcome, |_, _| {}, InvocationSpan::record_displayed)
     }
 }
 
@@ -175,29 +176,42 @@ pub struct InvocationSpan {
 }
 
 impl InvocationSpan {
-    /// Ends the span with the handler's outcome, as both forms of
-    /// [`Telemetry::in_invocation`] do: an error is recorded with its type,
-    /// a panic is recorded and then resumed.
-    fn conclude<T, E: fmt::Display>(
+    /// Ends the span with a handler's outcome: the one place every caller
+    /// (both forms of [`Telemetry::in_invocation`], the Lambda layer) reads
+    /// it. A response goes through `on_response` (an HTTP status), an error
+    /// through `on_error` (recorded with its type), then the spans are written
+    /// and the result returned; a panic is recorded and then resumed.
+    pub(crate) fn conclude<T, E>(
         self,
-        outcome: std::thread::Result<Result<T, E>>,
+        outcome: Result<Result<T, E>, Panic>,
+        on_response: impl FnOnce(&InvocationSpan, &T),
+        on_error: impl FnOnce(&InvocationSpan, &E),
     ) -> Result<T, E> {
         match outcome {
             Ok(Ok(value)) => {
+                on_response(&self, &value);
                 self.finish();
                 Ok(value)
             }
             Ok(Err(error)) => {
-                self.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
+                on_error(&self, &error);
                 self.finish();
                 Err(error)
             }
-            Err(panic) => {
-                self.record_panic(panic.as_ref());
-                self.finish();
-                resume_unwind(panic)
-            }
+            Err(panic) => self.resume_panic(panic),
         }
+    }
+
+    /// Records a caught panic, writes the spans, and resumes the panic.
+    pub(crate) fn resume_panic(self, panic: Panic) -> ! {
+        self.record_panic(panic.as_ref());
+        self.finish();
+        resume_unwind(panic)
+    }
+
+    /// Records an error by its `Display` text and its type's name.
+    fn record_displayed<E: fmt::Display>(&self, error: &E) {
+        self.record_error(&error.to_string(), Some(std::any::type_name::<E>()));
     }
 
     /// The tracing span: enter it, or instrument the handler's future with it.

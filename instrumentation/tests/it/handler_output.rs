@@ -214,6 +214,62 @@ fn an_async_handler_is_wrapped_the_same_way() {
     assert_eq!(written.logs[1]["request_id"], "async-1");
 }
 
+fn exhausted_pool() -> Result<u8, String> {
+    panic!("pool exhausted")
+}
+
+#[test]
+fn an_async_handler_s_error_and_panic_are_recorded_as_a_sync_one_s() {
+    let (telemetry, buffer) = telemetry(config());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let failed: Result<u8, String> = runtime.block_on(telemetry.in_invocation_async(
+        &Invocation::new("async-err"),
+        async {
+            tokio::task::yield_now().await;
+            Err("card declined".to_owned())
+        },
+    ));
+    assert_eq!(failed, Err("card declined".to_owned()));
+    let written = read(&buffer.take_lines());
+    let root = written.span_named("checkout-prod");
+    assert_eq!(
+        root.status.as_ref().expect("status").message,
+        "card declined"
+    );
+    let exception = attributes_of_event(&root.events[0]);
+    assert_eq!(exception["exception.type"], std::any::type_name::<String>());
+
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(
+            telemetry.in_invocation_async(&Invocation::new("async-boom"), async {
+                let span = tracing::info_span!("await db");
+                tracing::Instrument::instrument(tokio::task::yield_now(), span).await;
+                tracing::info!("about to fail");
+                exhausted_pool()
+            }),
+        )
+    }));
+    let payload = panicked.expect_err("the panic is resumed");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"pool exhausted"));
+    let written = read(&buffer.take_lines());
+    assert_eq!(written.names().len(), 2, "{:?}", written.names());
+    let root = written.span_named("checkout-prod");
+    let status = root.status.as_ref().expect("status");
+    assert_eq!(status.code, StatusCode::Error as i32);
+    assert!(
+        status.message.contains("pool exhausted"),
+        "{}",
+        status.message
+    );
+    assert_eq!(
+        attributes_of_event(&root.events[0])["exception.type"],
+        "panic"
+    );
+    assert_eq!(written.logs[0]["request_id"], "async-boom");
+}
+
 #[test]
 fn compact_lines_carry_the_same_spans_in_fewer_bytes() {
     let run = |format: SpanFormat| {

@@ -153,6 +153,33 @@ fn handler_errors_and_panics_keep_their_spans() {
 }
 
 #[test]
+fn a_service_that_panics_when_called_still_writes_its_span() {
+    let (telemetry, buffer) = telemetry();
+    // The panic is in `call` itself, before any future exists.
+    let mut panicking = TracingLayer::new(telemetry).layer(service_fn(
+        |_event: LambdaEvent<Value>| -> std::future::Ready<Result<Value, lambda_runtime::Error>> {
+            tracing::warn!("building the future");
+            panic!("bad wiring")
+        },
+    ));
+    let event = LambdaEvent::new(
+        json!({"orderId": 2}),
+        test_context("r-call", Some(XRAY), ARN),
+    );
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| panicking.call(event)));
+    let payload = outcome.expect_err("the panic is resumed");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"bad wiring"));
+    let written = read(&buffer.take_lines());
+    assert_eq!(written.spans.len(), 1, "{:?}", written.names());
+    let root = written.span_named("orders-worker");
+    let status = root.status.as_ref().expect("status");
+    assert_eq!(status.code, StatusCode::Error as i32);
+    assert!(status.message.contains("bad wiring"), "{}", status.message);
+    assert_eq!(hex(&root.parent_span_id), "1111111111111111");
+    assert_eq!(written.logs[0]["request_id"], "r-call");
+}
+
+#[test]
 fn each_message_of_a_batch_gets_a_child_span_linked_to_its_sender() {
     let (telemetry, buffer) = telemetry();
     let senders: Vec<OutgoingContext> = (1..=3u64)

@@ -1,4 +1,5 @@
-//! `serde_json::Value` events: the trigger detected by the event's shape.
+//! `serde_json::Value` events: the trigger detected by the event's shape
+//! ([`EventSource::detect`]).
 
 use aws_lambda_events::event::alb::AlbTargetGroupRequest;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
@@ -12,14 +13,7 @@ use serde_json::Value;
 
 use super::extracted::{ExtractContext, Extracted};
 use super::invoke::invoke_input_context;
-
-fn records_source(value: &Value) -> Option<&str> {
-    let first = value.get("Records")?.get(0)?;
-    first
-        .get("eventSource")
-        .or_else(|| first.get("EventSource"))
-        .and_then(Value::as_str)
-}
+use crate::trigger::EventSource;
 
 fn typed<T: serde::de::DeserializeOwned + ExtractContext>(value: &Value) -> Option<Extracted> {
     T::deserialize(value)
@@ -29,36 +23,22 @@ fn typed<T: serde::de::DeserializeOwned + ExtractContext>(value: &Value) -> Opti
 
 impl ExtractContext for Value {
     /// Detects the event type by its shape, then reads it as that type. An
-    /// object of no known type is read as Step Functions or direct-invoke input.
+    /// object of no known type (or that does not read as the type its shape
+    /// suggests) is read as Step Functions or direct-invoke input.
     fn extract_context(&self) -> Extracted {
-        let request_context = self.get("requestContext");
-        let detected = match records_source(self) {
-            Some("aws:sqs") => typed::<SqsEvent>(self),
-            Some("aws:sns") => typed::<SnsEvent>(self),
-            Some("aws:kinesis") => typed::<KinesisEvent>(self),
-            Some("aws:dynamodb") => typed::<dynamodb::Event>(self),
-            _ if self.get("detail-type").is_some() && self.get("source").is_some() => {
+        let detected = match EventSource::detect(self) {
+            EventSource::Sqs => typed::<SqsEvent>(self),
+            EventSource::Sns => typed::<SnsEvent>(self),
+            EventSource::Kinesis => typed::<KinesisEvent>(self),
+            EventSource::DynamoDbStreams => typed::<dynamodb::Event>(self),
+            EventSource::EventBridge | EventSource::Schedule => {
                 typed::<EventBridgeEvent<Value>>(self)
             }
-            _ if request_context.and_then(|cx| cx.get("elb")).is_some() => {
-                typed::<AlbTargetGroupRequest>(self)
-            }
-            _ if request_context
-                .and_then(|cx| cx.get("domainName"))
-                .and_then(Value::as_str)
-                .is_some_and(|domain| domain.contains(".lambda-url.")) =>
-            {
-                typed::<LambdaFunctionUrlRequest>(self)
-            }
-            _ if self.get("routeKey").is_some()
-                && request_context.and_then(|cx| cx.get("http")).is_some() =>
-            {
-                typed::<ApiGatewayV2httpRequest>(self)
-            }
-            _ if self.get("httpMethod").is_some() && request_context.is_some() => {
-                typed::<ApiGatewayProxyRequest>(self)
-            }
-            _ => None,
+            EventSource::Alb => typed::<AlbTargetGroupRequest>(self),
+            EventSource::FunctionUrl => typed::<LambdaFunctionUrlRequest>(self),
+            EventSource::ApiGatewayHttp => typed::<ApiGatewayV2httpRequest>(self),
+            EventSource::ApiGatewayRest => typed::<ApiGatewayProxyRequest>(self),
+            EventSource::Invoke => None,
         };
         detected.unwrap_or_else(|| invoke_input_context(self))
     }

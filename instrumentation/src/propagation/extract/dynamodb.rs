@@ -4,8 +4,8 @@ use aws_lambda_events::event::dynamodb;
 use opentelemetry_semantic_conventions::attribute as semconv;
 
 use super::extracted::{ExtractContext, Extracted};
-use crate::invocation::Trigger;
 use crate::propagation::{TRACEPARENT, TRACESTATE, TraceContext, context_from};
+use crate::trigger::EventSource;
 
 /// The context in a DynamoDB stream record: a `traceparent` string attribute
 /// (with `tracestate`) of the new image, else of the old image.
@@ -32,7 +32,7 @@ impl ExtractContext for dynamodb::Event {
             .map(str::to_owned);
         let contexts = self.records.iter().map(dynamodb_record_context).collect();
         let mut extracted = Extracted::batch(
-            Trigger::Datasource,
+            EventSource::DynamoDbStreams.trigger(),
             Some(format!(
                 "process {}",
                 table.as_deref().unwrap_or("dynamodb")

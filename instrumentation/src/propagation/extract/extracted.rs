@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use crate::invocation::{AttributeValue, Invocation, InvocationKind, Trigger};
+use crate::invocation::{AttributeValue, Invocation};
 use crate::propagation::{TRACEPARENT, TRACESTATE, TraceContext, XRAY_HEADER, context_from};
+use crate::trigger::{InvocationKind, Trigger};
 use opentelemetry_semantic_conventions::attribute as semconv;
 
 /// What an event says about its invocation: trigger, span kind and name, the

@@ -6,8 +6,8 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use opentelemetry_semantic_conventions::attribute as semconv;
 
 use super::extracted::{ExtractContext, Extracted};
-use crate::invocation::{InvocationKind, Trigger};
 use crate::propagation::{TRACEPARENT, TRACESTATE, TraceContext, XRAY_HEADER, context_from};
+use crate::trigger::Trigger;
 
 fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
@@ -36,7 +36,7 @@ pub(crate) fn http_extracted(
     };
     let mut extracted = Extracted {
         trigger: Trigger::Http,
-        kind: InvocationKind::Server,
+        kind: Trigger::Http.span_kind(),
         span_name: Some(span_name),
         parent,
         links: Vec::new(),

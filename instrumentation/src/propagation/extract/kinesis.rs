@@ -5,8 +5,8 @@ use opentelemetry_semantic_conventions::attribute as semconv;
 use serde_json::Value;
 
 use super::extracted::{ExtractContext, Extracted, arn_resource, json_context};
-use crate::invocation::Trigger;
 use crate::propagation::TraceContext;
+use crate::trigger::{EventSource, messaging_system};
 
 /// The context in a Kinesis record's data, when the data is a JSON object
 /// carrying a `traceparent`.
@@ -28,7 +28,7 @@ impl ExtractContext for KinesisEvent {
             .map(|arn| arn_resource(arn).trim_start_matches("stream/").to_owned());
         let contexts = self.records.iter().map(kinesis_record_context).collect();
         let mut extracted = Extracted::batch(
-            Trigger::PubSub,
+            EventSource::Kinesis.trigger(),
             Some(format!(
                 "process {}",
                 stream.as_deref().unwrap_or("kinesis")
@@ -36,7 +36,7 @@ impl ExtractContext for KinesisEvent {
             self.records.len(),
             contexts,
         )
-        .with_attribute(semconv::MESSAGING_SYSTEM, "aws_kinesis")
+        .with_attribute(semconv::MESSAGING_SYSTEM, messaging_system::AWS_KINESIS)
         .with_attribute(semconv::MESSAGING_OPERATION_NAME, "process");
         if let Some(stream) = stream {
             extracted = extracted.with_attribute(semconv::MESSAGING_DESTINATION_NAME, stream);

@@ -4,10 +4,10 @@ use aws_lambda_events::event::sns::{SnsEvent, SnsMessage};
 use opentelemetry_semantic_conventions::attribute as semconv;
 
 use super::extracted::{ExtractContext, Extracted, arn_resource};
-use crate::invocation::Trigger;
 use crate::propagation::{
     SQS_XRAY_ATTRIBUTE, TRACEPARENT, TRACESTATE, TraceContext, XRAY_HEADER, context_from,
 };
+use crate::trigger::{EventSource, messaging_system};
 
 /// The context of one SNS message: its `traceparent` message attribute, else
 /// an `X-Amzn-Trace-Id` (or `AWSTraceHeader`) attribute.
@@ -38,12 +38,12 @@ impl ExtractContext for SnsEvent {
             .map(|record| sns_message_context(&record.sns))
             .collect();
         let mut extracted = Extracted::batch(
-            Trigger::PubSub,
+            EventSource::Sns.trigger(),
             Some(format!("process {}", topic.as_deref().unwrap_or("sns"))),
             self.records.len(),
             contexts,
         )
-        .with_attribute(semconv::MESSAGING_SYSTEM, "aws_sns")
+        .with_attribute(semconv::MESSAGING_SYSTEM, messaging_system::AWS_SNS)
         .with_attribute(semconv::MESSAGING_OPERATION_NAME, "process");
         if let Some(topic) = topic {
             extracted = extracted.with_attribute(semconv::MESSAGING_DESTINATION_NAME, topic);

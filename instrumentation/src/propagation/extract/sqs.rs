@@ -4,8 +4,8 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use opentelemetry_semantic_conventions::attribute as semconv;
 
 use super::extracted::{ExtractContext, Extracted, arn_resource};
-use crate::invocation::Trigger;
 use crate::propagation::{SQS_XRAY_ATTRIBUTE, TRACEPARENT, TRACESTATE, TraceContext, context_from};
+use crate::trigger::{EventSource, messaging_system};
 
 /// The context of one SQS message: its `traceparent` message attribute, else
 /// its `AWSTraceHeader` system attribute.
@@ -35,12 +35,12 @@ impl ExtractContext for SqsEvent {
             .map(arn_resource);
         let contexts = self.records.iter().map(sqs_message_context).collect();
         let mut extracted = Extracted::batch(
-            Trigger::PubSub,
+            EventSource::Sqs.trigger(),
             Some(format!("process {}", queue.unwrap_or("sqs"))),
             self.records.len(),
             contexts,
         )
-        .with_attribute(semconv::MESSAGING_SYSTEM, "aws_sqs")
+        .with_attribute(semconv::MESSAGING_SYSTEM, messaging_system::AWS_SQS)
         .with_attribute(semconv::MESSAGING_OPERATION_NAME, "process");
         if let Some(queue) = queue {
             extracted = extracted.with_attribute(semconv::MESSAGING_DESTINATION_NAME, queue);
