@@ -233,6 +233,31 @@ try {
   check(await page.locator('#logs-results a.trace-link').count() > 0, 'lines link to their traces');
   await page.screenshot({ path: join(shots, '10-logs-zoomed.png'), fullPage: true });
 
+  // 9. A range that starts half an hour before the first line: the bars of
+  // that half hour are there, empty, so the time axis is true.
+  const gap = await page.evaluate(async () => {
+    const end = Math.floor((await (await fetch('/api/tracelake/range')).json()).default_end_ns / 1e6);
+    const firstBucket = async (query) => {
+      const h = await (await fetch('/api/tracelake/logs/histogram?' + query)).json();
+      return h.buckets.find((b) => b.line_count > 0).bucket / 1e6;
+    };
+    // The first day with lines, then its first half hour with lines.
+    const day = await firstBucket(`to=${end}&lookback=30d&bucket=24h`);
+    const first = await firstBucket(`from=${day}&to=${day + 86400000}&bucket=30m`);
+    return { from: first - 1800000, to: first + 1800000 };
+  });
+  await page.goto(base + `/#/logs?from=${gap.from}&to=${gap.to}`);
+  await page.waitForSelector('#log-histogram .bar');
+  const gapBars = await page.evaluate(() => [...document.querySelectorAll('#log-histogram .bar')].map((b) => ({
+    empty: b.classList.contains('empty'), height: b.getBoundingClientRect().height, drawn: [...b.children].reduce((a, c) => a + c.getBoundingClientRect().height, 0),
+  })));
+  const api = await page.evaluate(async (g) => (await (await fetch(`/api/tracelake/logs/histogram?from=${g.from}&to=${g.to}`)).json()).buckets.length, gap);
+  check(gapBars.length === api && api >= 60, `one bar per bucket of the range, empty ones included: ${gapBars.length} bars, ${api} buckets`);
+  const half = gapBars.slice(0, Math.floor(gapBars.length / 2));
+  check(half.every((b) => b.empty && b.drawn === 0 && b.height > 0), 'the half hour before the first line is drawn as empty bars');
+  check(gapBars.some((b) => !b.empty && b.drawn > 0), 'the half hour after it has lines');
+  await page.screenshot({ path: join(shots, '13-logs-histogram-gap.png'), fullPage: true });
+
   check(errors.length === 0, 'no JavaScript errors: ' + errors.join(' | '));
   console.log(JSON.stringify({ traces_found: found, spans, logs: logs.length, graph }));
 } catch (error) {
