@@ -5,6 +5,7 @@ pub mod compact;
 pub mod demo;
 pub mod firehose;
 pub mod ingest;
+pub mod limits;
 pub mod query;
 pub mod serve;
 pub mod simulate;

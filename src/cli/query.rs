@@ -32,6 +32,9 @@ pub struct QueryArgs {
     /// Lambda price in USD per GB-second (default: us-east-1 x86).
     #[arg(long, global = true, default_value_t = DEFAULT_PRICE_PER_GB_SECOND)]
     pub price_per_gb_second: f64,
+    /// Memory, time and SQL row limits (the same flags as `tracelake serve`).
+    #[command(flatten)]
+    pub limits: super::limits::LimitArgs,
     #[command(subcommand)]
     pub query: QueryCommand,
 }
@@ -92,10 +95,10 @@ async fn range(engine: &QueryEngine, args: &QueryArgs) -> anyhow::Result<TimeRan
 async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
     let engine = QueryEngine::open(
         &args.data,
-        EngineOptions {
+        args.limits.apply(EngineOptions {
             price_per_gb_second: args.price_per_gb_second,
             ..EngineOptions::default()
-        },
+        }),
     )
     .await?;
     let json = args.json;
@@ -315,6 +318,70 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
             } else {
                 emit(&format!("{}\n", rows::pretty_table(&batches)?))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        query: QueryArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<QueryArgs, clap::Error> {
+        Command::try_parse_from(std::iter::once("query").chain(args.iter().copied()))
+            .map(|command| command.query)
+    }
+
+    #[test]
+    fn the_limit_flags_of_serve_apply_before_or_after_the_query() {
+        let before = parse(&[
+            "--query-timeout",
+            "5s",
+            "--memory-limit-mb",
+            "64",
+            "services",
+        ])
+        .expect("flags before the query");
+        let after = parse(&[
+            "sql",
+            "SELECT 1",
+            "--query-timeout",
+            "5s",
+            "--sql-row-cap",
+            "3",
+        ])
+        .expect("flags after the query");
+        assert_eq!(before.limits.query_timeout, Duration::from_secs(5));
+        assert_eq!(before.limits.memory_limit_mb, 64);
+        let options = after.limits.apply(EngineOptions::default());
+        assert_eq!(options.query_timeout, Duration::from_secs(5));
+        assert_eq!(options.sql_row_cap, 3);
+        assert_eq!(
+            options.memory_limit_bytes,
+            tracelake_dashboards::query::limits::DEFAULT_MEMORY_LIMIT_BYTES
+        );
+    }
+
+    #[test]
+    fn a_zero_limit_is_refused() {
+        for flag in ["--memory-limit-mb", "--query-timeout", "--sql-row-cap"] {
+            let error = parse(&["services", flag, "0"])
+                .err()
+                .unwrap_or_else(|| panic!("{flag} 0 is refused"));
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{flag}"
+            );
         }
     }
 }

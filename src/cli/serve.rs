@@ -8,6 +8,8 @@ use tracelake_dashboards::ServeOptions;
 use tracelake_dashboards::api::params::parse_go_duration;
 use tracelake_dashboards::query::{DEFAULT_PRICE_PER_GB_SECOND, EngineOptions, limits};
 
+use super::limits::{LimitArgs, parse_positive};
+
 /// Arguments of `tracelake serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -23,33 +25,17 @@ pub struct ServeArgs {
     /// Lambda price in USD per GB-second, for cost (default: us-east-1 x86).
     #[arg(long, default_value_t = DEFAULT_PRICE_PER_GB_SECOND)]
     pub price_per_gb_second: f64,
-    /// Memory all queries together may hold, in MiB; sorts and aggregations
-    /// spill to disk past it, other queries fail with a 503.
-    #[arg(long, default_value_t = limits::DEFAULT_MEMORY_LIMIT_BYTES >> 20)]
-    pub memory_limit_mb: usize,
-    /// How long one API request may take from its arrival, every query it
-    /// runs included, before it is stopped with a 504 (`30s`, `2m`).
-    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
-    pub query_timeout: Duration,
-    /// Most rows ad-hoc SQL returns (the answer says when it was cut).
-    #[arg(long, default_value_t = limits::DEFAULT_SQL_ROW_CAP)]
-    pub sql_row_cap: usize,
-    /// Most spans one Jaeger search returns over all its traces.
-    #[arg(long, default_value_t = limits::DEFAULT_SPAN_BUDGET)]
+    /// Memory, time and SQL row limits (shared with `tracelake query`).
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Most spans one Jaeger search returns over all its traces (at least 1).
+    #[arg(long, default_value_t = limits::DEFAULT_SPAN_BUDGET, value_parser = parse_positive)]
     pub span_budget: usize,
     /// How long a listing of the index's live files (hours, manifests, raw
     /// segments) is reused before the index is listed again; new data shows
     /// up to this much later. `0s` lists at every query.
     #[arg(long, default_value = "2s", value_parser = parse_ttl)]
     pub live_files_ttl: Duration,
-}
-
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let nanos = parse_go_duration(text)?;
-    if nanos <= 0 {
-        return Err(format!("the timeout must be positive, got {text:?}"));
-    }
-    Ok(Duration::from_nanos(nanos.unsigned_abs()))
 }
 
 fn parse_ttl(text: &str) -> Result<Duration, String> {
@@ -66,15 +52,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         data: args.data,
         addr: args.addr,
         token: args.token,
-        engine: EngineOptions {
+        engine: args.limits.apply(EngineOptions {
             price_per_gb_second: args.price_per_gb_second,
-            memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
-            query_timeout: args.query_timeout,
-            sql_row_cap: args.sql_row_cap,
             span_budget: args.span_budget,
             live_files_ttl: args.live_files_ttl,
             ..EngineOptions::default()
-        },
+        }),
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -82,4 +65,49 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?
         .block_on(tracelake_dashboards::serve(options))
         .context("tracelake serve failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        Command::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .map(|command| command.serve)
+    }
+
+    #[test]
+    fn every_limit_flag_refuses_zero() {
+        for flag in [
+            "--memory-limit-mb",
+            "--query-timeout",
+            "--sql-row-cap",
+            "--span-budget",
+        ] {
+            let error = parse(&[flag, "0"])
+                .err()
+                .unwrap_or_else(|| panic!("{flag} 0 is refused"));
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{flag}"
+            );
+            assert!(error.to_string().contains(flag), "{flag}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_live_files_ttl_of_zero_lists_at_every_query() {
+        let args = parse(&["--live-files-ttl", "0s", "--span-budget", "7"]).expect("parses");
+        assert_eq!(args.live_files_ttl, Duration::ZERO);
+        assert_eq!(args.span_budget, 7);
+    }
 }

@@ -2,12 +2,12 @@
 //! to what it says, before correlation links anything.
 
 use crate::decode::{DecodeLimits, LogBatch, LogEvent, QuarantinedEvent};
-use crate::index::rows::SpanRow;
 
 use tracelake_instrumentation::wire::span_line::LineOrigin;
 
 use super::event::parse_event_from;
 use super::log::{ParsedEvent, ParsedLog};
+use super::otlp::ParsedSpan;
 
 /// One log stream's batch, parsed: the parse stage's output and the correlate
 /// stage's input.
@@ -18,7 +18,7 @@ pub struct ParsedBatch {
     /// The batch's log stream.
     pub log_stream: String,
     /// The spans of its span lines.
-    pub spans: Vec<SpanRow>,
+    pub spans: Vec<ParsedSpan>,
     /// Its log and platform lines, each with the event it came from, in
     /// delivery order (correlation links by position).
     pub logs: Vec<(LogEvent, ParsedLog)>,

@@ -32,8 +32,8 @@ fn parse_event_in(message: &str, origin: Option<&LineOrigin>) -> ParsedEvent {
                 None => span_line::decode_span_line(trimmed),
             };
             return match decoded {
-                Ok(data) => match otlp::span_rows(data) {
-                    Ok(rows) => ParsedEvent::Spans(rows),
+                Ok(data) => match otlp::parse_spans(data) {
+                    Ok(spans) => ParsedEvent::Spans(spans),
                     Err(error) => ParsedEvent::Invalid(error.to_string()),
                 },
                 Err(error) => ParsedEvent::Invalid(error.to_string()),

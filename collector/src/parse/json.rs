@@ -2,9 +2,12 @@
 //! ecs-logging, pino/winston/bunyan and any other JSON object, read from a
 //! `serde_json` object by the keys each logger uses.
 
+use opentelemetry_semantic_conventions::attribute as semconv;
 use serde_json::{Map, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
-use tracelake_instrumentation::wire::log_line;
+use tracelake_instrumentation::wire::log_line::{self, keys};
+
+use crate::index::rows::LogLevel;
 
 use super::json_object::{Field, FlatObject, JsonObject, string_field};
 use super::level::{normalise_level, numeric_level};
@@ -64,10 +67,10 @@ pub(super) fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, V
         .cloned()
         .unwrap_or_default();
     if let Some(level) = record.get("level").and_then(|level| level.get("name")) {
-        fields.insert("level".to_owned(), level.clone());
+        fields.insert(keys::LEVEL.to_owned(), level.clone());
     }
     if let Some(message) = record.get("message") {
-        fields.insert("message".to_owned(), message.clone());
+        fields.insert(keys::MESSAGE.to_owned(), message.clone());
     }
     if let Some(time) = record.get("time").and_then(|time| time.get("repr")) {
         fields.insert("time".to_owned(), time.clone());
@@ -82,32 +85,32 @@ pub(super) fn loguru_fields(object: &Map<String, Value>) -> Option<Map<String, V
 /// `xray_trace_id`. A value that is not a whole trace id (`otelTraceID="0"`, a
 /// Datadog decimal id) names nothing.
 pub(super) const TRACE_KEYS: [&str; 7] = [
-    "trace_id",
+    keys::TRACE_ID,
     "otelTraceID",
     "trace.id",
     "traceparent",
     "traceId",
-    "xray_trace_id",
+    keys::XRAY_TRACE_ID,
     "AWS-XRAY-TRACE-ID",
 ];
 
-pub(super) const SPAN_KEYS: [&str; 4] = ["span_id", "otelSpanID", "span.id", "spanId"];
+pub(super) const SPAN_KEYS: [&str; 4] = [keys::SPAN_ID, "otelSpanID", "span.id", "spanId"];
 
 /// Keys that hold the Lambda request id. Not `aws.request_id`: in OpenTelemetry
 /// that is the id of an AWS SDK call the function made, not of its invocation.
 pub(super) const REQUEST_KEYS: [&str; 8] = [
-    "request_id",
+    keys::REQUEST_ID,
     "requestId",
-    "function_request_id",
+    keys::FUNCTION_REQUEST_ID,
     "AWSRequestId",
     "awsRequestId",
     "aws_request_id",
-    "faas.invocation_id",
+    semconv::FAAS_INVOCATION_ID,
     "lambda_request_id",
 ];
 
 pub(super) const LEVEL_KEYS: [&str; 9] = [
-    "level",
+    keys::LEVEL,
     "log_level",
     "levelname",
     "severity",
@@ -118,13 +121,23 @@ pub(super) const LEVEL_KEYS: [&str; 9] = [
     "@l",
 ];
 
-pub(super) const SERVICE_KEYS: [&str; 4] =
-    ["service", "service.name", "otelServiceName", "serviceName"];
+pub(super) const SERVICE_KEYS: [&str; 4] = [
+    keys::SERVICE,
+    semconv::SERVICE_NAME,
+    "otelServiceName",
+    "serviceName",
+];
 
-pub(super) const TIME_KEYS: [&str; 6] =
-    ["timestamp", "time", "@timestamp", "ts", "@t", "timeMillis"];
+pub(super) const TIME_KEYS: [&str; 6] = [
+    keys::TIMESTAMP,
+    "time",
+    "@timestamp",
+    "ts",
+    "@t",
+    "timeMillis",
+];
 
-pub(super) const MESSAGE_KEYS: [&str; 4] = ["message", "msg", "body", "@m"];
+pub(super) const MESSAGE_KEYS: [&str; 4] = [keys::MESSAGE, "msg", "body", "@m"];
 
 /// Other tracers' ids, kept as attributes (never the indexed trace unless they
 /// are a whole trace id in one of [`TRACE_KEYS`]).
@@ -196,14 +209,14 @@ fn json_format(object: &impl JsonObject, ours: bool) -> LineFormat {
     let crash = has("errorType") && has("errorMessage");
     if ours {
         LineFormat::Tracelake
-    } else if has("function_request_id")
-        || has("xray_trace_id")
-        || (has("service") && has("location") && has("level"))
+    } else if has(keys::FUNCTION_REQUEST_ID)
+        || has(keys::XRAY_TRACE_ID)
+        || (has(keys::SERVICE) && has("location") && has(keys::LEVEL))
     {
         LineFormat::Powertools
     } else if crash
         || (["requestId", "AWSRequestId"].iter().any(|key| has(key))
-            && (has("message") || has("msg")))
+            && (has(keys::MESSAGE) || has("msg")))
     {
         LineFormat::LambdaJson
     } else {
@@ -260,7 +273,7 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
         })
         .or_else(|| {
             // A runtime's crash record names no level: it is an error.
-            (object.has("errorType") && object.has("errorMessage")).then_some("ERROR")
+            (object.has("errorType") && object.has("errorMessage")).then_some(LogLevel::Error)
         });
     let service = SERVICE_KEYS
         .iter()
@@ -276,22 +289,24 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
             .entries()
             .filter(|(key, _)| {
                 TRACER_ATTRIBUTE_KEYS.contains(key)
-                    || (*key != "trace_id" && TRACE_KEYS.contains(key))
+                    || (*key != keys::TRACE_ID && TRACE_KEYS.contains(key))
                     || SPAN_KEYS.contains(key)
             })
             .map(|(key, value)| (key.to_owned(), value.text()))
             .collect(),
         _ => {
             let skip = |key: &str| {
-                key == "trace_id"
-                    || key == "span_id"
-                    || (key != "xray_trace_id" && TRACE_KEYS.contains(&key) && trace_id.is_some())
+                key == keys::TRACE_ID
+                    || key == keys::SPAN_ID
+                    || (key != keys::XRAY_TRACE_ID
+                        && TRACE_KEYS.contains(&key)
+                        && trace_id.is_some())
                     || REQUEST_KEYS.contains(&key)
                     || LEVEL_KEYS.contains(&key)
                     || TIME_KEYS.contains(&key)
                     || MESSAGE_KEYS.contains(&key)
-                    || key == "service"
-                    || key == "xray_trace_id"
+                    || key == keys::SERVICE
+                    || key == keys::XRAY_TRACE_ID
             };
             object
                 .entries()
@@ -312,6 +327,7 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
         service,
         attributes,
         platform: None,
+        invoke_error: None,
     }
 }
 

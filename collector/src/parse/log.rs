@@ -2,9 +2,10 @@
 
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
 
+use super::otlp::ParsedSpan;
 use super::platform::PlatformRecord;
 use super::time::LineTime;
-use crate::index::rows::SpanRow;
+use crate::index::rows::LogLevel;
 
 /// The line format an event was read as: the `format` column of `logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,7 +67,7 @@ impl LineFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParsedEvent {
     /// A span line: the spans it holds.
-    Spans(Vec<SpanRow>),
+    Spans(Vec<ParsedSpan>),
     /// A log line (including platform lines).
     Log(Box<ParsedLog>),
     /// A span line that could not be read: quarantined with this reason.
@@ -81,8 +82,8 @@ pub struct ParsedLog {
     /// The line's own time, when it carries one, with its precision. The row
     /// uses it only when it is believable ([`super::time::row_timestamp_ns`]).
     pub time: Option<LineTime>,
-    /// The normalised level (`TRACE` … `FATAL`), when the line has one.
-    pub level: Option<&'static str>,
+    /// The normalised level, when the line has one.
+    pub level: Option<LogLevel>,
     /// The line's message: the whole line, or its message field for structured lines.
     pub message: String,
     /// The trace the line names itself.
@@ -101,4 +102,16 @@ pub struct ParsedLog {
     pub attributes: Vec<(String, String)>,
     /// What a platform line says about its invocation.
     pub platform: Option<PlatformRecord>,
+    /// The runtime's report that the invocation's handler failed.
+    pub invoke_error: Option<InvokeError>,
+}
+
+/// A runtime's report that an invocation's handler failed: Node.js's
+/// `Invoke Error` line. The invocation is stored as an error, with this type.
+/// (A failure the platform reports, `Status: error` or a runtime exit, is a
+/// [`PlatformRecord`].)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvokeError {
+    /// The error's `errorType`, when the runtime wrote one.
+    pub error_type: Option<String>,
 }

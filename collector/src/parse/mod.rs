@@ -21,13 +21,14 @@ pub mod time;
 pub use batch::{ParsedBatch, parse_batch};
 pub use event::{parse_event, parse_event_from};
 pub use level::normalise_level;
-pub use log::{LineFormat, ParsedEvent, ParsedLog};
+pub use log::{InvokeError, LineFormat, ParsedEvent, ParsedLog};
 pub use platform::{InvocationStatus, PlatformRecord, Report};
 pub use time::LineTime;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::rows::LogLevel;
     use proptest::prelude::*;
 
     proptest! {
@@ -99,7 +100,7 @@ mod tests {
             Some("b7ad6b7169203331")
         );
         assert_eq!(ecs.service.as_deref(), Some("billing"));
-        assert_eq!(ecs.level, Some("ERROR"));
+        assert_eq!(ecs.level, Some(LogLevel::Error));
     }
 
     #[test]
@@ -108,7 +109,7 @@ mod tests {
         // `logger.contextualize(trace_id=…, request_id=…)`, as it prints it.
         let line = r#"{"text": "2026-11-29 15:59:31.961 | ERROR    | __main__:<module>:38 - loguru error\n", "record": {"elapsed": {"repr": "0:00:00.044904", "seconds": 0.044904}, "exception": null, "extra": {"trace_id": "556bb0dcf3772e4e84e40ae1c17d20fb", "request_id": "11111111-2222-3333-4444-555555555555"}, "file": {"name": "gen.py", "path": "/tmp/rev9/gen.py"}, "function": "<module>", "level": {"icon": "x", "name": "ERROR", "no": 40}, "line": 38, "message": "loguru error", "module": "gen", "name": "__main__", "process": {"id": 21372, "name": "MainProcess"}, "thread": {"id": 139927886220160, "name": "MainThread"}, "time": {"repr": "2026-11-29 15:59:31.961176+00:00", "timestamp": 1795967971.961176}}}"#;
         let log = log_of(line);
-        assert_eq!(log.level, Some("ERROR"));
+        assert_eq!(log.level, Some(LogLevel::Error));
         assert_eq!(
             log.trace_id.map(|id| id.to_string()).as_deref(),
             Some("556bb0dcf3772e4e84e40ae1c17d20fb")
@@ -135,7 +136,7 @@ mod tests {
             python.span_id.map(|id| id.to_string()).as_deref(),
             Some("e3bb6f3d57a91383")
         );
-        assert_eq!(python.level, Some("INFO"));
+        assert_eq!(python.level, Some(LogLevel::Info));
         let placeholder = log_of("[INFO]\t2026-11-29T10:00:05.123Z\t\tx [trace_id=0 span_id=0]");
         assert_eq!(placeholder.trace_id, None);
         let datadog = log_of(
@@ -176,7 +177,7 @@ mod tests {
             r#"{"timestamp": "2026-11-29T10:00:03Z", "log_level": "ERROR", "errorMessage": "'S'", "errorType": "KeyError", "requestId": "0bfd1d7a-8a54-4f33-8628-4b67d110ed94", "stackTrace": ["  File \"h.py\", line 1\n"]}"#,
         );
         assert_eq!(python.format, Some(LineFormat::LambdaJson));
-        assert_eq!(python.level, Some("ERROR"));
+        assert_eq!(python.level, Some(LogLevel::Error));
         assert_eq!(python.message, "KeyError: 'S'");
         assert!(
             python
@@ -187,16 +188,19 @@ mod tests {
         let java = log_of(
             r#"{"errorMessage":"boom","errorType":"java.lang.RuntimeException","stackTrace":["example.Handler.handleRequest(Handler.java:12)"]}"#,
         );
-        assert_eq!(java.level, Some("ERROR"));
+        assert_eq!(java.level, Some(LogLevel::Error));
         assert_eq!(java.message, "java.lang.RuntimeException: boom");
     }
 
     #[test]
     fn numeric_levels_and_level_spellings() {
-        assert_eq!(log_of(r#"{"level":50,"msg":"x"}"#).level, Some("ERROR"));
+        assert_eq!(
+            log_of(r#"{"level":50,"msg":"x"}"#).level,
+            Some(LogLevel::Error)
+        );
         assert_eq!(
             log_of(r#"{"severityNumber":13,"body":"x"}"#).level,
-            Some("WARN")
+            Some(LogLevel::Warn)
         );
         for (label, level) in [
             ("trce", "TRACE"),
@@ -209,7 +213,11 @@ mod tests {
             ("Critical", "FATAL"),
             ("SEVERE", "ERROR"),
         ] {
-            assert_eq!(normalise_level(label), Some(level), "{label}");
+            assert_eq!(
+                normalise_level(label).map(LogLevel::as_str),
+                Some(level),
+                "{label}"
+            );
         }
         assert_eq!(normalise_level("chatty"), None);
     }
@@ -220,7 +228,7 @@ mod tests {
             "2026-11-29T10:00:04.001Z\t25f50c18-9cfc-40db-ab68-8da3c1ea0e94\tinfo\t{\"level\":\"Warning\",\"traceId\":\"1-6b0bf7a0-c65c9908416851b646130ded\",\"message\":\"slow\"}",
         );
         assert_eq!(line.format, Some(LineFormat::DotnetText));
-        assert_eq!(line.level, Some("WARN"));
+        assert_eq!(line.level, Some(LogLevel::Warn));
         assert_eq!(
             line.trace_id.map(|id| id.to_string()).as_deref(),
             Some("6b0bf7a0c65c9908416851b646130ded")

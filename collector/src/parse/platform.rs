@@ -2,6 +2,7 @@
 //! `INIT_START`, `INIT_REPORT`, timeouts, runtime exits) and in the JSON log
 //! format (`platform.start`, `platform.report`, …).
 
+use crate::index::rows::LogLevel;
 use serde_json::{Map, Value};
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId, XrayHeader};
 
@@ -322,16 +323,18 @@ pub fn parse_json(object: &Map<String, Value>) -> Option<PlatformRecord> {
 /// The level of a text platform line: `ERROR` for a failed invocation, init or
 /// restore (`Status: error|timeout|failure`), a timeout or a runtime exit;
 /// `WARN` for `LOGS … Dropped`; else `INFO`.
-pub fn level_of_text(line: &str, record: &PlatformRecord) -> &'static str {
+pub fn level_of_text(line: &str, record: &PlatformRecord) -> LogLevel {
     match record {
-        PlatformRecord::Timeout { .. } | PlatformRecord::RuntimeExit { .. } => "ERROR",
-        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => "ERROR",
-        PlatformRecord::Init if failed_status(line) => "ERROR",
-        PlatformRecord::Extension if line.contains("Dropped") => "WARN",
-        PlatformRecord::Extension if failed_status(line) || line.contains("State: Failed") => {
-            "ERROR"
+        PlatformRecord::Timeout { .. } | PlatformRecord::RuntimeExit { .. } => LogLevel::Error,
+        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => {
+            LogLevel::Error
         }
-        _ => "INFO",
+        PlatformRecord::Init if failed_status(line) => LogLevel::Error,
+        PlatformRecord::Extension if line.contains("Dropped") => LogLevel::Warn,
+        PlatformRecord::Extension if failed_status(line) || line.contains("State: Failed") => {
+            LogLevel::Error
+        }
+        _ => LogLevel::Info,
     }
 }
 
@@ -343,21 +346,23 @@ fn failed_status(line: &str) -> bool {
 
 /// The level of a JSON platform record: `ERROR` when its `status` is not
 /// `success` or it is a `platform.fault`; `WARN` for `platform.logsDropped`.
-pub fn level_of_json(object: &Map<String, Value>, record: &PlatformRecord) -> &'static str {
+pub fn level_of_json(object: &Map<String, Value>, record: &PlatformRecord) -> LogLevel {
     let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
     let status = object
         .get("record")
         .and_then(|r| r.get("status"))
         .and_then(Value::as_str);
     match record {
-        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => "ERROR",
+        PlatformRecord::Report(report) if report.status != InvocationStatus::Success => {
+            LogLevel::Error
+        }
         PlatformRecord::End {
             status: Some(_), ..
-        } => "ERROR",
-        _ if kind == "platform.fault" => "ERROR",
-        _ if kind == "platform.logsDropped" => "WARN",
-        _ if status.is_some_and(|s| s != "success") => "ERROR",
-        _ => "INFO",
+        } => LogLevel::Error,
+        _ if kind == "platform.fault" => LogLevel::Error,
+        _ if kind == "platform.logsDropped" => LogLevel::Warn,
+        _ if status.is_some_and(|s| s != "success") => LogLevel::Error,
+        _ => LogLevel::Info,
     }
 }
 

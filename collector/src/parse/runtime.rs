@@ -20,9 +20,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::index::rows::LogLevel;
+
 use super::json::parse_fields;
 use super::level::normalise_level;
-use super::log::{LineFormat, ParsedLog};
+use super::log::{InvokeError, LineFormat, ParsedLog};
 pub use super::request_id::is_placeholder_request_id;
 use super::time::{LineTime, parse_timestamp};
 
@@ -30,7 +32,7 @@ fn request_id_of(text: &str) -> Option<String> {
     (!is_placeholder_request_id(text)).then(|| text.trim().to_owned())
 }
 
-fn log(format: LineFormat, time: Option<LineTime>, level: Option<&'static str>) -> ParsedLog {
+fn log(format: LineFormat, time: Option<LineTime>, level: Option<LogLevel>) -> ParsedLog {
     ParsedLog {
         format: Some(format),
         time,
@@ -91,7 +93,25 @@ pub fn parse_tab_prefixed(line: &str) -> Option<ParsedLog> {
     } else {
         message.replace('\r', "\n")
     };
+    if !dotnet && level == LogLevel::Error {
+        parsed.invoke_error = node_invoke_error(&parsed.message);
+    }
     Some(parsed)
+}
+
+/// The Node.js runtime's report of a handler's error, the message of an
+/// `ERROR` line: `Invoke Error \t{"errorType":…,"errorMessage":…,"stack":[…]}`
+/// (the runtime interface client logs `"Invoke Error"` and the formatted error).
+/// `None` for any other message; an error whose JSON does not read has no type.
+fn node_invoke_error(message: &str) -> Option<InvokeError> {
+    let rest = message.strip_prefix("Invoke Error")?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let error_type = serde_json::from_str::<Value>(rest.trim())
+        .ok()
+        .and_then(|error| error.get("errorType")?.as_str().map(str::to_owned));
+    Some(InvokeError { error_type })
 }
 
 /// The .NET ILogger console labels (`Amazon.Lambda.RuntimeSupport`'s formatter).
@@ -297,7 +317,7 @@ fn parse_crash(line: &str) -> Option<ParsedLog> {
     if !go_crash && !java_crash {
         return None;
     }
-    let mut parsed = log(LineFormat::Plain, None, Some("ERROR"));
+    let mut parsed = log(LineFormat::Plain, None, Some(LogLevel::Error));
     parsed.message = line.to_owned();
     Some(parsed)
 }
@@ -307,13 +327,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn node_invoke_error_names_its_type_and_console_error_does_not() {
+        let line = parse_tab_prefixed(
+            "2026-11-29T10:00:05.120Z\t0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading 'id')\",\"stack\":[\"TypeError: Cannot read properties of undefined (reading 'id')\",\"    at Runtime.handler (file:///var/task/index.mjs:7:28)\"]}",
+        )
+        .unwrap();
+        assert_eq!(line.level, Some(LogLevel::Error));
+        assert_eq!(
+            line.invoke_error
+                .and_then(|error| error.error_type)
+                .as_deref(),
+            Some("TypeError")
+        );
+        let unreadable =
+            parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tERROR\tInvoke Error \t{cut").unwrap();
+        assert_eq!(
+            unreadable.invoke_error,
+            Some(InvokeError { error_type: None })
+        );
+        for message in [
+            "could not reach the cache",
+            "Invoke Errors: 3",
+            "Uncaught Exception \t{}",
+        ] {
+            let line =
+                parse_tab_prefixed(&format!("2026-11-29T10:00:05.120Z\tr\tERROR\t{message}"))
+                    .unwrap();
+            assert_eq!(line.invoke_error, None, "{message}");
+        }
+        let info =
+            parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tINFO\tInvoke Error \t{}").unwrap();
+        assert_eq!(info.invoke_error, None);
+    }
+
+    #[test]
     fn python_line_with_empty_request_id() {
         let line = parse_python(
             "[WARNING]\t2026-04-24T17:39:52.929Z\t\tLAMBDA_WARNING: Unhandled exception.",
         )
         .unwrap();
         assert_eq!(line.request_id, None);
-        assert_eq!(line.level, Some("WARN"));
+        assert_eq!(line.level, Some(LogLevel::Warn));
         assert_eq!(line.message, "LAMBDA_WARNING: Unhandled exception.");
     }
 
@@ -330,7 +384,7 @@ mod tests {
             parse_tab_prefixed("2026-11-29T10:00:00.290Z\tundefined\tERROR\tUncaught Exception")
                 .unwrap();
         assert_eq!(line.request_id, None);
-        assert_eq!(line.level, Some("ERROR"));
+        assert_eq!(line.level, Some(LogLevel::Error));
     }
 
     #[test]
@@ -340,7 +394,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(java.format, Some(LineFormat::JavaText));
-        assert_eq!(java.level, Some("WARN"));
+        assert_eq!(java.level, Some(LogLevel::Warn));
         assert_eq!(
             java.request_id.as_deref(),
             Some("0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11")
@@ -349,14 +403,14 @@ mod tests {
         assert_eq!(java.time.unwrap().precision_ns, 1_000_000_000);
         let outside = parse_text("2026-11-29 10:00:05  INFO  Handler - init").unwrap();
         assert_eq!(outside.request_id, None);
-        assert_eq!(outside.level, Some("INFO"));
+        assert_eq!(outside.level, Some(LogLevel::Info));
 
         let ruby = parse_text(
             "E, [2026-11-29T10:00:05.123456 #8] ERROR -- 0c5e1f6b-5d6e-4e0c-9f40-0d6a3f1e9a11: boom",
         )
         .unwrap();
         assert_eq!(ruby.format, Some(LineFormat::RubyText));
-        assert_eq!(ruby.level, Some("ERROR"));
+        assert_eq!(ruby.level, Some(LogLevel::Error));
         assert_eq!(ruby.message, "boom");
         assert!(ruby.request_id.is_some());
 
@@ -365,13 +419,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(slog.format, Some(LineFormat::Logfmt));
-        assert_eq!(slog.level, Some("WARN"));
+        assert_eq!(slog.level, Some(LogLevel::Warn));
         assert_eq!(slog.message, r#"cache "miss""#);
 
         let tracing =
             parse_text("2026-11-29T10:00:05.123456Z  INFO checkout::handler: priced").unwrap();
         assert_eq!(tracing.format, Some(LineFormat::Text));
-        assert_eq!(tracing.level, Some("INFO"));
+        assert_eq!(tracing.level, Some(LogLevel::Info));
 
         assert!(parse_text("2026/11/29 10:00:05 plain go log").is_none());
         assert!(parse_text("hello=world").is_none());
@@ -381,12 +435,12 @@ mod tests {
     fn crash_records_without_prefix_are_errors() {
         let go = parse_text("panic: runtime error: index out of range\n\ngoroutine 1 [running]:")
             .unwrap();
-        assert_eq!(go.level, Some("ERROR"));
+        assert_eq!(go.level, Some(LogLevel::Error));
         let java = parse_text(
             "java.lang.IllegalStateException: no db\n\tat example.Handler.handleRequest(Handler.java:12)",
         )
         .unwrap();
-        assert_eq!(java.level, Some("ERROR"));
+        assert_eq!(java.level, Some(LogLevel::Error));
         assert!(parse_text("An Error occurred, no frames").is_none());
     }
 }

@@ -25,47 +25,15 @@ pub mod s3;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use sha2::{Digest as _, Sha256};
-
 use crate::counters::IngestCounters;
 use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
 use crate::index::schema::HourPartition;
 use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
 
-/// A stable segment name for a batch: `<kind>-<label>-<hash of parts>`.
-///
-/// `label` is made readable (ASCII letters, digits, `-`, `_`; at most 48
-/// characters); the hash covers every part, so two inputs share a name only if
-/// all their identifying parts are equal.
-pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(kind.as_bytes());
-    hasher.update([0]);
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    let digest = hasher.finalize();
-    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    let readable: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(48)
-        .collect();
-    let readable = readable.trim_matches('_');
-    if readable.is_empty() {
-        format!("{kind}-{hash}")
-    } else {
-        format!("{kind}-{readable}-{hash}")
-    }
-}
+/// Batch segment names are the index's, defined with the segment names of the
+/// direct path.
+pub use crate::index::writer::batch_segment_name;
 
 /// The events of one log stream gathered from every payload of a batch.
 #[derive(Debug, Default)]
@@ -317,31 +285,5 @@ impl<'a> Batch<'a> {
             "BatchIndexed"
         );
         Ok((counters, hours))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segment_names_are_stable_readable_and_distinct() {
-        let a = batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"]);
-        assert_eq!(
-            a,
-            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"])
-        );
-        assert!(a.starts_with("kinesis-shardId-000000000001-"), "{a}");
-        assert_ne!(
-            a,
-            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "11"])
-        );
-        // Parts are delimited: moving a character between parts changes the name.
-        assert_ne!(
-            batch_segment_name("s3", "", &["ab", "c"]),
-            batch_segment_name("s3", "", &["a", "bc"])
-        );
-        assert!(batch_segment_name("s3", "../..", &["x"]).starts_with("s3-"));
-        assert!(!batch_segment_name("s3", "a/b c", &["x"]).contains('/'));
     }
 }

@@ -11,11 +11,22 @@
 //! The property everywhere: no panic, and every event or payload that is not
 //! indexed is quarantined with a reason (counts stay exact).
 //!
-//! Each harness runs `TRACELAKE_FUZZ_CASES` cases (default in each) but stops
-//! trying new ones after `TRACELAKE_FUZZ_SECONDS` (default 20) seconds, so CI
-//! stays bounded; set both high for a long fuzzing session. Failures persist
-//! in `collector/proptest-regressions/`, and each crash found has its own test
-//! below.
+//! Each harness runs `TRACELAKE_FUZZ_CASES` cases (default in each) or for
+//! `TRACELAKE_FUZZ_SECONDS` (default 20) seconds, whichever ends first; set both
+//! high for a long fuzzing session. What bounds one harness's time, S being
+//! `TRACELAKE_FUZZ_SECONDS`:
+//! - trying cases: S from its first case (the replayed regressions and the
+//!   shared corpus, built once by the first harness, count in it). No case is
+//!   generated after S ([`UntilSpent`]: generating is the slow part of some
+//!   harnesses); the rest of the cases count as passed without running;
+//! - the one case running at S finishes (a case is never interrupted: inputs
+//!   are bounded, 2 KiB of bytes, 300 characters, a corpus line or payload with
+//!   a few mutations, and decode's limits bound what they inflate to);
+//! - shrinking a failure: at most S more (proptest's `max_shrink_time`).
+//!
+//! So a harness takes at most 2 S plus one case, and S plus one case when
+//! nothing fails. Failures persist in `collector/proptest-regressions/`, and
+//! each crash found has its own test below.
 
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -23,7 +34,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::strategy::{NewTree, ValueTree};
+use proptest::test_runner::{FileFailurePersistence, TestRunner};
 use tracelake_collector::decode::{DecodeLimits, LogBatch, Payload, decode_input};
 use tracelake_collector::parse::{ParsedEvent, parse_event};
 use tracelake_collector::pipeline::parse_and_correlate as correlate;
@@ -46,7 +58,13 @@ fn cases(default: u32) -> u32 {
     u32::try_from(env_number("TRACELAKE_FUZZ_CASES", u64::from(default))).unwrap_or(u32::MAX)
 }
 
+/// The time budget of one harness: `TRACELAKE_FUZZ_SECONDS`, default 20 s.
+fn budget() -> Duration {
+    Duration::from_secs(env_number("TRACELAKE_FUZZ_SECONDS", 20))
+}
+
 /// When a harness stops trying new cases. Its clock starts at its first case.
+#[derive(Debug)]
 struct Budget(OnceLock<Instant>);
 
 impl Budget {
@@ -56,7 +74,63 @@ impl Budget {
 
     fn spent(&self) -> bool {
         let started = *self.0.get_or_init(Instant::now);
-        started.elapsed() > Duration::from_secs(env_number("TRACELAKE_FUZZ_SECONDS", 20))
+        started.elapsed() > budget()
+    }
+}
+
+/// A harness's strategy that generates `Some` case until its budget is spent,
+/// then only `None`, which the harness passes without running: no input is
+/// generated after the deadline. Shrinking is the inner strategy's.
+#[derive(Debug)]
+struct UntilSpent<S> {
+    budget: &'static Budget,
+    strategy: S,
+}
+
+fn until_spent<S: Strategy>(budget: &'static Budget, strategy: S) -> UntilSpent<S> {
+    UntilSpent { budget, strategy }
+}
+
+/// [`UntilSpent`]'s value tree: nothing once the budget was spent.
+enum Gated<T> {
+    Spent,
+    Case(T),
+}
+
+impl<S: Strategy> Strategy for UntilSpent<S> {
+    type Tree = Gated<S::Tree>;
+    type Value = Option<S::Value>;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        if self.budget.spent() {
+            return Ok(Gated::Spent);
+        }
+        self.strategy.new_tree(runner).map(Gated::Case)
+    }
+}
+
+impl<T: ValueTree> ValueTree for Gated<T> {
+    type Value = Option<T::Value>;
+
+    fn current(&self) -> Self::Value {
+        match self {
+            Gated::Spent => None,
+            Gated::Case(tree) => Some(tree.current()),
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        match self {
+            Gated::Spent => false,
+            Gated::Case(tree) => tree.simplify(),
+        }
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self {
+            Gated::Spent => false,
+            Gated::Case(tree) => tree.complicate(),
+        }
     }
 }
 
@@ -64,6 +138,8 @@ fn config(default_cases: u32, file: &'static str) -> ProptestConfig {
     ProptestConfig {
         cases: cases(default_cases),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
+        // Shrinking a failure stops after the budget too.
+        max_shrink_time: u32::try_from(budget().as_millis()).unwrap_or(u32::MAX),
         ..ProptestConfig::default()
     }
 }
@@ -363,13 +439,11 @@ proptest! {
 
     #[test]
     fn decode_survives_mutated_payloads(
-        pick in any::<prop::sample::Index>(),
-        layer in layer(),
-        changes in mutations(),
+        case in until_spent(&DECODE, (any::<prop::sample::Index>(), layer(), mutations())),
     ) {
-        if DECODE.spent() {
+        let Some((pick, layer, changes)) = case else {
             return Ok(());
-        }
+        };
         let corpus = corpus();
         let json = inner_json(pick.get::<Vec<u8>>(&corpus.payloads));
         check_decode(&encode(&json, layer, &changes))?;
@@ -384,12 +458,11 @@ proptest! {
 
     #[test]
     fn decode_survives_arbitrary_bytes(
-        bytes in prop::collection::vec(any::<u8>(), 0..2048),
-        wrap in 0u8..3,
+        case in until_spent(&DECODE_BYTES, (prop::collection::vec(any::<u8>(), 0..2048), 0u8..3)),
     ) {
-        if DECODE_BYTES.spent() {
+        let Some((bytes, wrap)) = case else {
             return Ok(());
-        }
+        };
         let input = match wrap {
             0 => bytes,
             1 => gzip(&bytes),
@@ -407,12 +480,11 @@ proptest! {
 
     #[test]
     fn parse_survives_mutated_lines_of_every_format(
-        pick in any::<prop::sample::Index>(),
-        changes in mutations(),
+        case in until_spent(&PARSE, (any::<prop::sample::Index>(), mutations())),
     ) {
-        if PARSE.spent() {
+        let Some((pick, changes)) = case else {
             return Ok(());
-        }
+        };
         let line = pick.get(&corpus().lines).as_bytes().to_vec();
         check_line(&String::from_utf8_lossy(&mutate(line, &changes)))?;
     }
@@ -426,10 +498,10 @@ proptest! {
     ))]
 
     #[test]
-    fn parse_survives_arbitrary_text(line in "\\PC{0,300}") {
-        if PARSE_TEXT.spent() {
+    fn parse_survives_arbitrary_text(case in until_spent(&PARSE_TEXT, "\\PC{0,300}")) {
+        let Some(line) = case else {
             return Ok(());
-        }
+        };
         check_line(&line)?;
     }
 }
@@ -461,13 +533,11 @@ proptest! {
 
     #[test]
     fn span_line_decoding_survives_mutations(
-        pick in any::<prop::sample::Index>(),
-        changes in mutations(),
-        inside in any::<bool>(),
+        case in until_spent(&SPAN_LINES, (any::<prop::sample::Index>(), mutations(), any::<bool>())),
     ) {
-        if SPAN_LINES.spent() {
+        let Some((pick, changes, inside)) = case else {
             return Ok(());
-        }
+        };
         let line = pick.get(&corpus().span_lines);
         let mutated = if inside {
             mutate_envelope_payload(line, &changes)
@@ -490,13 +560,11 @@ proptest! {
     /// quarantine with its reason.
     #[test]
     fn ingest_quarantines_what_it_cannot_read(
-        pick in any::<prop::sample::Index>(),
-        layer in layer(),
-        changes in mutations(),
+        case in until_spent(&INGEST, (any::<prop::sample::Index>(), layer(), mutations())),
     ) {
-        if INGEST.spent() {
+        let Some((pick, layer, changes)) = case else {
             return Ok(());
-        }
+        };
         let json = inner_json(pick.get::<Vec<u8>>(&corpus().payloads));
         let input = encode(&json, layer, &changes);
         let collector = memory_collector();

@@ -222,3 +222,90 @@ fn an_out_of_memory_report_is_an_error_with_its_type() {
         Some("ERROR")
     );
 }
+
+#[test]
+fn a_node_invoke_error_makes_its_invocation_an_error_with_its_type() {
+    // The Node.js runtime interface client logs a handler's error as
+    // `console.error("Invoke Error", <formatted error>)`; its REPORT says nothing.
+    let out = invocation_of(&[
+        &format!("2026-11-29T10:00:05.004Z\t{REQUEST}\tERROR\tcould not reach the cache"),
+        &format!(
+            "2026-11-29T10:00:05.120Z\t{REQUEST}\tERROR\tInvoke Error \t{{\"errorType\":\"ConditionalCheckFailedException\",\"errorMessage\":\"The conditional request failed\",\"stack\":[\"ConditionalCheckFailedException: The conditional request failed\",\"    at async Runtime.handler (file:///var/task/index.mjs:14:5)\"]}}"
+        ),
+    ]);
+    assert_eq!(out.invocations.len(), 1);
+    assert_eq!(out.invocations[0].status.to_string(), "error");
+    assert_eq!(
+        out.invocations[0].error_type.as_deref(),
+        Some("ConditionalCheckFailedException")
+    );
+    // A `console.error` of the handler's own is a log line, not a failed invocation.
+    let logged = invocation_of(&[&format!(
+        "2026-11-29T10:00:05.004Z\t{REQUEST}\tERROR\tcould not reach the cache"
+    )]);
+    assert_eq!(logged.invocations[0].status.to_string(), "success");
+    assert_eq!(logged.invocations[0].error_type, None);
+}
+
+#[test]
+fn the_simulators_node_invoke_errors_are_stored_as_errors() {
+    use tracelake_collector::decode::{Payload, decode_input};
+    use tracelake_simulator::{SimulationConfig, simulate};
+
+    let run = simulate(
+        &SimulationConfig {
+            seed: 5,
+            services: 60,
+            minutes: 0.5,
+            rate: 10.0,
+            ..SimulationConfig::default()
+        },
+        &mut |_, _, _| {},
+    )
+    .expect("the simulation runs");
+    let mut checked = 0;
+    for delivery in &run.delivered.deliveries {
+        for payload in decode_input(&delivery.payload, &DecodeLimits::default()) {
+            let Ok(Payload::Data(batch)) = payload else {
+                continue;
+            };
+            // (request id, errorType) of each `Invoke Error` line, read off the line.
+            let errors: Vec<(String, String)> = batch
+                .events
+                .iter()
+                .filter_map(|event| {
+                    let mut fields = event.message.splitn(5, '\t');
+                    let _time = fields.next()?;
+                    let request_id = fields.next()?;
+                    (fields.next()? == "ERROR" && fields.next()? == "Invoke Error ")
+                        .then_some(())?;
+                    let error: serde_json::Value = serde_json::from_str(fields.next()?).ok()?;
+                    Some((
+                        request_id.to_owned(),
+                        error["errorType"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            if errors.is_empty() {
+                continue;
+            }
+            let out = correlate(batch, &DecodeLimits::default());
+            for (request_id, error_type) in errors {
+                // The REPORT may come in a later batch; check those in this one.
+                if let Some(invocation) =
+                    out.invocations.iter().find(|i| i.request_id == request_id)
+                {
+                    assert_eq!(invocation.status.to_string(), "error", "{request_id}");
+                    if invocation.error_type.as_deref() != Some("Runtime.ExitError") {
+                        assert_eq!(invocation.error_type.as_deref(), Some(error_type.as_str()));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "the simulation has Node invoke errors with their REPORT"
+    );
+}

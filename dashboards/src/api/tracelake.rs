@@ -157,8 +157,7 @@ pub(crate) async fn log_histogram(
         Some(bucket) => bucket.seconds(),
         None => histogram_bucket_seconds(range.to_ns - range.from_ns),
     };
-    let volumes = state.engine.log_histogram(&search, bucket_seconds).await?;
-    ok_json(json!({"bucket_seconds": bucket_seconds, "volumes": volumes}))
+    ok_json(state.engine.log_histogram(&search, bucket_seconds).await?)
 }
 
 /// The smallest "round" bucket that gives at most 60 bars over `span_ns`.

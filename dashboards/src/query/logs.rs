@@ -4,7 +4,9 @@ use tracelake_instrumentation::wire::ids::TraceId;
 
 use super::engine::QueryEngine;
 use super::error::QueryError;
-use super::model::{LogHit, LogPage, LogVolume};
+use std::collections::BTreeMap;
+
+use super::model::{LogBucket, LogHistogram, LogHit, LogPage, LogVolume};
 use super::params::PARTITION_SLACK_NS;
 use super::params::{ParamValue, Params, TimeRange, day_bucket, positive_limit};
 use super::{sql, trace};
@@ -105,23 +107,98 @@ impl QueryEngine {
         })
     }
 
-    /// Lines matching a log search (its limit aside) per level and bucket of
-    /// `bucket_seconds`, for a volume histogram.
+    /// Lines matching a log search (its limit aside) per bucket of
+    /// `bucket_seconds` (every bucket of the range, empty ones with 0 lines)
+    /// and per level and bucket, for a volume histogram.
     ///
     /// # Errors
     ///
     /// [`QueryError::InvalidParameter`] (`bucket`) when `bucket_seconds` does not
-    /// divide a day; [`QueryError::InvalidTraceId`] as in
+    /// divide a day or makes more than [`MAX_HISTOGRAM_BUCKETS`] buckets over
+    /// the range; [`QueryError::InvalidTraceId`] as in
     /// [`LogSearch::filter_params`]; then the query's failure (see [`QueryError`]).
     pub async fn log_histogram(
         &self,
         search: &LogSearch,
         bucket_seconds: i64,
-    ) -> Result<Vec<LogVolume>, QueryError> {
+    ) -> Result<LogHistogram, QueryError> {
         day_bucket(bucket_seconds)?;
+        let mut buckets = empty_buckets(&search.range, bucket_seconds)?;
         let params = search
             .filter_params()?
             .with("bucket", ParamValue::IntervalSeconds(bucket_seconds));
-        self.run_typed(&sql::LOG_HISTOGRAM, &params).await
+        let volumes: Vec<LogVolume> = self.run_typed(&sql::LOG_HISTOGRAM, &params).await?;
+        for volume in &volumes {
+            *buckets.entry(volume.bucket).or_default() += volume.line_count;
+        }
+        Ok(LogHistogram {
+            bucket_seconds,
+            buckets: buckets
+                .into_iter()
+                .map(|(bucket, line_count)| LogBucket { bucket, line_count })
+                .collect(),
+            volumes,
+        })
+    }
+}
+
+/// Most buckets one log histogram holds.
+pub const MAX_HISTOGRAM_BUCKETS: i128 = 10_000;
+
+/// Every bucket of `bucket_seconds` (aligned on the epoch, as `time_bucket`)
+/// that overlaps `range`, each with 0 lines.
+fn empty_buckets(range: &TimeRange, bucket_seconds: i64) -> Result<BTreeMap<i64, i64>, QueryError> {
+    let width = i128::from(bucket_seconds) * 1_000_000_000;
+    let first = i128::from(range.from_ns).div_euclid(width) * width;
+    let count = (i128::from(range.to_ns) - first + width - 1).div_euclid(width);
+    if count > MAX_HISTOGRAM_BUCKETS {
+        return Err(QueryError::InvalidParameter {
+            name: "bucket",
+            reason: format!(
+                "{bucket_seconds} s buckets over the range make {count} bars, more than \
+                 {MAX_HISTOGRAM_BUCKETS}: choose a wider bucket or a shorter range"
+            ),
+        });
+    }
+    Ok((0..count)
+        .filter_map(|index| i64::try_from(first + index * width).ok())
+        .map(|bucket| (bucket, 0))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i64 = 1_000_000_000;
+
+    #[test]
+    fn empty_buckets_cover_the_range_from_the_bucket_of_its_start() {
+        // 10:00:30 to 10:03:00 in minutes: 10:00, 10:01 and 10:02; 10:03 is past the end.
+        let hour = 1_795_168_800 * SECOND;
+        let range = TimeRange::new(hour + 30 * SECOND, hour + 180 * SECOND).expect("range");
+        let buckets = empty_buckets(&range, 60).expect("buckets");
+        assert_eq!(
+            buckets.into_iter().collect::<Vec<_>>(),
+            vec![(hour, 0), (hour + 60 * SECOND, 0), (hour + 120 * SECOND, 0)]
+        );
+        // A range before 1970 starts at the bucket below its start too.
+        let range = TimeRange::new(-90 * SECOND, -SECOND).expect("range");
+        let starts: Vec<i64> = empty_buckets(&range, 60)
+            .expect("buckets")
+            .into_keys()
+            .collect();
+        assert_eq!(starts, vec![-120 * SECOND, -60 * SECOND]);
+    }
+
+    #[test]
+    fn too_many_buckets_are_refused() {
+        let range = TimeRange::new(0, 20_000 * SECOND).expect("range");
+        assert_eq!(empty_buckets(&range, 2).expect("10,000 bars").len(), 10_000);
+        let error = empty_buckets(&range, 1).expect_err("20,000 bars");
+        assert!(
+            matches!(&error, QueryError::InvalidParameter { name: "bucket", reason } if reason.contains("20000 bars")),
+            "{error}"
+        );
     }
 }

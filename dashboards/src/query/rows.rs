@@ -20,11 +20,12 @@
 //! NULL cells are written as `null` (explicit nulls), lists as arrays, structs
 //! and string-keyed maps as objects.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
-    DataType, FieldRef, Float32Type, Float64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, FieldRef, Float32Type, Float64Type, Schema, TimeUnit, TimestampMicrosecondType,
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use arrow::error::ArrowError;
@@ -55,6 +56,12 @@ pub fn decode<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, se
 /// A batch arrow-json cannot write (a map with NULL keys, lists nested past
 /// `serde_json`'s depth limit of 128).
 pub fn batches_to_rows(batches: &[RecordBatch]) -> Result<Vec<Row>, serde_json::Error> {
+    let batches = batches
+        .iter()
+        .map(with_distinct_names)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| serde_json::Error::custom(format!("naming columns: {error}")))?;
+    let batches = batches.as_slice();
     let mut rows: Vec<Row> = serde_json::from_slice(&write_json(batches, Floats::Numbers)?)?;
     // Float columns again from their arrays: a `Value` reads a JSON float
     // through `serde_json`'s parser, which may be one bit off (see above).
@@ -84,6 +91,34 @@ pub fn batches_to_rows(batches: &[RecordBatch]) -> Result<Vec<Row>, serde_json::
         }
     }
     Ok(rows)
+}
+
+/// The batch with one key per column: a name that comes again in one result
+/// (`SELECT a.service, b.service …`: DataFusion's output names drop the
+/// qualifier) becomes `name_1`, `name_2`… after its first use, skipping names
+/// the result already has, as DuckDB names them; without a repeat the batch
+/// is unchanged.
+fn with_distinct_names(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let taken: HashSet<&str> = names.iter().copied().collect();
+    if taken.len() == names.len() {
+        return Ok(batch.clone());
+    }
+    let mut used: HashSet<String> = HashSet::new();
+    let mut fields = Vec::with_capacity(names.len());
+    for (field, name) in schema.fields().iter().zip(names) {
+        let mut distinct = name.to_owned();
+        let mut suffix = 0_usize;
+        while used.contains(&distinct) || (suffix > 0 && taken.contains(distinct.as_str())) {
+            suffix += 1;
+            distinct = format!("{name}_{suffix}");
+        }
+        fields.push(field.as_ref().clone().with_name(distinct.clone()));
+        used.insert(distinct);
+    }
+    let renamed = Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(Arc::new(renamed), batch.columns().to_vec())
 }
 
 /// Batches as an aligned text table (for the CLI's ad-hoc SQL).
@@ -438,6 +473,49 @@ mod tests {
         );
         assert_eq!(shown("day", 0), "2022-01-08");
         assert_eq!(shown("amount", 0), "1.50");
+    }
+
+    #[test]
+    fn columns_of_the_same_name_each_keep_their_values() {
+        // `SELECT a.service, b.service, a.service_1, b.service, 0.5 AS f, 1.5 AS f`
+        let schema = Schema::new(vec![
+            Field::new("service", DataType::Utf8, true),
+            Field::new("service", DataType::Utf8, true),
+            Field::new("service_1", DataType::Utf8, true),
+            Field::new("service", DataType::Utf8, true),
+            Field::new("f", DataType::Float64, true),
+            Field::new("f", DataType::Float64, true),
+        ]);
+        let text = |value: &str| Arc::new(StringArray::from(vec![value])) as ArrayRef;
+        let float = |value: f64| Arc::new(Float64Array::from(vec![value])) as ArrayRef;
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                text("api"),
+                text("db"),
+                text("x"),
+                text("queue"),
+                float(0.5),
+                float(AWKWARD),
+            ],
+        )
+        .expect("batch");
+        let rows = batches_to_rows(&[batch]).expect("rows");
+        assert_eq!(
+            Value::Object(rows[0].clone()),
+            json!({
+                "service": "api",
+                "service_2": "db",
+                "service_1": "x",
+                "service_3": "queue",
+                "f": 0.5,
+                "f_1": AWKWARD,
+            })
+        );
+        assert_eq!(
+            rows[0]["f_1"].as_f64().map(f64::to_bits),
+            Some(AWKWARD.to_bits())
+        );
     }
 
     #[test]

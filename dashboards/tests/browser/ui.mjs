@@ -167,6 +167,32 @@ try {
   await page.waitForFunction((n) => window.tracelakeGraph && !location.hash.includes('expand=')
     && window.tracelakeGraph.nodes().length === n && window.tracelakeGraph.nodes('[group]').length === n, teamNames.length);
 
+  // A map too large to read whole (more than `maxWhole` services; 60 unless
+  // the URL says) opens on the busiest service's neighbourhood with a hint,
+  // labels at 9 px or more; the whole map (grouped) is one click away, with
+  // labels no smaller.
+  const busiest = await page.evaluate(async () => {
+    const { api, range } = await import('/assets/ui.js');
+    const calls = {};
+    for (const e of await api('map', await range())) for (const s of [e.parent, e.child]) calls[s] = (calls[s] || 0) + e.call_count;
+    return Object.entries(calls).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+  });
+  await page.goto(base + '/#/map?maxWhole=5');
+  await page.waitForSelector('#map-hint');
+  await page.waitForFunction((s) => window.tracelakeGraph && window.tracelakeGraph.$('node[focus = 1]').data('service') === s, busiest);
+  const large = await page.evaluate(() => ({ hint: document.querySelector('#map-hint').textContent, zoom: window.tracelakeGraph.zoom(), nodes: window.tracelakeGraph.nodes().length }));
+  check(large.hint.includes(busiest) && large.nodes > 1, `the large map opens on the busiest service ${busiest}: ${JSON.stringify(large)}`);
+  check(large.zoom * 11 >= 8.99, `its labels are readable: ${(large.zoom * 11).toFixed(1)} px`);
+  await page.screenshot({ path: join(shots, '14-map-large-default.png'), fullPage: true });
+  await page.click('#map-whole');
+  // (A node's `group` is null, not absent, when it is a service: `[group]` would match it.)
+  await page.waitForFunction(() => location.hash.includes('whole=1') && !document.querySelector('#map-hint')
+    && (document.querySelector('#map-summary') || {}).textContent?.includes('grouped by name prefix')
+    && window.tracelakeGraph && window.tracelakeGraph.nodes().some((n) => n.data('group')));
+  const wholeZoom = await page.evaluate(() => window.tracelakeGraph.zoom());
+  check(wholeZoom * 11 >= 8.99, `the whole map's labels are readable: ${(wholeZoom * 11).toFixed(1)} px`);
+  await page.screenshot({ path: join(shots, '15-map-large-whole.png'), fullPage: true });
+
   // 4. The service page of that root service, with RED charts.
   await page.goto(base + '/#/service/' + encodeURIComponent(rootService));
   await page.waitForSelector('#red-charts .uplot');
@@ -201,6 +227,21 @@ try {
   check(linesUnder > 0, 'its log lines are under it');
   const raw = await page.locator('#waterfall .log-line').allTextContents();
   check(!raw.some((line) => line.includes('"type":"platform.')), 'platform records read as text, not JSON');
+  // Marks stay whole beside names too long for their column (narrowed here so
+  // that names are cut): the name gets an ellipsis, not the marks.
+  const narrow = await page.addStyleTag({ content: '#waterfall .span-row { grid-template-columns: 240px 1fr 90px !important; }' });
+  const marks = await page.evaluate(() => {
+    const cells = [...document.querySelectorAll('#waterfall .span-name')];
+    const inside = (inner, outer) => inner.width > 0 && inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5;
+    const all = cells.flatMap((cell) => [...cell.querySelectorAll('.mark')].map((m) => ({ mark: m.textContent, shown: inside(m.getBoundingClientRect(), cell.getBoundingClientRect()) })));
+    const cutWithMarks = cells.filter((cell) => cell.querySelector('.mark') && [...cell.querySelectorAll('.op, .svc')].some((n) => n.scrollWidth > n.clientWidth)).length;
+    return { count: all.length, hidden: all.filter((m) => !m.shown).map((m) => m.mark), cutWithMarks, titled: cells.every((c) => c.title.trim().length > 0) };
+  });
+  check(marks.count > 0 && marks.cutWithMarks > 0, `some marked rows have names cut to fit: ${JSON.stringify(marks)}`);
+  check(marks.hidden.length === 0, `every mark is visible beside a cut name: ${JSON.stringify(marks)}`);
+  check(marks.titled, 'each name cell has the whole name as its tooltip');
+  await page.screenshot({ path: join(shots, '07b-trace-marks-narrow.png'), fullPage: true });
+  await narrow.evaluate((node) => node.remove());
   await bar.click();
   await page.waitForSelector('#span-details');
   await page.screenshot({ path: join(shots, '07-trace-uninstrumented.png'), fullPage: true });
@@ -232,6 +273,31 @@ try {
   check(zoomedBars >= 1, `the zoomed histogram has bars (${before} before, ${zoomedBars} after)`);
   check(await page.locator('#logs-results a.trace-link').count() > 0, 'lines link to their traces');
   await page.screenshot({ path: join(shots, '10-logs-zoomed.png'), fullPage: true });
+
+  // 9. A range that starts half an hour before the first line: the bars of
+  // that half hour are there, empty, so the time axis is true.
+  const gap = await page.evaluate(async () => {
+    const end = Math.floor((await (await fetch('/api/tracelake/range')).json()).default_end_ns / 1e6);
+    const firstBucket = async (query) => {
+      const h = await (await fetch('/api/tracelake/logs/histogram?' + query)).json();
+      return h.buckets.find((b) => b.line_count > 0).bucket / 1e6;
+    };
+    // The first day with lines, then its first half hour with lines.
+    const day = await firstBucket(`to=${end}&lookback=30d&bucket=24h`);
+    const first = await firstBucket(`from=${day}&to=${day + 86400000}&bucket=30m`);
+    return { from: first - 1800000, to: first + 1800000 };
+  });
+  await page.goto(base + `/#/logs?from=${gap.from}&to=${gap.to}`);
+  await page.waitForSelector('#log-histogram .bar');
+  const gapBars = await page.evaluate(() => [...document.querySelectorAll('#log-histogram .bar')].map((b) => ({
+    empty: b.classList.contains('empty'), height: b.getBoundingClientRect().height, drawn: [...b.children].reduce((a, c) => a + c.getBoundingClientRect().height, 0),
+  })));
+  const api = await page.evaluate(async (g) => (await (await fetch(`/api/tracelake/logs/histogram?from=${g.from}&to=${g.to}`)).json()).buckets.length, gap);
+  check(gapBars.length === api && api >= 60, `one bar per bucket of the range, empty ones included: ${gapBars.length} bars, ${api} buckets`);
+  const half = gapBars.slice(0, Math.floor(gapBars.length / 2));
+  check(half.every((b) => b.empty && b.drawn === 0 && b.height > 0), 'the half hour before the first line is drawn as empty bars');
+  check(gapBars.some((b) => !b.empty && b.drawn > 0), 'the half hour after it has lines');
+  await page.locator('#log-histogram').screenshot({ path: join(shots, '13-logs-histogram-gap.png') });
 
   check(errors.length === 0, 'no JavaScript errors: ' + errors.join(' | '));
   console.log(JSON.stringify({ traces_found: found, spans, logs: logs.length, graph }));

@@ -857,3 +857,93 @@ async fn jaeger_trace_of_log_lines_only_has_a_span_per_service() {
         })
     }));
 }
+
+async fn post_sql(app: &axum::Router, sql: &str) -> Value {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/tracelake/sql")
+                .body(Body::from(serde_json::json!({ "sql": sql }).to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::OK, "{sql}");
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// Two columns of one name (the qualifier is not part of DataFusion's output
+/// name) both reach the JSON rows: the second as `n_1`.
+#[tokio::test]
+async fn sql_keeps_every_column_of_the_same_name() {
+    let app = app(None).await;
+    let spans = post_sql(&app, "SELECT count(*) AS n FROM spans").await;
+    let invocations = post_sql(&app, "SELECT count(*) AS n FROM invocations").await;
+    let (spans, invocations) = (&spans["rows"][0]["n"], &invocations["rows"][0]["n"]);
+    assert_ne!(
+        spans, invocations,
+        "the fixture's counts tell the columns apart"
+    );
+    let both = post_sql(
+        &app,
+        "SELECT a.n, b.n FROM (SELECT count(*) AS n FROM spans) a \
+         CROSS JOIN (SELECT count(*) AS n FROM invocations) b",
+    )
+    .await;
+    assert_eq!(
+        both["rows"],
+        serde_json::json!([{ "n": spans, "n_1": invocations }])
+    );
+}
+
+/// The log histogram has every bucket of its range: those before the fixture's
+/// first line are there with 0 lines, and the buckets add up to the lines the
+/// log search finds over the same range.
+#[tokio::test]
+async fn log_histogram_keeps_empty_buckets() {
+    let app = app(None).await;
+    const MINUTE_NS: i64 = 60_000_000_000;
+    // Half an hour before the fleet's first second and half an hour of it, in 5 min buckets.
+    let (from_ns, to_ns) = (
+        fixture::T0_NS - 30 * MINUTE_NS,
+        fixture::T0_NS + 30 * MINUTE_NS,
+    );
+    let q = format!("from={}&to={}", from_ns / 1_000_000, to_ns / 1_000_000);
+    let (status, body) = get(
+        &app,
+        &format!("/api/tracelake/logs/histogram?{q}&bucket=5m"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["bucket_seconds"], 300);
+    let buckets = body["buckets"].as_array().expect("every bucket");
+    let starts: Vec<i64> = buckets
+        .iter()
+        .filter_map(|b| b["bucket"].as_i64())
+        .collect();
+    let expected: Vec<i64> = (0..12).map(|i| from_ns + i * 5 * MINUTE_NS).collect();
+    assert_eq!(starts, expected);
+    let count = |b: &Value| b["line_count"].as_i64().expect("a count");
+    for bucket in &buckets[..6] {
+        assert_eq!(
+            count(bucket),
+            0,
+            "no line before the fleet starts: {bucket}"
+        );
+    }
+    let (_, page) = get(&app, &format!("/api/tracelake/logs?{q}&limit=5000")).await;
+    assert_eq!(page["truncated"], false);
+    let lines = page["lines"].as_array().map_or(0, Vec::len) as i64;
+    assert!(lines > 0, "the fixture logs in its first half hour");
+    assert_eq!(buckets.iter().map(count).sum::<i64>(), lines);
+    let by_level: i64 = body["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .map(count)
+        .sum();
+    assert_eq!(by_level, lines);
+}

@@ -6,20 +6,23 @@ export const LEVEL_COLOURS = { FATAL: '#7f1d1d', ERROR: '#dc2626', WARN: '#d9770
 
 // A stacked bar per bucket and level; clicking a bar zooms the search to it.
 export function logHistogram(histogram, onZoom) {
-  const buckets = [...new Set(histogram.volumes.map((v) => v.bucket))].sort((a, b) => a - b);
+  // Every bucket of the range comes from the API, empty ones with 0 lines, so
+  // a gap in the data is a gap on the time axis.
+  const buckets = histogram.buckets.map((b) => b.bucket);
   const byBucket = new Map(buckets.map((b) => [b, {}]));
   for (const v of histogram.volumes) byBucket.get(v.bucket)[v.level] = v.line_count;
-  const max = Math.max(1, ...buckets.map((b) => Object.values(byBucket.get(b)).reduce((a, n) => a + n, 0)));
+  const max = Math.max(1, ...histogram.buckets.map((b) => b.line_count));
+  const lines = histogram.buckets.reduce((a, b) => a + b.line_count, 0);
   const levels = Object.keys(LEVEL_COLOURS);
   const width = histogram.bucket_seconds * 1e9;
   return el('div', { class: 'histogram', id: 'log-histogram' },
     el('div', { class: 'bars' }, buckets.map((b) => {
       const counts = byBucket.get(b);
       const total = Object.values(counts).reduce((a, n) => a + n, 0);
-      return el('div', { class: 'bar', 'data-bucket': b, title: `${formatTime(b)}: ${total} lines (click to zoom)`, onclick: () => onZoom(b, b + width) },
+      return el('div', { class: total ? 'bar' : 'bar empty', 'data-bucket': b, title: `${formatTime(b)}: ${total} lines (click to zoom)`, onclick: () => onZoom(b, b + width) },
         levels.filter((l) => counts[l]).map((l) => el('span', { style: `height:${(100 * counts[l] / max).toFixed(2)}%;background:${LEVEL_COLOURS[l]}` })));
     })),
-    el('div', { class: 'legend muted' }, buckets.length ? `${formatTime(buckets[0])} … ${formatTime(buckets[buckets.length - 1] + width)}, ${histogram.bucket_seconds} s per bar · ` : 'no lines · ',
+    el('div', { class: 'legend muted' }, lines ? `${lines} lines, ${formatTime(buckets[0])} … ${formatTime(buckets[buckets.length - 1] + width)}, ${histogram.bucket_seconds} s per bar · ` : 'no lines · ',
       levels.map((l) => el('span', {}, el('i', { style: `background:${LEVEL_COLOURS[l]}` }), l, ' '))));
 }
 

@@ -42,6 +42,18 @@ export function neighbourhood(edges, focus, hops, direction) {
   return keep;
 }
 
+// The service with the most calls in and out (ties: the first by name), where
+// a map too large to read whole starts.
+export function busiestService(edges) {
+  const calls = new Map();
+  for (const e of edges) for (const s of [e.parent, e.child]) calls.set(s, (calls.get(s) || 0) + e.call_count);
+  return [...calls.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([s]) => s)[0] || '';
+}
+
+// Labels are drawn at 11 px times the zoom; a fit never zooms out past this,
+// so that they stay at least 9 px (pan or zoom out by hand to see the rest).
+export const MIN_LABEL_ZOOM = 9 / 11;
+
 export function errorColour(rate) {
   if (!rate) return '#9ca3af';
   const t = Math.min(1, rate * 5); // 20 % errors and more: full red
@@ -61,10 +73,16 @@ export async function mapPage(query) {
   const tagsOf = new Map(summaries.map((s) => [s.service, s.tags || {}]));
   const tagKeys = [...new Set(summaries.flatMap((s) => Object.keys(s.tags || {})))].sort()
     .filter((key) => new Set(services.map((s) => (tagsOf.get(s) || {})[key])).size > 1);
-  const focus = query.get('focus') || '';
+  // A map of more than `maxWhole` services (60 by default) is unreadable whole:
+  // it opens on the busiest service's neighbourhood, as a hint says, until
+  // a service is chosen or the whole map (grouped) is asked for.
+  const maxWhole = Number(query.get('maxWhole') || 60);
+  const whole = query.get('whole') === '1';
+  const autoFocus = !query.get('focus') && !whole && services.length > maxWhole ? busiestService(edges) : '';
+  const focus = query.get('focus') || autoFocus;
   const hops = Number(query.get('hops') || 1);
   const direction = query.get('direction') || 'both';
-  const defaultGroup = services.length > 60 && !focus ? 'prefix' : 'none';
+  const defaultGroup = services.length > maxWhole && !focus ? 'prefix' : 'none';
   const group = query.get('group') || defaultGroup;
   const tagKey = group.startsWith('tag:') ? group.slice(4) : null;
   const expanded = new Set((query.get('expand') || '').split(',').filter(Boolean));
@@ -87,12 +105,13 @@ export async function mapPage(query) {
     el('label', {}, 'View', el('select', { id: 'map-view', name: 'view' },
       [['graph', 'graph'], ['table', 'table']].map(([v, t]) => el('option', { value: v, selected: v === view }, t)))),
     el('button', { type: 'submit', id: 'map-apply' }, 'Show'),
-    focus ? el('button', { type: 'button', id: 'map-clear', onclick: () => setQuery({ focus: '' }) }, 'Whole map') : null,
+    focus ? el('button', { type: 'button', id: 'map-clear', onclick: () => setQuery({ focus: '', whole: '1' }) }, 'Whole map') : null,
     expanded.size ? el('button', { type: 'button', id: 'map-collapse', onclick: () => setQuery({ expand: '' }) }, 'Collapse groups') : null);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    setQuery({ focus: (data.get('focus') || '').trim(), hops: data.get('hops'), direction: data.get('direction'), group: data.get('group'), view: data.get('view') });
+    const chosen = (data.get('focus') || '').trim();
+    setQuery({ focus: chosen === autoFocus ? '' : chosen, whole: chosen ? '' : '1', hops: data.get('hops'), direction: data.get('direction'), group: data.get('group'), view: data.get('view') });
   });
 
   // Which services are shown, and which node each is drawn as.
@@ -126,6 +145,11 @@ export async function mapPage(query) {
   for (const s of shown) { const n = nodeOf(s); members.set(n, (members.get(n) || 0) + 1); }
   const maxCalls = Math.max(1, ...[...merged.values()].map((m) => m.calls));
 
+  const hint = autoFocus ? el('p', { class: 'hint', id: 'map-hint' },
+    `${services.length} services are too many to read at once: this is the busiest one, ${autoFocus}, and its neighbours. ` +
+    'Type a service above to focus on it, click a node to move there, or ',
+    el('a', { href: '#', id: 'map-whole', onclick: (event) => { event.preventDefault(); setQuery({ whole: '1' }); } }, 'show the whole map'),
+    ' (grouped by name prefix; drag to pan, scroll to zoom).') : null;
   const summary = el('p', { class: 'muted', id: 'map-summary' },
     `${shown.size} of ${services.length} services, ${visible.length} of ${edges.length} edges` +
     (focus ? ` around ${focus} (${hops} hop${hops > 1 ? 's' : ''}, ${direction})` : '') +
@@ -143,11 +167,11 @@ export async function mapPage(query) {
   ], [...merged.values()].sort((a, b) => b.calls - a.calls).map((m) => ({ ...m, _class: 'map-edge' })));
   const container = el('div', { id: 'map' });
   if (view === 'table') {
-    setView(el('h2', {}, 'Service map'), form, summary, el('div', { id: 'map-table' }, edgeTable));
+    setView(el('h2', {}, 'Service map'), form, hint, summary, el('div', { id: 'map-table' }, edgeTable));
     window.tracelakeGraph = null;
     return;
   }
-  setView(el('h2', {}, 'Service map'), form, summary, container, el('details', { id: 'map-table-details' }, el('summary', {}, 'Edges as a table'), el('div', { id: 'map-table' }, edgeTable)));
+  setView(el('h2', {}, 'Service map'), form, hint, summary, container, el('details', { id: 'map-table-details' }, el('summary', {}, 'Edges as a table'), el('div', { id: 'map-table' }, edgeTable)));
 
   const elements = [
     ...[...nodeIds].map((n) => {
@@ -184,6 +208,12 @@ export async function mapPage(query) {
       { selector: '.faded', style: { opacity: 0.15 } },
     ],
   });
+  // Never zoomed out so far that labels cannot be read: centre instead.
+  if (graph.zoom() < MIN_LABEL_ZOOM) {
+    graph.zoom(MIN_LABEL_ZOOM);
+    const focused = graph.nodes('[focus = 1]');
+    if (focused.length) graph.center(focused); else graph.center();
+  }
   graph.on('tap', 'node', (event) => {
     const data = event.target.data();
     if (data.group) {

@@ -54,8 +54,12 @@ export async function tracePage(traceId) {
       node.synthetic ? el('span', { class: 'mark mark-synthetic', title: node.note || 'no span of its own: drawn from its Lambda platform lines' }, 'no span') : null,
     ];
     const row = el('div', { class: 'span-row' + (node.synthetic ? ' synthetic' : ''), 'data-span-id': node.span_id },
-      el('div', { class: 'span-name', style: `padding-left:${6 + node.depth * 14}px` },
-        el('span', { class: 'svc', style: `background:${colour}` }, node.service || '?'), node.name || '', ...marks),
+      // The marks never shrink; a long service or span name is cut with an
+      // ellipsis instead, and the cell's tooltip gives it whole.
+      el('div', { class: 'span-name', style: `padding-left:${6 + node.depth * 14}px`, title: `${node.service || '?'} ${node.name || ''}` },
+        el('span', { class: 'svc', style: `background:${colour}` }, node.service || '?'),
+        el('span', { class: 'op' }, node.name || ''),
+        el('span', { class: 'marks' }, ...marks)),
       el('div', { class: 'span-track' }, el('div', {
         class: 'span-bar' + (node.status_code === 'error' ? ' error' : '') + (node.synthetic ? ' synthetic' : '') + (node.cold_start ? ' cold' : ''),
         style: `left:${left}%;width:${width}%;background-color:${colour}`,

@@ -40,7 +40,9 @@ pub struct WrittenRows {
     pub files: u64,
 }
 
-/// A stable name for the segment that one batch of one stream becomes.
+/// A stable name for the segment that one batch of one stream becomes:
+/// `<function>-<hash>`, the hash covering the log group, stream, first and last
+/// event id and event count.
 pub fn segment_name(
     log_group: &str,
     log_stream: &str,
@@ -48,21 +50,53 @@ pub fn segment_name(
     last_event_id: &str,
     events: usize,
 ) -> String {
-    let mut hasher = Sha256::new();
-    for part in [
+    let hash = parts_hash(&[
         log_group,
         log_stream,
         first_event_id,
         last_event_id,
         &events.to_string(),
-    ] {
+    ]);
+    let function = log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group);
+    join_name(&[&readable_label(function), &hash])
+}
+
+/// A stable segment name for a batch of a batched source (Kinesis, Firehose,
+/// S3, files, backfill): `<kind>-<label>-<hash of kind and parts>`.
+///
+/// `label` is made readable (ASCII letters, digits, `-`, `_`; at most 48
+/// characters); the hash covers every part, so two inputs share a name only if
+/// all their identifying parts are equal.
+pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
+    let hashed: Vec<&str> = std::iter::once(kind).chain(parts.iter().copied()).collect();
+    join_name(&[kind, &readable_label(label), &parts_hash(&hashed)])
+}
+
+/// A name for a quarantined payload, derived from its bytes.
+pub fn payload_segment_name(bytes: &[u8]) -> String {
+    format!("payload-{}", name_hash(Sha256::digest(bytes).as_slice()))
+}
+
+/// The first 10 bytes of a digest as 20 lowercase hex digits.
+fn name_hash(digest: &[u8]) -> String {
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`name_hash`] of the SHA-256 of `parts`, each followed by a NUL byte, so
+/// that moving a character from one part to the next changes it.
+fn parts_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    let digest = hasher.finalize();
-    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    let function = log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group);
-    let readable: String = function
+    name_hash(hasher.finalize().as_slice())
+}
+
+/// `label` as a piece of an object name: ASCII letters, digits, `-` and `_`
+/// (anything else becomes `_`), at most 48 characters, no `_` at either end.
+fn readable_label(label: &str) -> String {
+    let readable: String = label
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -73,19 +107,17 @@ pub fn segment_name(
         })
         .take(48)
         .collect();
-    let readable = readable.trim_matches('_');
-    if readable.is_empty() {
-        hash
-    } else {
-        format!("{readable}-{hash}")
-    }
+    readable.trim_matches('_').to_owned()
 }
 
-/// A name for a quarantined payload, derived from its bytes.
-pub fn payload_segment_name(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hash: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    format!("payload-{hash}")
+/// The non-empty pieces joined with `-`.
+fn join_name(pieces: &[&str]) -> String {
+    pieces
+        .iter()
+        .filter(|piece| !piece.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn group_by_partition<T>(
@@ -369,4 +401,72 @@ pub(crate) fn now_nanos() -> i64 {
 
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_names_are_stable_readable_and_distinct() {
+        let a = batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"]);
+        assert_eq!(
+            a,
+            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "10"])
+        );
+        assert!(a.starts_with("kinesis-shardId-000000000001-"), "{a}");
+        assert_ne!(
+            a,
+            batch_segment_name("kinesis", "shardId-000000000001", &["1", "9", "11"])
+        );
+        // Parts are delimited: moving a character between parts changes the name.
+        assert_ne!(
+            batch_segment_name("s3", "", &["ab", "c"]),
+            batch_segment_name("s3", "", &["a", "bc"])
+        );
+        assert!(batch_segment_name("s3", "../..", &["x"]).starts_with("s3-"));
+        assert!(!batch_segment_name("s3", "a/b c", &["x"]).contains('/'));
+    }
+
+    /// The names of stored objects never change: a retried delivery must
+    /// overwrite what an older version wrote. The format, spelled out again.
+    #[test]
+    fn segment_names_keep_their_format() {
+        let hex = |parts: &[&str]| {
+            let mut joined = Vec::new();
+            for part in parts {
+                joined.extend_from_slice(part.as_bytes());
+                joined.push(0);
+            }
+            let digest = Sha256::digest(&joined);
+            digest[..10]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        let stream = "2026/11/29/[$LATEST]abc";
+        assert_eq!(
+            segment_name("/aws/lambda/orders api", stream, "1", "9", 3),
+            format!(
+                "orders_api-{}",
+                hex(&["/aws/lambda/orders api", stream, "1", "9", "3"])
+            )
+        );
+        assert_eq!(
+            segment_name("/aws/lambda/$$", stream, "1", "9", 3),
+            hex(&["/aws/lambda/$$", stream, "1", "9", "3"])
+        );
+        assert_eq!(
+            batch_segment_name("s3", "logs/a.gz", &["b", "k", "e"]),
+            format!("s3-logs_a_gz-{}", hex(&["s3", "b", "k", "e"]))
+        );
+        assert_eq!(
+            batch_segment_name("files", "", &["x"]),
+            format!("files-{}", hex(&["files", "x"]))
+        );
+        assert_eq!(
+            payload_segment_name(b"p"),
+            format!("payload-{}", &format!("{:x}", Sha256::digest(b"p"))[..20])
+        );
+    }
 }

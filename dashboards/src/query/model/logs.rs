@@ -57,3 +57,25 @@ pub struct LogVolume {
     /// Lines.
     pub line_count: i64,
 }
+
+/// Lines of every level in one time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogBucket {
+    /// Bucket start, in nanoseconds since the epoch (UTC).
+    pub bucket: i64,
+    /// Lines, 0 for a bucket without any.
+    pub line_count: i64,
+}
+
+/// The volume histogram of a log search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogHistogram {
+    /// Width of a bucket, in seconds.
+    pub bucket_seconds: i64,
+    /// Every bucket that overlaps the search's range, oldest first, empty ones
+    /// included (with 0 lines), so that a gap in the data is a gap on the
+    /// time axis.
+    pub buckets: Vec<LogBucket>,
+    /// Lines per bucket and level, for the buckets that have lines.
+    pub volumes: Vec<LogVolume>,
+}

@@ -19,12 +19,14 @@
 //! CloudWatch keeps the order lines were written in, while millisecond
 //! timestamps tie at invocation boundaries.
 
+mod spans;
+
 use std::collections::HashMap;
 
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::LogEvent;
-use crate::index::rows::{InvocationRow, LogLevel, LogRow, SpanRow};
+use crate::index::rows::{InvocationRow, LogRow, SpanRow};
 use crate::parse::{self, InvocationStatus, ParsedBatch, ParsedLog, PlatformRecord};
 
 pub use crate::index::rows::Link;
@@ -121,7 +123,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
         span_events,
     } = batch;
     let mut out = CorrelatedBatch {
-        spans,
+        spans: spans.into_iter().map(spans::span_row).collect(),
         quarantined,
         events_indexed: span_events,
         ..CorrelatedBatch::default()
@@ -207,6 +209,12 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             }
             _ => {}
         }
+        // The runtime's own report: Node.js's REPORT says nothing of a handler's error.
+        if let (Some(error), Some(request_id)) = (&log.invoke_error, &log.request_id) {
+            failures
+                .entry(request_id)
+                .or_insert((InvocationStatus::Error, error.error_type.as_deref()));
+        }
     }
 
     for (event, log) in &parsed {
@@ -278,7 +286,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             span_id: log.span_id,
             request_id: log.request_id,
             service: Some(service),
-            level: log.level.and_then(LogLevel::parse),
+            level: log.level,
             message: log.message,
             attributes: log.attributes,
             log_group: log_group.clone(),
