@@ -37,7 +37,21 @@ pub(super) fn assemble(
     if spans.is_empty() && logs.is_empty() && invocations.is_empty() {
         return None;
     }
-    let mut logs = logs;
+    // A delivery ingested twice under other segment names (a retry batched
+    // differently) indexes its lines twice until compaction dedupes them on
+    // their natural key; keep the first copy.
+    let mut seen_lines = HashSet::new();
+    let mut logs: Vec<LogLine> = logs
+        .into_iter()
+        .filter(
+            |log| match (&log.log_group, &log.log_stream, &log.event_id) {
+                (Some(group), Some(stream), Some(event)) => {
+                    seen_lines.insert((group.clone(), stream.clone(), event.clone()))
+                }
+                _ => true,
+            },
+        )
+        .collect();
     for log in &mut logs {
         log.text = readable_platform_record(log);
     }
@@ -134,6 +148,7 @@ pub(super) fn assemble(
         let by_request = || {
             log.request_id
                 .as_deref()
+                .or_else(|| request_running_at(&log, &invocations))
                 .and_then(|request| entry_span_of_request.get(request).copied())
         };
         match by_span.or_else(by_request) {
@@ -260,9 +275,34 @@ pub(super) fn assemble(
     })
 }
 
+/// The request that ran on a line's log stream when it was written: the one
+/// invocation of the trace on that stream whose START..REPORT holds the
+/// line's time, for a line linked by its stream position, which names no
+/// request itself (plain `print` output). `None` when none or several do.
+fn request_running_at<'a>(log: &LogLine, invocations: &'a [Invocation]) -> Option<&'a str> {
+    let (stream, at) = (log.log_stream.as_deref()?, log.timestamp?);
+    let mut running = invocations.iter().filter_map(|invocation| {
+        if invocation.log_stream.as_deref() != Some(stream) || invocation.log_group != log.log_group
+        {
+            return None;
+        }
+        let end = invocation.end_time?;
+        // Without its START: the REPORT's duration back from its end.
+        let start = invocation.start_time.or_else(|| {
+            let duration_ns = invocation.duration_ms? * 1e6;
+            Some(end - duration_ns.ceil() as i64)
+        })?;
+        (start <= at && at <= end).then_some(invocation.request_id.as_deref()?)
+    });
+    let request = running.next()?;
+    running.next().is_none().then_some(request)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use tracelake_index::rows::Link;
 
     use super::synthetic::{XrayContext, xray_context};
     use super::*;
@@ -365,5 +405,110 @@ mod tests {
                 parent: Some("53995c3f42cd8ad8".to_owned()),
             })
         );
+    }
+
+    fn invocation(request: &str, stream: &str, start_ns: Option<i64>, end_ns: i64) -> Invocation {
+        Invocation {
+            request_id: Some(request.to_owned()),
+            function: Some("billing".to_owned()),
+            function_version: None,
+            log_group: Some("/aws/lambda/billing".to_owned()),
+            log_stream: Some(stream.to_owned()),
+            start_time: start_ns,
+            end_time: Some(end_ns),
+            duration_ms: Some(2.0),
+            billed_duration_ms: Some(2),
+            memory_size_mb: Some(128),
+            max_memory_used_mb: Some(40),
+            init_duration_ms: None,
+            cold_start: Some(false),
+            status: Some(InvocationStatus::Success),
+            error_type: None,
+            trace_id: Some("5759e988bd862e3fe1be46a994272793".to_owned()),
+            sampled: Some(true),
+            cost_usd: 0.0,
+        }
+    }
+
+    fn line_on(stream: &str, event_id: &str, at_ns: i64) -> LogLine {
+        LogLine {
+            timestamp: Some(at_ns),
+            log_group: Some("/aws/lambda/billing".to_owned()),
+            log_stream: Some(stream.to_owned()),
+            event_id: Some(event_id.to_owned()),
+            link: Some(Link::Stream),
+            ..log("charging card", "plain")
+        }
+    }
+
+    /// Lines linked by their stream position name no request: each goes under
+    /// the invocation that ran on its stream at its time (START..REPORT, or the
+    /// REPORT's duration back from its end without a START), and a line no
+    /// invocation's time holds stays unattached.
+    #[test]
+    fn a_stream_linked_line_goes_under_the_invocation_running_on_its_stream() {
+        const MS: i64 = 1_000_000;
+        let invocations = vec![
+            invocation("req-a", "stream-1", Some(10 * MS), 12 * MS),
+            invocation("req-b", "stream-1", None, 22 * MS),
+            invocation("req-c", "stream-2", Some(10 * MS), 12 * MS),
+        ];
+        let logs = vec![
+            line_on("stream-1", "1", 11 * MS),
+            line_on("stream-1", "2", 21 * MS),
+            line_on("stream-1", "3", 15 * MS),
+        ];
+        let trace = assemble(
+            "5759e988bd862e3fe1be46a994272793",
+            vec![],
+            logs,
+            invocations,
+            0.0,
+        )
+        .expect("a trace");
+        let under = |request: &str| -> Vec<String> {
+            trace
+                .spans
+                .iter()
+                .find(|node| node.span.request_id.as_deref() == Some(request))
+                .unwrap_or_else(|| panic!("a bar for {request}"))
+                .logs
+                .iter()
+                .filter_map(|log| log.event_id.clone())
+                .collect()
+        };
+        assert_eq!(under("req-a"), ["1"]);
+        assert_eq!(under("req-b"), ["2"]);
+        assert!(under("req-c").is_empty(), "another stream's invocation");
+        let unattached: Vec<_> = trace
+            .unattached_logs
+            .iter()
+            .filter_map(|log| log.event_id.as_deref())
+            .collect();
+        assert_eq!(unattached, ["3"]);
+    }
+
+    /// The same line indexed twice (a delivery ingested again under other
+    /// segment names, before compaction dedupes it) is shown once.
+    #[test]
+    fn a_line_indexed_twice_is_shown_once() {
+        const MS: i64 = 1_000_000;
+        let invocations = vec![invocation("req-a", "stream-1", Some(10 * MS), 12 * MS)];
+        let line = line_on("stream-1", "1", 11 * MS);
+        let trace = assemble(
+            "5759e988bd862e3fe1be46a994272793",
+            vec![],
+            vec![line.clone(), line],
+            invocations,
+            0.0,
+        )
+        .expect("a trace");
+        let shown: usize = trace
+            .spans
+            .iter()
+            .map(|node| node.logs.len())
+            .sum::<usize>()
+            + trace.unattached_logs.len();
+        assert_eq!(shown, 1);
     }
 }
