@@ -30,8 +30,8 @@ SELECT i.request_id, i.function, i.function_version, i.log_group, i.log_stream,
        i.start_time, i.end_time, i.duration_ms, i.billed_duration_ms, i.memory_size_mb,
        i.max_memory_used_mb, i.init_duration_ms, i.cold_start, i.status, i.error_type,
        i.trace_id, i.sampled
-FROM invocations i
-JOIN trace_requests r ON i.request_id = r.request_id
+FROM trace_requests r
+JOIN invocations i ON i.request_id = r.request_id
 WHERE (i.trace_id IS NULL OR $uncompacted)
   AND i.dt || i.hour BETWEEN $partition_from AND $partition_to
 ORDER BY end_time, request_id

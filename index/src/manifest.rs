@@ -71,7 +71,8 @@ pub struct CompactionFigures {
     pub rows_out: u64,
     /// Rows dropped as duplicates of another row's natural key.
     pub duplicates_dropped: u64,
-    /// Log rows that compaction linked to a trace.
+    /// Log rows without a trace that compaction linked to one (rows it moved
+    /// to another trace, or unlinked on a conflict, are not counted).
     pub links_resolved: u64,
     /// Bytes read.
     pub bytes_in: u64,

@@ -183,7 +183,7 @@ pub fn compaction_total_line(totals: &CompactionTotals, dry_run: bool) -> String
     let t = &totals.figures;
     let mut line = format!(
         "{} {} hour(s): {} files in, {} out; {} rows in, {} out (rows out include the trace_index \
-         rebuilt from spans and logs); {} duplicates dropped; {} links resolved; {} bytes in, {} out",
+         rebuilt from spans and logs); {} duplicates dropped; {} links resolved (log lines without a trace linked to one); {} bytes in, {} out",
         if dry_run {
             "would compact"
         } else {

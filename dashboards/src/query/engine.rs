@@ -266,18 +266,51 @@ impl QueryEngine {
         query: &DashboardQuery,
         params: &Params,
     ) -> Result<Vec<RecordBatch>, QueryError> {
-        let context = self.context.clone();
         let text = query.sql();
-        let values = params.to_param_values();
         let capped = self
-            .bounded(query.name, None, async move {
-                context
-                    .sql_with_options(text, read_only())
-                    .await?
-                    .with_param_values(values)
+            .bounded_relisting(query.name, None, || {
+                let context = self.context.clone();
+                let values = params.to_param_values();
+                async move {
+                    context
+                        .sql_with_options(text, read_only())
+                        .await?
+                        .with_param_values(values)
+                }
             })
             .await?;
         Ok(capped.batches)
+    }
+
+    /// [`QueryEngine::bounded`], run once more over a fresh listing when it
+    /// fails reading a file while listings are kept
+    /// ([`EngineOptions::live_files_ttl`]): GC may have deleted a file the kept
+    /// listing names (a grace shorter than the TTL plus a query), or a retried
+    /// delivery rewritten a raw segment. A failure that persists over a fresh
+    /// listing is returned as it is.
+    async fn bounded_relisting<F>(
+        &self,
+        name: &'static str,
+        row_cap: Option<usize>,
+        plan: impl Fn() -> F,
+    ) -> Result<limits::Capped, QueryError>
+    where
+        F: Future<Output = Result<datafusion::dataframe::DataFrame, DataFusionError>>
+            + Send
+            + 'static,
+    {
+        let result = self.bounded(name, row_cap, plan()).await;
+        let stale_listing = match &result {
+            Err(QueryError::Query { source, .. } | QueryError::Sql(source)) => {
+                !self.options.live_files_ttl.is_zero() && limits::is_file_read_failure(source)
+            }
+            _ => false,
+        };
+        if !stale_listing {
+            return result;
+        }
+        self.live.forget_listings();
+        self.bounded(name, row_cap, plan()).await
     }
 
     /// Plans and runs one query under the engine's limits: counted in
@@ -354,10 +387,10 @@ impl QueryEngine {
     /// column, or is not a read-only statement; [`QueryError::Timeout`] and
     /// [`QueryError::ResourcesExhausted`] as for any query.
     pub async fn sql(&self, text: &str) -> Result<limits::Capped, QueryError> {
-        let context = self.context.clone();
-        let text = text.to_owned();
-        self.bounded("sql", Some(self.options.sql_row_cap), async move {
-            context.sql_with_options(&text, read_only()).await
+        self.bounded_relisting("sql", Some(self.options.sql_row_cap), || {
+            let context = self.context.clone();
+            let text = text.to_owned();
+            async move { context.sql_with_options(&text, read_only()).await }
         })
         .await
     }

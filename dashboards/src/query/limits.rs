@@ -259,6 +259,23 @@ pub fn failure_kind(error: &DataFusionError) -> FailureKind {
     }
 }
 
+/// Whether an error is a failure to read the index's files (a file missing,
+/// cut short or not Parquet): what a listing older than the store's state
+/// causes when GC deleted a file or a retried delivery rewrote one.
+pub fn is_file_read_failure(error: &DataFusionError) -> bool {
+    match error.find_root() {
+        DataFusionError::ObjectStore(_)
+        | DataFusionError::ParquetError(_)
+        | DataFusionError::IoError(_) => true,
+        DataFusionError::External(inner) => {
+            inner.is::<object_store::Error>()
+                || inner.is::<datafusion::parquet::errors::ParquetError>()
+                || inner.is::<std::io::Error>()
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +293,30 @@ mod tests {
         );
         let io = DataFusionError::IoError(std::io::Error::other("disk"));
         assert_eq!(failure_kind(&io), FailureKind::Failed);
+    }
+
+    #[test]
+    fn a_missing_file_is_a_read_failure_and_a_plan_error_is_not() {
+        let missing = DataFusionError::Context(
+            "scanning logs".to_owned(),
+            Box::new(DataFusionError::ObjectStore(Box::new(
+                object_store::Error::NotFound {
+                    path: "v1/logs/dt=2026-11-20/hour=10/segment.parquet".to_owned(),
+                    source: "gone".into(),
+                },
+            ))),
+        );
+        assert!(is_file_read_failure(&missing));
+        let external = DataFusionError::External(Box::new(
+            datafusion::parquet::errors::ParquetError::EOF("footer".into()),
+        ));
+        assert!(is_file_read_failure(&external));
+        assert!(!is_file_read_failure(&DataFusionError::Plan(
+            "no such table".to_owned()
+        )));
+        assert!(!is_file_read_failure(&DataFusionError::ResourcesExhausted(
+            "pool".to_owned()
+        )));
     }
 
     #[test]

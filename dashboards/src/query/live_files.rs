@@ -80,6 +80,15 @@ impl LiveFiles {
             .map(|listed| listed.value.clone())
     }
 
+    /// Drops every kept listing (hours, manifest generations, live files), so
+    /// that the next call lists the store again. Manifests read stay kept: a
+    /// generation never changes.
+    pub fn forget_listings(&self) {
+        *lock(&self.hours) = None;
+        lock(&self.generations).clear();
+        lock(&self.files).clear();
+    }
+
     /// Every hour that has raw segments or manifests, ascending.
     ///
     /// # Errors

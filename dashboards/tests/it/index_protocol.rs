@@ -29,6 +29,9 @@ use tracelake_index::IndexStore;
 use protocol::{Checker, crash_at_every_step, ingest_during_compaction, late_data};
 use protocol::{retried_delivery, two_compactors_race};
 use support::{Expected, local_store, memory_store, runtime};
+use tracelake_dashboards::query::{EngineOptions, QueryEngine};
+use tracelake_index::compact::{CompactOptions, compact_hour};
+use tracelake_index::gc::collect_garbage;
 
 /// A DataFusion session whose four tables are dashboards' live tables over
 /// `store`, whatever the store is (its object store registered as is).
@@ -55,6 +58,11 @@ async fn strings(context: &SessionContext, sql: &str) -> Vec<Vec<String>> {
         .collect()
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    batch_strings(batches)
+}
+
+/// Each row of `batches`, its values cast to text.
+fn batch_strings(batches: Vec<arrow::array::RecordBatch>) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for batch in batches {
         let columns: Vec<_> = batch
@@ -141,4 +149,82 @@ fn the_protocol_holds_for_datafusion_on_local_disk() {
     let (_dir, store) = fresh();
     rt.block_on(ingest_during_compaction(store, &DATAFUSION));
     rt.block_on(crash_at_every_step(fresh, &DATAFUSION));
+}
+
+/// An engine that keeps its listings for an hour, over the local index at `dir`.
+async fn caching_engine(dir: &tempfile::TempDir, ttl: Duration) -> QueryEngine {
+    let options = EngineOptions {
+        live_files_ttl: ttl,
+        ..EngineOptions::default()
+    };
+    QueryEngine::open(dir.path().to_str().expect("utf-8 path"), options)
+        .await
+        .expect("index opens")
+}
+
+async fn span_ids(engine: &QueryEngine) -> Vec<Vec<String>> {
+    let capped = engine
+        .sql("SELECT trace_id, span_id FROM spans ORDER BY 1, 2")
+        .await
+        .expect("spans query runs");
+    batch_strings(capped.batches)
+}
+
+/// A server keeps its listing while compaction covers the raw segments and a
+/// GC with no grace deletes them: the next query fails reading a deleted
+/// file, lists again and answers from the compacted file, not a 5xx.
+#[test]
+fn a_kept_listing_of_files_gc_deleted_is_listed_again() {
+    runtime().block_on(async {
+        let (dir, store) = local_store();
+        let deliveries = support::deliveries(0..12);
+        support::ingest(&store, &deliveries).await;
+        let engine = caching_engine(&dir, Duration::from_secs(3_600)).await;
+        let [want_spans, _, _] = Expected::of(&deliveries).keys();
+        assert_eq!(span_ids(&engine).await, want_spans, "before compaction");
+
+        compact_hour(&store, &support::hour(), &CompactOptions::default())
+            .await
+            .expect("compaction runs");
+        let gc = collect_garbage(&store, Duration::ZERO, false)
+            .await
+            .expect("gc runs");
+        assert!(
+            gc.raw_deleted > 0,
+            "gc deleted the covered raw segments: {gc:?}"
+        );
+
+        assert_eq!(
+            span_ids(&engine).await,
+            want_spans,
+            "after gc, listing kept"
+        );
+    });
+}
+
+/// A retried delivery rewrites its raw segment under the same name: once the
+/// kept listing expires, the engine reads the rewritten file, not the footer
+/// it cached for the old one (the cache key holds the file's mtime).
+#[test]
+fn a_raw_segment_rewritten_under_its_name_is_read_anew_once_listed_again() {
+    runtime().block_on(async {
+        let (dir, store) = local_store();
+        let first = support::request(1);
+        support::ingest(&store, std::slice::from_ref(&first)).await;
+        let ttl = Duration::from_millis(50);
+        let engine = caching_engine(&dir, ttl).await;
+        let [want_first, _, _] = Expected::of(std::slice::from_ref(&first)).keys();
+        assert_eq!(span_ids(&engine).await, want_first);
+
+        // Other rows under the first delivery's segment name.
+        let rewritten = support::Delivery {
+            name: first.name.clone(),
+            ..support::request(2)
+        };
+        support::ingest(&store, std::slice::from_ref(&rewritten)).await;
+        tokio::time::sleep(ttl * 3).await;
+        let [want_rewritten, _, _] = Expected::of(std::slice::from_ref(&rewritten)).keys();
+        assert_ne!(want_first, want_rewritten);
+        assert_eq!(span_ids(&engine).await, want_rewritten);
+    });
 }
