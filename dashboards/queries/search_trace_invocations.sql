@@ -1,7 +1,7 @@
--- Trace search, second pass: the Lambda invocations of the found traces that
--- no span of their trace carries the request id of (`has_span` false), which
--- the trace view draws as spans of their functions (see `trace/synthetic.rs`).
--- For all found traces at once. Each table is filtered on the ids in the scan
+-- Trace search, second pass: the Lambda invocations of the found traces, each
+-- with `has_span` (a span of the trace carries its request id); those without
+-- are what the trace view draws as spans of their functions (see
+-- `trace/synthetic.rs`). For all found traces at once. Each table is filtered on the ids in the scan
 -- (`array_has` of the list, which DataFusion turns into an IN list that prunes
 -- row groups and pages), not only through the join with `wanted`, which made
 -- the logs scan decode every line of the range before joining.
@@ -28,5 +28,4 @@ LEFT JOIN span_requests r ON r.trace_id = i.trace_id AND r.request_id = i.reques
 WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
   AND array_has(string_to_array($trace_ids, ','), i.trace_id)
   AND i.request_id IS NOT NULL
-  AND r.request_id IS NULL
 ORDER BY i.trace_id, i.end_time, i.request_id

@@ -1,6 +1,6 @@
 -- Trace search, second pass: the log lines with a request id of the found
--- traces whose request id no span of the trace carries (`has_span` false);
--- these lines of invocations without spans give the trace view their times,
+-- traces, each with `has_span` (a span of the trace carries its request id);
+-- the lines of invocations without spans give the trace view their times,
 -- service, cold start and X-Ray parent. For all found traces at once. As in
 -- trace_logs.sql: lines linked to the trace, plus unlinked lines of the
 -- trace's invocations, each given the trace id it belongs to.
@@ -46,5 +46,4 @@ SELECT x."timestamp", x.trace_id, x.span_id, x.request_id, x.service, x.level, x
        s.request_id IS NOT NULL AS has_span
 FROM lines x
 LEFT JOIN span_requests s ON s.trace_id = x.trace_id AND s.request_id = x.request_id
-WHERE s.request_id IS NULL
 ORDER BY x.trace_id, x."timestamp", x.event_id

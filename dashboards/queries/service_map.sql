@@ -11,8 +11,8 @@
 -- (`peer.service`, else `faas.invoked_name`: the service, its function, a
 -- function named `<name>-…` or the function's ARN; the closest such name
 -- only), has no child span and no such invocation under it is a call with the
--- client span's error and duration. A service's name is the one its spans carry for the function
--- (`faas.name`), else the one its log group's lines name, else the function.
+-- client span's error and duration. Which invocations are uninstrumented, and
+-- their service: filters/invocation_services.sql.
 -- $partition_from, $partition_to, $time_from, $time_to: as in search_traces.sql
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, service, kind, duration_ns, status_code, links
@@ -42,7 +42,8 @@ dark_services AS (
 -- The names that call a service without spans, as `kind:name` keys, each with
 -- how closely it names the service: `n:` its service or function (0) or a
 -- prefix of the function ending before a `-` (the function's length: `orders`
--- for `orders-api-prod`), `a:` the function as an ARN's last `:` segment (0).
+-- for `orders-api-prod`), `a:` the function as an ARN's last `:` segment (0;
+-- a Lambda function's name has no `:`, so this is `ends_with(arn, ':' || f)`).
 -- One row per key from one pass over dark_services (cut -2, -1, 0: the exact
 -- keys; 1…: a `-` at that character). Calls are joined to these keys on
 -- equality rather than tested against every service.
