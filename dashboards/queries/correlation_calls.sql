@@ -8,8 +8,9 @@
 -- of `messaging.system` dropped (`sqs:orders-queue`, `sns:…`; `messaging:`
 -- when no system is named), the node X-Ray and Jaeger draw for a messaging
 -- system. Calls that name none (database and AWS API clients) are not counted.
--- An invocation is of a named callee when its function, or the service of its
--- spans, is the callee, or its function is named `<callee>-…` (or the callee
+-- An invocation is of a named callee when its function, or its service (the
+-- one of its spans, else of its log group's lines: filters/invocation_services.sql),
+-- is the callee, or its function is named `<callee>-…` (or the callee
 -- is the function's ARN). A call into a destination arrived only when a span
 -- has it as parent (an instrumented consumer continued the trace): the
 -- consumer's name is never guessed and an invocation is never tied to a
@@ -44,20 +45,12 @@ children AS (
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND parent_span_id IS NOT NULL
 ),
-function_services AS (
-    SELECT faas_name, max(service) AS service
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND faas_name IS NOT NULL
-    GROUP BY faas_name
-),
+{{invocation_services}},
 trace_invocations AS (
-    SELECT i.trace_id, i.request_id, i.function, f.service,
-           coalesce(i.start_time, i.end_time) AS started
-    FROM invocations i
-    LEFT JOIN function_services f ON f.faas_name = i.function
-    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
-      AND i.trace_id IS NOT NULL
+    SELECT trace_id, request_id, function, service,
+           coalesce(start_time, end_time) AS started
+    FROM invocation_services
+    WHERE trace_id IS NOT NULL
 ),
 -- Invocations of a named callee that began during a call naming it (after
 -- it, for a producer: an asynchronous Invoke).

@@ -1,8 +1,7 @@
 -- Correlation report, invocations: per service, Lambda invocations ending in
 -- the range and those tied to no trace (no trace id on the REPORT, no span
--- and no linked log line of that request). The service of a function is the
--- service of the spans that name it (faas_name), else of its log group's lines,
--- else the function name.
+-- and no linked log line of that request). The service of a function:
+-- filters/invocation_services.sql.
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             invocation end time range [from, to)
 WITH traced_requests AS (
@@ -17,28 +16,13 @@ WITH traced_requests AS (
       AND request_id IS NOT NULL
       AND trace_id IS NOT NULL
 ),
-function_services AS (
-    SELECT faas_name, max(service) AS service
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND faas_name IS NOT NULL
-      AND service IS NOT NULL
-    GROUP BY faas_name
-),
--- A log group's service: the one its lines name themselves (a structured
--- `service` field) rather than the function name the collector falls back to.
-group_services AS (
-    {{log_group_services}}
-),
+{{invocation_services}},
 marked AS (
-    SELECT coalesce(f.service, g.service, i.function, 'unknown') AS service, i.function, i.request_id,
+    SELECT coalesce(i.service, 'unknown') AS service, i.function, i.request_id,
            i.trace_id IS NULL AND t.request_id IS NULL AS untraced
-    FROM invocations i
+    FROM invocation_services i
     LEFT JOIN traced_requests t ON i.request_id = t.request_id
-    LEFT JOIN function_services f ON i.function = f.faas_name
-    LEFT JOIN group_services g ON i.log_group = g.log_group
-    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
-      AND i.end_time >= $time_from
+    WHERE i.end_time >= $time_from
       AND i.end_time < $time_to
 )
 SELECT service,

@@ -5,6 +5,7 @@
 -- trace_logs.sql: lines linked to the trace, plus unlinked lines of the
 -- trace's invocations, each given the trace id it belongs to.
 -- $trace_ids, $partition_from, $partition_to: as in search_trace_invocations.sql
+-- (and filtered on the ids in each scan, as there)
 WITH wanted AS (
     SELECT unnest(string_to_array($trace_ids, ',')) AS trace_id
 ),
@@ -13,6 +14,7 @@ span_requests AS (
     FROM spans s
     JOIN wanted w ON s.trace_id = w.trace_id
     WHERE s.dt || s.hour BETWEEN $partition_from AND $partition_to
+      AND array_has(string_to_array($trace_ids, ','), s.trace_id)
       AND s.request_id IS NOT NULL
 ),
 invocation_requests AS (
@@ -20,6 +22,7 @@ invocation_requests AS (
     FROM invocations i
     JOIN wanted w ON i.trace_id = w.trace_id
     WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
+      AND array_has(string_to_array($trace_ids, ','), i.trace_id)
       AND i.request_id IS NOT NULL
 ),
 lines AS (
@@ -28,6 +31,7 @@ lines AS (
     FROM logs l
     JOIN wanted w ON l.trace_id = w.trace_id
     WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to
+      AND array_has(string_to_array($trace_ids, ','), l.trace_id)
       AND l.request_id IS NOT NULL
     UNION ALL
     SELECT l."timestamp", r.trace_id, l.span_id, l.request_id, l.service, l.level, l.message,

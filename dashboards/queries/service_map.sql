@@ -11,8 +11,8 @@
 -- (`peer.service`, else `faas.invoked_name`: the service, its function, a
 -- function named `<name>-…` or the function's ARN; the closest such name
 -- only), has no child span and no such invocation under it is a call with the
--- client span's error and duration. A service's name is the one its spans carry for the function
--- (`faas.name`), else the one its log group's lines name, else the function.
+-- client span's error and duration. Which invocations are uninstrumented, and
+-- their service: filters/invocation_services.sql.
 -- $partition_from, $partition_to, $time_from, $time_to: as in search_traces.sql
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, service, kind, duration_ns, status_code, links
@@ -25,40 +25,43 @@ linked AS (
     SELECT service, parent_span_id, duration_ns, status_code, unnest(links) AS link
     FROM window_spans
 ),
-span_services AS (
-    SELECT DISTINCT service
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND service IS NOT NULL
-),
-function_services AS (
-    SELECT DISTINCT faas_name
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND faas_name IS NOT NULL
-),
-group_services AS (
-    {{log_group_services}}
-),
+{{invocation_services}},
 -- Invocations of services without spans.
 dark_invocations AS (
-    SELECT DISTINCT i.trace_id, i.request_id, i.function,
-           coalesce(g.service, i.function) AS service,
-           CAST(i.duration_ms * 1000000 AS BIGINT) AS duration_ns,
-           CASE WHEN i.status IN ('error', 'timeout', 'failure') THEN 'error' ELSE 'ok' END AS status_code
-    FROM invocations i
-    LEFT JOIN function_services f ON f.faas_name = i.function
-    LEFT JOIN group_services g ON g.log_group = i.log_group
-    LEFT JOIN span_services s ON s.service = coalesce(g.service, i.function)
-    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
-      AND i.end_time >= $time_from
-      AND i.end_time < $time_to
-      AND i.function IS NOT NULL
-      AND f.faas_name IS NULL
-      AND s.service IS NULL
+    SELECT DISTINCT trace_id, request_id, function, service,
+           CAST(duration_ms * 1000000 AS BIGINT) AS duration_ns,
+           CASE WHEN failed THEN 'error' ELSE 'ok' END AS status_code
+    FROM invocation_services
+    WHERE uninstrumented
+      AND end_time >= $time_from
+      AND end_time < $time_to
 ),
 dark_services AS (
     SELECT DISTINCT service, function FROM dark_invocations
+),
+-- The names that call a service without spans, as `kind:name` keys, each with
+-- how closely it names the service: `n:` its service or function (0) or a
+-- prefix of the function ending before a `-` (the function's length: `orders`
+-- for `orders-api-prod`), `a:` the function as an ARN's last `:` segment (0;
+-- a Lambda function's name has no `:`, so this is `ends_with(arn, ':' || f)`).
+-- One row per key from one pass over dark_services (cut -2, -1, 0: the exact
+-- keys; 1…: a `-` at that character). Calls are joined to these keys on
+-- equality rather than tested against every service.
+dark_cuts AS (
+    SELECT service, function, unnest(generate_series(-2, length(function))) AS cut
+    FROM dark_services
+),
+dark_names AS (
+    SELECT service,
+           CASE
+               WHEN cut = -2 THEN 'n:' || service
+               WHEN cut = -1 THEN 'n:' || function
+               WHEN cut = 0 THEN 'a:' || function
+               ELSE 'n:' || substr(function, 1, cut - 1)
+           END AS name,
+           CASE WHEN cut > 0 THEN length(function) ELSE 0 END AS distance
+    FROM dark_cuts
+    WHERE cut <= 0 OR substr(function, cut, 1) = '-'
 ),
 -- The X-Ray `Parent=` of each invocation's platform.start record.
 start_parents AS (
@@ -98,39 +101,45 @@ children AS (
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND parent_span_id IS NOT NULL
 ),
--- Each call naming a service without spans, with how closely it names it:
--- 0 for the service, its function or the function's ARN, else the length of
--- the function named `<name>-…`; only the closest match counts.
-peer_matches AS (
-    SELECT c.trace_id, c.span_id, c.caller, c.kind, c.duration_ns, c.status_code,
-           ds.service AS child,
-           CASE
-               WHEN ds.service = c.callee OR ds.function = c.callee
-                    OR ends_with(c.callee, ':' || ds.function) THEN 0
-               ELSE length(ds.function)
-           END AS distance
-    FROM named_calls c
-    JOIN dark_services ds
-      ON ds.service = c.callee
-      OR ds.function = c.callee
-      OR starts_with(ds.function, c.callee || '-')
-      OR ends_with(c.callee, ':' || ds.function)
+-- The keys a call names its callee by (as in dark_names): `n:` the name, and
+-- `a:` the last `:` segment of a name that has one (an ARN's function). A call
+-- that names no callee has a NULL key, which matches nothing (not filtered
+-- first: that would read the attributes twice).
+call_names AS (
+    SELECT trace_id, span_id, caller, kind, duration_ns, status_code,
+           unnest(CASE
+                      WHEN strpos(callee, ':') > 0
+                          THEN ['n:' || callee, 'a:' || reverse(split_part(reverse(callee), ':', 1))]
+                      ELSE ['n:' || callee]
+                  END) AS name
+    FROM named_calls
+),
+-- The calls into services without spans: each X-Ray call (distance -1, and a
+-- row number so that none is merged with another), and each call naming such a
+-- service (dark_names) that has no child span. Of a call span's rows, only the
+-- closest count: its X-Ray calls when it has any, else the services it names
+-- most closely, once each.
+dark_calls AS (
+    SELECT trace_id, span_id, parent, child, kind, duration_ns, status_code,
+           -1 AS distance, row_number() OVER () AS xray_call
+    FROM xray_calls
+    UNION ALL
+    SELECT c.trace_id, c.span_id, c.caller AS parent, n.service AS child,
+           CASE WHEN c.kind = 'producer' THEN 'async' ELSE 'sync' END AS kind,
+           c.duration_ns, c.status_code, n.distance, NULL AS xray_call
+    FROM call_names c
+    JOIN dark_names n ON n.name = c.name
     LEFT JOIN children ch ON ch.trace_id = c.trace_id AND ch.parent_span_id = c.span_id
-    LEFT JOIN xray_calls x ON x.trace_id = c.trace_id AND x.span_id = c.span_id
-    WHERE c.callee IS NOT NULL
-      AND c.caller <> ds.service
+    WHERE c.caller <> n.service
       AND ch.parent_span_id IS NULL
-      AND x.span_id IS NULL
 ),
-peer_ranked AS (
+dark_ranked AS (
     SELECT *, min(distance) OVER (PARTITION BY trace_id, span_id) AS closest
-    FROM peer_matches
+    FROM dark_calls
 ),
-peer_calls AS (
-    SELECT DISTINCT trace_id, span_id, caller AS parent, child,
-           CASE WHEN kind = 'producer' THEN 'async' ELSE 'sync' END AS kind,
-           duration_ns, status_code
-    FROM peer_ranked
+closest_dark_calls AS (
+    SELECT DISTINCT trace_id, span_id, parent, child, kind, duration_ns, status_code, xray_call
+    FROM dark_ranked
     WHERE distance = closest
 ),
 calls AS (
@@ -151,9 +160,7 @@ calls AS (
     WHERE producer.service <> consumer.service
       AND (consumer.parent_span_id IS NULL OR consumer.parent_span_id <> producer.span_id)
     UNION ALL
-    SELECT parent, child, kind, duration_ns, status_code FROM xray_calls
-    UNION ALL
-    SELECT parent, child, kind, duration_ns, status_code FROM peer_calls
+    SELECT parent, child, kind, duration_ns, status_code FROM closest_dark_calls
 )
 SELECT parent, child, kind,
        count(*) AS call_count,

@@ -2,42 +2,17 @@
 -- counts and the Lambda functions (faas.name) that ran them; then the services
 -- that wrote no span but ran Lambda invocations ending in the range
 -- (uninstrumented functions, `instrumented` false), with 0 spans, the traces
--- their invocations joined, their failed invocations (REPORT status error,
--- timeout or failure), their invocations and functions. A function's service
--- is as in service_map.sql: the one its spans carry for it (`faas.name`; such a
--- function is instrumented), else the one its log group's lines name, else the
--- function; it is uninstrumented when no span in the scanned partitions
--- carries that name.
+-- their invocations joined, their failed invocations, their invocations and
+-- functions. Which invocations are uninstrumented or failed, and their
+-- service: filters/invocation_services.sql.
 -- $partition_from, $partition_to, $time_from, $time_to: as in search_traces.sql
-WITH span_services AS (
-    SELECT DISTINCT service
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND service IS NOT NULL
-),
-function_services AS (
-    SELECT DISTINCT faas_name
-    FROM spans
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND faas_name IS NOT NULL
-),
-group_services AS (
-    {{log_group_services}}
-),
+WITH {{invocation_services}},
 dark_invocations AS (
-    SELECT DISTINCT i.trace_id, i.request_id, i.function,
-           coalesce(g.service, i.function) AS service,
-           i.status IN ('error', 'timeout', 'failure') AS failed
-    FROM invocations i
-    LEFT JOIN function_services f ON f.faas_name = i.function
-    LEFT JOIN group_services g ON g.log_group = i.log_group
-    LEFT JOIN span_services s ON s.service = coalesce(g.service, i.function)
-    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
-      AND i.end_time >= $time_from
-      AND i.end_time < $time_to
-      AND i.function IS NOT NULL
-      AND f.faas_name IS NULL
-      AND s.service IS NULL
+    SELECT DISTINCT trace_id, request_id, function, service, failed
+    FROM invocation_services
+    WHERE uninstrumented
+      AND end_time >= $time_from
+      AND end_time < $time_to
 ),
 -- Spans of each service and trace: a service's traces are counted from these
 -- rows (a hash aggregate DataFusion can spill to disk) rather than with

@@ -7,10 +7,12 @@
 //! The filters of a search are written once, in `queries/filters/`: the span
 //! filter (tracelake's trace search and the Jaeger searches) and the log filter
 //! (log search and its histogram), and the service a log group's lines name
-//! (`log_group_services`, a CTE of the services list, the service map and the
+//! (`log_group_services`), and the one rule for which service a Lambda
+//! invocation is and whether it is uninstrumented or failed
+//! (`invocation_services`: CTEs of the services list, the service map and the
 //! correlation report). A query names one with a `{{span_filter}}`,
-//! `{{log_filter}}` or `{{log_group_services}}` marker, replaced by the
-//! fragment's text ([`DashboardQuery::sql`]).
+//! `{{log_filter}}`, `{{log_group_services}}` or `{{invocation_services}}`
+//! marker, replaced by the fragment's text ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -25,7 +27,7 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 3] = [
+const FILTERS: [(&str, &str); 4] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
@@ -33,6 +35,11 @@ const FILTERS: [(&str, &str); 3] = [
     (
         "{{log_filter}}",
         include_str!("../../queries/filters/log_filter.sql"),
+    ),
+    // Before log_group_services: its text holds that marker.
+    (
+        "{{invocation_services}}",
+        include_str!("../../queries/filters/invocation_services.sql"),
     ),
     (
         "{{log_group_services}}",
@@ -128,6 +135,7 @@ pub const ALL: [DashboardQuery; 21] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracelake_index::rows::InvocationStatus;
 
     #[test]
     fn every_marker_is_replaced_and_the_searches_share_their_filters() {
@@ -140,5 +148,77 @@ mod tests {
         let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
         assert!(SEARCH_LOGS.sql().contains(log_filter));
         assert!(LOG_HISTOGRAM.sql().contains(log_filter));
+    }
+
+    /// The queries that name a Lambda invocation's service or decide whether
+    /// it is uninstrumented or failed all splice the one rule, and none
+    /// defines its own: no query file builds the spans' services or compares
+    /// `invocations.status` outside that filter.
+    #[test]
+    fn the_invocation_rule_is_defined_once() {
+        let rule = FILTERS
+            .iter()
+            .find(|(marker, _)| *marker == "{{invocation_services}}")
+            .map(|(_, text)| {
+                let body: Vec<&str> = text
+                    .lines()
+                    .filter(|line| !line.trim_start().starts_with("--"))
+                    .collect();
+                assemble(&body.join("\n"))
+            })
+            .expect("the invocation_services filter");
+        for query in [
+            SERVICES,
+            SERVICE_MAP,
+            CORRELATION_INVOCATIONS,
+            CORRELATION_CALLS,
+        ] {
+            assert!(
+                query.template.contains("{{invocation_services}}"),
+                "{}",
+                query.name
+            );
+            assert!(query.sql().contains(&rule), "{}", query.name);
+        }
+        for query in ALL {
+            let own = query.template;
+            for definition in [
+                "function_services AS",
+                "span_services AS",
+                "group_services AS",
+                "faas_name IS NULL",
+                "status IN (",
+                "failure",
+            ] {
+                assert!(!own.contains(definition), "{}: {definition}", query.name);
+            }
+        }
+    }
+
+    /// Every `status` value the SQL compares is one of the string forms of
+    /// `invocations.status` (one per [`InvocationStatus`] variant).
+    #[test]
+    fn invocation_statuses_are_the_index_forms() {
+        let forms: Vec<&str> = InvocationStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let mut compared = 0;
+        let texts = FILTERS.iter().map(|(_, text)| *text);
+        for text in texts.chain(ALL.iter().map(|query| query.template)) {
+            for line in text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+            {
+                let Some(at) = line.find("status IN (") else {
+                    continue;
+                };
+                let list = &line[at + "status IN (".len()..];
+                let list = &list[..list.find(')').expect("a closed list")];
+                for value in list.split(',') {
+                    let value = value.trim().trim_matches('\'');
+                    assert!(forms.contains(&value), "{value} in {line}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 0, "the rule compares statuses");
     }
 }

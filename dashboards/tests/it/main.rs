@@ -7,6 +7,7 @@ mod drawn_invocations;
 mod duckdb;
 mod fixture;
 mod index_protocol;
+mod invocation_services;
 mod jaeger;
 mod limits;
 mod memory_pool;

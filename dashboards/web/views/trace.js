@@ -50,7 +50,7 @@ export async function tracePage(traceId) {
     const marks = [
       node.cold_start ? el('span', { class: 'mark mark-cold', title: 'cold start' }, 'cold') : null,
       status === 'timeout' ? el('span', { class: 'mark mark-timeout', title: 'timed out' }, 'timeout')
-        : status === 'error' || status === 'failure' ? el('span', { class: 'mark mark-error', title: node.status_message || 'error' }, 'error') : null,
+        : status === 'error' ? el('span', { class: 'mark mark-error', title: node.status_message || 'error' }, 'error') : null,
       node.synthetic ? el('span', { class: 'mark mark-synthetic', title: node.note || 'no span of its own: drawn from its Lambda platform lines' }, 'no span') : null,
     ];
     const row = el('div', { class: 'span-row' + (node.synthetic ? ' synthetic' : ''), 'data-span-id': node.span_id },

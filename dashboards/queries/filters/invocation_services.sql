@@ -1,0 +1,44 @@
+-- Which service each Lambda invocation is, and whether it is uninstrumented:
+-- the one rule of services.sql, service_map.sql, correlation_invocations.sql
+-- and correlation_calls.sql. Spliced inside a WITH clause where a query writes
+-- the invocation_services marker (followed by a comma and the query's own CTEs);
+-- it defines the CTEs span_services, function_services, group_services and
+-- invocation_services.
+-- A function's service is the one its spans carry for it (`faas.name`), else
+-- the one its log group's lines name (log_group_services.sql), else the
+-- function. An invocation is uninstrumented when no span in the scanned
+-- partitions names its function (`faas.name`) or carries its service; it
+-- failed when its REPORT status is `error` or `timeout` (the
+-- `invocations.status` values besides `success`).
+-- `invocation_services` has every invocation of the scanned partitions, with
+-- the invocations columns a query may need, `service`, `uninstrumented` and
+-- `failed`; a query filters it by time itself.
+-- $partition_from, $partition_to: the hour partitions scanned.
+span_services AS (
+    SELECT DISTINCT service
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND service IS NOT NULL
+),
+function_services AS (
+    SELECT faas_name, max(service) AS service
+    FROM spans
+    WHERE dt || hour BETWEEN $partition_from AND $partition_to
+      AND faas_name IS NOT NULL
+    GROUP BY faas_name
+),
+group_services AS (
+    {{log_group_services}}
+),
+invocation_services AS (
+    SELECT i.trace_id, i.request_id, i.function, i.log_group, i.start_time, i.end_time,
+           i.duration_ms, i.status,
+           coalesce(f.service, g.service, i.function) AS service,
+           i.function IS NOT NULL AND f.faas_name IS NULL AND s.service IS NULL AS uninstrumented,
+           i.status IN ('error', 'timeout') AS failed
+    FROM invocations i
+    LEFT JOIN function_services f ON f.faas_name = i.function
+    LEFT JOIN group_services g ON g.log_group = i.log_group
+    LEFT JOIN span_services s ON s.service = coalesce(f.service, g.service, i.function)
+    WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
+)
