@@ -13,6 +13,12 @@
 -- `invocation_services` has every invocation of the scanned partitions, with
 -- the invocations columns a query may need, `service`, `uninstrumented` and
 -- `failed`; a query filters it by time itself.
+-- The joins are written small side first (RIGHT JOIN): DataFusion builds a
+-- hash join's table from its left input, and our tables give it no row
+-- counts to swap them, so `invocations i LEFT JOIN …` held every invocation
+-- of the range in memory (2 GB of HashJoinInput, which cannot spill, for the
+-- services list on the 10M-span bench index: ResourcesExhausted) where these
+-- hold one row per function, log group and service.
 -- $partition_from, $partition_to: the hour partitions scanned.
 span_services AS (
     SELECT DISTINCT service
@@ -36,9 +42,11 @@ invocation_services AS (
            coalesce(f.service, g.service, i.function) AS service,
            i.function IS NOT NULL AND f.faas_name IS NULL AND s.service IS NULL AS uninstrumented,
            i.status IN ('error', 'timeout') AS failed
-    FROM invocations i
-    LEFT JOIN function_services f ON f.faas_name = i.function
-    LEFT JOIN group_services g ON g.log_group = i.log_group
-    LEFT JOIN span_services s ON s.service = coalesce(f.service, g.service, i.function)
+    FROM span_services s
+    RIGHT JOIN (group_services g
+        RIGHT JOIN (function_services f
+            RIGHT JOIN invocations i ON f.faas_name = i.function)
+        ON g.log_group = i.log_group)
+    ON s.service = coalesce(f.service, g.service, i.function)
     WHERE i.dt || i.hour BETWEEN $partition_from AND $partition_to
 )
