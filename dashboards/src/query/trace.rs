@@ -287,10 +287,11 @@ fn request_running_at<'a>(log: &LogLine, invocations: &'a [Invocation]) -> Optio
             return None;
         }
         let end = invocation.end_time?;
-        // Without its START: the REPORT's duration back from its end.
+        // Without its START: the REPORT's duration back from its end, as its
+        // bar is drawn (`synthetic.rs`).
         let start = invocation.start_time.or_else(|| {
-            let duration_ns = invocation.duration_ms? * 1e6;
-            Some(end - duration_ns.ceil() as i64)
+            let millis = invocation.duration_ms?;
+            Some(end - (millis * 1e6) as i64)
         })?;
         (start <= at && at <= end).then_some(invocation.request_id.as_deref()?)
     });

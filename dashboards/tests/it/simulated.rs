@@ -462,10 +462,17 @@ async fn uninstrumented_invocations_are_drawn() {
             assert_eq!(node.span.kind.map(|kind| kind.as_str()), Some("server"));
             assert!(node.span.start_time <= node.span.end_time);
             assert!(!node.logs.is_empty(), "a drawn invocation shows its lines");
+            // Its own lines: those naming its request, and those naming none
+            // (linked by stream position) written on its stream while it ran.
             assert!(
-                node.logs
-                    .iter()
-                    .all(|l| l.request_id == node.span.request_id),
+                node.logs.iter().all(|l| match &l.request_id {
+                    Some(_) => l.request_id == node.span.request_id,
+                    None => {
+                        l.log_stream == node.span.log_stream
+                            && l.timestamp >= node.span.start_time
+                            && l.timestamp <= node.span.end_time
+                    }
+                }),
                 "only its own lines"
             );
             match &node.span.parent_span_id {

@@ -99,7 +99,8 @@ async fn a_trace_with_only_logs_and_invocations_opens() {
         .expect("a trace with logs and invocations is found");
     assert_eq!(trace.trace_id, LOGS_ONLY);
     // No written span: the invocation is drawn as a span of its function,
-    // with the line that names its request under it.
+    // with its lines under it: the one naming its request, and the one linked
+    // by its stream position, written on its stream while it ran.
     assert_eq!(trace.span_count, 0);
     assert_eq!(trace.synthetic_count, 1);
     assert_eq!(trace.spans.len(), 1);
@@ -116,14 +117,8 @@ async fn a_trace_with_only_logs_and_invocations_opens() {
         .iter()
         .filter_map(|log| log.message.as_deref())
         .collect();
-    assert_eq!(under_bar, ["charging"]);
-    // A line with no request id stays beside the waterfall.
-    let messages: Vec<_> = trace
-        .unattached_logs
-        .iter()
-        .filter_map(|log| log.message.as_deref())
-        .collect();
-    assert_eq!(messages, ["plain line on the stream"]);
+    assert_eq!(under_bar, ["charging", "plain line on the stream"]);
+    assert!(trace.unattached_logs.is_empty());
     assert_eq!(trace.invocations.len(), 1);
     assert_eq!(trace.invocations[0].request_id.as_deref(), Some(REQUEST));
     assert!(trace.cost_usd > 0.0);
