@@ -123,7 +123,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
         groups = Some(written);
     }
     progress.finish_and_clear();
-    print_summary(&args.data, inputs.len(), groups, &total);
+    // Every write and the compaction come before anything is printed: a
+    // closed stdout (`tracelake ingest … | head -1`) must not leave the hours
+    // uncompacted.
+    let mut compaction = None;
     if !args.no_compact {
         // The hours this run wrote are among those with uncovered segments.
         let hours = runtime
@@ -137,6 +140,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
             tracelake_index::compact::CompactOptions::default(),
             inputs.len() >= 20,
         ))?;
+        compaction = Some(reports);
+    }
+    print_summary(&args.data, inputs.len(), groups, &total);
+    if let Some(reports) = compaction {
         super::compact::print_compaction_summary(&args.data, &reports, false);
     }
     Ok(())

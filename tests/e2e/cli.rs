@@ -116,6 +116,33 @@ fn ingest_reads_stdin() {
     assert_eq!(figure(&stdout(&output), "invocation rows"), 1);
 }
 
+/// `tracelake ingest … | head -1`: the reader goes away before the summary.
+/// The hours written are still compacted: the work comes before the printing.
+#[test]
+fn ingest_with_a_closed_stdout_still_compacts_what_it_wrote() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().to_str().expect("utf-8");
+    let input = fixture_dir().join("03_cwl_decoded_lambda_report_awsdocs.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelake"))
+        .args(["ingest", "--data", data])
+        .arg(&input)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    child.wait().expect("wait");
+
+    let output = tracelake(&["stats", "--data", data]);
+    let stats = stdout(&output);
+    let generation = stats
+        .lines()
+        .find(|line| line.starts_with("logs") && line.contains("dt=2019-03-13/hour=23"))
+        .and_then(|line| line.split_whitespace().nth(2))
+        .unwrap_or_else(|| panic!("no logs row for the hour in:\n{stats}"));
+    assert_eq!(generation, "1", "the hour is compacted:\n{stats}");
+}
+
 #[test]
 fn missing_paths_and_unreadable_stores_fail_clearly() {
     let data = tempfile::tempdir().expect("tempdir");
