@@ -114,7 +114,7 @@ impl QueryEngine {
     /// # Errors
     ///
     /// [`QueryError::InvalidParameter`] (`bucket`) when `bucket_seconds` does not
-    /// divide a day or makes more than [`MAX_HISTOGRAM_BUCKETS`] buckets over
+    /// divide a day or makes more than `MAX_HISTOGRAM_BUCKETS` (10,000) buckets over
     /// the range; [`QueryError::InvalidTraceId`] as in
     /// [`LogSearch::filter_params`]; then the query's failure (see [`QueryError`]).
     pub async fn log_histogram(
