@@ -138,6 +138,17 @@ pub(super) fn assemble(
             .or_insert(index);
     }
 
+    // The trace's invocations by log group and stream, for the lines linked
+    // by their stream position.
+    let mut invocations_on_stream: HashMap<(&str, &str), Vec<&Invocation>> = HashMap::new();
+    for invocation in &invocations {
+        if let (Some(group), Some(stream)) = (&invocation.log_group, &invocation.log_stream) {
+            invocations_on_stream
+                .entry((group.as_str(), stream.as_str()))
+                .or_default()
+                .push(invocation);
+        }
+    }
     let mut logs_of_span: Vec<Vec<LogLine>> = vec![Vec::new(); spans.len()];
     let mut unattached_logs = Vec::new();
     for log in logs {
@@ -148,7 +159,7 @@ pub(super) fn assemble(
         let by_request = || {
             log.request_id
                 .as_deref()
-                .or_else(|| request_running_at(&log, &invocations))
+                .or_else(|| request_running_at(&log, &invocations_on_stream))
                 .and_then(|request| entry_span_of_request.get(request).copied())
         };
         match by_span.or_else(by_request) {
@@ -277,24 +288,22 @@ pub(super) fn assemble(
 
 /// The request that ran on a line's log stream when it was written: the one
 /// invocation of the trace on that stream whose START..REPORT holds the
-/// line's time, for a line linked by its stream position, which names no
-/// request itself (plain `print` output). `None` when none or several do.
-fn request_running_at<'a>(log: &LogLine, invocations: &'a [Invocation]) -> Option<&'a str> {
-    let (stream, at) = (log.log_stream.as_deref()?, log.timestamp?);
-    let mut running = invocations.iter().filter_map(|invocation| {
-        if invocation.log_stream.as_deref() != Some(stream) || invocation.log_group != log.log_group
-        {
-            return None;
-        }
-        let end = invocation.end_time?;
-        // Without its START: the REPORT's duration back from its end, as its
-        // bar is drawn (`synthetic.rs`).
-        let start = invocation.start_time.or_else(|| {
-            let millis = invocation.duration_ms?;
-            Some(end - (millis * 1e6) as i64)
-        })?;
-        (start <= at && at <= end).then_some(invocation.request_id.as_deref()?)
-    });
+/// line's time ([`Invocation::start_or_estimate`], as its bar is drawn), for a
+/// line linked by its stream position, which names no request itself (plain
+/// `print` output). `None` when none or several do.
+fn request_running_at<'a>(
+    log: &LogLine,
+    invocations_on_stream: &HashMap<(&str, &str), Vec<&'a Invocation>>,
+) -> Option<&'a str> {
+    let key = (log.log_group.as_deref()?, log.log_stream.as_deref()?);
+    let at = log.timestamp?;
+    let mut running = invocations_on_stream
+        .get(&key)?
+        .iter()
+        .filter_map(|invocation| {
+            let (start, end) = (invocation.start_or_estimate()?, invocation.end_time?);
+            (start <= at && at <= end).then_some(invocation.request_id.as_deref()?)
+        });
     let request = running.next()?;
     running.next().is_none().then_some(request)
 }

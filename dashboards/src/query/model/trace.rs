@@ -170,6 +170,15 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// When it started, in nanoseconds since the epoch: its START's time, else
+    /// its REPORT's duration back from its end; `None` when neither is known.
+    pub fn start_or_estimate(&self) -> Option<i64> {
+        self.start_time.or_else(|| {
+            let millis = self.duration_ms?;
+            Some(self.end_time? - (millis * 1e6) as i64)
+        })
+    }
+
     /// GB-seconds billed for this invocation.
     pub fn gb_seconds(&self) -> f64 {
         let billed = self.billed_duration_ms.unwrap_or(0) as f64 / 1000.0;

@@ -166,14 +166,7 @@ pub(crate) fn invocation_spans(
         let first_line = lines.iter().filter_map(|l| l.timestamp).min();
         let last_line = lines.iter().filter_map(|l| l.timestamp).max();
         let end = row.and_then(|r| r.end_time).or(last_line);
-        let start = row
-            .and_then(|r| {
-                r.start_time.or_else(|| {
-                    let millis = r.duration_ms?;
-                    Some(r.end_time? - (millis * 1e6) as i64)
-                })
-            })
-            .or(first_line);
+        let start = row.and_then(Invocation::start_or_estimate).or(first_line);
         let (Some(start), Some(end)) = (start, end) else {
             continue;
         };
