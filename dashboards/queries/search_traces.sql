@@ -13,32 +13,44 @@ WITH window_spans AS (
       AND start_time >= $time_from
       AND start_time < $time_to
 ),
-matching AS (
-    SELECT DISTINCT trace_id
+-- The traces with a matching span, summarised and cut to the most recent
+-- $limit in one aggregate (which spills) before anything is joined: every
+-- join below builds its table from these few traces (the left input, which
+-- DataFusion hashes and cannot spill) and streams the spans, which it prunes
+-- by their trace ids. Joining the window's spans to the matching traces the
+-- other way round held every span of the range in memory (10M spans over a
+-- day: ResourcesExhausted under the default 2 GiB pool).
+found AS (
+    SELECT trace_id,
+           min(start_time) AS trace_start,
+           max(end_time) AS trace_end,
+           count(*) AS span_count,
+           sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count
     FROM window_spans
-    WHERE {{span_filter}}
+    GROUP BY trace_id
+    HAVING max(CASE WHEN {{span_filter}} THEN 1 ELSE 0 END) = 1
+    ORDER BY trace_start DESC, trace_id
+    LIMIT $limit
+),
+found_spans AS (
+    SELECT s.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.start_time
+    FROM found t
+    JOIN window_spans s ON s.trace_id = t.trace_id
 ),
 summaries AS (
-    SELECT s.trace_id,
-           min(s.start_time) AS trace_start,
-           max(s.end_time) AS trace_end,
-           count(*) AS span_count,
-           sum(CASE WHEN s.status_code = 'error' THEN 1 ELSE 0 END) AS error_count,
+    SELECT t.trace_id, t.trace_start, t.trace_end, t.span_count, t.error_count,
            array_agg(DISTINCT s.service ORDER BY s.service) AS services
-    FROM window_spans s
-    JOIN matching m ON s.trace_id = m.trace_id
-    GROUP BY s.trace_id
-    ORDER BY trace_start DESC, s.trace_id
-    LIMIT $limit
+    FROM found t
+    JOIN found_spans s ON s.trace_id = t.trace_id
+    GROUP BY t.trace_id, t.trace_start, t.trace_end, t.span_count, t.error_count
 ),
 -- The root: the earliest span whose parent is not in the trace (a span whose
 -- caller was an uninstrumented service has a parent id but no parent row).
 roots AS (
     SELECT child.trace_id, child.service, child.name,
            row_number() OVER (PARTITION BY child.trace_id ORDER BY child.start_time, child.span_id) AS position
-    FROM window_spans child
-    JOIN summaries t ON child.trace_id = t.trace_id
-    LEFT JOIN window_spans parent
+    FROM found_spans child
+    LEFT JOIN found_spans parent
       ON child.trace_id = parent.trace_id AND child.parent_span_id = parent.span_id
     WHERE parent.span_id IS NULL
 )

@@ -13,6 +13,14 @@
 -- only), has no child span and no such invocation under it is a call with the
 -- client span's error and duration. Which invocations are uninstrumented, and
 -- their service: filters/invocation_services.sql.
+-- Every join is written with its smaller input first: DataFusion builds a
+-- hash join's table from its left input, which cannot spill, and our tables
+-- give it no row counts to swap them (see invocation_services.sql). The
+-- parent-span self-join has no small side: it builds on the parents' three
+-- narrow columns and streams the children's six (with the children first,
+-- and the named calls before the few names of services without spans, the
+-- map over the 10M-span bench index needed three ~600 MB tables and failed
+-- under the default 2 GiB pool).
 -- $partition_from, $partition_to, $time_from, $time_to: as in search_traces.sql
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, service, kind, duration_ns, status_code, links
@@ -79,8 +87,8 @@ xray_calls AS (
     SELECT caller.trace_id, caller.span_id, caller.service AS parent, d.service AS child,
            CASE WHEN caller.kind = 'producer' THEN 'async' ELSE 'sync' END AS kind,
            d.duration_ns, d.status_code
-    FROM dark_invocations d
-    JOIN start_parents p ON p.request_id = d.request_id
+    FROM start_parents p
+    JOIN dark_invocations d ON p.request_id = d.request_id
     JOIN window_spans caller
       ON caller.trace_id = d.trace_id AND caller.span_id = p.parent_span_id
     WHERE caller.service <> d.service
@@ -127,8 +135,8 @@ dark_calls AS (
     SELECT c.trace_id, c.span_id, c.caller AS parent, n.service AS child,
            CASE WHEN c.kind = 'producer' THEN 'async' ELSE 'sync' END AS kind,
            c.duration_ns, c.status_code, n.distance, NULL AS xray_call
-    FROM call_names c
-    JOIN dark_names n ON n.name = c.name
+    FROM dark_names n
+    JOIN call_names c ON n.name = c.name
     LEFT JOIN children ch ON ch.trace_id = c.trace_id AND ch.parent_span_id = c.span_id
     WHERE c.caller <> n.service
       AND ch.parent_span_id IS NULL
@@ -146,8 +154,8 @@ calls AS (
     SELECT parent.service AS parent, child.service AS child,
            CASE WHEN child.kind = 'consumer' THEN 'async' ELSE 'sync' END AS kind,
            child.duration_ns, child.status_code
-    FROM window_spans child
-    JOIN window_spans parent
+    FROM window_spans parent
+    JOIN window_spans child
       ON child.trace_id = parent.trace_id AND child.parent_span_id = parent.span_id
     WHERE parent.service <> child.service
     UNION ALL
