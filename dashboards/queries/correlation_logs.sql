@@ -12,7 +12,19 @@ WITH request_traces AS (
       AND request_id IS NOT NULL
     GROUP BY request_id
 ),
+-- Only lines with no trace of their own are joined by request id (a line
+-- with a trace keeps it): those lines first, as the hash join's table; with
+-- every line of the range there it held 1.3 GB on the 10M-span bench index.
 lines AS (
+    SELECT coalesce(l.service, l.log_group, 'unknown') AS service, l.log_group, l.link,
+           l.trace_id, l.request_id, CAST(NULL AS VARCHAR) AS joined_trace_id
+    FROM logs l
+    WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to
+      AND l."timestamp" >= $time_from
+      AND l."timestamp" < $time_to
+      AND NOT (l.request_id IS NULL AND l.format IN ('lambda_platform_text', 'lambda_platform_json'))
+      AND (l.trace_id IS NOT NULL OR l.request_id IS NULL)
+    UNION ALL
     SELECT coalesce(l.service, l.log_group, 'unknown') AS service, l.log_group, l.link,
            l.trace_id, l.request_id, r.trace_id AS joined_trace_id
     FROM logs l
@@ -20,7 +32,8 @@ lines AS (
     WHERE l.dt || l.hour BETWEEN $partition_from AND $partition_to
       AND l."timestamp" >= $time_from
       AND l."timestamp" < $time_to
-      AND NOT (l.request_id IS NULL AND l.format IN ('lambda_platform_text', 'lambda_platform_json'))
+      AND l.trace_id IS NULL
+      AND l.request_id IS NOT NULL
 )
 SELECT service,
        min(log_group) AS log_group,

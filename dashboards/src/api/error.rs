@@ -68,10 +68,8 @@ impl From<QueryError> for ApiError {
         };
         let timing = match &error {
             QueryError::Timeout {
-                elapsed_ms,
-                deadline_ms,
-                ..
-            } => Some((*elapsed_ms, *deadline_ms)),
+                elapsed, deadline, ..
+            } => Some((millis(*elapsed), millis(*deadline))),
             _ => None,
         };
         ApiError {
@@ -196,4 +194,9 @@ pub(crate) type ApiResult = Result<Response, ApiError>;
 
 pub(crate) fn ok_json(value: impl serde::Serialize) -> ApiResult {
     Ok(axum::Json(value).into_response())
+}
+
+/// Whole milliseconds of `duration` (the `elapsed_ms` and `deadline_ms` fields).
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

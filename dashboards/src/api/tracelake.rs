@@ -196,6 +196,7 @@ pub(crate) async fn sql(State(state): State<AppState>, body: axum::body::Bytes) 
         source,
     })?;
     ok_json(json!({
+        "columns": rows::column_names(&capped.schema),
         "rows": rows,
         "truncated": capped.truncated,
         "row_cap": state.engine.options().sql_row_cap,

@@ -1,5 +1,7 @@
 //! Why a query could not be answered.
 
+use std::time::Duration;
+
 use datafusion::error::DataFusionError;
 
 use super::limits;
@@ -65,17 +67,18 @@ pub enum QueryError {
     /// the query was stopped, or refused without running when the deadline
     /// had already passed (see [`limits::Deadline`]).
     #[error(
-        "{query} stopped after {elapsed_ms} ms: past the {deadline_ms} ms timeout, \
-         counted from the request's arrival"
+        "{query} stopped after {}: past the {} timeout, counted from the request's arrival",
+        readable(*elapsed),
+        readable(*deadline)
     )]
     Timeout {
         /// The SQL file name, `sql`, or `request` when the deadline passed
         /// outside a query (listing the index, assembling the answer).
         query: &'static str,
         /// Time from the request's arrival to when it was stopped.
-        elapsed_ms: u64,
+        elapsed: Duration,
         /// The timeout (the engine's `query_timeout`).
-        deadline_ms: u64,
+        deadline: Duration,
     },
     /// A query needed more memory than the engine's pool allows and could not
     /// spill.
@@ -101,14 +104,27 @@ pub enum QueryError {
 impl QueryError {
     /// The error of work stopped at `deadline`.
     pub fn timeout(query: &'static str, deadline: &limits::Deadline) -> QueryError {
-        let millis =
-            |duration: std::time::Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         QueryError::Timeout {
             query,
-            elapsed_ms: millis(deadline.elapsed()),
-            deadline_ms: millis(deadline.timeout()),
+            elapsed: deadline.elapsed(),
+            deadline: deadline.timeout(),
         }
     }
+}
+
+/// `duration` as humantime writes it (`30s`, `1ns`, `2m 5s`), to the
+/// millisecond from 1 ms up and to the microsecond from 1 µs up (a timeout's
+/// elapsed time to the nanosecond reads as noise); a timeout under 1 ms keeps
+/// its nanoseconds instead of reading "0 ms".
+pub fn readable(duration: Duration) -> humantime::FormattedDuration {
+    let rounded = if duration >= Duration::from_millis(1) {
+        Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+    } else if duration >= Duration::from_micros(1) {
+        Duration::from_micros(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX))
+    } else {
+        duration
+    };
+    humantime::format_duration(rounded)
 }
 
 /// A DataFusion failure as the caller can act on it.
@@ -128,5 +144,33 @@ pub(super) fn failure(
             query: name,
             source: Box::new(error),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_names_its_durations_in_their_own_unit() {
+        let error = QueryError::Timeout {
+            query: "sql",
+            elapsed: Duration::from_nanos(1_234_567),
+            deadline: Duration::from_nanos(1),
+        };
+        assert_eq!(
+            error.to_string(),
+            "sql stopped after 1ms: past the 1ns timeout, counted from the request's arrival"
+        );
+        let error = QueryError::Timeout {
+            query: "red",
+            elapsed: Duration::from_millis(30_012),
+            deadline: Duration::from_secs(30),
+        };
+        assert_eq!(
+            error.to_string(),
+            "red stopped after 30s 12ms: past the 30s timeout, counted from the request's arrival"
+        );
+        assert_eq!(readable(Duration::from_nanos(2_500)).to_string(), "2us");
     }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::config::ConfigOptions;
 use datafusion::dataframe::DataFrame;
@@ -195,8 +196,11 @@ impl Drop for AbortOnDrop {
 }
 
 /// Result batches, cut at a row cap.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Capped {
+    /// The result's schema: its columns in the query's order, also when no
+    /// row came back.
+    pub schema: SchemaRef,
     /// The batches, with at most the cap's rows in all.
     pub batches: Vec<RecordBatch>,
     /// True when the query had more rows than the cap.
@@ -210,7 +214,11 @@ pub(super) async fn collect_capped(
     row_cap: Option<usize>,
 ) -> Result<Capped, DataFusionError> {
     let mut stream = frame.execute_stream().await?;
-    let mut capped = Capped::default();
+    let mut capped = Capped {
+        schema: stream.schema(),
+        batches: Vec::new(),
+        truncated: false,
+    };
     let mut rows = 0usize;
     while let Some(batch) = stream.next().await {
         let batch = batch?;

@@ -25,8 +25,9 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
-    DataType, FieldRef, Float32Type, Float64Type, Schema, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    DataType, Field, FieldRef, Float32Type, Float64Type, Schema, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
 };
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -100,25 +101,45 @@ pub fn batches_to_rows(batches: &[RecordBatch]) -> Result<Vec<Row>, serde_json::
 /// is unchanged.
 fn with_distinct_names(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let taken: HashSet<&str> = names.iter().copied().collect();
-    if taken.len() == names.len() {
+    let names = column_names(&schema);
+    if names
+        .iter()
+        .zip(schema.fields())
+        .all(|(name, field)| name == field.name())
+    {
         return Ok(batch.clone());
     }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(names)
+        .map(|(field, name)| field.as_ref().clone().with_name(name))
+        .collect();
+    let renamed = Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(Arc::new(renamed), batch.columns().to_vec())
+}
+
+/// The keys of [`batches_to_rows`]'s rows in the query's column order: each
+/// column's name, a name that comes again with `_1`, `_2`… after its first
+/// use, skipping names the result already has (as DuckDB names them). A
+/// row's keys come in alphabetical order; this list is the `SELECT`'s order
+/// (the `columns` of the SQL API's answer).
+pub fn column_names(schema: &Schema) -> Vec<String> {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let taken: HashSet<&str> = names.iter().copied().collect();
     let mut used: HashSet<String> = HashSet::new();
-    let mut fields = Vec::with_capacity(names.len());
-    for (field, name) in schema.fields().iter().zip(names) {
+    let mut distinct_names = Vec::with_capacity(names.len());
+    for name in names {
         let mut distinct = name.to_owned();
         let mut suffix = 0_usize;
         while used.contains(&distinct) || (suffix > 0 && taken.contains(distinct.as_str())) {
             suffix += 1;
             distinct = format!("{name}_{suffix}");
         }
-        fields.push(field.as_ref().clone().with_name(distinct.clone()));
-        used.insert(distinct);
+        used.insert(distinct.clone());
+        distinct_names.push(distinct);
     }
-    let renamed = Schema::new_with_metadata(fields, schema.metadata().clone());
-    RecordBatch::try_new(Arc::new(renamed), batch.columns().to_vec())
+    distinct_names
 }
 
 /// Batches as an aligned text table (for the CLI's ad-hoc SQL).

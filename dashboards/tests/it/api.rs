@@ -899,6 +899,48 @@ async fn sql_keeps_every_column_of_the_same_name() {
     );
 }
 
+/// The answer names its columns in the `SELECT`'s order (a row's keys come
+/// alphabetically), with the same suffixed names as the rows, also when no row
+/// came back.
+#[tokio::test]
+async fn sql_names_its_columns_in_the_query_order() {
+    let app = app(None).await;
+    let answer = post_sql(
+        &app,
+        "SELECT b.zulu, a.alpha, b.alpha, a.alpha_1 \
+         FROM (SELECT 1 AS alpha, 3 AS alpha_1) a \
+         CROSS JOIN (SELECT count(*) AS zulu, 2 AS alpha FROM spans) b",
+    )
+    .await;
+    assert_eq!(
+        answer["columns"],
+        serde_json::json!(["zulu", "alpha", "alpha_2", "alpha_1"])
+    );
+    let row = answer["rows"][0].as_object().expect("one row");
+    assert_eq!(
+        (&row["alpha"], &row["alpha_2"], &row["alpha_1"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!(3)
+        ),
+        "each name is its column's"
+    );
+    let mut keys: Vec<&String> = row.keys().collect();
+    keys.sort();
+    let mut columns: Vec<&str> = answer["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    columns.sort_unstable();
+    assert_eq!(keys, columns, "the same names as the row's keys");
+    let empty = post_sql(&app, "SELECT service, span_id FROM spans WHERE false").await;
+    assert_eq!(empty["rows"], serde_json::json!([]));
+    assert_eq!(empty["columns"], serde_json::json!(["service", "span_id"]));
+}
+
 /// The log histogram has every bucket of its range: those before the fixture's
 /// first line are there with 0 lines, and the buckets add up to the lines the
 /// log search finds over the same range.
