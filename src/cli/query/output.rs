@@ -146,7 +146,7 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
         let span = &node.span;
         let _ = writeln!(
             text,
-            "{:>9} {:>9}  {}{} {}{}",
+            "{:>9} {:>9}  {}{} {}{}{}",
             format!(
                 "+{}",
                 format_duration(span.start_time.unwrap_or(start).saturating_sub(start) as f64)
@@ -159,8 +159,22 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
                 "  [error]"
             } else {
                 ""
+            },
+            if node.synthetic {
+                "  [no span: drawn from its invocation]"
+            } else {
+                ""
             }
         );
+        if let Some(note) = &node.note {
+            let _ = writeln!(
+                text,
+                "{:>20}  {}  note: {}",
+                "",
+                "  ".repeat(node.depth),
+                note.replace(['\n', '\r'], " ")
+            );
+        }
         for log in &node.logs {
             let _ = writeln!(
                 text,
@@ -168,8 +182,7 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
                 "",
                 "  ".repeat(node.depth),
                 log.level.map_or("-", |level| level.as_str()),
-                log.message
-                    .as_deref()
+                log.readable_message()
                     .unwrap_or("")
                     .replace(['\n', '\r'], " ")
             );
@@ -180,7 +193,9 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
             text,
             "(no span) {:<5} {}",
             log.level.map_or("-", |level| level.as_str()),
-            log.message.as_deref().unwrap_or("")
+            log.readable_message()
+                .unwrap_or("")
+                .replace(['\n', '\r'], " ")
         );
     }
     text.push_str("\ninvocations:\n");
@@ -201,4 +216,73 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tracelake_dashboards::query::{LogLine, Span, SpanNode};
+
+    use super::*;
+
+    /// A drawn invocation prints its "no span" mark and its note, and a JSON
+    /// platform record under it prints as the text the trace view made of it
+    /// (what the web UI shows), not as raw JSON.
+    #[test]
+    fn a_drawn_invocation_prints_its_note_and_platform_records_as_text() {
+        let raw = r#"{"time":"2026-11-29T00:00:01.000Z","type":"platform.report","record":{"requestId":"r-1","metrics":{"durationMs":12.5}}}"#;
+        let readable = "REPORT RequestId: r-1 Duration: 12.5 ms";
+        let line = |message: &str, text: Option<&str>| -> LogLine {
+            let mut line: LogLine = serde_json::from_value(json!({
+                "timestamp": 1_795_910_401_000_000_000_i64,
+                "request_id": "r-1",
+                "message": message,
+                "format": "lambda_platform_json",
+            }))
+            .expect("a log line");
+            line.text = text.map(str::to_owned);
+            line
+        };
+        let span: Span = serde_json::from_value(json!({
+            "trace_id": "0123456789abcdef0123456789abcdef",
+            "span_id": "89abcdef01234567",
+            "name": "orders-worker",
+            "service": "orders-worker",
+            "start_time": 1_795_910_401_000_000_000_i64,
+            "duration_ns": 12_500_000,
+        }))
+        .expect("a span");
+        let note = "no Parent= in its platform lines: drawn at the root";
+        let trace = TraceDetail {
+            trace_id: span.trace_id.clone(),
+            start_time: span.start_time,
+            end_time: None,
+            duration_ns: 12_500_000,
+            span_count: 0,
+            error_count: 0,
+            services: vec!["orders-worker".to_owned()],
+            synthetic_count: 1,
+            spans: vec![SpanNode {
+                span,
+                depth: 0,
+                children: Vec::new(),
+                logs: vec![line(raw, Some(readable)), line("plain words", None)],
+                synthetic: true,
+                note: Some(note.to_owned()),
+                invocation_status: None,
+            }],
+            unattached_logs: vec![line(raw, Some(readable))],
+            invocations: Vec::new(),
+            cost_usd: 0.0,
+        };
+        let text = trace_text(&trace);
+        assert!(
+            text.contains("orders-worker orders-worker  [no span: drawn from its invocation]"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("note: {note}")), "{text}");
+        assert_eq!(text.matches(readable).count(), 2, "{text}");
+        assert!(text.contains("plain words"), "{text}");
+        assert!(!text.contains("platform.report"), "no raw JSON: {text}");
+    }
 }

@@ -124,6 +124,15 @@ pub struct LogLine {
     pub link: Option<Link>,
 }
 
+impl LogLine {
+    /// The line as a person reads it: [`LogLine::text`] when the trace view
+    /// filled it (a JSON platform record in Lambda's text form, what the web
+    /// UI shows), else the stored message. The CLI prints this.
+    pub fn readable_message(&self) -> Option<&str> {
+        self.text.as_deref().or(self.message.as_deref())
+    }
+}
+
 /// One row of `invocations` (a REPORT line), with its cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invocation {
