@@ -249,15 +249,27 @@ where
                 }));
             }
         }
-        LINE.with(|cell| {
-            let mut guard = cell.borrow_mut();
-            let buffers = &mut *guard;
-            buffers.clear();
+        with_line_buffers(|buffers| {
             self.format(event, ids, invocation.as_deref(), buffers);
             self.output.write_line(buffers.line.as_bytes());
-            buffers.shrink_after_a_long_line();
         });
     }
+}
+
+/// Runs `write` with this thread's line buffers, cleared, and gives back the
+/// memory of an unusually long line afterwards. An event logged while the
+/// thread writes another line (a field's `Debug` or `Display` that logs, which
+/// reaches this layer again under a global subscriber) gets buffers of its own
+/// for that once, where borrowing the thread's again would panic.
+fn with_line_buffers(write: impl FnOnce(&mut LineBuffers)) {
+    LINE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => {
+            buffers.clear();
+            write(&mut buffers);
+            buffers.shrink_after_a_long_line();
+        }
+        Err(_) => write(&mut LineBuffers::new()),
+    });
 }
 
 /// The buffers one log line is written with, reused from line to line on a
@@ -270,6 +282,14 @@ struct LineBuffers {
 }
 
 impl LineBuffers {
+    fn new() -> LineBuffers {
+        LineBuffers {
+            line: String::with_capacity(1024),
+            message: String::with_capacity(256),
+            fields: String::with_capacity(256),
+        }
+    }
+
     fn clear(&mut self) {
         self.line.clear();
         self.message.clear();
@@ -291,11 +311,7 @@ impl LineBuffers {
 }
 
 thread_local! {
-    static LINE: std::cell::RefCell<LineBuffers> = std::cell::RefCell::new(LineBuffers {
-        line: String::with_capacity(1024),
-        message: String::with_capacity(256),
-        fields: String::with_capacity(256),
-    });
+    static LINE: std::cell::RefCell<LineBuffers> = std::cell::RefCell::new(LineBuffers::new());
 }
 
 impl JsonLogLayer {
@@ -508,6 +524,22 @@ mod tests {
             write_xray_trace_id(&mut line, trace);
             assert_eq!(line, format!("x\"1-{}-{}\"", &hex[..8], &hex[8..]));
         }
+    }
+
+    #[test]
+    fn a_line_written_while_another_is_written_gets_buffers_of_its_own() {
+        let mut inner_line = String::new();
+        with_line_buffers(|outer| {
+            outer.line.push_str("outer");
+            with_line_buffers(|inner| {
+                inner.line.push_str("inner");
+                inner_line = inner.line.clone();
+            });
+            assert_eq!(outer.line, "outer");
+        });
+        assert_eq!(inner_line, "inner");
+        // The thread's buffers are cleared for the next line.
+        with_line_buffers(|next| assert_eq!(next.line, ""));
     }
 
     #[test]
