@@ -86,8 +86,13 @@ impl BackfillOptions {
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BackfillReport {
+    /// The log group read.
     pub log_group: String,
+    /// Start of the window read, milliseconds since the epoch (inclusive;
+    /// 0 when `--from` was unset).
     pub from_ms: i64,
+    /// End of the window read, milliseconds since the epoch (exclusive): the
+    /// `--to` given, or the time of the first run, kept in the checkpoint.
     pub to_ms: i64,
     /// Log streams in the group.
     pub streams: u64,
