@@ -79,7 +79,7 @@ impl BackfillOptions {
                 "segment limits must allow at least one page and one byte".into(),
             ));
         }
-        check_window(self, now_ms())
+        check_window(self, chrono::Utc::now().timestamp_millis())
     }
 }
 
@@ -166,12 +166,6 @@ fn check_window(options: &BackfillOptions, now_ms: i64) -> Result<(), AwsError> 
         )));
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
 /// Compactions of one hour tried while other compactors keep winning the
@@ -272,7 +266,9 @@ pub async fn backfill(
         }) => Checkpoint {
             log_group: options.log_group.clone(),
             from_ms: options.from_ms.unwrap_or(0),
-            to_ms: options.to_ms.unwrap_or_else(now_ms),
+            to_ms: options
+                .to_ms
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
             ..Checkpoint::default()
         },
         Err(error) => {
