@@ -9,11 +9,80 @@
 //!
 //! Run: `cargo bench -p tracelake-instrumentation --bench instrumentation`.
 //! No network, no files: every output goes to memory.
+//!
+//! It also counts heap allocations per invocation, per init and per log line
+//! (a counting allocator, switched on only while those are counted, so the
+//! timed runs pay one relaxed load per allocation). The counts hardly depend
+//! on the build profile, so a debug run shows them: with
+//! `TRACELAKE_BENCH_QUICK=1` every timed loop is small enough for debug
+//! (`TRACELAKE_BENCH_QUICK=1 cargo bench -p tracelake-instrumentation --profile dev
+//! --bench instrumentation`); its times mean nothing.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+/// The system allocator, counting allocations while [`COUNTING`] is on.
+struct CountingAllocator;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call goes to `System` unchanged; only a counter is added.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(pointer, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Allocations (and reallocations) per call of `run`, over `calls` calls
+/// after `calls` warm-up calls.
+fn allocations_per_call(calls: u64, mut run: impl FnMut(u64)) -> f64 {
+    for index in 0..calls {
+        run(index);
+    }
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    for index in 0..calls {
+        run(index);
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    ALLOCATIONS.load(Ordering::Relaxed) as f64 / calls as f64
+}
+
+/// Whether `TRACELAKE_BENCH_QUICK` asks for small loops (a debug check).
+fn quick() -> bool {
+    std::env::var_os("TRACELAKE_BENCH_QUICK").is_some()
+}
+
+/// `(rounds, iterations)` of a timed loop: `full`, or small when quick.
+fn size(full: (usize, u64)) -> (usize, u64) {
+    if quick() {
+        (3, (full.1 / 40).max(5))
+    } else {
+        full
+    }
+}
 
 use tracelake_instrumentation::{
     Invocation, LineBuffer, Output, SpanFormat, Telemetry, TelemetryConfig, Trigger,
@@ -115,8 +184,9 @@ fn baseline_invocation_ns() -> (f64, usize) {
         .with_writer(move || writer.clone())
         .finish();
     let dispatch = tracing::Dispatch::new(subscriber);
+    let (rounds, iterations) = size((9, 2_000));
     let ns = tracing::dispatcher::with_default(&dispatch, || {
-        measure(9, 2_000, |index| {
+        measure(rounds, iterations, |index| {
             let request_id = format!("8476a536-e9f4-11e8-9739-{index:012x}");
             let span = tracing::info_span!(
                 "invocation",
@@ -141,9 +211,18 @@ fn baseline_invocation_ns() -> (f64, usize) {
 }
 
 fn telemetry_invocation_ns(format: SpanFormat) -> f64 {
+    let (rounds, iterations) = size((9, 2_000));
+    telemetry_invocations(format, |run| measure(rounds, iterations, run))
+}
+
+/// Runs `harness` with one invocation of the handler per call, on one telemetry.
+fn telemetry_invocations(
+    format: SpanFormat,
+    harness: impl FnOnce(&mut dyn FnMut(u64)) -> f64,
+) -> f64 {
     let buffer = LineBuffer::new();
     let telemetry = Telemetry::new(config(format), Output::buffer(&buffer)).expect("telemetry");
-    measure(9, 2_000, |index| {
+    harness(&mut |index| {
         let result: Result<(), String> = telemetry.in_invocation(&invocation(index), || {
             handler_body();
             Ok(())
@@ -210,34 +289,55 @@ fn bytes_per_span_with(format: SpanFormat, body: impl Fn()) -> (f64, f64) {
 }
 
 fn init_ns() -> f64 {
-    measure(9, 200, |_| {
-        let telemetry = Telemetry::new(
-            config(SpanFormat::OtlpJson),
-            Output::buffer(&LineBuffer::new()),
-        )
-        .expect("telemetry");
-        black_box(telemetry);
-    })
+    let (rounds, iterations) = size((9, 200));
+    measure(rounds, iterations, init_once)
+}
+
+fn init_once(_: u64) {
+    let telemetry = Telemetry::new(
+        config(SpanFormat::OtlpJson),
+        Output::buffer(&LineBuffer::new()),
+    )
+    .expect("telemetry");
+    black_box(telemetry);
 }
 
 /// Log lines per second inside one long invocation (spans are not the cost here).
 fn log_lines_per_second() -> f64 {
+    let lines = if quick() { 5_000 } else { 200_000u64 };
+    let start = Instant::now();
+    log_lines(lines, |write| write());
+    lines as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Allocations per log line, in the same loop as [`log_lines_per_second`].
+fn allocations_per_log_line() -> f64 {
+    let lines = 2_000;
+    let mut per_line = 0.0;
+    log_lines(lines, |write| {
+        per_line = allocations_per_call(1, |_| write());
+    });
+    per_line / lines as f64
+}
+
+/// Writes `lines` log lines inside one invocation and span; `harness` runs
+/// the loop it is given (to time or count it).
+fn log_lines(lines: u64, harness: impl FnOnce(&mut dyn FnMut())) {
     let buffer = LineBuffer::new();
     let telemetry =
         Telemetry::new(config(SpanFormat::Compact), Output::buffer(&buffer)).expect("telemetry");
-    let lines = 200_000u64;
-    let start = Instant::now();
     let _ = telemetry.in_invocation(&invocation(0), || -> Result<(), String> {
         let _span = tracing::info_span!("work").entered();
-        for index in 0..lines {
-            tracing::info!(index, user = "u-17", "line written");
-            if index % 10_000 == 0 {
-                buffer.take();
+        harness(&mut || {
+            for index in 0..lines {
+                tracing::info!(index, user = "u-17", "line written");
+                if index % 10_000 == 0 {
+                    buffer.take();
+                }
             }
-        }
+        });
         Ok(())
     });
-    lines as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Bytes per span at 1, 6 and 20 spans per invocation (the invocation span
@@ -276,8 +376,17 @@ fn main() {
     let (json_20, _) = bytes_per_span_with(SpanFormat::OtlpJson, || spans_only(19));
     let (compact_20, _) = bytes_per_span_with(SpanFormat::Compact, || spans_only(19));
     let lines_per_second = log_lines_per_second();
+    let json_allocations =
+        telemetry_invocations(SpanFormat::OtlpJson, |run| allocations_per_call(50, run));
+    let compact_allocations =
+        telemetry_invocations(SpanFormat::Compact, |run| allocations_per_call(50, run));
+    let init_allocations = allocations_per_call(20, init_once);
+    let line_allocations = allocations_per_log_line();
 
-    println!("per invocation (1 server span, 5 child spans, 10 log lines), median of 9 x 2000:");
+    let (rounds, iterations) = size((9, 2_000));
+    println!(
+        "per invocation (1 server span, 5 child spans, 10 log lines), median of {rounds} x {iterations}:"
+    );
     println!(
         "  tracing-subscriber JSON, no OpenTelemetry  {:>9.1} µs  ({baseline_bytes} bytes of log lines)",
         baseline / 1000.0
@@ -292,8 +401,9 @@ fn main() {
         compact / 1000.0,
         compact / baseline
     );
+    let (rounds, iterations) = size((9, 200));
     println!(
-        "init (Telemetry::new), median of 9 x 200:    {:>9.1} µs",
+        "init (Telemetry::new), median of {rounds} x {iterations}:    {:>9.1} µs",
         init / 1000.0
     );
     println!("bytes per span on stdout, OTLP JSON:         {json_span_bytes:>9.0}");
@@ -302,6 +412,10 @@ fn main() {
     println!("  same, 20 spans per invocation, compact:    {compact_20:>9.0}");
     println!("bytes per log line:                          {log_bytes:>9.0}");
     println!("log lines per second (one thread):           {lines_per_second:>9.0}");
+    println!("heap allocations per invocation, OTLP JSON:  {json_allocations:>9.1}");
+    println!("heap allocations per invocation, compact:    {compact_allocations:>9.1}");
+    println!("heap allocations per init:                   {init_allocations:>9.1}");
+    println!("heap allocations per log line:               {line_allocations:>9.2}");
     print_sizes();
     eprintln!("bench ran in {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -6,17 +6,22 @@
 //! the CloudWatch event limit). Spans are written synchronously, on the thread
 //! that flushes, so that none waits in memory when the sandbox freezes.
 //!
-//! The OTLP is `opentelemetry-proto`'s transform of the SDK's [`SpanData`]
-//! (`transform::trace`), with one adjustment ([`otlp_resource_spans`]).
+//! Each span becomes OTLP through `opentelemetry-proto`'s transform of the
+//! SDK's [`SpanData`] (`transform::trace`), with one adjustment
+//! ([`otlp_resource_spans`]). The resource and this crate's scope are made OTLP
+//! once, when the exporter is built, not at every flush.
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, UNIX_EPOCH};
 
-use opentelemetry::KeyValue;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, TracesData, status};
-use opentelemetry_proto::transform::common::tonic::{Attributes, ResourceAttributesWithSchema};
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, InstrumentationScope as OtlpScope, KeyValue as OtlpKeyValue, any_value,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span as OtlpSpan, TracesData, status,
+};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
@@ -56,7 +61,10 @@ pub(crate) fn set_ending_span_times(start: u64, end: u64) {
 #[derive(Debug)]
 pub(crate) struct SpanLines {
     pending: Mutex<Vec<SpanData>>,
-    resource: ResourceAttributesWithSchema,
+    /// The resource, already OTLP: written once per line.
+    resource: Resource,
+    /// This crate's scope (every span of our tracer has it) and its OTLP form.
+    scope: (opentelemetry::InstrumentationScope, OtlpScope),
     /// One encoder (one compressor, reused buffers) for every flush.
     encoder: Mutex<SpanEncoder>,
     output: Output,
@@ -66,19 +74,33 @@ pub(crate) struct SpanLines {
 
 impl SpanLines {
     pub(crate) fn new(config: &TelemetryConfig, output: Output) -> SpanLines {
+        // Our resource values are strings and ints: they are moved into their
+        // OTLP form directly (through `opentelemetry::KeyValue` and the
+        // transform's `Attributes`, each key and value was copied twice more,
+        // which showed in the cost of building a telemetry).
         let attributes = config
             .resource()
             .into_iter()
-            .map(|(key, value)| match value {
-                ResourceValue::Text(text) => KeyValue::new(key, text),
-                ResourceValue::Int(number) => KeyValue::new(key, number),
-            });
+            .map(|(key, value)| OtlpKeyValue {
+                key,
+                value: Some(AnyValue {
+                    value: Some(match value {
+                        ResourceValue::Text(text) => any_value::Value::StringValue(text),
+                        ResourceValue::Int(number) => any_value::Value::IntValue(number),
+                    }),
+                }),
+                ..Default::default()
+            })
+            .collect();
+        let scope = instrumentation_scope();
+        let otlp_scope = OtlpScope::from((&scope, None));
         SpanLines {
             pending: Mutex::new(Vec::new()),
-            resource: ResourceAttributesWithSchema {
-                attributes: Attributes::from(attributes),
-                schema_url: None,
+            resource: Resource {
+                attributes,
+                ..Default::default()
             },
+            scope: (scope, otlp_scope),
             encoder: Mutex::new(span_encoder(config)),
             output,
             line_limit: config.line_limit,
@@ -106,7 +128,7 @@ impl SpanLines {
         }
         let count = spans.len();
         let data = TracesData {
-            resource_spans: otlp_resource_spans(spans, &self.resource),
+            resource_spans: vec![otlp_resource_spans(spans, &self.resource, &self.scope)],
         };
         // The newline is part of the limit: Lambda splits on it.
         let lines = self
@@ -128,28 +150,61 @@ impl SpanLines {
 }
 
 /// `spans` as OTLP: the resource once, a `ScopeSpans` per instrumentation
-/// scope, each span converted by `opentelemetry-proto`'s transform.
+/// scope (`ours` first), each span converted by `opentelemetry-proto`'s
+/// transform (`From<SpanData>`).
+///
+/// The grouping is the transform's `group_spans_by_resource_and_scope`, done
+/// here with the resource and our scope built once: the transform's hashes
+/// every span's scope and rebuilds the scope and resource at every flush,
+/// which showed in the cost per invocation.
 ///
 /// One adjustment: the transform writes an unset status as a `Status` with
 /// code `UNSET`; it is left out instead (an absent status means unset in
 /// OTLP), as before the transform was used, so lines are no longer than needed.
 fn otlp_resource_spans(
     spans: Vec<SpanData>,
-    resource: &ResourceAttributesWithSchema,
-) -> Vec<ResourceSpans> {
-    let mut resource_spans = group_spans_by_resource_and_scope(spans, resource);
-    for span in resource_spans
-        .iter_mut()
-        .flat_map(|resource_spans| &mut resource_spans.scope_spans)
-        .flat_map(|scope_spans| &mut scope_spans.spans)
-    {
-        if span.status.as_ref().is_some_and(|status| {
+    resource: &Resource,
+    ours: &(opentelemetry::InstrumentationScope, OtlpScope),
+) -> ResourceSpans {
+    let mut scope_spans = vec![ScopeSpans {
+        scope: Some(ours.1.clone()),
+        spans: Vec::with_capacity(spans.len()),
+        schema_url: ours.0.schema_url().unwrap_or_default().to_owned(),
+    }];
+    // The scopes of other tracers, in the order of `scope_spans[1..]`.
+    let mut others: Vec<opentelemetry::InstrumentationScope> = Vec::new();
+    for span in spans {
+        let index = if span.instrumentation_scope == ours.0 {
+            0
+        } else if let Some(other) = others
+            .iter()
+            .position(|scope| *scope == span.instrumentation_scope)
+        {
+            other + 1
+        } else {
+            let scope = span.instrumentation_scope.clone();
+            scope_spans.push(ScopeSpans {
+                scope: Some(OtlpScope::from((&scope, None))),
+                spans: Vec::new(),
+                schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+            });
+            others.push(scope);
+            scope_spans.len() - 1
+        };
+        let mut otlp = OtlpSpan::from(span);
+        if otlp.status.as_ref().is_some_and(|status| {
             status.code == status::StatusCode::Unset as i32 && status.message.is_empty()
         }) {
-            span.status = None;
+            otlp.status = None;
         }
+        scope_spans[index].spans.push(otlp);
     }
-    resource_spans
+    scope_spans.retain(|scope_spans| !scope_spans.spans.is_empty());
+    ResourceSpans {
+        resource: Some(resource.clone()),
+        scope_spans,
+        schema_url: String::new(),
+    }
 }
 
 /// The encoder of this function's span lines. In Lambda (a log group or stream
@@ -437,6 +492,30 @@ mod tests {
                 assert_span_matches(span, source);
             }
         }
+    }
+
+    #[test]
+    fn a_flush_of_only_another_tracers_spans_writes_only_its_scope() {
+        let config = TelemetryConfig::new("checkout");
+        let buffer = LineBuffer::new();
+        let lines = SpanLines::new(&config, Output::buffer(&buffer));
+        let mut other = root_span();
+        other.instrumentation_scope = opentelemetry::InstrumentationScope::builder("orders-db")
+            .with_schema_url("https://opentelemetry.io/schemas/1.26.0")
+            .build();
+        lines.push(other.clone());
+        lines.push(other);
+        lines.flush();
+
+        let data = decode_span_line(&buffer.take_lines()[0]).unwrap();
+        let scope_spans = &data.resource_spans[0].scope_spans;
+        assert_eq!(scope_spans.len(), 1);
+        assert_eq!(scope_spans[0].scope.as_ref().unwrap().name, "orders-db");
+        assert_eq!(
+            scope_spans[0].schema_url,
+            "https://opentelemetry.io/schemas/1.26.0"
+        );
+        assert_eq!(scope_spans[0].spans.len(), 2);
     }
 
     #[test]

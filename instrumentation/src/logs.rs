@@ -249,21 +249,69 @@ where
                 }));
             }
         }
-        LINE.with(|cell| {
-            let mut guard = cell.borrow_mut();
-            let line = &mut *guard;
-            line.clear();
-            self.format(event, ids, invocation.as_deref(), line);
-            self.output.write_line(line.as_bytes());
-            if line.capacity() > 64 * 1024 {
-                *line = String::with_capacity(1024);
-            }
+        with_line_buffers(|buffers| {
+            self.format(event, ids, invocation.as_deref(), buffers);
+            self.output.write_line(buffers.line.as_bytes());
         });
     }
 }
 
+/// Runs `write` with this thread's line buffers, cleared, and gives back the
+/// memory of an unusually long line afterwards. An event logged while the
+/// thread writes another line (a field's `Debug` or `Display` that logs, which
+/// reaches this layer again under a global subscriber) gets buffers of its own
+/// for that once, where borrowing the thread's again would panic.
+fn with_line_buffers(write: impl FnOnce(&mut LineBuffers)) {
+    LINE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => {
+            buffers.clear();
+            write(&mut buffers);
+            buffers.shrink_after_a_long_line();
+        }
+        Err(_) => write(&mut LineBuffers::new()),
+    });
+}
+
+/// The buffers one log line is written with, reused from line to line on a
+/// thread: the line, and the event's message and other fields, which the
+/// visitor collects before they take their places in the line.
+struct LineBuffers {
+    line: String,
+    message: String,
+    fields: String,
+}
+
+impl LineBuffers {
+    fn new() -> LineBuffers {
+        LineBuffers {
+            line: String::with_capacity(1024),
+            message: String::with_capacity(256),
+            fields: String::with_capacity(256),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.line.clear();
+        self.message.clear();
+        self.fields.clear();
+    }
+
+    /// Gives back the memory of an unusually long line.
+    fn shrink_after_a_long_line(&mut self) {
+        for (buffer, capacity) in [
+            (&mut self.line, 1024),
+            (&mut self.message, 256),
+            (&mut self.fields, 256),
+        ] {
+            if buffer.capacity() > 64 * 1024 {
+                *buffer = String::with_capacity(capacity);
+            }
+        }
+    }
+}
+
 thread_local! {
-    static LINE: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(1024));
+    static LINE: std::cell::RefCell<LineBuffers> = std::cell::RefCell::new(LineBuffers::new());
 }
 
 impl JsonLogLayer {
@@ -272,8 +320,13 @@ impl JsonLogLayer {
         event: &Event<'_>,
         ids: Option<SpanIds>,
         invocation: Option<&InvocationFields>,
-        line: &mut String,
+        buffers: &mut LineBuffers,
     ) {
+        let LineBuffers {
+            line,
+            message,
+            fields,
+        } = buffers;
         line.push('{');
         push_key(line, keys::TIMESTAMP);
         line.push('"');
@@ -284,9 +337,9 @@ impl JsonLogLayer {
         line.push_str(level_name(event.metadata().level()));
         line.push_str("\",");
         push_key(line, keys::MESSAGE);
-        let mut visitor = JsonFieldVisitor::default();
+        let mut visitor = JsonFieldVisitor { message, fields };
         event.record(&mut visitor);
-        write_json_string(line, &visitor.message);
+        write_json_string(line, visitor.message);
         if let Some(ids) = ids {
             line.push(',');
             push_key(line, keys::TRACE_ID);
@@ -304,19 +357,25 @@ impl JsonLogLayer {
         push_key(line, keys::SERVICE);
         line.push_str(&self.service_json);
         if let Some(ids) = ids {
-            let hex = format!("{:032x}", ids.trace);
             line.push(',');
             push_key(line, keys::XRAY_TRACE_ID);
-            let _ = write!(line, "\"1-{}-{}\"", &hex[..8], &hex[8..]);
+            write_xray_trace_id(line, ids.trace);
         }
         if let Some(request_id) = request_id {
             line.push(',');
             push_key(line, keys::FUNCTION_REQUEST_ID);
             line.push_str(request_id);
         }
-        line.push_str(&visitor.fields);
+        line.push_str(visitor.fields);
         line.push_str("}\n");
     }
+}
+
+/// Writes `trace` in X-Ray's form, quoted (`"1-5759e988-bd862e3fe1be46a994272793"`:
+/// its first 32 bits, then the other 96), straight into the line.
+fn write_xray_trace_id(line: &mut String, trace: u128) {
+    let (epoch, random) = (trace >> 96, trace & ((1u128 << 96) - 1));
+    let _ = write!(line, "\"1-{epoch:08x}-{random:024x}\"");
 }
 
 /// Writes `"key":`.
@@ -363,14 +422,14 @@ impl Visit for InvocationVisitor {
     }
 }
 
-/// Collects an event's message and its other fields as `,"key":value` JSON.
-#[derive(Default)]
-struct JsonFieldVisitor {
-    message: String,
-    fields: String,
+/// Collects an event's message and its other fields as `,"key":value` JSON,
+/// into the thread's reused [`LineBuffers`].
+struct JsonFieldVisitor<'b> {
+    message: &'b mut String,
+    fields: &'b mut String,
 }
 
-impl JsonFieldVisitor {
+impl JsonFieldVisitor<'_> {
     fn key(&mut self, field: &Field) {
         let name = field.name();
         self.fields.push(',');
@@ -378,22 +437,22 @@ impl JsonFieldVisitor {
             let mut prefixed = String::with_capacity(name.len() + 6);
             prefixed.push_str("field.");
             prefixed.push_str(name);
-            write_json_string(&mut self.fields, &prefixed);
+            write_json_string(self.fields, &prefixed);
         } else {
-            write_json_string(&mut self.fields, name);
+            write_json_string(self.fields, name);
         }
         self.fields.push(':');
     }
 }
 
-impl Visit for JsonFieldVisitor {
+impl Visit for JsonFieldVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.message.push_str(value);
             return;
         }
         self.key(field);
-        write_json_string(&mut self.fields, value);
+        write_json_string(self.fields, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -403,7 +462,7 @@ impl Visit for JsonFieldVisitor {
         }
         self.key(field);
         let text = format!("{value:?}");
-        write_json_string(&mut self.fields, &text);
+        write_json_string(self.fields, &text);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -432,7 +491,7 @@ impl Visit for JsonFieldVisitor {
             let _ = write!(self.fields, "{value}");
         } else {
             // JSON has no NaN or infinity.
-            write_json_string(&mut self.fields, &value.to_string());
+            write_json_string(self.fields, &value.to_string());
         }
     }
 
@@ -444,13 +503,44 @@ impl Visit for JsonFieldVisitor {
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.key(field);
         let text = value.to_string();
-        write_json_string(&mut self.fields, &text);
+        write_json_string(self.fields, &text);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xray_trace_ids_split_the_32_hex_digits_after_the_eighth() {
+        for trace in [
+            0x5759_e988_bd86_2e3f_e1be_46a9_9427_2793_u128,
+            0x0000_0001_0000_0000_0000_0000_0000_00ff,
+            1,
+            u128::MAX,
+        ] {
+            let hex = format!("{trace:032x}");
+            let mut line = String::from("x");
+            write_xray_trace_id(&mut line, trace);
+            assert_eq!(line, format!("x\"1-{}-{}\"", &hex[..8], &hex[8..]));
+        }
+    }
+
+    #[test]
+    fn a_line_written_while_another_is_written_gets_buffers_of_its_own() {
+        let mut inner_line = String::new();
+        with_line_buffers(|outer| {
+            outer.line.push_str("outer");
+            with_line_buffers(|inner| {
+                inner.line.push_str("inner");
+                inner_line = inner.line.clone();
+            });
+            assert_eq!(outer.line, "outer");
+        });
+        assert_eq!(inner_line, "inner");
+        // The thread's buffers are cleared for the next line.
+        with_line_buffers(|next| assert_eq!(next.line, ""));
+    }
 
     #[test]
     fn json_strings_escape_what_json_requires() {

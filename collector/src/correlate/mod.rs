@@ -21,13 +21,13 @@
 
 mod spans;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::LogEvent;
 use crate::index::rows::{InvocationRow, LogRow, SpanRow};
-use crate::parse::{self, InvocationStatus, ParsedBatch, ParsedLog, PlatformRecord};
+use crate::parse::{self, InvocationStatus, InvokeError, ParsedBatch, ParsedLog, PlatformRecord};
 
 pub use crate::index::rows::Link;
 
@@ -184,7 +184,12 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
     // Invocation facts gathered from START, timeouts and runtime exits.
     let mut starts: HashMap<&str, (i64, Option<&str>)> = HashMap::new();
     let mut failures: HashMap<&str, (InvocationStatus, Option<&str>)> = HashMap::new();
-    for (event, log) in &parsed {
+    // The runtime's reports of handler errors, and the requests whose
+    // `platform.runtimeDone` said `success` (which overrules a report that
+    // could be a handled error logged the same way).
+    let mut runtime_errors: Vec<(&str, &InvokeError)> = Vec::new();
+    let mut runtime_done_success: HashSet<&str> = HashSet::new();
+    for (index, (event, log)) in parsed.iter().enumerate() {
         match &log.platform {
             Some(PlatformRecord::Start {
                 request_id,
@@ -203,17 +208,41 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             }
             Some(PlatformRecord::End {
                 request_id,
-                status: Some(status),
+                status: Some(InvocationStatus::Success),
+                ..
             }) => {
-                failures.entry(request_id).or_insert((*status, None));
+                runtime_done_success.insert(request_id);
+            }
+            Some(PlatformRecord::End {
+                request_id,
+                status: Some(status),
+                error_type,
+            }) => {
+                failures
+                    .entry(request_id)
+                    .or_insert((*status, error_type.as_deref()));
             }
             _ => {}
         }
-        // The runtime's own report: Node.js's REPORT says nothing of a handler's error.
-        if let (Some(error), Some(request_id)) = (&log.invoke_error, &log.request_id) {
-            failures
-                .entry(request_id)
-                .or_insert((InvocationStatus::Error, error.error_type.as_deref()));
+        // The runtime's own report (a REPORT says nothing of a handler's
+        // error): of the request it names, else (Python's text crash record
+        // names none) of the request running on the stream.
+        if let Some(error) = &log.invoke_error
+            && let Some(request_id) = log.request_id.as_deref().or(running[index].as_deref())
+        {
+            runtime_errors.push((request_id, error));
+        }
+    }
+    for (request_id, error) in runtime_errors {
+        if error.could_be_handled && runtime_done_success.contains(request_id) {
+            continue;
+        }
+        // A failed runtimeDone or a runtime exit seen first may name no type.
+        let failure = failures
+            .entry(request_id)
+            .or_insert((InvocationStatus::Error, None));
+        if failure.0 == InvocationStatus::Error && failure.1.is_none() {
+            failure.1 = error.error_type.as_deref();
         }
     }
 

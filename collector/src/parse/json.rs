@@ -9,6 +9,7 @@ use tracelake_instrumentation::wire::log_line::{self, keys};
 
 use crate::index::rows::LogLevel;
 
+use super::invoke_error;
 use super::json_object::{Field, FlatObject, JsonObject, string_field};
 use super::level::{normalise_level, numeric_level};
 use super::log::{LineFormat, ParsedLog};
@@ -327,7 +328,7 @@ pub(crate) fn parse_fields(format: LineFormat, text: &str, object: &impl JsonObj
         service,
         attributes,
         platform: None,
-        invoke_error: None,
+        invoke_error: invoke_error::json_record(object, level),
     }
 }
 

@@ -31,6 +31,8 @@ pub enum LineFormat {
     RubyText,
     /// logfmt with a level and a message (Go `slog`, logrus).
     Logfmt,
+    /// Go's standard `log` package: `2024/01/02 15:04:05 message`, no level.
+    GoLog,
     /// `<timestamp> <LEVEL> <message>` text of other loggers.
     Text,
     /// Powertools for AWS Lambda Logger JSON.
@@ -55,6 +57,7 @@ impl LineFormat {
             LineFormat::JavaText => "java_text",
             LineFormat::RubyText => "ruby_text",
             LineFormat::Logfmt => "logfmt",
+            LineFormat::GoLog => "go_log",
             LineFormat::Text => "text",
             LineFormat::Powertools => "powertools",
             LineFormat::Json => "json",
@@ -106,12 +109,18 @@ pub struct ParsedLog {
     pub invoke_error: Option<InvokeError>,
 }
 
-/// A runtime's report that an invocation's handler failed: Node.js's
-/// `Invoke Error` line. The invocation is stored as an error, with this type.
-/// (A failure the platform reports, `Status: error` or a runtime exit, is a
-/// [`PlatformRecord`].)
+/// A runtime's report that an invocation's handler failed (Node.js's
+/// `Invoke Error`, Python's and Java's crash records; every shape is in
+/// `parse::invoke_error`). The invocation is stored as an error, with this
+/// type. (A failure the platform reports, `Status: error` or a runtime exit, is
+/// a [`PlatformRecord`].)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InvokeError {
     /// The error's `errorType`, when the runtime wrote one.
     pub error_type: Option<String>,
+    /// Whether a handled error that the function logged itself looks the same
+    /// (Node.js's JSON log format, where the runtime writes the error as
+    /// `console.error(error)` would): then a `platform.runtimeDone` of the
+    /// request that says `success` wins over it.
+    pub could_be_handled: bool,
 }

@@ -7,6 +7,7 @@
 
 mod batch;
 mod event;
+mod invoke_error;
 mod json;
 mod json_object;
 mod level;

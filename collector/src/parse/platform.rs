@@ -22,8 +22,12 @@ pub enum PlatformRecord {
     End {
         /// The request the line belongs to.
         request_id: String,
-        /// `platform.runtimeDone`'s status, when not `success`.
+        /// `platform.runtimeDone`'s status (`None` for a text `END`, which has
+        /// none): `success`, `error` and `failure` (both [`InvocationStatus::Error`]),
+        /// `timeout`.
         status: Option<InvocationStatus>,
+        /// `platform.runtimeDone`'s `errorType`, when it names one.
+        error_type: Option<String>,
     },
     /// `REPORT RequestId: …` / `platform.report`.
     Report(Report),
@@ -136,6 +140,7 @@ pub fn parse_text(line: &str) -> Option<PlatformRecord> {
         return non_empty(request_id).map(|request_id| PlatformRecord::End {
             request_id,
             status: None,
+            error_type: None,
         });
     }
     if line.starts_with("REPORT RequestId:") {
@@ -286,7 +291,11 @@ pub fn parse_json(object: &Map<String, Value>) -> Option<PlatformRecord> {
         }),
         "runtimeDone" => Some(PlatformRecord::End {
             request_id: request_id()?,
-            status: status().filter(|s| *s != InvocationStatus::Success),
+            status: status(),
+            error_type: record
+                .and_then(|r| r.get("errorType"))
+                .and_then(Value::as_str)
+                .and_then(non_empty),
         }),
         "report" => {
             let metrics = record?.get("metrics")?.as_object()?;
@@ -357,8 +366,9 @@ pub fn level_of_json(object: &Map<String, Value>, record: &PlatformRecord) -> Lo
             LogLevel::Error
         }
         PlatformRecord::End {
-            status: Some(_), ..
-        } => LogLevel::Error,
+            status: Some(status),
+            ..
+        } if *status != InvocationStatus::Success => LogLevel::Error,
         _ if kind == "platform.fault" => LogLevel::Error,
         _ if kind == "platform.logsDropped" => LogLevel::Warn,
         _ if status.is_some_and(|s| s != "success") => LogLevel::Error,
@@ -427,5 +437,76 @@ mod tests {
         );
         assert_eq!(parse_text("Task timed out after lunch"), None);
         assert_eq!(parse_text("hello"), None);
+    }
+
+    /// The Telemetry API's four statuses (`success`, `error`, `failure`,
+    /// `timeout`: the `Status` enum of `lambda-extension`, AWS's Rust crate for
+    /// the Telemetry API) on `platform.runtimeDone` and `platform.report`, each
+    /// to the invocation status the index defines (`success`, `error`,
+    /// `timeout`), with its level.
+    #[test]
+    fn each_telemetry_status_maps_to_an_invocation_status() {
+        let request = "4b142fc3-17b8-4cdb-a46b-a8dbe7918715";
+        let cases = [
+            ("success", InvocationStatus::Success, LogLevel::Info),
+            ("error", InvocationStatus::Error, LogLevel::Error),
+            ("failure", InvocationStatus::Error, LogLevel::Error),
+            ("timeout", InvocationStatus::Timeout, LogLevel::Error),
+        ];
+        for (text, status, level) in cases {
+            let error_type = (text != "success").then_some("Runtime.ExitError");
+            let mut record = serde_json::json!({
+                "requestId": request,
+                "status": text,
+                "metrics": {"durationMs": 11.185, "producedBytes": 40}
+            });
+            if let Some(error_type) = error_type {
+                record["errorType"] = error_type.into();
+            }
+            let done = serde_json::json!({
+                "time": "2024-05-20T16:29:45.019Z",
+                "type": "platform.runtimeDone",
+                "record": record,
+            });
+            let done = done.as_object().unwrap();
+            let parsed = parse_json(done).unwrap();
+            assert_eq!(
+                parsed,
+                PlatformRecord::End {
+                    request_id: request.into(),
+                    status: Some(status),
+                    error_type: error_type.map(str::to_owned),
+                },
+                "{text}"
+            );
+            assert_eq!(level_of_json(done, &parsed), level, "{text}");
+
+            let report = serde_json::json!({
+                "time": "2024-05-20T16:29:45.022Z",
+                "type": "platform.report",
+                "record": {
+                    "requestId": request,
+                    "status": text,
+                    "metrics": {"durationMs": 11.642, "billedDurationMs": 12,
+                                "memorySizeMB": 128, "maxMemoryUsedMB": 67}
+                },
+            });
+            let report = report.as_object().unwrap();
+            let parsed = parse_json(report).unwrap();
+            let PlatformRecord::Report(read) = &parsed else {
+                panic!("not a report: {parsed:?}");
+            };
+            assert_eq!(read.status, status, "{text}");
+            assert_eq!(level_of_json(report, &parsed), level, "{text}");
+        }
+        // A text END names no status.
+        assert_eq!(
+            parse_text(&format!("END RequestId: {request}")),
+            Some(PlatformRecord::End {
+                request_id: request.into(),
+                status: None,
+                error_type: None,
+            })
+        );
     }
 }

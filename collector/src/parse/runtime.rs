@@ -14,6 +14,7 @@
 //! - Ruby's `Logger`: `I, [2026-11-29T10:00:00.123456 #8]  INFO -- <progname>: <message>`,
 //!   where the Lambda runtime's progname is the request id.
 //! - logfmt (Go `slog` text handler, logrus text): `time=… level=INFO msg="…" key=value`.
+//! - Go's standard `log` package: `2024/01/02 15:04:05 message` (no level).
 //! - Any `<timestamp> <LEVEL> <message>` line (Rust `tracing` fmt, zap console,
 //!   Python `logging` with `asctime`).
 //! - Crash records without a prefix: Go `panic:`/`fatal error:`, a Java stack trace.
@@ -22,9 +23,10 @@ use serde_json::{Map, Value};
 
 use crate::index::rows::LogLevel;
 
+use super::invoke_error;
 use super::json::parse_fields;
 use super::level::normalise_level;
-use super::log::{InvokeError, LineFormat, ParsedLog};
+use super::log::{LineFormat, ParsedLog};
 pub use super::request_id::is_placeholder_request_id;
 use super::time::{LineTime, parse_timestamp};
 
@@ -50,7 +52,8 @@ pub fn parse_text(line: &str) -> Option<ParsedLog> {
     if first.is_ascii_digit() {
         return parse_tab_prefixed(line)
             .or_else(|| parse_log4j(line))
-            .or_else(|| parse_timestamped(line));
+            .or_else(|| parse_timestamped(line))
+            .or_else(|| parse_go_log(line));
     }
     if line.len() > 4
         && line.as_bytes()[1] == b','
@@ -94,24 +97,9 @@ pub fn parse_tab_prefixed(line: &str) -> Option<ParsedLog> {
         message.replace('\r', "\n")
     };
     if !dotnet && level == LogLevel::Error {
-        parsed.invoke_error = node_invoke_error(&parsed.message);
+        parsed.invoke_error = invoke_error::node_text(&parsed.message);
     }
     Some(parsed)
-}
-
-/// The Node.js runtime's report of a handler's error, the message of an
-/// `ERROR` line: `Invoke Error \t{"errorType":…,"errorMessage":…,"stack":[…]}`
-/// (the runtime interface client logs `"Invoke Error"` and the formatted error).
-/// `None` for any other message; an error whose JSON does not read has no type.
-fn node_invoke_error(message: &str) -> Option<InvokeError> {
-    let rest = message.strip_prefix("Invoke Error")?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
-    }
-    let error_type = serde_json::from_str::<Value>(rest.trim())
-        .ok()
-        .and_then(|error| error.get("errorType")?.as_str().map(str::to_owned));
-    Some(InvokeError { error_type })
 }
 
 /// The .NET ILogger console labels (`Amazon.Lambda.RuntimeSupport`'s formatter).
@@ -134,11 +122,16 @@ pub fn parse_python(line: &str) -> Option<ParsedLog> {
     // `[ERROR] KeyError: 'S'\nTraceback (most recent call last):\n…`
     let (label, _) = rest.split_once("] ")?;
     let level = normalise_level(label)?;
-    if !line.contains("\nTraceback (most recent call last):") {
+    // The runtime's own crash record (`\r` between its lines when it writes to
+    // stdout rather than to Lambda's log pipe).
+    if !(line.contains("\nTraceback (most recent call last):")
+        || line.contains("\rTraceback (most recent call last):"))
+    {
         return None;
     }
     let mut parsed = log(LineFormat::PythonText, None, Some(level));
     parsed.message = line.trim_end().to_owned();
+    parsed.invoke_error = invoke_error::python_text(line);
     Some(parsed)
 }
 
@@ -226,6 +219,31 @@ fn parse_timestamped(line: &str) -> Option<ParsedLog> {
         .and_then(normalise_level)?;
     let mut parsed = log(LineFormat::Text, Some(time), Some(level));
     parsed.message = rest.trim_end().to_owned();
+    Some(parsed)
+}
+
+/// Go's standard `log` package: `2024/01/02 15:04:05 message`, with
+/// microseconds under `log.Lmicroseconds` (`15:04:05.000123`). It writes no
+/// level: the line has none (decision in docs/collector.md), only its time,
+/// which Lambda's `TZ=:UTC` makes UTC.
+pub fn parse_go_log(line: &str) -> Option<ParsedLog> {
+    let bytes = line.as_bytes();
+    if bytes.len() < 19
+        || bytes[4] != b'/'
+        || bytes[7] != b'/'
+        || bytes[10] != b' '
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        return None;
+    }
+    let clock_end = line.get(19..)?.find(' ').map_or(line.len(), |at| 19 + at);
+    let mut stamp = line[..clock_end].to_owned();
+    stamp.replace_range(4..5, "-");
+    stamp.replace_range(7..8, "-");
+    let time = parse_timestamp(&stamp)?;
+    let mut parsed = log(LineFormat::GoLog, Some(time), None);
+    parsed.message = line[clock_end..].trim().to_owned();
     Some(parsed)
 }
 
@@ -343,7 +361,10 @@ mod tests {
             parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tERROR\tInvoke Error \t{cut").unwrap();
         assert_eq!(
             unreadable.invoke_error,
-            Some(InvokeError { error_type: None })
+            Some(super::super::log::InvokeError {
+                error_type: None,
+                could_be_handled: false
+            })
         );
         for message in [
             "could not reach the cache",
@@ -358,6 +379,43 @@ mod tests {
         let info =
             parse_tab_prefixed("2026-11-29T10:00:05.120Z\tr\tINFO\tInvoke Error \t{}").unwrap();
         assert_eq!(info.invoke_error, None);
+    }
+
+    /// Go's `log` (`log.LstdFlags`, and with `log.Lmicroseconds`): the time
+    /// read as UTC, no level, the message after the time.
+    #[test]
+    fn go_standard_log_lines_have_a_time_and_no_level() {
+        let plain = parse_text("2026/11/29 10:00:05 cache warm, 12 keys").unwrap();
+        assert_eq!(plain.format, Some(LineFormat::GoLog));
+        assert_eq!(plain.level, None);
+        assert_eq!(plain.message, "cache warm, 12 keys");
+        let time = plain.time.unwrap();
+        assert_eq!(
+            time.ns,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+                .and_then(|day| day.and_hms_opt(10, 0, 5))
+                .map(|at| at.and_utc().timestamp_nanos_opt().unwrap())
+                .unwrap()
+        );
+        assert_eq!(time.precision_ns, 1_000_000_000);
+        let micros = parse_text("2026/11/29 10:00:05.000123 main.go:23: ready").unwrap();
+        assert_eq!(micros.format, Some(LineFormat::GoLog));
+        assert_eq!(micros.message, "main.go:23: ready");
+        assert_eq!(micros.time.unwrap().ns - time.ns, 123_000);
+        assert_eq!(micros.time.unwrap().precision_ns, 1_000);
+        // The time alone, and lines that only look like it.
+        assert_eq!(parse_text("2026/11/29 10:00:05").unwrap().message, "");
+        for line in [
+            "2026/11/29 noon: ready",
+            "2026/13/40 10:00:05 x",
+            "2026-11-29 10:00:05x",
+        ] {
+            assert_ne!(
+                parse_text(line).and_then(|log| log.format),
+                Some(LineFormat::GoLog),
+                "{line}"
+            );
+        }
     }
 
     #[test]
@@ -427,7 +485,9 @@ mod tests {
         assert_eq!(tracing.format, Some(LineFormat::Text));
         assert_eq!(tracing.level, Some(LogLevel::Info));
 
-        assert!(parse_text("2026/11/29 10:00:05 plain go log").is_none());
+        // Go's `log` has a time and no level (go_standard_log_lines_have_a_time_and_no_level).
+        let go = parse_text("2026/11/29 10:00:05 plain go log").unwrap();
+        assert_eq!((go.format, go.level), (Some(LineFormat::GoLog), None));
         assert!(parse_text("hello=world").is_none());
     }
 

@@ -200,6 +200,11 @@ fn field03_python_unhandled_exception_in_text_format() {
     let warning = log_with(&out.logs, "LAMBDA_WARNING");
     assert_eq!(warning.level.map(|level| level.as_str()), Some("WARN"));
     assert_eq!(warning.link.map(|link| link.as_str()), Some("request_id"));
+    // The REPORT names no status: the runtime's crash event is the handler's
+    // error (awslambdaric's `log_error`), and names its type.
+    let invoked = invocation(&out.invocations, "576cf243-b16c-49c9-b4c5-488f647cb369");
+    assert_eq!(invoked.status.to_string(), "error");
+    assert_eq!(invoked.error_type.as_deref(), Some("KeyError"));
 }
 
 #[test]

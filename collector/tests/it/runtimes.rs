@@ -36,6 +36,41 @@ fn invocation_of(lines: &[&str]) -> CorrelatedBatch {
     )
 }
 
+/// `lines` inside one invocation in Lambda's JSON log format: `platform.start`
+/// (with the X-Ray context), the lines, a `platform.runtimeDone` with
+/// `runtime_done` as its status when given, and a `platform.report` that says
+/// `success`.
+fn json_invocation_of(lines: &[&str], runtime_done: Option<&str>) -> CorrelatedBatch {
+    let mut messages = vec![format!(
+        r#"{{"time":"2026-11-29T10:00:05.000Z","type":"platform.start","record":{{"requestId":"{REQUEST}","version":"$LATEST","tracing":{{"spanId":"05ceba5cf4b8e3ca","type":"X-Amzn-Trace-Id","value":"Root={XRAY};Parent=b809dfb27645b7a9;Sampled=1"}}}}}}"#
+    )];
+    messages.extend(lines.iter().map(|line| (*line).to_owned()));
+    if let Some(status) = runtime_done {
+        messages.push(format!(
+            r#"{{"time":"2026-11-29T10:00:05.130Z","type":"platform.runtimeDone","record":{{"requestId":"{REQUEST}","status":"{status}","metrics":{{"durationMs":129.5,"producedBytes":0}}}}}}"#
+        ));
+    }
+    messages.push(format!(
+        r#"{{"time":"2026-11-29T10:00:05.131Z","type":"platform.report","record":{{"requestId":"{REQUEST}","status":"success","metrics":{{"durationMs":129.9,"billedDurationMs":130,"memorySizeMB":128,"maxMemoryUsedMB":67}}}}}}"#
+    ));
+    correlate(
+        batch_at(
+            "/aws/lambda/runtime",
+            "2026/11/29/[$LATEST]0205bea3ce36a4413ff1365a1667b4e8",
+            &messages,
+            WRITTEN_MS,
+        ),
+        &DecodeLimits::default(),
+    )
+}
+
+/// The status and error type of the one invocation of `out`.
+fn outcome(out: &CorrelatedBatch) -> (String, Option<String>) {
+    assert_eq!(out.invocations.len(), 1, "{:#?}", out.invocations);
+    let invocation = &out.invocations[0];
+    (invocation.status.to_string(), invocation.error_type.clone())
+}
+
 fn row<'a>(out: &'a CorrelatedBatch, needle: &str) -> &'a LogRow {
     out.logs
         .iter()
@@ -74,6 +109,14 @@ fn java_log4j2_pattern_text_levels_and_crash_record() {
         "java.lang.IllegalStateException: ledger down"
     );
     assert!(linked(crash));
+    // The runtime's crash record is the handler's error; the REPORT says nothing.
+    assert_eq!(
+        outcome(&out),
+        (
+            "error".to_owned(),
+            Some("java.lang.IllegalStateException".to_owned())
+        )
+    );
 }
 
 #[test]
@@ -297,4 +340,138 @@ fn the_simulators_node_invoke_errors_are_stored_as_errors() {
         checked > 0,
         "the simulation has Node invoke errors with their REPORT"
     );
+}
+
+/// awslambdaric 4.2.2 (`bootstrap.py`, `log_error`): in the text format the
+/// handler's exception is one event `[ERROR] <type>: <message>` then the
+/// traceback, with no request id (linked by position); in the JSON format a
+/// record with `errorType`, `errorMessage`, `requestId`, `stackTrace` and no
+/// `message`. Its REPORT says nothing of the error. A `logger.exception` record
+/// of the JSON format (it has a `message` and a `logger`) is a handled error.
+#[test]
+fn a_python_handler_exception_makes_its_invocation_an_error_in_both_formats() {
+    let text = invocation_of(&[
+        &format!("[INFO]\t2026-11-29T10:00:05.010Z\t{REQUEST}\tsyncing 3 records\n"),
+        "[ERROR] KeyError: 'S'\nTraceback (most recent call last):\n\u{a0}\u{a0}File \"/var/task/sync/handler.py\", line 35, in handler\n\u{a0}\u{a0}\u{a0}\u{a0}handle_record(record)\n",
+    ]);
+    assert_eq!(
+        outcome(&text),
+        ("error".to_owned(), Some("KeyError".to_owned()))
+    );
+    assert!(linked(row(&text, "[ERROR] KeyError")));
+
+    let crash = format!(
+        r#"{{"timestamp": "2026-11-29T10:00:05Z", "level": "ERROR", "errorMessage": "'S'", "errorType": "KeyError", "requestId": "{REQUEST}", "stackTrace": ["  File \"/var/task/sync/handler.py\", line 35, in handler\n    handle_record(record)\n"]}}"#
+    );
+    let json = json_invocation_of(&[&crash], None);
+    assert_eq!(
+        outcome(&json),
+        ("error".to_owned(), Some("KeyError".to_owned()))
+    );
+
+    let handled = format!(
+        r#"{{"timestamp": "2026-11-29T10:00:05Z", "level": "ERROR", "message": "record 7 skipped", "logger": "root", "stackTrace": ["  File \"/var/task/sync/handler.py\", line 35, in handler\n"], "errorType": "KeyError", "errorMessage": "'S'", "requestId": "{REQUEST}", "location": "/var/task/sync/handler.py:handler:35"}}"#
+    );
+    let logged = json_invocation_of(&[&handled], None);
+    assert_eq!(outcome(&logged), ("success".to_owned(), None));
+    assert_eq!(
+        row(&logged, "record 7 skipped")
+            .level
+            .map(|level| level.to_string())
+            .as_deref(),
+        Some("ERROR")
+    );
+}
+
+/// aws-lambda-ric 3.3.0 (`LogPatch`): with `AWS_LAMBDA_LOG_FORMAT=JSON` the
+/// runtime writes a handler's error as `console.error(error)` does, the error
+/// serialized as the `message`. A function's own `console.error(error)` writes
+/// the same record, so a `platform.runtimeDone` saying `success` wins; without
+/// one (or with a failed one) the invocation is an error with the record's type.
+/// `console.error("text", error)` (a text message) is a handled error.
+#[test]
+fn a_node_json_format_invoke_error_is_an_error_unless_the_platform_says_success() {
+    let invoke_error = format!(
+        r#"{{"timestamp":"2026-11-29T10:00:05.120Z","level":"ERROR","requestId":"{REQUEST}","message":{{"errorType":"TypeError","errorMessage":"Cannot read properties of undefined (reading 'id')","stackTrace":["TypeError: Cannot read properties of undefined (reading 'id')","    at Runtime.handler (file:///var/task/index.mjs:7:28)"]}}}}"#
+    );
+    let type_error = ("error".to_owned(), Some("TypeError".to_owned()));
+    assert_eq!(
+        outcome(&json_invocation_of(&[&invoke_error], None)),
+        type_error
+    );
+    assert_eq!(
+        outcome(&json_invocation_of(&[&invoke_error], Some("error"))),
+        type_error
+    );
+    assert_eq!(
+        outcome(&json_invocation_of(&[&invoke_error], Some("success"))),
+        ("success".to_owned(), None)
+    );
+    let handled = format!(
+        r#"{{"timestamp":"2026-11-29T10:00:05.120Z","level":"ERROR","requestId":"{REQUEST}","message":"lookup failed TypeError: x\n    at lookup (file:///var/task/index.mjs:3:9)","errorType":"TypeError","errorMessage":"x","stackTrace":["TypeError: x","    at lookup (file:///var/task/index.mjs:3:9)"]}}"#
+    );
+    assert_eq!(
+        outcome(&json_invocation_of(&[&handled], None)),
+        ("success".to_owned(), None)
+    );
+}
+
+/// `platform.runtimeDone`'s four statuses (the Telemetry API's `success`,
+/// `error`, `failure`, `timeout`) against a `platform.report` that says
+/// `success`: each sets the invocation status the index defines, with the
+/// record's `errorType`.
+#[test]
+fn each_runtime_done_status_sets_the_invocation_status() {
+    for (status, expected) in [
+        ("success", "success"),
+        ("error", "error"),
+        ("failure", "error"),
+        ("timeout", "timeout"),
+    ] {
+        let out = json_invocation_of(&[], Some(status));
+        assert_eq!(outcome(&out).0, expected, "{status}");
+        let done = row(&out, "platform.runtimeDone");
+        let level = if status == "success" { "INFO" } else { "ERROR" };
+        assert_eq!(
+            done.level.map(|level| level.to_string()).as_deref(),
+            Some(level),
+            "{status}"
+        );
+    }
+    // With its errorType (the simulator writes `failure` for a crash).
+    let crashed = correlate(
+        batch_at(
+            "/aws/lambda/runtime",
+            "s",
+            &[
+                format!(
+                    r#"{{"time":"2026-11-29T10:00:05.130Z","type":"platform.runtimeDone","record":{{"requestId":"{REQUEST}","status":"failure","errorType":"Runtime.ExitError","metrics":{{"durationMs":129.5,"producedBytes":0}}}}}}"#
+                ),
+                format!(
+                    r#"{{"time":"2026-11-29T10:00:05.131Z","type":"platform.report","record":{{"requestId":"{REQUEST}","status":"success","metrics":{{"durationMs":129.9,"billedDurationMs":130,"memorySizeMB":128,"maxMemoryUsedMB":67}}}}}}"#
+                ),
+            ],
+            WRITTEN_MS,
+        ),
+        &DecodeLimits::default(),
+    );
+    assert_eq!(
+        outcome(&crashed),
+        ("error".to_owned(), Some("Runtime.ExitError".to_owned()))
+    );
+}
+
+/// Go's `log` package (the simulator's plain-text services write it): the
+/// line's time is read, no level is made up, and it is linked by position.
+#[test]
+fn go_standard_log_lines_keep_their_time_and_no_level() {
+    let out = invocation_of(&["2026/11/29 10:00:05 cache warm, 12 keys"]);
+    let line = row(&out, "cache warm, 12 keys");
+    assert_eq!(line.format.to_string(), "go_log");
+    assert_eq!(line.level, None);
+    assert_eq!(line.message, "cache warm, 12 keys");
+    // Whole seconds: CloudWatch's time stays, in the same second.
+    assert_eq!(line.timestamp_ns / 1_000_000_000, WRITTEN_MS / 1_000);
+    assert!(linked(line));
+    assert_eq!(outcome(&out).0, "success");
 }

@@ -77,7 +77,7 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
     } = pick_traces(root, knobs.ids).await?;
     let views = duckdb_views(root).await?;
 
-    // DuckDB: the three SQL files of a trace over every live file.
+    // DuckDB: the SQL files of a trace over every live file.
     let mut lookups = Vec::new();
     for (form, ids) in &picked {
         for id in ids {
@@ -88,16 +88,19 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
                 .text("partition_to", Some("A"))
                 // Both indexes are compacted throughout, as our lookups find.
                 .with("uncompacted", ParamValue::Bool(false));
-            let queries: Vec<serde_json::Value> =
-                [sql::TRACE_SPANS, sql::TRACE_LOGS, sql::TRACE_INVOCATIONS]
-                    .iter()
-                    .map(
-                        |q| serde_json::json!({"name": q.name, "sql": q.sql(), "params": params.0}),
-                    )
-                    .collect();
+            let query = |q: sql::DashboardQuery| serde_json::json!({"name": q.name, "sql": q.sql(), "params": params.0});
+            // The lookup's two steps, as `QueryEngine::trace` runs them: the
+            // second step's `$request_ids` are those of the first step's rows
+            // (`trace_request_ids`), spans and invocations for the lines,
+            // spans for the invocations.
+            let queries = [sql::TRACE_SPANS, sql::TRACE_LOGS, sql::TRACE_INVOCATIONS].map(query);
+            let mut then = [sql::TRACE_REQUEST_LOGS, sql::TRACE_REQUEST_INVOCATIONS].map(query);
+            then[0]["request_ids_from"] = serde_json::json!([0, 2]);
+            then[1]["request_ids_from"] = serde_json::json!([0]);
             lookups.push(serde_json::json!({
                 "key": format!("{form:?}/{id}"),
                 "queries": queries,
+                "then": then,
             }));
         }
     }
@@ -129,12 +132,29 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
             }
             let key = format!("{form:?}/{id}");
             let lookup = &duck["lookups"][&key];
-            let duck_counts: Vec<usize> = lookup["rows"]
+            // Rows per query: spans, linked lines, linked invocations, then
+            // the requests' unlinked lines and invocations (disjoint sets).
+            let rows: Vec<usize> = lookup["rows"]
                 .as_array()
                 .ok_or("DuckDB returned no counts")?
                 .iter()
                 .map(|n| n.as_u64().unwrap_or(0) as usize)
                 .collect();
+            let [
+                spans,
+                lines,
+                invocations,
+                request_lines,
+                request_invocations,
+            ] = rows[..]
+            else {
+                return Err(format!("DuckDB returned {} row counts, not 5", rows.len()).into());
+            };
+            let duck_counts = [
+                spans,
+                lines + request_lines,
+                invocations + request_invocations,
+            ];
             if duck_counts != counts {
                 return Err(format!(
                     "{name}: trace {text} ({form:?}): tracelake found [spans, logs, invocations] = {counts:?}, DuckDB {duck_counts:?}"

@@ -46,4 +46,5 @@ pub use params::{
 };
 pub use rows::Row;
 pub(crate) use trace::SYNTHETIC_ATTRIBUTE;
+pub use trace_by_id::trace_request_ids;
 pub use traces::TraceSearch;

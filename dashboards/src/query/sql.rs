@@ -89,6 +89,8 @@ dashboard_query!(TRACE_HOURS, "trace_hours");
 dashboard_query!(TRACE_SPANS, "trace_spans");
 dashboard_query!(TRACE_LOGS, "trace_logs");
 dashboard_query!(TRACE_INVOCATIONS, "trace_invocations");
+dashboard_query!(TRACE_REQUEST_LOGS, "trace_request_logs");
+dashboard_query!(TRACE_REQUEST_INVOCATIONS, "trace_request_invocations");
 dashboard_query!(SEARCH_TRACES, "search_traces");
 dashboard_query!(SEARCH_TRACE_SPANS, "search_trace_spans");
 dashboard_query!(SEARCH_TRACE_INVOCATIONS, "search_trace_invocations");
@@ -108,11 +110,13 @@ dashboard_query!(CORRELATION_INVOCATIONS, "correlation_invocations");
 dashboard_query!(CORRELATION_CALLS, "correlation_calls");
 
 /// Every dashboard query, so that tests can run each one on another engine.
-pub const ALL: [DashboardQuery; 21] = [
+pub const ALL: [DashboardQuery; 23] = [
     TRACE_HOURS,
     TRACE_SPANS,
     TRACE_LOGS,
     TRACE_INVOCATIONS,
+    TRACE_REQUEST_LOGS,
+    TRACE_REQUEST_INVOCATIONS,
     SEARCH_TRACES,
     SEARCH_TRACE_SPANS,
     SEARCH_TRACE_INVOCATIONS,

@@ -35,7 +35,7 @@ impl QueryEngine {
         };
         // Without knowing which hours are compacted, invocations are also
         // joined by request id when linked to another trace (see
-        // `trace_invocations.sql`).
+        // `trace_request_invocations.sql`).
         trace_query_params(trace_id, &from, &to, true)
     }
 
@@ -166,22 +166,117 @@ impl QueryEngine {
                 (None, _) => return Ok(None),
             },
         };
-        let (spans, logs, invocations) = futures::try_join!(
-            self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
+        // The spans and the invocations linked to the trace name its request
+        // ids; the unlinked lines and invocations of those requests are read
+        // as soon as both are in, while the linked lines are still read.
+        let requests = async {
+            let (spans, invocations) = futures::try_join!(
+                self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
+                self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
+            )?;
+            let span_requests = trace_request_ids(spans.iter().map(|span| &span.request_id));
+            let trace_requests = trace_request_ids(
+                spans
+                    .iter()
+                    .map(|span| &span.request_id)
+                    .chain(invocations.iter().map(|invocation| &invocation.request_id)),
+            );
+            let (request_logs, request_invocations) = futures::try_join!(
+                self.run_for_requests::<LogLine>(
+                    &sql::TRACE_REQUEST_LOGS,
+                    &params,
+                    &trace_requests
+                ),
+                self.run_for_requests::<Invocation>(
+                    &sql::TRACE_REQUEST_INVOCATIONS,
+                    &params,
+                    &span_requests
+                ),
+            )?;
+            Ok::<_, QueryError>((spans, invocations, request_logs, request_invocations))
+        };
+        let ((spans, invocations, request_logs, request_invocations), logs) = futures::try_join!(
+            requests,
             self.run_typed::<LogLine>(&sql::TRACE_LOGS, &params),
-            self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
         )?;
         Ok(trace::assemble(
             &id.to_string(),
             spans,
-            logs,
-            invocations,
+            merge_lines(logs, request_logs),
+            merge_invocations(invocations, request_invocations),
             self.options.price_per_gb_second,
         ))
     }
+
+    /// Runs a second-step trace query for `request_ids` (comma-separated, see
+    /// [`trace_request_ids`]); nothing to read, and no query, when there are none.
+    async fn run_for_requests<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &super::sql::DashboardQuery,
+        params: &Params,
+        request_ids: &str,
+    ) -> Result<Vec<T>, QueryError> {
+        if request_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params = params.clone().text("request_ids", Some(request_ids));
+        self.run_typed(query, &params).await
+    }
 }
 
-/// The parameters of the three trace-by-id queries over the hours `from..=to`
+/// The distinct request ids among `ids`, sorted and comma-separated, as
+/// `trace_request_logs.sql` and `trace_request_invocations.sql` take them. An
+/// id holding a comma (never a Lambda request id, which is a UUID) would be
+/// split into others, so it is left out.
+pub fn trace_request_ids<'a>(ids: impl Iterator<Item = &'a Option<String>>) -> String {
+    let ids: BTreeSet<&str> = ids
+        .filter_map(|id| id.as_deref())
+        .filter(|id| !id.is_empty() && !id.contains(','))
+        .collect();
+    ids.into_iter().collect::<Vec<_>>().join(",")
+}
+
+/// The trace's lines: those linked to it and those of its requests left
+/// unlinked (two disjoint sets: `trace_id` is the trace or NULL), in the order
+/// of `ORDER BY "timestamp", event_id`, NULLs last.
+fn merge_lines(mut linked: Vec<LogLine>, unlinked: Vec<LogLine>) -> Vec<LogLine> {
+    if unlinked.is_empty() {
+        return linked;
+    }
+    linked.extend(unlinked);
+    linked.sort_by(|a, b| {
+        nulls_last(&a.timestamp, &b.timestamp).then_with(|| nulls_last(&a.event_id, &b.event_id))
+    });
+    linked
+}
+
+/// The trace's invocations: those linked to it, then the others of its
+/// requests, without repeats (SQL's `UNION`), in the order of `ORDER BY
+/// end_time, request_id`, NULLs last.
+fn merge_invocations(linked: Vec<Invocation>, by_request: Vec<Invocation>) -> Vec<Invocation> {
+    let mut merged: Vec<Invocation> = Vec::with_capacity(linked.len() + by_request.len());
+    for invocation in linked.into_iter().chain(by_request) {
+        if !merged.contains(&invocation) {
+            merged.push(invocation);
+        }
+    }
+    merged.sort_by(|a, b| {
+        nulls_last(&a.end_time, &b.end_time).then_with(|| nulls_last(&a.request_id, &b.request_id))
+    });
+    merged
+}
+
+/// SQL's ascending order with NULLs last (DataFusion's and DuckDB's default).
+fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// The parameters of the trace-by-id queries over the hours `from..=to`
 /// (`YYYY-MM-DDHH`); `uncompacted` when one of them has raw segments.
 fn trace_query_params(trace_id: &TraceId, from: &str, to: &str, uncompacted: bool) -> Params {
     Params::new()
@@ -196,4 +291,66 @@ fn partition_start_ns(key: &str) -> Option<i64> {
     let day = chrono::NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
     let hour: u32 = key.get(10..)?.parse().ok()?;
     day.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_nanos_opt()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn line(timestamp: Option<i64>, event_id: &str) -> LogLine {
+        serde_json::from_value(json!({"timestamp": timestamp, "event_id": event_id}))
+            .expect("a log line")
+    }
+
+    fn invocation(request_id: &str, end_time: Option<i64>) -> Invocation {
+        serde_json::from_value(json!({"request_id": request_id, "end_time": end_time}))
+            .expect("an invocation")
+    }
+
+    #[test]
+    fn request_ids_are_distinct_sorted_and_never_split_by_a_comma() {
+        let ids = [
+            Some("b7".to_owned()),
+            None,
+            Some("a1".to_owned()),
+            Some("b7".to_owned()),
+            Some(String::new()),
+            Some("x,y".to_owned()),
+        ];
+        assert_eq!(trace_request_ids(ids.iter()), "a1,b7");
+        assert_eq!(trace_request_ids([None].iter()), "");
+    }
+
+    #[test]
+    fn unlinked_lines_merge_in_time_then_event_order_with_nulls_last() {
+        let linked = vec![line(Some(20), "2"), line(Some(40), "4"), line(None, "9")];
+        let unlinked = vec![line(Some(20), "1"), line(Some(30), "3")];
+        let order: Vec<(Option<i64>, String)> = merge_lines(linked, unlinked)
+            .into_iter()
+            .map(|line| (line.timestamp, line.event_id.unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (Some(20), "1".to_owned()),
+                (Some(20), "2".to_owned()),
+                (Some(30), "3".to_owned()),
+                (Some(40), "4".to_owned()),
+                (None, "9".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn invocations_found_both_ways_are_kept_once_in_end_time_order() {
+        let linked = vec![invocation("r2", Some(20)), invocation("r1", None)];
+        let by_request = vec![invocation("r2", Some(20)), invocation("r3", Some(10))];
+        let order: Vec<String> = merge_invocations(linked, by_request)
+            .into_iter()
+            .filter_map(|invocation| invocation.request_id)
+            .collect();
+        assert_eq!(order, ["r3", "r2", "r1"]);
+    }
 }

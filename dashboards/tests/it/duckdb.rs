@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use tracelake_dashboards::query::sql::{self, DashboardQuery};
-use tracelake_dashboards::query::{LogSearch, ParamValue, Params, TraceSearch};
+use tracelake_dashboards::query::{LogSearch, ParamValue, Params, TraceSearch, trace_request_ids};
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::fixture::{PRICE, indexed, whole_range};
@@ -19,6 +19,17 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
     let range = whole_range();
     let trace = TraceId::parse(&fleet.request_traces[10]).expect("valid id");
     let trace_params = engine.trace_params(&trace, None);
+    // Every request id of the fleet's lines and invocations, so that the
+    // second step's queries return rows to compare (unlinked lines included).
+    let request_ids: Vec<Option<String>> = fleet
+        .logs
+        .iter()
+        .chain(&fleet.invocations)
+        .map(|row| row["request_id"].as_str().map(str::to_owned))
+        .collect();
+    let request_params = trace_params
+        .clone()
+        .text("request_ids", Some(&trace_request_ids(request_ids.iter())));
     let mut search = TraceSearch::new(range);
     search.service = Some("orders".to_owned());
     search.min_duration_ns = Some(1_000_000);
@@ -46,6 +57,8 @@ fn cases(engine: &tracelake_dashboards::query::QueryEngine) -> Vec<(DashboardQue
         (sql::TRACE_SPANS, trace_params.clone()),
         (sql::TRACE_LOGS, trace_params.clone()),
         (sql::TRACE_INVOCATIONS, trace_params),
+        (sql::TRACE_REQUEST_LOGS, request_params.clone()),
+        (sql::TRACE_REQUEST_INVOCATIONS, request_params),
         (sql::SEARCH_TRACES, search.params().expect("valid search")),
         (
             sql::SEARCH_TRACE_SPANS,
