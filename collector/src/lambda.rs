@@ -190,7 +190,7 @@ pub async fn handle_event(
             let options = crate::maintenance::MaintenanceOptions::default();
             let report = crate::maintenance::run_scheduled_maintenance(
                 collector.store(),
-                crate::maintenance::now_nanos(),
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX),
                 &options,
             )
             .await?;

@@ -13,10 +13,7 @@
 
 #![warn(missing_docs)]
 
-// The AWS tooling's public items are being documented with its own work
-// (issue 14); every other module is held to the lint.
 #[cfg(feature = "aws")]
-#[allow(missing_docs)]
 pub mod aws;
 pub mod correlate;
 pub mod counters;

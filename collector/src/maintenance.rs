@@ -129,13 +129,6 @@ pub async fn run_scheduled_maintenance(
     Ok(report)
 }
 
-/// The current time in nanoseconds since the epoch.
-pub fn now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

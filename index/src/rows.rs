@@ -7,6 +7,7 @@
 //! written to Parquet, read back, matched in SQL, and (through their serde
 //! impls) returned by the query API.
 
+use opentelemetry_semantic_conventions::attribute as semconv;
 use std::borrow::Cow;
 
 /// Trace and span ids: the one definition and parser (`TraceId::parse_any`)
@@ -182,12 +183,16 @@ impl SpanRow {
                 .find(|(k, _)| k == key)
                 .map(|(_, value)| value.as_str())
         };
-        let lambda = attribute("rpc.service").is_some_and(|s| s.eq_ignore_ascii_case("lambda"));
-        let invoke = attribute("rpc.method") == Some("Invoke");
+        // The AWS SDK instrumentation writes `rpc.service` (as the AWS SDK
+        // conventions still say), which the newest RPC conventions deprecate.
+        #[allow(deprecated)]
+        let service = attribute(semconv::RPC_SERVICE);
+        let lambda = service.is_some_and(|s| s.eq_ignore_ascii_case("lambda"));
+        let invoke = attribute(semconv::RPC_METHOD) == Some("Invoke");
         if !(lambda && invoke) {
             return None;
         }
-        attribute("aws.request_id").filter(|id| !id.trim().is_empty())
+        attribute(semconv::AWS_REQUEST_ID).filter(|id| !id.trim().is_empty())
     }
 }
 

@@ -92,9 +92,7 @@ async fn receive(
         Err(_) => {
             let response = FirehoseResponseBody {
                 request_id: request_id.to_owned(),
-                timestamp: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64),
+                timestamp: chrono::Utc::now().timestamp_millis(),
                 error_message: Some(format!(
                     "request body is larger than {MAX_REQUEST_BYTES} bytes"
                 )),

@@ -10,12 +10,24 @@ use super::{AwsError, Client, FILTER_NAME};
 
 /// The account-level subscription filter policy `subscribe --account-policy` puts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// The fields are the parameters of CloudWatch Logs' `PutAccountPolicy`, as
+/// sent (or, in a dry run, as they would be sent).
 pub struct AccountPolicyPlan {
+    /// `policyName`: always [`FILTER_NAME`], so `unsubscribe` finds it again.
     pub policy_name: String,
+    /// `policyType`: `SUBSCRIPTION_FILTER_POLICY`.
     pub policy_type: String,
+    /// `policyDocument`: JSON with `DestinationArn`, `FilterPattern`,
+    /// `Distribution` (`ByLogStream`) and, for Kinesis or Firehose,
+    /// `RoleArn`.
     pub policy_document: String,
+    /// `selectionCriteria`: `LogGroupName NOT IN [...]`, the collector's log
+    /// groups and the `--exclude`d ones (see [`selection_criteria`]).
     pub selection_criteria: String,
+    /// `scope`: `ALL`, every log group of the account and Region.
     pub scope: String,
+    /// True when nothing was put because of `--dry-run`.
     pub dry_run: bool,
 }
 

@@ -79,15 +79,20 @@ impl BackfillOptions {
                 "segment limits must allow at least one page and one byte".into(),
             ));
         }
-        check_window(self, now_ms())
+        check_window(self, chrono::Utc::now().timestamp_millis())
     }
 }
 
 /// What a backfill did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BackfillReport {
+    /// The log group read.
     pub log_group: String,
+    /// Start of the window read, milliseconds since the epoch (inclusive;
+    /// 0 when `--from` was unset).
     pub from_ms: i64,
+    /// End of the window read, milliseconds since the epoch (exclusive): the
+    /// `--to` given, or the time of the first run, kept in the checkpoint.
     pub to_ms: i64,
     /// Log streams in the group.
     pub streams: u64,
@@ -161,12 +166,6 @@ fn check_window(options: &BackfillOptions, now_ms: i64) -> Result<(), AwsError> 
         )));
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
 /// Compactions of one hour tried while other compactors keep winning the
@@ -267,7 +266,9 @@ pub async fn backfill(
         }) => Checkpoint {
             log_group: options.log_group.clone(),
             from_ms: options.from_ms.unwrap_or(0),
-            to_ms: options.to_ms.unwrap_or_else(now_ms),
+            to_ms: options
+                .to_ms
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
             ..Checkpoint::default()
         },
         Err(error) => {

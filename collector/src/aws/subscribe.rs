@@ -91,12 +91,22 @@ pub enum GroupAction {
     /// Nothing of ours was there.
     NotSubscribed,
     /// Left out by the selection.
-    Excluded { reason: String },
+    Excluded {
+        /// Why, as [`Selection::exclusion`] says.
+        reason: String,
+    },
     /// Both filter slots hold other tools' filters: nothing was changed.
-    Conflict { filters: Vec<String> },
+    Conflict {
+        /// The names of the other tools' filters that hold the slots
+        /// (CloudWatch allows [`FILTERS_PER_LOG_GROUP`] per log group).
+        filters: Vec<String>,
+    },
     /// An API call for this group failed (after retries); the other groups
     /// were still handled.
-    Failed { error: String },
+    Failed {
+        /// The error's message, naming the API call.
+        error: String,
+    },
 }
 
 impl GroupAction {
@@ -119,7 +129,10 @@ pub fn failures(reports: &[GroupReport]) -> usize {
 /// One log group's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupReport {
+    /// The log group's name.
     pub log_group: String,
+    /// What happened to it (serialized flat: an `action` key and the
+    /// variant's fields).
     #[serde(flatten)]
     pub action: GroupAction,
     /// True when nothing was changed because of `--dry-run`.
@@ -128,10 +141,19 @@ pub struct GroupReport {
 
 /// A subscription filter on a log group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// The fields of a `DescribeSubscriptionFilters` entry (empty when the API
+/// left one out).
 pub struct FilterInfo {
+    /// `filterName`: [`FILTER_NAME`] for ours.
     pub name: String,
+    /// `destinationArn`: the Kinesis stream, Firehose stream or Lambda
+    /// function the events go to.
     pub destination_arn: String,
+    /// `filterPattern`: empty for every event.
     pub filter_pattern: String,
+    /// `roleArn`: the role CloudWatch Logs assumes to write to Kinesis or
+    /// Firehose (none for a Lambda destination).
     pub role_arn: Option<String>,
 }
 
@@ -355,6 +377,7 @@ async fn unsubscribe_one(
 /// Which filters a log group has, for `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupStatus {
+    /// The log group's name.
     pub log_group: String,
     /// Our filter's destination, if subscribed.
     pub destination_arn: Option<String>,

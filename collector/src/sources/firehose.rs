@@ -88,7 +88,7 @@ pub async fn handle_firehose_request(
         status,
         body: FirehoseResponseBody {
             request_id: request_id.to_owned(),
-            timestamp: now_millis(),
+            timestamp: chrono::Utc::now().timestamp_millis(),
             error_message,
         },
         counters: IngestCounters::default(),
@@ -182,12 +182,6 @@ fn constant_time_eq(given: &str, expected: &str) -> bool {
         difference |= usize::from(byte ^ given.get(index).copied().unwrap_or(0));
     }
     difference == 0
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
 #[cfg(test)]

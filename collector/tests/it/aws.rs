@@ -58,10 +58,7 @@ fn client(moto: &Moto) -> Client {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// `count` events on `STREAM` of `log_group`, one millisecond apart.

@@ -40,7 +40,6 @@ use tracelake_collector::decode::{DecodeLimits, LogBatch, Payload, decode_input}
 use tracelake_collector::parse::{ParsedEvent, parse_event};
 use tracelake_collector::pipeline::parse_and_correlate as correlate;
 use tracelake_simulator::delivery::DeliveryKind;
-use tracelake_simulator::{SimulationConfig, simulate};
 
 use super::support::*;
 
@@ -157,17 +156,7 @@ struct Corpus {
 fn corpus() -> &'static Corpus {
     static CORPUS: OnceLock<Corpus> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let run = simulate(
-            &SimulationConfig {
-                seed: 5,
-                services: 60,
-                minutes: 0.5,
-                rate: 10.0,
-                ..SimulationConfig::default()
-            },
-            &mut |_, _, _| {},
-        )
-        .expect("the simulation runs");
+        let run = small_simulation();
         let mut lines: Vec<String> = Vec::new();
         let mut payloads = Vec::new();
         for delivery in &run.delivered.deliveries {

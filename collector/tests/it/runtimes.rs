@@ -293,19 +293,8 @@ fn a_node_invoke_error_makes_its_invocation_an_error_with_its_type() {
 #[test]
 fn the_simulators_node_invoke_errors_are_stored_as_errors() {
     use tracelake_collector::decode::{Payload, decode_input};
-    use tracelake_simulator::{SimulationConfig, simulate};
 
-    let run = simulate(
-        &SimulationConfig {
-            seed: 5,
-            services: 60,
-            minutes: 0.5,
-            rate: 10.0,
-            ..SimulationConfig::default()
-        },
-        &mut |_, _, _| {},
-    )
-    .expect("the simulation runs");
+    let run = small_simulation();
     let mut checked = 0;
     for delivery in &run.delivered.deliveries {
         for payload in decode_input(&delivery.payload, &DecodeLimits::default()) {

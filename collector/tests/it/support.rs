@@ -161,3 +161,17 @@ pub fn run_in_child(name: &str, env: &[(&str, String)]) -> std::process::Output 
     );
     output
 }
+
+/// A small simulated run (seed 5: 60 services at 10 requests per second for
+/// half a minute), quick in a debug build: the one the runtime tests check
+/// and the fuzz harnesses mutate.
+pub fn small_simulation() -> tracelake_simulator::Simulation {
+    let config = tracelake_simulator::SimulationConfig {
+        seed: 5,
+        services: 60,
+        minutes: 0.5,
+        rate: 10.0,
+        ..tracelake_simulator::SimulationConfig::default()
+    };
+    tracelake_simulator::simulate(&config, &mut |_, _, _| {}).expect("the simulation runs")
+}

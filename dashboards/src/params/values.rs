@@ -75,7 +75,7 @@ impl FromStr for BucketSeconds {
             ));
         }
         let seconds = nanos / 1_000_000_000;
-        if seconds > 86_400 || 86_400 % seconds != 0 {
+        if !divides_a_day(seconds) {
             return Err(format!(
                 "bucket must divide a day evenly (e.g. 1m, 5m, 1h), got {text:?}"
             ));
@@ -84,6 +84,13 @@ impl FromStr for BucketSeconds {
     }
 }
 deserialize_from_str!(BucketSeconds);
+
+/// Whether a bucket of `seconds` divides a day evenly (1 to 86,400 s): the
+/// one rule for RED and histogram buckets, which [`BucketSeconds`] applies
+/// when parsing and the query engine applies to the width it is given.
+pub(crate) fn divides_a_day(seconds: i64) -> bool {
+    (1..=86_400).contains(&seconds) && 86_400 % seconds == 0
+}
 
 /// A point in time in nanoseconds since the epoch, written as RFC 3339 or as
 /// integer epoch milliseconds (what Grafana's `${__from}` gives).

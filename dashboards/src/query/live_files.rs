@@ -22,10 +22,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, TryStreamExt as _};
-use tracelake_index::IndexStore;
-use tracelake_index::manifest::{self, LiveFile, LiveSource, Manifest, ManifestError};
+use tracelake_index::manifest::{self, LiveFile, Manifest, ManifestError};
 use tracelake_index::schema::{self, HourPartition};
 use tracelake_index::store::StoreError;
+use tracelake_index::{IndexStore, compact};
 
 /// How many hours are listed at once (each hour is a few `LIST` requests).
 const LISTING_CONCURRENCY: usize = 16;
@@ -192,7 +192,9 @@ impl LiveFiles {
     }
 
     /// The hours whose live files include a raw segment in any table: hours no
-    /// compaction has covered yet (`tracelake_index::compact::hours_needing_compaction`).
+    /// compaction has covered yet. The rule is the index's
+    /// (`tracelake_index::compact::needs_compaction`, as
+    /// `hours_needing_compaction` applies it), on the listings kept here.
     ///
     /// # Errors
     /// [`ManifestError`] when a listing or a manifest read fails.
@@ -206,7 +208,7 @@ impl LiveFiles {
                 .cloned()
                 .collect();
             for (hour, files) in self.files_of_hours(table, &remaining).await? {
-                if files.iter().any(|file| file.source == LiveSource::Raw) {
+                if compact::needs_compaction(&files) {
                     uncompacted.insert(hour);
                 }
             }
@@ -222,7 +224,7 @@ mod tests {
     use object_store::memory::InMemory;
     use object_store::path::Path;
     use object_store::{ObjectStoreExt as _, PutPayload};
-    use tracelake_index::manifest::{MANIFEST_FORMAT, OutputFile, TableManifest};
+    use tracelake_index::manifest::{LiveSource, MANIFEST_FORMAT, OutputFile, TableManifest};
 
     use super::*;
 

@@ -9,6 +9,7 @@ use datafusion::common::{ParamValues, ScalarValue};
 use serde::Serialize;
 
 use super::error::QueryError;
+use crate::params::values::divides_a_day;
 
 /// Nanoseconds in one hour.
 pub const HOUR_NS: i64 = 3_600 * 1_000_000_000;
@@ -163,9 +164,10 @@ pub(crate) fn positive_limit(limit: i64) -> Result<i64, QueryError> {
     }
 }
 
-/// Checks a histogram or RED bucket width: whole seconds that divide a day.
+/// Checks a histogram or RED bucket width: whole seconds that divide a day
+/// ([`divides_a_day`], the rule the parameter parser applies too).
 pub(crate) fn day_bucket(bucket_seconds: i64) -> Result<(), QueryError> {
-    if (1..=86_400).contains(&bucket_seconds) && 86_400 % bucket_seconds == 0 {
+    if divides_a_day(bucket_seconds) {
         Ok(())
     } else {
         Err(QueryError::InvalidParameter {

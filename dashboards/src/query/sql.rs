@@ -139,7 +139,7 @@ pub const ALL: [DashboardQuery; 23] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracelake_index::rows::InvocationStatus;
+    use tracelake_index::rows::{InvocationStatus, Link, LogLevel, SpanKind, StatusCode};
 
     #[test]
     fn every_marker_is_replaced_and_the_searches_share_their_filters() {
@@ -199,30 +199,161 @@ mod tests {
         }
     }
 
-    /// Every `status` value the SQL compares is one of the string forms of
-    /// `invocations.status` (one per [`InvocationStatus`] variant).
-    #[test]
-    fn invocation_statuses_are_the_index_forms() {
-        let forms: Vec<&str> = InvocationStatus::ALL.iter().map(|s| s.as_str()).collect();
-        let mut compared = 0;
-        let texts = FILTERS.iter().map(|(_, text)| *text);
-        for text in texts.chain(ALL.iter().map(|query| query.template)) {
-            for line in text
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("--"))
+    /// The lines of every query and shared filter, comments left out.
+    fn sql_lines() -> impl Iterator<Item = &'static str> {
+        FILTERS
+            .iter()
+            .map(|(_, text)| *text)
+            .chain(ALL.iter().map(|query| query.template))
+            .flat_map(str::lines)
+            .filter(|line| !line.trim_start().starts_with("--"))
+    }
+
+    /// The string literals `column` is compared with on `line`
+    /// (`column = 'v'`, `<>`, `!=`, `IN ('a', 'b')`, `NOT IN (…)`, with or
+    /// without a table alias); a comparison with a parameter has none.
+    fn compared_literals<'a>(line: &'a str, column: &str) -> Vec<&'a str> {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let mut values = Vec::new();
+        let mut from = 0;
+        while let Some(at) = line[from..].find(column) {
+            let start = from + at;
+            let end = start + column.len();
+            from = end;
+            let before = line[..start].chars().next_back();
+            let after = line[end..].chars().next();
+            if before.is_some_and(|c| word(c) || c == '$') || after.is_some_and(word) {
+                continue;
+            }
+            let tail = line[end..].trim_start();
+            let list = if let Some(list) = tail
+                .strip_prefix("NOT IN (")
+                .or_else(|| tail.strip_prefix("IN ("))
             {
-                let Some(at) = line.find("status IN (") else {
+                &list[..list.find(')').unwrap_or(list.len())]
+            } else if let Some(value) = ["=", "<>", "!="]
+                .iter()
+                .find_map(|operator| tail.strip_prefix(operator))
+            {
+                let value = value.trim_start();
+                let Some(quoted) = value.strip_prefix('\'') else {
                     continue;
                 };
-                let list = &line[at + "status IN (".len()..];
-                let list = &list[..list.find(')').expect("a closed list")];
-                for value in list.split(',') {
-                    let value = value.trim().trim_matches('\'');
-                    assert!(forms.contains(&value), "{value} in {line}");
-                    compared += 1;
+                &value[..quoted.find('\'').map_or(value.len(), |close| close + 2)]
+            } else {
+                continue;
+            };
+            for value in list.split(',') {
+                let value = value.trim();
+                if let Some(text) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                    values.push(text);
                 }
             }
         }
-        assert!(compared > 0, "the rule compares statuses");
+        values
+    }
+
+    #[test]
+    fn compared_literals_reads_each_comparison_form() {
+        assert_eq!(
+            compared_literals("AND i.status IN ('error', 'timeout') AS failed", "status"),
+            ["error", "timeout"]
+        );
+        assert_eq!(
+            compared_literals("WHEN status_code = 'error' OR kind <> 'server'", "kind"),
+            ["server"]
+        );
+        assert!(compared_literals("WHEN status_code = 'error'", "status").is_empty());
+        assert!(compared_literals("($kind IS NULL OR kind = $kind)", "kind").is_empty());
+        assert_eq!(
+            compared_literals("link NOT IN ('trace_id', 'stream')", "link"),
+            ["trace_id", "stream"]
+        );
+    }
+
+    /// Every value the SQL compares a closed-set column with is one of the
+    /// string forms of its index enum: `invocations.status`
+    /// ([`InvocationStatus`]), `spans.kind` ([`SpanKind`]),
+    /// `spans.status_code` ([`StatusCode`]), `logs.level` ([`LogLevel`]) and
+    /// `logs.link` ([`Link`]).
+    #[test]
+    fn compared_column_values_are_the_index_forms() {
+        fn forms<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|value| as_str(*value)).collect()
+        }
+        // Column, its forms, whether some query compares it with a literal
+        // today (so that a reader that finds nothing fails).
+        let columns = [
+            (
+                "status",
+                forms(InvocationStatus::ALL, InvocationStatus::as_str),
+                true,
+            ),
+            ("kind", forms(SpanKind::ALL, SpanKind::as_str), true),
+            (
+                "status_code",
+                forms(StatusCode::ALL, StatusCode::as_str),
+                true,
+            ),
+            ("level", forms(LogLevel::ALL, LogLevel::as_str), false),
+            ("link", forms(Link::ALL, Link::as_str), true),
+        ];
+        for (column, forms, compared_today) in columns {
+            let mut compared = 0;
+            for line in sql_lines() {
+                for value in compared_literals(line, column) {
+                    assert!(forms.contains(&value), "{column} = '{value}' in {line}");
+                    compared += 1;
+                }
+            }
+            assert!(!compared_today || compared > 0, "the SQL compares {column}");
+        }
+    }
+
+    /// Every attribute key the SQL names (`map_extract(attributes, 'key')`,
+    /// the keys `service_tags` leaves out) is a semantic-convention key, as
+    /// the Rust code names it: SQL cannot import the constants, so the list
+    /// below does, and a key the SQL spells differently fails here.
+    #[test]
+    fn attribute_keys_are_the_semantic_conventions() {
+        use opentelemetry_semantic_conventions::attribute as semconv;
+        #[allow(deprecated)] // `peer.service`: still what callers write
+        let keys = [
+            semconv::SERVICE_NAME,
+            semconv::SERVICE_INSTANCE_ID,
+            semconv::FAAS_INSTANCE,
+            semconv::FAAS_INVOKED_NAME,
+            semconv::HOST_NAME,
+            semconv::HOST_ID,
+            semconv::PROCESS_PID,
+            semconv::CONTAINER_ID,
+            semconv::AWS_LOG_STREAM_NAMES,
+            semconv::AWS_LOG_STREAM_ARNS,
+            semconv::MESSAGING_SYSTEM,
+            semconv::MESSAGING_DESTINATION_NAME,
+            semconv::PEER_SERVICE,
+        ];
+        let mut named = 0;
+        for line in sql_lines() {
+            let mut from = 0;
+            while let Some(open) = line[from..].find('\'').map(|at| from + at) {
+                let Some(close) = line[open + 1..].find('\'').map(|at| open + 1 + at) else {
+                    break;
+                };
+                from = close + 1;
+                let literal = &line[open + 1..close];
+                let dotted = literal.contains('.')
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+                // A platform line's type searched for in a message is no key.
+                let in_message = line[..open].trim_end().ends_with("strpos(message,");
+                if dotted && !in_message {
+                    assert!(keys.contains(&literal), "'{literal}' in {line}");
+                    named += 1;
+                }
+            }
+        }
+        assert!(named > 0, "the SQL names attribute keys");
     }
 }

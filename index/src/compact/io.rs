@@ -23,7 +23,7 @@ use crate::manifest::OutputFile;
 use crate::rows::TraceId;
 use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
-use crate::writer::{COMPACTED_PAGE_ROWS, ROW_GROUP_ROWS, now_nanos, writer_properties};
+use crate::writer::{COMPACTED_PAGE_ROWS, ROW_GROUP_ROWS, writer_properties};
 
 use super::dedupe::CompactRow;
 use super::options::{CompactionError, MAX_ROWS_PER_FILE};
@@ -39,7 +39,7 @@ pub(super) fn run_id() -> String {
     use std::hash::{BuildHasher as _, Hasher as _};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_i64(now_nanos());
+    hasher.write_i64(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX));
     hasher.write_u32(std::process::id());
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     format!("{:016x}", hasher.finish())

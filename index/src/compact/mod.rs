@@ -55,7 +55,7 @@ pub use options::{
     CompactOptions, CompactionError, CompactionOutcome, CompactionReport, CompactionStep,
     DEFAULT_MEMORY_BUDGET, MAX_ROWS_PER_FILE, StepHook,
 };
-pub use plan::{HourPlan, InputFile, hours_needing_compaction, plan_hour};
+pub use plan::{HourPlan, InputFile, hours_needing_compaction, needs_compaction, plan_hour};
 pub use relink::relink_needed;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::{self, LiveSource, Manifest, RawSegment};
+use crate::manifest::{self, LiveFile, LiveSource, Manifest, RawSegment};
 use crate::schema::{self, HourPartition};
 use crate::store::IndexStore;
 
@@ -89,6 +89,15 @@ pub async fn plan_hour(
     })
 }
 
+/// Whether a table's live files in an hour (as [`manifest::live_files`]
+/// lists them against the hour's latest manifest) call for a compaction: one
+/// of them is a raw segment that manifest does not cover. The one rule of
+/// [`hours_needing_compaction`] and of a reader that keeps its own listings
+/// (the dashboards' live-file cache).
+pub fn needs_compaction(live_files: &[LiveFile]) -> bool {
+    live_files.iter().any(|file| file.source == LiveSource::Raw)
+}
+
 /// Hours with raw segments that no manifest covers, ascending.
 ///
 /// # Errors
@@ -99,19 +108,12 @@ pub async fn hours_needing_compaction(
     let mut hours = Vec::new();
     for hour in manifest::hours(store).await? {
         let parent = manifest::latest_manifest(store, &hour).await?;
-        let mut needed = false;
         for table in schema::TABLES {
-            let raw = manifest::raw_segments(store, table, &hour).await?;
-            if raw
-                .iter()
-                .any(|s| !parent.as_ref().is_some_and(|m| m.covers(table, &s.name)))
-            {
-                needed = true;
+            let live = manifest::live_files_with(store, table, &hour, parent.as_ref()).await?;
+            if needs_compaction(&live) {
+                hours.push(hour);
                 break;
             }
-        }
-        if needed {
-            hours.push(hour);
         }
     }
     Ok(hours)

@@ -381,7 +381,9 @@ impl IndexWriter {
         name: &str,
         record: serde_json::Value,
     ) -> Result<String, StoreError> {
-        let today = HourPartition::of_nanos(now_nanos()).date;
+        let today =
+            HourPartition::of_nanos(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX))
+                .date;
         let relative = format!(
             "{}/{}/dt={today}/{name}.json",
             schema::FORMAT_VERSION_DIR,
@@ -391,12 +393,6 @@ impl IndexWriter {
         self.store.put(&relative, Bytes::from(text)).await?;
         Ok(relative)
     }
-}
-
-pub(crate) fn now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
 
 pub(crate) fn now_rfc3339() -> String {

@@ -15,6 +15,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_semantic_conventions::attribute as semconv;
 use tracelake_instrumentation::wire::span_line::is_span_line;
 use tracelake_instrumentation::{
     Invocation as InstrumentedInvocation, LineBuffer, ManualClock, Output, SpanFormat, Telemetry,
@@ -189,14 +190,14 @@ impl RustServices {
                 Trigger::ApiRoot | Trigger::Hop(EdgeKind::Http) => (FaasTrigger::Http, Vec::new()),
                 Trigger::Hop(EdgeKind::Kinesis) => (
                     FaasTrigger::PubSub,
-                    vec![("messaging.system", "aws_kinesis".to_owned())],
+                    vec![(semconv::MESSAGING_SYSTEM, "aws_kinesis".to_owned())],
                 ),
                 Trigger::Hop(EdgeKind::StepFunctions | EdgeKind::LambdaInvoke) => {
                     (FaasTrigger::Other, Vec::new())
                 }
                 Trigger::Hop(kind) => (
                     FaasTrigger::PubSub,
-                    vec![("messaging.system", kind.label().to_owned())],
+                    vec![(semconv::MESSAGING_SYSTEM, kind.label().to_owned())],
                 ),
             };
         let xray_header = match context.parent_span_id {

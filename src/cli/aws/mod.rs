@@ -214,9 +214,7 @@ fn parse_time(flag: &str, text: &str) -> anyhow::Result<i64> {
 fn print_backfill_plan(args: &BackfillArgs, options: &BackfillOptions) -> anyhow::Result<()> {
     // The window as the run would take it: from the epoch without --from, to
     // now without --to (a run that resumes a checkpoint keeps its own end).
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = chrono::Utc::now().timestamp_millis();
     let plan = serde_json::json!({
         "log_group": options.log_group,
         "from_ms": options.from_ms.unwrap_or(0),

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use opentelemetry_semantic_conventions::attribute as semconv;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -93,20 +94,20 @@ fn span_tags(span: &Span) -> Vec<Value> {
     }
     match span.status_code {
         Some(StatusCode::Error) => {
-            tags.push(string_tag("otel.status_code", "ERROR"));
+            tags.push(string_tag(semconv::OTEL_STATUS_CODE, "ERROR"));
             tags.push(bool_tag("error", true));
         }
-        Some(StatusCode::Ok) => tags.push(string_tag("otel.status_code", "OK")),
+        Some(StatusCode::Ok) => tags.push(string_tag(semconv::OTEL_STATUS_CODE, "OK")),
         Some(StatusCode::Unset) | None => {}
     }
     if let Some(message) = span.status_message.as_deref().filter(|m| !m.is_empty()) {
-        tags.push(string_tag("otel.status_description", message));
+        tags.push(string_tag(semconv::OTEL_STATUS_DESCRIPTION, message));
     }
     if let Some(request) = &span.request_id {
-        tags.push(string_tag("faas.invocation_id", request));
+        tags.push(string_tag(semconv::FAAS_INVOCATION_ID, request));
     }
     if let Some(cold) = span.cold_start {
-        tags.push(bool_tag("faas.coldstart", cold));
+        tags.push(bool_tag(semconv::FAAS_COLDSTART, cold));
     }
     tags
 }

@@ -8,6 +8,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource as OtlpResource;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span as OtlpSpan, Status, TracesData, span, status,
 };
+use opentelemetry_semantic_conventions::attribute as semconv;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tracelake_instrumentation::wire::span_line::encode_otlp_json_line;
@@ -104,7 +105,7 @@ pub fn v3_traces(traces: &[TraceDetail]) -> TracesData {
         .map(|((service, attributes), spans)| {
             let mut resource_attributes = attributes;
             resource_attributes
-                .entry("service.name".to_owned())
+                .entry(semconv::SERVICE_NAME.to_owned())
                 .or_insert(service);
             ResourceSpans {
                 resource: Some(OtlpResource {

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use opentelemetry_semantic_conventions::attribute as semconv;
 use serde_json::Value;
 
 use tracelake_index::rows::{InvocationStatus, SpanKind, StatusCode};
@@ -219,7 +220,7 @@ pub(crate) fn invocation_spans(
         });
         let mut attributes = BTreeMap::new();
         attributes.insert(SYNTHETIC_ATTRIBUTE.to_owned(), "invocation".to_owned());
-        attributes.insert("faas.invocation_id".to_owned(), request.to_owned());
+        attributes.insert(semconv::FAAS_INVOCATION_ID.to_owned(), request.to_owned());
         // A `Parent=` that is the invocation's own segment says nothing of its caller.
         let foreign_parent = context
             .parent
