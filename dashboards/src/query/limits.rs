@@ -27,7 +27,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::config::ConfigOptions;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
-use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryPool, TrackConsumersPool};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coop::CooperativeExec;
@@ -48,15 +48,10 @@ pub const DEFAULT_SPAN_BUDGET: usize = 10_000;
 
 /// A memory pool of `bytes` that lets operators which can spill (sorts,
 /// aggregations) spill to disk, and names the largest consumers when a query
-/// is refused. Greedy (first come, first served, as `datafusion-cli`'s
-/// default), not fair: a fair pool gives each spilling operator an equal share,
-/// and the service map over 24 hours of 10M spans, whose plan has about
-/// eighteen of them, failed at 2 GiB when one sort's first batch (160 MB)
-/// exceeded its 107 MB share, with most of the pool unused
-/// (docs/dashboards.md, "Past the memory pool").
+/// is refused.
 pub fn memory_pool(bytes: usize) -> Arc<dyn MemoryPool> {
     let top = std::num::NonZeroUsize::new(3).unwrap_or(std::num::NonZeroUsize::MIN);
-    Arc::new(TrackConsumersPool::new(GreedyMemoryPool::new(bytes), top))
+    Arc::new(TrackConsumersPool::new(FairSpillPool::new(bytes), top))
 }
 
 /// When the work of one request must be done: its arrival plus the engine's
