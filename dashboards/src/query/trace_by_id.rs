@@ -46,13 +46,18 @@ impl QueryEngine {
     ///
     /// The query's failure (see [`QueryError`]).
     pub async fn trace_hours(&self, trace_id: &TraceId) -> Result<Vec<String>, QueryError> {
-        #[derive(serde::Deserialize)]
-        struct Hour {
-            partition: String,
-        }
+        Ok(self
+            .indexed_hours(trace_id)
+            .await?
+            .into_iter()
+            .map(|hour| hour.partition)
+            .collect())
+    }
+
+    /// The hours `trace_index` lists the trace in, with its spans there.
+    async fn indexed_hours(&self, trace_id: &TraceId) -> Result<Vec<IndexedHour>, QueryError> {
         let params = Params::new().text("trace_id", Some(&trace_id.to_string()));
-        let hours: Vec<Hour> = self.run_typed(&sql::TRACE_HOURS, &params).await?;
-        Ok(hours.into_iter().map(|hour| hour.partition).collect())
+        self.run_typed(&sql::TRACE_HOURS, &params).await
     }
 
     /// The hour partitions (`YYYY-MM-DDHH`) whose live files include raw
@@ -97,13 +102,22 @@ impl QueryEngine {
         Ok(self.trace_partitions_and_raw(trace_id).await?.0)
     }
 
-    /// [`QueryEngine::trace_partitions`], and the hours with raw segments.
+    /// [`QueryEngine::trace_partitions`], the hours with raw segments, and the
+    /// spans `trace_index` counts for the trace (`None` when it knows nothing
+    /// of it).
     async fn trace_partitions_and_raw(
         &self,
         trace_id: &TraceId,
-    ) -> Result<(Option<(String, String)>, BTreeSet<String>), QueryError> {
+    ) -> Result<(Option<(String, String)>, BTreeSet<String>, Option<i64>), QueryError> {
         let (indexed, raw) =
-            futures::try_join!(self.trace_hours(trace_id), self.uncompacted_hours())?;
+            futures::try_join!(self.indexed_hours(trace_id), self.uncompacted_hours())?;
+        let indexed_spans = (!indexed.is_empty()).then(|| {
+            indexed
+                .iter()
+                .map(|hour| hour.span_count.unwrap_or(0))
+                .sum()
+        });
+        let indexed: Vec<String> = indexed.into_iter().map(|hour| hour.partition).collect();
         let mut hours: BTreeSet<String> = indexed.iter().cloned().collect();
         for hour in &indexed {
             if let Some(start) = partition_start_ns(hour) {
@@ -132,7 +146,11 @@ impl QueryEngine {
                 hours.extend(hinted);
             }
         }
-        Ok((hours.first().cloned().zip(hours.last().cloned()), raw))
+        Ok((
+            hours.first().cloned().zip(hours.last().cloned()),
+            raw,
+            indexed_spans,
+        ))
     }
 
     /// A trace by id (W3C, X-Ray, 16 hex digits or hex with leading zeros
@@ -156,22 +174,35 @@ impl QueryEngine {
     ) -> Result<Option<TraceDetail>, QueryError> {
         let id = TraceId::parse_any(trace_id)
             .map_err(|_| QueryError::InvalidTraceId(trace_id.to_owned()))?;
-        let params = match range {
-            Some(range) => self.trace_params(&id, Some(range)),
+        // Whether the spans query can be skipped: every hour read is
+        // compacted and `trace_index` counts no span of the trace there (a
+        // trace of logs and invocations only).
+        let (params, no_spans) = match range {
+            Some(range) => (self.trace_params(&id, Some(range)), false),
             None => match self.trace_partitions_and_raw(&id).await? {
-                (Some((from, to)), raw) => {
+                (Some((from, to)), raw, indexed_spans) => {
                     let uncompacted = raw.range(from.clone()..=to.clone()).next().is_some();
-                    trace_query_params(&id, &from, &to, uncompacted)
+                    (
+                        trace_query_params(&id, &from, &to, uncompacted),
+                        !uncompacted && indexed_spans == Some(0),
+                    )
                 }
-                (None, _) => return Ok(None),
+                (None, _, _) => return Ok(None),
             },
         };
         // The spans and the invocations linked to the trace name its request
         // ids; the unlinked lines and invocations of those requests are read
         // as soon as both are in, while the linked lines are still read.
         let requests = async {
+            let spans = async {
+                if no_spans {
+                    Ok(Vec::new())
+                } else {
+                    self.run_typed::<Span>(&sql::TRACE_SPANS, &params).await
+                }
+            };
             let (spans, invocations) = futures::try_join!(
-                self.run_typed::<Span>(&sql::TRACE_SPANS, &params),
+                spans,
                 self.run_typed::<Invocation>(&sql::TRACE_INVOCATIONS, &params),
             )?;
             let span_requests = trace_request_ids(spans.iter().map(|span| &span.request_id));
@@ -274,6 +305,15 @@ fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> std::cmp::Ordering {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     }
+}
+
+/// One row of `trace_hours.sql`.
+#[derive(serde::Deserialize)]
+struct IndexedHour {
+    /// `YYYY-MM-DDHH`.
+    partition: String,
+    /// The trace's spans in that hour, as `trace_index` counts them.
+    span_count: Option<i64>,
 }
 
 /// The parameters of the trace-by-id queries over the hours `from..=to`

@@ -250,3 +250,63 @@ async fn before_compaction_an_invocation_of_another_trace_shows_by_its_request_i
     assert_eq!(requests, [MIXED_REQUEST]);
     assert!(trace.cost_usd > 0.0);
 }
+
+#[tokio::test]
+async fn a_compacted_trace_without_spans_is_read_without_a_spans_query() {
+    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_fixture(dir.path()).expect("fixture written");
+    let store =
+        tracelake_collector::IndexStore::open(&dir.path().to_string_lossy()).expect("store");
+    let hours = hours_needing_compaction(&store)
+        .await
+        .expect("hours listed");
+    compact_hours(&store, &hours, &CompactOptions::default())
+        .await
+        .expect("hours compacted");
+    let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    assert!(engine.uncompacted_hours().await.expect("listed").is_empty());
+
+    let before = engine.stats().started();
+    let trace = engine
+        .trace(LOGS_ONLY, None)
+        .await
+        .expect("lookup runs")
+        .expect("found");
+    // trace_index (which counts no span of it), its invocations, its lines,
+    // and the unlinked lines of its request: no spans query.
+    assert_eq!(engine.stats().started() - before, 4);
+    assert_eq!(trace.span_count, 0);
+    assert_eq!(trace.invocations.len(), 1);
+    let lines: usize = trace
+        .spans
+        .iter()
+        .map(|span| span.logs.len())
+        .sum::<usize>()
+        + trace.unattached_logs.len();
+    // Compaction relinks lines from their evidence: the fixture's stream line
+    // has none, so only the line naming the trace stays linked.
+    let linked = engine
+        .sql(&format!(
+            "SELECT count(*) AS n FROM logs WHERE trace_id = '{LOGS_ONLY}'"
+        ))
+        .await
+        .expect("count");
+    let linked = tracelake_dashboards::query::rows::batches_to_rows(&linked.batches).expect("rows")
+        [0]["n"]
+        .as_u64();
+    assert_eq!(linked, Some(1));
+    assert_eq!(lines, 1);
+
+    // A trace with a span is still read with its spans query.
+    let before = engine.stats().started();
+    let with_span = engine
+        .trace(SIXTY_FOUR_BIT, None)
+        .await
+        .expect("lookup runs")
+        .expect("found");
+    assert_eq!(with_span.span_count, 1);
+    assert_eq!(engine.stats().started() - before, 4);
+}
