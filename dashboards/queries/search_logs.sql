@@ -12,25 +12,7 @@
 -- joined to the lines. Joining every line of the range to every traced request
 -- held 1.3 GB on the 10M-span bench index (ResourcesExhausted under the
 -- default 2 GiB pool).
-WITH traced_invocations AS (
-    SELECT request_id, trace_id
-    FROM invocations
-    WHERE dt || hour BETWEEN $partition_from AND $partition_to
-      AND trace_id IS NOT NULL
-      AND request_id IS NOT NULL
-),
--- With a trace filter: the requests whose trace is that trace.
-trace_requests AS (
-    SELECT i.request_id, max(i.trace_id) AS trace_id
-    FROM (SELECT DISTINCT request_id FROM traced_invocations WHERE trace_id = $trace_id) t
-    JOIN traced_invocations i ON i.request_id = t.request_id
-    GROUP BY i.request_id
-    HAVING max(i.trace_id) = $trace_id
-),
--- Without one, the filter's request join has nothing to add.
-no_requests AS (
-    SELECT CAST(NULL AS VARCHAR) AS request_id, CAST(NULL AS VARCHAR) AS trace_id
-),
+WITH {{log_trace_requests}},
 hits AS (
     SELECT l."timestamp", coalesce(l.trace_id, r.trace_id) AS trace_id, l.span_id,
            l.request_id, l.service, l.level, l.message, l.log_group, l.log_stream,

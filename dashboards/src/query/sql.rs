@@ -6,13 +6,15 @@
 //!
 //! The filters of a search are written once, in `queries/filters/`: the span
 //! filter (tracelake's trace search and the Jaeger searches) and the log filter
-//! (log search and its histogram), and the service a log group's lines name
+//! (log search and its histogram) with the requests of its trace filter
+//! (`log_trace_requests`), and the service a log group's lines name
 //! (`log_group_services`), and the one rule for which service a Lambda
 //! invocation is and whether it is uninstrumented or failed
 //! (`invocation_services`: CTEs of the services list, the service map and the
 //! correlation report). A query names one with a `{{span_filter}}`,
-//! `{{log_filter}}`, `{{log_group_services}}` or `{{invocation_services}}`
-//! marker, replaced by the fragment's text ([`DashboardQuery::sql`]).
+//! `{{log_filter}}`, `{{log_trace_requests}}`, `{{log_group_services}}` or
+//! `{{invocation_services}}` marker, replaced by the fragment's text
+//! ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -27,7 +29,7 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 4] = [
+const FILTERS: [(&str, &str); 5] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
@@ -35,6 +37,10 @@ const FILTERS: [(&str, &str); 4] = [
     (
         "{{log_filter}}",
         include_str!("../../queries/filters/log_filter.sql"),
+    ),
+    (
+        "{{log_trace_requests}}",
+        include_str!("../../queries/filters/log_trace_requests.sql"),
     ),
     // Before log_group_services: its text holds that marker.
     (
@@ -152,6 +158,11 @@ mod tests {
         let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
         assert!(SEARCH_LOGS.sql().contains(log_filter));
         assert!(LOG_HISTOGRAM.sql().contains(log_filter));
+        let trace_requests = "HAVING max(i.trace_id) = $trace_id";
+        for query in [SEARCH_LOGS, LOG_HISTOGRAM] {
+            assert!(query.sql().contains(trace_requests), "{}", query.name);
+            assert!(!query.template.contains(trace_requests), "{}", query.name);
+        }
     }
 
     /// The queries that name a Lambda invocation's service or decide whether
