@@ -2,7 +2,8 @@
 -- spans' but which are not linked to the trace.
 -- In hours compacted throughout (`$uncompacted` false), only invocations
 -- linked to no trace: compaction has linked every invocation to its request's
--- trace (to none on conflict), and `trace_id IS NULL` lets the scan skip every
+-- trace (to none on conflict; an SQS batch handler's stays on its REPORT's
+-- own X-Ray trace, docs/dashboards.md), and `trace_id IS NULL` lets the scan skip every
 -- page without an unlinked row (compacted files sort them last). Before
 -- compaction an invocation may still carry the X-Ray trace of its REPORT while
 -- the spans of its request name a W3C trace (delivered apart), so there every

@@ -281,19 +281,29 @@ fn merge_lines(mut linked: Vec<LogLine>, unlinked: Vec<LogLine>) -> Vec<LogLine>
     linked
 }
 
-/// The trace's invocations: those linked to it, then the others of its
+/// The trace's invocations: those linked to it and the others of its
 /// requests, without repeats (SQL's `UNION`), in the order of `ORDER BY
-/// end_time, request_id`, NULLs last.
+/// end_time, request_id`, NULLs last. Repeats are equal in every column, so
+/// after the sort they fall in the same run of equal `(end_time, request_id)`:
+/// only that run is searched, not the whole list (a trace may have thousands).
 fn merge_invocations(linked: Vec<Invocation>, by_request: Vec<Invocation>) -> Vec<Invocation> {
-    let mut merged: Vec<Invocation> = Vec::with_capacity(linked.len() + by_request.len());
-    for invocation in linked.into_iter().chain(by_request) {
-        if !merged.contains(&invocation) {
+    let mut sorted: Vec<Invocation> = linked.into_iter().chain(by_request).collect();
+    sorted.sort_by(|a, b| {
+        nulls_last(&a.end_time, &b.end_time).then_with(|| nulls_last(&a.request_id, &b.request_id))
+    });
+    let mut merged: Vec<Invocation> = Vec::with_capacity(sorted.len());
+    let mut run_start = 0;
+    for invocation in sorted {
+        let same_run = merged.get(run_start).is_some_and(|first| {
+            first.end_time == invocation.end_time && first.request_id == invocation.request_id
+        });
+        if !same_run {
+            run_start = merged.len();
+        }
+        if !merged[run_start..].contains(&invocation) {
             merged.push(invocation);
         }
     }
-    merged.sort_by(|a, b| {
-        nulls_last(&a.end_time, &b.end_time).then_with(|| nulls_last(&a.request_id, &b.request_id))
-    });
     merged
 }
 
@@ -392,5 +402,21 @@ mod tests {
             .filter_map(|invocation| invocation.request_id)
             .collect();
         assert_eq!(order, ["r3", "r2", "r1"]);
+    }
+
+    #[test]
+    fn a_repeat_is_dropped_even_behind_another_row_of_the_same_request_and_end() {
+        let of = |function: &str| -> Invocation {
+            serde_json::from_value(
+                json!({"request_id": "r1", "end_time": 20, "function": function}),
+            )
+            .expect("an invocation")
+        };
+        let merged = merge_invocations(vec![of("a"), of("b")], vec![of("a")]);
+        let functions: Vec<String> = merged
+            .into_iter()
+            .filter_map(|invocation| invocation.function)
+            .collect();
+        assert_eq!(functions, ["a", "b"]);
     }
 }

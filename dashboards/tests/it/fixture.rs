@@ -689,3 +689,13 @@ pub fn whole_range() -> tracelake_dashboards::query::TimeRange {
         to_ns: T0_NS + (TRACES as i64 * SPACING_SECONDS + 600) * 1_000_000_000,
     }
 }
+
+/// Compacts every hour of the index in `store` that has raw segments, as the
+/// scheduled compaction (`tracelake compact`) does.
+pub async fn compact_every_hour(store: &tracelake_collector::IndexStore) {
+    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
+    let hours = hours_needing_compaction(store).await.expect("hours listed");
+    compact_hours(store, &hours, &CompactOptions::default())
+        .await
+        .expect("hours compacted");
+}

@@ -11,8 +11,9 @@ use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::{Collector, IndexStore};
 use tracelake_dashboards::query::sql;
 use tracelake_dashboards::query::{EngineOptions, Params, QueryEngine, TimeRange};
-use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
 use tracelake_simulator::{SimulationConfig, simulate};
+
+use crate::fixture::compact_every_hour;
 
 /// Simulated minutes of the demo's traffic.
 const MINUTES: f64 = 2.5;
@@ -44,12 +45,7 @@ pub async fn pool_index() -> &'static tempfile::TempDir {
                     .expect("delivery is ingested");
             }
             batcher.finish().await.expect("last batch is ingested");
-            let hours = hours_needing_compaction(&store)
-                .await
-                .expect("hours listed");
-            compact_hours(&store, &hours, &CompactOptions::default())
-                .await
-                .expect("hours compacted");
+            compact_every_hour(&store).await;
             dir
         })
         .await

@@ -253,17 +253,11 @@ async fn before_compaction_an_invocation_of_another_trace_shows_by_its_request_i
 
 #[tokio::test]
 async fn a_compacted_trace_without_spans_is_read_without_a_spans_query() {
-    use tracelake_index::compact::{CompactOptions, compact_hours, hours_needing_compaction};
     let dir = tempfile::tempdir().expect("temp dir");
     write_fixture(dir.path()).expect("fixture written");
     let store =
         tracelake_collector::IndexStore::open(&dir.path().to_string_lossy()).expect("store");
-    let hours = hours_needing_compaction(&store)
-        .await
-        .expect("hours listed");
-    compact_hours(&store, &hours, &CompactOptions::default())
-        .await
-        .expect("hours compacted");
+    crate::fixture::compact_every_hour(&store).await;
     let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
         .await
         .expect("index opens");
