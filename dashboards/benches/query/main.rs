@@ -44,8 +44,9 @@
 //! query trace ID` and `/api/tracelake/traces/{id}` (hours from `trace_index`,
 //! then spans, logs and invocations of those hours), with each id as a user
 //! pastes it: X-Ray ids as `1-xxxxxxxx-…`, W3C ids as hex with leading zeros
-//! dropped (64-bit ids thus as at most 16 digits). DuckDB runs the same three
-//! SQL files over every live file, through the views `tracelake duckdb-view`
+//! dropped (64-bit ids thus as at most 16 digits). DuckDB runs the same SQL
+//! files in the same two steps (the trace's rows, then its requests' unlinked
+//! rows) over every live file, through the views `tracelake duckdb-view`
 //! prints, as a DuckDB user would (`WHERE trace_id = …`, no hour known). Both
 //! must return the same spans, log lines and invocations for every trace, or
 //! the benchmark fails.

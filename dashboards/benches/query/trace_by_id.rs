@@ -189,7 +189,7 @@ pub(crate) async fn trace_by_id(name: &str, root: &Path, knobs: &Knobs) -> Bench
             percentile(&mut theirs_ms, 0.99),
         ));
     }
-    // Where a lookup's time goes: its two steps before the three queries.
+    // Where a lookup's time goes before its queries: trace_index and the raw-hour listing.
     if let Some(id) = picked.get(&IdForm::Xray).and_then(|ids| ids.first()) {
         let (mut hours_ms, mut raw_ms) = (Vec::new(), Vec::new());
         for run in 0..=knobs.runs {
