@@ -330,6 +330,16 @@ impl HourPartition {
         }
     }
 
+    /// The partition of the `hour`-th hour since the epoch
+    /// (`nanos.div_euclid(HOUR_NANOS)`): the same as [`HourPartition::of_nanos`]
+    /// of any time in that hour, for callers that group many times by hour
+    /// before formatting each hour's date once.
+    pub fn of_hour_number(hour: i64) -> HourPartition {
+        // The first hour of the i64 range starts before it: its start saturates
+        // to the range's first nanosecond, which is in the same hour.
+        HourPartition::of_nanos(hour.saturating_mul(HOUR_NANOS))
+    }
+
     /// Reads `YYYY-MM-DDTHH` (as `tracelake compact --hour` takes it), also
     /// accepting a space or `/hour=` style separator: `2026-11-29T05`.
     ///
@@ -418,6 +428,26 @@ mod tests {
         let leap = HourPartition::of_nanos(951_782_400_000_000_000); // 2000-02-29T00:00Z
         assert_eq!(leap.date, "2000-02-29");
         assert_eq!(HourPartition::of_nanos(0).date, "1970-01-01");
+    }
+
+    #[test]
+    fn an_hour_number_names_the_partition_of_every_time_in_it() {
+        for nanos in [
+            i64::MIN,
+            i64::MIN + 1,
+            -1,
+            0,
+            1,
+            1_552_518_348_220_000_000,
+            1_552_518_000_000_000_000 - 1,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                HourPartition::of_hour_number(nanos.div_euclid(HOUR_NANOS)),
+                HourPartition::of_nanos(nanos),
+                "{nanos}"
+            );
+        }
     }
 
     #[test]

@@ -9,9 +9,11 @@ use super::log::ParsedLog;
 /// Datadog's log injection writes `[dd.trace_id=… dd.span_id=…]` into text lines:
 /// kept as attributes, never taken for the trace (they are decimal 64-bit ids).
 pub(super) fn keep_datadog_text_ids(log: &mut ParsedLog) {
-    for key in ["dd.trace_id", "dd.span_id"] {
-        let pattern = format!("{key}=");
-        let Some(at) = log.message.find(&pattern) else {
+    for (key, pattern) in [
+        ("dd.trace_id", "dd.trace_id="),
+        ("dd.span_id", "dd.span_id="),
+    ] {
+        let Some(at) = log.message.find(pattern) else {
             continue;
         };
         let rest = &log.message[at + pattern.len()..];

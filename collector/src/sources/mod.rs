@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::counters::IngestCounters;
 use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
-use crate::index::schema::HourPartition;
+use crate::index::schema::{HOUR_NANOS, HourPartition};
 use crate::index::writer::IndexError;
 use crate::pipeline::Collector;
 
@@ -242,12 +242,16 @@ impl<'a> Batch<'a> {
                 quarantined_batches.push((number, log_group, log_stream, correlated.quarantined));
             }
         }
+        // By hour number first: one formatted date per hour, not per row.
         let hours: BTreeSet<HourPartition> = spans
             .iter()
             .map(|row| row.start_time_ns)
             .chain(logs.iter().map(|row| row.timestamp_ns))
             .chain(invocations.iter().map(|row| row.end_time_ns))
-            .map(HourPartition::of_nanos)
+            .map(|nanos| nanos.div_euclid(HOUR_NANOS))
+            .collect::<BTreeSet<i64>>()
+            .into_iter()
+            .map(HourPartition::of_hour_number)
             .collect();
         if !spans.is_empty() || !logs.is_empty() || !invocations.is_empty() {
             let written = collector

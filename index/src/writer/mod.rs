@@ -120,18 +120,24 @@ fn join_name(pieces: &[&str]) -> String {
         .join("-")
 }
 
+/// The rows of each hour partition, in their order. Rows are grouped by the
+/// number of the hour first: the partition (a formatted date) is worked out
+/// once per hour rather than once per row.
 fn group_by_partition<T>(
     rows: Vec<T>,
     time_of: impl Fn(&T) -> i64,
 ) -> BTreeMap<HourPartition, Vec<T>> {
-    let mut groups: BTreeMap<HourPartition, Vec<T>> = BTreeMap::new();
+    let mut hours: BTreeMap<i64, Vec<T>> = BTreeMap::new();
     for row in rows {
-        groups
-            .entry(HourPartition::of_nanos(time_of(&row)))
+        hours
+            .entry(time_of(&row).div_euclid(schema::HOUR_NANOS))
             .or_default()
             .push(row);
     }
-    groups
+    hours
+        .into_iter()
+        .map(|(hour, rows)| (schema::HourPartition::of_hour_number(hour), rows))
+        .collect()
 }
 
 /// Batches of at least this many rows encode their files on all cores; below
