@@ -505,6 +505,9 @@ async fn only_a_failed_invocation_without_spans_adds_an_error() {
     }
 }
 
+/// A filter case: what it sets, how it sets it, whether the trace is found.
+type FilterCase = (&'static str, fn(&mut TraceSearch), bool);
+
 /// A failed drawn invocation meets the other filters of an errors-only search
 /// as its drawn span does: its service (the one its own lines name, else its
 /// function), its function as the operation, kind `server`, its duration, and
@@ -513,7 +516,7 @@ async fn only_a_failed_invocation_without_spans_adds_an_error() {
 async fn a_failed_drawn_invocation_meets_the_filters_as_its_bar() {
     // cart-handler (Powertools lines name the service) timed out after 50 ms.
     let (_dir, engine) = failing_engine(&[(CART_REQUEST, "timeout")]).await;
-    let cases: [(&str, fn(&mut TraceSearch), bool); 10] = [
+    let cases: [FilterCase; 10] = [
         (
             "its service",
             |s| s.service = Some(CART_SERVICE.to_owned()),
