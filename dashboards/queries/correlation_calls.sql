@@ -88,8 +88,8 @@ call_names AS (
 ),
 -- Invocations of a named callee that began during a call naming it (after
 -- it, for a producer: an asynchronous Invoke): an equality join on the trace
--- and the callee's key, where a join on the trace alone paired each call with
--- every invocation of its trace (~245 s on the 10M-span bench index).
+-- and the callee's key, rather than pairing each call with every invocation
+-- of its trace (docs/dashboards.md: no gain measured on 10M yet).
 arrived AS (
     SELECT DISTINCT c.trace_id, c.span_id
     FROM call_names c
