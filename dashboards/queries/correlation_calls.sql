@@ -52,20 +52,51 @@ trace_invocations AS (
     FROM invocation_services
     WHERE trace_id IS NOT NULL
 ),
+-- The keys an invocation is named by, as `kind:name` (as service_map.sql's
+-- dark_names): `n:` its function, its service and each prefix of its function
+-- ending before a `-` (`orders` and `orders-api` for `orders-api-prod`), and
+-- `a:` its function (a Lambda function's name has no `:`, so a callee naming
+-- the function's ARN ends with `:` and the function). One row per key from one
+-- pass (cut -2, -1, 0: the exact keys; 1…: the part before the cut-th `-`).
+invocation_cuts AS (
+    SELECT trace_id, request_id, function, service, started,
+           unnest(generate_series(-2, coalesce(length(function) - length(replace(function, '-', '')), 0))) AS cut
+    FROM trace_invocations
+),
+invocation_names AS (
+    SELECT trace_id, request_id, started,
+           CASE
+               WHEN cut = -2 THEN 'n:' || service
+               WHEN cut = -1 THEN 'n:' || function
+               WHEN cut = 0 THEN 'a:' || function
+               ELSE 'n:' || array_to_string(array_slice(string_to_array(function, '-'), 1, cut), '-')
+           END AS name
+    FROM invocation_cuts
+),
+-- The keys a call names its callee by: `n:` the callee, and `a:` the last `:`
+-- segment of a callee that has one (an ARN's function). Calls into a
+-- destination are never tied to an invocation.
+call_names AS (
+    SELECT trace_id, span_id, kind, start_time, end_time, request_id,
+           unnest(CASE
+                      WHEN strpos(callee, ':') > 0
+                          THEN ['n:' || callee, 'a:' || reverse(split_part(reverse(callee), ':', 1))]
+                      ELSE ['n:' || callee]
+                  END) AS name
+    FROM named_calls
+    WHERE NOT to_destination
+),
 -- Invocations of a named callee that began during a call naming it (after
--- it, for a producer: an asynchronous Invoke).
+-- it, for a producer: an asynchronous Invoke): an equality join on the trace
+-- and the callee's key, rather than pairing each call with every invocation
+-- of its trace (docs/dashboards.md: no gain measured on 10M yet).
 arrived AS (
     SELECT DISTINCT c.trace_id, c.span_id
-    FROM named_calls c
-    JOIN trace_invocations i ON i.trace_id = c.trace_id
-    WHERE NOT c.to_destination
-      AND (c.request_id IS NULL OR i.request_id <> c.request_id)
+    FROM call_names c
+    JOIN invocation_names i ON i.trace_id = c.trace_id AND i.name = c.name
+    WHERE (c.request_id IS NULL OR i.request_id <> c.request_id)
       AND i.started >= c.start_time
       AND (c.kind = 'producer' OR i.started <= c.end_time)
-      AND (i.function = c.callee
-           OR i.service = c.callee
-           OR starts_with(i.function, c.callee || '-')
-           OR ends_with(c.callee, ':' || i.function))
 ),
 marked AS (
     SELECT c.callee, c.caller, c.trace_id, c.kind,

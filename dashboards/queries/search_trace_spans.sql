@@ -3,6 +3,8 @@
 -- Jaeger service fetches the matching traces' spans in one search).
 -- Parameters: as search_traces.sql, plus
 -- $span_budget                     most spans returned over all traces
+-- An errors-only search also finds a trace whose failed invocation wrote no
+-- span (filters/failed_invocation_traces.sql), as search_traces.sql does.
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, name, kind, service,
            start_time, end_time, duration_ns, status_code, status_message,
@@ -13,10 +15,13 @@ WITH window_spans AS (
       AND start_time >= $time_from
       AND start_time < $time_to
 ),
+{{failed_invocation_traces}},
 matching AS (
     SELECT DISTINCT trace_id
     FROM window_spans
     WHERE {{span_filter}}
+    UNION
+    SELECT trace_id FROM failed_invocation_traces
 ),
 latest AS (
     SELECT s.trace_id, min(s.start_time) AS trace_start

@@ -1,6 +1,10 @@
 -- Trace search: the most recent traces with at least one span matching every
 -- given filter, each summarised over all its spans in the time range, with its
--- root (the earliest span whose parent is not in the trace).
+-- root (the earliest span whose parent is not in the trace). An errors-only
+-- search also finds a trace whose failed invocation wrote no span and matches
+-- the other filters as its drawn span would (filters/failed_invocation_traces.sql);
+-- `error_count` counts written spans here, the search adds the failed drawn
+-- invocations from its second pass.
 -- $partition_from, $partition_to   hour partitions scanned, 'YYYY-MM-DDHH'
 -- $time_from, $time_to             span start time range [from, to)
 -- the span filter                 filters/span_filter.sql, with its parameters
@@ -13,7 +17,10 @@ WITH window_spans AS (
       AND start_time >= $time_from
       AND start_time < $time_to
 ),
--- The traces with a matching span, summarised and cut to the most recent
+{{failed_invocation_traces}},
+-- The traces with a matching span (or, for an errors-only search, a failed
+-- invocation without spans: a row of failed_invocation_traces, which counts
+-- as no written span), summarised and cut to the most recent
 -- $limit in one aggregate (which spills) before anything is joined: every
 -- join below builds its table from these few traces (the left input, which
 -- DataFusion hashes and cannot spill) and streams the spans, which it prunes
@@ -24,11 +31,19 @@ found AS (
     SELECT trace_id,
            min(start_time) AS trace_start,
            max(end_time) AS trace_end,
-           count(*) AS span_count,
+           sum(written) AS span_count,
            sum(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) AS error_count
-    FROM window_spans
+    FROM (
+        SELECT trace_id, start_time, end_time, status_code, 1 AS written,
+               CASE WHEN {{span_filter}} THEN 1 ELSE 0 END AS matching
+        FROM window_spans
+        UNION ALL
+        SELECT trace_id, NULL AS start_time, NULL AS end_time, NULL AS status_code,
+               0 AS written, 1 AS matching
+        FROM failed_invocation_traces
+    ) candidates
     GROUP BY trace_id
-    HAVING max(CASE WHEN {{span_filter}} THEN 1 ELSE 0 END) = 1
+    HAVING max(matching) = 1 AND sum(written) > 0
     ORDER BY trace_start DESC, trace_id
     LIMIT $limit
 ),

@@ -126,7 +126,13 @@ call_names AS (
 -- row number so that none is merged with another), and each call naming such a
 -- service (dark_names) that has no child span. Of a call span's rows, only the
 -- closest count: its X-Ray calls when it has any, else the services it names
--- most closely, once each.
+-- most closely, once each. The closest are taken before the named calls with a
+-- child span are dropped (the same rows: a span's named calls all have a child
+-- or none has, and its X-Ray calls are closer than any): the window's sort
+-- then reads the small batches of the name join, where after the join with
+-- `children` each batch held that join's whole table (string views share
+-- their buffers), a first batch of ~160 MB that the sort could not reserve
+-- under the default 2 GiB pool on the 10M-span bench index.
 dark_calls AS (
     SELECT trace_id, span_id, parent, child, kind, duration_ns, status_code,
            -1 AS distance, row_number() OVER () AS xray_call
@@ -137,18 +143,19 @@ dark_calls AS (
            c.duration_ns, c.status_code, n.distance, NULL AS xray_call
     FROM dark_names n
     JOIN call_names c ON n.name = c.name
-    LEFT JOIN children ch ON ch.trace_id = c.trace_id AND ch.parent_span_id = c.span_id
     WHERE c.caller <> n.service
-      AND ch.parent_span_id IS NULL
 ),
 dark_ranked AS (
     SELECT *, min(distance) OVER (PARTITION BY trace_id, span_id) AS closest
     FROM dark_calls
 ),
 closest_dark_calls AS (
-    SELECT DISTINCT trace_id, span_id, parent, child, kind, duration_ns, status_code, xray_call
-    FROM dark_ranked
-    WHERE distance = closest
+    SELECT DISTINCT d.trace_id, d.span_id, d.parent, d.child, d.kind, d.duration_ns,
+           d.status_code, d.xray_call
+    FROM dark_ranked d
+    LEFT JOIN children ch ON ch.trace_id = d.trace_id AND ch.parent_span_id = d.span_id
+    WHERE d.distance = d.closest
+      AND (d.xray_call IS NOT NULL OR ch.parent_span_id IS NULL)
 ),
 calls AS (
     SELECT parent.service AS parent, child.service AS child,

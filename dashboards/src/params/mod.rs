@@ -96,7 +96,8 @@ pub struct TraceSearchParams {
     #[serde(rename = "maxDuration", alias = "max_duration")]
     #[arg(long)]
     pub max_duration: Option<DurationNs>,
-    /// Only spans with status error.
+    /// Only traces with an error: a span with status error, or an invocation
+    /// without a span of its own that failed (drawn with status error).
     #[serde(default, deserialize_with = "flag")]
     #[arg(long)]
     pub errors: bool,

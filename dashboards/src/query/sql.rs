@@ -11,10 +11,12 @@
 //! (`log_group_services`), and the one rule for which service a Lambda
 //! invocation is and whether it is uninstrumented or failed
 //! (`invocation_services`: CTEs of the services list, the service map and the
-//! correlation report). A query names one with a `{{span_filter}}`,
-//! `{{log_filter}}`, `{{log_trace_requests}}`, `{{log_group_services}}` or
-//! `{{invocation_services}}` marker, replaced by the fragment's text
-//! ([`DashboardQuery::sql`]).
+//! correlation report), and the traces an errors-only search finds by a failed
+//! invocation that wrote no span (`failed_invocation_traces`: CTEs of both
+//! trace searches). A query names one with a `{{span_filter}}`,
+//! `{{log_filter}}`, `{{log_trace_requests}}`, `{{log_group_services}}`,
+//! `{{invocation_services}}` or `{{failed_invocation_traces}}` marker,
+//! replaced by the fragment's text ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -29,10 +31,14 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 5] = [
+const FILTERS: [(&str, &str); 6] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
+    ),
+    (
+        "{{failed_invocation_traces}}",
+        include_str!("../../queries/filters/failed_invocation_traces.sql"),
     ),
     (
         "{{log_filter}}",
@@ -155,6 +161,9 @@ mod tests {
         let span_filter = "($kind IS NULL OR kind = $kind)";
         assert!(SEARCH_TRACES.sql().contains(span_filter));
         assert!(SEARCH_TRACE_SPANS.sql().contains(span_filter));
+        let failed_drawn = "failed_invocation_traces AS (";
+        assert!(SEARCH_TRACES.sql().contains(failed_drawn));
+        assert!(SEARCH_TRACE_SPANS.sql().contains(failed_drawn));
         let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
         assert!(SEARCH_LOGS.sql().contains(log_filter));
         assert!(LOG_HISTOGRAM.sql().contains(log_filter));

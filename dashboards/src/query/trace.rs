@@ -60,12 +60,13 @@ pub(super) fn assemble(
         .iter()
         .filter_map(|span| span.service.clone())
         .collect();
+    let span_count = spans.len();
+    let drawn = invocation_spans(trace_id, &spans, &logs, &invocations);
     let error_count = spans
         .iter()
         .filter(|span| span.status_code == Some(StatusCode::Error))
-        .count();
-    let span_count = spans.len();
-    let drawn = invocation_spans(trace_id, &spans, &logs, &invocations);
+        .count()
+        + failed_drawn_count(&drawn);
     let synthetic_count = drawn.len();
     // For a trace without written spans: the services its bars name.
     let drawn_services: Vec<String> = drawn
@@ -284,6 +285,18 @@ pub(super) fn assemble(
         invocations,
         cost_usd,
     })
+}
+
+/// How many of the drawn invocations failed (their REPORT status `error` or
+/// `timeout`, which [`invocation_spans`] marks as status error on the bar):
+/// what a trace's `error_count` adds to its written error spans, in the trace
+/// view and in both searches, as X-Ray counts a fault on any segment of the
+/// trace.
+pub(super) fn failed_drawn_count(drawn: &[(Span, Option<String>)]) -> usize {
+    drawn
+        .iter()
+        .filter(|(span, _)| span.status_code == Some(StatusCode::Error))
+        .count()
 }
 
 /// The request that ran on a line's log stream when it was written: the one

@@ -4,8 +4,10 @@
 //! A search matches spans; then one more pass (two queries, whatever the
 //! number of traces) reads the found traces' invocations that wrote no span
 //! and their lines, so that a summary counts the invocations the trace view
-//! draws ([`TraceSummary::synthetic_count`]) and a Jaeger search answers the
-//! same spans as opening the trace.
+//! draws ([`TraceSummary::synthetic_count`]) and those of them that failed
+//! ([`TraceSummary::error_count`]), and a Jaeger search answers the same spans
+//! as opening the trace. An errors-only search also finds a trace whose only
+//! failure is such an invocation (`queries/filters/failed_invocation_traces.sql`).
 
 use std::collections::BTreeMap;
 
@@ -31,7 +33,8 @@ pub struct TraceSearch {
     pub min_duration_ns: Option<i64>,
     /// Maximum span duration in nanoseconds.
     pub max_duration_ns: Option<i64>,
-    /// Only spans with status error.
+    /// Only spans with status error, or invocations that wrote no span and
+    /// failed (the trace view draws them with status error).
     pub errors_only: bool,
     /// Span attribute equalities (at most [`TraceSearch::MAX_ATTRIBUTES`]).
     pub attributes: Vec<(String, String)>,
@@ -134,8 +137,11 @@ impl QueryEngine {
                 _ => 0,
             };
             let (lines, invocations) = unspanned.remove(&summary.trace_id).unwrap_or_default();
-            summary.synthetic_count =
-                trace::invocation_spans(&summary.trace_id, &[], &lines, &invocations).len();
+            let drawn = trace::invocation_spans(&summary.trace_id, &[], &lines, &invocations);
+            summary.synthetic_count = drawn.len();
+            summary.error_count = summary.error_count.saturating_add(
+                i64::try_from(trace::failed_drawn_count(&drawn)).unwrap_or(i64::MAX),
+            );
         }
         Ok(found)
     }

@@ -7,7 +7,8 @@
 use serde_json::{Value, json};
 use tracelake_dashboards::query::model::{SpanNode, TraceDetail};
 use tracelake_dashboards::query::tables::Table;
-use tracelake_dashboards::query::{EngineOptions, QueryEngine};
+use tracelake_dashboards::query::{EngineOptions, QueryEngine, TimeRange, TraceSearch};
+use tracelake_index::rows::StatusCode;
 
 use crate::fixture::write_table;
 
@@ -119,6 +120,13 @@ fn text_report(request: &str, duration_ms: i64, segment: Option<&str>) -> String
 }
 
 fn write_fixture(root: &std::path::Path) -> anyhow::Result<()> {
+    write_fixture_failing(root, &[])
+}
+
+/// The fixture with the invocations of the given requests ended by `error`
+/// or `timeout` (their REPORT status); a failure of [`ENRICHER_REQUEST`], the
+/// instrumented service, adds its `invocations` row (its spans stay `ok`).
+fn write_fixture_failing(root: &std::path::Path, failures: &[(&str, &str)]) -> anyhow::Result<()> {
     let mut lines = Lines { rows: Vec::new() };
     let text = "lambda_platform_text";
     let json = "lambda_platform_json";
@@ -227,6 +235,25 @@ fn write_fixture(root: &std::path::Path) -> anyhow::Result<()> {
         invocation(CART_REQUEST, CART, 400, 450),
         invocation(DARK_REQUEST, DARK, 500, 520),
     ];
+    let mut invocations = invocations;
+    if failures
+        .iter()
+        .any(|(request, _)| *request == ENRICHER_REQUEST)
+    {
+        let mut enricher = invocation(ENRICHER_REQUEST, "invoices-enricher", 10, 250);
+        enricher["log_group"] = json!("/aws/lambda/invoices-enricher");
+        invocations.push(enricher);
+    }
+    for (request, status) in failures {
+        let row = invocations
+            .iter_mut()
+            .find(|row| row["request_id"] == *request)
+            .ok_or_else(|| anyhow::anyhow!("no invocation {request}"))?;
+        row["status"] = json!(status);
+        if *status == "error" {
+            row["error_type"] = json!("Runtime.HandlerError");
+        }
+    }
     let spans = vec![
         span(
             ENRICHER_SERVER,
@@ -367,4 +394,187 @@ async fn a_platform_start_parent_hangs_the_bar_under_its_caller() {
     assert_eq!(client.children, [PRICING_SEGMENT]);
     assert_eq!(bar.depth, client.depth + 1);
     assert_eq!(bar.note, None, "where it hangs is known");
+}
+
+/// An engine over the fixture with the given invocations failed, and the
+/// directory that holds it.
+async fn failing_engine(failures: &[(&str, &str)]) -> (tempfile::TempDir, QueryEngine) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_fixture_failing(dir.path(), failures).expect("fixture written");
+    let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    (dir, engine)
+}
+
+/// An errors-only search around the fixture's traces.
+fn errors_only() -> TraceSearch {
+    let hour = 3_600_000_000_000;
+    let mut search =
+        TraceSearch::new(TimeRange::new(START_NS - hour, START_NS + hour).expect("range"));
+    search.errors_only = true;
+    search
+}
+
+/// The trace ids a search finds, in tracelake's search and in Jaeger's, with
+/// the error count each answers.
+async fn found(
+    engine: &QueryEngine,
+    search: &TraceSearch,
+) -> (Vec<(String, i64)>, Vec<(String, usize)>) {
+    let summaries = engine.search_traces(search).await.expect("search runs");
+    let (traces, truncated) = engine
+        .search_trace_spans(search)
+        .await
+        .expect("Jaeger search runs");
+    assert!(!truncated);
+    (
+        summaries
+            .into_iter()
+            .map(|s| (s.trace_id, s.error_count))
+            .collect(),
+        traces
+            .into_iter()
+            .map(|t| (t.trace_id, t.error_count))
+            .collect(),
+    )
+}
+
+/// A trace whose only failures are invocations without spans of their own (an
+/// uninstrumented function's error and another's timeout; its written spans
+/// are all `ok`) has two errors in the trace view, in tracelake's search and
+/// in Jaeger search, and the errors-only searches find it, as X-Ray counts a
+/// fault on any segment of a trace.
+#[tokio::test]
+async fn a_trace_whose_only_failures_are_drawn_invocations_has_errors() {
+    let (_dir, engine) =
+        failing_engine(&[(PRICING_REQUEST, "error"), (CART_REQUEST, "timeout")]).await;
+    let trace = engine
+        .trace(TRACE, None)
+        .await
+        .expect("lookup runs")
+        .expect("the trace is found");
+    assert!(
+        trace
+            .spans
+            .iter()
+            .filter(|node| !node.synthetic)
+            .all(|node| node.span.status_code != Some(StatusCode::Error)),
+        "no written span failed"
+    );
+    assert_eq!(
+        drawn(&trace, PRICING_REQUEST).span.status_code,
+        Some(StatusCode::Error)
+    );
+    assert_eq!(
+        drawn(&trace, CART_REQUEST).span.status_code,
+        Some(StatusCode::Error)
+    );
+    assert_eq!(
+        drawn(&trace, DARK_REQUEST).span.status_code,
+        Some(StatusCode::Unset)
+    );
+    assert_eq!(trace.error_count, 2);
+    let (summaries, jaeger) = found(&engine, &errors_only()).await;
+    assert_eq!(summaries, [(TRACE.to_owned(), 2)]);
+    assert_eq!(jaeger, [(TRACE.to_owned(), 2)]);
+    // Without the errors filter the same trace counts the same errors.
+    let mut all = errors_only();
+    all.errors_only = false;
+    let (summaries, jaeger) = found(&engine, &all).await;
+    assert_eq!(summaries, [(TRACE.to_owned(), 2)]);
+    assert_eq!(jaeger, [(TRACE.to_owned(), 2)]);
+}
+
+/// Without a failure the errors-only searches find nothing; the failed
+/// invocation of a function that wrote spans counts through its spans (here
+/// `ok`), not as a drawn invocation, so its trace has no error either.
+#[tokio::test]
+async fn only_a_failed_invocation_without_spans_adds_an_error() {
+    for failures in [&[][..], &[(ENRICHER_REQUEST, "error")][..]] {
+        let (_dir, engine) = failing_engine(failures).await;
+        let trace = engine
+            .trace(TRACE, None)
+            .await
+            .expect("lookup runs")
+            .expect("the trace is found");
+        assert_eq!(trace.error_count, 0, "{failures:?}");
+        let (summaries, jaeger) = found(&engine, &errors_only()).await;
+        assert!(summaries.is_empty(), "{failures:?}: {summaries:?}");
+        assert!(jaeger.is_empty(), "{failures:?}: {jaeger:?}");
+    }
+}
+
+/// A filter case: what it sets, how it sets it, whether the trace is found.
+type FilterCase = (&'static str, fn(&mut TraceSearch), bool);
+
+/// A failed drawn invocation meets the other filters of an errors-only search
+/// as its drawn span does: its service (the one its own lines name, else its
+/// function), its function as the operation, kind `server`, its duration, and
+/// no attributes.
+#[tokio::test]
+async fn a_failed_drawn_invocation_meets_the_filters_as_its_bar() {
+    // cart-handler (Powertools lines name the service) timed out after 50 ms.
+    let (_dir, engine) = failing_engine(&[(CART_REQUEST, "timeout")]).await;
+    let cases: [FilterCase; 10] = [
+        (
+            "its service",
+            |s| s.service = Some(CART_SERVICE.to_owned()),
+            true,
+        ),
+        (
+            "its function is not its service",
+            |s| s.service = Some(CART.to_owned()),
+            false,
+        ),
+        (
+            "a service without errors",
+            |s| s.service = Some("invoices-enricher".to_owned()),
+            false,
+        ),
+        (
+            "its function as the operation",
+            |s| s.operation = Some(CART.to_owned()),
+            true,
+        ),
+        (
+            "another operation",
+            |s| s.operation = Some(PRICING.to_owned()),
+            false,
+        ),
+        ("kind server", |s| s.kind = Some("server".to_owned()), true),
+        ("kind client", |s| s.kind = Some("client".to_owned()), false),
+        (
+            "shorter than it ran",
+            |s| s.min_duration_ns = Some(40 * MS),
+            true,
+        ),
+        (
+            "longer than it ran",
+            |s| s.min_duration_ns = Some(60 * MS),
+            false,
+        ),
+        (
+            "an attribute",
+            |s| s.attributes = vec![("faas.invocation_id".to_owned(), CART_REQUEST.to_owned())],
+            false,
+        ),
+    ];
+    for (case, filter, finds) in cases {
+        let mut search = errors_only();
+        filter(&mut search);
+        let (summaries, jaeger) = found(&engine, &search).await;
+        let expected = if finds {
+            vec![(TRACE.to_owned(), 1)]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(summaries, expected, "{case}");
+        let expected = if finds {
+            vec![(TRACE.to_owned(), 1_usize)]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(jaeger, expected, "{case}");
+    }
 }

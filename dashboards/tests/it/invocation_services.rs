@@ -294,3 +294,38 @@ async fn the_correlation_report_uses_the_same_service() {
     assert_eq!(payments["inbound_calls"], 1);
     assert_eq!(payments["inbound_without_context"], 0);
 }
+
+/// Each call of the correlation report is matched to its callee's invocations
+/// by the key it names it by (`correlation_calls.sql` joins on the trace and
+/// a callee key): C2's ARN reaches `pay-handler-x`'s invocation that began
+/// during it, while C3's `pay-handler` (a prefix of two functions) has no
+/// invocation beginning during it in its trace, and C1's `payments` (the
+/// service the lines name) arrived; each callee is its own row.
+#[tokio::test]
+async fn the_correlation_report_matches_each_callee_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine(&dir).await;
+    let params = Params::new().range(&range(), PARTITION_SLACK_NS);
+    let calls = engine
+        .run(&sql::CORRELATION_CALLS, &params)
+        .await
+        .expect("correlation calls run");
+    let rows: Vec<(String, i64, i64)> = calls
+        .iter()
+        .map(|row| {
+            (
+                row["service"].as_str().unwrap_or_default().to_owned(),
+                row["inbound_calls"].as_i64().unwrap_or_default(),
+                row["inbound_without_context"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (PAY_ARN.to_owned(), 1, 0),
+            ("pay-handler".to_owned(), 1, 1),
+            (PAY_SERVICE.to_owned(), 1, 0),
+        ]
+    );
+}

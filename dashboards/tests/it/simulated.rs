@@ -555,6 +555,11 @@ async fn search_counts_the_invocations_the_trace_view_draws() {
         );
         assert_eq!(summary.synthetic_count, opened.synthetic_count, "{id}");
         assert_eq!(summary.services, opened.services, "{id}");
+        assert_eq!(
+            summary.error_count,
+            i64::try_from(opened.error_count).expect("fits"),
+            "{id}"
+        );
         // Jaeger search answers the spans (written and drawn) of the trace view.
         let found = jaeger
             .get(id)
@@ -574,6 +579,73 @@ async fn search_counts_the_invocations_the_trace_view_draws() {
         };
         assert_eq!(ids(found), ids(&opened), "{id}");
         assert_eq!(found.synthetic_count, opened.synthetic_count, "{id}");
+        assert_eq!(found.error_count, opened.error_count, "{id}");
+    }
+}
+
+/// The errors-only search finds exactly the traces with an error, counted as
+/// the trace view counts it: a written span with status error, or an
+/// invocation without a span of its own that failed (a timeout or a crash of
+/// the simulated fleet, drawn with status error); a trace it finds whose
+/// written spans have no error in the truth has as many errors as failed
+/// bars. (This small run may have no such trace: the fixture of
+/// `drawn_invocations` has one for certain.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_only_search_finds_traces_whose_only_failure_is_drawn() {
+    let sim = simulated().await;
+    let engine = QueryEngine::open(&sim.dir.path().to_string_lossy(), slow_machine_options())
+        .await
+        .expect("index opens");
+    let truth = &sim.run.truth;
+    let start = i64::try_from(SimulationConfig::default().start_ns).expect("start fits");
+    let mut search = TraceSearch::new(whole_run(start));
+    search.limit = 10_000;
+    let all = engine.search_traces(&search).await.expect("search runs");
+    assert!(all.len() < 10_000, "the limit holds the whole run");
+    search.errors_only = true;
+    let errors = engine
+        .search_traces(&search)
+        .await
+        .expect("errors-only search runs");
+    let (jaeger, truncated) = engine
+        .search_trace_spans(&search)
+        .await
+        .expect("Jaeger errors-only search runs");
+    assert!(!truncated, "the span budget holds the failed traces");
+    let with_errors: BTreeSet<&str> = all
+        .iter()
+        .filter(|s| s.error_count > 0)
+        .map(|s| s.trace_id.as_str())
+        .collect();
+    let found: BTreeSet<&str> = errors.iter().map(|s| s.trace_id.as_str()).collect();
+    assert_eq!(found, with_errors);
+    let found_jaeger: BTreeSet<&str> = jaeger.iter().map(|t| t.trace_id.as_str()).collect();
+    assert_eq!(found_jaeger, with_errors);
+    let span_errors: BTreeSet<String> = truth
+        .spans
+        .iter()
+        .filter(|s| s.error)
+        .map(|s| hex_trace(s.trace_id))
+        .collect();
+    let only_drawn: Vec<&str> = found
+        .iter()
+        .filter(|id| !span_errors.contains(**id))
+        .copied()
+        .collect();
+    assert!(!found.is_empty(), "the run has failed traces");
+    for id in only_drawn {
+        let opened = engine
+            .trace(id, None)
+            .await
+            .expect("trace runs")
+            .unwrap_or_else(|| panic!("{id} opens"));
+        let failed_bars = opened
+            .spans
+            .iter()
+            .filter(|n| n.synthetic && n.span.status_code == Some(StatusCode::Error))
+            .count();
+        assert!(failed_bars > 0, "{id}: a drawn invocation failed");
+        assert_eq!(opened.error_count, failed_bars, "{id}");
     }
 }
 

@@ -236,7 +236,8 @@ pub struct TraceDetail {
     /// Number of spans written by the services (synthetic invocation spans
     /// are not counted).
     pub span_count: usize,
-    /// Number of written spans with status error.
+    /// Number of written spans with status error, plus the drawn invocations
+    /// (see [`SpanNode::synthetic`]) that failed (an error or a timeout).
     pub error_count: usize,
     /// Services that wrote spans, sorted.
     pub services: Vec<String>,
@@ -266,7 +267,8 @@ pub struct TraceSummary {
     pub duration_ns: i64,
     /// Number of spans.
     pub span_count: i64,
-    /// Number of spans with status error.
+    /// Number of written spans with status error, plus the invocations drawn
+    /// without a span of their own that failed (as [`TraceDetail::error_count`]).
     pub error_count: i64,
     /// Services, sorted.
     #[serde(default, deserialize_with = "null_as_default")]
