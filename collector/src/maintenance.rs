@@ -143,7 +143,8 @@ pub struct MaintenanceReport {
     pub hours_relinked: Vec<String>,
     /// Hours another compactor committed first.
     pub hours_lost_race: Vec<String>,
-    /// Hours with uncovered segments left for a later run (not settled yet).
+    /// Hours with uncovered segments left for a later run: not settled yet,
+    /// and a backlog the open-hour policy does not compact yet.
     pub hours_waiting: Vec<String>,
     /// Rows written by the hours this run committed, all tables (the rebuilt
     /// `trace_index` included); hours lost to another compactor are not counted.
