@@ -4,24 +4,33 @@
 //!
 //! An hour is compacted once it has settled ([`MaintenanceOptions::settle`]
 //! after its end, 15 min by default: most deliveries for it have arrived), and
-//! again whenever late data leaves a segment uncovered. No DataFusion here:
-//! compaction is `tracelake-index`'s.
+//! again whenever late data leaves a segment uncovered. An hour that has not
+//! settled yet (the one being written) is compacted too once its raw backlog
+//! is old or large enough ([`OpenHourPolicy`]): the dashboards' default range
+//! is the newest hour, and reading thousands of per-delivery segments is what
+//! makes it slow (docs/index.md, "Compacting the open hour"). Each such run
+//! re-compacts the hour's previous outputs with its uncovered segments, and
+//! the settled run still comes after the hour. No DataFusion here: compaction
+//! is `tracelake-index`'s.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::index::IndexStore;
 use crate::index::compact::{self, CompactOptions, CompactionError, CompactionOutcome};
 use crate::index::gc::{self, DEFAULT_GRACE};
-use crate::index::manifest::ManifestError;
-use crate::index::schema::HOUR_NANOS;
+use crate::index::manifest::{self, LiveSource, ManifestError};
+use crate::index::schema::{self, HOUR_NANOS, HourPartition};
 
 /// What the scheduled job does.
 #[derive(Debug, Clone)]
 pub struct MaintenanceOptions {
     /// How long after an hour's end to wait before compacting it.
     pub settle: Duration,
+    /// When an hour that has not settled is compacted anyway; `None` waits
+    /// for every hour to settle.
+    pub open_hour: Option<OpenHourPolicy>,
     /// GC's grace period.
     pub grace: Duration,
     /// Compaction's options (memory budget, spill directory: `/tmp` in Lambda).
@@ -32,10 +41,94 @@ impl Default for MaintenanceOptions {
     fn default() -> MaintenanceOptions {
         MaintenanceOptions {
             settle: Duration::from_secs(15 * 60),
+            open_hour: Some(OpenHourPolicy::default()),
             grace: DEFAULT_GRACE,
             compact: CompactOptions::default(),
         }
     }
+}
+
+/// When the scheduled job compacts an hour that has not settled yet (the hour
+/// being written): as soon as its uncovered raw segments are too many or the
+/// oldest of them too old, whichever comes first. Quickwit merges immature
+/// splits the same way, by count (`merge_factor`) without waiting for the
+/// split to mature, and Tempo's compactor merges the blocks of the current
+/// window every cycle. Each run re-compacts the hour's previous outputs with
+/// its uncovered segments (a new generation), so the hour's rows are read once
+/// more per run; docs/deploy.md has what that costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenHourPolicy {
+    /// Compact once the oldest uncovered raw segment is this old (by its
+    /// store modification time).
+    pub max_raw_age: Duration,
+    /// Compact once this many raw segments (all tables together) are uncovered.
+    pub max_raw_files: usize,
+}
+
+impl Default for OpenHourPolicy {
+    fn default() -> OpenHourPolicy {
+        // With the 5-minute schedule (deploy/template.yaml), a segment written
+        // just after a run is 5 minutes old at the next: every run while
+        // deliveries keep coming compacts the open hour, so it holds at most
+        // one schedule period (plus a compaction) of raw segments.
+        OpenHourPolicy {
+            max_raw_age: Duration::from_secs(4 * 60),
+            max_raw_files: 2_000,
+        }
+    }
+}
+
+/// The uncovered raw segments of an hour: how many, and when the oldest was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawBacklog {
+    /// Uncovered raw segments, all tables together.
+    pub files: usize,
+    /// The oldest one's modification time, when the store gives one.
+    pub oldest: Option<SystemTime>,
+}
+
+impl OpenHourPolicy {
+    /// Whether an unsettled hour with `backlog` is compacted at `now_nanos`.
+    pub fn wants(&self, backlog: &RawBacklog, now_nanos: i64) -> bool {
+        if backlog.files == 0 {
+            return false;
+        }
+        if backlog.files >= self.max_raw_files {
+            return true;
+        }
+        let Some(oldest) = backlog.oldest else {
+            return false;
+        };
+        let oldest_nanos = oldest
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+            });
+        let max_age = i64::try_from(self.max_raw_age.as_nanos()).unwrap_or(i64::MAX);
+        now_nanos.saturating_sub(oldest_nanos) >= max_age
+    }
+}
+
+/// The uncovered raw segments of `hour` against its latest manifest.
+///
+/// # Errors
+/// [`CompactionError`] when the store fails or the manifest is unreadable.
+pub async fn raw_backlog(
+    store: &IndexStore,
+    hour: &HourPartition,
+) -> Result<RawBacklog, CompactionError> {
+    let parent = manifest::latest_manifest(store, hour).await?;
+    let mut backlog = RawBacklog::default();
+    for table in schema::TABLES {
+        let live = manifest::live_files_with(store, table, hour, parent.as_ref()).await?;
+        for file in live.iter().filter(|file| file.source == LiveSource::Raw) {
+            backlog.files += 1;
+            if let Some(modified) = file.last_modified {
+                backlog.oldest = Some(backlog.oldest.map_or(modified, |o| o.min(modified)));
+            }
+        }
+    }
+    Ok(backlog)
 }
 
 /// What one scheduled run did: the Lambda's response.
@@ -43,12 +136,15 @@ impl Default for MaintenanceOptions {
 pub struct MaintenanceReport {
     /// Hours compacted into a new generation.
     pub hours_compacted: Vec<String>,
+    /// Of `hours_compacted`, those compacted before they settled ([`OpenHourPolicy`]).
+    pub hours_compacted_open: Vec<String>,
     /// Already-compacted hours relinked (a generation more) because a
     /// neighbour hour compacted now linked some of their rows.
     pub hours_relinked: Vec<String>,
     /// Hours another compactor committed first.
     pub hours_lost_race: Vec<String>,
-    /// Hours with uncovered segments left for a later run (not settled yet).
+    /// Hours with uncovered segments left for a later run: not settled yet,
+    /// and a backlog the open-hour policy does not compact yet.
     pub hours_waiting: Vec<String>,
     /// Rows written by the hours this run committed, all tables (the rebuilt
     /// `trace_index` included); hours lost to another compactor are not counted.
@@ -72,7 +168,9 @@ pub enum MaintenanceError {
     Gc(#[from] ManifestError),
 }
 
-/// Compacts every settled hour that needs it, then collects garbage.
+/// Compacts every settled hour that needs it, and every unsettled one whose
+/// raw backlog [`MaintenanceOptions::open_hour`] wants compacted, then collects
+/// garbage.
 ///
 /// # Errors
 /// [`MaintenanceError`] when the store fails.
@@ -88,14 +186,24 @@ pub async fn run_scheduled_maintenance(
             .start_nanos()
             .saturating_add(HOUR_NANOS)
             .saturating_add(settle);
-        if settled_at > now_nanos {
-            report.hours_waiting.push(hour.to_string());
-            continue;
+        let open = settled_at > now_nanos;
+        if open {
+            let wanted = match &options.open_hour {
+                Some(policy) => policy.wants(&raw_backlog(store, &hour).await?, now_nanos),
+                None => false,
+            };
+            if !wanted {
+                report.hours_waiting.push(hour.to_string());
+                continue;
+            }
         }
         let compaction = compact::compact_hour(store, &hour, &options.compact).await?;
         match compaction.outcome {
             CompactionOutcome::Committed { .. } => {
                 report.hours_compacted.push(hour.to_string());
+                if open {
+                    report.hours_compacted_open.push(hour.to_string());
+                }
                 // Only a committed hour's rows are live: a lost race's outputs were deleted.
                 report.rows_out += compaction.figures.rows_out;
                 report.duplicates_dropped += compaction.figures.duplicates_dropped;
@@ -118,6 +226,7 @@ pub async fn run_scheduled_maintenance(
     tracing::info!(
         target: "tracelake::collector",
         hours_compacted = report.hours_compacted.len(),
+        hours_compacted_open = report.hours_compacted_open.len(),
         hours_lost_race = report.hours_lost_race.len(),
         hours_relinked = report.hours_relinked.len(),
         rows_out = report.rows_out,
@@ -185,6 +294,8 @@ mod tests {
         let now = current.start_nanos() + 10 * 60 * 1_000_000_000;
         let options = MaintenanceOptions {
             grace: Duration::ZERO,
+            // Only settling decides here (the open hour's policy has its own tests).
+            open_hour: None,
             ..MaintenanceOptions::default()
         };
         let report = run_scheduled_maintenance(&store, now, &options)
@@ -273,5 +384,195 @@ mod tests {
             2 + 2 + 2,
             "spans, logs and trace_index rows of the committed hour only"
         );
+    }
+
+    const MINUTE: i64 = 60 * 1_000_000_000;
+
+    async fn log_messages(store: &IndexStore) -> Vec<String> {
+        let logs: Vec<LogRow> = crate::index::read::read_rows(store).await.expect("logs");
+        let mut messages: Vec<String> = logs.into_iter().map(|log| log.message).collect();
+        messages.sort();
+        messages
+    }
+
+    async fn generation(store: &IndexStore, hour: &HourPartition) -> Option<u64> {
+        latest_manifest(store, hour)
+            .await
+            .expect("read")
+            .map(|manifest| manifest.generation)
+    }
+
+    #[test]
+    fn the_open_hour_policy_wants_a_backlog_by_count_or_by_age() {
+        let policy = OpenHourPolicy {
+            max_raw_age: Duration::from_secs(300),
+            max_raw_files: 10,
+        };
+        let written = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let written_nanos = 1_000_000 * 1_000_000_000;
+        let backlog = |files, oldest| RawBacklog { files, oldest };
+        assert!(
+            !policy.wants(&backlog(0, None), written_nanos),
+            "nothing to compact"
+        );
+        assert!(
+            policy.wants(&backlog(10, None), written_nanos),
+            "count reached"
+        );
+        assert!(
+            !policy.wants(&backlog(9, None), written_nanos),
+            "no age known"
+        );
+        assert!(!policy.wants(&backlog(9, Some(written)), written_nanos + 5 * MINUTE - 1));
+        assert!(policy.wants(&backlog(1, Some(written)), written_nanos + 5 * MINUTE));
+        // A clock behind the store's never counts as old.
+        assert!(!policy.wants(&backlog(1, Some(written)), written_nanos - MINUTE));
+    }
+
+    /// The hour being written is compacted once it holds enough raw segments;
+    /// deliveries after that stay raw (and read once) until the next run covers
+    /// them; the settled run still compacts what came last; no row is lost or
+    /// read twice at any step.
+    #[tokio::test]
+    async fn an_open_hour_is_compacted_by_count_and_recompacted_until_it_settles() {
+        let store = IndexStore::from_object_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            Default::default(),
+        );
+        let writer = IndexWriter::new(store.clone());
+        let hour = HourPartition::parse("2026-11-29T05").expect("hour");
+        let write = |n: u64| {
+            let writer = writer.clone();
+            let hour = hour.clone();
+            async move {
+                let (spans, logs) = rows(&hour, n);
+                writer
+                    .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
+                    .await
+                    .expect("written");
+            }
+        };
+        let options = MaintenanceOptions {
+            grace: Duration::ZERO,
+            open_hour: Some(OpenHourPolicy {
+                // The in-memory store's modification times are the machine's
+                // clock, not this test's: only the count decides here.
+                max_raw_age: Duration::from_secs(365 * 24 * 3600),
+                // Two deliveries: spans, logs and trace_index segments of each.
+                max_raw_files: 6,
+            }),
+            ..MaintenanceOptions::default()
+        };
+        let expected = |n: u64| (1..=n).map(|n| format!("line {n}")).collect::<Vec<_>>();
+
+        write(1).await;
+        let report = run_scheduled_maintenance(&store, hour.start_nanos() + 5 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(
+            report.hours_waiting,
+            vec![hour.to_string()],
+            "3 raw files of 6"
+        );
+        assert!(report.hours_compacted.is_empty());
+
+        write(2).await;
+        let report = run_scheduled_maintenance(&store, hour.start_nanos() + 10 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted, vec![hour.to_string()]);
+        assert_eq!(report.hours_compacted_open, vec![hour.to_string()]);
+        assert_eq!(generation(&store, &hour).await, Some(1));
+        assert_eq!(
+            report.raw_deleted, 6,
+            "the covered segments, GC without grace"
+        );
+        assert_eq!(log_messages(&store).await, expected(2));
+
+        // A later delivery into the open hour: raw until the next run covers it.
+        write(3).await;
+        let report = run_scheduled_maintenance(&store, hour.start_nanos() + 15 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_waiting, vec![hour.to_string()]);
+        assert_eq!(generation(&store, &hour).await, Some(1));
+        assert_eq!(
+            log_messages(&store).await,
+            expected(3),
+            "generation 1 and one raw delivery"
+        );
+        write(4).await;
+        let report = run_scheduled_maintenance(&store, hour.start_nanos() + 20 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted_open, vec![hour.to_string()]);
+        assert_eq!(generation(&store, &hour).await, Some(2));
+        assert_eq!(
+            report.rows_out,
+            4 + 4 + 4,
+            "generation 2 holds generation 1's rows and the two new deliveries'"
+        );
+        assert_eq!(log_messages(&store).await, expected(4));
+
+        // One late delivery, below the count: the settled run compacts it.
+        write(5).await;
+        let settled = hour.start_nanos() + HOUR_NANOS + 15 * MINUTE;
+        let report = run_scheduled_maintenance(&store, settled, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted, vec![hour.to_string()]);
+        assert!(report.hours_compacted_open.is_empty(), "settled now");
+        assert_eq!(generation(&store, &hour).await, Some(3));
+        assert_eq!(log_messages(&store).await, expected(5));
+        let report = run_scheduled_maintenance(&store, settled + MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report, MaintenanceReport::default(), "nothing left to do");
+    }
+
+    /// By age: the open hour waits while its oldest raw segment is younger than
+    /// `max_raw_age` (by the store's modification time) and is compacted after.
+    #[tokio::test]
+    async fn an_open_hour_is_compacted_once_its_oldest_raw_segment_is_old_enough() {
+        let store = IndexStore::from_object_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            Default::default(),
+        );
+        let writer = IndexWriter::new(store.clone());
+        // An hour that cannot have settled by the machine's clock.
+        let hour = HourPartition::parse("2099-01-01T00").expect("hour");
+        let (spans, logs) = rows(&hour, 1);
+        writer
+            .write_rows("seg-1", spans, logs, Vec::new())
+            .await
+            .expect("written");
+        let backlog = raw_backlog(&store, &hour).await.expect("listed");
+        assert_eq!(backlog.files, 3, "spans, logs and trace_index segments");
+        let written = backlog
+            .oldest
+            .expect("the store gives modification times")
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after 1970");
+        let written = i64::try_from(written.as_nanos()).expect("fits");
+        let options = MaintenanceOptions {
+            grace: Duration::ZERO,
+            open_hour: Some(OpenHourPolicy {
+                max_raw_age: Duration::from_secs(300),
+                max_raw_files: 1_000,
+            }),
+            ..MaintenanceOptions::default()
+        };
+        let report = run_scheduled_maintenance(&store, written + 4 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_waiting, vec![hour.to_string()]);
+        assert_eq!(generation(&store, &hour).await, None);
+        let report = run_scheduled_maintenance(&store, written + 5 * MINUTE, &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted_open, vec![hour.to_string()]);
+        assert_eq!(generation(&store, &hour).await, Some(1));
+        assert_eq!(raw_backlog(&store, &hour).await.expect("listed").files, 0);
+        assert_eq!(log_messages(&store).await, vec!["line 1".to_owned()]);
     }
 }

@@ -53,6 +53,15 @@ pub struct EngineOptions {
     /// at every scan; `tracelake serve` keeps listings for
     /// [`DEFAULT_SERVE_LIVE_FILES_TTL`], so new data shows that much later.
     pub live_files_ttl: std::time::Duration,
+    /// Bytes of Parquet footers and page indexes kept in memory, shared by all
+    /// queries (DataFusion's file metadata cache,
+    /// `datafusion.runtime.metadata_cache_limit`), outside the memory pool.
+    /// Every scan of a table in a query (each CTE reference is one) and every
+    /// later query reads the footers of the same files; the limit must hold
+    /// the footers of the hours queried, or the least recently used are
+    /// dropped before they are read again and each scan reads them all anew
+    /// (docs/dashboards.md, "Hours not yet compacted").
+    pub metadata_cache_bytes: usize,
 }
 
 /// How long `tracelake serve` keeps a listing of the live files by default:
@@ -70,6 +79,7 @@ impl Default for EngineOptions {
             sql_row_cap: limits::DEFAULT_SQL_ROW_CAP,
             span_budget: limits::DEFAULT_SPAN_BUDGET,
             live_files_ttl: std::time::Duration::ZERO,
+            metadata_cache_bytes: limits::DEFAULT_METADATA_CACHE_BYTES,
         }
     }
 }
@@ -142,6 +152,7 @@ impl QueryEngine {
             .set_bool("datafusion.execution.parquet.reorder_filters", true);
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(limits::memory_pool(options.memory_limit_bytes))
+            .with_metadata_cache_limit(options.metadata_cache_bytes)
             .build_arc()
             .map_err(|error| QueryError::Query {
                 query: "runtime",
@@ -442,4 +453,140 @@ fn read_only() -> SQLOptions {
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use tracelake_index::IndexWriter;
+    use tracelake_index::rows::{LogRow, SpanId, SpanRow, TraceId};
+    use tracelake_index::schema::HourPartition;
+
+    use super::*;
+
+    /// Raw segments of one hour, as one delivery each (spans, logs and
+    /// trace_index segments), in a local index.
+    async fn raw_hour(segments: u64) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = IndexStore::open(dir.path().to_str().expect("utf-8")).expect("store");
+        let writer = IndexWriter::new(store);
+        let hour = HourPartition::parse("2026-11-29T05").expect("hour");
+        for n in 0..segments {
+            let start = hour.start_nanos() + i64::try_from(n).expect("small") * 1_000_000_000;
+            let span = SpanRow {
+                trace_id: TraceId(u128::from(n) + 1),
+                span_id: SpanId(n + 1),
+                name: "GET /".to_owned(),
+                service: format!("service-{}", n % 3),
+                start_time_ns: start,
+                end_time_ns: start + 1_000,
+                log_group: "/aws/lambda/checkout".to_owned(),
+                log_stream: "s".to_owned(),
+                ..SpanRow::default()
+            };
+            let log = LogRow {
+                timestamp_ns: start,
+                message: format!("line {n}"),
+                log_group: "/aws/lambda/checkout".to_owned(),
+                log_stream: "s".to_owned(),
+                event_id: n.to_string(),
+                format: "plain".into(),
+                ..LogRow::default()
+            };
+            writer
+                .write_rows(&format!("seg-{n}"), vec![span], vec![log], Vec::new())
+                .await
+                .expect("written");
+        }
+        dir
+    }
+
+    async fn engine(dir: &tempfile::TempDir, metadata_cache_bytes: usize) -> QueryEngine {
+        let options = EngineOptions {
+            metadata_cache_bytes,
+            ..EngineOptions::default()
+        };
+        QueryEngine::open(dir.path().to_str().expect("utf-8"), options)
+            .await
+            .expect("opens")
+    }
+
+    /// The spans footers in the metadata cache: how many, their bytes, and
+    /// their hits.
+    fn cached_spans(engine: &QueryEngine) -> (usize, usize, Vec<usize>) {
+        let cache = engine
+            .context()
+            .runtime_env()
+            .cache_manager
+            .get_file_metadata_cache();
+        let entries = cache.list_entries();
+        let spans: Vec<_> = entries
+            .iter()
+            .filter(|(path, _)| path.as_ref().contains("/spans/"))
+            .map(|(_, entry)| entry)
+            .collect();
+        (
+            spans.len(),
+            spans.iter().map(|entry| entry.size_bytes).sum(),
+            spans.iter().map(|entry| entry.hits).collect(),
+        )
+    }
+
+    /// A query that scans `spans` twice (as every CTE reference does) reads
+    /// each raw footer once: the second scan, and the next query's, find them
+    /// in the cache. With DataFusion's 50 MB default the footers of a few
+    /// minutes of raw segments did not fit and every scan read them all again.
+    #[tokio::test]
+    async fn every_scan_after_the_first_finds_the_raw_footers_in_the_cache() {
+        let dir = raw_hour(12).await;
+        let engine = engine(&dir, limits::DEFAULT_METADATA_CACHE_BYTES).await;
+        let two_scans = "SELECT count(*) AS n FROM spans a JOIN spans b \
+                         ON a.trace_id = b.trace_id AND a.span_id = b.span_id \
+                         WHERE a.service <> 'none' AND b.service <> 'none'";
+        let capped = engine.sql(two_scans).await.expect("runs");
+        assert_eq!(
+            rows::batches_to_rows(&capped.batches).expect("rows")[0]["n"],
+            serde_json::json!(12)
+        );
+        let (files, bytes, hits) = cached_spans(&engine);
+        assert_eq!(files, 12, "one footer per raw spans segment");
+        assert!(
+            hits.iter().all(|&hits| hits >= 1),
+            "second scan hit: {hits:?}"
+        );
+        engine.sql(two_scans).await.expect("runs");
+        let (_, _, hits_after) = cached_spans(&engine);
+        assert!(
+            hits_after
+                .iter()
+                .zip(&hits)
+                .all(|(after, before)| after >= &(before + 2)),
+            "both scans of the next query hit: {hits:?} then {hits_after:?}"
+        );
+        // The default holds the footers of at least 10,000 raw spans segments
+        // (the heaviest table's; the 3-minute demo hour has 2,024 of them and
+        // 8,505 segments in all, whose footers took 164 MB in the cache).
+        let per_file = bytes / files;
+        assert!(
+            limits::DEFAULT_METADATA_CACHE_BYTES >= 10_000 * per_file,
+            "{per_file} bytes per raw spans footer"
+        );
+    }
+
+    /// The limit is the engine's option: a cache too small for one footer keeps none.
+    #[tokio::test]
+    async fn the_metadata_cache_limit_is_the_engine_option() {
+        let dir = raw_hour(2).await;
+        let engine = engine(&dir, 1).await;
+        let cache = engine
+            .context()
+            .runtime_env()
+            .cache_manager
+            .get_file_metadata_cache();
+        assert_eq!(cache.cache_limit(), 1);
+        engine
+            .sql("SELECT count(DISTINCT service) FROM spans")
+            .await
+            .expect("runs");
+        assert_eq!(cached_spans(&engine).0, 0);
+    }
 }
