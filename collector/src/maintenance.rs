@@ -49,8 +49,8 @@ impl Default for MaintenanceOptions {
 }
 
 /// When the scheduled job compacts an hour that has not settled yet (the hour
-/// being written): as soon as its uncovered raw segments are too many or the
-/// oldest of them too old, whichever comes first. Quickwit merges immature
+/// being written): as soon as its uncovered raw segments are too many, or,
+/// when an age is set, the oldest of them too old. Quickwit merges immature
 /// splits the same way, by count (`merge_factor`) without waiting for the
 /// split to mature, and Tempo's compactor merges the blocks of the current
 /// window every cycle. Each run re-compacts the hour's previous outputs with
@@ -59,20 +59,25 @@ impl Default for MaintenanceOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenHourPolicy {
     /// Compact once the oldest uncovered raw segment is this old (by its
-    /// store modification time).
-    pub max_raw_age: Duration,
+    /// store modification time); `None`: by count only.
+    pub max_raw_age: Option<Duration>,
     /// Compact once this many raw segments (all tables together) are uncovered.
     pub max_raw_files: usize,
 }
 
 impl Default for OpenHourPolicy {
     fn default() -> OpenHourPolicy {
-        // With the 5-minute schedule (deploy/template.yaml), a segment written
-        // just after a run is 5 minutes old at the next: every run while
-        // deliveries keep coming compacts the open hour, so it holds at most
-        // one schedule period (plus a compaction) of raw segments.
+        // By count only: what makes the newest hour slow to read is how many
+        // files it has (about 2 ms per raw file per scan), not their age. The
+        // direct subscription, ~3 segments per delivery, reaches 2,000 in
+        // minutes and is compacted at every 5-minute run; the batched paths
+        // (Kinesis, Firehose: 4 segments per invocation, under 1,000 an hour
+        // at the demo fleet's rate) seldom reach it, so their compaction stays
+        // once an hour, which their cost per GB counts on (docs/cost.md). An
+        // age would compact every open hour at every run, about 5 times the
+        // compaction CPU on a steady stream.
         OpenHourPolicy {
-            max_raw_age: Duration::from_secs(4 * 60),
+            max_raw_age: None,
             max_raw_files: 2_000,
         }
     }
@@ -96,7 +101,7 @@ impl OpenHourPolicy {
         if backlog.files >= self.max_raw_files {
             return true;
         }
-        let Some(oldest) = backlog.oldest else {
+        let (Some(max_raw_age), Some(oldest)) = (self.max_raw_age, backlog.oldest) else {
             return false;
         };
         let oldest_nanos = oldest
@@ -104,7 +109,7 @@ impl OpenHourPolicy {
             .map_or(0, |since| {
                 i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
             });
-        let max_age = i64::try_from(self.max_raw_age.as_nanos()).unwrap_or(i64::MAX);
+        let max_age = i64::try_from(max_raw_age.as_nanos()).unwrap_or(i64::MAX);
         now_nanos.saturating_sub(oldest_nanos) >= max_age
     }
 }
@@ -405,7 +410,7 @@ mod tests {
     #[test]
     fn the_open_hour_policy_wants_a_backlog_by_count_or_by_age() {
         let policy = OpenHourPolicy {
-            max_raw_age: Duration::from_secs(300),
+            max_raw_age: Some(Duration::from_secs(300)),
             max_raw_files: 10,
         };
         let written = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
@@ -427,6 +432,11 @@ mod tests {
         assert!(policy.wants(&backlog(1, Some(written)), written_nanos + 5 * MINUTE));
         // A clock behind the store's never counts as old.
         assert!(!policy.wants(&backlog(1, Some(written)), written_nanos - MINUTE));
+        // The default goes by count alone: an hour-old backlog below the
+        // count waits for the hour to settle (the batched paths' case).
+        let default = OpenHourPolicy::default();
+        assert!(!default.wants(&backlog(1_999, Some(written)), written_nanos + 60 * MINUTE));
+        assert!(default.wants(&backlog(2_000, Some(written)), written_nanos));
     }
 
     /// The hour being written is compacted once it holds enough raw segments;
@@ -457,7 +467,7 @@ mod tests {
             open_hour: Some(OpenHourPolicy {
                 // The in-memory store's modification times are the machine's
                 // clock, not this test's: only the count decides here.
-                max_raw_age: Duration::from_secs(365 * 24 * 3600),
+                max_raw_age: None,
                 // Two deliveries: spans, logs and trace_index segments of each.
                 max_raw_files: 6,
             }),
@@ -557,7 +567,7 @@ mod tests {
         let options = MaintenanceOptions {
             grace: Duration::ZERO,
             open_hour: Some(OpenHourPolicy {
-                max_raw_age: Duration::from_secs(300),
+                max_raw_age: Some(Duration::from_secs(300)),
                 max_raw_files: 1_000,
             }),
             ..MaintenanceOptions::default()
