@@ -200,9 +200,16 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
     }
     text.push_str("\ninvocations:\n");
     for invocation in &trace.invocations {
+        // How it ended, as the REPORT says (`-` when no REPORT was seen), with
+        // the error type of a failed one, as the waterfall's bar marks it.
+        let status = match (invocation.status, invocation.error_type.as_deref()) {
+            (Some(status), Some(error_type)) => format!("{} ({error_type})", status.as_str()),
+            (Some(status), None) => status.as_str().to_owned(),
+            (None, _) => "-".to_owned(),
+        };
         let _ = writeln!(
             text,
-            "  {:<30} {:<38} billed {:>6} ms × {:>5} MB  {}  ${:.8}",
+            "  {:<30} {:<38} billed {:>6} ms × {:>5} MB  {}  {}  ${:.8}",
             invocation.function.as_deref().unwrap_or("?"),
             invocation.request_id.as_deref().unwrap_or("?"),
             invocation.billed_duration_ms.unwrap_or(0),
@@ -212,6 +219,7 @@ pub(super) fn trace_text(trace: &TraceDetail) -> String {
             } else {
                 "warm"
             },
+            status,
             invocation.cost_usd
         );
     }
@@ -225,7 +233,8 @@ mod tests {
 
     use super::*;
 
-    /// A drawn invocation prints its "no span" mark and its note, and a JSON
+    /// A drawn invocation prints its "no span" mark and its note, each listed
+    /// invocation how it ended (with a failure's error type), and a JSON
     /// platform record under it prints as the text the trace view made of it
     /// (what the web UI shows), not as raw JSON.
     #[test]
@@ -272,10 +281,47 @@ mod tests {
                 invocation_status: None,
             }],
             unattached_logs: vec![line(raw, Some(readable))],
-            invocations: Vec::new(),
+            invocations: vec![
+                serde_json::from_value(json!({
+                    "request_id": "2f0c-timeout",
+                    "function": "orders-worker",
+                    "billed_duration_ms": 3000,
+                    "memory_size_mb": 128,
+                    "cold_start": true,
+                    "status": "timeout",
+                    "error_type": "Sandbox.Timedout",
+                }))
+                .expect("an invocation"),
+                serde_json::from_value(json!({
+                    "request_id": "9a1d-success",
+                    "function": "orders-worker",
+                    "status": "success",
+                }))
+                .expect("an invocation"),
+                serde_json::from_value(json!({"request_id": "7e4b-no-report"}))
+                    .expect("an invocation"),
+            ],
             cost_usd: 0.0,
         };
         let text = trace_text(&trace);
+        let invocation_line = |request_id: &str| {
+            text.lines()
+                .find(|line| line.contains(request_id))
+                .unwrap_or_else(|| panic!("{request_id} listed: {text}"))
+                .to_owned()
+        };
+        assert!(
+            invocation_line("2f0c-timeout").contains(" cold  timeout (Sandbox.Timedout)  $"),
+            "{text}"
+        );
+        assert!(
+            invocation_line("9a1d-success").contains(" warm  success  $"),
+            "{text}"
+        );
+        assert!(
+            invocation_line("7e4b-no-report").contains(" warm  -  $"),
+            "{text}"
+        );
         assert!(
             text.contains("orders-worker orders-worker  [no span: drawn from its invocation]"),
             "{text}"
