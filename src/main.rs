@@ -5,6 +5,11 @@ mod cli;
 
 use clap::{Parser, Subcommand};
 
+/// The collector's allocator (docs/collector.md, "Allocator"), for `tracelake
+/// ingest`, `compact` and the demo as for the Lambda.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Distributed tracing and log aggregation for fleets of AWS Lambda microservices.
 #[derive(Parser)]
 #[command(name = "tracelake", version, about)]

@@ -6,6 +6,11 @@ use serde_json::value::RawValue;
 use tracelake_collector::lambda::{INDEX_URL_VARIABLE, handle_event};
 use tracelake_collector::{Collector, IndexStore};
 
+/// jemalloc rather than glibc's malloc: a delivery's rows and small Parquet
+/// files are many short-lived allocations (docs/collector.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt()
