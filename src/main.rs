@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 /// The collector's allocator (docs/collector.md, "Allocator"), for `tracelake
 /// ingest`, `compact` and the demo as for the Lambda.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

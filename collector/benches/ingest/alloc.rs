@@ -5,6 +5,9 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 // What the binaries allocate with.
+#[cfg(target_env = "msvc")]
+use std::alloc::System as Inner;
+#[cfg(not(target_env = "msvc"))]
 use tikv_jemallocator::Jemalloc as Inner;
 
 /// Counts live and peak heap bytes.

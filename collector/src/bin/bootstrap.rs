@@ -8,6 +8,7 @@ use tracelake_collector::{Collector, IndexStore};
 
 /// jemalloc rather than glibc's malloc: a delivery's rows and small Parquet
 /// files are many short-lived allocations (docs/collector.md, "Allocator").
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
