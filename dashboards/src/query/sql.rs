@@ -13,10 +13,12 @@
 //! (`invocation_services`: CTEs of the services list, the service map and the
 //! correlation report), and the traces an errors-only search finds by a failed
 //! invocation that wrote no span (`failed_invocation_traces`: CTEs of both
-//! trace searches). A query names one with a `{{span_filter}}`,
-//! `{{log_filter}}`, `{{log_trace_requests}}`, `{{log_group_services}}`,
-//! `{{invocation_services}}` or `{{failed_invocation_traces}}` marker,
-//! replaced by the fragment's text ([`DashboardQuery::sql`]).
+//! trace searches), and the keys a call names its callee by (`callee_keys`:
+//! the service map and the correlation report). A query names one with a
+//! `{{span_filter}}`, `{{log_filter}}`, `{{log_trace_requests}}`,
+//! `{{log_group_services}}`, `{{invocation_services}}`,
+//! `{{failed_invocation_traces}}` or `{{callee_keys}}` marker, replaced by the
+//! fragment's text ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -31,7 +33,7 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 6] = [
+const FILTERS: [(&str, &str); 7] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
@@ -56,6 +58,10 @@ const FILTERS: [(&str, &str); 6] = [
     (
         "{{log_group_services}}",
         include_str!("../../queries/filters/log_group_services.sql"),
+    ),
+    (
+        "{{callee_keys}}",
+        include_str!("../../queries/filters/callee_keys.sql"),
     ),
 ];
 
@@ -167,6 +173,11 @@ mod tests {
         let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
         assert!(SEARCH_LOGS.sql().contains(log_filter));
         assert!(LOG_HISTOGRAM.sql().contains(log_filter));
+        let callee_keys = "reverse(split_part(reverse(callee), ':', 1))";
+        for query in [SERVICE_MAP, CORRELATION_CALLS] {
+            assert!(query.sql().contains(callee_keys), "{}", query.name);
+            assert!(!query.template.contains(callee_keys), "{}", query.name);
+        }
         let trace_requests = "HAVING max(i.trace_id) = $trace_id";
         for query in [SEARCH_LOGS, LOG_HISTOGRAM] {
             assert!(query.sql().contains(trace_requests), "{}", query.name);
