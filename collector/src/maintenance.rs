@@ -264,32 +264,13 @@ mod tests {
     use crate::index::IndexWriter;
     use crate::index::compact::CompactionStep;
     use crate::index::manifest::latest_manifest;
-    use crate::index::rows::{LogRow, SpanId, SpanRow, TraceId};
+    use crate::index::rows::LogRow;
     use crate::index::schema::HourPartition;
 
-    fn rows(hour: &HourPartition, n: u64) -> (Vec<SpanRow>, Vec<LogRow>) {
+    /// Writes delivery `n` (a span and a log line) into `hour`, a minute into it.
+    async fn deliver(writer: &IndexWriter, hour: &HourPartition, n: u64) {
         let start = hour.start_nanos() + 60_000_000_000;
-        let span = SpanRow {
-            trace_id: TraceId(u128::from(n)),
-            span_id: SpanId(n),
-            name: "GET /".to_owned(),
-            service: "checkout".to_owned(),
-            start_time_ns: start,
-            end_time_ns: start + 1_000,
-            log_group: "/aws/lambda/checkout".to_owned(),
-            log_stream: "s".to_owned(),
-            ..SpanRow::default()
-        };
-        let log = LogRow {
-            timestamp_ns: start,
-            message: format!("line {n}"),
-            log_group: "/aws/lambda/checkout".to_owned(),
-            log_stream: "s".to_owned(),
-            event_id: n.to_string(),
-            format: "plain".into(),
-            ..LogRow::default()
-        };
-        (vec![span], vec![log])
+        tracelake_testkit::index::write_delivery(writer, n, start, "checkout").await;
     }
 
     #[tokio::test]
@@ -302,11 +283,7 @@ mod tests {
         let old = HourPartition::parse("2026-11-29T03").expect("hour");
         let current = HourPartition::parse("2026-11-29T05").expect("hour");
         for (n, hour) in [(1, &old), (2, &old), (3, &current)] {
-            let (spans, logs) = rows(hour, n);
-            writer
-                .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                .await
-                .expect("written");
+            deliver(&writer, hour, n).await;
         }
         // 05:10, within the current hour.
         let now = current.start_nanos() + 10 * 60 * 1_000_000_000;
@@ -351,11 +328,7 @@ mod tests {
         let first = HourPartition::parse("2026-11-29T01").expect("hour");
         let second = HourPartition::parse("2026-11-29T02").expect("hour");
         for (n, hour) in [(1, &first), (2, &first), (3, &second), (4, &second)] {
-            let (spans, logs) = rows(hour, n);
-            writer
-                .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                .await
-                .expect("written");
+            deliver(&writer, hour, n).await;
         }
         let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let rival_store = store.clone();
@@ -464,17 +437,7 @@ mod tests {
         );
         let writer = IndexWriter::new(store.clone());
         let hour = HourPartition::parse("2026-11-29T05").expect("hour");
-        let write = |n: u64| {
-            let writer = writer.clone();
-            let hour = hour.clone();
-            async move {
-                let (spans, logs) = rows(&hour, n);
-                writer
-                    .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                    .await
-                    .expect("written");
-            }
-        };
+        let write = |n: u64| deliver(&writer, &hour, n);
         let options = MaintenanceOptions {
             grace: Duration::ZERO,
             open_hour: Some(OpenHourPolicy {
@@ -594,16 +557,7 @@ mod tests {
             }
             Ok(())
         }));
-        let write = |n: u64| {
-            let (spans, logs) = rows(&hour, n);
-            let writer = writer.clone();
-            async move {
-                writer
-                    .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                    .await
-                    .expect("written");
-            }
-        };
+        let write = |n: u64| deliver(&writer, &hour, n);
 
         // Below the count: the hour waits, after one listing per table.
         write(1).await;
@@ -640,11 +594,7 @@ mod tests {
         let writer = IndexWriter::new(store.clone());
         // An hour that cannot have settled by the machine's clock.
         let hour = HourPartition::parse("2099-01-01T00").expect("hour");
-        let (spans, logs) = rows(&hour, 1);
-        writer
-            .write_rows("seg-1", spans, logs, Vec::new())
-            .await
-            .expect("written");
+        deliver(&writer, &hour, 1).await;
         let backlog = raw_backlog(&store, &hour).await.expect("listed");
         assert_eq!(backlog.files, 3, "spans, logs and trace_index segments");
         let written = backlog

@@ -1,5 +1,7 @@
 //! Helpers for tests that write an index (feature `index`).
 //!
+//! [`delivery_rows`] and [`write_delivery`] make the rows of one raw delivery
+//! (a span and a log line) and write them as one raw segment of each table.
 //! [`ListingStore`] wraps an object store and records every listing asked of
 //! it, so that a test can count the LIST requests a job would send to S3:
 //!
@@ -22,6 +24,49 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
 };
+use tracelake_index::IndexWriter;
+use tracelake_index::rows::{LogRow, SpanId, SpanRow, TraceId};
+
+/// The rows of raw delivery `n`: one span of `service` (`GET /`, 1 µs long)
+/// and one plain log line (`line {n}`, event id `n`), both at `start_ns`, in
+/// log group `/aws/lambda/checkout`, stream `s`. Trace and span id are
+/// `n + 1` (never 0), so that deliveries never share a trace.
+pub fn delivery_rows(n: u64, start_ns: i64, service: &str) -> (Vec<SpanRow>, Vec<LogRow>) {
+    let span = SpanRow {
+        trace_id: TraceId(u128::from(n) + 1),
+        span_id: SpanId(n + 1),
+        name: "GET /".to_owned(),
+        service: service.to_owned(),
+        start_time_ns: start_ns,
+        end_time_ns: start_ns + 1_000,
+        log_group: "/aws/lambda/checkout".to_owned(),
+        log_stream: "s".to_owned(),
+        ..SpanRow::default()
+    };
+    let log = LogRow {
+        timestamp_ns: start_ns,
+        message: format!("line {n}"),
+        log_group: "/aws/lambda/checkout".to_owned(),
+        log_stream: "s".to_owned(),
+        event_id: n.to_string(),
+        format: "plain".into(),
+        ..LogRow::default()
+    };
+    (vec![span], vec![log])
+}
+
+/// Writes [`delivery_rows`] as segment `seg-{n}`: a spans, a logs and a
+/// `trace_index` raw segment, as the collector writes one delivery.
+///
+/// # Panics
+/// When the writer fails: a test helper.
+pub async fn write_delivery(writer: &IndexWriter, n: u64, start_ns: i64, service: &str) {
+    let (spans, logs) = delivery_rows(n, start_ns, service);
+    writer
+        .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
+        .await
+        .expect("delivery written");
+}
 
 /// An object store that records the prefix of every listing (recursive or
 /// by delimiter, each a LIST request or more on S3) and passes every call on.

@@ -19,7 +19,8 @@
 //! how to install it; it is never skipped.
 //!
 //! With the `index` feature, [`index`] has helpers for the tests of crates
-//! that build `tracelake-index` anyway: a store that records its listings.
+//! that build `tracelake-index` anyway: the rows of one raw delivery, and a
+//! store that records its listings.
 
 #![warn(missing_docs)]
 
