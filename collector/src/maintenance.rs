@@ -18,10 +18,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use crate::index::IndexStore;
-use crate::index::compact::{self, CompactOptions, CompactionError, CompactionOutcome};
+use crate::index::compact::{self, CompactOptions, CompactionError, CompactionOutcome, HourPlan};
 use crate::index::gc::{self, DEFAULT_GRACE};
-use crate::index::manifest::{self, LiveSource, ManifestError};
-use crate::index::schema::{self, HOUR_NANOS, HourPartition};
+use crate::index::manifest::{self, ManifestError};
+use crate::index::schema::{HOUR_NANOS, HourPartition};
 
 /// What the scheduled job does.
 #[derive(Debug, Clone)]
@@ -114,6 +114,19 @@ impl OpenHourPolicy {
     }
 }
 
+impl RawBacklog {
+    /// The backlog a plan newly covers: its uncovered raw segments.
+    pub fn of(plan: &HourPlan) -> RawBacklog {
+        let mut backlog = RawBacklog::default();
+        for segment in plan.uncovered_segments() {
+            backlog.files += 1;
+            let modified = segment.last_modified;
+            backlog.oldest = Some(backlog.oldest.map_or(modified, |o| o.min(modified)));
+        }
+        backlog
+    }
+}
+
 /// The uncovered raw segments of `hour` against its latest manifest.
 ///
 /// # Errors
@@ -122,18 +135,7 @@ pub async fn raw_backlog(
     store: &IndexStore,
     hour: &HourPartition,
 ) -> Result<RawBacklog, CompactionError> {
-    let parent = manifest::latest_manifest(store, hour).await?;
-    let mut backlog = RawBacklog::default();
-    for table in schema::TABLES {
-        let live = manifest::live_files_with(store, table, hour, parent.as_ref()).await?;
-        for file in live.iter().filter(|file| file.source == LiveSource::Raw) {
-            backlog.files += 1;
-            if let Some(modified) = file.last_modified {
-                backlog.oldest = Some(backlog.oldest.map_or(modified, |o| o.min(modified)));
-            }
-        }
-    }
-    Ok(backlog)
+    Ok(RawBacklog::of(&compact::plan_hour(store, hour).await?))
 }
 
 /// What one scheduled run did: the Lambda's response.
@@ -186,7 +188,18 @@ pub async fn run_scheduled_maintenance(
 ) -> Result<MaintenanceReport, MaintenanceError> {
     let mut report = MaintenanceReport::default();
     let settle = i64::try_from(options.settle.as_nanos()).unwrap_or(i64::MAX);
-    for hour in compact::hours_needing_compaction(store).await? {
+    // Each hour is planned once, just before it is compacted (not all up
+    // front: compacting one hour may relink its neighbours), and the plan
+    // decides, gives the open hour's backlog and is what compaction covers:
+    // one listing of each table's raw partition per hour.
+    for hour in manifest::hours(store)
+        .await
+        .map_err(CompactionError::from)?
+    {
+        let plan = compact::plan_hour(store, &hour).await?;
+        if !plan.needs_compaction() {
+            continue;
+        }
         let settled_at = hour
             .start_nanos()
             .saturating_add(HOUR_NANOS)
@@ -194,7 +207,7 @@ pub async fn run_scheduled_maintenance(
         let open = settled_at > now_nanos;
         if open {
             let wanted = match &options.open_hour {
-                Some(policy) => policy.wants(&raw_backlog(store, &hour).await?, now_nanos),
+                Some(policy) => policy.wants(&RawBacklog::of(&plan), now_nanos),
                 None => false,
             };
             if !wanted {
@@ -202,7 +215,7 @@ pub async fn run_scheduled_maintenance(
                 continue;
             }
         }
-        let compaction = compact::compact_hour(store, &hour, &options.compact).await?;
+        let compaction = compact::compact_planned(store, plan, &options.compact).await?;
         match compaction.outcome {
             CompactionOutcome::Committed { .. } => {
                 report.hours_compacted.push(hour.to_string());
@@ -251,32 +264,13 @@ mod tests {
     use crate::index::IndexWriter;
     use crate::index::compact::CompactionStep;
     use crate::index::manifest::latest_manifest;
-    use crate::index::rows::{LogRow, SpanId, SpanRow, TraceId};
+    use crate::index::rows::LogRow;
     use crate::index::schema::HourPartition;
 
-    fn rows(hour: &HourPartition, n: u64) -> (Vec<SpanRow>, Vec<LogRow>) {
+    /// Writes delivery `n` (a span and a log line) into `hour`, a minute into it.
+    async fn deliver(writer: &IndexWriter, hour: &HourPartition, n: u64) {
         let start = hour.start_nanos() + 60_000_000_000;
-        let span = SpanRow {
-            trace_id: TraceId(u128::from(n)),
-            span_id: SpanId(n),
-            name: "GET /".to_owned(),
-            service: "checkout".to_owned(),
-            start_time_ns: start,
-            end_time_ns: start + 1_000,
-            log_group: "/aws/lambda/checkout".to_owned(),
-            log_stream: "s".to_owned(),
-            ..SpanRow::default()
-        };
-        let log = LogRow {
-            timestamp_ns: start,
-            message: format!("line {n}"),
-            log_group: "/aws/lambda/checkout".to_owned(),
-            log_stream: "s".to_owned(),
-            event_id: n.to_string(),
-            format: "plain".into(),
-            ..LogRow::default()
-        };
-        (vec![span], vec![log])
+        tracelake_testkit::index::write_delivery(writer, n, start, "checkout").await;
     }
 
     #[tokio::test]
@@ -289,11 +283,7 @@ mod tests {
         let old = HourPartition::parse("2026-11-29T03").expect("hour");
         let current = HourPartition::parse("2026-11-29T05").expect("hour");
         for (n, hour) in [(1, &old), (2, &old), (3, &current)] {
-            let (spans, logs) = rows(hour, n);
-            writer
-                .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                .await
-                .expect("written");
+            deliver(&writer, hour, n).await;
         }
         // 05:10, within the current hour.
         let now = current.start_nanos() + 10 * 60 * 1_000_000_000;
@@ -338,11 +328,7 @@ mod tests {
         let first = HourPartition::parse("2026-11-29T01").expect("hour");
         let second = HourPartition::parse("2026-11-29T02").expect("hour");
         for (n, hour) in [(1, &first), (2, &first), (3, &second), (4, &second)] {
-            let (spans, logs) = rows(hour, n);
-            writer
-                .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                .await
-                .expect("written");
+            deliver(&writer, hour, n).await;
         }
         let commits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let rival_store = store.clone();
@@ -451,17 +437,7 @@ mod tests {
         );
         let writer = IndexWriter::new(store.clone());
         let hour = HourPartition::parse("2026-11-29T05").expect("hour");
-        let write = |n: u64| {
-            let writer = writer.clone();
-            let hour = hour.clone();
-            async move {
-                let (spans, logs) = rows(&hour, n);
-                writer
-                    .write_rows(&format!("seg-{n}"), spans, logs, Vec::new())
-                    .await
-                    .expect("written");
-            }
-        };
+        let write = |n: u64| deliver(&writer, &hour, n);
         let options = MaintenanceOptions {
             grace: Duration::ZERO,
             open_hour: Some(OpenHourPolicy {
@@ -540,6 +516,73 @@ mod tests {
         assert_eq!(report, MaintenanceReport::default(), "nothing left to do");
     }
 
+    /// How often a run listed each table's raw partition of `hour`, in `listed`
+    /// (the prefixes a [`ListingStore`] recorded).
+    fn raw_listings(listed: &[String], hour: &HourPartition) -> Vec<usize> {
+        crate::index::schema::TABLES
+            .iter()
+            .map(|table| {
+                let prefix = crate::index::schema::partition_dir(table, hour);
+                listed.iter().filter(|listed| **listed == prefix).count()
+            })
+            .collect()
+    }
+
+    /// A run lists each table's raw partition of an hour once to decide and
+    /// plan: the plan that decides is the one compaction covers. Before, the
+    /// hours needing compaction, the open hour's backlog and the compaction's
+    /// own plan (twice per table) each listed them: 5 listings of the 4
+    /// tables in a run that waits, 13 by the time a compaction had its plan.
+    #[tokio::test]
+    async fn a_run_lists_each_raw_partition_of_an_hour_once_before_compacting_it() {
+        use tracelake_testkit::index::ListingStore;
+
+        let listing = Arc::new(ListingStore::new(object_store::memory::InMemory::new()));
+        let store = IndexStore::from_object_store(listing.clone(), Default::default());
+        let writer = IndexWriter::new(store.clone());
+        let hour = HourPartition::parse("2026-11-29T05").expect("hour");
+        let planned = Arc::new(std::sync::Mutex::new(None::<Vec<String>>));
+        let mut options = MaintenanceOptions {
+            grace: Duration::ZERO,
+            open_hour: Some(OpenHourPolicy {
+                max_raw_age: None,
+                max_raw_files: 6,
+            }),
+            ..MaintenanceOptions::default()
+        };
+        let (hook_listing, hook_planned) = (listing.clone(), planned.clone());
+        options.compact.on_step = Some(Arc::new(move |step: &CompactionStep| {
+            if matches!(step, CompactionStep::Planned { .. }) {
+                *hook_planned.lock().map_err(|e| e.to_string())? = Some(hook_listing.listed());
+            }
+            Ok(())
+        }));
+        let write = |n: u64| deliver(&writer, &hour, n);
+
+        // Below the count: the hour waits, after one listing per table.
+        write(1).await;
+        listing.clear();
+        let report = run_scheduled_maintenance(&store, hour.start_nanos(), &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_waiting, vec![hour.to_string()]);
+        assert_eq!(raw_listings(&listing.listed(), &hour), [1, 1, 1, 1]);
+
+        // At the count: compacted with the plan that decided it.
+        write(2).await;
+        listing.clear();
+        let report = run_scheduled_maintenance(&store, hour.start_nanos(), &options)
+            .await
+            .expect("runs");
+        assert_eq!(report.hours_compacted_open, vec![hour.to_string()]);
+        let planned = planned
+            .lock()
+            .expect("hook done")
+            .clone()
+            .expect("compaction planned");
+        assert_eq!(raw_listings(&planned, &hour), [1, 1, 1, 1]);
+    }
+
     /// By age: the open hour waits while its oldest raw segment is younger than
     /// `max_raw_age` (by the store's modification time) and is compacted after.
     #[tokio::test]
@@ -551,11 +594,7 @@ mod tests {
         let writer = IndexWriter::new(store.clone());
         // An hour that cannot have settled by the machine's clock.
         let hour = HourPartition::parse("2099-01-01T00").expect("hour");
-        let (spans, logs) = rows(&hour, 1);
-        writer
-            .write_rows("seg-1", spans, logs, Vec::new())
-            .await
-            .expect("written");
+        deliver(&writer, &hour, 1).await;
         let backlog = raw_backlog(&store, &hour).await.expect("listed");
         assert_eq!(backlog.files, 3, "spans, logs and trace_index segments");
         let written = backlog

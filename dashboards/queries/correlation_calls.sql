@@ -73,16 +73,11 @@ invocation_names AS (
            END AS name
     FROM invocation_cuts
 ),
--- The keys a call names its callee by: `n:` the callee, and `a:` the last `:`
--- segment of a callee that has one (an ARN's function). Calls into a
--- destination are never tied to an invocation.
+-- The keys a call names its callee by (filters/callee_keys.sql, as the
+-- service map's). Calls into a destination are never tied to an invocation.
 call_names AS (
     SELECT trace_id, span_id, kind, start_time, end_time, request_id,
-           unnest(CASE
-                      WHEN strpos(callee, ':') > 0
-                          THEN ['n:' || callee, 'a:' || reverse(split_part(reverse(callee), ':', 1))]
-                      ELSE ['n:' || callee]
-                  END) AS name
+           unnest({{callee_keys}}) AS name
     FROM named_calls
     WHERE NOT to_destination
 ),

@@ -109,17 +109,12 @@ children AS (
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND parent_span_id IS NOT NULL
 ),
--- The keys a call names its callee by (as in dark_names): `n:` the name, and
--- `a:` the last `:` segment of a name that has one (an ARN's function). A call
--- that names no callee has a NULL key, which matches nothing (not filtered
--- first: that would read the attributes twice).
+-- The keys a call names its callee by (filters/callee_keys.sql, as the
+-- correlation report's). A call that names no callee has a NULL key, which
+-- matches nothing (not filtered first: that would read the attributes twice).
 call_names AS (
     SELECT trace_id, span_id, caller, kind, duration_ns, status_code,
-           unnest(CASE
-                      WHEN strpos(callee, ':') > 0
-                          THEN ['n:' || callee, 'a:' || reverse(split_part(reverse(callee), ':', 1))]
-                      ELSE ['n:' || callee]
-                  END) AS name
+           unnest({{callee_keys}}) AS name
     FROM named_calls
 ),
 -- The calls into services without spans: each X-Ray call (distance -1, and a

@@ -15,7 +15,9 @@
 //! current symlink manifest names, or anything in an hour without such a K.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::manifest::{self, ManifestError};
 use crate::schema::{self, HourPartition};
@@ -58,7 +60,7 @@ pub async fn collect_garbage(
     dry_run: bool,
 ) -> Result<GcReport, ManifestError> {
     let mut report = GcReport::default();
-    let now = SystemTime::now();
+    let now = Utc::now();
     for hour in manifest::hours(store).await? {
         report.hours += 1;
         collect_hour(store, &hour, grace, now, dry_run, &mut report).await?;
@@ -66,15 +68,21 @@ pub async fn collect_garbage(
     Ok(report)
 }
 
+/// Whether what the store wrote at `written` is `grace` old at `now`; a time
+/// after `now` (a store's clock ahead of this machine's) never is.
+fn at_least_old(written: DateTime<Utc>, now: DateTime<Utc>, grace: Duration) -> bool {
+    (now - written).to_std().is_ok_and(|age| age >= grace)
+}
+
 async fn collect_hour(
     store: &IndexStore,
     hour: &HourPartition,
     grace: Duration,
-    now: SystemTime,
+    now: DateTime<Utc>,
     dry_run: bool,
     report: &mut GcReport,
 ) -> Result<(), ManifestError> {
-    let old_enough = |time: SystemTime| now.duration_since(time).is_ok_and(|age| age >= grace);
+    let old_enough = |time: DateTime<Utc>| at_least_old(time, now, grace);
     let manifests_prefix = format!("{}/", schema::manifests_dir(hour));
     let mut settled: Option<u64> = None;
     for object in store.list(&manifests_prefix).await? {
@@ -86,7 +94,7 @@ async fn collect_hour(
         }) else {
             continue;
         };
-        if old_enough(object.last_modified.into()) {
+        if old_enough(object.last_modified) {
             settled = settled.max(Some(generation));
         }
     }
@@ -109,7 +117,7 @@ async fn collect_hour(
             if !manifest.covers(table, &segment.name) || protected.contains(&segment.path) {
                 continue;
             }
-            if !old_enough(segment.last_modified) {
+            if !old_enough(segment.last_modified.into()) {
                 report.awaiting_grace += 1;
                 continue;
             }
@@ -133,7 +141,7 @@ async fn collect_hour(
             if !replaced {
                 continue;
             }
-            if !old_enough(object.last_modified.into()) {
+            if !old_enough(object.last_modified) {
                 report.awaiting_grace += 1;
                 continue;
             }
@@ -145,4 +153,20 @@ async fn collect_hour(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_is_measured_from_the_store_s_time_and_a_future_time_is_never_old() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("in range");
+        let minute = chrono::TimeDelta::minutes(1);
+        let grace = Duration::from_secs(3_600);
+        assert!(at_least_old(now - minute * 60, now, grace));
+        assert!(!at_least_old(now - minute * 59, now, grace));
+        assert!(at_least_old(now, now, Duration::ZERO));
+        assert!(!at_least_old(now + minute, now, Duration::ZERO));
+    }
 }

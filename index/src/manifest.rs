@@ -291,6 +291,9 @@ pub struct LiveSet {
     pub files: Vec<LiveFile>,
     /// Raw segments listed but covered by the manifest (awaiting GC, or retried deliveries).
     pub covered_raw: Vec<RawSegment>,
+    /// The raw segments among `files` (those the manifest does not cover), as
+    /// listed: what a compaction of the hour newly covers.
+    pub uncovered_raw: Vec<RawSegment>,
 }
 
 /// The live files of one table and hour: outputs(latest manifest) ∪ (raw
@@ -331,11 +334,12 @@ pub async fn live_set_with(
     partition: &HourPartition,
     manifest: Option<Manifest>,
 ) -> Result<LiveSet, ManifestError> {
-    let (files, covered_raw) = split_live(store, table, partition, manifest.as_ref()).await?;
+    let split = split_live(store, table, partition, manifest.as_ref()).await?;
     Ok(LiveSet {
         manifest,
-        files,
-        covered_raw,
+        files: split.files,
+        covered_raw: split.covered_raw,
+        uncovered_raw: split.uncovered_raw,
     })
 }
 
@@ -350,17 +354,24 @@ pub async fn live_files_with(
     partition: &HourPartition,
     manifest: Option<&Manifest>,
 ) -> Result<Vec<LiveFile>, StoreError> {
-    Ok(split_live(store, table, partition, manifest).await?.0)
+    Ok(split_live(store, table, partition, manifest).await?.files)
+}
+
+/// What one raw listing of a table and hour splits into against a manifest.
+struct SplitListing {
+    files: Vec<LiveFile>,
+    covered_raw: Vec<RawSegment>,
+    uncovered_raw: Vec<RawSegment>,
 }
 
 /// The live files of a table and hour against `manifest`, and the raw
-/// segments it covers.
+/// segments it covers and does not cover: one listing.
 async fn split_live(
     store: &IndexStore,
     table: &str,
     partition: &HourPartition,
     manifest: Option<&Manifest>,
-) -> Result<(Vec<LiveFile>, Vec<RawSegment>), StoreError> {
+) -> Result<SplitListing, StoreError> {
     let mut files = Vec::new();
     if let Some(entry) = manifest.and_then(|manifest| manifest.tables.get(table)) {
         files.extend(entry.outputs.iter().map(|output| LiveFile {
@@ -372,20 +383,26 @@ async fn split_live(
         }));
     }
     let mut covered_raw = Vec::new();
+    let mut uncovered_raw = Vec::new();
     for segment in raw_segments(store, table, partition).await? {
         if manifest.is_some_and(|m| m.covers(table, &segment.name)) {
             covered_raw.push(segment);
         } else {
             files.push(LiveFile {
-                path: segment.path,
+                path: segment.path.clone(),
                 bytes: segment.bytes,
                 rows: None,
                 source: LiveSource::Raw,
                 last_modified: Some(segment.last_modified),
             });
+            uncovered_raw.push(segment);
         }
     }
-    Ok((files, covered_raw))
+    Ok(SplitListing {
+        files,
+        covered_raw,
+        uncovered_raw,
+    })
 }
 
 /// Every hour that has raw segments or manifests, in any table, ascending.

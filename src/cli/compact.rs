@@ -82,13 +82,18 @@ async fn select_hours(
         .await
         .context("cannot list the hours to compact")?;
     if let Some(since) = since {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let from = HourPartition::of_nanos(now.saturating_sub(since).as_nanos() as i64);
+        let now_nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let from = first_hour_since(now_nanos, since);
         hours.retain(|hour| *hour >= from);
     }
     Ok(hours)
+}
+
+/// The hour `since` before `now_nanos` falls in; the epoch's for a `since`
+/// that reaches before it.
+fn first_hour_since(now_nanos: i64, since: Duration) -> HourPartition {
+    let since_nanos = i64::try_from(since.as_nanos()).unwrap_or(i64::MAX);
+    HourPartition::of_nanos(now_nanos.saturating_sub(since_nanos).max(0))
 }
 
 /// Compacts `hours` with a progress bar over their input files.
@@ -385,6 +390,24 @@ mod tests {
             "{line}"
         );
         assert!(line.contains("1 hour(s) already up to date"), "{line}");
+    }
+
+    #[test]
+    fn since_reaches_back_from_now_to_the_epoch_at_most() {
+        let now = HourPartition::parse("2026-11-29T05")
+            .expect("hour")
+            .start_nanos()
+            + 30 * 60 * 1_000_000_000;
+        let hour = |text| HourPartition::parse(text).expect("hour");
+        assert_eq!(
+            first_hour_since(now, Duration::from_secs(6 * 3_600)),
+            hour("2026-11-28T23")
+        );
+        assert_eq!(first_hour_since(now, Duration::ZERO), hour("2026-11-29T05"));
+        assert_eq!(
+            first_hour_since(now, Duration::from_secs(u64::MAX)),
+            hour("1970-01-01T00")
+        );
     }
 
     #[test]

@@ -9,14 +9,17 @@
 -- failed_invocation_services and failed_invocation_traces, the last with one
 -- row per trace that has such an invocation matching the span filter as its
 -- drawn span would (empty unless $errors_only).
--- A failed invocation is one whose REPORT status is `error` or `timeout`
--- (as filters/invocation_services.sql); one wrote no span when no span of
--- its trace carries its request id (as search_trace_invocations.sql). Its
--- drawn span, as the span filter sees it: named after its function, kind
+-- A failed invocation is one filters/invocation_failed.sql says failed (the
+-- rule of filters/invocation_services.sql too); one wrote no span when no
+-- span of its trace carries its request id (as search_trace_invocations.sql).
+-- Its drawn span, as the span filter sees it: named after its function, kind
 -- `server`, its REPORT duration, its service the largest `service` other than
 -- its function on its request's own (non-platform) lines, else its function
--- (read only for a service filter), no attributes (an attribute filter never
--- matches it), starting (else ending) in the search's range.
+-- (read only for a service filter), as the trace view names the bar
+-- (trace/synthetic.rs `service_of`; not invocation_services.sql's service,
+-- which is its function's, from its spans or its log group's lines), no
+-- attributes (an attribute filter never matches it), starting (else ending)
+-- in the search's range.
 -- $partition_from, $partition_to, $time_from, $time_to, and the span filter's
 -- parameters: as in search_traces.sql.
 failed_invocations AS (
@@ -24,7 +27,7 @@ failed_invocations AS (
     FROM invocations
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND $errors_only
-      AND status IN ('error', 'timeout')
+      AND {{invocation_failed}}
       AND trace_id IS NOT NULL
       AND request_id IS NOT NULL
       AND coalesce(start_time, end_time) >= $time_from

@@ -8,8 +8,7 @@
 -- the one its log group's lines name (log_group_services.sql), else the
 -- function. An invocation is uninstrumented when no span in the scanned
 -- partitions names its function (`faas.name`) or carries its service; it
--- failed when its REPORT status is `error` or `timeout` (the
--- `invocations.status` values besides `success`).
+-- failed as invocation_failed.sql says.
 -- `invocation_services` has every invocation of the scanned partitions, with
 -- the invocations columns a query may need, `service`, `uninstrumented` and
 -- `failed`; a query filters it by time itself.
@@ -41,7 +40,7 @@ invocation_services AS (
            i.duration_ms, i.status,
            coalesce(f.service, g.service, i.function) AS service,
            i.function IS NOT NULL AND f.faas_name IS NULL AND s.service IS NULL AS uninstrumented,
-           i.status IN ('error', 'timeout') AS failed
+           {{invocation_failed}} AS failed
     FROM span_services s
     RIGHT JOIN (group_services g
         RIGHT JOIN (function_services f

@@ -458,7 +458,6 @@ fn read_only() -> SQLOptions {
 #[cfg(test)]
 mod tests {
     use tracelake_index::IndexWriter;
-    use tracelake_index::rows::{LogRow, SpanId, SpanRow, TraceId};
     use tracelake_index::schema::HourPartition;
 
     use super::*;
@@ -472,30 +471,8 @@ mod tests {
         let hour = HourPartition::parse("2026-11-29T05").expect("hour");
         for n in 0..segments {
             let start = hour.start_nanos() + i64::try_from(n).expect("small") * 1_000_000_000;
-            let span = SpanRow {
-                trace_id: TraceId(u128::from(n) + 1),
-                span_id: SpanId(n + 1),
-                name: "GET /".to_owned(),
-                service: format!("service-{}", n % 3),
-                start_time_ns: start,
-                end_time_ns: start + 1_000,
-                log_group: "/aws/lambda/checkout".to_owned(),
-                log_stream: "s".to_owned(),
-                ..SpanRow::default()
-            };
-            let log = LogRow {
-                timestamp_ns: start,
-                message: format!("line {n}"),
-                log_group: "/aws/lambda/checkout".to_owned(),
-                log_stream: "s".to_owned(),
-                event_id: n.to_string(),
-                format: "plain".into(),
-                ..LogRow::default()
-            };
-            writer
-                .write_rows(&format!("seg-{n}"), vec![span], vec![log], Vec::new())
-                .await
-                .expect("written");
+            let service = format!("service-{}", n % 3);
+            tracelake_testkit::index::write_delivery(&writer, n, start, &service).await;
         }
         dir
     }

@@ -11,12 +11,16 @@
 //! (`log_group_services`), and the one rule for which service a Lambda
 //! invocation is and whether it is uninstrumented or failed
 //! (`invocation_services`: CTEs of the services list, the service map and the
-//! correlation report), and the traces an errors-only search finds by a failed
-//! invocation that wrote no span (`failed_invocation_traces`: CTEs of both
-//! trace searches). A query names one with a `{{span_filter}}`,
-//! `{{log_filter}}`, `{{log_trace_requests}}`, `{{log_group_services}}`,
-//! `{{invocation_services}}` or `{{failed_invocation_traces}}` marker,
-//! replaced by the fragment's text ([`DashboardQuery::sql`]).
+//! correlation report; whether it failed is `invocation_failed`, which the
+//! errors-only searches splice too), and the traces an errors-only search
+//! finds by a failed invocation that wrote no span
+//! (`failed_invocation_traces`: CTEs of both trace searches), and the keys a
+//! call names its callee by (`callee_keys`: the service map and the
+//! correlation report). A query names one with a
+//! `{{span_filter}}`, `{{log_filter}}`, `{{log_trace_requests}}`,
+//! `{{log_group_services}}`, `{{invocation_services}}`,
+//! `{{failed_invocation_traces}}`, `{{callee_keys}}` or `{{invocation_failed}}`
+//! marker, replaced by the fragment's text ([`DashboardQuery::sql`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -31,7 +35,7 @@ pub struct DashboardQuery {
 }
 
 /// The shared filters: marker, then the text of `queries/filters/<name>.sql`.
-const FILTERS: [(&str, &str); 6] = [
+const FILTERS: [(&str, &str); 8] = [
     (
         "{{span_filter}}",
         include_str!("../../queries/filters/span_filter.sql"),
@@ -56,6 +60,15 @@ const FILTERS: [(&str, &str); 6] = [
     (
         "{{log_group_services}}",
         include_str!("../../queries/filters/log_group_services.sql"),
+    ),
+    (
+        "{{callee_keys}}",
+        include_str!("../../queries/filters/callee_keys.sql"),
+    ),
+    // After invocation_services and failed_invocation_traces: both hold its marker.
+    (
+        "{{invocation_failed}}",
+        include_str!("../../queries/filters/invocation_failed.sql"),
     ),
 ];
 
@@ -167,6 +180,11 @@ mod tests {
         let log_filter = "coalesce(l.trace_id, r.trace_id) = $trace_id";
         assert!(SEARCH_LOGS.sql().contains(log_filter));
         assert!(LOG_HISTOGRAM.sql().contains(log_filter));
+        let callee_keys = "reverse(split_part(reverse(callee), ':', 1))";
+        for query in [SERVICE_MAP, CORRELATION_CALLS] {
+            assert!(query.sql().contains(callee_keys), "{}", query.name);
+            assert!(!query.template.contains(callee_keys), "{}", query.name);
+        }
         let trace_requests = "HAVING max(i.trace_id) = $trace_id";
         for query in [SEARCH_LOGS, LOG_HISTOGRAM] {
             assert!(query.sql().contains(trace_requests), "{}", query.name);
@@ -176,8 +194,9 @@ mod tests {
 
     /// The queries that name a Lambda invocation's service or decide whether
     /// it is uninstrumented or failed all splice the one rule, and none
-    /// defines its own: no query file builds the spans' services or compares
-    /// `invocations.status` outside that filter.
+    /// defines its own: no query file builds the spans' services, and no
+    /// query or other filter compares `invocations.status` outside
+    /// `invocation_failed`.
     #[test]
     fn the_invocation_rule_is_defined_once() {
         let rule = FILTERS
@@ -216,6 +235,25 @@ mod tests {
             ] {
                 assert!(!own.contains(definition), "{}: {definition}", query.name);
             }
+        }
+        // Whether an invocation failed is one filter of its own, which the
+        // errors-only searches splice too (their drawn invocations' service
+        // is the trace view's, not this rule's).
+        let failed = "status IN ('error', 'timeout')";
+        for (marker, text) in FILTERS {
+            let defines = marker == "{{invocation_failed}}";
+            assert_eq!(text.contains(failed), defines, "{marker}");
+            assert!(defines || !text.contains("status IN ("), "{marker}");
+        }
+        for query in [
+            SERVICES,
+            SERVICE_MAP,
+            CORRELATION_INVOCATIONS,
+            CORRELATION_CALLS,
+            SEARCH_TRACES,
+            SEARCH_TRACE_SPANS,
+        ] {
+            assert!(query.sql().contains(failed), "{}", query.name);
         }
     }
 

@@ -86,11 +86,29 @@ pub async fn compact_hour(
     hour: &HourPartition,
     options: &CompactOptions,
 ) -> Result<CompactionReport, CompactionError> {
-    let mut report = compact_one(store, hour, options, Mode::Compact).await?;
+    compact_planned(store, plan_hour(store, hour).await?, options).await
+}
+
+/// [`compact_hour`] on a plan the caller has just made with [`plan_hour`]
+/// (to decide whether to compact the hour at all), so that the hour's raw
+/// partitions are listed once, not again here. A plan gone stale meanwhile
+/// stays exact: the commit is put-if-absent on its next generation, and a
+/// raw segment written after the listing stays uncovered for the next run.
+///
+/// # Errors
+/// As [`compact_hour`].
+pub async fn compact_planned(
+    store: &IndexStore,
+    plan: HourPlan,
+    options: &CompactOptions,
+) -> Result<CompactionReport, CompactionError> {
+    let hour = plan.hour.clone();
+    let mut report = compact_one(store, plan, options, Mode::Compact).await?;
     if matches!(report.outcome, CompactionOutcome::Committed { .. }) {
         for neighbour in [hour.previous(), hour.next()] {
             if relink_needed(store, &neighbour).await? {
-                let relinked = compact_one(store, &neighbour, options, Mode::Relink).await?;
+                let plan = plan_hour(store, &neighbour).await?;
+                let relinked = compact_one(store, plan, options, Mode::Relink).await?;
                 if !matches!(relinked.outcome, CompactionOutcome::UpToDate) {
                     report.relinked.push(relinked);
                 }
@@ -113,11 +131,11 @@ enum Mode {
 /// Compacts one hour (see [`compact_hour`]), without relinking its neighbours.
 async fn compact_one(
     store: &IndexStore,
-    hour: &HourPartition,
+    plan: HourPlan,
     options: &CompactOptions,
     mut mode: Mode,
 ) -> Result<CompactionReport, CompactionError> {
-    let plan = plan_hour(store, hour).await?;
+    let hour = &plan.hour;
     let (files, bytes) = plan.input_totals();
     let mut report = CompactionReport {
         hour: hour.clone(),

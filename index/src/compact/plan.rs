@@ -45,13 +45,20 @@ impl HourPlan {
             .fold((0, 0), |(files, bytes), f| (files + 1, bytes + f.bytes))
     }
 
+    /// The raw segments the next generation newly covers, all tables together.
+    pub fn uncovered_segments(&self) -> impl Iterator<Item = &RawSegment> {
+        self.uncovered.values().flatten()
+    }
+
     /// The generation the compaction would commit.
     pub fn next_generation(&self) -> u64 {
         self.parent.as_ref().map_or(1, |m| m.generation + 1)
     }
 }
 
-/// Reads the latest manifest and the raw listing of an hour.
+/// Reads the latest manifest and the raw listing of an hour: each table's raw
+/// partition is listed once, and the plan is all a compaction of the hour
+/// needs from the listings ([`super::compact_planned`]).
 ///
 /// # Errors
 /// [`CompactionError`] when the store fails or the manifest is unreadable.
@@ -64,22 +71,16 @@ pub async fn plan_hour(
     let mut uncovered = BTreeMap::new();
     for table in schema::TABLES {
         let set = manifest::live_set_with(store, table, hour, parent.clone()).await?;
-        let mut table_inputs = Vec::new();
-        let mut table_uncovered = Vec::new();
-        let raw = manifest::raw_segments(store, table, hour).await?;
-        for file in set.files {
-            if file.source == LiveSource::Raw
-                && let Some(segment) = raw.iter().find(|s| s.path == file.path)
-            {
-                table_uncovered.push(segment.clone());
-            }
-            table_inputs.push(InputFile {
+        let table_inputs = set
+            .files
+            .into_iter()
+            .map(|file| InputFile {
                 path: file.path,
                 bytes: file.bytes,
-            });
-        }
+            })
+            .collect();
         inputs.insert(table, table_inputs);
-        uncovered.insert(table, table_uncovered);
+        uncovered.insert(table, set.uncovered_raw);
     }
     Ok(HourPlan {
         hour: hour.clone(),
