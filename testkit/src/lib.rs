@@ -18,7 +18,7 @@
 //! A test that needs moto and cannot start it fails with a message saying
 //! how to install it; it is never skipped.
 //!
-//! With the `index` feature, [`index`] has helpers for the tests of crates
+//! With the `index` feature, the `index` module has helpers for the tests of crates
 //! that build `tracelake-index` anyway: the rows of one raw delivery, and a
 //! store that records its listings.
 
