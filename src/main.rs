@@ -35,10 +35,10 @@ enum Command {
     Simulate(cli::simulate::SimulateArgs),
     /// Simulate a fleet, ingest it, and report correlation precision and recall.
     Demo(cli::demo::DemoArgs),
-    /// Serve the dashboards (web UI, JSON API, Jaeger API) over the index.
-    Serve(cli::serve::ServeArgs),
-    /// Query the index: trace, search, services, map, red, coldstarts, cost, logs, sql.
-    Query(cli::query::QueryArgs),
+    /// Serve the dashboards (web UI, JSON API, Jaeger API) over the index (runs `tracelake-dashboards serve`).
+    Serve(cli::dashboards::ForwardedArgs),
+    /// Query the index: trace, search, services, map, red, coldstarts, cost, logs, sql (runs `tracelake-dashboards query`).
+    Query(cli::dashboards::ForwardedArgs),
     /// Subscribe log groups, backfill history and show status in AWS (CloudWatch Logs).
     Aws(cli::aws::AwsArgs),
     /// Serve a Firehose HTTP endpoint destination that writes into the index.
@@ -67,8 +67,8 @@ fn main() -> std::process::ExitCode {
         Command::DuckdbView(args) => cli::compact::run_duckdb_view(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
-        Command::Serve(args) => cli::serve::run(args),
-        Command::Query(args) => cli::query::run(args),
+        Command::Serve(forwarded) => cli::dashboards::run("serve", &forwarded.args),
+        Command::Query(forwarded) => cli::dashboards::run("query", &forwarded.args),
         Command::Aws(args) => cli::aws::run(args),
         Command::Firehose(args) => cli::firehose::run(args),
     };

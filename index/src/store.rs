@@ -104,6 +104,10 @@ impl S3Limits {
     }
 }
 
+/// The index root the `tracelake` and `tracelake-dashboards` commands use
+/// when `--data` is not given: a directory under the working directory.
+pub const DEFAULT_ROOT: &str = "./tracelake-data";
+
 /// An index root: an object store and the path prefix inside it.
 #[derive(Clone, Debug)]
 pub struct IndexStore {

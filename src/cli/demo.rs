@@ -1,10 +1,13 @@
-//! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--rate R] [--full] [--no-serve]`:
+//! `tracelake demo [--data DIR] [--services N] [--minutes M] [--seed S] [--rate R] [--full] [--no-serve] [--addr A]`:
 //! simulates a fleet (by default at a quarter of the benchmark fleet's traffic,
 //! for a first look in seconds; `--full`: the benchmark fleet of `tracelake
 //! simulate`), ingests its payloads through the collector, and scores the
 //! index's correlation against the simulator's ground truth. Deliveries are
 //! ingested in groups the size of a Kinesis invocation, as the Kinesis path
 //! does (`--no-batch`: one batch per delivery, as the direct subscription does).
+//! Then, unless `--no-serve`, `tracelake-dashboards` lists the least linked
+//! services and serves the dashboards: the report needs no query engine, so
+//! from a fresh clone it comes before DataFusion has compiled (docs/build.md).
 
 use std::time::Instant;
 
@@ -32,9 +35,14 @@ pub struct DemoArgs {
     /// default of `tracelake simulate`) instead of the demo's lighter 5.
     #[arg(long, conflicts_with = "rate")]
     pub full: bool,
-    /// Exit after the report instead of serving the dashboards at http://127.0.0.1:7070 until Ctrl-C.
+    /// Exit after the report instead of listing the least linked services and
+    /// serving the dashboards at http://127.0.0.1:7070 until Ctrl-C (both run
+    /// `tracelake-dashboards`, which holds the query engine).
     #[arg(long)]
     pub no_serve: bool,
+    /// The address the dashboards listen on.
+    #[arg(long, default_value = "127.0.0.1:7070", conflicts_with = "no_serve")]
+    pub addr: std::net::SocketAddr,
     /// Ingest each delivery as its own batch (the direct Lambda subscription)
     /// instead of in groups the size of a Kinesis invocation.
     #[arg(long)]
@@ -207,9 +215,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         total.invocation_rows
     );
     print_score(&score);
-    if let Err(error) = runtime.block_on(print_worst_services(&args.data)) {
-        println!("  (the correlation report could not be computed: {error:#})");
-    }
     let scored = score_started.elapsed();
     println!(
         "total {:.1} s (simulate {:.1} s, ingest {:.1} s, compact {:.1} s, score {:.1} s)",
@@ -220,43 +225,26 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         scored.as_secs_f64()
     );
 
-    if !args.no_serve {
+    if args.no_serve {
         println!();
-        let options = tracelake_dashboards::ServeOptions::new(args.data.clone());
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?
-            .block_on(tracelake_dashboards::serve(options))
-            .context("serving the dashboards failed")?;
-    }
-    Ok(())
-}
-
-/// The three services whose telemetry is least tied to traces: where to add
-/// instrumentation or X-Ray first (`tracelake query correlation` has them all).
-async fn print_worst_services(data: &str) -> anyhow::Result<()> {
-    use tracelake_dashboards::query::{EngineOptions, QueryEngine, TimeRange};
-    let engine = QueryEngine::open(data, EngineOptions::default()).await?;
-    let end = engine.default_end().await?;
-    let week_ns = 7 * 24 * 3_600 * 1_000_000_000_i64;
-    let range =
-        TimeRange::new(end.saturating_sub(week_ns), end).context("the index has no time range")?;
-    let report = engine.correlation(&range).await?;
-    println!();
-    println!("least linked services (tracelake query correlation)");
-    for row in report.iter().take(3) {
         println!(
-            "  {:<28} {:>7} lines linked, {} of {} invocations without a trace, {} of {} inbound calls lost their context",
-            row.service,
-            percent(row.linked_share),
-            row.invocations_without_trace,
-            row.invocations,
-            row.inbound_without_context,
-            row.inbound_calls
+            "the services least tied to traces: tracelake query correlation --data {}",
+            args.data
         );
+        return Ok(());
     }
-    Ok(())
+    // The least linked services and the dashboards need the query engine,
+    // which `tracelake-dashboards` holds (built now if this is its first use
+    // from a clone).
+    super::dashboards::run(
+        "demo",
+        &[
+            "--data".into(),
+            args.data.into(),
+            "--addr".into(),
+            args.addr.to_string().into(),
+        ],
+    )
 }
 
 fn percent(value: f64) -> String {

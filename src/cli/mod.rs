@@ -2,14 +2,12 @@
 
 pub mod aws;
 pub mod compact;
+pub mod dashboards;
 pub mod demo;
 pub mod firehose;
 pub mod ingest;
-pub mod limits;
-pub mod query;
-pub mod serve;
 pub mod simulate;
 pub mod stats;
 
 /// The index root used when `--data` is not given.
-pub const DEFAULT_DATA: &str = "./tracelake-data";
+pub const DEFAULT_DATA: &str = tracelake_index::store::DEFAULT_ROOT;

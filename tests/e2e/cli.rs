@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn fixture_dir() -> PathBuf {
+pub(super) fn fixture_dir() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .ancestors()
@@ -18,7 +18,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn tracelake(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tracelake"))
+    super::support::tracelake()
         .args(args)
         .output()
         .expect("run tracelake")

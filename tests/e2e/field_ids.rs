@@ -4,7 +4,6 @@
 //! id gets a clear 400.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -28,7 +27,7 @@ fn field_case(name: &str) -> PathBuf {
 }
 
 fn tracelake(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tracelake"))
+    super::support::tracelake()
         .args(args)
         .output()
         .expect("run tracelake")
@@ -55,7 +54,7 @@ const CASES: [(&str, &[&str]); 2] = [
     ),
 ];
 
-fn ingest_case_12() -> tempfile::TempDir {
+pub(super) fn ingest_case_12() -> tempfile::TempDir {
     let data = tempfile::tempdir().expect("tempdir");
     let path = field_case("12_jaeger_short_and_unpadded_trace_ids.json");
     let output = tracelake(&[

@@ -1,0 +1,154 @@
+//! `tracelake serve` and `tracelake query` run `tracelake-dashboards`, the
+//! release's second binary, which holds the query engine (DataFusion): without
+//! it `tracelake` builds in half the time, and the demo's report comes before
+//! the query engine has compiled (docs/build.md, "Two binaries").
+//!
+//! Where the binary is, in this order:
+//! 1. `TRACELAKE_DASHBOARDS`, a path, when set;
+//! 2. beside the running `tracelake` (`cargo install` and a release archive put
+//!    both in one directory, Cargo's target directory holds both).
+//!
+//! Run by `cargo run` from a clone (Cargo sets `CARGO` and
+//! `CARGO_MANIFEST_DIR`), `tracelake` first has Cargo build `tracelake-dashboards`
+//! into the same target directory and profile, which is quick when it is up to
+//! date and compiles the query engine the first time.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// The binary's file name, without the platform's suffix.
+pub const BINARY: &str = "tracelake-dashboards";
+
+/// The variable that names the binary's path, overriding the search.
+pub const PATH_VARIABLE: &str = "TRACELAKE_DASHBOARDS";
+
+/// The arguments of `tracelake serve` and `tracelake query`, handed on
+/// unread: `tracelake-dashboards` parses them (`tracelake query --help` is its
+/// help).
+#[derive(clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct ForwardedArgs {
+    /// The command's arguments (see `tracelake-dashboards <command> --help`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<OsString>,
+}
+
+/// Runs `tracelake-dashboards <command> <args>` in place of this process (on
+/// Unix; elsewhere as a child, exiting with its status).
+///
+/// # Errors
+/// When the binary is not found (the message says how to get it), Cargo
+/// could not build it, or it could not be started.
+pub fn run(command: &str, args: &[OsString]) -> anyhow::Result<()> {
+    let binary = locate()?;
+    let mut child = Command::new(&binary);
+    child.arg(command).args(args);
+    start(child, &binary)
+}
+
+#[cfg(unix)]
+fn start(mut child: Command, binary: &Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::process::CommandExt as _;
+    // What this process printed must come before what the next one prints.
+    std::io::stdout().flush().ok();
+    let error = child.exec();
+    Err(error).with_context(|| format!("cannot run {}", binary.display()))
+}
+
+#[cfg(not(unix))]
+fn start(mut child: Command, binary: &Path) -> anyhow::Result<()> {
+    let status = child
+        .status()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    std::process::exit(status.code().unwrap_or(1))
+}
+
+/// The path of `tracelake-dashboards`, built first when run by `cargo run`.
+///
+/// # Errors
+/// As [`run`].
+pub fn locate() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os(PATH_VARIABLE) {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            bail!(
+                "{PATH_VARIABLE} names {}, which is not a file",
+                path.display()
+            );
+        }
+        return Ok(path);
+    }
+    let current = std::env::current_exe().context("cannot find the running tracelake binary")?;
+    let directory = current
+        .parent()
+        .context("the running tracelake binary has no directory")?;
+    let binary = directory.join(format!("{BINARY}{}", std::env::consts::EXE_SUFFIX));
+    if let Some(workspace) = cargo_workspace() {
+        build_with_cargo(&workspace, directory, &binary)?;
+    }
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    bail!(
+        "`tracelake serve` and `tracelake query` run {BINARY}, which is not beside tracelake ({}). \
+         From a clone: `cargo build --release -p tracelake-dashboards` (or `cargo run --release -- {{serve|query}}`, \
+         which builds it); to install: `cargo install --path dashboards`; or set {PATH_VARIABLE} to its path",
+        binary.display()
+    )
+}
+
+/// The workspace `tracelake` was run from by `cargo run`, if it was: Cargo
+/// sets `CARGO` (its own path) and `CARGO_MANIFEST_DIR` (this package's
+/// directory) in the environment of what it runs.
+fn cargo_workspace() -> Option<(OsString, PathBuf)> {
+    let cargo = std::env::var_os("CARGO")?;
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    manifest_dir
+        .join("dashboards")
+        .join("Cargo.toml")
+        .is_file()
+        .then_some((cargo, manifest_dir))
+}
+
+/// Has Cargo build `tracelake-dashboards` with the profile of the running
+/// binary (its directory's name: `release`, `debug` for the dev profile, or a
+/// custom profile's name), into the target directory Cargo chose for it (the
+/// environment, `CARGO_TARGET_DIR` included, is this process's).
+fn build_with_cargo(
+    (cargo, manifest_dir): &(OsString, PathBuf),
+    directory: &Path,
+    binary: &Path,
+) -> anyhow::Result<()> {
+    let profile = match directory.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => "dev",
+        Some(name) => name,
+    };
+    if !binary.is_file() {
+        eprintln!(
+            "tracelake: building {BINARY}, the query engine behind `serve` and `query` \
+             (once; about 10 minutes of a clean build on 2 cores)"
+        );
+    }
+    let status = Command::new(cargo)
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(manifest_dir.join("Cargo.toml"))
+        .args([
+            "--profile",
+            profile,
+            "-p",
+            "tracelake-dashboards",
+            "--bin",
+            BINARY,
+        ])
+        .status()
+        .context("cannot run cargo to build tracelake-dashboards")?;
+    if !status.success() {
+        bail!("cargo could not build {BINARY} ({status})");
+    }
+    Ok(())
+}

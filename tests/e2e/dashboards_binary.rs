@@ -1,0 +1,266 @@
+//! `tracelake serve`, `tracelake query` and the demo's end run
+//! `tracelake-dashboards` (src/cli/dashboards.rs): found beside `tracelake`,
+//! built first by Cargo under `cargo run`, or named by `TRACELAKE_DASHBOARDS`;
+//! when it is missing the error says how to get it.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use super::support::{dashboards_binary, tracelake};
+
+/// A directory named after a Cargo profile (`profile`) holding a hard link
+/// to `tracelake` and, when `with_dashboards`, to `tracelake-dashboards`: a
+/// target directory or an install directory of one's own.
+fn install(root: &Path, profile: &str, with_dashboards: bool) -> PathBuf {
+    let directory = root.join(profile);
+    std::fs::create_dir_all(&directory).expect("create the install directory");
+    let tracelake = PathBuf::from(env!("CARGO_BIN_EXE_tracelake"));
+    let linked = directory.join(tracelake.file_name().expect("file name"));
+    std::fs::hard_link(&tracelake, &linked).expect("link tracelake");
+    if with_dashboards {
+        let dashboards = dashboards_binary();
+        std::fs::hard_link(
+            &dashboards,
+            directory.join(dashboards.file_name().expect("file name")),
+        )
+        .expect("link tracelake-dashboards");
+    }
+    linked
+}
+
+/// `binary` with none of the variables that choose the dashboards binary.
+fn bare(binary: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_remove("TRACELAKE_DASHBOARDS")
+        .env_remove("CARGO")
+        .env_remove("CARGO_MANIFEST_DIR");
+    command
+}
+
+/// A stand-in for Cargo that records its arguments and exits with `status`.
+fn fake_cargo(root: &Path, status: i32) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = root.join("cargo");
+    let record = root.join("cargo-args");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit {status}\n",
+            record.display()
+        ),
+    )
+    .expect("write the fake cargo");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, record)
+}
+
+/// An index with two traces (field case 12).
+fn small_index() -> (tempfile::TempDir, String) {
+    let index = super::field_ids::ingest_case_12();
+    let data = index.path().display().to_string();
+    (index, data)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn services(output: &Output) -> Vec<String> {
+    assert!(output.status.success(), "query services: {output:?}");
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON rows");
+    rows.as_array()
+        .expect("an array of services")
+        .iter()
+        .map(|row| row["service"].as_str().expect("service").to_owned())
+        .collect()
+}
+
+#[test]
+fn query_runs_the_dashboards_binary_beside_tracelake() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let (_index, data) = small_index();
+    let expected = services(
+        &tracelake()
+            .args(["query", "--data", &data, "--json", "services"])
+            .output()
+            .expect("run tracelake query"),
+    );
+    assert!(!expected.is_empty(), "the fixture has services");
+
+    let installed = install(root.path(), "bin", true);
+    let output = bare(&installed)
+        .args(["query", "--data", &data, "--json", "services"])
+        .output()
+        .expect("run the installed tracelake");
+    assert_eq!(services(&output), expected);
+}
+
+#[test]
+fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let (_index, data) = small_index();
+    let manifest_dir = env!("CARGO_MANIFEST_DIR");
+    for (profile, expected_profile) in [("release", "release"), ("debug", "dev")] {
+        let installed = install(&root.path().join(profile), profile, true);
+        let (cargo, record) = fake_cargo(&root.path().join(profile), 0);
+        let output = bare(&installed)
+            .env("CARGO", &cargo)
+            .env("CARGO_MANIFEST_DIR", manifest_dir)
+            .args(["query", "--data", &data, "--json", "services"])
+            .output()
+            .expect("run tracelake");
+        assert!(!services(&output).is_empty());
+        let arguments = std::fs::read_to_string(&record).expect("cargo was run");
+        assert_eq!(
+            arguments.lines().collect::<Vec<_>>(),
+            [
+                "build",
+                "--manifest-path",
+                &format!("{manifest_dir}/Cargo.toml"),
+                "--profile",
+                expected_profile,
+                "-p",
+                "tracelake-dashboards",
+                "--bin",
+                "tracelake-dashboards",
+            ],
+            "{profile}"
+        );
+    }
+
+    // Cargo's failure is the command's, said as such.
+    let installed = install(&root.path().join("failing"), "release", true);
+    let (cargo, _) = fake_cargo(&root.path().join("failing"), 3);
+    let output = bare(&installed)
+        .env("CARGO", &cargo)
+        .env("CARGO_MANIFEST_DIR", manifest_dir)
+        .args(["query", "--data", &data, "services"])
+        .output()
+        .expect("run tracelake");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("cargo could not build tracelake-dashboards"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_missing_dashboards_binary_is_a_clear_error() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let installed = install(root.path(), "bin", false);
+    for command in ["query", "serve"] {
+        let output = bare(&installed)
+            .args([command, "--data", "unused", "services"])
+            .output()
+            .expect("run tracelake");
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let message = stderr(&output);
+        assert!(
+            message.contains("tracelake-dashboards")
+                && message.contains("cargo install --path dashboards"),
+            "{command}: {message}"
+        );
+    }
+    let output = bare(&installed)
+        .env("TRACELAKE_DASHBOARDS", root.path().join("nowhere"))
+        .args(["query", "services"])
+        .output()
+        .expect("run tracelake");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("TRACELAKE_DASHBOARDS names"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_of_query_is_the_dashboards_binarys() {
+    let output = tracelake()
+        .args(["query", "--help"])
+        .output()
+        .expect("run tracelake");
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["trace", "search", "map", "red", "correlation", "sql"] {
+        assert!(help.contains(command), "{command} in:\n{help}");
+    }
+}
+
+/// The demo's report needs no query engine: with `--no-serve` it finishes
+/// with no dashboards binary to be found.
+#[test]
+fn the_demo_report_runs_without_the_dashboards_binary() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let data = root.path().join("demo").display().to_string();
+    let installed = install(root.path(), "bin", false);
+    let output = bare(&installed)
+        .args(["demo", "--no-serve", "--services", "6", "--minutes", "1"])
+        .args(["--data", &data])
+        .output()
+        .expect("run tracelake demo");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(report.contains("precision"), "{report}");
+    assert!(
+        report.contains("tracelake query correlation --data"),
+        "{report}"
+    );
+    assert!(!report.contains("least linked services"), "{report}");
+}
+
+/// Without `--no-serve`, the demo hands over to `tracelake-dashboards`: the
+/// least linked services, then the dashboards on `--addr`.
+#[test]
+fn the_demo_ends_in_the_dashboards() {
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let data = root.path().join("demo").display().to_string();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = tracelake()
+        .args(["demo", "--services", "6", "--minutes", "1", "--addr", &addr])
+        .args(["--data", &data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run tracelake demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line of the demo");
+        let serving = line.starts_with("tracelake dashboards at");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    let answer = TcpStream::connect(&addr).and_then(|mut stream| {
+        stream.write_all(b"GET /api/tracelake/services HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    });
+    child.kill().ok();
+    child.wait().ok();
+    let report = seen.join("\n");
+    assert!(report.contains("precision"), "{report}");
+    assert!(report.contains("least linked services"), "{report}");
+    assert!(
+        report.ends_with(&format!(
+            "tracelake dashboards at http://{addr}/ (Ctrl-C to stop)"
+        )),
+        "{report}"
+    );
+    let answer = answer.expect("the dashboards answer");
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+}
