@@ -129,7 +129,7 @@ fn build_with_cargo(
     };
     if !binary.is_file() {
         eprintln!(
-            "tracelake: building {BINARY}, the query engine behind `serve` and `query` \
+            "\ntracelake: building {BINARY}, the query engine behind `serve` and `query` \
              (once; about 10 minutes of a clean build on 2 cores)"
         );
     }
