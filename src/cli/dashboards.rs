@@ -133,7 +133,18 @@ fn build_with_cargo(
              (once; about 10 minutes of a clean build on 2 cores)"
         );
     }
-    let status = Command::new(cargo)
+    let mut build = Command::new(cargo);
+    // What `cargo run` set for this package (CARGO_MANIFEST_DIR, CARGO_PKG_NAME,
+    // …) is not the environment of a build: Cargo compares the variables a
+    // build script watches (`rerun-if-env-changed`; ring watches
+    // CARGO_PKG_NAME) with its own environment, so leaving them would rebuild
+    // ring and everything above it here, and again at the next plain build.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_run) {
+            build.env_remove(name);
+        }
+    }
+    let status = build
         .arg("build")
         .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"))
@@ -151,4 +162,52 @@ fn build_with_cargo(
         bail!("cargo could not build {BINARY} ({status})");
     }
     Ok(())
+}
+
+/// Whether `name` is one of the variables Cargo sets for the package it runs
+/// (the Cargo book, "Environment variables Cargo sets for crates"), rather
+/// than configuration of the user's (CARGO_HOME, CARGO_TARGET_DIR,
+/// CARGO_PROFILE_*, …), which the build must keep.
+fn set_by_cargo_run(name: &str) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+        || matches!(name, "CARGO_PRIMARY_PACKAGE" | "OUT_DIR")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_run;
+
+    #[test]
+    fn the_package_variables_go_and_the_users_configuration_stays() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "OUT_DIR",
+        ] {
+            assert!(set_by_cargo_run(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_PROFILE_RELEASE_DEBUG",
+            "CARGO_BUILD_JOBS",
+            "CARGO_TERM_COLOR",
+            "RUSTFLAGS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_run(name), "{name}");
+        }
+    }
 }

@@ -48,7 +48,8 @@ fn fake_cargo(root: &Path, status: i32) -> (PathBuf, PathBuf) {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit {status}\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nenv > '{}.env'\nexit {status}\n",
+            record.display(),
             record.display()
         ),
     )
@@ -109,6 +110,7 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
         let output = bare(&installed)
             .env("CARGO", &cargo)
             .env("CARGO_MANIFEST_DIR", manifest_dir)
+            .env("CARGO_PKG_NAME", "tracelake")
             .args(["query", "--data", &data, "--json", "services"])
             .output()
             .expect("run tracelake");
@@ -129,6 +131,17 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
             ],
             "{profile}"
         );
+        // Not the variables `cargo run` set for the tracelake package: Cargo
+        // would rebuild the crates whose build scripts watch them.
+        let environment =
+            std::fs::read_to_string(record.with_extension("env")).expect("cargo's environment");
+        for name in ["CARGO_MANIFEST_DIR=", "CARGO_PKG_NAME="] {
+            assert!(
+                !environment.lines().any(|line| line.starts_with(name)),
+                "{profile}: {name} in\n{environment}"
+            );
+        }
+        assert!(environment.lines().any(|line| line.starts_with("PATH=")));
     }
 
     // Cargo's failure is the command's, said as such.
