@@ -130,7 +130,7 @@ fn build_with_cargo(
     if !binary.is_file() {
         eprintln!(
             "\ntracelake: building {BINARY}, the query engine behind `serve` and `query` \
-             (once; about 10 minutes of a clean build on 2 cores)"
+             (once; about 15 minutes on 2 cores)"
         );
     }
     let mut build = Command::new(cargo);
