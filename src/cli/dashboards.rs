@@ -11,11 +11,13 @@
 //! Run by `cargo run` from a clone (Cargo sets `CARGO` and
 //! `CARGO_MANIFEST_DIR`), `tracelake` first has Cargo build `tracelake-dashboards`
 //! into the same target directory and profile, which is quick when it is up to
-//! date and compiles the query engine the first time.
+//! date and compiles the query engine the first time, and runs the executable
+//! Cargo names in its messages.
 
 use std::ffi::OsString;
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 
@@ -31,7 +33,7 @@ pub const PATH_VARIABLE: &str = "TRACELAKE_DASHBOARDS";
 #[derive(clap::Args)]
 #[command(disable_help_flag = true)]
 pub struct ForwardedArgs {
-    /// The command's arguments (see `tracelake-dashboards <command> --help`).
+    /// The command's arguments: `tracelake query --help` and `tracelake serve --help` list them.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<OsString>,
 }
@@ -46,6 +48,9 @@ pub fn run(command: &str, args: &[OsString]) -> anyhow::Result<()> {
     let binary = locate()?;
     let mut child = Command::new(&binary);
     child.arg(command).args(args);
+    // Its usage lines and errors then say `tracelake query`, what the user typed.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::arg0(&mut child, "tracelake");
     start(child, &binary)
 }
 
@@ -72,8 +77,10 @@ fn start(mut child: Command, binary: &Path) -> anyhow::Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn locate() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os(PATH_VARIABLE) {
-        let path = PathBuf::from(path);
+    if let Some(path) = std::env::var_os(PATH_VARIABLE).filter(|path| !path.is_empty()) {
+        // Absolute, so that a bare file name is not looked up on PATH.
+        let path = std::path::absolute(PathBuf::from(path))
+            .with_context(|| format!("cannot resolve {PATH_VARIABLE}"))?;
         if !path.is_file() {
             bail!(
                 "{PATH_VARIABLE} names {}, which is not a file",
@@ -87,16 +94,19 @@ pub fn locate() -> anyhow::Result<PathBuf> {
         .parent()
         .context("the running tracelake binary has no directory")?;
     let binary = directory.join(format!("{BINARY}{}", std::env::consts::EXE_SUFFIX));
-    if let Some(workspace) = cargo_workspace() {
-        build_with_cargo(&workspace, directory, &binary)?;
+    if let Some(workspace) = cargo_workspace()
+        && let Some(built) = build_with_cargo(&workspace, directory, &binary)?
+    {
+        return Ok(built);
     }
     if binary.is_file() {
         return Ok(binary);
     }
     bail!(
         "`tracelake serve` and `tracelake query` run {BINARY}, which is not beside tracelake ({}). \
-         From a clone: `cargo build --release -p tracelake-dashboards` (or `cargo run --release -- {{serve|query}}`, \
-         which builds it); to install: `cargo install --path dashboards`; or set {PATH_VARIABLE} to its path",
+         From a clone: `cargo build --release -p tracelake-dashboards` (`cargo run --release -- {{serve|query}}` \
+         builds it into Cargo's target directory); to install: `cargo install --path dashboards`; \
+         or set {PATH_VARIABLE} to its path",
         binary.display()
     )
 }
@@ -116,13 +126,15 @@ fn cargo_workspace() -> Option<(OsString, PathBuf)> {
 
 /// Has Cargo build `tracelake-dashboards` with the profile of the running
 /// binary (its directory's name: `release`, `debug` for the dev profile, or a
-/// custom profile's name), into the target directory Cargo chose for it (the
-/// environment, `CARGO_TARGET_DIR` included, is this process's).
+/// custom profile's name), into the running binary's target directory (the
+/// directory above it, when Cargo's `CACHEDIR.TAG` marks it as one), and
+/// returns the path Cargo reports for the executable (`None` if it reports
+/// none).
 fn build_with_cargo(
     (cargo, manifest_dir): &(OsString, PathBuf),
     directory: &Path,
     binary: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<PathBuf>> {
     let profile = match directory.file_name().and_then(|name| name.to_str()) {
         Some("debug") | None => "dev",
         Some(name) => name,
@@ -144,7 +156,7 @@ fn build_with_cargo(
             build.env_remove(name);
         }
     }
-    let status = build
+    build
         .arg("build")
         .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"))
@@ -155,13 +167,41 @@ fn build_with_cargo(
             "tracelake-dashboards",
             "--bin",
             BINARY,
-        ])
-        .status()
+            "--message-format",
+            "json-render-diagnostics",
+        ]);
+    if let Some(target_dir) = directory
+        .parent()
+        .filter(|parent| parent.join("CACHEDIR.TAG").is_file())
+    {
+        build.arg("--target-dir").arg(target_dir);
+    }
+    let mut child = build
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run cargo to build tracelake-dashboards")?;
+    // Cargo's messages (JSON lines on stdout; its progress and the compiler's
+    // diagnostics stay on stderr) name the executable it built.
+    let mut executable = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("cannot read cargo's messages")?;
+            if let Ok(message) = serde_json::from_str::<serde_json::Value>(&line)
+                && message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == BINARY
+                && let Some(path) = message["executable"].as_str()
+            {
+                executable = Some(PathBuf::from(path));
+            }
+        }
+    }
+    let status = child
+        .wait()
         .context("cannot run cargo to build tracelake-dashboards")?;
     if !status.success() {
         bail!("cargo could not build {BINARY} ({status})");
     }
-    Ok(())
+    Ok(executable)
 }
 
 /// Whether `name` is one of the variables Cargo sets for the package it runs

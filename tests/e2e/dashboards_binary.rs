@@ -40,15 +40,16 @@ fn bare(binary: &Path) -> Command {
     command
 }
 
-/// A stand-in for Cargo that records its arguments and exits with `status`.
-fn fake_cargo(root: &Path, status: i32) -> (PathBuf, PathBuf) {
+/// A stand-in for Cargo that records its arguments and environment, prints
+/// `messages` on stdout and exits with `status`.
+fn fake_cargo_saying(root: &Path, status: i32, messages: &str) -> (PathBuf, PathBuf) {
     use std::os::unix::fs::PermissionsExt as _;
     let script = root.join("cargo");
     let record = root.join("cargo-args");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nenv > '{}.env'\nexit {status}\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nenv > '{}.env'\ncat <<'EOF'\n{messages}\nEOF\nexit {status}\n",
             record.display(),
             record.display()
         ),
@@ -56,6 +57,11 @@ fn fake_cargo(root: &Path, status: i32) -> (PathBuf, PathBuf) {
     .expect("write the fake cargo");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     (script, record)
+}
+
+/// A stand-in for Cargo that prints nothing.
+fn fake_cargo(root: &Path, status: i32) -> (PathBuf, PathBuf) {
+    fake_cargo_saying(root, status, "")
 }
 
 /// An index with two traces (field case 12).
@@ -128,6 +134,8 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
                 "tracelake-dashboards",
                 "--bin",
                 "tracelake-dashboards",
+                "--message-format",
+                "json-render-diagnostics",
             ],
             "{profile}"
         );
@@ -143,6 +151,29 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
         }
         assert!(environment.lines().any(|line| line.starts_with("PATH=")));
     }
+
+    // The executable Cargo reports is the one run, wherever Cargo put it
+    // (`cargo run --target-dir …`): here nothing is beside tracelake.
+    let elsewhere = install(&root.path().join("elsewhere"), "bin", true);
+    let reported = elsewhere.with_file_name("tracelake-dashboards");
+    let installed = install(&root.path().join("alone"), "release", false);
+    let message = serde_json::json!({
+        "reason": "compiler-artifact",
+        "target": {"name": "tracelake-dashboards"},
+        "executable": reported,
+    });
+    let (cargo, _) = fake_cargo_saying(
+        &root.path().join("alone"),
+        0,
+        &format!("{{\"reason\":\"build-script-executed\"}}\n{message}"),
+    );
+    let output = bare(&installed)
+        .env("CARGO", &cargo)
+        .env("CARGO_MANIFEST_DIR", manifest_dir)
+        .args(["query", "--data", &data, "--json", "services"])
+        .output()
+        .expect("run tracelake");
+    assert!(!services(&output).is_empty());
 
     // Cargo's failure is the command's, said as such.
     let installed = install(&root.path().join("failing"), "release", true);
@@ -189,6 +220,33 @@ fn a_missing_dashboards_binary_is_a_clear_error() {
         "{}",
         stderr(&output)
     );
+    // Empty is unset: the search goes on, and says what it found.
+    let output = bare(&installed)
+        .env("TRACELAKE_DASHBOARDS", "")
+        .args(["query", "services"])
+        .output()
+        .expect("run tracelake");
+    assert!(
+        stderr(&output).contains("cargo install --path dashboards"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_relative_dashboards_path_is_taken_from_the_working_directory() {
+    let (_index, data) = small_index();
+    let binary = dashboards_binary();
+    let output = tracelake()
+        .current_dir(binary.parent().expect("directory"))
+        .env(
+            "TRACELAKE_DASHBOARDS",
+            binary.file_name().expect("file name"),
+        )
+        .args(["query", "--data", &data, "--json", "services"])
+        .output()
+        .expect("run tracelake");
+    assert!(!services(&output).is_empty());
 }
 
 #[test]
@@ -199,6 +257,7 @@ fn help_of_query_is_the_dashboards_binarys() {
         .expect("run tracelake");
     assert!(output.status.success(), "{output:?}");
     let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("Usage: tracelake query"), "{help}");
     for command in ["trace", "search", "map", "red", "correlation", "sql"] {
         assert!(help.contains(command), "{command} in:\n{help}");
     }

@@ -48,7 +48,7 @@ async fn print_least_linked_services(data: &str) -> anyhow::Result<()> {
     println!("least linked services (tracelake query correlation)");
     for row in report.iter().take(3) {
         println!(
-            "  {:<28} {:>7.3}% lines linked, {} of {} invocations without a trace, {} of {} inbound calls lost their context",
+            "  {:<28} {:>6.3}% lines linked, {} of {} invocations without a trace, {} of {} inbound calls lost their context",
             row.service,
             row.linked_share * 100.0,
             row.invocations_without_trace,
