@@ -111,8 +111,18 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
     let (_index, data) = small_index();
     let manifest_dir = env!("CARGO_MANIFEST_DIR");
     for (profile, expected_profile) in [("release", "release"), ("debug", "dev")] {
-        let installed = install(&root.path().join(profile), profile, true);
-        let (cargo, record) = fake_cargo(&root.path().join(profile), 0);
+        let target_dir = root.path().join(profile);
+        let installed = install(&target_dir, profile, true);
+        let (cargo, record) = fake_cargo(&target_dir, 0);
+        // A directory Cargo marks as a target directory is passed on as one.
+        let marked = profile == "debug";
+        if marked {
+            std::fs::write(
+                target_dir.join("CACHEDIR.TAG"),
+                "Signature: 8a477f597d28d172789f06886806bc55",
+            )
+            .expect("write CACHEDIR.TAG");
+        }
         let output = bare(&installed)
             .env("CARGO", &cargo)
             .env("CARGO_MANIFEST_DIR", manifest_dir)
@@ -122,12 +132,13 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
             .expect("run tracelake");
         assert!(!services(&output).is_empty());
         let arguments = std::fs::read_to_string(&record).expect("cargo was run");
-        assert_eq!(
-            arguments.lines().collect::<Vec<_>>(),
+        let mut expected = vec![
+            "build".to_owned(),
+            "--manifest-path".to_owned(),
+            format!("{manifest_dir}/Cargo.toml"),
+        ];
+        expected.extend(
             [
-                "build",
-                "--manifest-path",
-                &format!("{manifest_dir}/Cargo.toml"),
                 "--profile",
                 expected_profile,
                 "-p",
@@ -136,9 +147,13 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
                 "tracelake-dashboards",
                 "--message-format",
                 "json-render-diagnostics",
-            ],
-            "{profile}"
+            ]
+            .map(str::to_owned),
         );
+        if marked {
+            expected.extend(["--target-dir".to_owned(), target_dir.display().to_string()]);
+        }
+        assert_eq!(arguments.lines().collect::<Vec<_>>(), expected, "{profile}");
         // Not the variables `cargo run` set for the tracelake package: Cargo
         // would rebuild the crates whose build scripts watch them.
         let environment =
