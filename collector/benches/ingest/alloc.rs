@@ -13,6 +13,17 @@ use tikv_jemallocator::Jemalloc as Inner;
 /// Counts live and peak heap bytes.
 pub(crate) struct CountingAllocator;
 
+/// Raises [`PEAK`] to `live`. Reading it first keeps the threads of a pass
+/// from writing the same cache line on every allocation (a `fetch_max` is a
+/// write even when it changes nothing): a profile of the batched fleet pass
+/// had 3.9% of its samples in that `fetch_max`, a cost the binaries, which
+/// count nothing, do not have.
+fn raise_peak(live: usize) {
+    if live > PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(live, Ordering::Relaxed);
+    }
+}
+
 pub(crate) static LIVE: AtomicUsize = AtomicUsize::new(0);
 pub(crate) static PEAK: AtomicUsize = AtomicUsize::new(0);
 
@@ -20,8 +31,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let pointer = unsafe { Inner.alloc(layout) };
         if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+            raise_peak(LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size());
         }
         pointer
     }
@@ -33,9 +43,8 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let new = unsafe { Inner.realloc(pointer, layout, new_size) };
         if !new.is_null() {
             if new_size > layout.size() {
-                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
-                    - layout.size();
-                PEAK.fetch_max(live, Ordering::Relaxed);
+                let grown = new_size - layout.size();
+                raise_peak(LIVE.fetch_add(grown, Ordering::Relaxed) + grown);
             } else {
                 LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
             }
