@@ -135,17 +135,46 @@ struct EventKeys {
     timestamp: Option<serde_json::Number>,
 }
 
+/// An event id as text: CloudWatch writes a string, moto a number (whose
+/// text is then the id, as `serde_json` writes that number).
 fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Text(String),
-        Number(serde_json::Number),
+    struct Id;
+    impl serde::de::Visitor<'_> for Id {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<String, E> {
+            Ok(text)
+        }
+        fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<String, E> {
+            Ok(number.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<String, E> {
+            Ok(number.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<String, E> {
+            serde_json::Number::from_f64(number)
+                .map(|number| number.to_string())
+                .ok_or_else(|| E::custom("an event id that is not a finite number"))
+        }
     }
-    Ok(match Id::deserialize(deserializer)? {
-        Id::Text(text) => text,
-        Id::Number(number) => number.to_string(),
-    })
+    deserializer.deserialize_any(Id)
+}
+
+/// An event's time in milliseconds: a whole number (also written as a float,
+/// `1.7e12`) between 1970 and 2200.
+fn event_time_ms(timestamp: &serde_json::Number) -> Option<i64> {
+    timestamp
+        .as_i64()
+        .or_else(|| {
+            let float = timestamp.as_f64()?;
+            (float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
+        })
+        .filter(|ms| EVENT_TIME_RANGE_MS.contains(ms))
 }
 
 /// Reads one event of a `logEvents` array on its own, so that one bad event
@@ -179,35 +208,74 @@ fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, Quarant
             rejected(format!("unreadable log event: {text}"))
         }
     })?;
-    let timestamp_ms = event
-        .timestamp
-        .as_i64()
-        .or_else(|| {
-            // A whole number written as a float (`1.7e12`) is still milliseconds.
-            let float = event.timestamp.as_f64()?;
-            (float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
-        })
-        .filter(|ms| EVENT_TIME_RANGE_MS.contains(ms))
-        .ok_or_else(|| {
-            rejected(format!(
-                "log event timestamp {} is not milliseconds between 1970 and 2200",
-                event.timestamp
-            ))
-        })?;
-    let event = LogEvent {
-        id: event.id,
-        timestamp_ms,
-        message: event.message,
-    };
-    if event.message.len() > limits.max_event_bytes {
-        let reason = format!(
-            "event of {} bytes exceeds the {}-byte cloudwatch event limit",
-            event.message.len(),
-            limits.max_event_bytes
-        );
-        return Err(QuarantinedEvent { event, reason });
+    event.into_log_event(limits, |_, reason| rejected(reason))
+}
+
+impl SubscriptionEvent {
+    /// Whether [`SubscriptionEvent::into_log_event`] takes this event.
+    fn is_readable(&self, limits: &DecodeLimits) -> bool {
+        event_time_ms(&self.timestamp).is_some() && self.message.len() <= limits.max_event_bytes
     }
-    Ok(event)
+
+    /// The event, or why it is quarantined. `rejected` makes the record of an
+    /// event whose time is not believable; an event over the size limit is
+    /// quarantined as read.
+    fn into_log_event(
+        self,
+        limits: &DecodeLimits,
+        rejected: impl FnOnce(SubscriptionEvent, String) -> QuarantinedEvent,
+    ) -> Result<LogEvent, QuarantinedEvent> {
+        let Some(timestamp_ms) = event_time_ms(&self.timestamp) else {
+            let reason = format!(
+                "log event timestamp {} is not milliseconds between 1970 and 2200",
+                self.timestamp
+            );
+            return Err(rejected(self, reason));
+        };
+        let event = LogEvent {
+            id: self.id,
+            timestamp_ms,
+            message: self.message,
+        };
+        if event.message.len() > limits.max_event_bytes {
+            let reason = format!(
+                "event of {} bytes exceeds the {}-byte cloudwatch event limit",
+                event.message.len(),
+                limits.max_event_bytes
+            );
+            return Err(QuarantinedEvent { event, reason });
+        }
+        Ok(event)
+    }
+}
+
+/// An event of a `logEvents` array as first read, to a [`LogEvent`] or the
+/// reason it is quarantined.
+trait ReadEvent {
+    fn read(self, limits: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent>;
+}
+
+impl ReadEvent for Box<RawValue> {
+    fn read(self, limits: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent> {
+        read_event(&self, limits)
+    }
+}
+
+/// The decoder reads events typed only when every event of the document
+/// [`SubscriptionEvent::is_readable`]; otherwise it reads them again as raw
+/// JSON, so that a quarantine record keeps the event as it came. Should one be
+/// unreadable here all the same, its record holds its message as read.
+impl ReadEvent for SubscriptionEvent {
+    fn read(self, limits: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent> {
+        self.into_log_event(limits, |event, reason| QuarantinedEvent {
+            event: LogEvent {
+                id: event.id,
+                timestamp_ms: 0,
+                message: event.message,
+            },
+            reason,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -282,16 +350,32 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
         }
         return;
     }
-    if let Err(error) = std::str::from_utf8(trimmed) {
-        out.push(Err((
-            DecodeError::NotUtf8(error.valid_up_to()),
-            bytes.to_vec(),
-        )));
+    let text = match std::str::from_utf8(trimmed) {
+        Ok(text) => text,
+        Err(error) => {
+            out.push(Err((
+                DecodeError::NotUtf8(error.valid_up_to()),
+                bytes.to_vec(),
+            )));
+            return;
+        }
+    };
+    // The common input, one document whose events all read, in one pass; any
+    // other (JSON lines, a bad event, a bad document) is read again below,
+    // where each document and each event succeeds or fails on its own.
+    if let Ok(input) = serde_json::from_str::<AnyInput<SubscriptionEvent>>(text)
+        && input
+            .log_events
+            .iter()
+            .all(|event| event.is_readable(limits))
+    {
+        decode_any_input(input, trimmed, limits, out, depth);
         return;
     }
     // One JSON document, or several (JSON lines). A document that fails stops the
     // stream reader, so the rest is read line by line.
-    let mut stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<AnyInput>();
+    let mut stream =
+        serde_json::Deserializer::from_slice(trimmed).into_iter::<AnyInput<Box<RawValue>>>();
     let mut document_start = 0;
     while let Some(next) = stream.next() {
         match next {
@@ -315,7 +399,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
                     if line.is_empty() {
                         continue;
                     }
-                    match serde_json::from_slice::<AnyInput>(line) {
+                    match serde_json::from_slice::<AnyInput<Box<RawValue>>>(line) {
                         Ok(input) => decode_any_input(input, line, limits, out, depth),
                         Err(error) => out.push(Err((DecodeError::Json(error), line.to_vec()))),
                     }
@@ -327,10 +411,12 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
 }
 
 /// Every shape of JSON input, read in one pass; which keys are present tells
-/// what it is.
+/// what it is. `E` is how the events of a `DATA_MESSAGE` are first read: typed
+/// ([`SubscriptionEvent`]) when the whole document reads, or each as raw JSON,
+/// to be read on its own ([`read_event`]).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AnyInput {
+struct AnyInput<E> {
     awslogs: Option<AwsLogsData>,
     message_type: Option<String>,
     #[serde(default)]
@@ -339,13 +425,13 @@ struct AnyInput {
     log_group: String,
     #[serde(default)]
     log_stream: String,
-    #[serde(default)]
-    log_events: Vec<Box<RawValue>>,
+    #[serde(default = "Vec::new")]
+    log_events: Vec<E>,
     records: Option<Vec<FirehoseRecord>>,
 }
 
-fn decode_any_input(
-    input: AnyInput,
+fn decode_any_input<E: ReadEvent>(
+    input: AnyInput<E>,
     document: &[u8],
     limits: &DecodeLimits,
     out: &mut Vec<DecodedPayload>,
@@ -377,14 +463,17 @@ fn decode_any_input(
 }
 
 /// A decoded subscription payload (`DATA_MESSAGE` or `CONTROL_MESSAGE`).
-fn payload_of(message: AnyInput, limits: &DecodeLimits) -> Result<Payload, DecodeError> {
+fn payload_of<E: ReadEvent>(
+    message: AnyInput<E>,
+    limits: &DecodeLimits,
+) -> Result<Payload, DecodeError> {
     match message.message_type.as_deref().unwrap_or_default() {
         "CONTROL_MESSAGE" => Ok(Payload::Control),
         "DATA_MESSAGE" => {
             let mut events = Vec::with_capacity(message.log_events.len());
             let mut rejected = Vec::new();
-            for raw in &message.log_events {
-                match read_event(raw, limits) {
+            for event in message.log_events {
+                match event.read(limits) {
                     Ok(event) => events.push(event),
                     Err(quarantined) => rejected.push(quarantined),
                 }

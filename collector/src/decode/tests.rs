@@ -78,3 +78,53 @@ fn unknown_message_types_are_errors() {
         Err((DecodeError::UnknownMessageType(_), _))
     ));
 }
+
+#[test]
+fn a_document_read_in_one_pass_decodes_as_when_its_events_are_read_one_by_one() {
+    // Alone, each document takes the one-pass path (typed events); as JSON
+    // lines, the second read, where each event is read from its raw JSON.
+    let fixtures = "../../shared/fixtures/cloudwatch";
+    let mut documents: Vec<String> = [
+        "02_cwl_decoded_data_message.json",
+        "03_cwl_decoded_lambda_report_awsdocs.json",
+        "05_cwl_account_level_policy.json",
+        "06_cwl_extracted_fields_system.json",
+    ]
+    .iter()
+    .map(|name| {
+        let text =
+            std::fs::read_to_string(format!("{}/{fixtures}/{name}", env!("CARGO_MANIFEST_DIR")))
+                .expect("fixture");
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&text).expect("json"))
+            .expect("one line")
+    })
+    .collect();
+    documents.push(DATA.replace(r#""id":"1""#, r#""id":-12"#).replace(
+        r#""message":"hi""#,
+        r#""message":"tab\t \"quoted\" \u00e9 \ud83d\ude00""#,
+    ));
+    documents.push(DATA.replace(r#""id":"1""#, r#""id":1.5e3"#));
+    documents.push(DATA.replace(r#""timestamp":5"#, r#""timestamp":1.7e12"#));
+    let limits = DecodeLimits::default();
+    for document in &documents {
+        let alone = decode_input(document.as_bytes(), &limits);
+        let lines = decode_input(format!("{document}\n{document}\n").as_bytes(), &limits);
+        let (alone, lines): (Vec<_>, Vec<_>) = (
+            alone.into_iter().map(Result::ok).collect(),
+            lines.into_iter().map(Result::ok).collect(),
+        );
+        assert_eq!(alone.len(), 1, "{document}");
+        assert!(matches!(alone[0], Some(Payload::Data(_))), "{document}");
+        assert_eq!(lines, [alone[0].clone(), alone[0].clone()], "{document}");
+    }
+    let ids: Vec<String> = documents[documents.len() - 3..documents.len() - 1]
+        .iter()
+        .map(
+            |document| match &decode_input(document.as_bytes(), &limits)[0] {
+                Ok(Payload::Data(batch)) => batch.events[0].id.clone(),
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    assert_eq!(ids, ["-12", "1500.0"]);
+}
