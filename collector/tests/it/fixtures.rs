@@ -656,3 +656,50 @@ fn f02_compact_span_lines_get_back_the_resource_their_writer_left_out() {
         assert_eq!(span.faas_name.as_deref(), Some("checkout-prod"));
     }
 }
+
+#[test]
+fn a_document_read_in_one_pass_decodes_as_when_its_events_are_read_one_by_one() {
+    let data = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":5,"message":"hi"}]}"#;
+    // Alone, each document takes the one-pass path (typed events); as JSON
+    // lines, the second read, where each event is read from its raw JSON.
+    let mut documents: Vec<String> = [
+        "02_cwl_decoded_data_message.json",
+        "03_cwl_decoded_lambda_report_awsdocs.json",
+        "05_cwl_account_level_policy.json",
+        "06_cwl_extracted_fields_system.json",
+    ]
+    .iter()
+    .map(|name| {
+        let value: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("json");
+        serde_json::to_string(&value).expect("one line")
+    })
+    .collect();
+    documents.push(data.replace(r#""id":"1""#, r#""id":-12"#).replace(
+        r#""message":"hi""#,
+        r#""message":"tab\t \"quoted\" \u00e9 \ud83d\ude00""#,
+    ));
+    documents.push(data.replace(r#""id":"1""#, r#""id":1.5e3"#));
+    documents.push(data.replace(r#""timestamp":5"#, r#""timestamp":1.7e12"#));
+    let limits = DecodeLimits::default();
+    for document in &documents {
+        let alone = decode_input(document.as_bytes(), &limits);
+        let lines = decode_input(format!("{document}\n{document}\n").as_bytes(), &limits);
+        let (alone, lines): (Vec<_>, Vec<_>) = (
+            alone.into_iter().map(Result::ok).collect(),
+            lines.into_iter().map(Result::ok).collect(),
+        );
+        assert_eq!(alone.len(), 1, "{document}");
+        assert!(matches!(alone[0], Some(Payload::Data(_))), "{document}");
+        assert_eq!(lines, [alone[0].clone(), alone[0].clone()], "{document}");
+    }
+    let ids: Vec<String> = documents[documents.len() - 3..documents.len() - 1]
+        .iter()
+        .map(
+            |document| match &decode_input(document.as_bytes(), &limits)[0] {
+                Ok(Payload::Data(batch)) => batch.events[0].id.clone(),
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    assert_eq!(ids, ["-12", "1500.0"]);
+}
