@@ -286,6 +286,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
     }
 
     // Rows take the parsed lines by value: no message is copied twice.
+    out.logs.reserve_exact(parsed.len());
     for ((event, log), running) in parsed.into_iter().zip(running) {
         let (trace_id, link) = if let Some(trace_id) = log.trace_id {
             (Some(trace_id), Some(Link::TraceId))
