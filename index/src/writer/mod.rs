@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::RecordBatch;
 use base64::Engine as _;
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
@@ -159,37 +158,59 @@ struct EncodedFile {
     bytes: Vec<u8>,
 }
 
-impl TableRows {
-    /// The table's file for `partition` (and for spans, the trace index's).
-    fn encode(&self, partition: &HourPartition) -> Result<Vec<EncodedFile>, IndexError> {
-        let file = |table: &'static str,
-                    batch: Result<RecordBatch, arrow::error::ArrowError>|
-         -> Result<EncodedFile, IndexError> {
-            let batch = batch.map_err(|e| IndexError::Encode {
-                table,
-                reason: e.to_string(),
-            })?;
-            Ok(EncodedFile {
-                table,
-                partition: partition.clone(),
-                rows: batch.num_rows(),
-                bytes: encode_parquet(table, &batch)?,
-            })
+/// One file to encode: a table's rows for one hour, or the trace index of an
+/// hour's spans. The spans file and its trace index are separate jobs so that
+/// each can have a core.
+enum FileJob<'r> {
+    Table(&'r TableRows),
+    TraceIndex(&'r [SpanRow]),
+}
+
+impl FileJob<'_> {
+    fn encode(&self, partition: &HourPartition) -> Result<EncodedFile, IndexError> {
+        let (table, batch) = match self {
+            FileJob::Table(TableRows::Spans(rows)) => (schema::SPANS, columns::spans_batch(rows)),
+            FileJob::TraceIndex(rows) => (
+                schema::TRACE_INDEX,
+                columns::trace_index_batch(&trace_index_rows(rows)),
+            ),
+            FileJob::Table(TableRows::Logs(rows)) => (schema::LOGS, columns::logs_batch(rows)),
+            FileJob::Table(TableRows::Invocations(rows)) => {
+                (schema::INVOCATIONS, columns::invocations_batch(rows))
+            }
         };
-        match self {
-            TableRows::Spans(rows) => Ok(vec![
-                file(schema::SPANS, columns::spans_batch(rows))?,
-                file(
-                    schema::TRACE_INDEX,
-                    columns::trace_index_batch(&trace_index_rows(rows)),
-                )?,
-            ]),
-            TableRows::Logs(rows) => Ok(vec![file(schema::LOGS, columns::logs_batch(rows))?]),
-            TableRows::Invocations(rows) => Ok(vec![file(
-                schema::INVOCATIONS,
-                columns::invocations_batch(rows),
-            )?]),
-        }
+        let batch = batch.map_err(|e| IndexError::Encode {
+            table,
+            reason: e.to_string(),
+        })?;
+        Ok(EncodedFile {
+            table,
+            partition: partition.clone(),
+            rows: batch.num_rows(),
+            bytes: encode_parquet(table, &batch)?,
+        })
+    }
+}
+
+/// A segment's Parquet files, encoded ([`IndexWriter::encode_rows`]) and not
+/// yet written ([`IndexWriter::put_segment`]).
+pub struct EncodedSegment {
+    files: Vec<EncodedFile>,
+}
+
+impl std::fmt::Debug for EncodedSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedSegment")
+            .field("files", &self.files.len())
+            .field(
+                "bytes",
+                &self
+                    .files
+                    .iter()
+                    .map(|file| file.bytes.len())
+                    .sum::<usize>(),
+            )
+            .finish()
     }
 }
 
@@ -257,10 +278,8 @@ impl IndexWriter {
     }
 
     /// Writes a batch's rows, one Parquet file per table and hour, sorted by
-    /// (service, time) within each file.
-    ///
-    /// The files are encoded first, on all cores when the batch is large
-    /// enough to pay for it ([`PARALLEL_ENCODE_ROWS`]), then written in order.
+    /// (service, time) within each file: [`IndexWriter::encode_rows`], then
+    /// [`IndexWriter::put_segment`].
     ///
     /// # Errors
     ///
@@ -270,14 +289,58 @@ impl IndexWriter {
     pub async fn write_rows(
         &self,
         segment: &str,
+        spans: Vec<SpanRow>,
+        logs: Vec<LogRow>,
+        invocations: Vec<InvocationRow>,
+    ) -> Result<WrittenRows, IndexError> {
+        let encoded = IndexWriter::encode_rows(spans, logs, invocations)?;
+        self.put_segment(segment, encoded).await
+    }
+
+    /// Encodes a batch's rows as the Parquet files of one segment, without
+    /// writing them: one file per table and hour, sorted by (service, time)
+    /// within each file. CPU work only, so a caller can run it on another
+    /// thread while it gathers the next batch.
+    ///
+    /// The rows are sorted and the files encoded on all cores when the batch
+    /// is large enough to pay for it ([`PARALLEL_ENCODE_ROWS`]).
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::Encode`] when rows cannot be encoded as Arrow or Parquet
+    /// (a bug, not bad input).
+    pub fn encode_rows(
         mut spans: Vec<SpanRow>,
         mut logs: Vec<LogRow>,
         mut invocations: Vec<InvocationRow>,
-    ) -> Result<WrittenRows, IndexError> {
+    ) -> Result<EncodedSegment, IndexError> {
         let rows = spans.len() + logs.len() + invocations.len();
-        spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
-        logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
-        invocations.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        let parallel = rows >= PARALLEL_ENCODE_ROWS;
+        let sort_spans = |spans: &mut Vec<SpanRow>| {
+            spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
+        };
+        let sort_logs = |logs: &mut Vec<LogRow>| {
+            logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
+        };
+        let sort_invocations = |invocations: &mut Vec<InvocationRow>| {
+            invocations
+                .sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        };
+        if parallel {
+            rayon::join(
+                || sort_logs(&mut logs),
+                || {
+                    rayon::join(
+                        || sort_spans(&mut spans),
+                        || sort_invocations(&mut invocations),
+                    )
+                },
+            );
+        } else {
+            sort_spans(&mut spans);
+            sort_logs(&mut logs);
+            sort_invocations(&mut invocations);
+        }
         let mut parts: Vec<(HourPartition, TableRows)> = Vec::new();
         for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
             parts.push((partition, TableRows::Spans(rows)));
@@ -288,23 +351,42 @@ impl IndexWriter {
         for (partition, rows) in group_by_partition(invocations, |r| r.end_time_ns) {
             parts.push((partition, TableRows::Invocations(rows)));
         }
-        let encoded: Vec<EncodedFile> = if rows >= PARALLEL_ENCODE_ROWS && parts.len() > 1 {
+        // Each spans file is followed by its trace index, as they were always written.
+        let jobs: Vec<(&HourPartition, FileJob<'_>)> = parts
+            .iter()
+            .flat_map(|(partition, rows)| {
+                let trace_index = match rows {
+                    TableRows::Spans(spans) => Some((partition, FileJob::TraceIndex(spans))),
+                    _ => None,
+                };
+                std::iter::once((partition, FileJob::Table(rows))).chain(trace_index)
+            })
+            .collect();
+        let encode = |(partition, job): &(&HourPartition, FileJob<'_>)| job.encode(partition);
+        let files = if parallel {
             use rayon::prelude::*;
-            parts
-                .par_iter()
-                .map(|(partition, rows)| rows.encode(partition))
-                .collect::<Result<Vec<_>, _>>()?
+            // Collected in the jobs' order, as one thread would.
+            jobs.par_iter().map(encode).collect::<Result<Vec<_>, _>>()?
         } else {
-            parts
-                .iter()
-                .map(|(partition, rows)| rows.encode(partition))
-                .collect::<Result<Vec<_>, _>>()?
-        }
-        .into_iter()
-        .flatten()
-        .collect();
+            jobs.iter().map(encode).collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(EncodedSegment { files })
+    }
+
+    /// Writes the files of an encoded segment under the name `segment`, in
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::Store`] when the store refuses a file. Files written
+    /// before the failure stay, under this `segment`'s name.
+    pub async fn put_segment(
+        &self,
+        segment: &str,
+        encoded: EncodedSegment,
+    ) -> Result<WrittenRows, IndexError> {
         let mut written = WrittenRows::default();
-        for file in encoded {
+        for file in encoded.files {
             let relative = format!(
                 "{}/{segment}.parquet",
                 schema::partition_dir(file.table, &file.partition)
@@ -470,5 +552,94 @@ mod tests {
             payload_segment_name(b"p"),
             format!("payload-{}", &format!("{:x}", Sha256::digest(b"p"))[..20])
         );
+    }
+
+    /// A batch large enough to be sorted and encoded on all cores
+    /// ([`PARALLEL_ENCODE_ROWS`]) writes the files one thread writes: each
+    /// table's rows of each hour, stably sorted by (service, time), in the order
+    /// spans (each hour's followed by its trace index), logs, invocations.
+    #[test]
+    fn a_large_batch_encodes_the_files_one_thread_would() {
+        use crate::rows::SpanId;
+        let hour = schema::HOUR_NANOS;
+        let start = 1_700_000_000_000_000_000 / hour * hour;
+        let service = |n: usize| format!("service-{}", n % 7);
+        // Two hours; times tie within a service, so stability shows.
+        let time = |n: usize| start + (n % 2) as i64 * hour + (n % 5) as i64;
+        let mut spans: Vec<SpanRow> = (0..PARALLEL_ENCODE_ROWS)
+            .map(|n| SpanRow {
+                trace_id: TraceId::parse(&format!("{:032x}", n / 3 + 1)).expect("trace"),
+                span_id: SpanId::parse(&format!("{:016x}", n + 1)).expect("span"),
+                name: format!("op {n}"),
+                service: service(n),
+                start_time_ns: time(n),
+                end_time_ns: time(n) + 10,
+                ..SpanRow::default()
+            })
+            .collect();
+        let mut logs: Vec<LogRow> = (0..PARALLEL_ENCODE_ROWS)
+            .map(|n| LogRow {
+                timestamp_ns: time(n),
+                service: Some(service(n)),
+                message: format!("line {n}"),
+                ..LogRow::default()
+            })
+            .collect();
+        let mut invocations: Vec<InvocationRow> = (0..100)
+            .map(|n| InvocationRow {
+                request_id: format!("request {n}"),
+                function: service(n),
+                end_time_ns: time(n),
+                ..InvocationRow::default()
+            })
+            .collect();
+        let encoded = IndexWriter::encode_rows(spans.clone(), logs.clone(), invocations.clone())
+            .expect("encode");
+
+        // One thread, table by table and hour by hour.
+        fn in_hour<T: Clone>(rows: &[T], time: fn(&T) -> i64, hour: &HourPartition) -> Vec<T> {
+            rows.iter()
+                .filter(|row| {
+                    HourPartition::of_hour_number(time(row).div_euclid(schema::HOUR_NANOS)) == *hour
+                })
+                .cloned()
+                .collect()
+        }
+        let file =
+            |table: &'static str,
+             partition: &HourPartition,
+             batch: Result<arrow::array::RecordBatch, arrow::error::ArrowError>| {
+                let bytes = encode_parquet(table, &batch.expect("batch")).expect("encode");
+                (table, partition.clone(), bytes)
+            };
+        spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
+        logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
+        invocations.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
+        let hours = [start / hour, start / hour + 1].map(HourPartition::of_hour_number);
+        let mut expected = Vec::new();
+        for partition in &hours {
+            let rows = in_hour(&spans, |row| row.start_time_ns, partition);
+            expected.push(file(schema::SPANS, partition, columns::spans_batch(&rows)));
+            let trace_index = columns::trace_index_batch(&trace_index_rows(&rows));
+            expected.push(file(schema::TRACE_INDEX, partition, trace_index));
+        }
+        for partition in &hours {
+            let rows = in_hour(&logs, |row| row.timestamp_ns, partition);
+            expected.push(file(schema::LOGS, partition, columns::logs_batch(&rows)));
+        }
+        for partition in &hours {
+            let rows = in_hour(&invocations, |row| row.end_time_ns, partition);
+            expected.push(file(
+                schema::INVOCATIONS,
+                partition,
+                columns::invocations_batch(&rows),
+            ));
+        }
+
+        assert_eq!(encoded.files.len(), expected.len());
+        for (file, (table, partition, bytes)) in encoded.files.iter().zip(&expected) {
+            assert_eq!((file.table, &file.partition), (*table, partition));
+            assert!(file.bytes == *bytes, "{table} {partition:?} differs");
+        }
     }
 }
