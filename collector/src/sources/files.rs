@@ -14,11 +14,20 @@
 //! of segments named from the contents it holds (a hash of each file and the
 //! payload range taken from it), so ingesting the same files again with the
 //! same limits overwrites the same objects.
+//!
+//! A full group is correlated and encoded on the rayon pool while the next
+//! group is decoded and gathered, and written (its files put in the store) when
+//! the next group is full or at [`FileBatcher::finish`]: at most one group
+//! waits, which bounds the memory held to about two groups. The objects written
+//! are those of finishing each group before gathering the next; only their
+//! order in time differs (an undecodable payload of the next group may be
+//! quarantined before the group before it is written).
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
+use futures::channel::oneshot;
 use sha2::{Digest as _, Sha256};
 
-use super::{Batch, batch_segment_name};
+use super::{Batch, PreparedBatch, batch_segment_name};
 use crate::counters::IngestCounters;
 use crate::decode::{self, DecodedPayload};
 use crate::index::writer::IndexError;
@@ -44,11 +53,18 @@ impl Default for FileBatchLimits {
 }
 
 /// Gathers files into groups and writes each group as one set of segments.
+///
+/// Call [`FileBatcher::finish`]: a batcher dropped before it writes neither
+/// its last group nor the full one before it. It waits for the rayon pool, so
+/// drive it from outside the pool (as the CLI does): a worker of a one-thread
+/// pool would wait for itself.
 #[derive(Debug)]
 pub struct FileBatcher<'a> {
     collector: &'a Collector,
     limits: FileBatchLimits,
     batch: Option<Batch<'a>>,
+    /// The previous group, being correlated and encoded on the rayon pool.
+    pending: Option<oneshot::Receiver<PreparedGroup>>,
     /// What the current group holds: file hash and payload range, per file.
     identity: Vec<String>,
     payloads_in_group: usize,
@@ -63,6 +79,7 @@ impl<'a> FileBatcher<'a> {
             collector,
             limits,
             batch: None,
+            pending: None,
             identity: Vec::new(),
             payloads_in_group: 0,
             total: IngestCounters::default(),
@@ -73,7 +90,8 @@ impl<'a> FileBatcher<'a> {
     /// Adds one file's bytes; `name` names it in logs and quarantine records.
     ///
     /// # Errors
-    /// Only when the index cannot be written.
+    /// Only when the index cannot be written. A group is written when the
+    /// next one is full, so the error may be an earlier file's.
     pub async fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), IndexError> {
         let mut range = FileRange::new(bytes);
         for payloads in payload_chunks(bytes, self.collector) {
@@ -92,7 +110,7 @@ impl<'a> FileBatcher<'a> {
     /// memory it takes.
     ///
     /// # Errors
-    /// Only when the index cannot be written.
+    /// Only when the index cannot be written (as [`FileBatcher::add_file`]).
     pub async fn add_files<N, B>(&mut self, files: &[(N, B)]) -> Result<(), IndexError>
     where
         N: AsRef<str> + Sync,
@@ -155,6 +173,8 @@ impl<'a> FileBatcher<'a> {
         })
     }
 
+    /// Hands the current group to the rayon pool to be correlated and encoded,
+    /// after writing the group before it.
     async fn flush(&mut self) -> Result<(), IndexError> {
         let identity = std::mem::take(&mut self.identity);
         self.payloads_in_group = 0;
@@ -163,7 +183,31 @@ impl<'a> FileBatcher<'a> {
         };
         let parts: Vec<&str> = identity.iter().map(String::as_str).collect();
         batch.segment = batch_segment_name("files", "", &parts);
-        self.total += batch.finish().await?;
+        let gathered = batch.into_gathered();
+        self.write_pending().await?;
+        let (sender, receiver) = oneshot::channel();
+        rayon::spawn(move || {
+            let prepared =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gathered.prepare()));
+            // The receiver is gone only when the batcher was dropped unfinished.
+            let _ = sender.send(prepared);
+        });
+        self.pending = Some(receiver);
+        Ok(())
+    }
+
+    /// Waits for the group handed to the pool, and writes it.
+    async fn write_pending(&mut self) -> Result<(), IndexError> {
+        let Some(receiver) = self.pending.take() else {
+            return Ok(());
+        };
+        let prepared = match receiver.await {
+            Ok(Ok(prepared)) => prepared?,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // The task sends before it ends, and a panic is sent too.
+            Err(oneshot::Canceled) => unreachable!("a group's task ended without its result"),
+        };
+        self.total += prepared.write(self.collector).await?.0;
         self.groups += 1;
         Ok(())
     }
@@ -175,9 +219,13 @@ impl<'a> FileBatcher<'a> {
     /// Only when the index cannot be written.
     pub async fn finish(mut self) -> Result<(IngestCounters, u64), IndexError> {
         self.flush().await?;
+        self.write_pending().await?;
         Ok((self.total, self.groups))
     }
 }
+
+/// A group correlated and encoded on the rayon pool, or the panic that stopped it.
+type PreparedGroup = std::thread::Result<Result<PreparedBatch, IndexError>>;
 
 /// Files up to this size are decoded whole by [`FileBatcher::add_files`], on
 /// all cores; larger ones are read member by member.

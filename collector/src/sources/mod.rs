@@ -26,9 +26,9 @@ pub mod s3;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::counters::IngestCounters;
-use crate::decode::{DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
+use crate::decode::{DecodeLimits, DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
 use crate::index::schema::{HOUR_NANOS, HourPartition};
-use crate::index::writer::IndexError;
+use crate::index::writer::{EncodedSegment, IndexError, IndexWriter};
 use crate::pipeline::Collector;
 
 /// Batch segment names are the index's, defined with the segment names of the
@@ -181,28 +181,50 @@ impl<'a> Batch<'a> {
     pub async fn finish_with_hours(
         self,
     ) -> Result<(IngestCounters, BTreeSet<HourPartition>), IndexError> {
-        let Batch {
-            collector,
+        let collector = self.collector;
+        self.into_gathered().prepare()?.write(collector).await
+    }
+
+    /// What the batch gathered, without the collector: the part of finishing
+    /// that needs no store can run on another thread ([`GatheredBatch::prepare`]).
+    fn into_gathered(self) -> GatheredBatch {
+        GatheredBatch {
+            limits: *self.collector.limits(),
+            segment: self.segment,
+            source: self.source,
+            streams: self.streams,
+            counters: self.counters,
+        }
+    }
+}
+
+/// A batch's payloads, gathered and not yet correlated.
+#[derive(Debug)]
+struct GatheredBatch {
+    limits: DecodeLimits,
+    segment: String,
+    source: String,
+    streams: BTreeMap<(String, String), StreamEvents>,
+    counters: IngestCounters,
+}
+
+impl GatheredBatch {
+    /// Correlates each log stream's events and encodes all rows as the files
+    /// of one segment: the CPU work of finishing a batch, on all cores.
+    fn prepare(self) -> Result<PreparedBatch, IndexError> {
+        let GatheredBatch {
+            limits,
             segment,
             source,
             streams,
             mut counters,
-            log_text_bytes: _,
         } = self;
-        let mut spans = Vec::new();
-        let mut logs = Vec::new();
-        let mut invocations = Vec::new();
         let stream_count = streams.len();
-        let mut quarantined_batches = Vec::new();
         let batches: Vec<(usize, LogBatch)> = streams
             .into_iter()
             .enumerate()
             .filter(|(_, (_, stream))| !stream.events.is_empty() || !stream.rejected.is_empty())
-            .map(|(number, ((log_group, log_stream), mut stream))| {
-                // Deliveries of one stream can arrive out of order (across
-                // shards or retries); within a delivery CloudWatch keeps write
-                // order, which a stable sort on the timestamp preserves for ties.
-                stream.events.sort_by_key(|event| event.timestamp_ms);
+            .map(|(number, ((log_group, log_stream), stream))| {
                 let batch = LogBatch {
                     owner: stream.owner,
                     log_group,
@@ -215,23 +237,30 @@ impl<'a> Batch<'a> {
             .collect();
         // Each stream is parsed and correlated on its own, so streams go to all
         // cores; the results are gathered in stream order, as one thread would.
-        let limits = collector.limits();
         let correlated: Vec<_> = {
             use rayon::prelude::*;
             batches
                 .into_par_iter()
-                .map(|(number, batch)| {
+                .map(|(number, mut batch)| {
+                    // Deliveries of one stream can arrive out of order (across
+                    // shards or retries); within a delivery CloudWatch keeps write
+                    // order, which a stable sort on the timestamp preserves for ties.
+                    batch.events.sort_by_key(|event| event.timestamp_ms);
                     let (log_group, log_stream) =
                         (batch.log_group.clone(), batch.log_stream.clone());
                     (
                         number,
                         log_group,
                         log_stream,
-                        crate::pipeline::parse_and_correlate(batch, limits),
+                        crate::pipeline::parse_and_correlate(batch, &limits),
                     )
                 })
                 .collect()
         };
+        let mut spans = Vec::new();
+        let mut logs = Vec::new();
+        let mut invocations = Vec::new();
+        let mut quarantined_batches = Vec::new();
         for (number, log_group, log_stream, correlated) in correlated {
             counters.events_indexed += correlated.events_indexed;
             counters.events_quarantined += correlated.quarantined.len() as u64;
@@ -253,11 +282,55 @@ impl<'a> Batch<'a> {
             .into_iter()
             .map(HourPartition::of_hour_number)
             .collect();
-        if !spans.is_empty() || !logs.is_empty() || !invocations.is_empty() {
-            let written = collector
-                .writer()
-                .write_rows(&segment, spans, logs, invocations)
-                .await?;
+        let encoded = if !spans.is_empty() || !logs.is_empty() || !invocations.is_empty() {
+            Some(IndexWriter::encode_rows(spans, logs, invocations)?)
+        } else {
+            None
+        };
+        Ok(PreparedBatch {
+            segment,
+            source,
+            stream_count,
+            counters,
+            hours,
+            encoded,
+            quarantined_batches,
+        })
+    }
+}
+
+/// A batch correlated and encoded, not yet written.
+#[derive(Debug)]
+struct PreparedBatch {
+    segment: String,
+    source: String,
+    stream_count: usize,
+    counters: IngestCounters,
+    hours: BTreeSet<HourPartition>,
+    encoded: Option<EncodedSegment>,
+    /// Per log stream (its number in the batch, group, stream): the events
+    /// that did not become rows.
+    quarantined_batches: Vec<(usize, String, String, Vec<QuarantinedEvent>)>,
+}
+
+impl PreparedBatch {
+    /// Writes the segment's files and the quarantined events, and logs the
+    /// batch. Returns what happened to every event added, and the hours written.
+    async fn write(
+        self,
+        collector: &Collector,
+    ) -> Result<(IngestCounters, BTreeSet<HourPartition>), IndexError> {
+        let PreparedBatch {
+            segment,
+            source,
+            stream_count,
+            mut counters,
+            hours,
+            encoded,
+            quarantined_batches,
+        } = self;
+        if let Some(encoded) = encoded {
+            let written = collector.writer().put_segment(&segment, encoded).await?;
             counters.span_rows = written.spans;
             counters.log_rows = written.logs;
             counters.invocation_rows = written.invocations;

@@ -178,14 +178,20 @@ fn a_kinesis_batch_is_one_set_of_segments_and_a_retry_overwrites_it() {
     assert_eq!(total_rows(&collector, "invocations"), 1);
 }
 
-#[test]
-fn a_kinesis_batch_that_cannot_be_written_reports_every_record() {
+/// A collector over a directory where every write fails (a file stands where
+/// the index's `v1` directory must go), with the directory to keep.
+fn unwritable_collector() -> (tempfile::TempDir, Collector) {
     let dir = tempfile::tempdir().expect("tempdir");
-    // A file where the index's `v1` directory must go: every write fails.
     std::fs::write(dir.path().join("v1"), b"in the way").expect("write");
     let store: Arc<dyn ObjectStore> =
         Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local store"));
     let collector = Collector::new(IndexStore::from_object_store(store, Path::default()));
+    (dir, collector)
+}
+
+#[test]
+fn a_kinesis_batch_that_cannot_be_written_reports_every_record() {
+    let (_dir, collector) = unwritable_collector();
     let payload = gzip(&fixture("02_cwl_decoded_data_message.json"));
     let event: aws_lambda_events::event::kinesis::KinesisEvent =
         serde_json::from_str(&kinesis_event(&[payload.clone(), payload], 100))
@@ -203,6 +209,139 @@ fn a_kinesis_batch_that_cannot_be_written_reports_every_record() {
         .filter_map(|f| f.item_identifier.clone())
         .collect();
     assert_eq!(failed, sequences);
+}
+
+/// A full group of files is written only once the next one is full (or at
+/// `finish`): a store that refuses its files still fails the ingest.
+#[test]
+fn files_that_cannot_be_written_fail_the_ingest() {
+    let (_dir, collector) = unwritable_collector();
+    let name = "02_cwl_decoded_data_message.json";
+    let files = vec![(name, fixture(name)), (name, fixture(name))];
+    // One payload per group: the first group waits while the second gathers.
+    let limits = FileBatchLimits {
+        max_payloads: 1,
+        ..FileBatchLimits::default()
+    };
+    let mut batcher = FileBatcher::new(&collector, limits);
+    let result = runtime().block_on(async {
+        batcher.add_files(&files).await?;
+        batcher.finish().await
+    });
+    assert!(
+        matches!(
+            result,
+            Err(tracelake_collector::index::writer::IndexError::Store(_))
+        ),
+        "{result:?}"
+    );
+}
+
+/// Every object of the index with its bytes (quarantine records without the
+/// time they were received), and the segment name of its files group
+/// (`files-<hash>`) left out of its path; and how many such names there were.
+fn unnamed_objects(collector: &Collector) -> (Vec<(String, Vec<u8>)>, u64) {
+    let store = collector.store();
+    let mut names = std::collections::BTreeSet::new();
+    let mut objects: Vec<(String, Vec<u8>)> = runtime().block_on(async {
+        let mut objects = Vec::new();
+        for meta in store.list("v1").await.expect("list") {
+            let path = store.relative(&meta.location);
+            let mut bytes = store.get(&path).await.expect("get").to_vec();
+            if path.contains("/quarantine/") {
+                let mut record: serde_json::Value =
+                    serde_json::from_slice(&bytes).expect("quarantine record is json");
+                record
+                    .as_object_mut()
+                    .expect("a quarantine record is an object")
+                    .remove("received_at");
+                bytes = serde_json::to_vec(&record).expect("json");
+            }
+            let path = match path.find("/files-") {
+                Some(at) => {
+                    let (dir, name) = path.split_at(at + "/files-".len());
+                    let (hash, rest) = name.split_at(20);
+                    names.insert(hash.to_owned());
+                    format!("{dir}{rest}")
+                }
+                None => path,
+            };
+            objects.push((path, bytes));
+        }
+        objects
+    });
+    objects.sort();
+    (objects, names.len() as u64)
+}
+
+/// `FileBatcher` correlates and encodes a full group on the rayon pool while
+/// it gathers the next, and writes it later: the objects and counters are
+/// those of a batcher given each group's files on their own (one group,
+/// written at `finish`, nothing overlapped). Only the segment names differ: a
+/// group's name also covers the file that filled it (that file's empty range),
+/// which a batcher given one group never sees. An undecodable payload and an
+/// event too large to index put both kinds of quarantine record in the
+/// comparison.
+#[test]
+fn pipelined_groups_write_what_one_group_at_a_time_writes() {
+    let simulation = small_simulation();
+    let mut files: Vec<(String, Vec<u8>)> = simulation
+        .delivered
+        .deliveries
+        .iter()
+        .take(60)
+        .enumerate()
+        .map(|(number, delivery)| (format!("delivery-{number:02}"), delivery.payload.clone()))
+        .collect();
+    files.insert(7, ("not-a-delivery".to_owned(), b"not a delivery".to_vec()));
+    let huge_line = "x".repeat(1_048_576 + 1);
+    let messages = ["before".to_owned(), huge_line, "after".to_owned()];
+    let huge = data_message_json(&batch_of("/aws/lambda/huge", "s", &messages));
+    files.insert(23, ("huge-line".to_owned(), huge));
+    // Each file holds one payload, so the groups are runs of 8 files.
+    let per_group = 8;
+    let limits = FileBatchLimits {
+        max_payloads: per_group,
+        ..FileBatchLimits::default()
+    };
+    let rt = runtime();
+
+    let pipelined = memory_collector();
+    let mut batcher = FileBatcher::new(&pipelined, limits);
+    let (counters, groups) = rt
+        .block_on(async {
+            batcher.add_files(&files).await?;
+            batcher.finish().await
+        })
+        .expect("ingest");
+
+    let one_at_a_time = memory_collector();
+    let mut expected = tracelake_collector::IngestCounters::default();
+    for group in files.chunks(per_group) {
+        let mut batcher = FileBatcher::new(&one_at_a_time, limits);
+        let (group_counters, written) = rt
+            .block_on(async {
+                batcher.add_files(group).await?;
+                batcher.finish().await
+            })
+            .expect("ingest");
+        assert_eq!(written, 1);
+        expected += group_counters;
+    }
+
+    assert_eq!(groups, files.len().div_ceil(per_group) as u64);
+    assert_eq!(counters, expected);
+    assert_eq!(counters.payloads, files.len() as u64);
+    assert_eq!(
+        (counters.payloads_quarantined, counters.events_quarantined),
+        (1, 1),
+        "{counters:?}"
+    );
+    let (objects, names) = unnamed_objects(&pipelined);
+    let (expected_objects, expected_names) = unnamed_objects(&one_at_a_time);
+    assert_eq!((names, expected_names), (groups, groups));
+    assert!(objects.len() > 4 * 2, "{} objects", objects.len());
+    assert!(objects == expected_objects, "other objects");
 }
 
 #[test]
