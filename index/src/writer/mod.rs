@@ -4,6 +4,7 @@
 //! event id, event count), so a retried or duplicated delivery overwrites the
 //! same objects instead of adding rows twice.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -119,35 +120,53 @@ fn join_name(pieces: &[&str]) -> String {
         .join("-")
 }
 
-/// The rows of each hour partition, in their order. Rows are grouped by the
-/// number of the hour first: the partition (a formatted date) is worked out
-/// once per hour rather than once per row.
+/// References to the rows of each hour partition, in the partitions' order.
+/// Rows are grouped by the number of the hour first: the partition (a
+/// formatted date) is worked out once per hour rather than once per row.
 fn group_by_partition<T>(
-    rows: Vec<T>,
+    rows: &[T],
     time_of: impl Fn(&T) -> i64,
-) -> BTreeMap<HourPartition, Vec<T>> {
-    let mut hours: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+) -> impl Iterator<Item = (HourPartition, Vec<&T>)> {
+    let mut hours: BTreeMap<i64, Vec<&T>> = BTreeMap::new();
     for row in rows {
         hours
-            .entry(time_of(&row).div_euclid(schema::HOUR_NANOS))
+            .entry(time_of(row).div_euclid(schema::HOUR_NANOS))
             .or_default()
             .push(row);
     }
     hours
         .into_iter()
         .map(|(hour, rows)| (schema::HourPartition::of_hour_number(hour), rows))
-        .collect()
 }
 
 /// Batches of at least this many rows encode their files on all cores; below
 /// it, handing the files to other threads costs more than it saves.
 pub const PARALLEL_ENCODE_ROWS: usize = 4096;
 
-/// The rows of one table and hour, before encoding.
-enum TableRows {
-    Spans(Vec<SpanRow>),
-    Logs(Vec<LogRow>),
-    Invocations(Vec<InvocationRow>),
+/// The rows of one table and hour, before encoding: references to them, since
+/// a log row is ~250 bytes and sorting and grouping rows by value moved each
+/// several times.
+enum TableRows<'r> {
+    Spans(Vec<&'r SpanRow>),
+    Logs(Vec<&'r LogRow>),
+    Invocations(Vec<&'r InvocationRow>),
+}
+
+impl TableRows<'_> {
+    /// Sorts the rows by (service, time) (for invocations, function and end
+    /// time); stable, so rows that tie keep their order.
+    fn sort(&mut self) {
+        match self {
+            TableRows::Spans(rows) => rows
+                .sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns))),
+            TableRows::Logs(rows) => {
+                rows.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)))
+            }
+            TableRows::Invocations(rows) => {
+                rows.sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)))
+            }
+        }
+    }
 }
 
 /// One Parquet file, encoded and not yet written.
@@ -161,12 +180,12 @@ struct EncodedFile {
 /// One file to encode: a table's rows for one hour, or the trace index of an
 /// hour's spans. The spans file and its trace index are separate jobs so that
 /// each can have a core.
-enum FileJob<'r> {
-    Table(&'r TableRows),
-    TraceIndex(&'r [SpanRow]),
+enum FileJob<'j, 'r> {
+    Table(&'j TableRows<'r>),
+    TraceIndex(&'j [&'r SpanRow]),
 }
 
-impl FileJob<'_> {
+impl FileJob<'_, '_> {
     fn encode(&self, partition: &HourPartition) -> Result<EncodedFile, IndexError> {
         let (table, batch) = match self {
             FileJob::Table(TableRows::Spans(rows)) => (schema::SPANS, columns::spans_batch(rows)),
@@ -215,9 +234,9 @@ impl std::fmt::Debug for EncodedSegment {
 }
 
 /// What one trace looks like within some spans.
-pub fn trace_index_rows(spans: &[SpanRow]) -> Vec<TraceIndexRow> {
+pub fn trace_index_rows(spans: &[impl Borrow<SpanRow>]) -> Vec<TraceIndexRow> {
     let mut traces: BTreeMap<TraceId, TraceIndexRow> = BTreeMap::new();
-    for span in spans {
+    for span in spans.iter().map(Borrow::borrow) {
         let row = traces
             .entry(span.trace_id)
             .or_insert_with(|| TraceIndexRow {
@@ -310,49 +329,32 @@ impl IndexWriter {
     /// [`IndexError::Encode`] when rows cannot be encoded as Arrow or Parquet
     /// (a bug, not bad input).
     pub fn encode_rows(
-        mut spans: Vec<SpanRow>,
-        mut logs: Vec<LogRow>,
-        mut invocations: Vec<InvocationRow>,
+        spans: Vec<SpanRow>,
+        logs: Vec<LogRow>,
+        invocations: Vec<InvocationRow>,
     ) -> Result<EncodedSegment, IndexError> {
         let rows = spans.len() + logs.len() + invocations.len();
         let parallel = rows >= PARALLEL_ENCODE_ROWS;
-        let sort_spans = |spans: &mut Vec<SpanRow>| {
-            spans.sort_by(|a, b| (&a.service, a.start_time_ns).cmp(&(&b.service, b.start_time_ns)));
-        };
-        let sort_logs = |logs: &mut Vec<LogRow>| {
-            logs.sort_by(|a, b| (&a.service, a.timestamp_ns).cmp(&(&b.service, b.timestamp_ns)));
-        };
-        let sort_invocations = |invocations: &mut Vec<InvocationRow>| {
-            invocations
-                .sort_by(|a, b| (&a.function, a.end_time_ns).cmp(&(&b.function, b.end_time_ns)));
-        };
-        if parallel {
-            rayon::join(
-                || sort_logs(&mut logs),
-                || {
-                    rayon::join(
-                        || sort_spans(&mut spans),
-                        || sort_invocations(&mut invocations),
-                    )
-                },
-            );
-        } else {
-            sort_spans(&mut spans);
-            sort_logs(&mut logs);
-            sort_invocations(&mut invocations);
-        }
-        let mut parts: Vec<(HourPartition, TableRows)> = Vec::new();
-        for (partition, rows) in group_by_partition(spans, |r| r.start_time_ns) {
+        // Grouping by hour then sorting each hour (stably) orders each file's
+        // rows as sorting all rows then grouping them did.
+        let mut parts: Vec<(HourPartition, TableRows<'_>)> = Vec::new();
+        for (partition, rows) in group_by_partition(&spans, |r| r.start_time_ns) {
             parts.push((partition, TableRows::Spans(rows)));
         }
-        for (partition, rows) in group_by_partition(logs, |r| r.timestamp_ns) {
+        for (partition, rows) in group_by_partition(&logs, |r| r.timestamp_ns) {
             parts.push((partition, TableRows::Logs(rows)));
         }
-        for (partition, rows) in group_by_partition(invocations, |r| r.end_time_ns) {
+        for (partition, rows) in group_by_partition(&invocations, |r| r.end_time_ns) {
             parts.push((partition, TableRows::Invocations(rows)));
         }
+        if parallel {
+            use rayon::prelude::*;
+            parts.par_iter_mut().for_each(|(_, rows)| rows.sort());
+        } else {
+            parts.iter_mut().for_each(|(_, rows)| rows.sort());
+        }
         // Each spans file is followed by its trace index, as they were always written.
-        let jobs: Vec<(&HourPartition, FileJob<'_>)> = parts
+        let jobs: Vec<(&HourPartition, FileJob<'_, '_>)> = parts
             .iter()
             .flat_map(|(partition, rows)| {
                 let trace_index = match rows {
@@ -362,7 +364,7 @@ impl IndexWriter {
                 std::iter::once((partition, FileJob::Table(rows))).chain(trace_index)
             })
             .collect();
-        let encode = |(partition, job): &(&HourPartition, FileJob<'_>)| job.encode(partition);
+        let encode = |(partition, job): &(&HourPartition, FileJob<'_, '_>)| job.encode(partition);
         let files = if parallel {
             use rayon::prelude::*;
             // Collected in the jobs' order, as one thread would.
