@@ -25,6 +25,7 @@ pub mod s3;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::correlate::CorrelatedBatch;
 use crate::counters::IngestCounters;
 use crate::decode::{DecodeLimits, DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
 use crate::index::schema::{HOUR_NANOS, HourPartition};
@@ -257,9 +258,13 @@ impl GatheredBatch {
                 })
                 .collect()
         };
-        let mut spans = Vec::new();
-        let mut logs = Vec::new();
-        let mut invocations = Vec::new();
+        // Sized first: growing these copied a large group's rows over and over.
+        let rows_of = |rows: fn(&CorrelatedBatch) -> usize| {
+            correlated.iter().map(|(_, _, _, batch)| rows(batch)).sum()
+        };
+        let mut spans = Vec::with_capacity(rows_of(|batch| batch.spans.len()));
+        let mut logs = Vec::with_capacity(rows_of(|batch| batch.logs.len()));
+        let mut invocations = Vec::with_capacity(rows_of(|batch| batch.invocations.len()));
         let mut quarantined_batches = Vec::new();
         for (number, log_group, log_stream, correlated) in correlated {
             counters.events_indexed += correlated.events_indexed;
