@@ -13,7 +13,10 @@
 //! which [`crate::decode`] has already checked to be in range. Nothing here can
 //! overflow: every conversion is checked.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use std::sync::LazyLock;
+
+use chrono::format::{self, Item, Parsed, StrftimeItems};
+use chrono::{DateTime, Utc};
 
 /// A time read from a line, with how precise the line wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,26 +95,35 @@ pub fn parse_timestamp(text: &str) -> Option<LineTime> {
         normal.push('.');
         normal.push_str(&fraction[1..]);
     }
+    // What `NaiveDateTime::parse_from_str` and `DateTime::parse_from_str` do,
+    // with each format's items parsed once instead of on every call.
+    static UTC_ITEMS: LazyLock<Vec<Item<'static>>> =
+        LazyLock::new(|| format_items("%Y-%m-%dT%H:%M:%S%.f"));
+    static OFFSET_ITEMS: LazyLock<Vec<Item<'static>>> =
+        LazyLock::new(|| format_items("%Y-%m-%dT%H:%M:%S%.f%#z"));
+    let mut parsed = Parsed::new();
     let ns = match offset {
-        "" => {
-            let naive = NaiveDateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-            naive.and_utc().timestamp_nanos_opt()?
-        }
-        "Z" | "z" => {
-            let naive = NaiveDateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+        "" | "Z" | "z" => {
+            format::parse(&mut parsed, &normal, UTC_ITEMS.iter()).ok()?;
+            let naive = parsed.to_naive_datetime_with_offset(0).ok()?;
             naive.and_utc().timestamp_nanos_opt()?
         }
         _ => {
             normal.push_str(offset);
-            DateTime::parse_from_str(&normal, "%Y-%m-%dT%H:%M:%S%.f%#z")
-                .ok()?
-                .timestamp_nanos_opt()?
+            format::parse(&mut parsed, &normal, OFFSET_ITEMS.iter()).ok()?;
+            parsed.to_datetime().ok()?.timestamp_nanos_opt()?
         }
     };
     Some(LineTime {
         ns,
         precision_ns: precision_of_fraction(fraction_digits),
     })
+}
+
+/// The items of a chrono format string (none for an invalid one, which then
+/// reads no time: the test of `parse_timestamp` fails loudly).
+fn format_items(format: &'static str) -> Vec<Item<'static>> {
+    StrftimeItems::new(format).parse().unwrap_or_default()
 }
 
 /// 10^(9 − digits) nanoseconds: the step of a fraction written with `digits` digits.
