@@ -146,10 +146,14 @@ impl<'a> FlatObject<'a> {
         serde_json::from_str(text).ok()
     }
 
+    /// Where `key` is. A log line has a dozen keys or so, and a lookup is
+    /// nearly always for a key it lacks (`parse_fields` tries ~45 names): a
+    /// scan that compares lengths first rarely compares bytes, where a binary
+    /// search compared bytes at every step.
     fn index(&self, key: &str) -> Option<usize> {
         self.fields
-            .binary_search_by(|(name, _)| name.as_ref().cmp(key))
-            .ok()
+            .iter()
+            .position(|(name, _)| name.len() == key.len() && name.as_ref() == key)
     }
 }
 
