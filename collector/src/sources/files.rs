@@ -159,7 +159,13 @@ impl<'a> FileBatcher<'a> {
             let batch = self.batch.get_or_insert_with(|| {
                 Batch::new(self.collector, String::new(), format!("files:{name}"))
             });
-            batch.add(vec![payload], name).await?;
+            if let Err(error) = batch.add(vec![payload], name).await {
+                // A payload that cannot be quarantined fails the ingest; the
+                // group before it is written first, as it was before this
+                // group began when groups were finished one at a time.
+                self.write_pending().await?;
+                return Err(error);
+            }
             self.payloads_in_group += 1;
             range.position += 1;
         }

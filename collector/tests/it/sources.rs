@@ -237,6 +237,52 @@ fn files_that_cannot_be_written_fail_the_ingest() {
     );
 }
 
+/// A payload of the next group that cannot be quarantined fails the ingest
+/// while the full group before it waits to be written: that group is written
+/// first all the same, as it was when groups were finished one at a time, so
+/// the store holds what a working store holds but for the quarantine record.
+#[test]
+fn a_quarantine_that_fails_still_writes_the_group_before_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("v1")).expect("mkdir");
+    std::fs::write(dir.path().join("v1").join("quarantine"), b"in the way").expect("write");
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local store"));
+    let failing = Collector::new(IndexStore::from_object_store(store, Path::default()));
+    let name = "02_cwl_decoded_data_message.json";
+    let files = vec![
+        (name, fixture(name)),
+        ("not-a-delivery", b"not a delivery".to_vec()),
+    ];
+    let limits = FileBatchLimits {
+        max_payloads: 1,
+        ..FileBatchLimits::default()
+    };
+    let ingest = |collector: &Collector| {
+        let mut batcher = FileBatcher::new(collector, limits);
+        runtime().block_on(async {
+            batcher.add_files(&files).await?;
+            batcher.finish().await
+        })
+    };
+    let result = ingest(&failing);
+    assert!(
+        matches!(
+            result,
+            Err(tracelake_collector::index::writer::IndexError::Store(_))
+        ),
+        "{result:?}"
+    );
+    let working = memory_collector();
+    ingest(&working).expect("ingest");
+    let written: Vec<(String, u64)> = index_objects(&failing)
+        .into_iter()
+        .filter(|(path, _)| path != "v1/quarantine")
+        .collect();
+    assert!(!written.is_empty());
+    assert_eq!(written, index_objects(&working));
+}
+
 /// Every object of the index with its bytes (quarantine records without the
 /// time they were received), and the segment name of its files group
 /// (`files-<hash>`) left out of its path; and how many such names there were.
