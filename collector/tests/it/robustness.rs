@@ -209,7 +209,7 @@ fn one_bad_event_is_quarantined_alone_and_the_others_are_indexed() {
         format!(r#"{{"id":"{id}","timestamp":1795946400{id:03},"message":"{text}"}}"#)
     };
     let (first, last) = (good(1, "before"), good(5, "after"));
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 7] = [
         (
             r#"{"id":"2","timestamp":1795946400002,"message":{"not":"a string"}}"#,
             "unreadable log event",
@@ -225,6 +225,20 @@ fn one_bad_event_is_quarantined_alone_and_the_others_are_indexed() {
         (
             r#"{"id":"6","timestamp":-5,"message":"before 1970"}"#,
             "not milliseconds between 1970 and 2200",
+        ),
+        // An id that is neither a string nor a number; the reason names what
+        // came (serde's words for an untagged enum named nothing).
+        (
+            r#"{"id":true,"timestamp":1795946400007,"message":"id is a boolean"}"#,
+            "invalid type: boolean `true`, expected a string or a number",
+        ),
+        (
+            r#"{"id":{"n":8},"timestamp":1795946400008,"message":"id is an object"}"#,
+            "invalid type: map, expected a string or a number",
+        ),
+        (
+            r#"{"id":"9","timestamp":1795946400009,"message":"a","message":"b"}"#,
+            "duplicate field `message`",
         ),
     ];
     for (bad, reason) in cases {
