@@ -11,6 +11,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use tracelake_collector::index::read::read_log_links;
 use tracelake_collector::index::stats::index_stats;
+use tracelake_collector::index::writer::IndexError;
 use tracelake_collector::sources::files::{FileBatchLimits, FileBatcher};
 use tracelake_collector::sources::firehose::{FirehoseRequest, handle_firehose_request};
 use tracelake_collector::sources::kinesis::handle_kinesis_event;
@@ -211,30 +212,42 @@ fn a_kinesis_batch_that_cannot_be_written_reports_every_record() {
     assert_eq!(failed, sequences);
 }
 
+/// One payload per group: each full group waits to be written while the next
+/// gathers.
+fn one_payload_per_group() -> FileBatchLimits {
+    FileBatchLimits {
+        max_payloads: 1,
+        ..FileBatchLimits::default()
+    }
+}
+
+/// Two copies of a fixture delivery, as two files.
+fn two_files() -> Vec<(&'static str, Vec<u8>)> {
+    let name = "02_cwl_decoded_data_message.json";
+    vec![(name, fixture(name)), (name, fixture(name))]
+}
+
+/// Adds `files` to a new batcher and finishes it: the counters and the
+/// number of groups written.
+fn ingest_files(
+    collector: &Collector,
+    files: &[(&str, Vec<u8>)],
+    limits: FileBatchLimits,
+) -> Result<(tracelake_collector::IngestCounters, u64), IndexError> {
+    let mut batcher = FileBatcher::new(collector, limits);
+    runtime().block_on(async {
+        batcher.add_files(files).await?;
+        batcher.finish().await
+    })
+}
+
 /// A full group of files is written only once the next one is full (or at
 /// `finish`): a store that refuses its files still fails the ingest.
 #[test]
 fn files_that_cannot_be_written_fail_the_ingest() {
     let (_dir, collector) = unwritable_collector();
-    let name = "02_cwl_decoded_data_message.json";
-    let files = vec![(name, fixture(name)), (name, fixture(name))];
-    // One payload per group: the first group waits while the second gathers.
-    let limits = FileBatchLimits {
-        max_payloads: 1,
-        ..FileBatchLimits::default()
-    };
-    let mut batcher = FileBatcher::new(&collector, limits);
-    let result = runtime().block_on(async {
-        batcher.add_files(&files).await?;
-        batcher.finish().await
-    });
-    assert!(
-        matches!(
-            result,
-            Err(tracelake_collector::index::writer::IndexError::Store(_))
-        ),
-        "{result:?}"
-    );
+    let result = ingest_files(&collector, &two_files(), one_payload_per_group());
+    assert!(matches!(result, Err(IndexError::Store(_))), "{result:?}");
 }
 
 /// A payload of the next group that cannot be quarantined fails the ingest
@@ -249,38 +262,37 @@ fn a_quarantine_that_fails_still_writes_the_group_before_it() {
     let store: Arc<dyn ObjectStore> =
         Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local store"));
     let failing = Collector::new(IndexStore::from_object_store(store, Path::default()));
-    let name = "02_cwl_decoded_data_message.json";
-    let files = vec![
-        (name, fixture(name)),
-        ("not-a-delivery", b"not a delivery".to_vec()),
-    ];
-    let limits = FileBatchLimits {
-        max_payloads: 1,
-        ..FileBatchLimits::default()
-    };
-    let ingest = |collector: &Collector| {
-        let mut batcher = FileBatcher::new(collector, limits);
-        runtime().block_on(async {
-            batcher.add_files(&files).await?;
-            batcher.finish().await
-        })
-    };
-    let result = ingest(&failing);
-    assert!(
-        matches!(
-            result,
-            Err(tracelake_collector::index::writer::IndexError::Store(_))
-        ),
-        "{result:?}"
-    );
+    let mut files = two_files();
+    files[1] = ("not-a-delivery", b"not a delivery".to_vec());
+    let result = ingest_files(&failing, &files, one_payload_per_group());
+    assert!(matches!(result, Err(IndexError::Store(_))), "{result:?}");
     let working = memory_collector();
-    ingest(&working).expect("ingest");
+    ingest_files(&working, &files, one_payload_per_group()).expect("ingest");
     let written: Vec<(String, u64)> = index_objects(&failing)
         .into_iter()
         .filter(|(path, _)| path != "v1/quarantine")
         .collect();
     assert!(!written.is_empty());
     assert_eq!(written, index_objects(&working));
+}
+
+/// A batcher dropped without `finish` writes neither the group waiting to be
+/// written nor the one it was gathering, and its task on the rayon pool ends
+/// on its own: the drop neither waits nor panics.
+#[test]
+fn a_batcher_dropped_unfinished_writes_no_segment() {
+    let collector = memory_collector();
+    let mut batcher = FileBatcher::new(&collector, one_payload_per_group());
+    runtime()
+        .block_on(batcher.add_files(&two_files()))
+        .expect("nothing is written yet");
+    drop(batcher);
+    assert_eq!(index_objects(&collector), []);
+    // The same files, finished, are written.
+    let (_, groups) =
+        ingest_files(&collector, &two_files(), one_payload_per_group()).expect("ingest");
+    assert_eq!(groups, 2);
+    assert!(!index_objects(&collector).is_empty());
 }
 
 /// Every object of the index with its bytes (quarantine records without the
