@@ -208,29 +208,36 @@ fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, Quarant
             rejected(format!("unreadable log event: {text}"))
         }
     })?;
-    event.into_log_event(limits, |_, reason| rejected(reason))
+    event
+        .checked(limits)
+        .map_err(|unreadable| match unreadable {
+            Unreadable::Time(timestamp) => rejected(format!(
+                "log event timestamp {timestamp} is not milliseconds between 1970 and 2200"
+            )),
+            Unreadable::TooLarge(event) => QuarantinedEvent {
+                reason: format!(
+                    "event of {} bytes exceeds the {}-byte cloudwatch event limit",
+                    event.message.len(),
+                    limits.max_event_bytes
+                ),
+                event,
+            },
+        })
+}
+
+/// Why an event that reads is still not indexed.
+enum Unreadable {
+    /// Its time, which is not milliseconds between 1970 and 2200.
+    Time(serde_json::Number),
+    /// Its message is over [`DecodeLimits::max_event_bytes`].
+    TooLarge(LogEvent),
 }
 
 impl SubscriptionEvent {
-    /// Whether [`SubscriptionEvent::into_log_event`] takes this event.
-    fn is_readable(&self, limits: &DecodeLimits) -> bool {
-        event_time_ms(&self.timestamp).is_some() && self.message.len() <= limits.max_event_bytes
-    }
-
-    /// The event, or why it is quarantined. `rejected` makes the record of an
-    /// event whose time is not believable; an event over the size limit is
-    /// quarantined as read.
-    fn into_log_event(
-        self,
-        limits: &DecodeLimits,
-        rejected: impl FnOnce(SubscriptionEvent, String) -> QuarantinedEvent,
-    ) -> Result<LogEvent, QuarantinedEvent> {
+    /// The event, when its time is believable and its message within the limit.
+    fn checked(self, limits: &DecodeLimits) -> Result<LogEvent, Unreadable> {
         let Some(timestamp_ms) = event_time_ms(&self.timestamp) else {
-            let reason = format!(
-                "log event timestamp {} is not milliseconds between 1970 and 2200",
-                self.timestamp
-            );
-            return Err(rejected(self, reason));
+            return Err(Unreadable::Time(self.timestamp));
         };
         let event = LogEvent {
             id: self.id,
@@ -238,15 +245,20 @@ impl SubscriptionEvent {
             message: self.message,
         };
         if event.message.len() > limits.max_event_bytes {
-            let reason = format!(
-                "event of {} bytes exceeds the {}-byte cloudwatch event limit",
-                event.message.len(),
-                limits.max_event_bytes
-            );
-            return Err(QuarantinedEvent { event, reason });
+            return Err(Unreadable::TooLarge(event));
         }
         Ok(event)
     }
+}
+
+/// The events of a document read in one pass, as log events, when every one
+/// is [`SubscriptionEvent::checked`]; `None` sends the document to be read
+/// event by event ([`read_event`]), so that a bad one is quarantined as it came.
+fn readable_events(events: Vec<SubscriptionEvent>, limits: &DecodeLimits) -> Option<Vec<LogEvent>> {
+    events
+        .into_iter()
+        .map(|event| event.checked(limits).ok())
+        .collect()
 }
 
 /// An event of a `logEvents` array as first read, to a [`LogEvent`] or the
@@ -261,20 +273,10 @@ impl ReadEvent for Box<RawValue> {
     }
 }
 
-/// The decoder reads events typed only when every event of the document
-/// [`SubscriptionEvent::is_readable`]; otherwise it reads them again as raw
-/// JSON, so that a quarantine record keeps the event as it came. Should one be
-/// unreadable here all the same, its record holds its message as read.
-impl ReadEvent for SubscriptionEvent {
-    fn read(self, limits: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent> {
-        self.into_log_event(limits, |event, reason| QuarantinedEvent {
-            event: LogEvent {
-                id: event.id,
-                timestamp_ms: 0,
-                message: event.message,
-            },
-            reason,
-        })
+/// Already read and checked ([`readable_events`]).
+impl ReadEvent for LogEvent {
+    fn read(self, _: &DecodeLimits) -> Result<LogEvent, QuarantinedEvent> {
+        Ok(self)
     }
 }
 
@@ -364,10 +366,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     // other (JSON lines, a bad event, a bad document) is read again below,
     // where each document and each event succeeds or fails on its own.
     if let Ok(input) = serde_json::from_str::<AnyInput<SubscriptionEvent>>(text)
-        && input
-            .log_events
-            .iter()
-            .all(|event| event.is_readable(limits))
+        && let Some(input) = input.read_events(limits)
     {
         decode_any_input(input, trimmed, limits, out, depth);
         return;
@@ -411,9 +410,10 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
 }
 
 /// Every shape of JSON input, read in one pass; which keys are present tells
-/// what it is. `E` is how the events of a `DATA_MESSAGE` are first read: typed
-/// ([`SubscriptionEvent`]) when the whole document reads, or each as raw JSON,
-/// to be read on its own ([`read_event`]).
+/// what it is. `E` is how the events of a `DATA_MESSAGE` are held: typed
+/// ([`SubscriptionEvent`], then [`LogEvent`] once all are checked) when the
+/// whole document reads, or each as raw JSON, to be read on its own
+/// ([`read_event`]).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AnyInput<E> {
@@ -428,6 +428,21 @@ struct AnyInput<E> {
     #[serde(default = "Vec::new")]
     log_events: Vec<E>,
     records: Option<Vec<FirehoseRecord>>,
+}
+
+impl AnyInput<SubscriptionEvent> {
+    /// The same input with its events read ([`readable_events`]), or `None`.
+    fn read_events(self, limits: &DecodeLimits) -> Option<AnyInput<LogEvent>> {
+        Some(AnyInput {
+            log_events: readable_events(self.log_events, limits)?,
+            awslogs: self.awslogs,
+            message_type: self.message_type,
+            owner: self.owner,
+            log_group: self.log_group,
+            log_stream: self.log_stream,
+            records: self.records,
+        })
+    }
 }
 
 fn decode_any_input<E: ReadEvent>(
