@@ -195,7 +195,12 @@ fn parse_report_text(line: &str) -> Option<Report> {
     for (at, c) in line.char_indices() {
         if word_start {
             let rest = &line[at..];
-            for key in REPORT_KEYS.into_iter().filter(|key| rest.starts_with(key)) {
+            // The first byte rules out most keys without a `memcmp` call.
+            let first = rest.as_bytes()[0];
+            let keys = REPORT_KEYS
+                .into_iter()
+                .filter(|key| key.as_bytes()[0] == first);
+            for key in keys.filter(|key| rest.starts_with(key)) {
                 // "Duration:" also ends "Billed Duration:", "Init Duration:", …
                 let inside_longer_key = key == "Duration:"
                     && ["Billed ", "Init ", "Restore "]
