@@ -33,23 +33,29 @@ impl TraceId {
     pub fn parse(text: &str) -> Result<TraceId, IdError> {
         let text = text.trim();
         let invalid = || IdError::InvalidTraceId(text.to_owned());
-        let hex = if text.len() == 32 {
-            text.to_owned()
+        // The id's first 32 bits and its other 96 (an X-Ray id's epoch and
+        // random parts), read without copying the text.
+        let (high, low) = if text.len() == 32 && text.is_char_boundary(8) {
+            text.split_at(8)
         } else if let Some(rest) = text.strip_prefix("1-") {
             let (epoch, random) = rest.split_once('-').ok_or_else(invalid)?;
             if epoch.len() != 8 || random.len() != 24 {
                 return Err(invalid());
             }
-            format!("{epoch}{random}")
+            (epoch, random)
         } else {
             return Err(invalid());
         };
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(invalid());
-        }
-        match u128::from_str_radix(&hex, 16) {
-            Ok(0) | Err(_) => Err(invalid()),
-            Ok(value) => Ok(TraceId(value)),
+        let hex = |digits: &str| {
+            digits
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| u128::from_str_radix(digits, 16).ok())
+                .flatten()
+        };
+        match (hex(high), hex(low)) {
+            (Some(high), Some(low)) if high != 0 || low != 0 => Ok(TraceId(high << 96 | low)),
+            _ => Err(invalid()),
         }
     }
 
@@ -273,6 +279,12 @@ mod tests {
             "5759e988-bd862e3fe1be46a994272793",
             "",
             "1-5759e988-bd862e3fe1be46a99427279",
+            "1-00000000-000000000000000000000000",
+            "+759e988bd862e3fe1be46a994272793",
+            "1-+759e988-bd862e3fe1be46a994272793",
+            "1-5759e988-+d862e3fe1be46a994272793",
+            // 32 bytes, with a two-byte character across the 8th byte.
+            "abcdefg\u{e9}bd862e3fe1be46a99427279",
         ] {
             assert!(TraceId::parse(bad).is_err(), "{bad} should be rejected");
         }
