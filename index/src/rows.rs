@@ -2,6 +2,9 @@
 //! Rows of the index tables, as the pipeline builds them before they become
 //! Arrow columns. Field names and meanings follow [`crate::schema`].
 //!
+//! Strings every row of a delivery shares (its log group and stream, a log
+//! line's service) are `Arc<str>`: one allocation per delivery, not per row.
+//!
 //! Closed sets of values are enums with one string form each ([`SpanKind`],
 //! [`StatusCode`], [`LogLevel`], [`Link`], [`InvocationStatus`]): the form
 //! written to Parquet, read back, matched in SQL, and (through their serde
@@ -9,11 +12,28 @@
 
 use opentelemetry_semantic_conventions::attribute as semconv;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Trace and span ids: the one definition and parser (`TraceId::parse_any`)
 /// shared with the instrumentation's wire format. Rows hold them typed; they
 /// become 32 and 16 lowercase hex digits only in the Arrow columns.
 pub use tracelake_instrumentation::wire::ids::{IdError, SpanId, TraceId};
+
+/// Shares one `Arc<str>` among consecutive equal names: the rows of a
+/// delivery, and of a file sorted by service, name the same log group, stream
+/// and service one after another.
+#[derive(Debug, Default)]
+pub struct SharedNames(Option<Arc<str>>);
+
+impl SharedNames {
+    /// `name`, as the last `Arc<str>` shared when it was the same name.
+    pub fn share(&mut self, name: &str) -> Arc<str> {
+        match &self.0 {
+            Some(last) if **last == *name => last.clone(),
+            _ => self.0.insert(Arc::from(name)).clone(),
+        }
+    }
+}
 
 /// Declares a closed set of column values: the enum, its one string form
 /// (`as_str`), and the inverse (`parse`), which is `None` for anything else.
@@ -162,8 +182,8 @@ pub struct SpanRow {
     pub resource_attributes: Vec<(String, String)>,
     pub events: Vec<SpanEventRow>,
     pub links: Vec<SpanLinkRow>,
-    pub log_group: String,
-    pub log_stream: String,
+    pub log_group: Arc<str>,
+    pub log_stream: Arc<str>,
 }
 
 impl SpanRow {
@@ -219,12 +239,12 @@ pub struct LogRow {
     pub trace_id: Option<TraceId>,
     pub span_id: Option<SpanId>,
     pub request_id: Option<String>,
-    pub service: Option<String>,
+    pub service: Option<Arc<str>>,
     pub level: Option<LogLevel>,
     pub message: String,
     pub attributes: Vec<(String, String)>,
-    pub log_group: String,
-    pub log_stream: String,
+    pub log_group: Arc<str>,
+    pub log_stream: Arc<str>,
     pub event_id: String,
     /// Which line format the line was read as (the collector's `parse::LineFormat`).
     pub format: Cow<'static, str>,
@@ -238,8 +258,8 @@ pub struct InvocationRow {
     pub request_id: String,
     pub function: String,
     pub function_version: Option<String>,
-    pub log_group: String,
-    pub log_stream: String,
+    pub log_group: Arc<str>,
+    pub log_stream: Arc<str>,
     pub start_time_ns: Option<i64>,
     pub end_time_ns: i64,
     pub duration_ms: f64,

@@ -39,15 +39,15 @@ pub fn delivery_rows(n: u64, start_ns: i64, service: &str) -> (Vec<SpanRow>, Vec
         service: service.to_owned(),
         start_time_ns: start_ns,
         end_time_ns: start_ns + 1_000,
-        log_group: "/aws/lambda/checkout".to_owned(),
-        log_stream: "s".to_owned(),
+        log_group: "/aws/lambda/checkout".into(),
+        log_stream: "s".into(),
         ..SpanRow::default()
     };
     let log = LogRow {
         timestamp_ns: start_ns,
         message: format!("line {n}"),
-        log_group: "/aws/lambda/checkout".to_owned(),
-        log_stream: "s".to_owned(),
+        log_group: "/aws/lambda/checkout".into(),
+        log_stream: "s".into(),
         event_id: n.to_string(),
         format: "plain".into(),
         ..LogRow::default()

@@ -22,11 +22,12 @@
 mod spans;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use tracelake_instrumentation::wire::ids::TraceId;
 
 use crate::decode::LogEvent;
-use crate::index::rows::{InvocationRow, LogRow, SpanRow};
+use crate::index::rows::{InvocationRow, LogRow, SharedNames, SpanRow};
 use crate::parse::{self, InvocationStatus, InvokeError, ParsedBatch, ParsedLog, PlatformRecord};
 
 pub use crate::index::rows::Link;
@@ -131,7 +132,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
 
     // Who ran in which trace, from every source in the batch.
     let mut request_traces = RequestTraces::default();
-    let mut request_services: HashMap<String, String> = HashMap::new();
+    let mut request_services: HashMap<String, Arc<str>> = HashMap::new();
     for span in &out.spans {
         if let Some(callee) = span.invoked_request_id() {
             request_traces.add(callee, span.trace_id, Weight::Invoker);
@@ -140,7 +141,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             request_traces.add(request_id, span.trace_id, Weight::Instrumented);
             request_services
                 .entry(request_id.clone())
-                .or_insert_with(|| span.service.clone());
+                .or_insert_with(|| Arc::from(span.service.as_str()));
         }
     }
     for (_, log) in &parsed {
@@ -178,7 +179,10 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
         .into_iter()
         .map(|request| request.map(str::to_owned))
         .collect();
-    let function = function_of_log_group(&log_group).to_owned();
+    // Every row of the batch shares these (rows.rs): one allocation each.
+    let log_group: Arc<str> = Arc::from(log_group);
+    let log_stream: Arc<str> = Arc::from(log_stream);
+    let function: Arc<str> = Arc::from(function_of_log_group(&log_group));
     let stream_version = version_of_log_stream(&log_stream).map(str::to_owned);
 
     // Invocation facts gathered from START, timeouts and runtime exits.
@@ -263,7 +267,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
             }
             out.invocations.push(InvocationRow {
                 request_id: report.request_id.clone(),
-                function: function.clone(),
+                function: function.to_string(),
                 function_version: start_version
                     .map(str::to_owned)
                     .or_else(|| stream_version.clone()),
@@ -287,6 +291,7 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
 
     // Rows take the parsed lines by value: no message is copied twice.
     out.logs.reserve_exact(parsed.len());
+    let mut named_services = SharedNames::default();
     for ((event, log), running) in parsed.into_iter().zip(running) {
         let (trace_id, link) = if let Some(trace_id) = log.trace_id {
             (Some(trace_id), Some(Link::TraceId))
@@ -303,13 +308,15 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
         } else {
             (None, None)
         };
-        let service = log
-            .service
-            .or_else(|| {
-                let request_id = log.request_id.as_deref().or(running.as_deref())?;
-                request_services.get(request_id).cloned()
-            })
-            .unwrap_or_else(|| function.clone());
+        let service = match log.service {
+            Some(named) => named_services.share(&named),
+            None => log
+                .request_id
+                .as_deref()
+                .or(running.as_deref())
+                .and_then(|request_id| request_services.get(request_id).cloned())
+                .unwrap_or_else(|| function.clone()),
+        };
         out.logs.push(LogRow {
             timestamp_ns: parse::time::row_timestamp_ns(log.time, event.timestamp_ms),
             trace_id,

@@ -2,6 +2,8 @@
 //! attributes that name the invocation, cold start, trigger and resource read
 //! into their columns.
 
+use std::sync::Arc;
+
 use opentelemetry_proto::tonic::trace::v1::{span, status};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use tracelake_instrumentation::wire::ids::{SpanId, TraceId};
@@ -114,7 +116,7 @@ pub fn span_row(parsed: ParsedSpan) -> SpanRow {
             .collect(),
         attributes,
         resource_attributes: resource.as_ref().clone(),
-        log_group: String::new(),
-        log_stream: String::new(),
+        log_group: Arc::default(),
+        log_stream: Arc::default(),
     }
 }

@@ -182,7 +182,7 @@ fn every_linkable_line_is_linked_and_others_stay_unlinked() {
     assert_eq!(out.spans.len(), 1);
     assert_eq!(out.spans[0].request_id.as_deref(), Some(SPANNED));
     assert_eq!(out.spans[0].service, "orders-api");
-    assert_eq!(out.spans[0].log_stream, "2025/11/29/[$LATEST]s1");
+    assert_eq!(&*out.spans[0].log_stream, "2025/11/29/[$LATEST]s1");
     let python = out
         .logs
         .iter()

@@ -1,14 +1,16 @@
 //! Arrow record batches back to rows, one function per table, with a clear
 //! [`RowsError`] for a column that format v1 does not give that name and type.
 
+use std::sync::Arc;
+
 use arrow::array::{
     Array as _, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, MapArray, RecordBatch,
     StringArray, StructArray, TimestampNanosecondArray,
 };
 
 use crate::rows::{
-    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SpanEventRow, SpanId, SpanKind,
-    SpanLinkRow, SpanRow, StatusCode, TraceId, TraceIndexRow,
+    InvocationRow, InvocationStatus, Link, LogLevel, LogRow, SharedNames, SpanEventRow, SpanId,
+    SpanKind, SpanLinkRow, SpanRow, StatusCode, TraceId, TraceIndexRow,
 };
 
 /// Why a record batch could not be read back as rows.
@@ -96,15 +98,22 @@ impl<'a> Columns<'a> {
 }
 
 fn string_at(array: &StringArray, row: usize) -> String {
-    if array.is_null(row) {
-        String::new()
-    } else {
-        array.value(row).to_owned()
-    }
+    optional_str_at(array, row).unwrap_or_default().to_owned()
 }
 
 fn optional_string_at(array: &StringArray, row: usize) -> Option<String> {
-    (!array.is_null(row)).then(|| array.value(row).to_owned())
+    optional_str_at(array, row).map(str::to_owned)
+}
+
+/// A column's strings as `Arc<str>`s, consecutive equal values sharing one
+/// ([`SharedNames`]).
+fn shared_strings(array: &StringArray) -> impl FnMut(usize) -> Arc<str> + '_ {
+    let mut names = SharedNames::default();
+    move |row| names.share(optional_str_at(array, row).unwrap_or_default())
+}
+
+fn optional_str_at(array: &StringArray, row: usize) -> Option<&str> {
+    (!array.is_null(row)).then(|| array.value(row))
 }
 
 fn invalid_id(column: &'static str, value: &str) -> RowsError {
@@ -263,6 +272,7 @@ pub fn spans_from_batch(batch: &RecordBatch) -> Result<Vec<SpanRow>, RowsError> 
         c.strings("log_group")?,
         c.strings("log_stream")?,
     );
+    let (mut log_group, mut log_stream) = (shared_strings(log_group), shared_strings(log_stream));
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let mut span_events = Vec::new();
@@ -322,8 +332,8 @@ pub fn spans_from_batch(batch: &RecordBatch) -> Result<Vec<SpanRow>, RowsError> 
             resource_attributes: map_at(resource_attributes, row)?,
             events: span_events,
             links: span_links,
-            log_group: string_at(log_group, row),
-            log_stream: string_at(log_stream, row),
+            log_group: log_group(row),
+            log_stream: log_stream(row),
         });
     }
     Ok(rows)
@@ -352,14 +362,19 @@ pub fn logs_from_batch(batch: &RecordBatch) -> Result<Vec<LogRow>, RowsError> {
         c.strings("format")?,
         c.strings("link")?,
     );
+    let (mut log_group, mut log_stream) = (shared_strings(log_group), shared_strings(log_stream));
+    let mut service = {
+        let mut names = shared_strings(service);
+        move |row| optional_str_at(service, row).map(|_| names(row))
+    };
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
-        let level = match optional_string_at(level, row) {
-            Some(text) => Some(closed_value("level", &text, LogLevel::parse)?),
+        let level = match optional_str_at(level, row) {
+            Some(text) => Some(closed_value("level", text, LogLevel::parse)?),
             None => None,
         };
-        let link = match optional_string_at(link, row) {
-            Some(text) => Some(closed_value("link", &text, Link::parse)?),
+        let link = match optional_str_at(link, row) {
+            Some(text) => Some(closed_value("link", text, Link::parse)?),
             None => None,
         };
         rows.push(LogRow {
@@ -367,12 +382,12 @@ pub fn logs_from_batch(batch: &RecordBatch) -> Result<Vec<LogRow>, RowsError> {
             trace_id: optional_trace_id_at(trace_id, "trace_id", row)?,
             span_id: optional_span_id_at(span_id, "span_id", row)?,
             request_id: optional_string_at(request_id, row),
-            service: optional_string_at(service, row),
+            service: service(row),
             level,
             message: string_at(message, row),
             attributes: map_at(attributes, row)?,
-            log_group: string_at(log_group, row),
-            log_stream: string_at(log_stream, row),
+            log_group: log_group(row),
+            log_stream: log_stream(row),
             event_id: string_at(event_id, row),
             format: string_at(format, row).into(),
             link,
@@ -410,14 +425,15 @@ pub fn invocations_from_batch(batch: &RecordBatch) -> Result<Vec<InvocationRow>,
         c.strings("trace_id")?,
         c.booleans("sampled")?,
     );
+    let (mut log_group, mut log_stream) = (shared_strings(log_group), shared_strings(log_stream));
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         rows.push(InvocationRow {
             request_id: string_at(request_id, row),
             function: string_at(function, row),
             function_version: optional_string_at(version, row),
-            log_group: string_at(log_group, row),
-            log_stream: string_at(log_stream, row),
+            log_group: log_group(row),
+            log_stream: log_stream(row),
             start_time_ns: optional_at(start, row),
             end_time_ns: end.value(row),
             duration_ms: duration.value(row),

@@ -168,8 +168,8 @@ pub fn spans_batch(rows: &[impl Borrow<SpanRow>]) -> Result<RecordBatch, ArrowEr
         )?),
         Arc::new(span_events(rows)?),
         Arc::new(span_links(rows)?),
-        strings(each(rows).map(|r| r.log_group.as_str())),
-        strings(each(rows).map(|r| r.log_stream.as_str())),
+        strings(each(rows).map(|r| &*r.log_group)),
+        strings(each(rows).map(|r| &*r.log_stream)),
     ];
     RecordBatch::try_new(schema::spans_schema(), columns)
 }
@@ -188,8 +188,8 @@ pub fn logs_batch(rows: &[impl Borrow<LogRow>]) -> Result<RecordBatch, ArrowErro
         optional_strings(each(rows).map(|r| r.level.map(LogLevel::as_str))),
         strings(each(rows).map(|r| r.message.as_str())),
         Arc::new(string_maps(each(rows).map(|r| r.attributes.as_slice()))?),
-        strings(each(rows).map(|r| r.log_group.as_str())),
-        strings(each(rows).map(|r| r.log_stream.as_str())),
+        strings(each(rows).map(|r| &*r.log_group)),
+        strings(each(rows).map(|r| &*r.log_stream)),
         strings(each(rows).map(|r| r.event_id.as_str())),
         strings(each(rows).map(|r| r.format.as_ref())),
         optional_strings(each(rows).map(|r| r.link.map(Link::as_str))),
@@ -206,8 +206,8 @@ pub fn invocations_batch(rows: &[impl Borrow<InvocationRow>]) -> Result<RecordBa
         strings(each(rows).map(|r| r.request_id.as_str())),
         strings(each(rows).map(|r| r.function.as_str())),
         optional_strings(each(rows).map(|r| r.function_version.as_deref())),
-        strings(each(rows).map(|r| r.log_group.as_str())),
-        strings(each(rows).map(|r| r.log_stream.as_str())),
+        strings(each(rows).map(|r| &*r.log_group)),
+        strings(each(rows).map(|r| &*r.log_stream)),
         optional_timestamps(each(rows).map(|r| r.start_time_ns)),
         timestamps(each(rows).map(|r| r.end_time_ns)),
         Arc::new(Float64Array::from_iter_values(

@@ -9,6 +9,7 @@
 
 use std::cmp::Ordering;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
@@ -53,8 +54,8 @@ fn pairs_bytes(pairs: &[(String, String)]) -> usize {
     pairs.iter().map(|(k, v)| k.len() + v.len() + 48).sum()
 }
 
-fn option_bytes(value: &Option<String>) -> usize {
-    value.as_ref().map_or(0, String::len)
+fn option_bytes(value: &Option<impl AsRef<str>>) -> usize {
+    value.as_ref().map_or(0, |value| value.as_ref().len())
 }
 
 /// Orders optional trace ids with the unlinked rows last.
@@ -158,7 +159,7 @@ fn link_strength(link: Option<Link>) -> u8 {
 
 impl CompactRow for LogRow {
     const TABLE: &'static str = schema::LOGS;
-    type Key = (String, String, String);
+    type Key = (Arc<str>, Arc<str>, String);
 
     fn natural_key(&self) -> Self::Key {
         (

@@ -102,9 +102,9 @@ impl TraceSummaries {
                 log.timestamp_ns,
             );
             if let Some(service) = &log.service
-                && !summary.other_services.contains(service)
+                && !summary.other_services.contains(&**service)
             {
-                summary.other_services.insert(service.clone());
+                summary.other_services.insert(service.to_string());
             }
         });
     }

@@ -582,7 +582,7 @@ mod tests {
         let mut logs: Vec<LogRow> = (0..PARALLEL_ENCODE_ROWS)
             .map(|n| LogRow {
                 timestamp_ns: time(n),
-                service: Some(service(n)),
+                service: Some(service(n).into()),
                 message: format!("line {n}"),
                 ..LogRow::default()
             })

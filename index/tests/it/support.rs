@@ -36,8 +36,8 @@ pub fn request(n: u64) -> Delivery {
     let child = SpanId(0x1001 + n * 2);
     let request_id = format!("req-{n:08}");
     let service = format!("f{}", n % 7);
-    let log_group = format!("/aws/lambda/{service}");
-    let log_stream = format!("2026/11/29/[$LATEST]{:032x}", n % 5);
+    let log_group: Arc<str> = format!("/aws/lambda/{service}").into();
+    let log_stream: Arc<str> = format!("2026/11/29/[$LATEST]{:032x}", n % 5).into();
     let span = |span_id: SpanId, parent: Option<SpanId>, name: &str, offset: i64| SpanRow {
         trace_id,
         span_id,
@@ -68,7 +68,7 @@ pub fn request(n: u64) -> Delivery {
         trace_id: linked.then_some(trace_id),
         span_id: linked.then_some(root),
         request_id: linked.then(|| request_id.clone()),
-        service: Some(service.clone()),
+        service: Some(service.as_str().into()),
         level: Some(if i == 2 {
             LogLevel::Warn
         } else {
@@ -80,7 +80,7 @@ pub fn request(n: u64) -> Delivery {
         log_stream: if linked {
             log_stream.clone()
         } else {
-            "2026/11/29/[$LATEST]no-invocation-here".to_owned()
+            "2026/11/29/[$LATEST]no-invocation-here".into()
         },
         event_id: format!("{:056}", n * 10 + i),
         format: "tracelake".into(),
@@ -140,7 +140,7 @@ pub async fn ingest(store: &IndexStore, deliveries: &[Delivery]) {
 #[derive(Debug, PartialEq)]
 pub struct Expected {
     pub spans: BTreeMap<(TraceId, SpanId), SpanRow>,
-    pub logs: BTreeMap<(String, String, String), LogRow>,
+    pub logs: BTreeMap<(Arc<str>, Arc<str>, String), LogRow>,
     pub invocations: BTreeMap<String, InvocationRow>,
 }
 
@@ -176,7 +176,7 @@ impl Expected {
                 .collect(),
             self.logs
                 .keys()
-                .map(|(g, s, e)| vec![g.clone(), s.clone(), e.clone()])
+                .map(|(g, s, e)| vec![g.to_string(), s.to_string(), e.clone()])
                 .collect(),
             self.invocations.keys().map(|r| vec![r.clone()]).collect(),
         ]

@@ -40,7 +40,7 @@
 //! nor used as a marker.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod platform;
 mod request_trace;
@@ -78,11 +78,14 @@ pub struct LinkEvidence {
     /// When a request's START was written.
     start_times: HashMap<u32, i64>,
     /// Log group → log stream → what was seen on it.
-    streams: HashMap<String, HashMap<String, StreamEvidence>>,
+    streams: ByStream<StreamEvidence>,
     /// Log group → log stream → its invocations, built at the first link
     /// after the last observation.
-    intervals: OnceLock<HashMap<String, HashMap<String, StreamIntervals>>>,
+    intervals: OnceLock<ByStream<StreamIntervals>>,
 }
+
+/// Log group → log stream → `T`.
+type ByStream<T> = HashMap<Arc<str>, HashMap<Arc<str>, T>>;
 
 impl LinkEvidence {
     /// Compaction reads the live rows of the hours before and after the one it
@@ -203,8 +206,8 @@ impl LinkEvidence {
     fn with_stream(&mut self, log: &LogRow, update: impl FnOnce(&mut StreamEvidence)) {
         if let Some(evidence) = self
             .streams
-            .get_mut(&log.log_group)
-            .and_then(|streams| streams.get_mut(&log.log_stream))
+            .get_mut(&*log.log_group)
+            .and_then(|streams| streams.get_mut(&*log.log_stream))
         {
             update(evidence);
             return;
@@ -225,7 +228,7 @@ impl LinkEvidence {
     }
 
     /// Every stream's invocations, from the markers observed so far.
-    fn intervals(&self) -> &HashMap<String, HashMap<String, StreamIntervals>> {
+    fn intervals(&self) -> &ByStream<StreamIntervals> {
         self.intervals.get_or_init(|| {
             self.streams
                 .iter()
@@ -276,7 +279,10 @@ impl LinkEvidence {
     /// The request running on the row's stream at the row's position.
     fn running(&self, log: &LogRow) -> Option<u32> {
         let position = Position::parse(&log.event_id)?;
-        let intervals = self.intervals().get(&log.log_group)?.get(&log.log_stream)?;
+        let intervals = self
+            .intervals()
+            .get(&*log.log_group)?
+            .get(&*log.log_stream)?;
         intervals.running_at(position)
     }
 
@@ -304,7 +310,7 @@ impl LinkEvidence {
                 .and_then(|request| self.request_services.get(&request))
                 .map_or_else(|| function_of_log_group(&log.log_group), String::as_str);
             if log.service.as_deref() != Some(service) {
-                log.service = Some(service.to_owned());
+                log.service = Some(Arc::from(service));
             }
         }
         if log.link == Some(LINK_TRACE_ID) {
