@@ -142,13 +142,15 @@ fn main() {
     let batched_seconds = process_cpu() - started;
     let batched_wall = wall.elapsed().as_secs_f64();
     assert_eq!(batched_counters.events_in as usize, events);
+    // The objects under v1/ (count, bytes): what S3 would store and bill.
     let objects = |collector: &Collector| {
-        runtime
+        let listed = runtime
             .block_on(collector.store().list("v1"))
-            .expect("list")
-            .len()
+            .expect("list");
+        (listed.len(), listed.iter().map(|o| o.size).sum::<u64>())
     };
-    let (direct_objects, batched_objects) = (objects(&memory), objects(&batched));
+    let ((direct_objects, direct_bytes), (batched_objects, batched_bytes)) =
+        (objects(&memory), objects(&batched));
 
     let rate = |seconds: f64| events as f64 / seconds;
     println!();
@@ -204,5 +206,12 @@ fn main() {
     println!(
         "| objects written: one batch per payload / batched | {direct_objects} / {batched_objects} ({:.0}× fewer) |",
         direct_objects as f64 / batched_objects.max(1) as f64
+    );
+    println!(
+        "| bytes written: one batch per payload / batched | {:.1} MB / {:.1} MB ({:.1} / {:.1} bytes per event) |",
+        direct_bytes as f64 / 1e6,
+        batched_bytes as f64 / 1e6,
+        direct_bytes as f64 / events as f64,
+        batched_bytes as f64 / events as f64
     );
 }
