@@ -73,8 +73,13 @@ struct RequestTraces(HashMap<String, RequestTrace>);
 
 impl RequestTraces {
     fn add(&mut self, request_id: &str, trace_id: TraceId, weight: Weight) {
-        let entry = self.0.entry(request_id.to_owned());
-        let slot = entry.or_insert(RequestTrace::Known(trace_id, weight));
+        // The id is copied only for a request not seen before: most lines of
+        // an invocation name the same one.
+        let Some(slot) = self.0.get_mut(request_id) else {
+            let first = RequestTrace::Known(trace_id, weight);
+            self.0.insert(request_id.to_owned(), first);
+            return;
+        };
         *slot = match *slot {
             RequestTrace::Known(known, known_weight) => {
                 if weight > known_weight {
