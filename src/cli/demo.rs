@@ -148,12 +148,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let ingested = ingest_started.elapsed();
     println!(
-        "ingested into {} in {:.1} s: {} events in, {} indexed, {} quarantined, {} control messages",
+        "ingested into {} in {:.1} s: {} events in, {} indexed, {} quarantined, {} duplicates within a batch (indexed once), {} control messages",
         args.data,
         ingested.as_secs_f64(),
         total.events_in,
         total.events_indexed,
         total.events_quarantined,
+        total.events_duplicate,
         total.control_messages
     );
 

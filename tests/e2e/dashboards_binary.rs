@@ -298,6 +298,30 @@ fn the_demo_report_runs_without_the_dashboards_binary() {
         "{report}"
     );
     assert!(!report.contains("least linked services"), "{report}");
+    // Every event in is accounted for: indexed, quarantined or a duplicate.
+    let ingested = report
+        .lines()
+        .find(|line| line.starts_with("ingested into"))
+        .unwrap_or_else(|| panic!("no ingest line in {report}"));
+    let count = |label: &str| -> u64 {
+        let before = &ingested[..ingested
+            .find(label)
+            .unwrap_or_else(|| panic!("{label}: {ingested}"))];
+        let number = before
+            .trim_end()
+            .rsplit([' ', ':'])
+            .next()
+            .unwrap_or_default();
+        number
+            .parse()
+            .unwrap_or_else(|_| panic!("{label}: {ingested}"))
+    };
+    assert!(count(" events in") > 0, "{ingested}");
+    assert_eq!(
+        count(" events in"),
+        count(" indexed") + count(" quarantined") + count(" duplicates"),
+        "{ingested}"
+    );
 }
 
 /// Without `--no-serve`, the demo hands over to `tracelake-dashboards`: the
