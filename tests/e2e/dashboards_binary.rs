@@ -264,6 +264,29 @@ fn a_relative_dashboards_path_is_taken_from_the_working_directory() {
     assert!(!services(&output).is_empty());
 }
 
+/// `--data ../index`, as a user in a sibling directory types it, names the
+/// same index as its absolute path.
+#[test]
+fn a_data_directory_named_through_its_parent_is_read() {
+    let (index, data) = small_index();
+    let expected = services(
+        &tracelake()
+            .args(["query", "--data", &data, "--json", "services"])
+            .output()
+            .expect("run tracelake query"),
+    );
+    let parent = index.path().parent().expect("a parent directory");
+    let sibling = tempfile::tempdir_in(parent).expect("a directory beside the index");
+    let name = index.path().file_name().expect("a name");
+    let relative = Path::new("..").join(name).display().to_string();
+    let output = tracelake()
+        .current_dir(sibling.path())
+        .args(["query", "--data", &relative, "--json", "services"])
+        .output()
+        .expect("run tracelake query");
+    assert_eq!(services(&output), expected);
+}
+
 #[test]
 fn help_of_query_is_the_dashboards_binarys() {
     let output = tracelake()
