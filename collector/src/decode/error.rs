@@ -24,6 +24,10 @@ pub enum DecodeError {
     /// JSON that does not parse, or has none of the accepted shapes.
     #[error("invalid json: {0}")]
     Json(#[from] serde_json::Error),
+    /// Input that is neither JSON, gzip, nor base64 of either (plain text,
+    /// another binary format); the detail says what its base64 decoding gave.
+    #[error("not a cloudwatch logs payload: not json, gzip, or base64 of either ({0})")]
+    NotAPayload(String),
     /// A JSON object of a shape we do not read.
     #[error("unrecognised input: {0}")]
     Unrecognised(String),

@@ -132,11 +132,19 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             {
                 decode_into(&decoded, limits, out, depth + 1)
             }
-            Ok(_) => out.push(Err((
-                DecodeError::Unrecognised("base64 text of neither gzip nor json".into()),
+            // Not JSON, and not base64 of what we read either: say so first,
+            // since "invalid base64" misleads about plain text ("hello").
+            Ok(decoded) => out.push(Err((
+                DecodeError::NotAPayload(format!(
+                    "as base64 it is {} bytes of something else",
+                    decoded.len()
+                )),
                 bytes.to_vec(),
             ))),
-            Err(error) => out.push(Err((error, bytes.to_vec()))),
+            Err(error) => out.push(Err((
+                DecodeError::NotAPayload(error.to_string()),
+                bytes.to_vec(),
+            ))),
         }
         return;
     }

@@ -157,7 +157,34 @@ fn an_unreadable_span_line_is_quarantined() {
 #[test]
 fn unknown_json_shapes_are_quarantined() {
     assert_payload_quarantined(br#"{"hello":"world"}"#, "not a cloudwatch logs payload");
-    assert_payload_quarantined(b"plain text that is not base64 of gzip", "invalid base64");
+}
+
+/// Plain text is not a payload, and its reason says so first, then what base64
+/// made of it: "invalid base64" alone misled about text that was never meant
+/// to be base64.
+#[test]
+fn plain_text_is_quarantined_as_not_a_payload() {
+    let not_a_payload = "not a cloudwatch logs payload: not json, gzip, or base64 of either";
+    for (text, detail) in [
+        (&b"hello"[..], "(invalid base64: "),
+        (b"hello\n", "(invalid base64: "),
+        (
+            b"plain text that is not base64 of gzip",
+            "(invalid base64: ",
+        ),
+        // Four letters are valid base64, of three bytes that are not a payload.
+        (b"test", "(as base64 it is 3 bytes of something else)"),
+        (b"\x00\x01binary", "(invalid base64: "),
+    ] {
+        let (_, records) = ingest_bad(text);
+        let reason = records[0]["reason"].as_str().expect("reason");
+        assert!(
+            reason.starts_with(not_a_payload) && reason.contains(detail),
+            "{}: {reason}",
+            String::from_utf8_lossy(text)
+        );
+        assert_payload_quarantined(text, not_a_payload);
+    }
 }
 
 #[test]
