@@ -31,9 +31,44 @@ pub enum DecodeError {
     /// A JSON object of a shape we do not read.
     #[error("unrecognised input: {0}")]
     Unrecognised(String),
+    /// A document of an input of several (JSON lines) that failed: the line it
+    /// starts on (1-based) and why.
+    #[error("line {line}: {}", .error.within_line())]
+    OnLine {
+        /// The line of the input the document starts on, counting from 1.
+        line: usize,
+        /// Why the document failed.
+        error: Box<DecodeError>,
+    },
     /// A subscription payload with a `messageType` other than DATA or CONTROL.
     #[error("unknown messageType {0:?}")]
     UnknownMessageType(String),
+}
+
+impl DecodeError {
+    /// This error, said of the document that starts on `line` (1-based) of an
+    /// input of several (JSON lines).
+    pub(crate) fn on_line(self, line: usize) -> DecodeError {
+        DecodeError::OnLine {
+            line,
+            error: Box::new(self),
+        }
+    }
+
+    /// The reason, said of one line: serde's position in a line read alone
+    /// is "at line 1 column C", which beside the input's line number reads as
+    /// a contradiction, so it becomes "at column C".
+    fn within_line(&self) -> String {
+        let reason = self.to_string();
+        if let DecodeError::Json(error) = self
+            && error.line() == 1
+            && let Some(reason) =
+                reason.strip_suffix(&format!(" at line 1 column {}", error.column()))
+        {
+            return format!("{reason} at column {}", error.column());
+        }
+        reason
+    }
 }
 
 impl From<GunzipError> for DecodeError {

@@ -187,6 +187,35 @@ fn plain_text_is_quarantined_as_not_a_payload() {
     }
 }
 
+/// A bad line of JSON lines is quarantined with its line number (1-based, as
+/// an editor or `sed -n 3p` counts), and the good lines around it are indexed.
+#[test]
+fn a_bad_line_of_json_lines_is_quarantined_with_its_line_number() {
+    let good = String::from_utf8(data_message_json(&batch_of(
+        "g",
+        "s",
+        &["hello".to_owned()],
+    )))
+    .expect("utf-8");
+    let input = format!("{good}\n{{\"not\": \"a payload\"}}\n{{truncated\n{good}\n");
+    let (counters, records) = ingest_bad(input.as_bytes());
+    assert_eq!(
+        (counters.payloads, counters.payloads_quarantined),
+        (4, 2),
+        "{counters:?}"
+    );
+    let mut reasons: Vec<&str> = records
+        .iter()
+        .map(|record| record["reason"].as_str().expect("reason"))
+        .collect();
+    reasons.sort_unstable();
+    assert!(
+        reasons[0].starts_with("line 2: unrecognised input: json without awslogs")
+            && reasons[1] == "line 3: invalid json: key must be a string at column 2",
+        "{reasons:?}"
+    );
+}
+
 #[test]
 fn arbitrary_bytes_never_panic() {
     let collector = memory_collector();
