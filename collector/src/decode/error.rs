@@ -6,6 +6,9 @@ use tracelake_instrumentation::wire::gzip::GunzipError;
 /// Why an input could not be decoded. The input is quarantined with this reason.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// Input of no bytes, or only white space.
+    #[error("empty input")]
+    Empty,
     /// Base64 text that does not decode.
     #[error("invalid base64: {0}")]
     Base64(#[from] base64::DecodeError),

@@ -121,6 +121,9 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     let trimmed = trim_ascii(bytes);
     let trimmed = trimmed.strip_prefix(UTF8_BOM).unwrap_or(trimmed);
     if trimmed.is_empty() {
+        // Kept with a reason like any bad input, never dropped unseen: an empty
+        // file, record or `awslogs.data` is counted as a payload quarantined.
+        out.push(Err((DecodeError::Empty, bytes.to_vec())));
         return;
     }
     if trimmed[0] != b'{' {

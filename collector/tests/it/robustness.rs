@@ -187,6 +187,24 @@ fn plain_text_is_quarantined_as_not_a_payload() {
     }
 }
 
+/// An empty input (a 0-byte file, white space, an empty `awslogs.data`) is a
+/// payload quarantined as "empty input", as any undecodable payload is: counted,
+/// with no events in, never dropped unseen.
+#[test]
+fn an_empty_input_is_a_payload_quarantined_as_empty() {
+    for input in [&b""[..], b" \n", &lambda_event("")] {
+        let (counters, records) = ingest_bad(input);
+        let expected = IngestCounters {
+            payloads: 1,
+            payloads_quarantined: 1,
+            ..IngestCounters::default()
+        };
+        assert_eq!(counters, expected, "{}", String::from_utf8_lossy(input));
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["reason"], "empty input");
+    }
+}
+
 /// A bad line of JSON lines is quarantined with its line number (1-based, as
 /// an editor or `sed -n 3p` counts), and the good lines around it are indexed.
 #[test]
