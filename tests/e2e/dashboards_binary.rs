@@ -207,8 +207,21 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
     );
 }
 
+/// The command README.md gives to install both binaries, on one line.
+fn readme_install_command() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md");
+    let (_, from_there) = readme
+        .split_once("To install both: `")
+        .expect("README.md says how to install both binaries");
+    let (command, _) = from_there.split_once('`').expect("a closing backquote");
+    command.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The error says how to get the binary, with README.md's install command.
 #[test]
 fn a_missing_dashboards_binary_is_a_clear_error() {
+    let install_command = readme_install_command();
     let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
     let installed = install(root.path(), "bin", false);
     for command in ["query", "serve"] {
@@ -219,8 +232,7 @@ fn a_missing_dashboards_binary_is_a_clear_error() {
         assert_eq!(output.status.code(), Some(1), "{command}");
         let message = stderr(&output);
         assert!(
-            message.contains("tracelake-dashboards")
-                && message.contains("cargo install --path dashboards"),
+            message.contains("tracelake-dashboards") && message.contains(&install_command),
             "{command}: {message}"
         );
     }
@@ -242,7 +254,7 @@ fn a_missing_dashboards_binary_is_a_clear_error() {
         .output()
         .expect("run tracelake");
     assert!(
-        stderr(&output).contains("cargo install --path dashboards"),
+        stderr(&output).contains(&install_command),
         "{}",
         stderr(&output)
     );
