@@ -171,6 +171,28 @@ fn ingest_of_an_empty_file_reports_it_quarantined() {
     }
 }
 
+/// A stderr that is not a terminal (a file, a pipe) gets no colour codes: the
+/// warning about a quarantined payload reads the same in a log file.
+#[test]
+fn warnings_on_a_redirected_stderr_have_no_colour_codes() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let input = data.path().join("not-a-payload.txt");
+    std::fs::write(&input, "hello").expect("write");
+    let output = super::support::tracelake()
+        .env_remove("NO_COLOR")
+        .args(["ingest", "--no-compact", "--data"])
+        .arg(data.path().join("index"))
+        .arg(&input)
+        .output()
+        .expect("run tracelake");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.contains("PayloadQuarantined"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
 #[test]
 fn missing_paths_and_unreadable_stores_fail_clearly() {
     let data = tempfile::tempdir().expect("tempdir");

@@ -299,6 +299,25 @@ fn a_data_directory_named_through_its_parent_is_read() {
     assert_eq!(services(&output), expected);
 }
 
+/// The dashboards binary colours its stderr only for a terminal, as
+/// `tracelake` does (DataFusion's debug lines are there at `RUST_LOG=debug`).
+#[test]
+fn the_dashboards_binary_has_no_colour_codes_on_a_redirected_stderr() {
+    let (_index, data) = small_index();
+    let output = tracelake()
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "debug")
+        .args(["query", "--data", &data, "services"])
+        .output()
+        .expect("run tracelake query");
+    let stderr = stderr(&output);
+    assert!(
+        output.status.success() && stderr.contains("DEBUG"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
 #[test]
 fn help_of_query_is_the_dashboards_binarys() {
     let output = tracelake()
