@@ -16,7 +16,7 @@ pub struct IngestCounters {
     /// Events delivered more than once within one batch (a retried delivery in
     /// the same Kinesis batch, S3 object or directory), indexed once.
     pub events_duplicate: u64,
-    /// Payloads quarantined whole (not gzip, not JSON, over a size cap).
+    /// Payloads quarantined whole (empty, not gzip, not JSON, over a size cap).
     pub payloads_quarantined: u64,
     /// Rows written to `spans`.
     pub span_rows: u64,

@@ -102,10 +102,12 @@ pub fn locate() -> anyhow::Result<PathBuf> {
     if binary.is_file() {
         return Ok(binary);
     }
+    // The install command is README.md's, word for word (a test checks it).
     bail!(
         "`tracelake serve` and `tracelake query` run {BINARY}, which is not beside tracelake ({}). \
-         From a clone: `cargo build --release -p tracelake-dashboards` (`cargo run --release -- {{serve|query}}` \
-         builds it into Cargo's target directory); to install: `cargo install --path dashboards`; \
+         From a clone, `cargo run --release -- serve` (or `query`) builds it first; to install both, \
+         from the clone: `cargo install --locked --path . --target-dir target && \
+         cargo install --locked --path dashboards --target-dir target`; \
          or set {PATH_VARIABLE} to its path",
         binary.display()
     )

@@ -143,6 +143,56 @@ fn ingest_with_a_closed_stdout_still_compacts_what_it_wrote() {
     assert_eq!(generation, "1", "the hour is compacted:\n{stats}");
 }
 
+/// An empty file is reported, as a payload quarantined as "empty input", not
+/// passed over in silence.
+#[test]
+fn ingest_of_an_empty_file_reports_it_quarantined() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let input = data.path().join("empty.json");
+    std::fs::write(&input, "").expect("write");
+    let index = data.path().join("index");
+    for batching in [None, Some("--no-batch")] {
+        let output = super::support::tracelake()
+            .arg("ingest")
+            .args(batching)
+            .arg("--data")
+            .arg(&index)
+            .arg(&input)
+            .output()
+            .expect("run tracelake");
+        let summary = stdout(&output);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(figure(&summary, "payloads quarantined"), 1, "{summary}");
+        assert_eq!(figure(&summary, "events in"), 0, "{summary}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("empty input"),
+            "{output:?}"
+        );
+    }
+}
+
+/// A stderr that is not a terminal (a file, a pipe) gets no colour codes: the
+/// warning about a quarantined payload reads the same in a log file.
+#[test]
+fn warnings_on_a_redirected_stderr_have_no_colour_codes() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let input = data.path().join("not-a-payload.txt");
+    std::fs::write(&input, "hello").expect("write");
+    let output = super::support::tracelake()
+        .env_remove("NO_COLOR")
+        .args(["ingest", "--no-compact", "--data"])
+        .arg(data.path().join("index"))
+        .arg(&input)
+        .output()
+        .expect("run tracelake");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.contains("PayloadQuarantined"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
 #[test]
 fn missing_paths_and_unreadable_stores_fail_clearly() {
     let data = tempfile::tempdir().expect("tempdir");

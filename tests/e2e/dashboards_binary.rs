@@ -207,8 +207,21 @@ fn under_cargo_run_cargo_builds_the_dashboards_binary_in_the_same_profile_first(
     );
 }
 
+/// The command README.md gives to install both binaries, on one line.
+fn readme_install_command() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("read README.md");
+    let (_, from_there) = readme
+        .split_once("To install both: `")
+        .expect("README.md says how to install both binaries");
+    let (command, _) = from_there.split_once('`').expect("a closing backquote");
+    command.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The error says how to get the binary, with README.md's install command.
 #[test]
 fn a_missing_dashboards_binary_is_a_clear_error() {
+    let install_command = readme_install_command();
     let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
     let installed = install(root.path(), "bin", false);
     for command in ["query", "serve"] {
@@ -219,8 +232,7 @@ fn a_missing_dashboards_binary_is_a_clear_error() {
         assert_eq!(output.status.code(), Some(1), "{command}");
         let message = stderr(&output);
         assert!(
-            message.contains("tracelake-dashboards")
-                && message.contains("cargo install --path dashboards"),
+            message.contains("tracelake-dashboards") && message.contains(&install_command),
             "{command}: {message}"
         );
     }
@@ -242,7 +254,7 @@ fn a_missing_dashboards_binary_is_a_clear_error() {
         .output()
         .expect("run tracelake");
     assert!(
-        stderr(&output).contains("cargo install --path dashboards"),
+        stderr(&output).contains(&install_command),
         "{}",
         stderr(&output)
     );
@@ -262,6 +274,48 @@ fn a_relative_dashboards_path_is_taken_from_the_working_directory() {
         .output()
         .expect("run tracelake");
     assert!(!services(&output).is_empty());
+}
+
+/// `--data ../index`, as a user in a sibling directory types it, names the
+/// same index as its absolute path.
+#[test]
+fn a_data_directory_named_through_its_parent_is_read() {
+    let (index, data) = small_index();
+    let expected = services(
+        &tracelake()
+            .args(["query", "--data", &data, "--json", "services"])
+            .output()
+            .expect("run tracelake query"),
+    );
+    let parent = index.path().parent().expect("a parent directory");
+    let sibling = tempfile::tempdir_in(parent).expect("a directory beside the index");
+    let name = index.path().file_name().expect("a name");
+    let relative = Path::new("..").join(name).display().to_string();
+    let output = tracelake()
+        .current_dir(sibling.path())
+        .args(["query", "--data", &relative, "--json", "services"])
+        .output()
+        .expect("run tracelake query");
+    assert_eq!(services(&output), expected);
+}
+
+/// The dashboards binary colours its stderr only for a terminal, as
+/// `tracelake` does (DataFusion's debug lines are there at `RUST_LOG=debug`).
+#[test]
+fn the_dashboards_binary_has_no_colour_codes_on_a_redirected_stderr() {
+    let (_index, data) = small_index();
+    let output = tracelake()
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "debug")
+        .args(["query", "--data", &data, "services"])
+        .output()
+        .expect("run tracelake query");
+    let stderr = stderr(&output);
+    assert!(
+        output.status.success() && stderr.contains("DEBUG"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
 
 #[test]

@@ -6,6 +6,9 @@ use tracelake_instrumentation::wire::gzip::GunzipError;
 /// Why an input could not be decoded. The input is quarantined with this reason.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// Input of no bytes, or only white space.
+    #[error("empty input")]
+    Empty,
     /// Base64 text that does not decode.
     #[error("invalid base64: {0}")]
     Base64(#[from] base64::DecodeError),
@@ -24,12 +27,51 @@ pub enum DecodeError {
     /// JSON that does not parse, or has none of the accepted shapes.
     #[error("invalid json: {0}")]
     Json(#[from] serde_json::Error),
+    /// Input that is neither JSON, gzip, nor base64 of either (plain text,
+    /// another binary format); the detail says what its base64 decoding gave.
+    #[error("not a cloudwatch logs payload: not json, gzip, or base64 of either ({0})")]
+    NotAPayload(String),
     /// A JSON object of a shape we do not read.
     #[error("unrecognised input: {0}")]
     Unrecognised(String),
+    /// A document of an input of several (JSON lines) that failed: the line it
+    /// starts on (1-based) and why.
+    #[error("line {line}: {}", .error.within_line())]
+    OnLine {
+        /// The line of the input the document starts on, counting from 1.
+        line: usize,
+        /// Why the document failed.
+        error: Box<DecodeError>,
+    },
     /// A subscription payload with a `messageType` other than DATA or CONTROL.
     #[error("unknown messageType {0:?}")]
     UnknownMessageType(String),
+}
+
+impl DecodeError {
+    /// This error, said of the document that starts on `line` (1-based) of an
+    /// input of several (JSON lines).
+    pub(crate) fn on_line(self, line: usize) -> DecodeError {
+        DecodeError::OnLine {
+            line,
+            error: Box::new(self),
+        }
+    }
+
+    /// The reason, said of one line: serde's position in a line read alone
+    /// is "at line 1 column C", which beside the input's line number reads as
+    /// a contradiction, so it becomes "at column C".
+    fn within_line(&self) -> String {
+        let reason = self.to_string();
+        if let DecodeError::Json(error) = self
+            && error.line() == 1
+            && let Some(reason) =
+                reason.strip_suffix(&format!(" at line 1 column {}", error.column()))
+        {
+            return format!("{reason} at column {}", error.column());
+        }
+        reason
+    }
 }
 
 impl From<GunzipError> for DecodeError {

@@ -121,6 +121,9 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     let trimmed = trim_ascii(bytes);
     let trimmed = trimmed.strip_prefix(UTF8_BOM).unwrap_or(trimmed);
     if trimmed.is_empty() {
+        // Kept with a reason like any bad input, never dropped unseen: an empty
+        // file, record or `awslogs.data` is counted as a payload quarantined.
+        out.push(Err((DecodeError::Empty, bytes.to_vec())));
         return;
     }
     if trimmed[0] != b'{' {
@@ -132,11 +135,19 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             {
                 decode_into(&decoded, limits, out, depth + 1)
             }
-            Ok(_) => out.push(Err((
-                DecodeError::Unrecognised("base64 text of neither gzip nor json".into()),
+            // Not JSON, and not base64 of what we read either: say so first,
+            // since "invalid base64" misleads about plain text ("hello").
+            Ok(decoded) => out.push(Err((
+                DecodeError::NotAPayload(format!(
+                    "as base64 it is {} bytes of something else",
+                    decoded.len()
+                )),
                 bytes.to_vec(),
             ))),
-            Err(error) => out.push(Err((error, bytes.to_vec()))),
+            Err(error) => out.push(Err((
+                DecodeError::NotAPayload(error.to_string()),
+                bytes.to_vec(),
+            ))),
         }
         return;
     }
@@ -160,7 +171,10 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
         return;
     }
     // One JSON document, or several (JSON lines). A document that fails stops the
-    // stream reader, so the rest is read line by line.
+    // stream reader, so the rest is read line by line. Each document's payloads
+    // are kept with the line it starts on, for the reasons of those that fail.
+    let mut documents: Vec<(usize, Vec<DecodedPayload>)> = Vec::new();
+    let mut lines = LineCounter::new(bytes);
     let mut stream =
         serde_json::Deserializer::from_slice(trimmed).into_iter::<AnyInput<Box<RawValue>>>();
     let mut document_start = 0;
@@ -169,7 +183,9 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             Ok(input) => {
                 let document = trim_ascii(&trimmed[document_start..stream.byte_offset()]);
                 document_start = stream.byte_offset();
-                decode_any_input(input, document, limits, out, depth);
+                let mut payloads = Vec::new();
+                decode_any_input(input, document, limits, &mut payloads, depth);
+                documents.push((lines.line_of(document), payloads));
             }
             Err(error) => {
                 let rest = trim_ascii(&trimmed[document_start..]);
@@ -178,22 +194,72 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
                     line.len() > 2 && line.starts_with(b"{") && line.ends_with(b"}")
                 });
                 if !looks_like_json_lines {
-                    out.push(Err((DecodeError::Json(error), rest.to_vec())));
-                    return;
+                    let failed = vec![Err((DecodeError::Json(error), rest.to_vec()))];
+                    documents.push((lines.line_of(rest), failed));
+                    break;
                 }
                 for line in rest.split(|byte| *byte == b'\n') {
                     let line = trim_ascii(line);
                     if line.is_empty() {
                         continue;
                     }
+                    let mut payloads = Vec::new();
                     match serde_json::from_slice::<AnyInput<Box<RawValue>>>(line) {
-                        Ok(input) => decode_any_input(input, line, limits, out, depth),
-                        Err(error) => out.push(Err((DecodeError::Json(error), line.to_vec()))),
+                        Ok(input) => decode_any_input(input, line, limits, &mut payloads, depth),
+                        Err(error) => {
+                            payloads.push(Err((DecodeError::Json(error), line.to_vec())));
+                        }
                     }
+                    documents.push((lines.line_of(line), payloads));
                 }
-                return;
+                break;
             }
         }
+    }
+    // A reason says which line failed only when there are several to tell apart.
+    let several = documents.len() > 1;
+    for (line, payloads) in documents {
+        out.extend(payloads.into_iter().map(|payload| match payload {
+            Err((error, kept)) if several => Err((error.on_line(line), kept)),
+            payload => payload,
+        }));
+    }
+}
+
+/// The 1-based line of an input that each part of it starts on, for parts
+/// met in order (each newline is counted once).
+struct LineCounter<'b> {
+    input: &'b [u8],
+    counted_to: usize,
+    line: usize,
+}
+
+impl<'b> LineCounter<'b> {
+    fn new(input: &'b [u8]) -> LineCounter<'b> {
+        LineCounter {
+            input,
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// The line `part`, a slice of the input at or after the last part, starts on.
+    fn line_of(&mut self, part: &[u8]) -> usize {
+        let start = part
+            .as_ptr()
+            .addr()
+            .wrapping_sub(self.input.as_ptr().addr());
+        debug_assert!(start <= self.input.len(), "a part of the input");
+        let start = start.min(self.input.len());
+        if start > self.counted_to {
+            let newlines = self.input[self.counted_to..start]
+                .iter()
+                .filter(|byte| **byte == b'\n')
+                .count();
+            self.line += newlines;
+            self.counted_to = start;
+        }
+        self.line
     }
 }
 

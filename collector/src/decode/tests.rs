@@ -44,7 +44,43 @@ fn json_lines_decode_each_line_on_its_own() {
     assert_eq!(payloads.len(), 3);
     assert!(matches!(payloads[0], Ok(Payload::Data(_))));
     assert!(matches!(payloads[1], Ok(Payload::Control)));
-    assert!(matches!(payloads[2], Err((DecodeError::Json(_), _))));
+    assert!(matches!(
+        &payloads[2],
+        Err((DecodeError::OnLine { line: 3, error }, _)) if matches!(**error, DecodeError::Json(_))
+    ));
+}
+
+/// Lines are counted in the input as given: blank lines and leading ones
+/// count, and a line that is JSON but no payload is told apart too.
+#[test]
+fn a_failed_line_of_several_is_named_by_its_line_in_the_input() {
+    let lines = format!("\n{DATA}\n\n{{\"hello\":1}}\r\n{DATA}\n{{broken}}\n");
+    let payloads = decode_input(lines.as_bytes(), &DecodeLimits::default());
+    let reasons: Vec<String> = payloads
+        .iter()
+        .map(|payload| match payload {
+            Ok(_) => "ok".to_owned(),
+            Err((error, kept)) => format!("{error} [{}]", String::from_utf8_lossy(kept)),
+        })
+        .collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert_eq!(reasons[0], "ok");
+    assert!(
+        reasons[1].starts_with("line 4: unrecognised input: json without awslogs")
+            && reasons[1].ends_with(r#"[{"hello":1}]"#),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[2], "ok");
+    assert!(
+        reasons[3].starts_with("line 6: invalid json: ") && reasons[3].ends_with("[{broken}]"),
+        "{reasons:?}"
+    );
+    // One document alone needs no line.
+    let alone = decode_input(b"{\"hello\":1}", &DecodeLimits::default());
+    assert!(
+        matches!(&alone[..], [Err((DecodeError::Unrecognised(_), _))]),
+        "{alone:?}"
+    );
 }
 
 #[test]

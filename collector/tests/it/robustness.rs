@@ -157,7 +157,81 @@ fn an_unreadable_span_line_is_quarantined() {
 #[test]
 fn unknown_json_shapes_are_quarantined() {
     assert_payload_quarantined(br#"{"hello":"world"}"#, "not a cloudwatch logs payload");
-    assert_payload_quarantined(b"plain text that is not base64 of gzip", "invalid base64");
+}
+
+/// Plain text is not a payload, and its reason says so first, then what base64
+/// made of it: "invalid base64" alone misled about text that was never meant
+/// to be base64.
+#[test]
+fn plain_text_is_quarantined_as_not_a_payload() {
+    let not_a_payload = "not a cloudwatch logs payload: not json, gzip, or base64 of either";
+    for (text, detail) in [
+        (&b"hello"[..], "(invalid base64: "),
+        (b"hello\n", "(invalid base64: "),
+        (
+            b"plain text that is not base64 of gzip",
+            "(invalid base64: ",
+        ),
+        // Four letters are valid base64, of three bytes that are not a payload.
+        (b"test", "(as base64 it is 3 bytes of something else)"),
+        (b"\x00\x01binary", "(invalid base64: "),
+    ] {
+        let (_, records) = ingest_bad(text);
+        let reason = records[0]["reason"].as_str().expect("reason");
+        assert!(
+            reason.starts_with(not_a_payload) && reason.contains(detail),
+            "{}: {reason}",
+            String::from_utf8_lossy(text)
+        );
+        assert_payload_quarantined(text, not_a_payload);
+    }
+}
+
+/// An empty input (a 0-byte file, white space, an empty `awslogs.data`) is a
+/// payload quarantined as "empty input", as any undecodable payload is: counted,
+/// with no events in, never dropped unseen.
+#[test]
+fn an_empty_input_is_a_payload_quarantined_as_empty() {
+    for input in [&b""[..], b" \n", &lambda_event("")] {
+        let (counters, records) = ingest_bad(input);
+        let expected = IngestCounters {
+            payloads: 1,
+            payloads_quarantined: 1,
+            ..IngestCounters::default()
+        };
+        assert_eq!(counters, expected, "{}", String::from_utf8_lossy(input));
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["reason"], "empty input");
+    }
+}
+
+/// A bad line of JSON lines is quarantined with its line number (1-based, as
+/// an editor or `sed -n 3p` counts), and the good lines around it are indexed.
+#[test]
+fn a_bad_line_of_json_lines_is_quarantined_with_its_line_number() {
+    let good = String::from_utf8(data_message_json(&batch_of(
+        "g",
+        "s",
+        &["hello".to_owned()],
+    )))
+    .expect("utf-8");
+    let input = format!("{good}\n{{\"not\": \"a payload\"}}\n{{truncated\n{good}\n");
+    let (counters, records) = ingest_bad(input.as_bytes());
+    assert_eq!(
+        (counters.payloads, counters.payloads_quarantined),
+        (4, 2),
+        "{counters:?}"
+    );
+    let mut reasons: Vec<&str> = records
+        .iter()
+        .map(|record| record["reason"].as_str().expect("reason"))
+        .collect();
+    reasons.sort_unstable();
+    assert!(
+        reasons[0].starts_with("line 2: unrecognised input: json without awslogs")
+            && reasons[1] == "line 3: invalid json: key must be a string at column 2",
+        "{reasons:?}"
+    );
 }
 
 #[test]

@@ -120,8 +120,12 @@ fn root_url(location: &str) -> Result<Url, QueryError> {
         if !path.is_dir() {
             return Err(invalid("no such directory".to_owned()));
         }
-        let absolute = std::path::absolute(path).map_err(|error| invalid(error.to_string()))?;
-        Url::from_directory_path(&absolute)
+        // Canonical, not only absolute: `Url::from_directory_path` keeps a `..`
+        // (as `%2E%2E`), which then names no file (`--data ../index`).
+        let canonical = path
+            .canonicalize()
+            .map_err(|error| invalid(error.to_string()))?;
+        Url::from_directory_path(&canonical)
             .map_err(|()| invalid("not an absolute path".to_owned()))?
     };
     if !url.path().ends_with('/') {
@@ -546,6 +550,29 @@ mod tests {
         assert!(
             limits::DEFAULT_METADATA_CACHE_BYTES >= 10_000 * per_file,
             "{per_file} bytes per raw spans footer"
+        );
+    }
+
+    /// A root named through `..` (`tracelake query --data ../index`) is read:
+    /// its URL once kept the `..`, and no file under it was found.
+    #[tokio::test]
+    async fn a_root_named_through_its_parent_is_read() {
+        let dir = raw_hour(2).await;
+        let name = dir.path().file_name().expect("a name");
+        let through_parent = dir.path().join("..").join(name);
+        let engine = QueryEngine::open(
+            through_parent.to_str().expect("utf-8"),
+            EngineOptions::default(),
+        )
+        .await
+        .expect("opens");
+        let spans = engine
+            .sql("SELECT count(*) AS n FROM spans")
+            .await
+            .expect("runs");
+        assert_eq!(
+            rows::batches_to_rows(&spans.batches).expect("rows")[0]["n"],
+            serde_json::json!(2)
         );
     }
 

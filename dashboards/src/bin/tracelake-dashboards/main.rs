@@ -39,10 +39,20 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// Colour for a terminal only, and not when `NO_COLOR` is set (no-color.org):
+/// escape codes in a file that stderr was redirected to are noise, and
+/// `with_ansi` overrides tracing-subscriber's own `NO_COLOR` check.
+fn colour_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour_stderr())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
