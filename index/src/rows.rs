@@ -2,8 +2,9 @@
 //! Rows of the index tables, as the pipeline builds them before they become
 //! Arrow columns. Field names and meanings follow [`crate::schema`].
 //!
-//! Strings every row of a delivery shares (its log group and stream, a log
-//! line's service) are `Arc<str>`: one allocation per delivery, not per row.
+//! Names that many rows share are `Arc<str>`: a delivery's log group and
+//! stream (one allocation per delivery, not per row) and a log line's service
+//! (one per request, or per run of lines naming the same one, [`SharedNames`]).
 //!
 //! Closed sets of values are enums with one string form each ([`SpanKind`],
 //! [`StatusCode`], [`LogLevel`], [`Link`], [`InvocationStatus`]): the form

@@ -144,9 +144,10 @@ pub fn link(batch: ParsedBatch) -> CorrelatedBatch {
         }
         if let Some(request_id) = &span.request_id {
             request_traces.add(request_id, span.trace_id, Weight::Instrumented);
-            request_services
-                .entry(request_id.clone())
-                .or_insert_with(|| Arc::from(span.service.as_str()));
+            if !request_services.contains_key(request_id) {
+                let service = Arc::from(span.service.as_str());
+                request_services.insert(request_id.clone(), service);
+            }
         }
     }
     for (_, log) in &parsed {

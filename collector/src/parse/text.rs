@@ -53,8 +53,9 @@ pub(super) fn adopt_text_trace_fields(log: &mut ParsedLog) {
 
 /// Where `key=` is written in `text`, in order: the byte offset of each `key`
 /// followed by `=`. Found from the `=` signs (a `memchr` scan) rather than
-/// with `str::find`, which builds a two-way searcher on every call: five
-/// searches on every text line were 1.7% of ingesting large batches.
+/// with `str::find`, which builds a two-way searcher on every call: five to
+/// seven searches on every text line were about 1.5% of ingesting large
+/// batches (docs/BENCHMARKS.md).
 fn key_offsets<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = usize> + 't {
     text.match_indices('=')
         .filter(move |(equals, _)| text[..*equals].ends_with(key))

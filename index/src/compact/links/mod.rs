@@ -201,8 +201,8 @@ impl LinkEvidence {
         }
     }
 
-    /// Runs `update` on the evidence of the row's stream; the names are
-    /// copied only for a stream not seen before.
+    /// Runs `update` on the evidence of the row's stream; the names (shared
+    /// `Arc`s) are cloned only for a stream not seen before.
     fn with_stream(&mut self, log: &LogRow, update: impl FnOnce(&mut StreamEvidence)) {
         if let Some(evidence) = self
             .streams
