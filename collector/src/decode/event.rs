@@ -132,14 +132,7 @@ fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, Quarant
             Unreadable::Time(timestamp) => rejected(format!(
                 "log event timestamp {timestamp} is not milliseconds between 1970 and 2200"
             )),
-            Unreadable::TooLarge(event) => QuarantinedEvent {
-                reason: format!(
-                    "event of {} bytes exceeds the {}-byte cloudwatch event limit",
-                    event.message.len(),
-                    limits.max_event_bytes
-                ),
-                event,
-            },
+            Unreadable::TooLarge(event, reason) => QuarantinedEvent { event, reason },
         })
 }
 
@@ -147,8 +140,8 @@ fn read_event(raw: &RawValue, limits: &DecodeLimits) -> Result<LogEvent, Quarant
 enum Unreadable {
     /// Its time, which is not milliseconds between 1970 and 2200.
     Time(serde_json::Number),
-    /// Its message is over [`DecodeLimits::max_event_bytes`].
-    TooLarge(LogEvent),
+    /// Its message is over [`DecodeLimits::max_event_bytes`], and the reason.
+    TooLarge(LogEvent, String),
 }
 
 impl SubscriptionEvent {
@@ -162,8 +155,8 @@ impl SubscriptionEvent {
             timestamp_ms,
             message: self.message,
         };
-        if event.message.len() > limits.max_event_bytes {
-            return Err(Unreadable::TooLarge(event));
+        if let Some(reason) = limits.oversized_event(event.message.len()) {
+            return Err(Unreadable::TooLarge(event, reason));
         }
         Ok(event)
     }

@@ -17,6 +17,20 @@ pub struct DecodeLimits {
     pub max_event_bytes: usize,
 }
 
+impl DecodeLimits {
+    /// Why a message of `bytes` bytes is not indexed, when it is over
+    /// [`DecodeLimits::max_event_bytes`]: the one check and reason that decode
+    /// and parse share.
+    pub fn oversized_event(&self, bytes: usize) -> Option<String> {
+        (bytes > self.max_event_bytes).then(|| {
+            format!(
+                "event of {bytes} bytes exceeds the {}-byte cloudwatch event limit",
+                self.max_event_bytes
+            )
+        })
+    }
+}
+
 impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {

@@ -47,12 +47,7 @@ pub fn parse_batch(batch: LogBatch, limits: &DecodeLimits) -> ParsedBatch {
         ..ParsedBatch::default()
     };
     for event in events {
-        if event.message.len() > limits.max_event_bytes {
-            let reason = format!(
-                "event of {} bytes exceeds the {}-byte cloudwatch event limit",
-                event.message.len(),
-                limits.max_event_bytes
-            );
+        if let Some(reason) = limits.oversized_event(event.message.len()) {
             out.quarantined.push(QuarantinedEvent { event, reason });
             continue;
         }
