@@ -5,5 +5,7 @@
 pub fn is_placeholder_request_id(text: &str) -> bool {
     let text = text.trim();
     text.is_empty()
-        || ["undefined", "null", "none", "nil", "-"].contains(&text.to_ascii_lowercase().as_str())
+        || ["undefined", "null", "none", "nil", "-"]
+            .iter()
+            .any(|placeholder| text.eq_ignore_ascii_case(placeholder))
 }

@@ -13,6 +13,7 @@
 //! which [`crate::decode`] has already checked to be in range. Nothing here can
 //! overflow: every conversion is checked.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use chrono::format::{self, Item, Parsed, StrftimeItems};
@@ -86,14 +87,20 @@ pub fn parse_timestamp(text: &str) -> Option<LineTime> {
     } else {
         1 + fraction_digits
     });
-    // One shape for chrono: `T`, `.` and a colon-less offset (or none).
-    let mut normal = String::with_capacity(text.len() + 1);
-    normal.push_str(&head[..10]);
-    normal.push('T');
-    normal.push_str(&head[11..]);
-    if fraction_digits > 0 {
-        normal.push('.');
-        normal.push_str(&fraction[1..]);
+    // One shape for chrono: `T` and `.`. Most lines have it already and are
+    // parsed in place; the others are copied into it.
+    let in_shape = bytes[10] == b'T' && !fraction.starts_with(',');
+    let mut normal = Cow::Borrowed(&text[..head.len() + fraction.len()]);
+    if !in_shape {
+        let mut copy = String::with_capacity(text.len() + 1);
+        copy.push_str(&head[..10]);
+        copy.push('T');
+        copy.push_str(&head[11..]);
+        if fraction_digits > 0 {
+            copy.push('.');
+            copy.push_str(&fraction[1..]);
+        }
+        normal = Cow::Owned(copy);
     }
     // What `NaiveDateTime::parse_from_str` and `DateTime::parse_from_str` do,
     // with each format's items parsed once instead of on every call.
@@ -109,8 +116,15 @@ pub fn parse_timestamp(text: &str) -> Option<LineTime> {
             naive.and_utc().timestamp_nanos_opt()?
         }
         _ => {
-            normal.push_str(offset);
-            format::parse(&mut parsed, &normal, OFFSET_ITEMS.iter()).ok()?;
+            // In shape, the time and its offset are the whole text.
+            let with_offset = match normal {
+                Cow::Borrowed(_) => Cow::Borrowed(text),
+                Cow::Owned(mut copy) => {
+                    copy.push_str(offset);
+                    Cow::Owned(copy)
+                }
+            };
+            format::parse(&mut parsed, &with_offset, OFFSET_ITEMS.iter()).ok()?;
             parsed.to_datetime().ok()?.timestamp_nanos_opt()?
         }
     };
@@ -327,5 +341,29 @@ mod tests {
             precision_ns: 1,
         };
         assert_eq!(row_timestamp_ns(Some(extreme), i64::MAX), i64::MAX);
+    }
+
+    proptest::proptest! {
+        /// A time already in chrono's shape (`T`, `.`) is parsed in place; the
+        /// same time written with a space and a comma is copied into that shape
+        /// first. Both must read the same instant and precision.
+        #[test]
+        fn times_in_shape_read_as_their_copies(
+            seconds in 0i64..4_102_444_800,
+            fraction in "[0-9]{0,9}",
+            offset in proptest::sample::select(vec!["", "Z", "z", "+02:00", "-0530", "+01"]),
+        ) {
+            let time = DateTime::from_timestamp(seconds, 0).expect("in range");
+            let (date, clock) = (time.format("%Y-%m-%d"), time.format("%H:%M:%S"));
+            let (dot, comma) = if fraction.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (format!(".{fraction}"), format!(",{fraction}"))
+            };
+            let in_shape = parse_timestamp(&format!("{date}T{clock}{dot}{offset}"));
+            let copied = parse_timestamp(&format!("{date} {clock}{comma}{offset}"));
+            proptest::prop_assert!(in_shape.is_some());
+            proptest::prop_assert_eq!(in_shape, copied);
+        }
     }
 }

@@ -113,7 +113,7 @@ impl TraceId {
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        f.write_str(const_hex::Buffer::<16>::new().format(&self.0.to_be_bytes()))
     }
 }
 
@@ -173,7 +173,7 @@ impl SpanId {
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        f.write_str(const_hex::Buffer::<8>::new().format(&self.0.to_be_bytes()))
     }
 }
 
@@ -415,6 +415,7 @@ mod tests {
         #[test]
         fn xray_w3c_round_trip(value in 1u128..) {
             let id = TraceId(value);
+            prop_assert_eq!(id.to_string(), format!("{value:032x}"));
             prop_assert_eq!(TraceId::parse(&id.to_xray()).unwrap(), id);
             prop_assert_eq!(TraceId::parse(&id.to_string()).unwrap(), id);
             prop_assert_eq!(TraceId::parse(&id.to_string().to_uppercase()).unwrap(), id);
@@ -423,6 +424,7 @@ mod tests {
         #[test]
         fn span_id_round_trip(value in 1u64..) {
             let id = SpanId(value);
+            prop_assert_eq!(id.to_string(), format!("{value:016x}"));
             prop_assert_eq!(SpanId::parse(&id.to_string()).unwrap(), id);
             prop_assert_eq!(SpanId::from_bytes(&value.to_be_bytes()), Some(id));
         }
