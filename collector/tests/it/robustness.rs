@@ -44,6 +44,27 @@ fn assert_payload_quarantined(input: &[u8], reason_contains: &str) {
     assert!(!kept.is_empty(), "the failing bytes are kept");
 }
 
+/// Identical bad bytes from two sources are two records, each naming its
+/// source; the same source delivering them again keeps its one record.
+#[test]
+fn each_source_of_a_bad_payload_keeps_its_own_record() {
+    let collector = memory_collector();
+    let runtime = runtime();
+    let bad = lambda_event("H4sI!!!not base64!!!");
+    for source in ["file:a.json", "file:b.json", "file:a.json"] {
+        let counters = runtime
+            .block_on(collector.ingest(&bad, source))
+            .expect("bad input is not a store error");
+        assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
+    }
+    let mut sources: Vec<String> = quarantine_records(&collector)
+        .iter()
+        .map(|record| record["source"].as_str().expect("source").to_owned())
+        .collect();
+    sources.sort();
+    assert_eq!(sources, ["file:a.json", "file:b.json"]);
+}
+
 #[test]
 fn corrupt_base64_is_quarantined() {
     assert_payload_quarantined(&lambda_event("H4sI!!!not base64!!!"), "invalid base64");

@@ -72,9 +72,21 @@ pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
     join_name(&[kind, &readable_label(label), &parts_hash(&hashed)])
 }
 
-/// A name for a quarantined payload, derived from its bytes.
+/// A name for a payload, derived from its bytes.
 pub fn payload_segment_name(bytes: &[u8]) -> String {
     format!("payload-{}", name_hash(Sha256::digest(bytes).as_slice()))
+}
+
+/// The name of a quarantined payload's record: a hash of where it came from
+/// and its bytes. The same input from the same source (a retried delivery, a
+/// file ingested again) keeps one record; the same bytes from two sources keep
+/// two, each naming its own source.
+pub fn quarantine_record_name(source: &str, bytes: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(source.as_bytes());
+    hasher.update([0]);
+    hasher.update(bytes);
+    format!("payload-{}", name_hash(hasher.finalize().as_slice()))
 }
 
 /// The first 10 bytes of a digest as 20 lowercase hex digits.
@@ -425,7 +437,7 @@ impl IndexWriter {
             "payload_bytes": bytes.len(),
             "payload_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
         });
-        self.put_quarantine(&payload_segment_name(bytes), record)
+        self.put_quarantine(&quarantine_record_name(source, bytes), record)
             .await
     }
 
