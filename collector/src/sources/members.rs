@@ -90,6 +90,8 @@ pub(crate) struct MemberSplitter {
     /// The corrupt stretch under way: the first failure's reason and its bytes
     /// (up to 8 MiB). Handed out before the next good member, or at the end.
     corrupt: Option<(decode::DecodeError, Vec<u8>)>,
+    /// Whether any byte was delivered: an empty delivery is one empty input.
+    delivered_bytes: bool,
 }
 
 impl MemberSplitter {
@@ -98,11 +100,13 @@ impl MemberSplitter {
             limits,
             state: SplitState::Between,
             corrupt: None,
+            delivered_bytes: false,
         }
     }
 
     /// Feeds the next chunk; each member it completes is appended to `out`.
     pub(crate) fn push(&mut self, chunk: &[u8], out: &mut VecDeque<Vec<DecodedPayload>>) {
+        self.delivered_bytes |= !chunk.is_empty();
         let mut input = std::borrow::Cow::Borrowed(chunk);
         // A corrupt member hands back the bytes to look through again.
         while let Some(again) = self.step(&input, out) {
@@ -252,7 +256,14 @@ impl MemberSplitter {
 
     /// The end of the delivered bytes: the last member (or the plain input, or
     /// the corrupt stretch) is appended to `out`.
+    /// An empty delivery is one input that [`decode::decode_input`] calls
+    /// empty: counted and quarantined as any undecodable input, as an empty
+    /// file is.
     pub(crate) fn finish(&mut self, out: &mut VecDeque<Vec<DecodedPayload>>) {
+        if !self.delivered_bytes {
+            out.push_back(decode::decode_input(&[], &self.limits));
+            return;
+        }
         loop {
             let again = match self.state {
                 // A member cut short fails its trailer check here.
@@ -541,6 +552,15 @@ pub(crate) mod tests {
             ));
             assert_eq!(groups_of(&members[2..]), [vec!["b"]]);
         }
+    }
+
+    #[test]
+    fn an_empty_delivery_is_one_empty_input() {
+        let members = split_in_chunks(b"", 3, &DecodeLimits::default());
+        assert!(matches!(
+            members[..],
+            [ref member] if matches!(member[..], [Err((decode::DecodeError::Empty, _))])
+        ));
     }
 
     #[test]

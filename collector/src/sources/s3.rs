@@ -400,6 +400,17 @@ mod tests {
         assert!(paths.iter().any(|p| p.contains("-p003")), "{paths:?}");
     }
 
+    /// An empty object (an upload of nothing, or a delivery cut to nothing) is
+    /// counted and kept as an empty input, as an empty file is.
+    #[test]
+    fn an_empty_object_is_quarantined_as_empty_input() {
+        let (counters, reasons, _) = ingest_in_memory(Vec::new(), 1024);
+        assert_eq!(counters.payloads, 1, "{counters:?}");
+        assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
+        assert_eq!(counters.events_in, 0);
+        assert_eq!(reasons, ["empty input"]);
+    }
+
     #[test]
     fn a_corrupt_member_is_quarantined_with_its_reason_and_counters_stay_exact() {
         let mut object = Vec::new();
