@@ -36,7 +36,7 @@ pub enum DecodeError {
     Unrecognised(String),
     /// A document of an input of several (JSON lines) that failed: the line it
     /// starts on (1-based) and why.
-    #[error("line {line}: {}", .error.within_line())]
+    #[error("line {line}: {}", .error.within_line(*.line))]
     OnLine {
         /// The line of the input the document starts on, counting from 1.
         line: usize,
@@ -58,15 +58,21 @@ impl DecodeError {
         }
     }
 
-    /// The reason, said of one line: serde's position in a line read alone
-    /// is "at line 1 column C", which beside the input's line number reads as
-    /// a contradiction, so it becomes "at column C".
-    fn within_line(&self) -> String {
+    /// The reason, said of the document that starts on `line`. serde's
+    /// position is "at line 1 column C" in a line read alone, which beside the
+    /// input's line number reads as a contradiction, and "at line {line}
+    /// column C" when the input's reader failed on the document's first line,
+    /// which repeats it: both become "at column C". A failure further down a
+    /// document of several lines keeps serde's line of the input.
+    fn within_line(&self, line: usize) -> String {
         let reason = self.to_string();
         if let DecodeError::Json(error) = self
-            && error.line() == 1
-            && let Some(reason) =
-                reason.strip_suffix(&format!(" at line 1 column {}", error.column()))
+            && (error.line() == 1 || error.line() == line)
+            && let Some(reason) = reason.strip_suffix(&format!(
+                " at line {} column {}",
+                error.line(),
+                error.column()
+            ))
         {
             return format!("{reason} at column {}", error.column());
         }

@@ -114,3 +114,23 @@ fn unknown_message_types_are_errors() {
         Err((DecodeError::UnknownMessageType(_), _))
     ));
 }
+
+/// A document the input's reader fails on is named by the line it starts on;
+/// serde's position repeats that line only when the failure is further down.
+#[test]
+fn a_failed_document_names_its_line_once() {
+    let reasons = |input: String| -> Vec<String> {
+        decode_input(input.as_bytes(), &DecodeLimits::default())
+            .iter()
+            .filter_map(|payload| payload.as_ref().err().map(|(error, _)| error.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        reasons(format!("{DATA}\n{{broken")),
+        ["line 2: invalid json: key must be a string at column 2"]
+    );
+    assert_eq!(
+        reasons(format!("{DATA}\n{{\n  \"a\": 1,\n  broken\n}}")),
+        ["line 2: invalid json: key must be a string at line 4 column 3"]
+    );
+}
