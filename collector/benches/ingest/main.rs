@@ -17,12 +17,16 @@
 //!
 //! Set `TRACELAKE_BENCH_EVENTS` to change the large-batch corpus size (default
 //! 400,000) and `TRACELAKE_BENCH_CORPUS` to `large` or `fleet` to run one corpus.
+//! `TRACELAKE_BENCH_CORPUS=s3` runs only the Lambda path against S3 on a local
+//! `moto_server` (wall time per delivery; `TRACELAKE_BENCH_S3_DELIVERIES`).
 
 mod alloc;
 mod corpus;
 mod cost;
 mod fleet;
+mod latency;
 mod passes;
+mod s3;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -38,6 +42,10 @@ use tracelake_collector::{Collector, IndexStore};
 
 fn main() {
     let corpus = std::env::var("TRACELAKE_BENCH_CORPUS").unwrap_or_default();
+    if corpus == "s3" {
+        s3::s3_corpus();
+        return;
+    }
     if corpus != "large" {
         fleet_corpus();
     }
