@@ -3,7 +3,8 @@
 //! [`delivery_rows`] and [`write_delivery`] make the rows of one raw delivery
 //! (a span and a log line) and write them as one raw segment of each table.
 //! [`ListingStore`] wraps an object store and records every listing asked of
-//! it, so that a test can count the LIST requests a job would send to S3:
+//! it, so that a test can count the LIST requests a job would send to S3, and
+//! the most PUTs it had in flight at once:
 //!
 //! ```
 //! use std::sync::Arc;
@@ -16,7 +17,9 @@
 //! ```
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 
 use futures::stream::BoxStream;
 use object_store::path::Path;
@@ -69,11 +72,14 @@ pub async fn write_delivery(writer: &IndexWriter, n: u64, start_ns: i64, service
 }
 
 /// An object store that records the prefix of every listing (recursive or
-/// by delimiter, each a LIST request or more on S3) and passes every call on.
+/// by delimiter, each a LIST request or more on S3) and the most PUTs in
+/// flight at once, and passes every call on.
 #[derive(Debug)]
 pub struct ListingStore {
     inner: Arc<dyn ObjectStore>,
     listed: Mutex<Vec<String>>,
+    puts_in_flight: AtomicUsize,
+    most_puts_in_flight: AtomicUsize,
 }
 
 impl ListingStore {
@@ -82,7 +88,16 @@ impl ListingStore {
         ListingStore {
             inner: Arc::new(inner),
             listed: Mutex::new(Vec::new()),
+            puts_in_flight: AtomicUsize::new(0),
+            most_puts_in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// The most PUTs that were in flight at once so far. Each PUT yields to
+    /// the executor once before it is passed on, so PUTs a caller starts
+    /// together overlap here even on a store that answers at once.
+    pub fn most_puts_in_flight(&self) -> usize {
+        self.most_puts_in_flight.load(Ordering::SeqCst)
     }
 
     /// The prefixes listed so far, in order (`""` for the whole store).
@@ -123,7 +138,21 @@ impl ObjectStore for ListingStore {
         payload: PutPayload,
         opts: PutOptions,
     ) -> Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
+        let now = self.puts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_puts_in_flight.fetch_max(now, Ordering::SeqCst);
+        let mut yielded = false;
+        futures::future::poll_fn(|context| {
+            if yielded {
+                return Poll::Ready(());
+            }
+            yielded = true;
+            context.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        let result = self.inner.put_opts(location, payload, opts).await;
+        self.puts_in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 
     async fn put_multipart_opts(

@@ -121,3 +121,37 @@ fn an_s3_index_takes_endpoint_and_plain_http_from_the_environment() {
         .expect("the child's object is in moto");
     assert_eq!(&bytes[..], b"from env");
 }
+
+/// A delivery's files are put at once, not one after another: on S3 each PUT
+/// is a network round trip, and the Lambda is billed while it waits
+/// (docs/BENCHMARKS.md, "The Lambda path against S3").
+#[test]
+fn a_deliverys_files_are_put_at_once() {
+    use std::sync::Arc;
+    use tracelake_testkit::index::ListingStore;
+
+    let store = Arc::new(ListingStore::new(object_store::memory::InMemory::new()));
+    let collector = Collector::new(IndexStore::from_object_store(
+        store.clone(),
+        Default::default(),
+    ));
+    let mut messages = fixture_messages("07_lambda_platform_text.jsonl");
+    messages.extend(fixture_messages("09_node_text_app_logs.jsonl"));
+    let delivery = data_message_json(&batch_of("/aws/lambda/checkout", "stream", &messages));
+    let rt = runtime();
+    let counters = rt
+        .block_on(collector.ingest(&delivery, "put-at-once"))
+        .expect("ingest");
+    assert!(
+        counters.log_rows > 0 && counters.invocation_rows > 0,
+        "{counters:?}"
+    );
+    let files = rt
+        .block_on(collector.store().list("v1"))
+        .expect("list")
+        .iter()
+        .filter(|object| object.location.as_ref().ends_with(".parquet"))
+        .count();
+    assert!(files >= 2, "{files} files");
+    assert_eq!(store.most_puts_in_flight(), files);
+}

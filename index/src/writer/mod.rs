@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use sha2::{Digest as _, Sha256};
 
 use crate::columns;
 use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceId, TraceIndexRow};
@@ -17,9 +16,11 @@ use crate::schema::{self, HourPartition};
 use crate::store::{IndexStore, StoreError};
 
 mod error;
+mod names;
 mod parquet_file;
 
 pub use error::IndexError;
+pub use names::{batch_segment_name, payload_segment_name, quarantine_record_name, segment_name};
 pub(crate) use parquet_file::writer_properties;
 pub use parquet_file::{
     COMPACTED_PAGE_ROWS, ROW_GROUP_ROWS, UNCOMPRESSED_BELOW_ROWS, encode_parquet,
@@ -40,97 +41,10 @@ pub struct WrittenRows {
     pub files: u64,
 }
 
-/// A stable name for the segment that one batch of one stream becomes:
-/// `<function>-<hash>`, the hash covering the log group, stream, first and last
-/// event id and event count.
-pub fn segment_name(
-    log_group: &str,
-    log_stream: &str,
-    first_event_id: &str,
-    last_event_id: &str,
-    events: usize,
-) -> String {
-    let hash = parts_hash(&[
-        log_group,
-        log_stream,
-        first_event_id,
-        last_event_id,
-        &events.to_string(),
-    ]);
-    let function = log_group.strip_prefix("/aws/lambda/").unwrap_or(log_group);
-    join_name(&[&readable_label(function), &hash])
-}
-
-/// A stable segment name for a batch of a batched source (Kinesis, Firehose,
-/// S3, files, backfill): `<kind>-<label>-<hash of kind and parts>`.
-///
-/// `label` is made readable (ASCII letters, digits, `-`, `_`; at most 48
-/// characters); the hash covers every part, so two inputs share a name only if
-/// all their identifying parts are equal.
-pub fn batch_segment_name(kind: &str, label: &str, parts: &[&str]) -> String {
-    let hashed: Vec<&str> = std::iter::once(kind).chain(parts.iter().copied()).collect();
-    join_name(&[kind, &readable_label(label), &parts_hash(&hashed)])
-}
-
-/// A name for a payload, derived from its bytes.
-pub fn payload_segment_name(bytes: &[u8]) -> String {
-    format!("payload-{}", name_hash(Sha256::digest(bytes).as_slice()))
-}
-
-/// The name of a quarantined payload's record: a hash of where it came from
-/// and its bytes. The same input from the same source (a retried delivery, a
-/// file ingested again) keeps one record; the same bytes from two sources keep
-/// two, each naming its own source.
-pub fn quarantine_record_name(source: &str, bytes: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(source.as_bytes());
-    hasher.update([0]);
-    hasher.update(bytes);
-    format!("payload-{}", name_hash(hasher.finalize().as_slice()))
-}
-
-/// The first 10 bytes of a digest as 20 lowercase hex digits.
-fn name_hash(digest: &[u8]) -> String {
-    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// [`name_hash`] of the SHA-256 of `parts`, each followed by a NUL byte, so
-/// that moving a character from one part to the next changes it.
-fn parts_hash(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    name_hash(hasher.finalize().as_slice())
-}
-
-/// `label` as a piece of an object name: ASCII letters, digits, `-` and `_`
-/// (anything else becomes `_`), at most 48 characters, no `_` at either end.
-fn readable_label(label: &str) -> String {
-    let readable: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(48)
-        .collect();
-    readable.trim_matches('_').to_owned()
-}
-
-/// The non-empty pieces joined with `-`.
-fn join_name(pieces: &[&str]) -> String {
-    pieces
-        .iter()
-        .filter(|piece| !piece.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("-")
-}
+/// How many files of a segment [`IndexWriter::put_segment`] writes at once. A
+/// delivery has three or four; a batch spread over many hours has four per
+/// hour, and this bounds the requests one segment has in flight.
+pub const SEGMENT_PUTS_AT_ONCE: usize = 8;
 
 /// References to the rows of each hour partition, in the partitions' order.
 /// Rows are grouped by the number of the hour first: the partition (a
@@ -387,27 +301,37 @@ impl IndexWriter {
         Ok(EncodedSegment { files })
     }
 
-    /// Writes the files of an encoded segment under the name `segment`, in
-    /// order.
+    /// Writes the files of an encoded segment under the name `segment`, up to
+    /// [`SEGMENT_PUTS_AT_ONCE`] at a time: a delivery's three or four files
+    /// cost one round trip to S3 instead of one each (docs/BENCHMARKS.md,
+    /// "The Lambda path against S3").
     ///
     /// # Errors
     ///
     /// [`IndexError::Store`] when the store refuses a file. Files written
-    /// before the failure stay, under this `segment`'s name.
+    /// before the failure stay, under this `segment`'s name; writing the
+    /// segment again (a retried delivery) overwrites them.
     pub async fn put_segment(
         &self,
         segment: &str,
         encoded: EncodedSegment,
     ) -> Result<WrittenRows, IndexError> {
-        let mut written = WrittenRows::default();
-        for file in encoded.files {
+        let puts = encoded.files.into_iter().map(|file| async move {
             let relative = format!(
                 "{}/{segment}.parquet",
                 schema::partition_dir(file.table, &file.partition)
             );
             self.store.put(&relative, Bytes::from(file.bytes)).await?;
-            let rows = file.rows as u64;
-            match file.table {
+            Ok::<_, IndexError>((file.table, file.rows as u64))
+        });
+        use futures::{StreamExt as _, TryStreamExt as _};
+        let put: Vec<(&str, u64)> = futures::stream::iter(puts)
+            .buffer_unordered(SEGMENT_PUTS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let mut written = WrittenRows::default();
+        for (table, rows) in put {
+            match table {
                 schema::SPANS => written.spans += rows,
                 schema::LOGS => written.logs += rows,
                 schema::INVOCATIONS => written.invocations += rows,
@@ -504,6 +428,7 @@ pub(crate) fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest as _, Sha256};
 
     #[test]
     fn segment_names_are_stable_readable_and_distinct() {
