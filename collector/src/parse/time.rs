@@ -89,9 +89,9 @@ pub fn parse_timestamp(text: &str) -> Option<LineTime> {
     });
     // One shape for chrono: `T` and `.`. Most lines have it already and are
     // parsed in place; the others are copied into it.
-    let in_shape = bytes[10] == b'T' && !fraction.starts_with(',');
-    let mut normal = Cow::Borrowed(&text[..head.len() + fraction.len()]);
-    if !in_shape {
+    let normal = if bytes[10] == b'T' && !fraction.starts_with(',') {
+        Cow::Borrowed(&text[..head.len() + fraction.len()])
+    } else {
         let mut copy = String::with_capacity(text.len() + 1);
         copy.push_str(&head[..10]);
         copy.push('T');
@@ -100,8 +100,8 @@ pub fn parse_timestamp(text: &str) -> Option<LineTime> {
             copy.push('.');
             copy.push_str(&fraction[1..]);
         }
-        normal = Cow::Owned(copy);
-    }
+        Cow::Owned(copy)
+    };
     // What `NaiveDateTime::parse_from_str` and `DateTime::parse_from_str` do,
     // with each format's items parsed once instead of on every call.
     static UTC_ITEMS: LazyLock<Vec<Item<'static>>> =

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::columns;
 use crate::rows::{InvocationRow, LogRow, SpanRow, StatusCode, TraceId, TraceIndexRow};
@@ -324,7 +325,6 @@ impl IndexWriter {
             self.store.put(&relative, Bytes::from(file.bytes)).await?;
             Ok::<_, IndexError>((file.table, file.rows as u64))
         });
-        use futures::{StreamExt as _, TryStreamExt as _};
         let put: Vec<(&str, u64)> = futures::stream::iter(puts)
             .buffer_unordered(SEGMENT_PUTS_AT_ONCE)
             .try_collect()
