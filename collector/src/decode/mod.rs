@@ -113,26 +113,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     }
     if bytes.starts_with(&GZIP_MAGIC) {
         match gunzip_capped(bytes, limits.max_decompressed_bytes) {
-            Ok(inner) => {
-                let start = out.len();
-                decode_into(&inner, limits, out, depth + 1);
-                // What the whole content was not is said of the content: "not
-                // json, gzip, or base64 of either" alone would deny the gzip.
-                for payload in &mut out[start..] {
-                    if let Err((error, kept)) = payload
-                        && matches!(
-                            error,
-                            DecodeError::Empty
-                                | DecodeError::NotAPayload(_)
-                                | DecodeError::JsonNotAnObject(_)
-                        )
-                        && *kept == inner
-                    {
-                        let content = std::mem::replace(error, DecodeError::Empty);
-                        *error = DecodeError::GzipContent(Box::new(content));
-                    }
-                }
-            }
+            Ok(inner) => decode_gzip_content_into(&inner, limits, out, depth + 1),
             Err(error) => out.push(Err((error.into(), bytes.to_vec()))),
         }
         return;
@@ -243,6 +224,38 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             Err((error, kept)) if several => Err((error.on_line(line), kept)),
             payload => payload,
         }));
+    }
+}
+
+/// Decodes what a gzip member decompressed to (`sources::members` reads them
+/// one at a time), as [`decode_input`] decodes the content of a gzip input.
+pub(crate) fn decode_gzip_content(content: &[u8], limits: &DecodeLimits) -> Vec<DecodedPayload> {
+    let mut payloads = Vec::new();
+    decode_gzip_content_into(content, limits, &mut payloads, 1);
+    payloads
+}
+
+fn decode_gzip_content_into(
+    content: &[u8],
+    limits: &DecodeLimits,
+    out: &mut Vec<DecodedPayload>,
+    depth: u32,
+) {
+    let start = out.len();
+    decode_into(content, limits, out, depth);
+    // What the whole content was not is said of the content: "not json, gzip,
+    // or base64 of either" alone would deny the gzip.
+    for payload in &mut out[start..] {
+        if let Err((error, kept)) = payload
+            && matches!(
+                error,
+                DecodeError::Empty | DecodeError::NotAPayload(_) | DecodeError::JsonNotAnObject(_)
+            )
+            && *kept == content
+        {
+            let whole = std::mem::replace(error, DecodeError::Empty);
+            *error = DecodeError::GzipContent(Box::new(whole));
+        }
     }
 }
 
