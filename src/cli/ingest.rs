@@ -6,6 +6,7 @@
 //! write them. `--no-batch` writes one segment per payload, as the direct
 //! Lambda subscription does.
 
+use std::collections::HashSet;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -167,7 +168,8 @@ fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
         }
         if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files).with_context(|| format!("cannot list {}", path.display()))?;
+            walk(path, &mut HashSet::new(), &mut files)
+                .with_context(|| format!("cannot list {}", path.display()))?;
             files.sort();
             inputs.extend(files.into_iter().map(Input::File));
         } else {
@@ -177,7 +179,14 @@ fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
     Ok(inputs)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Adds the files under `dir` to `files`. Symbolic links are followed, but
+/// each directory is read once: a link back up the tree (`loop -> ..`) or a
+/// second link to a directory already read adds nothing, where following it
+/// read the same files again at every level until the path was too long.
+fn walk(dir: &Path, read: &mut HashSet<PathBuf>, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !read.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let hidden = path
@@ -188,7 +197,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
             continue;
         }
         if path.is_dir() {
-            walk(&path, files)?;
+            walk(&path, read, files)?;
         } else {
             files.push(path);
         }

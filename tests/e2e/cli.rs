@@ -143,6 +143,22 @@ fn ingest_with_a_closed_stdout_still_compacts_what_it_wrote() {
     assert_eq!(generation, "1", "the hour is compacted:\n{stats}");
 }
 
+/// `tracelake ingest [option] --data index input`.
+fn ingest_into(
+    index: &std::path::Path,
+    option: Option<&str>,
+    input: &std::path::Path,
+) -> std::process::Output {
+    super::support::tracelake()
+        .arg("ingest")
+        .args(option)
+        .arg("--data")
+        .arg(index)
+        .arg(input)
+        .output()
+        .expect("run tracelake")
+}
+
 /// An empty file is reported, as a payload quarantined as "empty input", not
 /// passed over in silence.
 #[test]
@@ -152,14 +168,7 @@ fn ingest_of_an_empty_file_reports_it_quarantined() {
     std::fs::write(&input, "").expect("write");
     let index = data.path().join("index");
     for batching in [None, Some("--no-batch")] {
-        let output = super::support::tracelake()
-            .arg("ingest")
-            .args(batching)
-            .arg("--data")
-            .arg(&index)
-            .arg(&input)
-            .output()
-            .expect("run tracelake");
+        let output = ingest_into(&index, batching, &input);
         let summary = stdout(&output);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(figure(&summary, "payloads quarantined"), 1, "{summary}");
@@ -169,6 +178,30 @@ fn ingest_of_an_empty_file_reports_it_quarantined() {
             "{output:?}"
         );
     }
+}
+
+/// A directory is read once however many links lead to it: a link back up the
+/// tree made ingest read the same files at every level until the path was too
+/// long, then fail the whole run.
+#[cfg(unix)]
+#[test]
+fn ingest_reads_a_directory_once_through_links_that_loop() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let inputs = data.path().join("inputs");
+    std::fs::create_dir_all(inputs.join("sub")).expect("mkdir");
+    std::fs::copy(
+        fixture_dir().join("02_cwl_decoded_data_message.json"),
+        inputs.join("one.json"),
+    )
+    .expect("copy");
+    std::os::unix::fs::symlink("..", inputs.join("sub/loop")).expect("symlink");
+    std::os::unix::fs::symlink("../sub", inputs.join("sub/again")).expect("symlink");
+    let index = data.path().join("index");
+    let output = ingest_into(&index, None, &inputs);
+    let summary = stdout(&output);
+    assert!(output.status.success(), "{output:?}");
+    assert!(summary.starts_with("ingested 1 input(s)"), "{summary}");
+    assert_eq!(figure(&summary, "events in"), 2, "{summary}");
 }
 
 /// A stderr that is not a terminal (a file, a pipe) gets no colour codes: the

@@ -31,6 +31,14 @@ pub enum DecodeError {
     /// another binary format); the detail says what its base64 decoding gave.
     #[error("not a cloudwatch logs payload: not json, gzip, or base64 of either ({0})")]
     NotAPayload(String),
+    /// JSON whose value is not an object: an array, a string, a number, a
+    /// boolean or null (the kind is named).
+    #[error("not a cloudwatch logs payload: a json {0}, not an object")]
+    JsonNotAnObject(&'static str),
+    /// A gzip stream that decompressed to something that is not a payload
+    /// (said of its content, so that the reason does not deny the gzip).
+    #[error("gzip content: {0}")]
+    GzipContent(Box<DecodeError>),
     /// A JSON object of a shape we do not read.
     #[error("unrecognised input: {0}")]
     Unrecognised(String),

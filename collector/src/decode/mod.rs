@@ -113,7 +113,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     }
     if bytes.starts_with(&GZIP_MAGIC) {
         match gunzip_capped(bytes, limits.max_decompressed_bytes) {
-            Ok(inner) => decode_into(&inner, limits, out, depth + 1),
+            Ok(inner) => decode_gzip_content_into(&inner, limits, out, depth + 1),
             Err(error) => out.push(Err((error.into(), bytes.to_vec()))),
         }
         return;
@@ -137,17 +137,18 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             }
             // Not JSON, and not base64 of what we read either: say so first,
             // since "invalid base64" misleads about plain text ("hello").
-            Ok(decoded) => out.push(Err((
-                DecodeError::NotAPayload(format!(
-                    "as base64 it is {} bytes of something else",
-                    decoded.len()
-                )),
-                bytes.to_vec(),
-            ))),
-            Err(error) => out.push(Err((
-                DecodeError::NotAPayload(error.to_string()),
-                bytes.to_vec(),
-            ))),
+            decoded => {
+                let error = match (json_value_kind(trimmed), decoded) {
+                    // Valid JSON that is not an object (`null` is valid base64 too).
+                    (Some(kind), _) => DecodeError::JsonNotAnObject(kind),
+                    (None, Ok(decoded)) => DecodeError::NotAPayload(format!(
+                        "as base64 it is {} bytes of something else",
+                        decoded.len()
+                    )),
+                    (None, Err(error)) => DecodeError::NotAPayload(error.to_string()),
+                };
+                out.push(Err((error, bytes.to_vec())));
+            }
         }
         return;
     }
@@ -224,6 +225,51 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
             payload => payload,
         }));
     }
+}
+
+/// Decodes what a gzip member decompressed to (`sources::members` reads them
+/// one at a time), as [`decode_input`] decodes the content of a gzip input.
+pub(crate) fn decode_gzip_content(content: &[u8], limits: &DecodeLimits) -> Vec<DecodedPayload> {
+    let mut payloads = Vec::new();
+    decode_gzip_content_into(content, limits, &mut payloads, 1);
+    payloads
+}
+
+fn decode_gzip_content_into(
+    content: &[u8],
+    limits: &DecodeLimits,
+    out: &mut Vec<DecodedPayload>,
+    depth: u32,
+) {
+    let start = out.len();
+    decode_into(content, limits, out, depth);
+    // What the whole content was not is said of the content: "not json, gzip,
+    // or base64 of either" alone would deny the gzip.
+    for payload in &mut out[start..] {
+        if let Err((error, kept)) = payload
+            && matches!(
+                error,
+                DecodeError::Empty | DecodeError::NotAPayload(_) | DecodeError::JsonNotAnObject(_)
+            )
+            && *kept == content
+        {
+            let whole = std::mem::replace(error, DecodeError::Empty);
+            *error = DecodeError::GzipContent(Box::new(whole));
+        }
+    }
+}
+
+/// The kind of JSON value `text` is, when it is one whole JSON value that is
+/// not an object; read only for inputs already found to be no payload.
+fn json_value_kind(text: &[u8]) -> Option<&'static str> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(text).ok()?;
+    Some(match text.first()? {
+        b'[' => "array",
+        b'"' => "string",
+        b't' | b'f' => "boolean",
+        b'n' => "null",
+        _ => "number",
+    })
 }
 
 /// The 1-based line of an input that each part of it starts on, for parts

@@ -244,7 +244,7 @@ impl MemberSplitter {
             Ok(()) => {
                 self.flush_corrupt(out);
                 let sink = decoder.get_ref();
-                out.push_back(decode::decode_input(&sink.bytes, &self.limits));
+                out.push_back(decode::decode_gzip_content(&sink.bytes, &self.limits));
                 None
             }
             Err(error) => {

@@ -208,6 +208,62 @@ fn plain_text_is_quarantined_as_not_a_payload() {
     }
 }
 
+/// JSON whose value is not an object (a Powertools array of records, a bare
+/// string or number) is quarantined as what it is: "not json" sent its reader
+/// looking for a syntax error that is not there.
+#[test]
+fn json_that_is_not_an_object_is_quarantined_as_such() {
+    for (text, kind) in [
+        (&br#"[{"level":"INFO","message":"hi"}]"#[..], "array"),
+        (b" [1, 2]\n", "array"),
+        (br#""a string""#, "string"),
+        (b"42", "number"),
+        (b"-1.5e3", "number"),
+        (b"true", "boolean"),
+        (b"null", "null"),
+    ] {
+        let (counters, records) = ingest_bad(text);
+        assert_eq!(counters.payloads_quarantined, 1);
+        assert_eq!(
+            records[0]["reason"],
+            format!("not a cloudwatch logs payload: a json {kind}, not an object"),
+            "{}",
+            String::from_utf8_lossy(text)
+        );
+    }
+}
+
+/// Gzip whose content is not a payload says the gzip was read and its content
+/// was not one: "not json, gzip, or base64 of either" alone denied the gzip.
+#[test]
+fn gzip_of_something_else_says_it_is_the_content() {
+    for (content, reason) in [
+        (
+            &b"hello, not json\n"[..],
+            "gzip content: not a cloudwatch logs payload: not json, gzip, or base64 of either (",
+        ),
+        (
+            b"[1]",
+            "gzip content: not a cloudwatch logs payload: a json array, not an object",
+        ),
+        (b"", "gzip content: empty input"),
+    ] {
+        for input in [
+            gzip(content),
+            lambda_event(&base64::engine::general_purpose::STANDARD.encode(gzip(content))),
+        ] {
+            let (counters, records) = ingest_bad(&input);
+            assert_eq!(counters.payloads_quarantined, 1);
+            let got = records[0]["reason"].as_str().expect("reason");
+            assert!(
+                got.starts_with(reason),
+                "{}: {got}",
+                String::from_utf8_lossy(content)
+            );
+        }
+    }
+}
+
 /// An empty input (a 0-byte file, white space, an empty `awslogs.data`) is a
 /// payload quarantined as "empty input", as any undecodable payload is: counted,
 /// with no events in, never dropped unseen.

@@ -813,3 +813,21 @@ fn a_directory_ingested_twice_holds_each_event_once() {
     );
     assert!(span_ids.values().all(|&count| count == 1), "a span twice");
 }
+
+/// A gzip file read member by member (as `tracelake ingest` reads `.gz` files)
+/// says what its content was not as the direct path does: "gzip content: …",
+/// not "not json, gzip, or base64 of either" alone, which denied the gzip.
+#[test]
+fn a_gzip_file_of_something_else_says_it_is_the_content() {
+    let collector = memory_collector();
+    let file = ("notes.gz", gzip(b"hello, not json\n"));
+    let (counters, _) =
+        ingest_files(&collector, &[file], FileBatchLimits::default()).expect("ingest");
+    assert_eq!(counters.payloads_quarantined, 1);
+    let records = quarantine_records(&collector);
+    let reason = records[0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("gzip content: not a cloudwatch logs payload"),
+        "{reason}"
+    );
+}
