@@ -176,20 +176,26 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     // are kept with the line it starts on, for the reasons of those that fail.
     let mut documents: Vec<(usize, Vec<DecodedPayload>)> = Vec::new();
     let mut lines = LineCounter::new(bytes);
+    // Read from the input's first line, blank lines before the first document
+    // included (not a byte-order mark), so that serde's line numbers in a
+    // reason are the input's, as the line it begins with is.
+    let start = trimmed.as_ptr().addr() - bytes.as_ptr().addr();
+    let from = if bytes[..start].is_ascii() { 0 } else { start };
+    let readable = &bytes[from..start + trimmed.len()];
     let mut stream =
-        serde_json::Deserializer::from_slice(trimmed).into_iter::<AnyInput<Box<RawValue>>>();
+        serde_json::Deserializer::from_slice(readable).into_iter::<AnyInput<Box<RawValue>>>();
     let mut document_start = 0;
     while let Some(next) = stream.next() {
         match next {
             Ok(input) => {
-                let document = trim_ascii(&trimmed[document_start..stream.byte_offset()]);
+                let document = trim_ascii(&readable[document_start..stream.byte_offset()]);
                 document_start = stream.byte_offset();
                 let mut payloads = Vec::new();
                 decode_any_input(input, document, limits, &mut payloads, depth);
                 documents.push((lines.line_of(document), payloads));
             }
             Err(error) => {
-                let rest = trim_ascii(&trimmed[document_start..]);
+                let rest = trim_ascii(&readable[document_start..]);
                 let looks_like_json_lines = rest.split(|byte| *byte == b'\n').any(|line| {
                     let line = trim_ascii(line);
                     line.len() > 2 && line.starts_with(b"{") && line.ends_with(b"}")

@@ -133,4 +133,14 @@ fn a_failed_document_names_its_line_once() {
         reasons(format!("{DATA}\n{{\n  \"a\": 1,\n  broken\n}}")),
         ["line 2: invalid json: key must be a string at line 4 column 3"]
     );
+    // serde's lines are the input's, blank leading lines included, as the
+    // prefix's line is.
+    assert_eq!(
+        reasons(format!("\n{DATA}\n{{broken")),
+        ["line 3: invalid json: key must be a string at column 2"]
+    );
+    assert_eq!(
+        reasons(format!("\n{DATA}\n{{\n  broken\n}}")),
+        ["line 3: invalid json: key must be a string at line 4 column 3"]
+    );
 }
