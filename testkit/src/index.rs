@@ -124,6 +124,15 @@ impl ListingStore {
     }
 }
 
+/// One PUT in flight, counted out when dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl fmt::Display for ListingStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ListingStore({})", self.inner)
@@ -140,6 +149,8 @@ impl ObjectStore for ListingStore {
     ) -> Result<PutResult> {
         let now = self.puts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_puts_in_flight.fetch_max(now, Ordering::SeqCst);
+        // Counted out when the PUT ends or is dropped unfinished.
+        let _in_flight = InFlight(&self.puts_in_flight);
         let mut yielded = false;
         futures::future::poll_fn(|context| {
             if yielded {
@@ -150,9 +161,7 @@ impl ObjectStore for ListingStore {
             Poll::Pending
         })
         .await;
-        let result = self.inner.put_opts(location, payload, opts).await;
-        self.puts_in_flight.fetch_sub(1, Ordering::SeqCst);
-        result
+        self.inner.put_opts(location, payload, opts).await
     }
 
     async fn put_multipart_opts(

@@ -16,13 +16,18 @@ use tracelake_testkit::Moto;
 /// each one-way latency in `TRACELAKE_BENCH_S3_LATENCY_MS` (default `0,10`).
 pub(crate) fn s3_corpus() {
     let deliveries: usize = std::env::var("TRACELAKE_BENCH_S3_DELIVERIES")
+        .map_or(Ok(300), |v| v.trim().parse())
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+        .filter(|deliveries| *deliveries > 0)
+        .expect("TRACELAKE_BENCH_S3_DELIVERIES: a whole number of deliveries above 0");
     let latencies: Vec<u64> = std::env::var("TRACELAKE_BENCH_S3_LATENCY_MS")
         .unwrap_or_else(|_| "0,10".to_owned())
         .split(',')
-        .map(|ms| ms.trim().parse().expect("latency in whole milliseconds"))
+        .map(|ms| {
+            ms.trim()
+                .parse()
+                .expect("TRACELAKE_BENCH_S3_LATENCY_MS: whole milliseconds, comma-separated")
+        })
         .collect();
     let config = tracelake_simulator::SimulationConfig {
         minutes: 1.0,

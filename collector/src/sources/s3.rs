@@ -135,6 +135,12 @@ pub async fn handle_s3_event(
 ) -> Result<IngestCounters, S3SourceError> {
     let mut total = IngestCounters::default();
     for object in delivered_objects(event) {
+        // A "folder" made in the S3 console is a 0-byte object whose key ends
+        // in `/`: no delivery, so not an empty input to quarantine either.
+        if object.key.ends_with('/') {
+            tracing::info!(target: "tracelake::collector", bucket = %object.bucket, key = %object.key, "S3FolderMarkerSkipped");
+            continue;
+        }
         if is_inside_index(collector, &object) {
             tracing::warn!(target: "tracelake::collector", bucket = %object.bucket, key = %object.key, "S3ObjectInsideIndexSkipped");
             continue;
@@ -409,6 +415,53 @@ mod tests {
         assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
         assert_eq!(counters.events_in, 0);
         assert_eq!(reasons, ["empty input"]);
+    }
+
+    /// A folder marker (`raw/2026/`, made by the S3 console) is skipped, while
+    /// an empty object under it is an empty input.
+    #[test]
+    fn a_folder_marker_is_skipped_and_an_empty_object_is_not() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (collector, bucket) = in_memory_collector(DecodeLimits::default());
+        for key in ["raw/2026/", "raw/2026/empty"] {
+            runtime
+                .block_on(bucket.put(&Path::from(key), Vec::new().into()))
+                .unwrap();
+        }
+        // The fields S3 sends (its notification's shape, as in the AWS tests).
+        let record = |key: &str| {
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-12-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "A1"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "raw",
+                    "bucket": {"name": "raw-bucket", "ownerIdentity": {"principalId": "A1"}, "arn": "arn:aws:s3:::raw-bucket"},
+                    "object": {"key": key, "size": 0, "sequencer": "00"},
+                },
+            })
+        };
+        let event: S3Event = serde_json::from_value(
+            serde_json::json!({"Records": [record("raw/2026/"), record("raw/2026/empty")]}),
+        )
+        .expect("s3 event");
+        let counters = runtime
+            .block_on(handle_s3_event(
+                &collector,
+                &event,
+                &ObjectLimits::default(),
+                |_| Ok(bucket.clone()),
+            ))
+            .expect("handled");
+        assert_eq!(
+            (counters.payloads, counters.payloads_quarantined),
+            (1, 1),
+            "{counters:?}"
+        );
     }
 
     #[test]

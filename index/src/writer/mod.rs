@@ -280,7 +280,8 @@ impl IndexWriter {
         } else {
             parts.iter_mut().for_each(|(_, rows)| rows.sort());
         }
-        // Each spans file is followed by its trace index, as they were always written.
+        // Each spans file is followed by its trace index: the order of the
+        // encoded files (they are put in the store together).
         let jobs: Vec<(&HourPartition, FileJob<'_, '_>)> = parts
             .iter()
             .flat_map(|(partition, rows)| {
@@ -309,9 +310,10 @@ impl IndexWriter {
     ///
     /// # Errors
     ///
-    /// [`IndexError::Store`] when the store refuses a file. Files written
-    /// before the failure stay, under this `segment`'s name; writing the
-    /// segment again (a retried delivery) overwrites them.
+    /// [`IndexError::Store`] when the store refuses a file. The PUTs still in
+    /// flight are dropped; any of the segment's files may already be written,
+    /// under this `segment`'s name, and writing the segment again (a retried
+    /// delivery) overwrites them.
     pub async fn put_segment(
         &self,
         segment: &str,
