@@ -256,6 +256,7 @@ impl MemberSplitter {
 
     /// The end of the delivered bytes: the last member (or the plain input, or
     /// the corrupt stretch) is appended to `out`.
+    ///
     /// An empty delivery is one input that [`decode::decode_input`] calls
     /// empty: counted and quarantined as any undecodable input, as an empty
     /// file is.
