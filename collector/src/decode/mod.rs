@@ -173,9 +173,9 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     }
     // One JSON document, or several (JSON lines). A document that fails stops the
     // stream reader, so the rest is read line by line. Each document's payloads
-    // are kept with the line it starts on, for the reasons of those that fail.
-    let mut documents: Vec<(usize, Vec<DecodedPayload>)> = Vec::new();
-    let mut lines = LineCounter::new(bytes);
+    // are kept with the document, whose line the reasons of those that fail
+    // name (counted only then).
+    let mut documents: Vec<(&[u8], Vec<DecodedPayload>)> = Vec::new();
     // Read from the input's first line, blank lines before the first document
     // included (not a byte-order mark), so that serde's line numbers in a
     // reason are the input's, as the line it begins with is.
@@ -192,7 +192,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
                 document_start = stream.byte_offset();
                 let mut payloads = Vec::new();
                 decode_any_input(input, document, limits, &mut payloads, depth);
-                documents.push((lines.line_of(document), payloads));
+                documents.push((document, payloads));
             }
             Err(error) => {
                 let rest = trim_ascii(&readable[document_start..]);
@@ -202,7 +202,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
                 });
                 if !looks_like_json_lines {
                     let failed = vec![Err((DecodeError::Json(error), rest.to_vec()))];
-                    documents.push((lines.line_of(rest), failed));
+                    documents.push((rest, failed));
                     break;
                 }
                 for line in rest.split(|byte| *byte == b'\n') {
@@ -217,7 +217,7 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
                             payloads.push(Err((DecodeError::Json(error), line.to_vec())));
                         }
                     }
-                    documents.push((lines.line_of(line), payloads));
+                    documents.push((line, payloads));
                 }
                 break;
             }
@@ -225,9 +225,10 @@ fn decode_into(bytes: &[u8], limits: &DecodeLimits, out: &mut Vec<DecodedPayload
     }
     // A reason says which line failed only when there are several to tell apart.
     let several = documents.len() > 1;
-    for (line, payloads) in documents {
+    let mut lines = LineCounter::new(bytes);
+    for (document, payloads) in documents {
         out.extend(payloads.into_iter().map(|payload| match payload {
-            Err((error, kept)) if several => Err((error.on_line(line), kept)),
+            Err((error, kept)) if several => Err((error.on_line(lines.line_of(document)), kept)),
             payload => payload,
         }));
     }

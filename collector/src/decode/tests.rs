@@ -125,22 +125,26 @@ fn a_failed_document_names_its_line_once() {
             .filter_map(|payload| payload.as_ref().err().map(|(error, _)| error.to_string()))
             .collect()
     };
-    assert_eq!(
-        reasons(format!("{DATA}\n{{broken")),
-        ["line 2: invalid json: key must be a string at column 2"]
-    );
-    assert_eq!(
-        reasons(format!("{DATA}\n{{\n  \"a\": 1,\n  broken\n}}")),
-        ["line 2: invalid json: key must be a string at line 4 column 3"]
-    );
-    // serde's lines are the input's, blank leading lines included, as the
-    // prefix's line is.
-    assert_eq!(
-        reasons(format!("\n{DATA}\n{{broken")),
-        ["line 3: invalid json: key must be a string at column 2"]
-    );
-    assert_eq!(
-        reasons(format!("\n{DATA}\n{{\n  broken\n}}")),
-        ["line 3: invalid json: key must be a string at line 4 column 3"]
-    );
+    for (input, reason) in [
+        (
+            format!("{DATA}\n{{broken"),
+            "line 2: invalid json: key must be a string at column 2",
+        ),
+        (
+            format!("{DATA}\n{{\n  \"a\": 1,\n  broken\n}}"),
+            "line 2: invalid json: key must be a string at line 4 column 3",
+        ),
+        // serde's lines are the input's, blank leading lines included, as the
+        // prefix's line is.
+        (
+            format!("\n{DATA}\n{{broken"),
+            "line 3: invalid json: key must be a string at column 2",
+        ),
+        (
+            format!("\n{DATA}\n{{\n  broken\n}}"),
+            "line 3: invalid json: key must be a string at line 4 column 3",
+        ),
+    ] {
+        assert_eq!(reasons(input), [reason]);
+    }
 }
