@@ -184,23 +184,21 @@ impl Collector {
         let log_stream = batch.log_stream.clone();
         let correlated = parse_and_correlate(batch, &self.limits);
         let quarantined = correlated.quarantined;
-        let result = self
-            .writer
-            .write_rows(
-                &segment,
-                correlated.spans,
-                correlated.logs,
-                correlated.invocations,
-            )
-            .await;
         // An encode error is our own bug, not bad input: it fails the input so
         // that Lambda retries and, failing that, keeps it in its failure destination.
-        let written = result?;
+        let encoded =
+            IndexWriter::encode_rows(correlated.spans, correlated.logs, correlated.invocations)?;
+        // The segment's files and the quarantine record are put together: on
+        // S3 each PUT is a round trip that the Lambda is billed for. Both are
+        // named after the segment, so a retry after a failed PUT overwrites
+        // whichever was written.
+        let (written, ()) = futures::try_join!(
+            self.writer.put_segment(&segment, encoded),
+            self.quarantine_events(&segment, source, &log_group, &log_stream, &quarantined),
+        )?;
         counters.span_rows = written.spans;
         counters.log_rows = written.logs;
         counters.invocation_rows = written.invocations;
-        self.quarantine_events(&segment, source, &log_group, &log_stream, &quarantined)
-            .await?;
         counters.events_indexed = correlated.events_indexed;
         counters.events_quarantined = quarantined.len() as u64;
         tracing::info!(

@@ -96,10 +96,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<()> {
                 runtime
                     .block_on(batcher.add_files(&window))
                     .with_context(|| {
+                        // Groups are written while the next is read, so the
+                        // group that failed may hold files of an earlier window.
                         format!(
-                            "{} while ingesting {} to {}",
+                            "{} while ingesting the files up to {}",
                             write_error(),
-                            window[0].0,
                             window[window.len() - 1].0
                         )
                     })?;

@@ -29,8 +29,9 @@ use crate::correlate::CorrelatedBatch;
 use crate::counters::IngestCounters;
 use crate::decode::{DecodeLimits, DecodedPayload, LogBatch, LogEvent, Payload, QuarantinedEvent};
 use crate::index::schema::{HOUR_NANOS, HourPartition};
-use crate::index::writer::{EncodedSegment, IndexError, IndexWriter};
+use crate::index::writer::{EncodedSegment, IndexError, IndexWriter, SEGMENT_PUTS_AT_ONCE};
 use crate::pipeline::Collector;
+use futures::{StreamExt, TryStreamExt};
 
 /// Batch segment names are the index's, defined with the segment names of the
 /// direct path.
@@ -334,22 +335,38 @@ impl PreparedBatch {
             encoded,
             quarantined_batches,
         } = self;
-        if let Some(encoded) = encoded {
-            let written = collector.writer().put_segment(&segment, encoded).await?;
+        // The segment's files and its quarantine records are put together, as
+        // on the direct path (`Collector::ingest`): each PUT is a round trip.
+        let files = async {
+            match encoded {
+                Some(encoded) => collector
+                    .writer()
+                    .put_segment(&segment, encoded)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (segment_name, source_name) = (&segment, &source);
+        let records = futures::stream::iter(quarantined_batches.into_iter().map(
+            |(number, log_group, log_stream, quarantined)| async move {
+                collector
+                    .quarantine_events(
+                        &format!("{segment_name}-{number:05}"),
+                        source_name,
+                        &log_group,
+                        &log_stream,
+                        &quarantined,
+                    )
+                    .await
+            },
+        ))
+        .buffer_unordered(SEGMENT_PUTS_AT_ONCE)
+        .try_collect::<()>();
+        if let (Some(written), ()) = futures::try_join!(files, records)? {
             counters.span_rows = written.spans;
             counters.log_rows = written.logs;
             counters.invocation_rows = written.invocations;
-        }
-        for (number, log_group, log_stream, quarantined) in quarantined_batches {
-            collector
-                .quarantine_events(
-                    &format!("{segment}-{number:05}"),
-                    &source,
-                    &log_group,
-                    &log_stream,
-                    &quarantined,
-                )
-                .await?;
         }
         tracing::info!(
             target: "tracelake::collector",

@@ -122,9 +122,9 @@ fn an_s3_index_takes_endpoint_and_plain_http_from_the_environment() {
     assert_eq!(&bytes[..], b"from env");
 }
 
-/// A delivery's files are put at once, not one after another: on S3 each PUT
-/// is a network round trip, and the Lambda is billed while it waits
-/// (docs/BENCHMARKS.md, "The Lambda path against S3").
+/// A delivery's files, its quarantine record included, are put at once, not
+/// one after another: on S3 each PUT is a network round trip, and the Lambda
+/// is billed while it waits (docs/BENCHMARKS.md, "The Lambda path against S3").
 #[test]
 fn a_deliverys_files_are_put_at_once() {
     use std::sync::Arc;
@@ -137,22 +137,29 @@ fn a_deliverys_files_are_put_at_once() {
     ));
     let mut messages = fixture_messages("07_lambda_platform_text.jsonl");
     messages.extend(fixture_messages("09_node_text_app_logs.jsonl"));
+    // A span line that cannot be read: the delivery also writes a quarantine record.
+    messages.push(r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#.to_owned());
     let delivery = data_message_json(&batch_of("/aws/lambda/checkout", "stream", &messages));
     let rt = runtime();
     let counters = rt
         .block_on(collector.ingest(&delivery, "put-at-once"))
         .expect("ingest");
     assert!(
-        counters.log_rows > 0 && counters.invocation_rows > 0,
+        counters.log_rows > 0 && counters.invocation_rows > 0 && counters.events_quarantined == 1,
         "{counters:?}"
     );
-    let files: u64 = rt
-        .block_on(index_stats(collector.store()))
-        .expect("stats")
-        .iter()
-        .filter(|partition| partition.table != "quarantine")
-        .map(|partition| partition.files)
-        .sum();
-    assert!(files >= 2, "{files} files");
-    assert_eq!(store.most_puts_in_flight() as u64, files);
+    let stats = rt.block_on(index_stats(collector.store())).expect("stats");
+    let files = |quarantine: bool| -> u64 {
+        stats
+            .iter()
+            .filter(|partition| (partition.table == "quarantine") == quarantine)
+            .map(|partition| partition.files)
+            .sum()
+    };
+    assert!(files(false) >= 2, "{} segment files", files(false));
+    assert_eq!(files(true), 1, "one quarantine record");
+    assert_eq!(
+        store.most_puts_in_flight() as u64,
+        files(false) + files(true)
+    );
 }

@@ -831,3 +831,49 @@ fn a_gzip_file_of_something_else_says_it_is_the_content() {
         "{reason}"
     );
 }
+
+/// A group's files and the quarantine records of its log streams are put at
+/// once, as on the direct path: each PUT is a round trip on S3.
+#[test]
+fn a_groups_files_and_quarantine_records_are_put_at_once() {
+    use tracelake_testkit::index::ListingStore;
+
+    let store = Arc::new(ListingStore::new(object_store::memory::InMemory::new()));
+    let collector = Collector::new(IndexStore::from_object_store(
+        store.clone(),
+        Path::default(),
+    ));
+    let unreadable_span = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
+    let delivery = |stream: &str| {
+        let mut messages = fixture_messages("09_node_text_app_logs.jsonl");
+        messages.push(unreadable_span.to_owned());
+        data_message_json(&batch_of("/aws/lambda/checkout", stream, &messages))
+    };
+    let files = [("a", delivery("stream-a")), ("b", delivery("stream-b"))];
+    let limits = FileBatchLimits {
+        max_payloads: 100,
+        max_log_bytes: 1024 * 1024,
+    };
+    let (counters, groups) = ingest_files(&collector, &files, limits).expect("ingest");
+    assert_eq!(
+        (groups, counters.events_quarantined),
+        (1, 2),
+        "{counters:?}"
+    );
+    let stats = runtime()
+        .block_on(index_stats(collector.store()))
+        .expect("stats");
+    let files = |quarantine: bool| -> u64 {
+        stats
+            .iter()
+            .filter(|partition| (partition.table == "quarantine") == quarantine)
+            .map(|partition| partition.files)
+            .sum()
+    };
+    assert!(files(false) >= 1, "{} segment files", files(false));
+    assert_eq!(files(true), 2, "a quarantine record per log stream");
+    assert_eq!(
+        store.most_puts_in_flight() as u64,
+        files(false) + files(true)
+    );
+}
