@@ -156,11 +156,10 @@ fn a_line_over_1_mb_is_quarantined_with_its_batch_mates_indexed() {
 
 #[test]
 fn an_unreadable_span_line_is_quarantined() {
-    let broken = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
     let batch = batch_of(
         "/aws/lambda/g",
         "s",
-        &[broken.to_owned(), "fine".to_owned()],
+        &[UNREADABLE_SPAN_LINE.to_owned(), "fine".to_owned()],
     );
     let (counters, records) = ingest_bad(&data_message_json(&batch));
     assert_eq!(

@@ -138,28 +138,17 @@ fn a_deliverys_files_are_put_at_once() {
     let mut messages = fixture_messages("07_lambda_platform_text.jsonl");
     messages.extend(fixture_messages("09_node_text_app_logs.jsonl"));
     // A span line that cannot be read: the delivery also writes a quarantine record.
-    messages.push(r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#.to_owned());
+    messages.push(UNREADABLE_SPAN_LINE.to_owned());
     let delivery = data_message_json(&batch_of("/aws/lambda/checkout", "stream", &messages));
-    let rt = runtime();
-    let counters = rt
+    let counters = runtime()
         .block_on(collector.ingest(&delivery, "put-at-once"))
         .expect("ingest");
     assert!(
         counters.log_rows > 0 && counters.invocation_rows > 0 && counters.events_quarantined == 1,
         "{counters:?}"
     );
-    let stats = rt.block_on(index_stats(collector.store())).expect("stats");
-    let files = |quarantine: bool| -> u64 {
-        stats
-            .iter()
-            .filter(|partition| (partition.table == "quarantine") == quarantine)
-            .map(|partition| partition.files)
-            .sum()
-    };
-    assert!(files(false) >= 2, "{} segment files", files(false));
-    assert_eq!(files(true), 1, "one quarantine record");
-    assert_eq!(
-        store.most_puts_in_flight() as u64,
-        files(false) + files(true)
-    );
+    let (files, records) = segment_files_and_quarantine_records(&collector);
+    assert!(files >= 2, "{files} segment files");
+    assert_eq!(records, 1);
+    assert_eq!(store.most_puts_in_flight() as u64, files + records);
 }

@@ -843,10 +843,9 @@ fn a_groups_files_and_quarantine_records_are_put_at_once() {
         store.clone(),
         Path::default(),
     ));
-    let unreadable_span = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
     let delivery = |stream: &str| {
         let mut messages = fixture_messages("09_node_text_app_logs.jsonl");
-        messages.push(unreadable_span.to_owned());
+        messages.push(UNREADABLE_SPAN_LINE.to_owned());
         data_message_json(&batch_of("/aws/lambda/checkout", stream, &messages))
     };
     let files = [("a", delivery("stream-a")), ("b", delivery("stream-b"))];
@@ -860,20 +859,8 @@ fn a_groups_files_and_quarantine_records_are_put_at_once() {
         (1, 2),
         "{counters:?}"
     );
-    let stats = runtime()
-        .block_on(index_stats(collector.store()))
-        .expect("stats");
-    let files = |quarantine: bool| -> u64 {
-        stats
-            .iter()
-            .filter(|partition| (partition.table == "quarantine") == quarantine)
-            .map(|partition| partition.files)
-            .sum()
-    };
-    assert!(files(false) >= 1, "{} segment files", files(false));
-    assert_eq!(files(true), 2, "a quarantine record per log stream");
-    assert_eq!(
-        store.most_puts_in_flight() as u64,
-        files(false) + files(true)
-    );
+    let (files, records) = segment_files_and_quarantine_records(&collector);
+    assert!(files >= 1, "{files} segment files");
+    assert_eq!(records, 2, "a quarantine record per log stream");
+    assert_eq!(store.most_puts_in_flight() as u64, files + records);
 }

@@ -175,3 +175,25 @@ pub fn small_simulation() -> tracelake_simulator::Simulation {
     };
     tracelake_simulator::simulate(&config, &mut |_, _, _| {}).expect("the simulation runs")
 }
+
+/// A span line whose payload does not decode: the event is quarantined as an
+/// "unreadable span line" and the rest of its batch is indexed.
+pub const UNREADABLE_SPAN_LINE: &str = r#"{"__otel_otlp_stdout":"0.1.0","content-type":"application/x-protobuf","content-encoding":"gzip","payload":"aGVsbG8=","base64":true}"#;
+
+/// The Parquet files of the index and its quarantine records, counted by
+/// `index_stats`: (segment files, quarantine records).
+pub fn segment_files_and_quarantine_records(collector: &Collector) -> (u64, u64) {
+    let stats = runtime()
+        .block_on(tracelake_collector::index::stats::index_stats(
+            collector.store(),
+        ))
+        .expect("stats");
+    let files = |quarantine: bool| -> u64 {
+        stats
+            .iter()
+            .filter(|partition| (partition.table == "quarantine") == quarantine)
+            .map(|partition| partition.files)
+            .sum()
+    };
+    (files(false), files(true))
+}
