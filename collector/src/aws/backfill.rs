@@ -243,7 +243,8 @@ async fn save(store: &IndexStore, location: &str, checkpoint: &Checkpoint) -> Re
 /// # Errors
 /// When an API call fails after retries, or the index or checkpoint cannot be
 /// written, or compaction fails. The checkpoint then holds the progress made
-/// (hours left to compact included).
+/// (hours left to compact included). When `FilterLogEvents` fails, the pages
+/// read before it are written and compacted first.
 pub async fn backfill(
     client: &Client,
     collector: &Collector,
@@ -290,7 +291,12 @@ pub async fn backfill(
     let limits = options.segment_limits;
     let mut pending: Option<Pending<'_>> = None;
     let mut done = 0u64;
-    for stream in &streams {
+    // A read that fails mid-run (the log group deleted, retries exhausted)
+    // ends the reading, and the pages read before it are still written,
+    // checkpointed and compacted before the error is returned: of a deleted
+    // group they are the only copy left.
+    let mut failed_read: Option<AwsError> = None;
+    'streams: for stream in &streams {
         if checkpoint.done_streams.contains(&stream.name) {
             report.streams_already_done += 1;
             done += 1;
@@ -308,7 +314,7 @@ pub async fn backfill(
             None
         };
         loop {
-            let page = client
+            let page = match client
                 .filter_log_events()
                 .log_group_name(&options.log_group)
                 .log_stream_names(&stream.name)
@@ -320,7 +326,13 @@ pub async fn backfill(
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| AwsError::api("FilterLogEvents", e))?;
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    failed_read = Some(AwsError::api("FilterLogEvents", error));
+                    break 'streams;
+                }
+            };
             report.pages += 1;
             let events: Vec<serde_json::Value> = page
                 .events()
@@ -429,7 +441,10 @@ pub async fn backfill(
         report.hours_compacted.push(hour);
         save(store, &location, &checkpoint).await?;
     }
-    Ok(report)
+    match failed_read {
+        Some(error) => Err(error),
+        None => Ok(report),
+    }
 }
 
 /// The account that owns the group (from its ARN) and its streams, by name.

@@ -669,6 +669,96 @@ fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
     );
 }
 
+/// A log group deleted while a backfill reads it takes its events with it: the
+/// pages read before the failing call are the only copy left, so they are
+/// written, checkpointed and compacted before the error is returned.
+#[test]
+fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
+    use tracelake_collector::aws::AwsError;
+
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/vanishing".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": STREAM}),
+    );
+    // Streams are read in name order: STREAM ("2026/…") before "second".
+    moto_helper(
+        &moto,
+        "create_log_streams",
+        serde_json::json!({"log_group": &group, "streams": ["second"]}),
+    );
+    let start = now_ms() - 3_600_000;
+    let mut second = events(&group, 3, start + 100);
+    second["log_stream"] = serde_json::json!("second");
+    moto_helper(
+        &moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(&group, 4, start), second]}),
+    );
+    let client = client(&moto);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let options = BackfillOptions {
+        page_size: 2,
+        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
+    };
+    // Called after each page with the streams done: the group goes once the
+    // first stream is read, before the second is asked for.
+    let deleted = std::cell::Cell::new(false);
+    let delete_after_first_stream = |done: u64, _: u64, _: u64| {
+        if done == 1 && !deleted.replace(true) {
+            moto_helper(
+                &moto,
+                "delete_log_group",
+                serde_json::json!({"log_group": &group}),
+            );
+        }
+    };
+    let result = rt.block_on(backfill(
+        &client,
+        &collector,
+        &options,
+        &delete_after_first_stream,
+    ));
+    assert!(deleted.get(), "the group was deleted mid-run");
+    match result {
+        Err(AwsError::Api {
+            operation: "FilterLogEvents",
+            message,
+            ..
+        }) => assert!(message.contains("ResourceNotFoundException"), "{message}"),
+        other => panic!("expected FilterLogEvents to fail, got {other:?}"),
+    }
+    // The first stream's four events are in the index, compacted ...
+    assert_eq!(
+        duckdb_rows_per_group(dir.path()),
+        BTreeMap::from([(group.clone(), 4)])
+    );
+    let stats = rt.block_on(index_stats(collector.store())).expect("stats");
+    let logs: Vec<_> = stats.iter().filter(|p| p.table == "logs").collect();
+    assert!(!logs.is_empty(), "{stats:?}");
+    assert!(
+        logs.iter().all(|p| p.rows == 4 && p.raw_files == 0),
+        "{logs:?}"
+    );
+    // ... and the checkpoint says that stream is done, with nothing left to
+    // compact.
+    let checkpoints: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("v1/_backfill"))
+        .expect("a checkpoint was written")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+        })
+        .collect();
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(checkpoints[0]["done_streams"], serde_json::json!([STREAM]));
+    assert_eq!(checkpoints[0]["hours_to_compact"], serde_json::json!([]));
+}
+
 #[test]
 fn a_failing_log_group_is_reported_and_the_others_are_still_handled() {
     use tracelake_collector::aws::subscribe::{failures, status};
