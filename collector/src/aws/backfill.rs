@@ -280,6 +280,10 @@ pub async fn backfill(
         }
     };
     let (owner, streams) = streams_of(client, &options.log_group).await?;
+    // Written before the first page is read: a missing bucket answers the
+    // read above with 404, as for a new checkpoint, and would otherwise be
+    // found only when the first set of segments (up to 10,000 pages) is full.
+    save(store, &location, &checkpoint).await?;
     let mut report = BackfillReport {
         log_group: options.log_group.clone(),
         from_ms: checkpoint.from_ms,

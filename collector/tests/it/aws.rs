@@ -759,6 +759,45 @@ fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
     assert_eq!(checkpoints[0]["hours_to_compact"], serde_json::json!([]));
 }
 
+/// `--data s3://<typo>/…`: reading an object of a missing bucket answers
+/// 404 like a missing checkpoint, so the store is first written when the
+/// first set of segments is full (10,000 pages). The backfill finds out
+/// before it reads a page.
+#[test]
+fn a_backfill_into_a_missing_bucket_fails_before_reading_a_page() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/history".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": STREAM}),
+    );
+    let start = now_ms() - 3_600_000;
+    moto_helper(
+        &moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(&group, 3, start)]}),
+    );
+    let client = client(&moto);
+    let collector = Collector::new(s3_store(&moto, "s3://no-such-bucket/tracelake"));
+    let options = BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000));
+    let pages_read = std::cell::Cell::new(0u64);
+    let result = rt.block_on(backfill(&client, &collector, &options, &|_, _, _| {
+        pages_read.set(pages_read.get() + 1);
+    }));
+    let error = result.expect_err("the bucket does not exist");
+    // What the CLI prints: the error and its causes.
+    let mut printed = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        printed.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    assert!(printed.contains("NoSuchBucket"), "{printed}");
+    assert_eq!(pages_read.get(), 0, "no page is read: {printed}");
+}
+
 #[test]
 fn a_failing_log_group_is_reported_and_the_others_are_still_handled() {
     use tracelake_collector::aws::subscribe::{failures, status};
