@@ -422,6 +422,71 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     assert_eq!(logs(&collector), 9);
 }
 
+/// S3 keys may hold any character; Firehose's custom prefixes put log group
+/// names (`#`), dates (`=`) and whatever a user writes in them. The object is
+/// read at its exact key, and a key that the object store cannot name (an
+/// empty segment: `raw//…`) is quarantined by reference instead of failing
+/// the invocation on every retry.
+#[test]
+fn firehose_objects_are_read_whatever_their_keys_hold() {
+    let moto = Moto::start();
+    let rt = runtime();
+    moto.create_bucket("tracelake-raw");
+    let fixture = super::support::fixture_dir()
+        .parent()
+        .expect("fixtures dir")
+        .join("field/01_firehose_s3_concatenated_payloads.gz");
+    let keys = [
+        "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
+        "raw//tracelake-1-after-an-empty-prefix.gz",
+    ];
+    let objects: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|key| serde_json::json!({"key": key, "file": fixture}))
+        .collect();
+    moto_helper(
+        &moto,
+        "put_objects",
+        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+    );
+    let event: S3Event = serde_json::from_value(moto_helper(
+        &moto,
+        "s3_event",
+        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
+    ))
+    .expect("s3 event");
+    assert_eq!(event.records.len(), 2);
+
+    moto.create_bucket("tracelake-index");
+    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod"));
+    let open = |bucket: &str| Ok(s3_store(&moto, &format!("s3://{bucket}")).object_store());
+    let counters = rt
+        .block_on(handle_s3_event(
+            &collector,
+            &event,
+            &ObjectLimits::default(),
+            open,
+        ))
+        .unwrap_or_else(|error| panic!("s3 handler: {error}\n{}", moto.log()));
+    // Field case 01: three payloads, 12 events; the second object is named
+    // in quarantine, not read.
+    assert_eq!(counters.events_indexed, 12, "{counters:?}");
+    assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
+    let store = collector.store();
+    let quarantined = rt
+        .block_on(store.list("v1/quarantine"))
+        .expect("list quarantine");
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    let record = rt
+        .block_on(store.get(&store.relative(&quarantined[0].location)))
+        .expect("quarantine record");
+    let record = String::from_utf8_lossy(&record);
+    assert!(
+        record.contains("raw//tracelake-1-after-an-empty-prefix.gz"),
+        "{record}"
+    );
+}
+
 #[test]
 fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     let moto = Moto::start();
