@@ -238,7 +238,8 @@ async fn save(store: &IndexStore, location: &str, checkpoint: &Checkpoint) -> Re
 
 /// Backfills one log group into the collector's index, then compacts the
 /// hours written. `progress` is called after each page with (streams done,
-/// streams, events so far).
+/// streams, events read so far: written only when a set of segments is full,
+/// every 10,000 pages, a count of the events written would stand still).
 ///
 /// # Errors
 /// When an API call fails after retries, or the index or checkpoint cannot be
@@ -300,6 +301,7 @@ pub async fn backfill(
     // checkpointed and compacted before the error is returned: of a deleted
     // group they are the only copy left.
     let mut failed_read: Option<AwsError> = None;
+    let mut events_read = 0u64;
     'streams: for stream in &streams {
         if checkpoint.done_streams.contains(&stream.name) {
             report.streams_already_done += 1;
@@ -338,6 +340,7 @@ pub async fn backfill(
                 }
             };
             report.pages += 1;
+            events_read += page.events().len() as u64;
             let events: Vec<serde_json::Value> = page
                 .events()
                 .iter()
@@ -407,14 +410,14 @@ pub async fn backfill(
                 .await?;
                 save(store, &location, &checkpoint).await?;
             }
-            progress(done, report.streams, report.counters.events_in);
+            progress(done, report.streams, events_read);
             if finished {
                 break;
             }
             token = next;
         }
         done += 1;
-        progress(done, report.streams, report.counters.events_in);
+        progress(done, report.streams, events_read);
     }
     flush(
         &mut pending,

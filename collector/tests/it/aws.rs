@@ -554,6 +554,46 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     );
 }
 
+/// The progress bar's count is of the events read: a set of segments is
+/// written only every 10,000 pages, so a count of the events written stayed
+/// at 0 for the whole reading of most log groups.
+#[test]
+fn backfill_progress_counts_the_events_read() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/progress".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": STREAM}),
+    );
+    let start = now_ms() - 3_600_000;
+    moto_helper(
+        &moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(&group, 5, start)]}),
+    );
+    let client = client(&moto);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let options = BackfillOptions {
+        page_size: 2,
+        ..BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000))
+    };
+    let counts = std::cell::RefCell::new(Vec::new());
+    let report = rt
+        .block_on(backfill(&client, &collector, &options, &|_, _, events| {
+            counts.borrow_mut().push(events);
+        }))
+        .expect("backfill");
+    assert_eq!(report.segments, 1, "{report:?}");
+    let counts = counts.into_inner();
+    // Pages of 2, 2 and 1 events, then the stream done.
+    assert_eq!(counts[..3], [2, 4, 5], "{counts:?}");
+    assert_eq!(counts.last(), Some(&5), "{counts:?}");
+}
+
 /// Events of a log group as CloudWatch holds them (id, timestamp, message),
 /// read back through FilterLogEvents.
 fn cloudwatch_events(
