@@ -98,6 +98,28 @@ print(json.dumps({group: count for group, count in rows}))
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
+/// Log group `group` with `count` events on `STREAM` from `start_ms`.
+fn log_group_with_events(moto: &Moto, group: &str, count: usize, start_ms: i64) {
+    moto_helper(
+        moto,
+        "create_log_groups",
+        serde_json::json!({"names": [group], "stream": STREAM}),
+    );
+    moto_helper(
+        moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(group, count, start_ms)]}),
+    );
+}
+
+/// A collector over an index in a new temporary directory.
+fn local_collector() -> (tempfile::TempDir, Collector) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    (dir, collector)
+}
+
 fn index_files(root: &std::path::Path) -> Vec<(String, u64)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<(String, u64)>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -274,9 +296,7 @@ fn subscribing_150_log_groups_to_kinesis_indexes_what_moto_delivers() {
     ))
     .expect("kinesis event");
     assert_eq!(event.records.len(), 10, "one record per delivery");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let outcome = rt.block_on(handle_kinesis_event(&collector, event.clone()));
     assert!(outcome.response.batch_item_failures.is_empty());
     assert_eq!(outcome.counters.events_in, 30);
@@ -339,6 +359,40 @@ fn subscribing_150_log_groups_to_kinesis_indexes_what_moto_delivers() {
     assert_eq!(document["RoleArn"], ROLE);
 }
 
+/// The S3 event for every object under `raw/` of bucket `tracelake-raw`.
+fn raw_objects_event(moto: &Moto) -> S3Event {
+    serde_json::from_value(moto_helper(
+        moto,
+        "s3_event",
+        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
+    ))
+    .expect("s3 event")
+}
+
+/// A collector whose index is `s3://tracelake-index/prod` in moto.
+fn s3_index_collector(moto: &Moto) -> Collector {
+    moto.create_bucket("tracelake-index");
+    Collector::new(s3_store(moto, "s3://tracelake-index/prod"))
+}
+
+/// The S3 handler on `event`, reading the delivery buckets in moto; a
+/// failure shows what moto answered.
+fn handle_in_moto(
+    moto: &Moto,
+    rt: &tokio::runtime::Runtime,
+    collector: &Collector,
+    event: &S3Event,
+) -> tracelake_collector::IngestCounters {
+    let open = |bucket: &str| Ok(s3_store(moto, &format!("s3://{bucket}")).object_store());
+    rt.block_on(handle_s3_event(
+        collector,
+        event,
+        &ObjectLimits::default(),
+        open,
+    ))
+    .unwrap_or_else(|error| panic!("s3 handler: {error}\n{}", moto.log()))
+}
+
 #[test]
 fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     let moto = Moto::start();
@@ -381,25 +435,11 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
         "put_log_events",
         serde_json::json!({"puts": [events(&group, 5, start), events(&group, 4, start + 10)]}),
     );
-    let event: S3Event = serde_json::from_value(moto_helper(
-        &moto,
-        "s3_event",
-        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
-    ))
-    .expect("s3 event");
+    let event = raw_objects_event(&moto);
     assert!(!event.records.is_empty(), "firehose wrote objects");
 
-    moto.create_bucket("tracelake-index");
-    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod"));
-    let open = |bucket: &str| Ok(s3_store(&moto, &format!("s3://{bucket}")).object_store());
-    let counters = rt
-        .block_on(handle_s3_event(
-            &collector,
-            &event,
-            &ObjectLimits::default(),
-            open,
-        ))
-        .expect("s3 handler");
+    let collector = s3_index_collector(&moto);
+    let counters = handle_in_moto(&moto, &rt, &collector, &event);
     assert_eq!(counters.events_in, 9);
     assert_eq!(counters.events_indexed, 9);
     let logs = |collector: &Collector| -> u64 {
@@ -412,13 +452,7 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     };
     assert_eq!(logs(&collector), 9);
     // S3 retries the notification: the same segments are overwritten.
-    rt.block_on(handle_s3_event(
-        &collector,
-        &event,
-        &ObjectLimits::default(),
-        open,
-    ))
-    .expect("retry");
+    handle_in_moto(&moto, &rt, &collector, &event);
     assert_eq!(logs(&collector), 9);
 }
 
@@ -449,25 +483,11 @@ fn firehose_objects_are_read_whatever_their_keys_hold() {
         "put_objects",
         serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
     );
-    let event: S3Event = serde_json::from_value(moto_helper(
-        &moto,
-        "s3_event",
-        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
-    ))
-    .expect("s3 event");
+    let event = raw_objects_event(&moto);
     assert_eq!(event.records.len(), 2);
 
-    moto.create_bucket("tracelake-index");
-    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod"));
-    let open = |bucket: &str| Ok(s3_store(&moto, &format!("s3://{bucket}")).object_store());
-    let counters = rt
-        .block_on(handle_s3_event(
-            &collector,
-            &event,
-            &ObjectLimits::default(),
-            open,
-        ))
-        .unwrap_or_else(|error| panic!("s3 handler: {error}\n{}", moto.log()));
+    let collector = s3_index_collector(&moto);
+    let counters = handle_in_moto(&moto, &rt, &collector, &event);
     // Field case 01: three payloads, 12 events; the second object is named
     // in quarantine, not read.
     assert_eq!(counters.events_indexed, 12, "{counters:?}");
@@ -492,21 +512,10 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/history".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
     let start = now_ms() - 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 7, start)]}),
-    );
+    log_group_with_events(&moto, &group, 7, start);
     let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let options = BackfillOptions {
         page_size: 3, // several pages
         ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
@@ -562,21 +571,10 @@ fn backfill_progress_counts_the_events_read() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/progress".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
     let start = now_ms() - 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 5, start)]}),
-    );
+    log_group_with_events(&moto, &group, 5, start);
     let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (_dir, collector) = local_collector();
     let options = BackfillOptions {
         page_size: 2,
         ..BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000))
@@ -625,26 +623,15 @@ fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/overlap".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
     let start = now_ms() - 2 * 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 10, start)]}),
-    );
+    log_group_with_events(&moto, &group, 10, start);
     let client = client(&moto);
     let all = cloudwatch_events(&rt, &client, &group);
     assert_eq!(all.len(), 10);
 
     // The live path delivered the first six events, with CloudWatch's ids,
     // before the backfill ran.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let live: Vec<serde_json::Value> = all[..6]
         .iter()
         .map(|(id, timestamp, message)| {
@@ -732,9 +719,7 @@ fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
     }
     moto_helper(&moto, "put_log_events", serde_json::json!({"puts": puts}));
     let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     // Pages of two events: 3 per recent stream (2 + 2 + 1), 9 in all; four
     // pages per set of segments: 3 sets.
     let options = BackfillOptions {
@@ -784,29 +769,23 @@ fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/vanishing".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
+    let start = now_ms() - 3_600_000;
+    log_group_with_events(&moto, &group, 4, start);
     // Streams are read in name order: STREAM ("2026/…") before "second".
     moto_helper(
         &moto,
         "create_log_streams",
         serde_json::json!({"log_group": &group, "streams": ["second"]}),
     );
-    let start = now_ms() - 3_600_000;
     let mut second = events(&group, 3, start + 100);
     second["log_stream"] = serde_json::json!("second");
     moto_helper(
         &moto,
         "put_log_events",
-        serde_json::json!({"puts": [events(&group, 4, start), second]}),
+        serde_json::json!({"puts": [second]}),
     );
     let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let options = BackfillOptions {
         page_size: 2,
         ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
@@ -873,17 +852,8 @@ fn a_backfill_into_a_missing_bucket_fails_before_reading_a_page() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/history".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
     let start = now_ms() - 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 3, start)]}),
-    );
+    log_group_with_events(&moto, &group, 3, start);
     let client = client(&moto);
     let collector = Collector::new(s3_store(&moto, "s3://no-such-bucket/tracelake"));
     let options = BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000));
