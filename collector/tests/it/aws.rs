@@ -112,6 +112,47 @@ fn log_group_with_events(moto: &Moto, group: &str, count: usize, start_ms: i64) 
     );
 }
 
+/// A fresh moto holding log group `group` with events from an hour ago.
+struct History {
+    moto: Moto,
+    client: Client,
+    group: String,
+    start: i64,
+}
+
+/// `count` events on `STREAM` of `group`, one millisecond apart from an hour ago.
+fn history(group: &str, count: usize) -> History {
+    let moto = Moto::start();
+    let start = now_ms() - 3_600_000;
+    log_group_with_events(&moto, group, count, start);
+    let client = client(&moto);
+    History {
+        moto,
+        client,
+        group: group.to_owned(),
+        start,
+    }
+}
+
+impl History {
+    /// The server, a client of it, the log group and the first event's time.
+    fn parts(&self) -> (&Moto, &Client, &String, i64) {
+        (&self.moto, &self.client, &self.group, self.start)
+    }
+
+    /// Backfill options for the minute of the events, in pages of `page_size`.
+    fn window(&self, page_size: i32) -> BackfillOptions {
+        BackfillOptions {
+            page_size,
+            ..BackfillOptions::new(
+                self.group.clone(),
+                Some(self.start - 1_000),
+                Some(self.start + 60_000),
+            )
+        }
+    }
+}
+
 /// A collector over an index in a new temporary directory.
 fn local_collector() -> (tempfile::TempDir, Collector) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -509,19 +550,13 @@ fn firehose_objects_are_read_whatever_their_keys_hold() {
 
 #[test]
 fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
-    let moto = Moto::start();
+    let history = history("/aws/lambda/history", 7);
+    let (client, group, start) = (&history.client, history.group.clone(), history.start);
     let rt = runtime();
-    let group = "/aws/lambda/history".to_owned();
-    let start = now_ms() - 3_600_000;
-    log_group_with_events(&moto, &group, 7, start);
-    let client = client(&moto);
     let (dir, collector) = local_collector();
-    let options = BackfillOptions {
-        page_size: 3, // several pages
-        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
-    };
+    let options = history.window(3); // several pages
     let first = rt
-        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
         .expect("backfill");
     assert_eq!(first.streams, 1);
     assert_eq!(first.counters.events_in, 7);
@@ -534,7 +569,7 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     let files = index_files(dir.path());
 
     let second = rt
-        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
         .expect("backfill again");
     assert_eq!(second.streams_already_done, 1);
     assert_eq!(second.counters.events_in, 0);
@@ -554,7 +589,7 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
         ..options
     };
     let third = rt
-        .block_on(backfill(&client, &collector, &bounded, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &bounded, &|_, _, _| {}))
         .expect("bounded backfill");
     assert_eq!(third.counters.events_in, 3, "{third:?}");
     assert_eq!(
@@ -568,20 +603,14 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
 /// at 0 for the whole reading of most log groups.
 #[test]
 fn backfill_progress_counts_the_events_read() {
-    let moto = Moto::start();
+    let history = history("/aws/lambda/progress", 5);
+    let client = &history.client;
     let rt = runtime();
-    let group = "/aws/lambda/progress".to_owned();
-    let start = now_ms() - 3_600_000;
-    log_group_with_events(&moto, &group, 5, start);
-    let client = client(&moto);
     let (_dir, collector) = local_collector();
-    let options = BackfillOptions {
-        page_size: 2,
-        ..BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000))
-    };
+    let options = history.window(2);
     let counts = std::cell::RefCell::new(Vec::new());
     let report = rt
-        .block_on(backfill(&client, &collector, &options, &|_, _, events| {
+        .block_on(backfill(client, &collector, &options, &|_, _, events| {
             counts.borrow_mut().push(events);
         }))
         .expect("backfill");
@@ -766,44 +795,38 @@ fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
 fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
     use tracelake_collector::aws::AwsError;
 
-    let moto = Moto::start();
+    let history = history("/aws/lambda/vanishing", 4);
+    let (moto, client, group, start) = history.parts();
     let rt = runtime();
-    let group = "/aws/lambda/vanishing".to_owned();
-    let start = now_ms() - 3_600_000;
-    log_group_with_events(&moto, &group, 4, start);
     // Streams are read in name order: STREAM ("2026/…") before "second".
     moto_helper(
-        &moto,
+        moto,
         "create_log_streams",
         serde_json::json!({"log_group": &group, "streams": ["second"]}),
     );
-    let mut second = events(&group, 3, start + 100);
+    let mut second = events(group, 3, start + 100);
     second["log_stream"] = serde_json::json!("second");
     moto_helper(
-        &moto,
+        moto,
         "put_log_events",
         serde_json::json!({"puts": [second]}),
     );
-    let client = client(&moto);
     let (dir, collector) = local_collector();
-    let options = BackfillOptions {
-        page_size: 2,
-        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
-    };
+    let options = history.window(2);
     // Called after each page with the streams done: the group goes once the
     // first stream is read, before the second is asked for.
     let deleted = std::cell::Cell::new(false);
     let delete_after_first_stream = |done: u64, _: u64, _: u64| {
         if done == 1 && !deleted.replace(true) {
             moto_helper(
-                &moto,
+                moto,
                 "delete_log_group",
                 serde_json::json!({"log_group": &group}),
             );
         }
     };
     let result = rt.block_on(backfill(
-        &client,
+        client,
         &collector,
         &options,
         &delete_after_first_stream,
@@ -841,6 +864,62 @@ fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
     assert_eq!(checkpoints.len(), 1);
     assert_eq!(checkpoints[0]["done_streams"], serde_json::json!([STREAM]));
     assert_eq!(checkpoints[0]["hours_to_compact"], serde_json::json!([]));
+}
+
+/// A resumed stream does not start from the page token the interrupted run
+/// kept: FilterLogEvents' tokens expire after 24 hours, and a token the
+/// server no longer knows reads as the end of the stream (moto answers it
+/// with an empty page and no token, as AWS does), which marked the stream
+/// done with the rest of its events unread. Here the token goes stale
+/// because the group is re-created with the same events (new event ids).
+#[test]
+fn a_resumed_backfill_reads_the_rest_of_a_stream_whose_page_token_went_stale() {
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::LogRow;
+
+    let history = history("/aws/lambda/resumed", 5);
+    let (moto, client, group, start) = history.parts();
+    let rt = runtime();
+    let (_dir, collector) = local_collector();
+    // Pages of two events, each written and checkpointed on its own.
+    let options = BackfillOptions {
+        segment_limits: tracelake_collector::sources::files::FileBatchLimits {
+            max_payloads: 1,
+            max_log_bytes: 1 << 20,
+        },
+        ..history.window(2)
+    };
+    // The run is cut after the first page: the group goes.
+    let deleted = std::cell::Cell::new(false);
+    let cut_after_first_page = |_: u64, _: u64, _: u64| {
+        if !deleted.replace(true) {
+            moto_helper(
+                moto,
+                "delete_log_group",
+                serde_json::json!({"log_group": &group}),
+            );
+        }
+    };
+    rt.block_on(backfill(
+        client,
+        &collector,
+        &options,
+        &cut_after_first_page,
+    ))
+    .expect_err("the group was deleted");
+    log_group_with_events(moto, group, 5, start);
+    let resumed = rt
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
+        .expect("resumed backfill");
+    assert!(resumed.counters.events_in >= 3, "{resumed:?}");
+    let rows: Vec<LogRow> = rt
+        .block_on(read_rows::<LogRow>(collector.store()))
+        .expect("read the index");
+    let messages: std::collections::BTreeSet<String> =
+        rows.iter().map(|row| row.message.clone()).collect();
+    let expected: std::collections::BTreeSet<String> =
+        (0..5).map(|i| format!("{group} says hello #{i}")).collect();
+    assert_eq!(messages, expected);
 }
 
 /// `--data s3://<typo>/…`: reading an object of a missing bucket answers
