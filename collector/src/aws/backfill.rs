@@ -14,9 +14,10 @@
 //! Firehose, direct) also brought are read once, right away.
 //!
 //! Progress is checkpointed in the index after every batch written
-//! (`v1/_backfill/<name>.json`: the streams done, the page token of the stream
-//! under way, and the hours still to compact), so an interrupted backfill
-//! resumes where it stopped, and a finished one run again writes nothing.
+//! (`v1/_backfill/<name>.json`: the streams done, the time of the last event
+//! written of the stream under way, and the hours still to compact), so an
+//! interrupted backfill resumes where it stopped, and a finished one run again
+//! writes nothing.
 //! Without `--to` the end of the window is fixed at the first run and kept in
 //! the checkpoint.
 
@@ -121,27 +122,16 @@ struct Checkpoint {
     to_ms: i64,
     done_streams: Vec<String>,
     current_stream: Option<String>,
-    next_token: Option<String>,
+    /// The time of the last event written from `current_stream`, where a
+    /// resumed run starts reading it again. Not a page token: those expire
+    /// after 24 hours, and one the server no longer knows reads as the end of
+    /// the stream. (A checkpoint with a `next_token` instead, from before,
+    /// has its current stream read again from the start.)
+    #[serde(default)]
+    current_stream_resume_ms: Option<i64>,
     /// Hours written and not yet compacted (`YYYY-MM-DDTHH`).
     #[serde(default)]
     hours_to_compact: Vec<String>,
-}
-
-/// An error's message followed by its causes: an object store's message names
-/// only the location, and the reason (credentials, endpoint, bucket) is in
-/// its sources.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn checkpoint_path(options: &BackfillOptions) -> String {
@@ -232,18 +222,20 @@ async fn save(store: &IndexStore, location: &str, checkpoint: &Checkpoint) -> Re
         .await
         .map_err(|e| AwsError::Checkpoint {
             location: location.to_owned(),
-            reason: with_causes(&e),
+            reason: super::cause_chain(&e),
         })
 }
 
 /// Backfills one log group into the collector's index, then compacts the
 /// hours written. `progress` is called after each page with (streams done,
-/// streams, events so far).
+/// streams, events read so far: written only when a set of segments is full,
+/// every 10,000 pages, a count of the events written would stand still).
 ///
 /// # Errors
 /// When an API call fails after retries, or the index or checkpoint cannot be
 /// written, or compaction fails. The checkpoint then holds the progress made
-/// (hours left to compact included).
+/// (hours left to compact included). When `FilterLogEvents` fails, the pages
+/// read before it are written and compacted first.
 pub async fn backfill(
     client: &Client,
     collector: &Collector,
@@ -274,11 +266,15 @@ pub async fn backfill(
         Err(error) => {
             return Err(AwsError::Checkpoint {
                 location: location.clone(),
-                reason: with_causes(&error),
+                reason: super::cause_chain(&error),
             });
         }
     };
     let (owner, streams) = streams_of(client, &options.log_group).await?;
+    // Written before the first page is read: a missing bucket answers the
+    // read above with 404, as for a new checkpoint, and would otherwise be
+    // found only when the first set of segments (up to 10,000 pages) is full.
+    save(store, &location, &checkpoint).await?;
     let mut report = BackfillReport {
         log_group: options.log_group.clone(),
         from_ms: checkpoint.from_ms,
@@ -290,7 +286,13 @@ pub async fn backfill(
     let limits = options.segment_limits;
     let mut pending: Option<Pending<'_>> = None;
     let mut done = 0u64;
-    for stream in &streams {
+    // A read that fails mid-run (the log group deleted, retries exhausted)
+    // ends the reading, and the pages read before it are still written,
+    // checkpointed and compacted before the error is returned: of a deleted
+    // group they are the only copy left.
+    let mut failed_read: Option<AwsError> = None;
+    let mut events_read = 0u64;
+    'streams: for stream in &streams {
         if checkpoint.done_streams.contains(&stream.name) {
             report.streams_already_done += 1;
             done += 1;
@@ -302,17 +304,22 @@ pub async fn backfill(
             continue;
         }
         report.streams_read += 1;
-        let mut token = if checkpoint.current_stream.as_deref() == Some(stream.name.as_str()) {
-            checkpoint.next_token.clone()
+        // The events of the resume millisecond that were written already are
+        // read again, and the compaction that ends the run drops them.
+        let resume_ms = if checkpoint.current_stream.as_deref() == Some(stream.name.as_str()) {
+            checkpoint.current_stream_resume_ms
         } else {
             None
         };
+        let start_ms = resume_ms.map_or(checkpoint.from_ms, |ms| ms.max(checkpoint.from_ms));
+        let mut last_read_ms = resume_ms;
+        let mut token: Option<String> = None;
         loop {
-            let page = client
+            let page = match client
                 .filter_log_events()
                 .log_group_name(&options.log_group)
                 .log_stream_names(&stream.name)
-                .start_time(checkpoint.from_ms)
+                .start_time(start_ms)
                 // FilterLogEvents returns events at exactly `endTime`; `--to`
                 // is exclusive.
                 .end_time(checkpoint.to_ms - 1)
@@ -320,8 +327,18 @@ pub async fn backfill(
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| AwsError::api("FilterLogEvents", e))?;
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    failed_read = Some(AwsError::api("FilterLogEvents", error));
+                    break 'streams;
+                }
+            };
             report.pages += 1;
+            events_read += page.events().len() as u64;
+            if let Some(last) = page.events().last().and_then(|e| e.timestamp()) {
+                last_read_ms = Some(last);
+            }
             let events: Vec<serde_json::Value> = page
                 .events()
                 .iter()
@@ -373,7 +390,7 @@ pub async fn backfill(
             // FilterLogEvents ends a search by returning the token it was given.
             let finished = next.is_none() || next == token;
             checkpoint.current_stream = (!finished).then(|| stream.name.clone());
-            checkpoint.next_token = if finished { None } else { next.clone() };
+            checkpoint.current_stream_resume_ms = if finished { None } else { last_read_ms };
             if finished {
                 checkpoint.done_streams.push(stream.name.clone());
             }
@@ -391,14 +408,14 @@ pub async fn backfill(
                 .await?;
                 save(store, &location, &checkpoint).await?;
             }
-            progress(done, report.streams, report.counters.events_in);
+            progress(done, report.streams, events_read);
             if finished {
                 break;
             }
             token = next;
         }
         done += 1;
-        progress(done, report.streams, report.counters.events_in);
+        progress(done, report.streams, events_read);
     }
     flush(
         &mut pending,
@@ -429,7 +446,10 @@ pub async fn backfill(
         report.hours_compacted.push(hour);
         save(store, &location, &checkpoint).await?;
     }
-    Ok(report)
+    match failed_read {
+        Some(error) => Err(error),
+        None => Ok(report),
+    }
 }
 
 /// The account that owns the group (from its ARN) and its streams, by name.

@@ -146,14 +146,16 @@ fn service_error_message(code: Option<&str>, message: Option<&str>, status: Opti
     }
 }
 
-/// An error and its sources, joined by `: `.
+/// An error and its sources, joined by `: `. An object store's message names
+/// only the location, and the reason (credentials, endpoint, bucket) is in its
+/// sources.
 fn cause_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();
         // Some layers repeat their source's text; say it once.
-        if !text.ends_with(&cause_text) {
+        if !text.contains(&cause_text) {
             text.push_str(": ");
             text.push_str(&cause_text);
         }

@@ -185,7 +185,17 @@ pub async fn ingest_object(
         key: object.key.clone(),
         source,
     };
-    let path = Path::from(object.key.as_str());
+    let Some(path) = object_path(&object.key) else {
+        // Reading would fail on every retry of the event: keep its name.
+        let etag = object.etag.as_deref().unwrap_or_default().trim_matches('"');
+        let segment = object_segment_name(&object.bucket, &object.key, etag);
+        let source = format!("s3://{}/{}", object.bucket, object.key);
+        let mut batch = Batch::new(collector, segment, source.clone());
+        let reason = "the object store cannot name this key (an empty, `.` or `..` \
+                      segment, a control character, or a leading `/`); not read";
+        batch.quarantine(&source, reason, source.as_bytes()).await?;
+        return Ok(batch.finish().await?);
+    };
     let result = store.get(&path).await.map_err(read_error)?;
     let etag = object
         .etag
@@ -212,6 +222,15 @@ pub async fn ingest_object(
         Err(ChunkError::Read(error)) => Err(read_error(error)),
         Err(ChunkError::Index(error)) => Err(S3SourceError::Index(error)),
     }
+}
+
+/// The path of the object at exactly `key`. `Path::from` would
+/// percent-encode non-ASCII letters and `%`, `#`, `[`, `~`, … in the key and
+/// so ask for another object; `Path::parse` keeps the key, and refuses one
+/// that no path can name (an empty, `.` or `..` segment, a control
+/// character), and drops a leading `/`, which S3 keeps.
+fn object_path(key: &str) -> Option<Path> {
+    Path::parse(key).ok().filter(|path| path.as_ref() == key)
 }
 
 /// The segment name of a delivered object: its bucket, key and ETag.

@@ -98,6 +98,69 @@ print(json.dumps({group: count for group, count in rows}))
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
+/// Log group `group` with `count` events on `STREAM` from `start_ms`.
+fn log_group_with_events(moto: &Moto, group: &str, count: usize, start_ms: i64) {
+    moto_helper(
+        moto,
+        "create_log_groups",
+        serde_json::json!({"names": [group], "stream": STREAM}),
+    );
+    moto_helper(
+        moto,
+        "put_log_events",
+        serde_json::json!({"puts": [events(group, count, start_ms)]}),
+    );
+}
+
+/// A fresh moto holding log group `group` with events from an hour ago.
+struct History {
+    moto: Moto,
+    client: Client,
+    group: String,
+    start: i64,
+}
+
+/// `count` events on `STREAM` of `group`, one millisecond apart from an hour ago.
+fn history(group: &str, count: usize) -> History {
+    let moto = Moto::start();
+    let start = now_ms() - 3_600_000;
+    log_group_with_events(&moto, group, count, start);
+    let client = client(&moto);
+    History {
+        moto,
+        client,
+        group: group.to_owned(),
+        start,
+    }
+}
+
+impl History {
+    /// The server, a client of it, the log group and the first event's time.
+    fn parts(&self) -> (&Moto, &Client, &String, i64) {
+        (&self.moto, &self.client, &self.group, self.start)
+    }
+
+    /// Backfill options for the minute of the events, in pages of `page_size`.
+    fn window(&self, page_size: i32) -> BackfillOptions {
+        BackfillOptions {
+            page_size,
+            ..BackfillOptions::new(
+                self.group.clone(),
+                Some(self.start - 1_000),
+                Some(self.start + 60_000),
+            )
+        }
+    }
+}
+
+/// A collector over an index in a new temporary directory.
+fn local_collector() -> (tempfile::TempDir, Collector) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collector =
+        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    (dir, collector)
+}
+
 fn index_files(root: &std::path::Path) -> Vec<(String, u64)> {
     fn walk(dir: &std::path::Path, out: &mut Vec<(String, u64)>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -274,9 +337,7 @@ fn subscribing_150_log_groups_to_kinesis_indexes_what_moto_delivers() {
     ))
     .expect("kinesis event");
     assert_eq!(event.records.len(), 10, "one record per delivery");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let outcome = rt.block_on(handle_kinesis_event(&collector, event.clone()));
     assert!(outcome.response.batch_item_failures.is_empty());
     assert_eq!(outcome.counters.events_in, 30);
@@ -339,6 +400,40 @@ fn subscribing_150_log_groups_to_kinesis_indexes_what_moto_delivers() {
     assert_eq!(document["RoleArn"], ROLE);
 }
 
+/// The S3 event for every object under `raw/` of bucket `tracelake-raw`.
+fn raw_objects_event(moto: &Moto) -> S3Event {
+    serde_json::from_value(moto_helper(
+        moto,
+        "s3_event",
+        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
+    ))
+    .expect("s3 event")
+}
+
+/// A collector whose index is `s3://tracelake-index/prod` in moto.
+fn s3_index_collector(moto: &Moto) -> Collector {
+    moto.create_bucket("tracelake-index");
+    Collector::new(s3_store(moto, "s3://tracelake-index/prod"))
+}
+
+/// The S3 handler on `event`, reading the delivery buckets in moto; a
+/// failure shows what moto answered.
+fn handle_in_moto(
+    moto: &Moto,
+    rt: &tokio::runtime::Runtime,
+    collector: &Collector,
+    event: &S3Event,
+) -> tracelake_collector::IngestCounters {
+    let open = |bucket: &str| Ok(s3_store(moto, &format!("s3://{bucket}")).object_store());
+    rt.block_on(handle_s3_event(
+        collector,
+        event,
+        &ObjectLimits::default(),
+        open,
+    ))
+    .unwrap_or_else(|error| panic!("s3 handler: {error}\n{}", moto.log()))
+}
+
 #[test]
 fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     let moto = Moto::start();
@@ -381,25 +476,11 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
         "put_log_events",
         serde_json::json!({"puts": [events(&group, 5, start), events(&group, 4, start + 10)]}),
     );
-    let event: S3Event = serde_json::from_value(moto_helper(
-        &moto,
-        "s3_event",
-        serde_json::json!({"bucket": "tracelake-raw", "prefix": "raw/"}),
-    ))
-    .expect("s3 event");
+    let event = raw_objects_event(&moto);
     assert!(!event.records.is_empty(), "firehose wrote objects");
 
-    moto.create_bucket("tracelake-index");
-    let collector = Collector::new(s3_store(&moto, "s3://tracelake-index/prod"));
-    let open = |bucket: &str| Ok(s3_store(&moto, &format!("s3://{bucket}")).object_store());
-    let counters = rt
-        .block_on(handle_s3_event(
-            &collector,
-            &event,
-            &ObjectLimits::default(),
-            open,
-        ))
-        .expect("s3 handler");
+    let collector = s3_index_collector(&moto);
+    let counters = handle_in_moto(&moto, &rt, &collector, &event);
     assert_eq!(counters.events_in, 9);
     assert_eq!(counters.events_indexed, 9);
     let logs = |collector: &Collector| -> u64 {
@@ -412,42 +493,70 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     };
     assert_eq!(logs(&collector), 9);
     // S3 retries the notification: the same segments are overwritten.
-    rt.block_on(handle_s3_event(
-        &collector,
-        &event,
-        &ObjectLimits::default(),
-        open,
-    ))
-    .expect("retry");
+    handle_in_moto(&moto, &rt, &collector, &event);
     assert_eq!(logs(&collector), 9);
+}
+
+/// S3 keys may hold any character; Firehose's custom prefixes put log group
+/// names (`#`), dates (`=`) and whatever a user writes in them. The object is
+/// read at its exact key, and a key that the object store cannot name (an
+/// empty segment: `raw//…`) is quarantined by reference instead of failing
+/// the invocation on every retry.
+#[test]
+fn firehose_objects_are_read_whatever_their_keys_hold() {
+    let moto = Moto::start();
+    let rt = runtime();
+    moto.create_bucket("tracelake-raw");
+    let fixture = super::support::fixture_dir()
+        .parent()
+        .expect("fixtures dir")
+        .join("field/01_firehose_s3_concatenated_payloads.gz");
+    let keys = [
+        "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
+        "raw//tracelake-1-after-an-empty-prefix.gz",
+    ];
+    let objects: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|key| serde_json::json!({"key": key, "file": fixture}))
+        .collect();
+    moto_helper(
+        &moto,
+        "put_objects",
+        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+    );
+    let event = raw_objects_event(&moto);
+    assert_eq!(event.records.len(), 2);
+
+    let collector = s3_index_collector(&moto);
+    let counters = handle_in_moto(&moto, &rt, &collector, &event);
+    // Field case 01: three payloads, 12 events; the second object is named
+    // in quarantine, not read.
+    assert_eq!(counters.events_indexed, 12, "{counters:?}");
+    assert_eq!(counters.payloads_quarantined, 1, "{counters:?}");
+    let store = collector.store();
+    let quarantined = rt
+        .block_on(store.list("v1/quarantine"))
+        .expect("list quarantine");
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    let record = rt
+        .block_on(store.get(&store.relative(&quarantined[0].location)))
+        .expect("quarantine record");
+    let record = String::from_utf8_lossy(&record);
+    assert!(
+        record.contains("raw//tracelake-1-after-an-empty-prefix.gz"),
+        "{record}"
+    );
 }
 
 #[test]
 fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
-    let moto = Moto::start();
+    let history = history("/aws/lambda/history", 7);
+    let (client, group, start) = (&history.client, history.group.clone(), history.start);
     let rt = runtime();
-    let group = "/aws/lambda/history".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
-    let start = now_ms() - 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 7, start)]}),
-    );
-    let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
-    let options = BackfillOptions {
-        page_size: 3, // several pages
-        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
-    };
+    let (dir, collector) = local_collector();
+    let options = history.window(3); // several pages
     let first = rt
-        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
         .expect("backfill");
     assert_eq!(first.streams, 1);
     assert_eq!(first.counters.events_in, 7);
@@ -460,7 +569,7 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
     let files = index_files(dir.path());
 
     let second = rt
-        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
         .expect("backfill again");
     assert_eq!(second.streams_already_done, 1);
     assert_eq!(second.counters.events_in, 0);
@@ -480,13 +589,36 @@ fn backfill_indexes_history_once_and_a_second_run_changes_nothing() {
         ..options
     };
     let third = rt
-        .block_on(backfill(&client, &collector, &bounded, &|_, _, _| {}))
+        .block_on(backfill(client, &collector, &bounded, &|_, _, _| {}))
         .expect("bounded backfill");
     assert_eq!(third.counters.events_in, 3, "{third:?}");
     assert_eq!(
         duckdb_rows_per_group(other.path()),
         BTreeMap::from([(group, 3)])
     );
+}
+
+/// The progress bar's count is of the events read: a set of segments is
+/// written only every 10,000 pages, so a count of the events written stayed
+/// at 0 for the whole reading of most log groups.
+#[test]
+fn backfill_progress_counts_the_events_read() {
+    let history = history("/aws/lambda/progress", 5);
+    let client = &history.client;
+    let rt = runtime();
+    let (_dir, collector) = local_collector();
+    let options = history.window(2);
+    let counts = std::cell::RefCell::new(Vec::new());
+    let report = rt
+        .block_on(backfill(client, &collector, &options, &|_, _, events| {
+            counts.borrow_mut().push(events);
+        }))
+        .expect("backfill");
+    assert_eq!(report.segments, 1, "{report:?}");
+    let counts = counts.into_inner();
+    // Pages of 2, 2 and 1 events, then the stream done.
+    assert_eq!(counts[..3], [2, 4, 5], "{counts:?}");
+    assert_eq!(counts.last(), Some(&5), "{counts:?}");
 }
 
 /// Events of a log group as CloudWatch holds them (id, timestamp, message),
@@ -520,26 +652,15 @@ fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/overlap".to_owned();
-    moto_helper(
-        &moto,
-        "create_log_groups",
-        serde_json::json!({"names": [&group], "stream": STREAM}),
-    );
     let start = now_ms() - 2 * 3_600_000;
-    moto_helper(
-        &moto,
-        "put_log_events",
-        serde_json::json!({"puts": [events(&group, 10, start)]}),
-    );
+    log_group_with_events(&moto, &group, 10, start);
     let client = client(&moto);
     let all = cloudwatch_events(&rt, &client, &group);
     assert_eq!(all.len(), 10);
 
     // The live path delivered the first six events, with CloudWatch's ids,
     // before the backfill ran.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     let live: Vec<serde_json::Value> = all[..6]
         .iter()
         .map(|(id, timestamp, message)| {
@@ -627,9 +748,7 @@ fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
     }
     moto_helper(&moto, "put_log_events", serde_json::json!({"puts": puts}));
     let client = client(&moto);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let collector =
-        Collector::new(IndexStore::open(dir.path().to_str().expect("utf-8")).expect("index"));
+    let (dir, collector) = local_collector();
     // Pages of two events: 3 per recent stream (2 + 2 + 1), 9 in all; four
     // pages per set of segments: 3 sets.
     let options = BackfillOptions {
@@ -667,6 +786,170 @@ fn backfill_batches_pages_into_segments_and_skips_streams_before_the_window() {
         duckdb_rows_per_group(dir.path()),
         BTreeMap::from([(group, 15)])
     );
+}
+
+/// A log group deleted while a backfill reads it takes its events with it: the
+/// pages read before the failing call are the only copy left, so they are
+/// written, checkpointed and compacted before the error is returned.
+#[test]
+fn a_log_group_deleted_during_a_backfill_keeps_what_was_read() {
+    use tracelake_collector::aws::AwsError;
+
+    let history = history("/aws/lambda/vanishing", 4);
+    let (moto, client, group, start) = history.parts();
+    let rt = runtime();
+    // Streams are read in name order: STREAM ("2026/…") before "second".
+    moto_helper(
+        moto,
+        "create_log_streams",
+        serde_json::json!({"log_group": &group, "streams": ["second"]}),
+    );
+    let mut second = events(group, 3, start + 100);
+    second["log_stream"] = serde_json::json!("second");
+    moto_helper(
+        moto,
+        "put_log_events",
+        serde_json::json!({"puts": [second]}),
+    );
+    let (dir, collector) = local_collector();
+    let options = history.window(2);
+    // Called after each page with the streams done: the group goes once the
+    // first stream is read, before the second is asked for.
+    let deleted = std::cell::Cell::new(false);
+    let delete_after_first_stream = |done: u64, _: u64, _: u64| {
+        if done == 1 && !deleted.replace(true) {
+            moto_helper(
+                moto,
+                "delete_log_group",
+                serde_json::json!({"log_group": &group}),
+            );
+        }
+    };
+    let result = rt.block_on(backfill(
+        client,
+        &collector,
+        &options,
+        &delete_after_first_stream,
+    ));
+    assert!(deleted.get(), "the group was deleted mid-run");
+    match result {
+        Err(AwsError::Api {
+            operation: "FilterLogEvents",
+            message,
+            ..
+        }) => assert!(message.contains("ResourceNotFoundException"), "{message}"),
+        other => panic!("expected FilterLogEvents to fail, got {other:?}"),
+    }
+    // The first stream's four events are in the index, compacted ...
+    assert_eq!(
+        duckdb_rows_per_group(dir.path()),
+        BTreeMap::from([(group.clone(), 4)])
+    );
+    let stats = rt.block_on(index_stats(collector.store())).expect("stats");
+    let logs: Vec<_> = stats.iter().filter(|p| p.table == "logs").collect();
+    assert!(!logs.is_empty(), "{stats:?}");
+    assert!(
+        logs.iter().all(|p| p.rows == 4 && p.raw_files == 0),
+        "{logs:?}"
+    );
+    // ... and the checkpoint says that stream is done, with nothing left to
+    // compact.
+    let checkpoints: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("v1/_backfill"))
+        .expect("a checkpoint was written")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+        })
+        .collect();
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(checkpoints[0]["done_streams"], serde_json::json!([STREAM]));
+    assert_eq!(checkpoints[0]["hours_to_compact"], serde_json::json!([]));
+}
+
+/// A resumed stream does not start from the page token the interrupted run
+/// kept: FilterLogEvents' tokens expire after 24 hours, and a token the
+/// server no longer knows reads as the end of the stream (moto answers it
+/// with an empty page and no token, as AWS does), which marked the stream
+/// done with the rest of its events unread. Here the token goes stale
+/// because the group is re-created with the same events (new event ids).
+#[test]
+fn a_resumed_backfill_reads_the_rest_of_a_stream_whose_page_token_went_stale() {
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::LogRow;
+
+    let history = history("/aws/lambda/resumed", 5);
+    let (moto, client, group, start) = history.parts();
+    let rt = runtime();
+    let (_dir, collector) = local_collector();
+    // Pages of two events, each written and checkpointed on its own.
+    let options = BackfillOptions {
+        segment_limits: tracelake_collector::sources::files::FileBatchLimits {
+            max_payloads: 1,
+            max_log_bytes: 1 << 20,
+        },
+        ..history.window(2)
+    };
+    // The run is cut after the first page: the group goes.
+    let deleted = std::cell::Cell::new(false);
+    let cut_after_first_page = |_: u64, _: u64, _: u64| {
+        if !deleted.replace(true) {
+            moto_helper(
+                moto,
+                "delete_log_group",
+                serde_json::json!({"log_group": &group}),
+            );
+        }
+    };
+    rt.block_on(backfill(
+        client,
+        &collector,
+        &options,
+        &cut_after_first_page,
+    ))
+    .expect_err("the group was deleted");
+    log_group_with_events(moto, group, 5, start);
+    let resumed = rt
+        .block_on(backfill(client, &collector, &options, &|_, _, _| {}))
+        .expect("resumed backfill");
+    assert!(resumed.counters.events_in >= 3, "{resumed:?}");
+    let rows: Vec<LogRow> = rt
+        .block_on(read_rows::<LogRow>(collector.store()))
+        .expect("read the index");
+    let messages: std::collections::BTreeSet<String> =
+        rows.iter().map(|row| row.message.clone()).collect();
+    let expected: std::collections::BTreeSet<String> =
+        (0..5).map(|i| format!("{group} says hello #{i}")).collect();
+    assert_eq!(messages, expected);
+}
+
+/// `--data s3://<typo>/…`: reading an object of a missing bucket answers
+/// 404 like a missing checkpoint, so the store is first written when the
+/// first set of segments is full (10,000 pages). The backfill finds out
+/// before it reads a page.
+#[test]
+fn a_backfill_into_a_missing_bucket_fails_before_reading_a_page() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let group = "/aws/lambda/history".to_owned();
+    let start = now_ms() - 3_600_000;
+    log_group_with_events(&moto, &group, 3, start);
+    let client = client(&moto);
+    let collector = Collector::new(s3_store(&moto, "s3://no-such-bucket/tracelake"));
+    let options = BackfillOptions::new(group, Some(start - 1_000), Some(start + 60_000));
+    let pages_read = std::cell::Cell::new(0u64);
+    let result = rt.block_on(backfill(&client, &collector, &options, &|_, _, _| {
+        pages_read.set(pages_read.get() + 1);
+    }));
+    let error = result.expect_err("the bucket does not exist");
+    // What the CLI prints: the error and its causes.
+    let mut printed = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        printed.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    assert!(printed.contains("NoSuchBucket"), "{printed}");
+    assert_eq!(pages_read.get(), 0, "no page is read: {printed}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ boto3 comes with moto; the tests use it so as not to compile more aws-sdk crates
 import base64
 import json
 import sys
+import urllib.parse
 
 import boto3
 
@@ -139,6 +140,15 @@ def create_firehose_to_s3():
     return {"arn": created["DeliveryStreamARN"]}
 
 
+def put_objects():
+    """Puts each file at its key, as Firehose writes its objects."""
+    s3 = client("s3")
+    for item in ARGS["objects"]:
+        with open(item["file"], "rb") as body:
+            s3.put_object(Bucket=ARGS["bucket"], Key=item["key"], Body=body.read())
+    return {"put": len(ARGS["objects"])}
+
+
 def s3_event():
     """An S3 event naming every object under the prefix, as S3 notifies Lambda."""
     s3 = client("s3")
@@ -165,7 +175,7 @@ def s3_event():
                     },
                     "object": {
                         # S3 events encode keys like form values.
-                        "key": item["Key"].replace(" ", "+").replace("=", "%3D"),
+                        "key": urllib.parse.quote_plus(item["Key"], safe="/"),
                         "size": item["Size"],
                         "eTag": item["ETag"].strip('"'),
                         "sequencer": "0055AED6DCD90281E5",
