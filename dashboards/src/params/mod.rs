@@ -101,7 +101,7 @@ pub struct TraceSearchParams {
     #[serde(default, deserialize_with = "flag")]
     #[arg(long)]
     pub errors: bool,
-    /// Span attribute equality `key=value` or `key:value` (repeatable, up to 3).
+    /// Span or resource attribute equality `key=value` or `key:value` (repeatable, up to 3).
     #[serde(default, rename = "tag")]
     #[arg(long = "tag")]
     pub tags: Vec<TagFilter>,

@@ -171,3 +171,78 @@ async fn v3_bad_parameters_are_400s_naming_the_parameter() {
             .is_some_and(|e| e.contains("start_time"))
     );
 }
+
+/// The trace ids of a v1 search answer.
+fn v1_trace_ids(body: &Value) -> std::collections::BTreeSet<String> {
+    body["data"]
+        .as_array()
+        .expect("a list of traces")
+        .iter()
+        .filter_map(|t| t["traceID"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Jaeger's storages match a search tag on the span's tags or on its
+/// process's tags (the resource attributes), and Grafana and the Jaeger UI
+/// show `team` or `deployment.environment.name` as process tags: searching
+/// for one must find the traces, as tracelake's own search must.
+#[tokio::test]
+async fn a_tag_search_matches_process_tags_as_jaeger_does() {
+    let fleet = &fixture::indexed().fleet;
+    let app = app(None).await;
+    let range = fixture::whole_range();
+    let (start, end) = (range.from_ns / 1_000, range.to_ns / 1_000);
+    let payments: std::collections::BTreeSet<String> = fleet
+        .spans
+        .iter()
+        .filter(|span| span["service"] == "payments")
+        .filter_map(|span| span["trace_id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(payments.len() > 5, "the fixture has payments traces");
+    assert_eq!(fixture::team_of("payments"), "money");
+
+    let tags = urlencode(r#"{"team":"money"}"#);
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&tags={tags}&limit=1000&start={start}&end={end}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(v1_trace_ids(&body), payments);
+    // The repeatable form, with a span attribute beside the process tag.
+    let (_, body) = get(
+        &app,
+        &format!(
+            "/api/traces?service=payments&tag=team:money&tag=http.route:charge&limit=1000&start={start}&end={end}"
+        ),
+    )
+    .await;
+    assert_eq!(v1_trace_ids(&body), payments);
+    // Another service's team matches no payments span.
+    let tags = urlencode(r#"{"team":"edge"}"#);
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&tags={tags}&limit=1000&start={start}&end={end}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], serde_json::json!([]));
+
+    // tracelake's search reads the same filter.
+    let (status, body) = get(
+        &app,
+        &format!(
+            "/api/tracelake/traces?service=payments&tag=team:money&limit=1000&{}",
+            range_query()
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found: std::collections::BTreeSet<String> = body
+        .as_array()
+        .expect("trace summaries")
+        .iter()
+        .filter_map(|t| t["trace_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(found, payments);
+}
