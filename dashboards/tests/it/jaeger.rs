@@ -246,3 +246,81 @@ async fn a_tag_search_matches_process_tags_as_jaeger_does() {
         .collect();
     assert_eq!(found, payments);
 }
+
+/// 2026-11-20T10:20:00Z.
+const TAGGED_START_NS: i64 = 1_795_170_000 * 1_000_000_000;
+const TAGGED_TRACE: &str = "6b1ee5a0c0ffee00c0ffee00c0ffee01";
+const TAGGED_REQUEST: &str = "3f2a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+
+/// An index of one span as tracelake-instrumentation writes it: its
+/// invocation id and cold start both as attributes and in their own columns.
+async fn tagged_span_app(dir: &tempfile::TempDir) -> axum::Router {
+    use tracelake_dashboards::api::{AppState, router};
+    use tracelake_dashboards::query::tables::Table;
+    use tracelake_dashboards::query::{EngineOptions, QueryEngine};
+
+    let ms = 1_000_000;
+    let spans = vec![serde_json::json!({
+        "trace_id": TAGGED_TRACE, "span_id": "0a1b2c3d4e5f6071", "parent_span_id": null,
+        "name": "GET /orders", "kind": "server", "service": "orders",
+        "start_time": TAGGED_START_NS, "end_time": TAGGED_START_NS + 3 * ms,
+        "duration_ns": 3 * ms, "status_code": "ok", "status_message": null,
+        "request_id": TAGGED_REQUEST, "faas_name": "orders", "faas_trigger": "http",
+        "cold_start": true, "cloud_region": "us-east-1", "cloud_account_id": null,
+        "attributes": {
+            "faas.invocation_id": TAGGED_REQUEST, "faas.coldstart": "true",
+            "faas.trigger": "http",
+        },
+        "resource_attributes": {"service.name": "orders"},
+        "events": [], "links": [], "log_group": "/aws/lambda/orders",
+        "log_stream": "2026/11/20/[$LATEST]abc",
+    })];
+    let trace_index = vec![serde_json::json!({
+        "trace_id": TAGGED_TRACE, "min_start": TAGGED_START_NS,
+        "max_end": TAGGED_START_NS + 3 * ms, "root_service": "orders",
+        "root_name": "GET /orders", "span_count": 1, "error_count": 0,
+        "services": ["orders"],
+    })];
+    fixture::write_table(dir.path(), Table::Spans, &spans, "start_time").expect("spans written");
+    fixture::write_table(dir.path(), Table::TraceIndex, &trace_index, "min_start")
+        .expect("trace index written");
+    let engine = QueryEngine::open(&dir.path().to_string_lossy(), EngineOptions::default())
+        .await
+        .expect("index opens");
+    router(AppState {
+        engine,
+        token: None,
+    })
+}
+
+/// A span's invocation id and cold start are tags once each (the cold start
+/// typed `bool`, as the OpenTelemetry translator maps a boolean attribute),
+/// not once from the attributes and again from their columns.
+#[tokio::test]
+async fn a_v1_span_names_each_tag_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = tagged_span_app(&dir).await;
+    let (status, body) = get(&app, &format!("/api/traces/{TAGGED_TRACE}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tags = body["data"][0]["spans"][0]["tags"]
+        .as_array()
+        .expect("the span's tags");
+    let keys: Vec<&str> = tags.iter().filter_map(|t| t["key"].as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+    assert_eq!(keys.len(), unique.len(), "a key given twice: {keys:?}");
+    let tag = |key: &str| tags.iter().find(|t| t["key"] == key).cloned();
+    assert_eq!(
+        tag("faas.coldstart"),
+        Some(serde_json::json!({"key": "faas.coldstart", "type": "bool", "value": true}))
+    );
+    assert_eq!(
+        tag("faas.invocation_id"),
+        Some(
+            serde_json::json!({"key": "faas.invocation_id", "type": "string", "value": TAGGED_REQUEST})
+        )
+    );
+    assert_eq!(
+        tag("faas.trigger"),
+        Some(serde_json::json!({"key": "faas.trigger", "type": "string", "value": "http"}))
+    );
+}
