@@ -324,3 +324,26 @@ async fn a_v1_span_names_each_tag_once() {
         Some(serde_json::json!({"key": "faas.trigger", "type": "string", "value": "http"}))
     );
 }
+
+/// A failed span shows `otel.status_code=ERROR` beside `error=true` (the
+/// translator's mapping of its status): a search on either tag finds the
+/// same traces, as Jaeger's storage, which keeps both as tags, does.
+#[tokio::test]
+async fn a_status_code_tag_search_finds_the_failed_traces() {
+    let app = app(None).await;
+    let range = fixture::whole_range();
+    let (start, end) = (range.from_ns / 1_000, range.to_ns / 1_000);
+    let search = |tags: &str| {
+        format!(
+            "/api/traces?service=payments&tags={}&limit=1000&start={start}&end={end}",
+            urlencode(tags)
+        )
+    };
+    let (status, body) = get(&app, &search(r#"{"error":"true"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let failed = v1_trace_ids(&body);
+    assert!(!failed.is_empty(), "the fixture has failed payments");
+    let (status, body) = get(&app, &search(r#"{"otel.status_code":"ERROR"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(v1_trace_ids(&body), failed);
+}
