@@ -347,3 +347,43 @@ async fn a_status_code_tag_search_finds_the_failed_traces() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(v1_trace_ids(&body), failed);
 }
+
+/// A search given only `start` (or only `end`) searches from it (or up to
+/// it), the other bound Jaeger's default, rather than ignoring it.
+#[tokio::test]
+async fn a_search_with_one_bound_keeps_it() {
+    let fleet = &fixture::indexed().fleet;
+    let app = app(None).await;
+    let range = fixture::whole_range();
+    let middle_ns = range.from_ns + (range.to_ns - range.from_ns) / 2;
+    let payments = |keep: &dyn Fn(i64) -> bool| -> std::collections::BTreeSet<String> {
+        fleet
+            .spans
+            .iter()
+            .filter(|span| span["service"] == "payments")
+            .filter(|span| span["start_time"].as_i64().is_some_and(keep))
+            .filter_map(|span| span["trace_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let after = payments(&|start| start >= middle_ns);
+    // `end` is inclusive to the millisecond, as Grafana's ms are.
+    let before = payments(&|start| start < middle_ns + 1_000_000);
+    assert!(!after.is_empty() && !before.is_empty());
+    assert!(after.len() < payments(&|_| true).len());
+
+    let micros = middle_ns / 1_000;
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&start={micros}&limit=1000"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(v1_trace_ids(&body), after);
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?service=payments&end={micros}&limit=1000"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(v1_trace_ids(&body), before);
+}

@@ -121,6 +121,30 @@ impl JaegerWindow {
             _ => Ok(None),
         }
     }
+
+    /// The range of a search. A bound not given is Jaeger's default: two days
+    /// before `end`, or up to the default range end (the newest data) after
+    /// `start`, as Jaeger reads each bound alone (Grafana sends each only
+    /// when it is set).
+    async fn search_range(&self, engine: &QueryEngine) -> Result<TimeRange, ApiError> {
+        let (from, to) = match (self.start, self.end) {
+            (Some(_), Some(_)) | (None, None) => {
+                return match self.range()? {
+                    Some(range) => Ok(range),
+                    None => jaeger_default_range(engine).await,
+                };
+            }
+            (Some(JaegerEpochNs(from)), None) => {
+                let end = default_end(engine).await?.max(from);
+                (from, end.saturating_add(1))
+            }
+            (None, Some(JaegerEpochNs(to))) => {
+                let to = to.saturating_add(1_000_000);
+                (to.saturating_sub(48 * HOUR_NS).max(0), to)
+            }
+        };
+        TimeRange::new(from, to).ok_or_else(|| ApiError::bad_request("empty time range"))
+    }
 }
 
 pub(crate) async fn v1_trace(
@@ -218,10 +242,7 @@ pub(crate) async fn v1_search_inner(
     params: TraceSearchParams,
 ) -> ApiResult {
     let engine = &state.engine;
-    let range = match window.range()? {
-        Some(range) => range,
-        None => jaeger_default_range(engine).await?,
-    };
+    let range = window.search_range(engine).await?;
     if !window.trace_ids.is_empty() {
         let ids = window
             .trace_ids
