@@ -387,3 +387,31 @@ async fn a_search_with_one_bound_keeps_it() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(v1_trace_ids(&body), before);
 }
+
+/// A `traceID=` list answers the traces found and, as Jaeger does, names each
+/// id it did not find in the envelope's errors (the Jaeger UI's trace
+/// comparison shows them), rather than leaving them out unsaid.
+#[tokio::test]
+async fn a_trace_id_list_names_the_ids_not_found() {
+    let fleet = &fixture::indexed().fleet;
+    let app = app(None).await;
+    let known = &fleet.request_traces[0];
+    let unknown = "6b1ddd005eed0000000000000000ffff";
+    let (status, body) = get(
+        &app,
+        &format!("/api/traces?traceID={known}&traceID={unknown}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        v1_trace_ids(&body),
+        std::collections::BTreeSet::from([known.clone()])
+    );
+    assert_eq!(
+        body["errors"],
+        serde_json::json!([{"code": 404, "msg": "trace not found", "traceID": unknown}])
+    );
+    // Every id found: no errors.
+    let (_, body) = get(&app, &format!("/api/traces?traceID={known}")).await;
+    assert!(body["errors"].is_null(), "{body}");
+}
