@@ -11,7 +11,7 @@
 -- $limit                           number of traces returned
 WITH window_spans AS (
     SELECT trace_id, span_id, parent_span_id, name, kind, service, start_time, end_time,
-           duration_ns, status_code, attributes
+           duration_ns, status_code, attributes, resource_attributes
     FROM spans
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND start_time >= $time_from

@@ -5,13 +5,21 @@
 -- $service, $operation, $kind      exact match, or NULL for any
 -- $min_duration_ns, $max_duration_ns   span duration bounds, or NULL
 -- $errors_only                     true: only spans with status 'error' match
--- $attribute_key_1, $attribute_value_1, … _3   span attribute equality, NULL key for none
+-- $attribute_key_1, $attribute_value_1, … _3   tag equality, NULL key for none: the
+--     span's attribute or its resource's (Jaeger's process tags), as Jaeger's
+--     storages match a tag on either
 ($service IS NULL OR service = $service)
       AND ($operation IS NULL OR name = $operation)
       AND ($kind IS NULL OR kind = $kind)
       AND ($min_duration_ns IS NULL OR duration_ns >= $min_duration_ns)
       AND ($max_duration_ns IS NULL OR duration_ns <= $max_duration_ns)
       AND (NOT $errors_only OR status_code = 'error')
-      AND ($attribute_key_1 IS NULL OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1))
-      AND ($attribute_key_2 IS NULL OR array_has(map_extract(attributes, $attribute_key_2), $attribute_value_2))
-      AND ($attribute_key_3 IS NULL OR array_has(map_extract(attributes, $attribute_key_3), $attribute_value_3))
+      AND ($attribute_key_1 IS NULL
+           OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1)
+           OR array_has(map_extract(resource_attributes, $attribute_key_1), $attribute_value_1))
+      AND ($attribute_key_2 IS NULL
+           OR array_has(map_extract(attributes, $attribute_key_2), $attribute_value_2)
+           OR array_has(map_extract(resource_attributes, $attribute_key_2), $attribute_value_2))
+      AND ($attribute_key_3 IS NULL
+           OR array_has(map_extract(attributes, $attribute_key_3), $attribute_value_3)
+           OR array_has(map_extract(resource_attributes, $attribute_key_3), $attribute_value_3))

@@ -50,6 +50,15 @@ impl ApiError {
         self
     }
 
+    /// In the v1 envelope when `path` is under the Jaeger v1 API.
+    pub(crate) fn for_path(self, path: &str) -> ApiError {
+        if is_jaeger_v1_path(path) {
+            self.v1()
+        } else {
+            self
+        }
+    }
+
     pub(crate) fn for_trace(mut self, trace_id: &str) -> ApiError {
         self.trace_id = Some(trace_id.to_owned());
         self
@@ -176,16 +185,31 @@ pub(crate) async fn request_deadline(
     next: Next,
 ) -> Response {
     let deadline = Deadline::starting_now(state.engine.options().query_timeout);
-    let path = request.uri().path();
-    let jaeger_v1 = !path.starts_with("/api/tracelake/") && !path.starts_with("/api/v3/");
+    let path = request.uri().path().to_owned();
     let answer = deadline.scope(next.run(request));
     match tokio::time::timeout_at(deadline.at(), answer).await {
         Ok(response) => response,
-        Err(_elapsed) => {
-            let error = ApiError::from(QueryError::timeout("request", &deadline));
-            if jaeger_v1 { error.v1() } else { error }.into_response()
-        }
+        Err(_elapsed) => ApiError::from(QueryError::timeout("request", &deadline))
+            .for_path(&path)
+            .into_response(),
     }
+}
+
+/// Whether a path is under one of the Jaeger v1 API's routes, whose errors
+/// are answered in the envelope (an unknown path below them too, such as a
+/// service name with an unescaped `/`).
+pub(crate) fn is_jaeger_v1_path(path: &str) -> bool {
+    [
+        "/api/services",
+        "/api/operations",
+        "/api/traces",
+        "/api/dependencies",
+    ]
+    .iter()
+    .any(|route| {
+        path.strip_prefix(route)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";

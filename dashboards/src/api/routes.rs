@@ -2,6 +2,7 @@
 //! middleware, with the web UI beside them.
 
 use axum::Router;
+use axum::http::Uri;
 use axum::middleware::{self};
 use axum::routing::{get, post};
 
@@ -56,6 +57,6 @@ pub fn router(state: AppState) -> Router {
     api.merge(crate::web::router())
 }
 
-async fn api_not_found() -> ApiError {
-    ApiError::not_found("no such API endpoint")
+async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::not_found("no such API endpoint").for_path(uri.path())
 }

@@ -101,7 +101,7 @@ pub struct TraceSearchParams {
     #[serde(default, deserialize_with = "flag")]
     #[arg(long)]
     pub errors: bool,
-    /// Span attribute equality `key=value` or `key:value` (repeatable, up to 3).
+    /// Span or resource attribute equality `key=value` or `key:value` (repeatable, up to 3).
     #[serde(default, rename = "tag")]
     #[arg(long = "tag")]
     pub tags: Vec<TagFilter>,
@@ -136,11 +136,14 @@ impl TraceSearchParams {
 }
 
 /// Applies attribute filters, reading the tags Jaeger clients send for span
-/// fields (`error=true`, `span.kind=server`) as those fields.
+/// fields (`error=true`, `otel.status_code=ERROR`, `span.kind=server`) as
+/// those fields.
 pub fn apply_tags(search: &mut TraceSearch, tags: impl IntoIterator<Item = TagFilter>) {
     for TagFilter { key, value } in tags {
         match key.as_str() {
             "error" if value == "true" => search.errors_only = true,
+            // The status tag the Jaeger API shows on a failed span.
+            "otel.status_code" if value == "ERROR" => search.errors_only = true,
             "span.kind" => search.kind = Some(value),
             _ => search.attributes.push((key, value)),
         }

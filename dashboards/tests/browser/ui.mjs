@@ -122,6 +122,19 @@ try {
   await page.click('#map-apply');
   await page.waitForSelector('#map-table tr.map-edge');
   check(await page.locator('#map-table tr.map-edge').count() === focused.edges, 'the table lists the same edges');
+  // A focus on a name no service of the range has (a typo) draws no node of
+  // its own: the page says so and offers the whole map.
+  await page.goto(base + '/#/map?focus=' + encodeURIComponent('no-such-service'));
+  await page.waitForFunction(() => window.tracelakeGraph && document.querySelector('#map-summary'));
+  const unknown = await page.evaluate(() => ({
+    nodes: window.tracelakeGraph.nodes().length,
+    note: document.querySelector('#map-unknown')?.textContent || '',
+    summary: document.querySelector('#map-summary').textContent,
+  }));
+  check(unknown.nodes === 0 && unknown.note.includes('no-such-service') && unknown.summary.startsWith('0 of '),
+    `a focus on an unknown service draws nothing and says so: ${JSON.stringify(unknown)}`);
+  await page.click('#map-unknown a');
+  await page.waitForFunction(() => location.hash.includes('whole=1') && !location.hash.includes('focus='));
   // Grouped by the `team` tag: one node per team of the map's services (the
   // teams come from the services API, the services from the map API), then a
   // group opened and all collapsed again.

@@ -690,7 +690,13 @@ async fn bearer_token_on_and_off() {
     ] {
         let (status, body) = call(&locked, uri, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
-        assert!(body["error"].is_string());
+        // Jaeger v1 routes answer in the envelope, the others `{"error"}`.
+        let message = if uri == "/api/services" || uri == "/api/dependencies" {
+            &body["errors"][0]["msg"]
+        } else {
+            &body["error"]
+        };
+        assert!(message.is_string(), "{uri}: {body}");
         let (status, _) = call(&locked, uri, Some("wrong-token!")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
         let (status, _) = call(&locked, uri, Some("s3cret-token")).await;
@@ -702,6 +708,59 @@ async fn bearer_token_on_and_off() {
     // The UI shell itself loads, and asks for the token.
     let (status, _) = call(&locked, "/", None).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A Jaeger v1 route answers its errors in the v1 envelope, a refused token
+/// and an unknown path under the v1 API included (the Jaeger UI shows the
+/// envelope's messages), and the bearer scheme is read in any case, as HTTP
+/// authentication schemes are (RFC 9110, 11.1).
+#[tokio::test]
+async fn jaeger_v1_auth_and_unknown_paths_answer_the_envelope() {
+    let locked = app(Some("s3cret-token")).await;
+    let send = |uri: &str, authorization: Option<&str>| {
+        let mut request = Request::get(uri);
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        let app = locked.clone();
+        let request = request.body(Body::empty()).expect("request");
+        async move {
+            let response = app.oneshot(request).await.expect("router answers");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            let body: Value = serde_json::from_slice(&bytes).expect("a JSON body");
+            (status, body)
+        }
+    };
+    for uri in ["/api/services", "/api/dependencies", "/api/traces/abc"] {
+        let (status, body) = send(uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(body["errors"][0]["code"], 401, "{uri}: {body}");
+        assert!(body["errors"][0]["msg"].is_string(), "{uri}: {body}");
+        assert!(body["data"].is_null(), "{uri}: {body}");
+    }
+    // tracelake's own and the v3 routes keep their `error` form.
+    for uri in ["/api/tracelake/range", "/api/v3/services"] {
+        let (status, body) = send(uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(body["error"].is_string(), "{uri}: {body}");
+    }
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let (status, body) = send("/api/services", Some(&format!("{scheme} s3cret-token"))).await;
+        assert_eq!(status, StatusCode::OK, "{scheme}: {body}");
+    }
+    let (status, _) = send("/api/services", Some("Basic s3cret-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A service name with an unescaped slash makes a path no route has.
+    let (status, body) = send(
+        "/api/services/team/orders/operations",
+        Some("Bearer s3cret-token"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errors"][0]["code"], 404, "{body}");
 }
 
 /// `shared/fixtures/field/<name>` beside the repository; panics (failing the

@@ -114,8 +114,12 @@ export async function mapPage(query) {
     setQuery({ focus: chosen === autoFocus ? '' : chosen, whole: chosen ? '' : '1', hops: data.get('hops'), direction: data.get('direction'), group: data.get('group'), view: data.get('view') });
   });
 
-  // Which services are shown, and which node each is drawn as.
-  const shown = focus ? neighbourhood(edges, focus, hops, direction) : new Set(services);
+  // Which services are shown, and which node each is drawn as. A focus that
+  // names no service of the range (a typo, or a service of another range)
+  // draws nothing and says so, rather than a node of that name.
+  const unknownFocus = Boolean(focus) && !services.includes(focus);
+  const shown = unknownFocus ? new Set()
+    : focus ? neighbourhood(edges, focus, hops, direction) : new Set(services);
   // The group a service falls in: its name prefix, or its value of the tag
   // (services without the tag form a group of their own).
   const groupOf = (service) => {
@@ -150,6 +154,10 @@ export async function mapPage(query) {
     'Type a service above to focus on it, click a node to move there, or ',
     el('a', { href: '#', id: 'map-whole', onclick: (event) => { event.preventDefault(); setQuery({ whole: '1' }); } }, 'show the whole map'),
     ' (grouped by name prefix; drag to pan, scroll to zoom).') : null;
+  const unknown = unknownFocus ? el('p', { class: 'hint', id: 'map-unknown' },
+    `No service named "${focus}" in this range: type one of the suggestions, or `,
+    el('a', { href: '#', onclick: (event) => { event.preventDefault(); setQuery({ focus: '', whole: '1' }); } }, 'show the whole map'),
+    '.') : null;
   const summary = el('p', { class: 'muted', id: 'map-summary' },
     `${shown.size} of ${services.length} services, ${visible.length} of ${edges.length} edges` +
     (focus ? ` around ${focus} (${hops} hop${hops > 1 ? 's' : ''}, ${direction})` : '') +
@@ -167,11 +175,11 @@ export async function mapPage(query) {
   ], [...merged.values()].sort((a, b) => b.calls - a.calls).map((m) => ({ ...m, _class: 'map-edge' })));
   const container = el('div', { id: 'map' });
   if (view === 'table') {
-    setView(el('h2', {}, 'Service map'), form, hint, summary, el('div', { id: 'map-table' }, edgeTable));
+    setView(el('h2', {}, 'Service map'), form, hint, unknown, summary, el('div', { id: 'map-table' }, edgeTable));
     window.tracelakeGraph = null;
     return;
   }
-  setView(el('h2', {}, 'Service map'), form, hint, summary, container, el('details', { id: 'map-table-details' }, el('summary', {}, 'Edges as a table'), el('div', { id: 'map-table' }, edgeTable)));
+  setView(el('h2', {}, 'Service map'), form, hint, unknown, summary, container, el('details', { id: 'map-table-details' }, el('summary', {}, 'Edges as a table'), el('div', { id: 'map-table' }, edgeTable)));
 
   const elements = [
     ...[...nodeIds].map((n) => {

@@ -86,9 +86,26 @@ fn attribute_tags(attributes: &BTreeMap<String, String>) -> Vec<Value> {
         .collect()
 }
 
-/// The tags of a span, mapped the way the OpenTelemetry Jaeger translator does.
+/// The tags of a span, mapped the way the OpenTelemetry Jaeger translator does:
+/// its attributes, then the tags of its fields, each key once. A field's tag
+/// replaces the attribute of its key: the index keeps attributes as strings,
+/// while the invocation id and cold start (which the instrumentation writes
+/// both as attributes and in their columns) are typed in their columns.
 fn span_tags(span: &Span) -> Vec<Value> {
-    let mut tags = attribute_tags(&span.attributes);
+    let fields = field_tags(span);
+    let mut tags: Vec<Value> = span
+        .attributes
+        .iter()
+        .filter(|(key, _)| !fields.iter().any(|tag| tag["key"] == key.as_str()))
+        .map(|(key, value)| string_tag(key, value))
+        .collect();
+    tags.extend(fields);
+    tags
+}
+
+/// The tags a span's own fields give: kind, status, invocation id, cold start.
+fn field_tags(span: &Span) -> Vec<Value> {
+    let mut tags = Vec::new();
     if let Some(kind) = span.kind {
         tags.push(string_tag("span.kind", kind.as_str()));
     }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::error::*;
-use crate::api::jaeger::Envelope;
+use crate::api::jaeger::{Envelope, EnvelopeError};
 use crate::api::params::{ApiQuery, JaegerEpochNs};
 use crate::api::state::AppState;
 use crate::api::tracelake::*;
@@ -121,6 +121,30 @@ impl JaegerWindow {
             _ => Ok(None),
         }
     }
+
+    /// The range of a search. A bound not given is Jaeger's default: two days
+    /// before `end`, or up to the default range end (the newest data) after
+    /// `start`, as Jaeger reads each bound alone (Grafana sends each only
+    /// when it is set).
+    async fn search_range(&self, engine: &QueryEngine) -> Result<TimeRange, ApiError> {
+        let (from, to) = match (self.start, self.end) {
+            (Some(_), Some(_)) | (None, None) => {
+                return match self.range()? {
+                    Some(range) => Ok(range),
+                    None => jaeger_default_range(engine).await,
+                };
+            }
+            (Some(JaegerEpochNs(from)), None) => {
+                let end = default_end(engine).await?.max(from);
+                (from, end.saturating_add(1))
+            }
+            (None, Some(JaegerEpochNs(to))) => {
+                let to = to.saturating_add(1_000_000);
+                (to.saturating_sub(48 * HOUR_NS).max(0), to)
+            }
+        };
+        TimeRange::new(from, to).ok_or_else(|| ApiError::bad_request("empty time range"))
+    }
 }
 
 pub(crate) async fn v1_trace(
@@ -153,30 +177,37 @@ pub(crate) async fn v1_trace(
 /// Most trace ids one Jaeger `traceID=` lookup takes.
 pub(crate) const MAX_TRACE_IDS: usize = 20;
 
-/// Full traces by id (Jaeger's `traceID=` list), four lookups at a time.
+/// Full traces by id (Jaeger's `traceID=` list), four lookups at a time: the
+/// traces found, and the ids not found.
 pub(crate) async fn full_traces(
     engine: &QueryEngine,
     ids: Vec<String>,
     range: Option<TimeRange>,
-) -> Result<Vec<TraceDetail>, ApiError> {
+) -> Result<(Vec<TraceDetail>, Vec<String>), ApiError> {
     if ids.len() > MAX_TRACE_IDS {
         return Err(ApiError::bad_request(format!(
             "{} trace ids given, at most {MAX_TRACE_IDS} are looked up at once",
             ids.len()
         )));
     }
-    let found: Vec<Result<Option<TraceDetail>, QueryError>> = futures::stream::iter(ids)
-        .map(|id| async move { engine.trace(&id, range).await })
+    type Lookup = (String, Result<Option<TraceDetail>, QueryError>);
+    let found: Vec<Lookup> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let trace = engine.trace(&id, range).await;
+            (id, trace)
+        })
         .buffered(4)
         .collect()
         .await;
     let mut traces = Vec::new();
-    for trace in found {
-        if let Some(trace) = trace? {
-            traces.push(trace);
+    let mut missing = Vec::new();
+    for (id, trace) in found {
+        match trace? {
+            Some(trace) => traces.push(trace),
+            None => missing.push(id),
         }
     }
-    Ok(traces)
+    Ok((traces, missing))
 }
 
 /// A Jaeger search as one query: the matching traces' spans, capped by the
@@ -218,18 +249,30 @@ pub(crate) async fn v1_search_inner(
     params: TraceSearchParams,
 ) -> ApiResult {
     let engine = &state.engine;
-    let range = match window.range()? {
-        Some(range) => range,
-        None => jaeger_default_range(engine).await?,
-    };
+    let range = window.search_range(engine).await?;
     if !window.trace_ids.is_empty() {
         let ids = window
             .trace_ids
             .into_iter()
             .map(|TraceIdFilter(id)| id)
             .collect();
-        let traces = full_traces(engine, ids, None).await?;
-        return envelope(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0);
+        let (traces, missing) = full_traces(engine, ids, None).await?;
+        // As Jaeger does: the traces found, and an error naming each id not found.
+        let mut answer =
+            Envelope::list(traces.iter().map(crate::api::jaeger::v1_trace).collect(), 0);
+        if !missing.is_empty() {
+            answer.errors = Some(
+                missing
+                    .into_iter()
+                    .map(|id| EnvelopeError {
+                        code: 404,
+                        msg: "trace not found".to_owned(),
+                        trace_id: Some(id),
+                    })
+                    .collect(),
+            );
+        }
+        return ok_json(answer);
     }
     if params.service.is_none() {
         return Err(ApiError::bad_request("parameter 'service' is required"));
