@@ -497,6 +497,26 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     assert_eq!(logs(&collector), 9);
 }
 
+/// Field case 01 (three payloads, 12 events) put at each of `keys` in bucket
+/// `tracelake-raw`, as Firehose writes its objects, and the S3 event naming them.
+fn firehose_objects_at(moto: &Moto, keys: &[&str]) -> S3Event {
+    moto.create_bucket("tracelake-raw");
+    let fixture = super::support::fixture_dir()
+        .parent()
+        .expect("fixtures dir")
+        .join("field/01_firehose_s3_concatenated_payloads.gz");
+    let objects: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|key| serde_json::json!({"key": key, "file": fixture}))
+        .collect();
+    moto_helper(
+        moto,
+        "put_objects",
+        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+    );
+    raw_objects_event(moto)
+}
+
 /// S3 keys may hold any character; Firehose's custom prefixes put log group
 /// names (`#`), dates (`=`) and whatever a user writes in them. The object is
 /// read at its exact key, and a key that the object store cannot name (an
@@ -506,25 +526,13 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
 fn firehose_objects_are_read_whatever_their_keys_hold() {
     let moto = Moto::start();
     let rt = runtime();
-    moto.create_bucket("tracelake-raw");
-    let fixture = super::support::fixture_dir()
-        .parent()
-        .expect("fixtures dir")
-        .join("field/01_firehose_s3_concatenated_payloads.gz");
-    let keys = [
-        "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
-        "raw//tracelake-1-after-an-empty-prefix.gz",
-    ];
-    let objects: Vec<serde_json::Value> = keys
-        .iter()
-        .map(|key| serde_json::json!({"key": key, "file": fixture}))
-        .collect();
-    moto_helper(
+    let event = firehose_objects_at(
         &moto,
-        "put_objects",
-        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+        &[
+            "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
+            "raw//tracelake-1-after-an-empty-prefix.gz",
+        ],
     );
-    let event = raw_objects_event(&moto);
     assert_eq!(event.records.len(), 2);
 
     let collector = s3_index_collector(&moto);
@@ -646,9 +654,6 @@ fn cloudwatch_events(
 
 #[test]
 fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
-    use tracelake_collector::index::read::read_rows;
-    use tracelake_collector::index::rows::LogRow;
-
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/overlap".to_owned();
@@ -696,6 +701,19 @@ fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
         BTreeMap::from([(group.clone(), 16)])
     );
     // ... and a reader of the index sees each event once.
+    assert_each_event_read_once(&rt, &collector, &all);
+}
+
+/// A reader of the index sees each of the events `all` (as
+/// [`cloudwatch_events`] gives them) once, and no other.
+fn assert_each_event_read_once(
+    rt: &tokio::runtime::Runtime,
+    collector: &Collector,
+    all: &[(String, i64, String)],
+) {
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::LogRow;
+
     let rows: Vec<LogRow> = rt
         .block_on(read_rows::<LogRow>(collector.store()))
         .expect("read the index");
@@ -1135,9 +1153,6 @@ fn a_shell_without_region_or_credentials_gets_one_clear_line() {
 /// sees every event of the stream once, none lost at the cut.
 #[test]
 fn a_backfill_cut_inside_a_millisecond_resumes_with_each_event_once() {
-    use tracelake_collector::index::read::read_rows;
-    use tracelake_collector::index::rows::LogRow;
-
     let moto = Moto::start();
     let group = "/aws/lambda/same-millisecond".to_owned();
     moto_helper(
@@ -1192,20 +1207,7 @@ fn a_backfill_cut_inside_a_millisecond_resumes_with_each_event_once() {
         .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
         .expect("resumed backfill");
     assert!(!resumed.hours_compacted.is_empty(), "{resumed:?}");
-    let rows: Vec<LogRow> = rt
-        .block_on(read_rows::<LogRow>(collector.store()))
-        .expect("read the index");
-    let mut read: Vec<(String, String)> = rows
-        .iter()
-        .map(|row| (row.event_id.clone(), row.message.clone()))
-        .collect();
-    read.sort();
-    let mut expected: Vec<(String, String)> = all
-        .into_iter()
-        .map(|(id, _, message)| (id, message))
-        .collect();
-    expected.sort();
-    assert_eq!(read, expected);
+    assert_each_event_read_once(&rt, &collector, &all);
 }
 
 /// S3 events encode keys like form values: a space is `+`, a `+` is `%2B`.
@@ -1215,26 +1217,14 @@ fn a_backfill_cut_inside_a_millisecond_resumes_with_each_event_once() {
 fn s3_keys_with_spaces_and_plus_signs_are_read_at_their_keys() {
     let moto = Moto::start();
     let rt = runtime();
-    moto.create_bucket("tracelake-raw");
-    let fixture = super::support::fixture_dir()
-        .parent()
-        .expect("fixtures dir")
-        .join("field/01_firehose_s3_concatenated_payloads.gz");
-    let keys = [
-        "raw/2026/11/29/10/a b.gz",
-        "raw/2026/11/29/10/a+b.gz",
-        "raw/2026/11/29/10/50%+off & more=yes?.gz",
-    ];
-    let objects: Vec<serde_json::Value> = keys
-        .iter()
-        .map(|key| serde_json::json!({"key": key, "file": fixture}))
-        .collect();
-    moto_helper(
+    let event = firehose_objects_at(
         &moto,
-        "put_objects",
-        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+        &[
+            "raw/2026/11/29/10/a b.gz",
+            "raw/2026/11/29/10/a+b.gz",
+            "raw/2026/11/29/10/50%+off & more=yes?.gz",
+        ],
     );
-    let event = raw_objects_event(&moto);
     assert_eq!(event.records.len(), 3);
     assert!(
         event
