@@ -497,6 +497,26 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
     assert_eq!(logs(&collector), 9);
 }
 
+/// Field case 01 (three payloads, 12 events) put at each of `keys` in bucket
+/// `tracelake-raw`, as Firehose writes its objects, and the S3 event naming them.
+fn firehose_objects_at(moto: &Moto, keys: &[&str]) -> S3Event {
+    moto.create_bucket("tracelake-raw");
+    let fixture = super::support::fixture_dir()
+        .parent()
+        .expect("fixtures dir")
+        .join("field/01_firehose_s3_concatenated_payloads.gz");
+    let objects: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|key| serde_json::json!({"key": key, "file": fixture}))
+        .collect();
+    moto_helper(
+        moto,
+        "put_objects",
+        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+    );
+    raw_objects_event(moto)
+}
+
 /// S3 keys may hold any character; Firehose's custom prefixes put log group
 /// names (`#`), dates (`=`) and whatever a user writes in them. The object is
 /// read at its exact key, and a key that the object store cannot name (an
@@ -506,25 +526,13 @@ fn firehose_objects_in_s3_are_indexed_by_the_s3_handler() {
 fn firehose_objects_are_read_whatever_their_keys_hold() {
     let moto = Moto::start();
     let rt = runtime();
-    moto.create_bucket("tracelake-raw");
-    let fixture = super::support::fixture_dir()
-        .parent()
-        .expect("fixtures dir")
-        .join("field/01_firehose_s3_concatenated_payloads.gz");
-    let keys = [
-        "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
-        "raw//tracelake-1-after-an-empty-prefix.gz",
-    ];
-    let objects: Vec<serde_json::Value> = keys
-        .iter()
-        .map(|key| serde_json::json!({"key": key, "file": fixture}))
-        .collect();
-    moto_helper(
+    let event = firehose_objects_at(
         &moto,
-        "put_objects",
-        serde_json::json!({"bucket": "tracelake-raw", "objects": objects}),
+        &[
+            "raw/group=/aws/lambda/orders#blue/2026/11/29/10/tracelake-1-[é] ~50%.gz",
+            "raw//tracelake-1-after-an-empty-prefix.gz",
+        ],
     );
-    let event = raw_objects_event(&moto);
     assert_eq!(event.records.len(), 2);
 
     let collector = s3_index_collector(&moto);
@@ -646,9 +654,6 @@ fn cloudwatch_events(
 
 #[test]
 fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
-    use tracelake_collector::index::read::read_rows;
-    use tracelake_collector::index::rows::LogRow;
-
     let moto = Moto::start();
     let rt = runtime();
     let group = "/aws/lambda/overlap".to_owned();
@@ -696,6 +701,19 @@ fn backfill_over_live_deliveries_leaves_each_event_once_for_readers() {
         BTreeMap::from([(group.clone(), 16)])
     );
     // ... and a reader of the index sees each event once.
+    assert_each_event_read_once(&rt, &collector, &all);
+}
+
+/// A reader of the index sees each of the events `all` (as
+/// [`cloudwatch_events`] gives them) once, and no other.
+fn assert_each_event_read_once(
+    rt: &tokio::runtime::Runtime,
+    collector: &Collector,
+    all: &[(String, i64, String)],
+) {
+    use tracelake_collector::index::read::read_rows;
+    use tracelake_collector::index::rows::LogRow;
+
     let rows: Vec<LogRow> = rt
         .block_on(read_rows::<LogRow>(collector.store()))
         .expect("read the index");
@@ -1127,4 +1145,97 @@ fn a_shell_without_region_or_credentials_gets_one_clear_line() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// A run cut in the middle of a millisecond's events (more of them than a page
+/// holds) resumes from that millisecond: the events of it written already are
+/// read again and the compaction that ends the run drops them, so a reader
+/// sees every event of the stream once, none lost at the cut.
+#[test]
+fn a_backfill_cut_inside_a_millisecond_resumes_with_each_event_once() {
+    let moto = Moto::start();
+    let group = "/aws/lambda/same-millisecond".to_owned();
+    moto_helper(
+        &moto,
+        "create_log_groups",
+        serde_json::json!({"names": [&group], "stream": STREAM}),
+    );
+    // One event, five in the next millisecond, one after.
+    let start = now_ms() - 3_600_000;
+    let times = [0, 1, 1, 1, 1, 1, 2];
+    let events: Vec<serde_json::Value> = times
+        .iter()
+        .enumerate()
+        .map(|(i, offset)| serde_json::json!({"timestamp": start + offset, "message": format!("event #{i}")}))
+        .collect();
+    moto_helper(
+        &moto,
+        "put_log_events",
+        serde_json::json!({"puts": [{"log_group": &group, "log_stream": STREAM, "events": events}]}),
+    );
+    let client = client(&moto);
+    let all = cloudwatch_events(&runtime(), &client, &group);
+    assert_eq!(all.len(), times.len());
+    let (_dir, collector) = local_collector();
+    // Pages of two events, each written and checkpointed on its own.
+    let options = BackfillOptions {
+        page_size: 2,
+        segment_limits: tracelake_collector::sources::files::FileBatchLimits {
+            max_payloads: 1,
+            max_log_bytes: 1 << 20,
+        },
+        ..BackfillOptions::new(group.clone(), Some(start - 1_000), Some(start + 60_000))
+    };
+    // The run dies after its second page (#2 and #3, inside the millisecond
+    // of #1 … #5), once that page is written and checkpointed.
+    let pages = std::cell::Cell::new(0);
+    let die_after_second_page = |_: u64, _: u64, _: u64| {
+        pages.set(pages.get() + 1);
+        assert!(pages.get() < 2, "the run dies here");
+    };
+    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime().block_on(backfill(
+            &client,
+            &collector,
+            &options,
+            &die_after_second_page,
+        ))
+    }));
+    assert!(died.is_err(), "the first run was cut");
+    let rt = runtime();
+    let resumed = rt
+        .block_on(backfill(&client, &collector, &options, &|_, _, _| {}))
+        .expect("resumed backfill");
+    assert!(!resumed.hours_compacted.is_empty(), "{resumed:?}");
+    assert_each_event_read_once(&rt, &collector, &all);
+}
+
+/// S3 events encode keys like form values: a space is `+`, a `+` is `%2B`.
+/// Each object is read at the key it was written at, not at a key with `+`
+/// for space or the other way round.
+#[test]
+fn s3_keys_with_spaces_and_plus_signs_are_read_at_their_keys() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let event = firehose_objects_at(
+        &moto,
+        &[
+            "raw/2026/11/29/10/a b.gz",
+            "raw/2026/11/29/10/a+b.gz",
+            "raw/2026/11/29/10/50%+off & more=yes?.gz",
+        ],
+    );
+    assert_eq!(event.records.len(), 3);
+    assert!(
+        event
+            .records
+            .iter()
+            .any(|r| r.s3.object.key.as_deref() == Some("raw/2026/11/29/10/a+b.gz")),
+        "the key of `a b.gz` is encoded as S3 encodes it"
+    );
+    let collector = s3_index_collector(&moto);
+    let counters = handle_in_moto(&moto, &rt, &collector, &event);
+    // Field case 01: three payloads, 12 events, per object.
+    assert_eq!(counters.events_indexed, 36, "{counters:?}");
+    assert_eq!(counters.payloads_quarantined, 0, "{counters:?}");
 }

@@ -27,6 +27,7 @@ failed_invocations AS (
     FROM invocations
     WHERE dt || hour BETWEEN $partition_from AND $partition_to
       AND $errors_only
+      AND NOT $ok_only
       AND {{invocation_failed}}
       AND trace_id IS NOT NULL
       AND request_id IS NOT NULL

@@ -5,6 +5,8 @@
 -- $service, $operation, $kind      exact match, or NULL for any
 -- $min_duration_ns, $max_duration_ns   span duration bounds, or NULL
 -- $errors_only                     true: only spans with status 'error' match
+-- $ok_only                         true: only spans with status 'ok' match (Jaeger's
+--     tag otel.status_code=OK)
 -- $attribute_key_1, $attribute_value_1, … _3   tag equality, NULL key for none: the
 --     span's attribute or its resource's (Jaeger's process tags), as Jaeger's
 --     storages match a tag on either
@@ -14,6 +16,7 @@
       AND ($min_duration_ns IS NULL OR duration_ns >= $min_duration_ns)
       AND ($max_duration_ns IS NULL OR duration_ns <= $max_duration_ns)
       AND (NOT $errors_only OR status_code = 'error')
+      AND (NOT $ok_only OR status_code = 'ok')
       AND ($attribute_key_1 IS NULL
            OR array_has(map_extract(attributes, $attribute_key_1), $attribute_value_1)
            OR array_has(map_extract(resource_attributes, $attribute_key_1), $attribute_value_1))

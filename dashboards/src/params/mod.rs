@@ -136,14 +136,16 @@ impl TraceSearchParams {
 }
 
 /// Applies attribute filters, reading the tags Jaeger clients send for span
-/// fields (`error=true`, `otel.status_code=ERROR`, `span.kind=server`) as
-/// those fields.
+/// fields (`error=true`, `otel.status_code=ERROR` or `OK`, `span.kind=server`)
+/// as those fields.
 pub fn apply_tags(search: &mut TraceSearch, tags: impl IntoIterator<Item = TagFilter>) {
     for TagFilter { key, value } in tags {
         match key.as_str() {
             "error" if value == "true" => search.errors_only = true,
             // The status tag the Jaeger API shows on a failed span.
             "otel.status_code" if value == "ERROR" => search.errors_only = true,
+            // And the one it shows on a span whose status is OK.
+            "otel.status_code" if value == "OK" => search.ok_only = true,
             "span.kind" => search.kind = Some(value),
             _ => search.attributes.push((key, value)),
         }

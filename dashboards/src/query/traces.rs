@@ -36,6 +36,8 @@ pub struct TraceSearch {
     /// Only spans with status error, or invocations that wrote no span and
     /// failed (the trace view draws them with status error).
     pub errors_only: bool,
+    /// Only spans with status OK (Jaeger's tag `otel.status_code=OK`).
+    pub ok_only: bool,
     /// Span attribute equalities (at most [`TraceSearch::MAX_ATTRIBUTES`]).
     pub attributes: Vec<(String, String)>,
     /// Most traces returned.
@@ -56,6 +58,7 @@ impl TraceSearch {
             min_duration_ns: None,
             max_duration_ns: None,
             errors_only: false,
+            ok_only: false,
             attributes: Vec::new(),
             limit: 20,
         }
@@ -87,6 +90,7 @@ impl TraceSearch {
             .with("min_duration_ns", ParamValue::Int(self.min_duration_ns))
             .with("max_duration_ns", ParamValue::Int(self.max_duration_ns))
             .with("errors_only", ParamValue::Bool(self.errors_only))
+            .with("ok_only", ParamValue::Bool(self.ok_only))
             .with("limit", ParamValue::Int(Some(positive_limit(self.limit)?)));
         for slot in 0..Self::MAX_ATTRIBUTES {
             let pair = self.attributes.get(slot);

@@ -415,3 +415,37 @@ async fn a_trace_id_list_names_the_ids_not_found() {
     let (_, body) = get(&app, &format!("/api/traces?traceID={known}")).await;
     assert!(body["errors"].is_null(), "{body}");
 }
+
+/// A span whose status is OK shows `otel.status_code=OK`: a search on that
+/// tag finds its trace, as Jaeger's storage, which keeps it as a tag, does,
+/// and not a trace whose spans all failed.
+#[tokio::test]
+async fn an_ok_status_code_tag_search_finds_the_ok_spans() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = tagged_span_app(&dir).await;
+    let (status, body) = get(&app, &format!("/api/traces/{TAGGED_TRACE}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let shown = body["data"][0]["spans"][0]["tags"]
+        .as_array()
+        .expect("the span's tags")
+        .iter()
+        .any(|t| t["key"] == "otel.status_code" && t["value"] == "OK");
+    assert!(shown, "the span shows otel.status_code=OK: {body}");
+    let (start, end) = (TAGGED_START_NS / 1_000 - 1, TAGGED_START_NS / 1_000 + 1_000);
+    let search = |tags: &str| {
+        format!(
+            "/api/traces?service=orders&tags={}&start={start}&end={end}",
+            urlencode(tags)
+        )
+    };
+    let (status, body) = get(&app, &search(r#"{"otel.status_code":"OK"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        v1_trace_ids(&body),
+        std::collections::BTreeSet::from([TAGGED_TRACE.to_owned()])
+    );
+    // The span did not fail: an OK search for failed spans finds nothing.
+    let (status, body) = get(&app, &search(r#"{"otel.status_code":"ERROR"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], serde_json::json!([]));
+}
