@@ -17,7 +17,7 @@
 //! (`v1/_backfill/<name>.json`: the streams done, the time of the last event
 //! written of the stream under way, and the hours still to compact), so an
 //! interrupted backfill resumes where it stopped, and a finished one run again
-//! writes nothing.
+//! reads and writes no events (it saves its checkpoint again, unchanged).
 //! Without `--to` the end of the window is fixed at the first run and kept in
 //! the checkpoint.
 
