@@ -187,14 +187,10 @@ pub async fn ingest_object(
     };
     let Some(path) = object_path(&object.key) else {
         // Reading would fail on every retry of the event: keep its name.
-        let etag = object.etag.as_deref().unwrap_or_default().trim_matches('"');
-        let segment = object_segment_name(&object.bucket, &object.key, etag);
-        let source = format!("s3://{}/{}", object.bucket, object.key);
-        let mut batch = Batch::new(collector, segment, source.clone());
+        let etag = object.etag.as_deref().unwrap_or_default();
         let reason = "the object store cannot name this key (an empty, `.` or `..` \
                       segment, a control character, or a leading `/`); not read";
-        batch.quarantine(&source, reason, source.as_bytes()).await?;
-        return Ok(batch.finish().await?);
+        return quarantine_unread(collector, object, etag, reason).await;
     };
     let result = store.get(&path).await.map_err(read_error)?;
     let etag = object
@@ -202,26 +198,41 @@ pub async fn ingest_object(
         .clone()
         .or_else(|| result.meta.e_tag.clone())
         .unwrap_or_default();
-    let etag = etag.trim_matches('"').to_owned();
-    let segment = object_segment_name(&object.bucket, &object.key, &etag);
-    let source = format!("s3://{}/{}", object.bucket, object.key);
     let size = result.meta.size;
     if size > limits.max_object_bytes {
-        let mut batch = Batch::new(collector, segment, source.clone());
         let reason = format!(
             "object of {size} bytes is larger than the {} byte limit; not read",
             limits.max_object_bytes
         );
-        batch
-            .quarantine(&source, &reason, source.as_bytes())
-            .await?;
-        return Ok(batch.finish().await?);
+        return quarantine_unread(collector, object, &etag, &reason).await;
     }
+    let segment = object_segment_name(&object.bucket, &object.key, etag.trim_matches('"'));
+    let source = object_source(object);
     match ingest_chunks(collector, result.into_stream(), &segment, &source, limits).await {
         Ok(counters) => Ok(counters),
         Err(ChunkError::Read(error)) => Err(read_error(error)),
         Err(ChunkError::Index(error)) => Err(S3SourceError::Index(error)),
     }
+}
+
+/// Quarantines an object that is not read, by reference: its `s3://` name is
+/// the record's bytes, under the segment name its delivery would have had.
+async fn quarantine_unread(
+    collector: &Collector,
+    object: &DeliveredObject,
+    etag: &str,
+    reason: &str,
+) -> Result<IngestCounters, S3SourceError> {
+    let segment = object_segment_name(&object.bucket, &object.key, etag.trim_matches('"'));
+    let source = object_source(object);
+    let mut batch = Batch::new(collector, segment, source.clone());
+    batch.quarantine(&source, reason, source.as_bytes()).await?;
+    Ok(batch.finish().await?)
+}
+
+/// An object's name as a source: `s3://bucket/key`.
+fn object_source(object: &DeliveredObject) -> String {
+    format!("s3://{}/{}", object.bucket, object.key)
 }
 
 /// The path of the object at exactly `key`. `Path::from` would
