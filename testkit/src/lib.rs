@@ -109,16 +109,21 @@ impl Moto {
 
     /// `python` is the interpreter's command line, before `-c`.
     fn try_start(python: &[&str]) -> Result<Moto, StartError> {
-        static STARTED: AtomicU32 = AtomicU32::new(0);
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port on 127.0.0.1")
             .port();
-        let log = std::env::temp_dir().join(format!(
-            "tracelake-moto-{}-{}-{port}.log",
+        Moto::try_start_on(python, port)
+    }
+
+    fn try_start_on(python: &[&str], port: u16) -> Result<Moto, StartError> {
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tracelake-moto-{}-{}-{port}",
             std::process::id(),
             STARTED.fetch_add(1, Ordering::Relaxed)
-        ));
+        );
+        let log = std::env::temp_dir().join(format!("{name}.log"));
         let log_file = File::create(&log).expect("create moto_server's log in the temp dir");
         let mut child = match Command::new(python[0])
             .args(&python[1..])
@@ -147,8 +152,13 @@ impl Moto {
             log,
         };
         let deadline = Instant::now() + START_TIMEOUT;
+        // The server is ready when it answers a request that then shows in
+        // *its* log. A connection alone may reach another test's server that
+        // took the same free port first (ours then exits, address in use),
+        // which answered this test until that test stopped it (a reset).
+        let probe = format!("/{name}-ready");
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if moto.answers(&probe) {
                 return Ok(moto);
             }
             if let Some(status) = moto.child.try_wait().expect("poll moto_server") {
@@ -174,6 +184,25 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Sends `GET path` and tells whether this server's log then names it:
+    /// the request line is logged as the response starts, so before the
+    /// connection closes.
+    fn answers(&self, path: &str) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let sent = write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        let mut response = Vec::new();
+        sent.is_ok()
+            && stream.read_to_end(&mut response).is_ok()
+            && self.log().contains(&format!("GET {path} "))
     }
 
     /// The server's port on 127.0.0.1.
@@ -297,6 +326,19 @@ mod tests {
         drop(moto);
         assert!(!running(pid), "moto_server {pid} still runs after drop");
         assert!(!log.exists(), "{} left behind", log.display());
+    }
+
+    /// Two tests may be handed the same free port: the second server must
+    /// not take the first one's answers for its own (it used to, and its test
+    /// then talked to a server another test was about to stop).
+    #[test]
+    fn a_port_another_server_holds_is_not_taken_for_ours() {
+        let first = Moto::start();
+        match Moto::try_start_on(&["python3"], first.port) {
+            Err(StartError::AddressInUse) => {}
+            Err(StartError::Failed(message)) => panic!("{message}"),
+            Ok(second) => panic!("the server on {} was taken as ours", second.port),
+        }
     }
 
     #[test]
